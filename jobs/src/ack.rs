@@ -1,0 +1,160 @@
+//! Batched acknowledgement of completed jobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::connection::{Settings, now_ms};
+use crate::error::Error;
+use crate::keys::{GROUP, QueueKeys};
+use crate::scripts::{SCRIPTS, evalsha};
+
+/// A completed job: its entry, and the unique key it may still hold.
+#[derive(Debug)]
+pub struct Completion {
+    pub entry_id: Arc<str>,
+    pub unique: Option<(String, String)>,
+}
+
+enum Msg {
+    Done(Completion),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Sends completions to the acker task. Cloned into every job's outcome future.
+#[derive(Clone)]
+pub struct AckHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl AckHandle {
+    /// Queues the ack; the acker writes it with the others that arrived meanwhile.
+    pub fn ack(&self, completion: Completion) -> Result<(), Error> {
+        self.tx
+            .send(Msg::Done(completion))
+            .map_err(|_| Error::Config("the acker has stopped".into()))
+    }
+
+    /// Returns once everything queued before the call is written to Redis.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Acks completions in batches: while one XACK+XDEL pipeline is on the wire, the next
+/// batch collects, so a busy queue pays one round trip per batch rather than per job.
+/// A batch that fails on a Redis outage is kept and written again; it is never dropped,
+/// because a dropped ack means a job run twice.
+pub fn spawn(
+    conn: ConnectionManager,
+    keys: Arc<QueueKeys>,
+    settings: Arc<Settings>,
+) -> (AckHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(conn, keys, settings, rx));
+    (AckHandle { tx }, task)
+}
+
+async fn run(
+    conn: ConnectionManager,
+    keys: Arc<QueueKeys>,
+    settings: Arc<Settings>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+) {
+    let max = settings.ack_batch.max(1);
+    let mut batch: Vec<Completion> = Vec::with_capacity(max);
+    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    loop {
+        let Some(first) = rx.recv().await else { break };
+        push(first, &mut batch, &mut waiters);
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(msg) => push(msg, &mut batch, &mut waiters),
+                Err(_) => break,
+            }
+        }
+        write_until_done(&conn, &keys, &settings, &batch).await;
+        batch.clear();
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn push(msg: Msg, batch: &mut Vec<Completion>, waiters: &mut Vec<oneshot::Sender<()>>) {
+    match msg {
+        Msg::Done(c) => batch.push(c),
+        Msg::Flush(w) => waiters.push(w),
+    }
+}
+
+async fn write_until_done(
+    conn: &ConnectionManager,
+    keys: &QueueKeys,
+    settings: &Settings,
+    batch: &[Completion],
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match write(conn.clone(), keys, settings, batch).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(queue = %keys.queue, error = %e, jobs = batch.len(),
+                    "ack failed, retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+async fn write(
+    mut conn: ConnectionManager,
+    keys: &QueueKeys,
+    settings: &Settings,
+    batch: &[Completion],
+) -> Result<(), Error> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let ack = pipe.cmd("XACK").arg(&keys.stream).arg(GROUP);
+    for c in batch {
+        ack.arg(&*c.entry_id);
+    }
+    ack.ignore();
+    let del = pipe.cmd("XDEL").arg(&keys.stream);
+    for c in batch {
+        del.arg(&*c.entry_id);
+    }
+    del.ignore();
+    let stats = keys.stats_minute(now_ms() / 60_000);
+    pipe.cmd("HINCRBY")
+        .arg(&stats)
+        .arg("processed")
+        .arg(batch.len())
+        .ignore();
+    pipe.cmd("EXPIRE")
+        .arg(&stats)
+        .arg(settings.stats_ttl.as_secs())
+        .ignore();
+    let mut has_unique = false;
+    for c in batch {
+        if let Some((key, job_id)) = &c.unique {
+            pipe.add_command(evalsha(&SCRIPTS.release_unique, &[key]).arg(job_id).clone())
+                .ignore();
+            has_unique = true;
+        }
+    }
+    if has_unique {
+        SCRIPTS.release_unique.load_async(&mut conn).await?;
+    }
+    let () = pipe.query_async(&mut conn).await?;
+    Ok(())
+}

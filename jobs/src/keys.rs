@@ -1,0 +1,153 @@
+//! Queue names and the Redis keys of one queue.
+//!
+//! Every key of a queue carries the queue name as a hash tag (`ag:{scrape}:stream`), so under
+//! Redis Cluster all of a queue's keys live on one shard and the Lua scripts stay single-slot.
+
+use std::fmt;
+
+/// The consumer group every worker of a queue joins.
+pub const GROUP: &str = "workers";
+/// The stream entry field that holds the job envelope.
+pub const ENVELOPE_FIELD: &str = "e";
+
+/// Why a queue name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?}: {reason}")]
+pub struct QueueNameError {
+    pub name: String,
+    pub reason: &'static str,
+}
+
+/// A validated queue name: 1–64 characters of `a-z`, `0-9`, `-` and `_`.
+///
+/// Validated because it becomes part of Redis keys and URLs; a space or a brace would break
+/// the hash tag and an ops typo would silently create a queue nobody consumes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueName(String);
+
+impl QueueName {
+    pub fn new(name: &str) -> Result<Self, QueueNameError> {
+        let err = |reason| QueueNameError {
+            name: name.to_owned(),
+            reason,
+        };
+        if name.is_empty() {
+            return Err(err("must not be empty"));
+        }
+        if name.len() > 64 {
+            return Err(err("must be at most 64 characters"));
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return Err(err("may contain only a-z, 0-9, '-' and '_'"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for QueueName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for QueueName {
+    type Err = QueueNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+/// The keys of one queue under a prefix (default `ag:`).
+#[derive(Debug, Clone)]
+pub struct QueueKeys {
+    pub queue: QueueName,
+    pub stream: String,
+    pub scheduled: String,
+    pub dead: String,
+    /// Hash job id → dead envelope; the `dead` zset orders it by time of death.
+    pub dead_jobs: String,
+    pub paused: String,
+    stats: String,
+    unique: String,
+}
+
+impl QueueKeys {
+    pub fn new(prefix: &str, queue: &QueueName) -> Self {
+        let base = format!("{prefix}{{{queue}}}");
+        Self {
+            queue: queue.clone(),
+            stream: format!("{base}:stream"),
+            scheduled: format!("{base}:scheduled"),
+            dead: format!("{base}:dead"),
+            dead_jobs: format!("{base}:dead:jobs"),
+            paused: format!("{base}:paused"),
+            stats: format!("{base}:stats"),
+            unique: format!("{base}:unique:"),
+        }
+    }
+
+    /// Per-minute counters: one hash per minute (`processed`, `failed`, `retried`, `dead`,
+    /// `deferred`), expiring after a day.
+    pub fn stats_minute(&self, minute: u64) -> String {
+        format!("{}:{minute}", self.stats)
+    }
+
+    pub fn unique(&self, key: &str) -> String {
+        format!("{}{key}", self.unique)
+    }
+}
+
+/// Keys shared by all queues.
+#[derive(Debug, Clone)]
+pub struct GlobalKeys {
+    /// Zset worker id → last heartbeat (ms).
+    pub workers: String,
+    /// Set of every queue ever enqueued to, for the admin UI.
+    pub queues: String,
+    prefix: String,
+}
+
+impl GlobalKeys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            workers: format!("{prefix}workers"),
+            queues: format!("{prefix}queues"),
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub fn worker(&self, id: &str) -> String {
+        format!("{}worker:{id}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_are_validated() {
+        assert!(QueueName::new("scrape").is_ok());
+        assert!(QueueName::new("bench_2-x").is_ok());
+        assert!(QueueName::new("").is_err());
+        assert!(QueueName::new("has space").is_err());
+        assert!(QueueName::new("Upper").is_err());
+        assert!(QueueName::new("brace{").is_err());
+        assert!(QueueName::new(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn keys_share_a_hash_tag() {
+        let keys = QueueKeys::new("ag:", &QueueName::new("scrape").unwrap());
+        assert_eq!(keys.stream, "ag:{scrape}:stream");
+        assert_eq!(keys.dead_jobs, "ag:{scrape}:dead:jobs");
+        assert_eq!(keys.unique("publish:7"), "ag:{scrape}:unique:publish:7");
+    }
+}

@@ -1,0 +1,34 @@
+//! The benchmark's jobs (bench.md): registered only by `workers bench`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Job;
+
+/// `INCR bench:done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Noop;
+
+impl Job for Noop {
+    const KIND: &'static str = "noop";
+    const QUEUE: &'static str = "bench";
+}
+
+/// Sleeps 20 ms, then `INCR bench:done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sleep;
+
+impl Job for Sleep {
+    const KIND: &'static str = "sleep";
+    const QUEUE: &'static str = "bench";
+}
+
+/// `RPUSH bench:lat <now_ms − enqueued_at_ms>`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Lat {
+    pub enqueued_at_ms: f64,
+}
+
+impl Job for Lat {
+    const KIND: &'static str = "lat";
+    const QUEUE: &'static str = "bench";
+}

@@ -1,0 +1,14 @@
+//! The typed jobs. Pipeline kinds carry ids only; `bench` and `probe` exist for the
+//! benchmark and for tests and ops checks.
+
+pub mod bench;
+mod enrich_lead;
+mod generate_content;
+pub mod probe;
+mod publish_post;
+mod scrape_campaign;
+
+pub use enrich_lead::EnrichLead;
+pub use generate_content::GenerateContent;
+pub use publish_post::PublishPost;
+pub use scrape_campaign::ScrapeCampaign;

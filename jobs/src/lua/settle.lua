@@ -1,0 +1,19 @@
+-- Ack a delivered entry and put its successor envelope back: into the stream now, or
+-- into the scheduled set at run_at. Does nothing if the entry is no longer pending (a
+-- reclaim or an earlier settle already handled it), so a job is never duplicated.
+-- KEYS: stream, scheduled, stats hash
+-- ARGV: group, entry id, envelope, run_at ms (0 = now), stats field ('' = none), stats ttl s
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return 0
+end
+redis.call('XDEL', KEYS[1], ARGV[2])
+if tonumber(ARGV[4]) > 0 then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+else
+  redis.call('XADD', KEYS[1], '*', 'e', ARGV[3])
+end
+if ARGV[5] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+end
+return 1

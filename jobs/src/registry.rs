@@ -1,0 +1,147 @@
+//! Job kinds a worker can run, and the apalis service that dispatches to them.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use apalis_core::task::Task;
+
+use crate::delivery::Delivery;
+use crate::job::{Job, JobError};
+use crate::retry::Backoff;
+
+/// What a handler learns about the delivery besides its arguments.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub id: String,
+    pub kind: String,
+    pub queue: String,
+    /// This attempt, from 1.
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub user_id: Option<i64>,
+    pub enqueued_at: u64,
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+
+type Erased = Arc<dyn Fn(Delivery) -> HandlerFuture + Send + Sync>;
+
+/// One registered kind.
+#[derive(Clone)]
+pub struct Entry {
+    call: Erased,
+    pub backoff: Backoff,
+}
+
+/// Kind name → handler. Built once at startup and shared by every queue's worker.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: HashMap<&'static str, Entry>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the handler of `J`. The handler owns what it needs (pools, clients)
+    /// through its captures; it is called once per delivery.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Serialize, Deserialize)] struct Ping;
+    /// # impl jobs::Job for Ping { const KIND: &'static str = "ping"; const QUEUE: &'static str = "q"; }
+    /// let registry = jobs::Registry::new().register(|_: Ping, _ctx| async { Ok(()) });
+    /// assert!(registry.knows("ping"));
+    /// ```
+    #[must_use]
+    pub fn register<J, F, Fut>(mut self, handler: F) -> Self
+    where
+        J: Job,
+        F: Fn(J, JobContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let call: Erased = Arc::new(move |delivery: Delivery| {
+            let env = &delivery.envelope;
+            let args = match serde_json::from_str::<J>(env.args.get()) {
+                Ok(args) => args,
+                Err(e) => {
+                    let msg = format!("arguments do not match job kind {}: {e}", J::KIND);
+                    return Box::pin(async move { Err(JobError::Permanent(msg)) });
+                }
+            };
+            let ctx = JobContext {
+                id: env.id.clone(),
+                kind: env.kind.clone(),
+                queue: env.queue.clone(),
+                attempt: env.attempt + 1,
+                max_attempts: env.max_attempts,
+                user_id: env.user_id,
+                enqueued_at: env.enqueued_at,
+            };
+            Box::pin(handler(args, ctx))
+        });
+        self.kinds.insert(
+            J::KIND,
+            Entry {
+                call,
+                backoff: J::BACKOFF,
+            },
+        );
+        self
+    }
+
+    pub fn knows(&self, kind: &str) -> bool {
+        self.kinds.contains_key(kind)
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.keys().copied()
+    }
+
+    pub fn backoff(&self, kind: &str) -> Backoff {
+        self.kinds.get(kind).map_or(Backoff::DEFAULT, |e| e.backoff)
+    }
+}
+
+/// The apalis service of a queue's worker: routes each delivery to its kind's handler.
+/// An unknown kind or arguments that do not deserialize are permanent failures, so they
+/// reach the dead set with the reason instead of looping through retries.
+#[derive(Clone)]
+pub struct Router {
+    registry: Arc<Registry>,
+}
+
+impl Router {
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Self { registry }
+    }
+}
+
+impl tower_service::Service<Task<Delivery>> for Router {
+    type Response = ();
+    type Error = JobError;
+    type Future = HandlerFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, task: Task<Delivery>) -> Self::Future {
+        let delivery = task.args;
+        match self.registry.kinds.get(delivery.envelope.kind.as_str()) {
+            Some(entry) => (entry.call)(delivery),
+            None => {
+                let msg = format!(
+                    "unknown job kind {:?}: no handler is registered for it on queue {}",
+                    delivery.envelope.kind, delivery.envelope.queue
+                );
+                Box::pin(async move { Err(JobError::Permanent(msg)) })
+            }
+        }
+    }
+}

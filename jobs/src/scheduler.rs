@@ -1,0 +1,68 @@
+//! Moving due scheduled jobs (delays, retries, deferrals) to the stream.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+
+use crate::connection::{Settings, now_ms};
+use crate::error::Error;
+use crate::fetch::sleep_or_stop;
+use crate::keys::QueueKeys;
+use crate::scripts::SCRIPTS;
+
+/// Moves up to `limit` due jobs; returns how many moved and when the next one is due.
+pub async fn move_due(
+    conn: &mut ConnectionManager,
+    keys: &QueueKeys,
+    limit: usize,
+) -> Result<(usize, Option<u64>), Error> {
+    let (moved, next): (usize, i64) = SCRIPTS
+        .move_due
+        .key(&keys.scheduled)
+        .key(&keys.stream)
+        .arg(now_ms())
+        .arg(limit.max(1))
+        .invoke_async(conn)
+        .await?;
+    Ok((moved, u64::try_from(next).ok()))
+}
+
+/// Every worker runs this for each of its queues. A full batch means more are due, so
+/// it goes again at once; otherwise it sleeps until the next due job or the interval,
+/// with jitter so many workers do not call in lockstep.
+pub(crate) async fn run(
+    mut conn: ConnectionManager,
+    keys: &QueueKeys,
+    settings: &Settings,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut rng = fastrand::Rng::new();
+    loop {
+        let wait = match move_due(&mut conn, keys, settings.mover_batch).await {
+            Ok((moved, _)) if moved >= settings.mover_batch => Duration::ZERO,
+            Ok((_, next)) => {
+                let interval = settings.mover_interval;
+                let until_next = next.map_or(interval, |t| {
+                    Duration::from_millis(t.saturating_sub(now_ms()))
+                });
+                let jitter_cap = u64::try_from(interval.as_millis() / 10).unwrap_or(0);
+                until_next.min(interval) + Duration::from_millis(rng.u64(0..=jitter_cap.max(1)))
+            }
+            Err(e) => {
+                tracing::warn!(queue = %keys.queue, error = %e, "moving scheduled jobs failed");
+                Duration::from_millis(500)
+            }
+        };
+        if wait.is_zero() {
+            if *stop.borrow() {
+                return;
+            }
+            tokio::task::yield_now().await;
+            continue;
+        }
+        if sleep_or_stop(&mut stop, wait).await {
+            return;
+        }
+    }
+}

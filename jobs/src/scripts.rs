@@ -1,0 +1,41 @@
+//! The engine's Lua scripts, loaded once per process and run by SHA (redis-rs falls back
+//! to EVAL on NOSCRIPT, so a restarted Redis needs no special handling).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+pub(crate) struct Scripts {
+    pub enqueue_unique: Script,
+    pub settle: Script,
+    pub bury: Script,
+    pub release_unique: Script,
+    pub move_due: Script,
+    pub keepalive: Script,
+    pub release: Script,
+    pub revive: Script,
+    pub prune: Script,
+}
+
+pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    enqueue_unique: Script::new(include_str!("lua/enqueue_unique.lua")),
+    settle: Script::new(include_str!("lua/settle.lua")),
+    bury: Script::new(include_str!("lua/bury.lua")),
+    release_unique: Script::new(include_str!("lua/release_unique.lua")),
+    move_due: Script::new(include_str!("lua/move_due.lua")),
+    keepalive: Script::new(include_str!("lua/keepalive.lua")),
+    release: Script::new(include_str!("lua/release.lua")),
+    revive: Script::new(include_str!("lua/revive.lua")),
+    prune: Script::new(include_str!("lua/prune.lua")),
+});
+
+/// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).
+/// The caller loads the script first, as `Script::load_async` does.
+pub(crate) fn evalsha(script: &Script, keys: &[&str]) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash()).arg(keys.len());
+    for key in keys {
+        cmd.arg(*key);
+    }
+    cmd
+}

@@ -1,0 +1,74 @@
+//! The diagnostic `probe` job: proves a queue works end to end, and lets tests drive
+//! every lifecycle path (slow jobs, failures, panics, deferrals) through a real worker.
+
+use std::time::Duration;
+
+use jobs::kinds::probe::Probe;
+use jobs::{JobContext, JobError, Registry};
+use redis::aio::ConnectionManager;
+
+/// Where the runs of a probe tag are logged: one list entry per run start
+/// (`start:<attempt>`) and one per completed run (`done:<attempt>`).
+pub fn runs_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}probe:runs:{tag}")
+}
+
+pub fn register(registry: Registry, redis: ConnectionManager, prefix: &str) -> Registry {
+    let prefix = prefix.to_owned();
+    registry.register(move |job: Probe, ctx: JobContext| {
+        let conn = redis.clone();
+        let key = runs_key(&prefix, &job.tag);
+        run(conn, key, job, ctx)
+    })
+}
+
+async fn run(
+    mut conn: ConnectionManager,
+    key: String,
+    job: Probe,
+    ctx: JobContext,
+) -> Result<(), JobError> {
+    log(&mut conn, &key, &format!("start:{}", ctx.attempt)).await?;
+    if job.defer_ms > 0 && ctx.attempt == 1 {
+        let deferred: bool = redis::cmd("SET")
+            .arg(format!("{key}:deferred"))
+            .arg(1)
+            .arg("NX")
+            .query_async::<Option<String>>(&mut conn)
+            .await
+            .map_err(JobError::retryable)?
+            .is_some();
+        if deferred {
+            return Err(JobError::defer_for(
+                Duration::from_millis(job.defer_ms),
+                "probe asked to be deferred",
+            ));
+        }
+    }
+    if job.sleep_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(job.sleep_ms)).await;
+    }
+    if job.panic {
+        panic!("probe {} panicked on purpose", job.tag);
+    }
+    if job.permanent {
+        return Err(JobError::permanent(format!("probe {} failed permanently", job.tag)));
+    }
+    if ctx.attempt <= job.fail_attempts {
+        return Err(JobError::retryable(format!(
+            "probe {} failed attempt {}",
+            job.tag, ctx.attempt
+        )));
+    }
+    log(&mut conn, &key, &format!("done:{}", ctx.attempt)).await
+}
+
+async fn log(conn: &mut ConnectionManager, key: &str, entry: &str) -> Result<(), JobError> {
+    let _: i64 = redis::cmd("RPUSH")
+        .arg(key)
+        .arg(entry)
+        .query_async(conn)
+        .await
+        .map_err(JobError::retryable)?;
+    Ok(())
+}

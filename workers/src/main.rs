@@ -1,0 +1,108 @@
+//! `workers`: runs job handlers on Redis Streams queues until SIGTERM/SIGINT.
+//!
+//! ```text
+//! workers --queues scrape,enrich=8,publish=2 --concurrency 4
+//! workers bench --concurrency 10
+//! ```
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use jobs::QueueSpec;
+use tokio::signal::unix::{SignalKind, signal};
+
+#[derive(Parser, Debug)]
+#[command(name = "workers", about = "Runs AstroGrowth job handlers")]
+struct Cli {
+    /// Queues to consume, each with an optional concurrency: `scrape,enrich=8`.
+    #[arg(long, default_value = "scrape,enrich,generate,publish,probe")]
+    queues: String,
+    /// Jobs run at once per queue, for queues listed without `=N`.
+    #[arg(long, default_value_t = 10)]
+    concurrency: usize,
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long)]
+    json_logs: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The benchmark worker (bench.md): the bench jobs on queue `bench`, production runtime.
+    Bench {
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.json_logs, matches!(cli.command, Some(Command::Bench { .. })));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let config = shared::Config::load().context("loading configuration")?;
+    let settings = config.queue_settings();
+    let handler_conn = jobs::connect(&config.redis.url, Duration::from_secs(10))
+        .await
+        .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+    let (registry, queues) = match cli.command {
+        Some(Command::Bench { concurrency }) => (
+            workers::handlers::bench::registry(handler_conn),
+            jobs::parse_queues(&format!("bench={concurrency}"), 1)
+                .context("checking --concurrency")?,
+        ),
+        None => (
+            workers::handlers::production(handler_conn, &settings.prefix),
+            jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
+        ),
+    };
+    let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
+        .await
+        .context("starting the workers")?;
+    tracing::info!(worker = running.id(), queues = %describe(&queues), "ready");
+
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let failure = tokio::select! {
+        _ = term.recv() => None,
+        _ = int.recv() => None,
+        reason = running.failed() => Some(reason),
+    };
+    let deadline = config.shutdown_deadline();
+    tracing::info!(?deadline, "shutting down: no new jobs, waiting for running ones");
+    let report = running.shutdown(deadline).await;
+    tracing::info!(abandoned = report.abandoned, "stopped");
+    match failure {
+        Some(reason) => anyhow::bail!("a worker stopped unexpectedly: {reason}"),
+        None => Ok(()),
+    }
+}
+
+fn describe(queues: &[QueueSpec]) -> String {
+    queues
+        .iter()
+        .map(|q| format!("{}={}", q.queue, q.concurrency))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `RUST_LOG` wins; otherwise INFO, or WARN for the benchmark (bench.md: no per-job lines).
+fn init_tracing(json: bool, bench: bool) {
+    let default = if bench { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
