@@ -76,7 +76,10 @@ impl Admin {
             .query_async(&mut conn)
             .await?;
         names.sort();
-        Ok(names.iter().filter_map(|n| QueueName::new(n).ok()).collect())
+        Ok(names
+            .iter()
+            .filter_map(|n| QueueName::new(n).ok())
+            .collect())
     }
 
     pub async fn sizes(&self, queue: &QueueName) -> Result<QueueSizes, Error> {
@@ -438,7 +441,10 @@ impl Admin {
 
 /// (undelivered, pending) of the group; both 0 for a queue no worker consumed yet.
 async fn group_counts(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(u64, u64), Error> {
-    let len: u64 = redis::cmd("XLEN").arg(&keys.stream).query_async(conn).await?;
+    let len: u64 = redis::cmd("XLEN")
+        .arg(&keys.stream)
+        .query_async(conn)
+        .await?;
     let pending: Result<Value, redis::RedisError> = redis::cmd("XPENDING")
         .arg(&keys.stream)
         .arg(GROUP)
@@ -482,7 +488,10 @@ async fn last_delivered(conn: &mut ConnectionManager, keys: &QueueKeys) -> Resul
             Value::SimpleString(s) => s.clone(),
             _ => String::new(),
         };
-        let name = fields.iter().find(|(k, _)| text(k) == "name").map(|(_, v)| text(v));
+        let name = fields
+            .iter()
+            .find(|(k, _)| text(k) == "name")
+            .map(|(_, v)| text(v));
         if name.as_deref() == Some(GROUP) {
             return Ok(fields
                 .iter()
@@ -550,7 +559,10 @@ async fn scheduled_member(
 fn stream_id_le(a: &str, b: &str) -> bool {
     let parse = |s: &str| {
         let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
-        (ms.parse::<u64>().unwrap_or(0), seq.parse::<u64>().unwrap_or(0))
+        (
+            ms.parse::<u64>().unwrap_or(0),
+            seq.parse::<u64>().unwrap_or(0),
+        )
     };
     parse(a) <= parse(b)
 }

@@ -31,6 +31,7 @@ pub struct StreamsBackend {
     stop: Arc<watch::Sender<bool>>,
     closing: Option<Closing>,
     codec: JsonCodec,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl StreamsBackend {
@@ -38,6 +39,7 @@ impl StreamsBackend {
         state: Arc<QueueState>,
         rx: mpsc::Receiver<Task<Delivery>>,
         stop: Arc<watch::Sender<bool>>,
+        concurrency: usize,
     ) -> Self {
         Self {
             state,
@@ -45,6 +47,7 @@ impl StreamsBackend {
             stop,
             closing: None,
             codec: JsonCodec,
+            slots: Arc::new(tokio::sync::Semaphore::new(concurrency)),
         }
     }
 }
@@ -110,7 +113,7 @@ impl BackendConfig for StreamsBackend {
     }
 
     fn middleware(&mut self, _: &mut WorkerContext) -> OutcomeLayer {
-        OutcomeLayer::new(self.state.clone())
+        OutcomeLayer::new(self.state.clone(), self.slots.clone())
     }
 }
 

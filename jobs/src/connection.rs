@@ -26,6 +26,16 @@ pub struct Settings {
     /// Most completions one XACK/XDEL pipeline carries.
     pub ack_batch: usize,
     pub heartbeat_interval: Duration,
+    /// Entries a worker may hold beyond its concurrency, so the next job starts the
+    /// moment a slot frees instead of one read later. `None`: as many as the
+    /// concurrency, at most 100. Read-ahead entries are handed back on shutdown.
+    pub read_ahead: Option<usize>,
+}
+
+impl Settings {
+    pub fn read_ahead_for(&self, concurrency: usize) -> usize {
+        self.read_ahead.unwrap_or(concurrency.min(100))
+    }
 }
 
 impl Default for Settings {
@@ -40,6 +50,7 @@ impl Default for Settings {
             stats_ttl: Duration::from_secs(24 * 3600),
             ack_batch: 1_000,
             heartbeat_interval: Duration::from_secs(5),
+            read_ahead: None,
         }
     }
 }

@@ -84,7 +84,11 @@ impl Settler {
         let run_at = now.saturating_add(delay_ms.max(1));
         next.run_at = Some(run_at);
         let done = self.settle(entry_id, &next, run_at, "retried").await?;
-        Ok(if done { Settled::Retried } else { Settled::Stale })
+        Ok(if done {
+            Settled::Retried
+        } else {
+            Settled::Stale
+        })
     }
 
     /// Not now, not a failure: back to the scheduled set without using an attempt.
@@ -105,7 +109,11 @@ impl Settler {
         next.run_at = Some(until_ms);
         let run_at = until_ms.max(1);
         let done = self.settle(entry_id, &next, run_at, "deferred").await?;
-        Ok(if done { Settled::Deferred } else { Settled::Stale })
+        Ok(if done {
+            Settled::Deferred
+        } else {
+            Settled::Stale
+        })
     }
 
     /// An entry whose worker died while running it: back to the stream at once with one
@@ -124,7 +132,11 @@ impl Settler {
         }
         next.run_at = None;
         let done = self.settle(entry_id, &next, 0, "retried").await?;
-        Ok(if done { Settled::Requeued } else { Settled::Stale })
+        Ok(if done {
+            Settled::Requeued
+        } else {
+            Settled::Stale
+        })
     }
 
     /// Retrying cannot help: the dead set now, with the reason.

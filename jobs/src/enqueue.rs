@@ -150,7 +150,8 @@ impl Client {
     /// Enqueues many jobs in one pipelined round trip. Call it with batches of about a
     /// thousand: the pipeline is built in memory before it is sent.
     pub async fn enqueue_bulk<J: Job>(&self, jobs: &[J]) -> Result<Vec<Enqueued>, Error> {
-        self.enqueue_bulk_with(jobs, EnqueueOptions::default()).await
+        self.enqueue_bulk_with(jobs, EnqueueOptions::default())
+            .await
     }
 
     pub async fn enqueue_bulk_with<J: Job>(

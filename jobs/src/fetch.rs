@@ -102,11 +102,7 @@ pub fn parse_entry(entry: Value) -> Option<RawEntry> {
     if parts.is_empty() {
         return None;
     }
-    let fields = if parts.len() > 1 {
-        parts.pop()
-    } else {
-        None
-    };
+    let fields = if parts.len() > 1 { parts.pop() } else { None };
     let id = bytes_of(parts.pop()?)?;
     let id = String::from_utf8(id).ok()?;
     let mut envelope = None;
@@ -188,7 +184,9 @@ pub(crate) async fn run(
         let mut permits = first;
         let extra = slots.available_permits().min(MAX_READ - 1);
         if extra > 0
-            && let Ok(more) = slots.clone().try_acquire_many_owned(u32::try_from(extra).unwrap_or(1))
+            && let Ok(more) = slots
+                .clone()
+                .try_acquire_many_owned(u32::try_from(extra).unwrap_or(1))
         {
             permits.merge(more);
         }
@@ -236,7 +234,11 @@ pub(crate) async fn run(
                 Err(reason) => {
                     drop(permit);
                     tracing::error!(queue = %state.keys.queue, entry = %entry.id, %reason, "malformed entry sent to the dead set");
-                    if let Err(e) = state.settler.bury_malformed(&entry.id, &entry.raw, &reason).await {
+                    if let Err(e) = state
+                        .settler
+                        .bury_malformed(&entry.id, &entry.raw, &reason)
+                        .await
+                    {
                         tracing::error!(queue = %state.keys.queue, entry = %entry.id, error = %e,
                             "could not bury a malformed entry; it stays pending and is reclaimed later");
                     }
@@ -289,8 +291,14 @@ mod tests {
         let reply = Value::Array(vec![Value::Array(vec![
             bulk(b"ag:{q}:stream"),
             Value::Array(vec![
-                Value::Array(vec![bulk(b"1-0"), Value::Array(vec![bulk(b"e"), bulk(b"{}")])]),
-                Value::Array(vec![bulk(b"2-0"), Value::Array(vec![bulk(b"x"), bulk(&[0xff, 0xfe])])]),
+                Value::Array(vec![
+                    bulk(b"1-0"),
+                    Value::Array(vec![bulk(b"e"), bulk(b"{}")]),
+                ]),
+                Value::Array(vec![
+                    bulk(b"2-0"),
+                    Value::Array(vec![bulk(b"x"), bulk(&[0xff, 0xfe])]),
+                ]),
                 Value::Array(vec![bulk(b"3-0"), Value::Nil]),
                 Value::Int(7),
             ]),

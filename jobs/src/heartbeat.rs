@@ -80,7 +80,8 @@ pub async fn live_workers(
     keys: &GlobalKeys,
     interval: Duration,
 ) -> Result<Vec<WorkerInfo>, Error> {
-    let cutoff = now_ms().saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0));
+    let cutoff =
+        now_ms().saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0));
     let () = redis::cmd("ZREMRANGEBYSCORE")
         .arg(&keys.workers)
         .arg("-inf")

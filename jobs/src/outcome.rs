@@ -10,6 +10,8 @@ use std::time::Duration;
 use apalis_core::error::{BoxDynError, DeferredError, RetryAfterError};
 use apalis_core::task::Task;
 use futures::FutureExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::PollSemaphore;
 use tracing::Instrument;
 
 use crate::ack::Completion;
@@ -36,11 +38,13 @@ pub enum Fate {
 #[derive(Clone)]
 pub struct OutcomeLayer {
     state: Arc<QueueState>,
+    slots: Arc<Semaphore>,
 }
 
 impl OutcomeLayer {
-    pub(crate) fn new(state: Arc<QueueState>) -> Self {
-        Self { state }
+    /// `slots` holds the queue's concurrency: a job starts only with one of them.
+    pub(crate) fn new(state: Arc<QueueState>, slots: Arc<Semaphore>) -> Self {
+        Self { state, slots }
     }
 }
 
@@ -50,14 +54,31 @@ impl<S> tower_layer::Layer<S> for OutcomeLayer {
         OutcomeService {
             inner,
             state: self.state.clone(),
+            slots: PollSemaphore::new(self.slots.clone()),
+            slot: None,
         }
     }
 }
 
-#[derive(Clone)]
 pub struct OutcomeService<S> {
     inner: S,
     state: Arc<QueueState>,
+    /// Not ready until a run slot is free, so apalis takes no job it cannot start:
+    /// this is where the queue's concurrency is enforced.
+    slots: PollSemaphore,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+/// A clone starts without a slot of its own, like tower's `ConcurrencyLimit`.
+impl<S: Clone> Clone for OutcomeService<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            state: self.state.clone(),
+            slots: self.slots.clone(),
+            slot: None,
+        }
+    }
 }
 
 impl<S, R> tower_service::Service<Task<Delivery>> for OutcomeService<S>
@@ -72,11 +93,19 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Option<R>, BoxDynError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.slot.is_none() {
+            match self.slots.poll_acquire(cx) {
+                Poll::Ready(Some(permit)) => self.slot = Some(permit),
+                Poll::Ready(None) => return Poll::Ready(Err("worker slots closed".into())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, mut task: Task<Delivery>) -> Self::Future {
         let permit = task.args.permit.take();
+        let slot = self.slot.take();
         let entry_id = task.args.entry_id.clone();
         let envelope = task.args.envelope.clone();
         let state = self.state.clone();
@@ -103,6 +132,7 @@ where
                 };
                 settle(&state, &entry_id, &envelope, fate).await;
                 state.finish(&entry_id);
+                drop(slot);
                 drop(permit);
                 response
             }
@@ -178,20 +208,32 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
         let res = match &fate {
             Fate::Ack => return,
             Fate::Retry { delay, message } => {
-                state.settler.retry(entry_id, envelope, *delay, message).await
+                state
+                    .settler
+                    .retry(entry_id, envelope, *delay, message)
+                    .await
             }
             Fate::Defer { until_ms, reason } => {
-                state.settler.defer(entry_id, envelope, *until_ms, reason).await
+                state
+                    .settler
+                    .defer(entry_id, envelope, *until_ms, reason)
+                    .await
             }
             Fate::Bury { message } => state.settler.bury(Some(entry_id), envelope, message).await,
         };
         match res {
             Ok(Settled::Stale) => {
-                tracing::warn!("job was reclaimed by another worker while it ran; its outcome is dropped");
+                tracing::warn!(
+                    "job was reclaimed by another worker while it ran; its outcome is dropped"
+                );
                 return;
             }
             Ok(Settled::Buried) => {
-                tracing::error!(error = envelope.last_error().unwrap_or_default(), ?fate, "job moved to the dead set");
+                tracing::error!(
+                    error = envelope.last_error().unwrap_or_default(),
+                    ?fate,
+                    "job moved to the dead set"
+                );
                 return;
             }
             Ok(settled) => {

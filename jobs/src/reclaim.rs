@@ -76,7 +76,11 @@ pub async fn reclaim(
                         );
                         settler.requeue_orphan(&entry.id, &envelope, &msg).await?
                     }
-                    Err(reason) => settler.bury_malformed(&entry.id, &entry.raw, &reason).await?,
+                    Err(reason) => {
+                        settler
+                            .bury_malformed(&entry.id, &entry.raw, &reason)
+                            .await?
+                    }
                 };
                 match settled {
                     Settled::Buried => out.buried += 1,
@@ -165,7 +169,10 @@ pub async fn prune_consumers(
     let mut removed = 0;
     for c in consumers {
         let fields = match c {
-            Value::Array(f) => f.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned())).collect::<Vec<_>>(),
+            Value::Array(f) => f
+                .chunks(2)
+                .map(|p| (p[0].clone(), p.get(1).cloned()))
+                .collect::<Vec<_>>(),
             Value::Map(m) => m.into_iter().map(|(k, v)| (k, Some(v))).collect(),
             _ => continue,
         };

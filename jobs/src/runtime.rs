@@ -62,7 +62,9 @@ pub fn parse_queues(spec: &str, default_concurrency: usize) -> Result<Vec<QueueS
         out.push(QueueSpec { queue, concurrency });
     }
     if out.is_empty() {
-        return Err(Error::Config("no queue given (e.g. --queues scrape,enrich=8)".into()));
+        return Err(Error::Config(
+            "no queue given (e.g. --queues scrape,enrich=8)".into(),
+        ));
     }
     Ok(out)
 }
@@ -138,11 +140,14 @@ pub async fn start(
             registry.clone(),
             ops.clone(),
         ));
-        let (tx, rx) = mpsc::channel(spec.concurrency);
+        let (tx, rx) = mpsc::channel(spec.concurrency + settings.read_ahead_for(spec.concurrency));
         let (fetch_stop, fetch_stop_rx) = watch::channel(false);
         let fetch_stop = Arc::new(fetch_stop);
         let (maintenance_stop, maintenance_stop_rx) = watch::channel(false);
-        let slots = Arc::new(Semaphore::new(spec.concurrency));
+        // Fetch budget: the running jobs plus the read-ahead. The run limit itself is
+        // enforced by the outcome layer.
+        let budget = spec.concurrency + settings.read_ahead_for(spec.concurrency);
+        let slots = Arc::new(Semaphore::new(budget));
         let mut background = Vec::new();
         background.push(tokio::spawn(fetch::run(
             state.clone(),
@@ -164,7 +169,7 @@ pub async fn start(
         }
         background.push(tokio::spawn(maintain(state.clone(), maintenance_stop_rx)));
 
-        let backend = StreamsBackend::new(state.clone(), rx, fetch_stop.clone());
+        let backend = StreamsBackend::new(state.clone(), rx, fetch_stop.clone(), spec.concurrency);
         let ctx = WorkerContext::new(&format!("{id}/{}", spec.queue));
         let worker = WorkerBuilder::new(ctx.clone())
             .backend(backend)
@@ -328,7 +333,9 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(queue = %state.keys.queue, error = %e, "reclaim failed"),
             }
-            let jitter = Duration::from_millis(rng.u64(0..=u64::try_from(reclaim_every.as_millis() / 5).unwrap_or(0)));
+            let jitter = Duration::from_millis(
+                rng.u64(0..=u64::try_from(reclaim_every.as_millis() / 5).unwrap_or(0)),
+            );
             next_reclaim = now + reclaim_every + jitter;
         }
         if now >= next_prune {
@@ -339,7 +346,10 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
             }
             next_prune = now + prune_every;
         }
-        let wake = next_pause_check.min(next_keepalive).min(next_reclaim).min(next_prune);
+        let wake = next_pause_check
+            .min(next_keepalive)
+            .min(next_reclaim)
+            .min(next_prune);
         tokio::select! {
             () = tokio::time::sleep_until(wake) => {}
             _ = stop.changed() => return,

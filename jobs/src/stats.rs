@@ -30,9 +30,12 @@ pub async fn recent(
     let first = now.saturating_sub(minutes.saturating_sub(1));
     let mut pipe = redis::pipe();
     for m in first..=now {
-        pipe.cmd("HMGET")
-            .arg(keys.stats_minute(m))
-            .arg(&["processed", "retried", "dead", "deferred"]);
+        pipe.cmd("HMGET").arg(keys.stats_minute(m)).arg(&[
+            "processed",
+            "retried",
+            "dead",
+            "deferred",
+        ]);
     }
     let rows: Vec<Vec<Option<u64>>> = pipe.query_async(conn).await?;
     Ok((first..=now)

@@ -1,6 +1,11 @@
 //! Private `redis-server` instances for integration tests, here and in other crates.
 //! Each test gets its own server on a free port, because some tests kill and restart it.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "test support: a test that cannot start Redis should fail loudly")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test support: a test that cannot start Redis should fail loudly"
+)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;

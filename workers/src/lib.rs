@@ -1,6 +1,6 @@
 //! The worker process: which handlers run on which queues.
 
-pub mod handlers;
 pub mod error;
+pub mod handlers;
 
 pub use error::Error;

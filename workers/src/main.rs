@@ -39,7 +39,10 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_tracing(cli.json_logs, matches!(cli.command, Some(Command::Bench { .. })));
+    init_tracing(
+        cli.json_logs,
+        matches!(cli.command, Some(Command::Bench { .. })),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,7 +80,10 @@ async fn run(cli: Cli) -> Result<()> {
         reason = running.failed() => Some(reason),
     };
     let deadline = config.shutdown_deadline();
-    tracing::info!(?deadline, "shutting down: no new jobs, waiting for running ones");
+    tracing::info!(
+        ?deadline,
+        "shutting down: no new jobs, waiting for running ones"
+    );
     let report = running.shutdown(deadline).await;
     tracing::info!(abandoned = report.abandoned, "stopped");
     match failure {
@@ -99,7 +105,9 @@ fn init_tracing(json: bool, bench: bool) {
     let default = if bench { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

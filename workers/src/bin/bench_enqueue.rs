@@ -35,7 +35,9 @@ async fn main() -> Result<()> {
             bulk(&client, &Noop, number(1, "N")?, Some(delay)).await?
         }
         Some("lat") => lat(&client, number(1, "N")?, number(2, "INTERVAL_MS")?).await?,
-        _ => bail!("usage: bench-enqueue noop|sleep N | lat N INTERVAL_MS | noop-scheduled N DELAY_MS"),
+        _ => bail!(
+            "usage: bench-enqueue noop|sleep N | lat N INTERVAL_MS | noop-scheduled N DELAY_MS"
+        ),
     };
     println!("enqueue_seconds={seconds:.6}");
     Ok(())

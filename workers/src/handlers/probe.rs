@@ -52,7 +52,10 @@ async fn run(
         panic!("probe {} panicked on purpose", job.tag);
     }
     if job.permanent {
-        return Err(JobError::permanent(format!("probe {} failed permanently", job.tag)));
+        return Err(JobError::permanent(format!(
+            "probe {} failed permanently",
+            job.tag
+        )));
     }
     if ctx.attempt <= job.fail_attempts {
         return Err(JobError::retryable(format!(
