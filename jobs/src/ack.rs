@@ -104,8 +104,8 @@ async fn write_until_done(
     }
     let mut pause = Duration::from_millis(20);
     loop {
-        match write(conn.clone(), keys, settings, batch).await {
-            Ok(()) => return,
+        match ack_batch(conn.clone(), keys, settings, batch).await {
+            Ok(_) => return,
             Err(e) => {
                 tracing::warn!(queue = %keys.queue, error = %e, jobs = batch.len(),
                     "ack failed, retrying");
@@ -116,19 +116,20 @@ async fn write_until_done(
     }
 }
 
-async fn write(
+/// Acks a batch in one atomic pipeline: XACK, XDEL, the `processed` counter and the
+/// release of unique keys. Returns how many entries were still pending (acked now).
+pub async fn ack_batch(
     mut conn: ConnectionManager,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     let mut pipe = redis::pipe();
     pipe.atomic();
     let ack = pipe.cmd("XACK").arg(&keys.stream).arg(GROUP);
     for c in batch {
         ack.arg(&*c.entry_id);
     }
-    ack.ignore();
     let del = pipe.cmd("XDEL").arg(&keys.stream);
     for c in batch {
         del.arg(&*c.entry_id);
@@ -155,6 +156,6 @@ async fn write(
     if has_unique {
         SCRIPTS.release_unique.load_async(&mut conn).await?;
     }
-    let () = pipe.query_async(&mut conn).await?;
-    Ok(())
+    let (acked,): (usize,) = pipe.query_async(&mut conn).await?;
+    Ok(acked)
 }

@@ -354,28 +354,36 @@ impl Admin {
         Ok(done == 1)
     }
 
-    /// Retries every dead job of the queue, in pages; returns how many.
+    /// Retries every job that was dead when called, in pages; returns how many. Jobs
+    /// that die again meanwhile are not retried twice: only deaths up to the call count.
     pub async fn retry_all_dead(&self, queue: &QueueName) -> Result<usize, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
+        let cutoff = now_ms();
+        let mut budget: usize = redis::cmd("ZCARD")
+            .arg(&keys.dead)
+            .query_async(&mut conn)
+            .await?;
         let mut total = 0;
-        loop {
-            let ids: Vec<String> = redis::cmd("ZRANGE")
+        while budget > 0 {
+            let ids: Vec<String> = redis::cmd("ZRANGEBYSCORE")
                 .arg(&keys.dead)
+                .arg("-inf")
+                .arg(cutoff)
+                .arg("LIMIT")
                 .arg(0)
-                .arg(499)
+                .arg(budget.min(500))
                 .query_async(&mut conn)
                 .await?;
             if ids.is_empty() {
-                return Ok(total);
+                break;
             }
-            let mut progressed = false;
+            budget = budget.saturating_sub(ids.len());
             for id in &ids {
                 if self.retry_dead(queue, id).await? {
                     total += 1;
-                    progressed = true;
                 } else {
-                    // A zset member without a body: drop it so the loop ends.
+                    // A zset member without a body: drop it so it is not met again.
                     let () = redis::cmd("ZREM")
                         .arg(&keys.dead)
                         .arg(id)
@@ -383,10 +391,8 @@ impl Admin {
                         .await?;
                 }
             }
-            if !progressed && ids.len() < 500 {
-                return Ok(total);
-            }
         }
+        Ok(total)
     }
 
     /// Deletes a dead job for good. `false` if there was none.

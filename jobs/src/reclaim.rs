@@ -43,7 +43,7 @@ pub async fn reclaim(
     let mut out = Reclaimed::default();
     let mut cursor = "0-0".to_owned();
     for _ in 0..MAX_PAGES {
-        let reply: Value = redis::cmd("XAUTOCLAIM")
+        let reply: Result<Value, redis::RedisError> = redis::cmd("XAUTOCLAIM")
             .arg(&keys.stream)
             .arg(GROUP)
             .arg(consumer)
@@ -52,7 +52,13 @@ pub async fn reclaim(
             .arg("COUNT")
             .arg(PAGE)
             .query_async(conn)
-            .await?;
+            .await;
+        let reply = match reply {
+            Ok(r) => r,
+            // No group (yet, or Redis lost it): nothing can be pending.
+            Err(e) if e.code() == Some("NOGROUP") => break,
+            Err(e) => return Err(e.into()),
+        };
         let Value::Array(mut parts) = reply else {
             break;
         };

@@ -140,6 +140,12 @@ pub async fn start(
             registry.clone(),
             ops.clone(),
         ));
+        // Know the pause flag before the first read, so a paused queue fetches nothing.
+        let paused: bool = redis::cmd("EXISTS")
+            .arg(&keys.paused)
+            .query_async(&mut conn)
+            .await?;
+        state.set_paused(paused);
         let (tx, rx) = mpsc::channel(spec.concurrency + settings.read_ahead_for(spec.concurrency));
         let (fetch_stop, fetch_stop_rx) = watch::channel(false);
         let fetch_stop = Arc::new(fetch_stop);

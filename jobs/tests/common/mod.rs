@@ -1,0 +1,205 @@
+//! Shared test setup: a private Redis, fast engine settings, and a recording job.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jobs::test_support::TestRedis;
+use jobs::{Client, Job, JobContext, JobError, QueueName, Registry, Settings};
+use serde::{Deserialize, Serialize};
+
+/// Settings that make reclaim, the mover and pause checks happen within a second.
+pub fn fast_settings() -> Settings {
+    Settings {
+        visibility_timeout: Duration::from_millis(1_500),
+        block: Duration::from_millis(200),
+        mover_interval: Duration::from_millis(50),
+        heartbeat_interval: Duration::from_millis(200),
+        ..Settings::default()
+    }
+}
+
+/// A job whose behaviour the test chooses, and whose runs are recorded in memory.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Step {
+    pub tag: String,
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// Fail while the attempt number is at most this.
+    #[serde(default)]
+    pub fail: u32,
+    #[serde(default)]
+    pub defer_ms: u64,
+    #[serde(default)]
+    pub panic: bool,
+    #[serde(default)]
+    pub permanent: bool,
+    #[serde(default)]
+    pub unique: Option<String>,
+}
+
+impl Job for Step {
+    const KIND: &'static str = "step";
+    const QUEUE: &'static str = "steps";
+    const MAX_ATTEMPTS: u32 = 4;
+    const BACKOFF: jobs::Backoff = jobs::Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(50),
+    };
+    fn unique_key(&self) -> Option<String> {
+        self.unique.clone()
+    }
+}
+
+/// tag → attempts that started, and attempts that completed.
+#[derive(Clone, Default)]
+pub struct Runs {
+    pub started: Arc<Mutex<HashMap<String, Vec<u32>>>>,
+    pub done: Arc<Mutex<HashMap<String, Vec<u32>>>>,
+    pub deferred: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Runs {
+    pub fn started(&self, tag: &str) -> Vec<u32> {
+        self.started
+            .lock()
+            .unwrap()
+            .get(tag)
+            .cloned()
+            .unwrap_or_default()
+    }
+    pub fn done(&self, tag: &str) -> Vec<u32> {
+        self.done
+            .lock()
+            .unwrap()
+            .get(tag)
+            .cloned()
+            .unwrap_or_default()
+    }
+    pub fn done_count(&self) -> usize {
+        self.done.lock().unwrap().values().map(Vec::len).sum()
+    }
+}
+
+pub fn registry(runs: &Runs) -> Registry {
+    let runs = runs.clone();
+    Registry::new().register(move |step: Step, ctx: JobContext| {
+        let runs = runs.clone();
+        async move {
+            runs.started
+                .lock()
+                .unwrap()
+                .entry(step.tag.clone())
+                .or_default()
+                .push(ctx.attempt);
+            if step.defer_ms > 0 {
+                let mut deferred = runs.deferred.lock().unwrap();
+                let n = deferred.entry(step.tag.clone()).or_default();
+                if *n < 2 {
+                    *n += 1;
+                    return Err(JobError::defer_for(
+                        Duration::from_millis(step.defer_ms),
+                        "waiting for the test's quota",
+                    ));
+                }
+            }
+            if step.sleep_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(step.sleep_ms)).await;
+            }
+            if step.panic {
+                panic!("step {} exploded", step.tag);
+            }
+            if step.permanent {
+                return Err(JobError::permanent("the lead no longer exists"));
+            }
+            if ctx.attempt <= step.fail {
+                return Err(JobError::retryable(format!(
+                    "boom on attempt {}",
+                    ctx.attempt
+                )));
+            }
+            runs.done
+                .lock()
+                .unwrap()
+                .entry(step.tag.clone())
+                .or_default()
+                .push(ctx.attempt);
+            Ok(())
+        }
+    })
+}
+
+pub fn steps() -> QueueName {
+    QueueName::new("steps").unwrap()
+}
+
+pub struct Env {
+    pub redis: TestRedis,
+    pub client: Client,
+    pub runs: Runs,
+}
+
+pub async fn env() -> Env {
+    let redis = TestRedis::start();
+    let client = Client::connect(&redis.url(), fast_settings())
+        .await
+        .unwrap();
+    Env {
+        redis,
+        client,
+        runs: Runs::default(),
+    }
+}
+
+impl Env {
+    pub async fn worker(&self, concurrency: usize) -> jobs::Running {
+        self.worker_with(concurrency, fast_settings()).await
+    }
+
+    pub async fn worker_with(&self, concurrency: usize, settings: Settings) -> jobs::Running {
+        jobs::runtime::start(
+            &self.redis.url(),
+            settings,
+            registry(&self.runs),
+            vec![jobs::QueueSpec {
+                queue: steps(),
+                concurrency,
+            }],
+        )
+        .await
+        .unwrap()
+    }
+
+    pub fn admin(&self) -> jobs::admin::Admin {
+        jobs::admin::Admin::new(self.client.connection(), self.client.settings())
+    }
+
+    pub async fn sizes(&self) -> jobs::admin::QueueSizes {
+        self.admin().sizes(&steps()).await.unwrap()
+    }
+}
+
+/// Polls `cond` every 10 ms until it holds or `timeout` passes.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut cond: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cond().await
+}
+
+pub fn step(tag: &str) -> Step {
+    Step {
+        tag: tag.to_owned(),
+        ..Step::default()
+    }
+}

@@ -1,0 +1,494 @@
+//! Every lifecycle path of the engine, against a private redis-server per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::{Step, env, step, steps, wait_until};
+use jobs::admin::JobState;
+use jobs::{EnqueueOptions, Enqueued};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueued_job_runs_once_and_leaves_nothing_behind() {
+    let env = env().await;
+    let worker = env.worker(4).await;
+    let id = env.client.enqueue(&step("a")).await.unwrap();
+    assert!(matches!(id, Enqueued::New(_)));
+    assert!(wait_until(WAIT, || async { env.runs.done("a") == vec![1] }).await);
+    assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
+    let sizes = env.sizes().await;
+    assert_eq!((sizes.ready, sizes.scheduled, sizes.dead), (0, 0, 0));
+    // The stream keeps no acked entries.
+    let len: u64 = redis::cmd("XLEN")
+        .arg("ag:{steps}:stream")
+        .query(&mut env.redis.conn())
+        .unwrap();
+    assert_eq!(len, 0);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_enqueue_runs_every_job_exactly_once() {
+    let env = env().await;
+    let jobs: Vec<Step> = (0..2_000).map(|i| step(&format!("j{i}"))).collect();
+    for chunk in jobs.chunks(1_000) {
+        let ids = env.client.enqueue_bulk(chunk).await.unwrap();
+        assert_eq!(ids.len(), chunk.len());
+    }
+    let worker = env.worker(20).await;
+    assert!(wait_until(WAIT, || async { env.runs.done_count() == 2_000 }).await);
+    for i in 0..2_000 {
+        assert_eq!(env.runs.done(&format!("j{i}")), vec![1], "job j{i}");
+    }
+    let processed: u64 =
+        jobs::stats::recent(&mut env.client.connection(), &env.client.keys(&steps()), 5)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.processed)
+            .sum();
+    assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
+    assert!(processed >= 1_990, "processed counter {processed}");
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delayed_job_waits_until_its_time() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let start = std::time::Instant::now();
+    env.client
+        .enqueue_in(&step("later"), Duration::from_millis(700))
+        .await
+        .unwrap();
+    env.client
+        .enqueue_at(&step("past"), SystemTime::now() - Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(env.sizes().await.scheduled, 1, "a past time runs now");
+    assert!(wait_until(WAIT, || async { env.runs.done("past") == vec![1] }).await);
+    assert!(env.runs.done("later").is_empty());
+    assert!(wait_until(WAIT, || async { env.runs.done("later") == vec![1] }).await);
+    assert!(start.elapsed() >= Duration::from_millis(700));
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_job_is_enqueued_once_until_it_finishes() {
+    let env = env().await;
+    let mut job = step("u");
+    job.unique = Some("publish:7".into());
+    let first = env.client.enqueue(&job).await.unwrap();
+    let second = env.client.enqueue(&job).await.unwrap();
+    assert!(matches!(first, Enqueued::New(_)));
+    assert_eq!(second, Enqueued::Duplicate(first.id().to_owned()));
+    // Bulk enqueue honours the same key.
+    let bulk = env
+        .client
+        .enqueue_bulk(&[job.clone(), job.clone()])
+        .await
+        .unwrap();
+    assert!(bulk.iter().all(|e| matches!(e, Enqueued::Duplicate(_))));
+    let worker = env.worker(2).await;
+    assert!(wait_until(WAIT, || async { env.runs.done("u") == vec![1] }).await);
+    // Released on success: the next enqueue is a new job.
+    assert!(
+        wait_until(WAIT, || async {
+            matches!(env.client.enqueue(&job).await.unwrap(), Enqueued::New(_))
+        })
+        .await
+    );
+    assert!(wait_until(WAIT, || async { env.runs.done("u") == vec![1, 1] }).await);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_job_is_retried_with_backoff_then_succeeds() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut job = step("flaky");
+    job.fail = 2;
+    env.client.enqueue(&job).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("flaky") == vec![3] }).await);
+    assert_eq!(env.runs.started("flaky"), vec![1, 2, 3]);
+    let stats = jobs::stats::recent(&mut env.client.connection(), &env.client.keys(&steps()), 2)
+        .await
+        .unwrap();
+    assert_eq!(stats.iter().map(|m| m.retried).sum::<u64>(), 2);
+    assert_eq!(stats.iter().map(|m| m.failed).sum::<u64>(), 2);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut job = step("doomed");
+    job.fail = 100;
+    let id = env.client.enqueue(&job).await.unwrap().id().to_owned();
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
+    assert_eq!(env.runs.started("doomed"), vec![1, 2, 3, 4]);
+    let admin = env.admin();
+    let dead = admin.list(&steps(), JobState::Dead, 0, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let env_dead = &dead[0].envelope;
+    assert_eq!(env_dead.id, id);
+    assert_eq!(env_dead.attempt, 4);
+    assert_eq!(env_dead.last_error(), Some("boom on attempt 4"));
+    assert!(env_dead.died_at.is_some());
+    let found = admin.find(&steps(), &id).await.unwrap().unwrap();
+    assert_eq!(found.state, JobState::Dead);
+    // Retry: attempts start over (and fail again, back to the dead set).
+    assert!(admin.retry_dead(&steps(), &id).await.unwrap());
+    assert!(
+        !admin.retry_dead(&steps(), &id).await.unwrap(),
+        "second retry is a no-op"
+    );
+    assert!(wait_until(WAIT, || async { env.runs.started("doomed").len() == 8 }).await);
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
+    assert!(admin.discard_dead(&steps(), &id).await.unwrap());
+    assert!(!admin.discard_dead(&steps(), &id).await.unwrap());
+    assert_eq!(env.sizes().await.dead, 0);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failure_and_panic_are_buried_with_their_reason() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut gone = step("gone");
+    gone.permanent = true;
+    let mut boom = step("boom");
+    boom.panic = true;
+    env.client.enqueue(&gone).await.unwrap();
+    env.client
+        .enqueue_with(
+            &boom,
+            EnqueueOptions {
+                max_attempts: Some(2),
+                ..EnqueueOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    env.client.enqueue(&step("after")).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 2 }).await);
+    assert_eq!(env.runs.started("gone"), vec![1], "permanent: no retry");
+    assert_eq!(env.runs.started("boom"), vec![1, 2]);
+    assert!(wait_until(WAIT, || async { env.runs.done("after") == vec![1] }).await);
+    let dead = env
+        .admin()
+        .list(&steps(), JobState::Dead, 0, 10)
+        .await
+        .unwrap();
+    let reasons: Vec<String> = dead
+        .iter()
+        .map(|d| d.envelope.last_error().unwrap().to_owned())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "the lead no longer exists"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("panicked") && r.contains("exploded")),
+        "{reasons:?}"
+    );
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferral_uses_no_attempt_and_shows_its_reason() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut job = step("quota");
+    job.defer_ms = 300;
+    let id = env
+        .client
+        .enqueue_with(
+            &job,
+            EnqueueOptions {
+                max_attempts: Some(1),
+                ..EnqueueOptions::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id()
+        .to_owned();
+    // While deferred, the admin sees why.
+    assert!(
+        wait_until(WAIT, || async {
+            match env.admin().find(&steps(), &id).await.unwrap() {
+                Some(v) => {
+                    v.state == JobState::Scheduled
+                        && v.envelope.deferred.as_ref().map(|d| d.reason.as_str())
+                            == Some("waiting for the test's quota")
+                }
+                None => false,
+            }
+        })
+        .await
+    );
+    // Deferred twice with one attempt allowed, then it runs: deferrals used no attempt.
+    assert!(wait_until(WAIT, || async { env.runs.done("quota") == vec![1] }).await);
+    assert_eq!(env.runs.started("quota"), vec![1, 1, 1]);
+    assert_eq!(env.sizes().await.dead, 0);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entry_of_a_dead_consumer_is_reclaimed_and_run_with_an_attempt_used() {
+    let env = env().await;
+    env.client.enqueue(&step("orphan")).await.unwrap();
+    // A consumer that reads the entry and dies without acking.
+    let keys = env.client.keys(&steps());
+    let mut conn = env.client.connection();
+    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
+    let read = jobs::fetch::read(
+        &mut conn,
+        &keys,
+        "dead-worker",
+        10,
+        Duration::from_millis(100),
+    )
+    .await
+    .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(env.sizes().await.in_flight, 1);
+    let worker = env.worker(2).await;
+    assert!(wait_until(WAIT, || async { env.runs.done("orphan") == vec![2] }).await);
+    assert_eq!(env.runs.started("orphan"), vec![2]);
+    assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_job_keeps_its_claim_and_is_not_run_twice() {
+    let env = env().await;
+    // Two workers; the job runs for twice the visibility timeout.
+    let a = env.worker(1).await;
+    let b = env.worker(1).await;
+    let mut job = step("slow");
+    job.sleep_ms = 3_200;
+    env.client.enqueue(&job).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("slow").len() == 1 }).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        env.runs.started("slow"),
+        vec![1],
+        "never reclaimed while alive"
+    );
+    a.shutdown(WAIT).await;
+    b.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_queue_fetches_nothing_until_resumed() {
+    let env = env().await;
+    let admin = env.admin();
+    admin.pause(&steps()).await.unwrap();
+    let worker = env.worker(2).await;
+    env.client.enqueue(&step("held")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(env.runs.started("held").is_empty());
+    let sizes = env.sizes().await;
+    assert!(sizes.paused);
+    assert_eq!(sizes.ready, 1);
+    admin.resume(&steps()).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("held") == vec![1] }).await);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_workers_are_listed_with_their_queues_until_they_stop() {
+    let env = env().await;
+    let worker = env.worker(3).await;
+    let id = worker.id().to_owned();
+    let globals = jobs::keys::GlobalKeys::new("ag:");
+    let interval = Duration::from_millis(200);
+    let mut conn = env.client.connection();
+    assert!(
+        wait_until(WAIT, || {
+            let mut conn = conn.clone();
+            let globals = globals.clone();
+            let id = id.clone();
+            async move {
+                let live = jobs::heartbeat::live_workers(&mut conn, &globals, interval)
+                    .await
+                    .unwrap();
+                live.iter()
+                    .any(|w| w.id == id && w.queues == vec![("steps".to_owned(), 3)])
+            }
+        })
+        .await
+    );
+    assert_eq!(env.admin().queues().await.unwrap(), vec![steps()]);
+    worker.shutdown(WAIT).await;
+    let live = jobs::heartbeat::live_workers(&mut conn, &globals, interval)
+        .await
+        .unwrap();
+    assert!(live.iter().all(|w| w.id != id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_running_jobs_and_leaves_overdue_ones_for_reclaim() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut quick = step("quick");
+    quick.sleep_ms = 200;
+    let mut stuck = step("stuck");
+    stuck.sleep_ms = 5_000;
+    env.client.enqueue(&quick).await.unwrap();
+    env.client.enqueue(&stuck).await.unwrap();
+    assert!(
+        wait_until(WAIT, || async {
+            env.runs.started("quick").len() == 1 && env.runs.started("stuck").len() == 1
+        })
+        .await
+    );
+    let report = worker.shutdown(Duration::from_millis(800)).await;
+    assert_eq!(report.abandoned, 1);
+    assert_eq!(
+        env.runs.done("quick"),
+        vec![1],
+        "finished and acked within the deadline"
+    );
+    assert_eq!(
+        env.sizes().await.in_flight,
+        1,
+        "the overdue job stays pending"
+    );
+    // Another worker takes it over after the visibility timeout.
+    let mut settings = common::fast_settings();
+    settings.visibility_timeout = Duration::from_millis(1_000);
+    let next = env.worker_with(2, settings).await;
+    assert!(
+        wait_until(Duration::from_secs(15), || async {
+            env.runs.done("stuck") == vec![2]
+        })
+        .await
+    );
+    assert_eq!(
+        env.runs.done("quick"),
+        vec![1],
+        "the acked job never runs again"
+    );
+    next.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_lists_jobs_per_state_with_paging() {
+    let env = env().await;
+    for i in 0..5 {
+        env.client.enqueue(&step(&format!("r{i}"))).await.unwrap();
+    }
+    for i in 0..3 {
+        env.client
+            .enqueue_in(&step(&format!("s{i}")), Duration::from_secs(3600))
+            .await
+            .unwrap();
+    }
+    let admin = env.admin();
+    let sizes = env.sizes().await;
+    assert_eq!((sizes.ready, sizes.scheduled, sizes.in_flight), (5, 3, 0));
+    let page1 = admin.list(&steps(), JobState::Ready, 0, 2).await.unwrap();
+    let page2 = admin.list(&steps(), JobState::Ready, 2, 2).await.unwrap();
+    let page3 = admin.list(&steps(), JobState::Ready, 4, 2).await.unwrap();
+    assert_eq!((page1.len(), page2.len(), page3.len()), (2, 2, 1));
+    assert_ne!(page1[0].envelope.id, page2[0].envelope.id);
+    let scheduled = admin
+        .list(&steps(), JobState::Scheduled, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(scheduled.len(), 3);
+    let victim = scheduled[0].envelope.id.clone();
+    assert_eq!(
+        admin.find(&steps(), &victim).await.unwrap().unwrap().state,
+        JobState::Scheduled
+    );
+    assert!(admin.discard_scheduled(&steps(), &victim).await.unwrap());
+    assert_eq!(env.sizes().await.scheduled, 2);
+    let ready_id = page1[0].envelope.id.clone();
+    assert_eq!(
+        admin
+            .find(&steps(), &ready_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        JobState::Ready
+    );
+    assert!(admin.find(&steps(), "no-such-id").await.unwrap().is_none());
+    // In flight: a consumer that holds two entries.
+    let keys = env.client.keys(&steps());
+    let mut conn = env.client.connection();
+    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
+    jobs::fetch::read(&mut conn, &keys, "holder", 2, Duration::from_millis(100))
+        .await
+        .unwrap();
+    let in_flight = admin
+        .list(&steps(), JobState::InFlight, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(in_flight.len(), 2);
+    assert_eq!(in_flight[0].consumer.as_deref(), Some("holder"));
+    assert_eq!(
+        admin
+            .list(&steps(), JobState::Ready, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_all_and_discard_all_dead() {
+    let env = env().await;
+    let worker = env.worker(4).await;
+    for i in 0..6 {
+        let mut s = step(&format!("d{i}"));
+        s.permanent = true;
+        env.client.enqueue(&s).await.unwrap();
+    }
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 6 }).await);
+    let admin = env.admin();
+    assert_eq!(admin.retry_all_dead(&steps()).await.unwrap(), 6);
+    assert!(wait_until(WAIT, || async { env.runs.started("d5").len() == 2 }).await);
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 6 }).await);
+    assert_eq!(admin.discard_all_dead(&steps()).await.unwrap(), 6);
+    assert_eq!(env.sizes().await.dead, 0);
+    worker.shutdown(WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_set_is_capped_dropping_the_oldest() {
+    let env = env().await;
+    let mut settings = common::fast_settings();
+    settings.dead_max = 3;
+    let worker = env.worker_with(4, settings).await;
+    for i in 0..5 {
+        let mut s = step(&format!("x{i}"));
+        s.permanent = true;
+        env.client.enqueue(&s).await.unwrap();
+        assert!(
+            wait_until(WAIT, || async {
+                env.runs.started(&format!("x{i}")).len() == 1
+            })
+            .await
+        );
+    }
+    assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
+    assert_eq!(env.sizes().await.dead, 3);
+    let hlen: u64 = redis::cmd("HLEN")
+        .arg("ag:{steps}:dead:jobs")
+        .query(&mut env.redis.conn())
+        .unwrap();
+    assert_eq!(hlen, 3);
+    worker.shutdown(WAIT).await;
+}
