@@ -35,6 +35,24 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
     },
+    /// Queue sizes, throughput and live workers.
+    Status {
+        /// Refresh every second.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Enqueue diagnostic probe jobs (a steady feed with --every-ms and --count 0).
+    Probe {
+        #[arg(long, default_value = "probe")]
+        queue: String,
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        #[arg(long, default_value_t = 0)]
+        every_ms: u64,
+        /// Mix in failures, deferrals and a few permanent failures.
+        #[arg(long)]
+        mix: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -53,6 +71,36 @@ fn main() -> Result<()> {
 async fn run(cli: Cli) -> Result<()> {
     let config = shared::Config::load().context("loading configuration")?;
     let settings = config.queue_settings();
+    match &cli.command {
+        Some(Command::Status { watch }) => {
+            let client = jobs::Client::connect(&config.redis.url, settings)
+                .await
+                .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+            if *watch {
+                workers::status::watch(&client).await?;
+            } else {
+                print!("{}", workers::status::render(&client).await?);
+            }
+            return Ok(());
+        }
+        Some(Command::Probe {
+            queue,
+            count,
+            every_ms,
+            mix,
+        }) => {
+            let queue = jobs::QueueName::new(queue).context("checking --queue")?;
+            let client = jobs::Client::connect(&config.redis.url, settings)
+                .await
+                .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+            let n = workers::feed::run(&client, &queue, *count, Duration::from_millis(*every_ms), *mix)
+                .await
+                .context("enqueueing probes")?;
+            println!("enqueued {n} probe job(s) to queue {queue}");
+            return Ok(());
+        }
+        _ => {}
+    }
     let handler_conn = jobs::connect(&config.redis.url, Duration::from_secs(10))
         .await
         .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
@@ -62,7 +110,7 @@ async fn run(cli: Cli) -> Result<()> {
             jobs::parse_queues(&format!("bench={concurrency}"), 1)
                 .context("checking --concurrency")?,
         ),
-        None => (
+        _ => (
             workers::handlers::production(handler_conn, &settings.prefix),
             jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
         ),

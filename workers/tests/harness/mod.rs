@@ -1,0 +1,390 @@
+//! Shared setup for tests that run the real `workers` binary: a private Redis per test,
+//! worker processes that are killed when the test ends (pass or fail), and readers for
+//! the run logs the `probe` job writes.
+#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use jobs::admin::{Admin, QueueSizes};
+use jobs::kinds::probe::Probe;
+use jobs::test_support::TestRedis;
+use jobs::{Client, QueueName, Settings};
+use redis::aio::ConnectionManager;
+use tokio::time::Instant;
+
+/// The queue the production registry serves the `probe` job on in these tests.
+pub const QUEUE: &str = "probe";
+/// The key prefix the worker uses when nothing overrides it.
+pub const PREFIX: &str = "ag:";
+
+/// Engine settings a worker process gets through its environment.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub concurrency: usize,
+    /// Short, so a killed worker's job is reclaimed within seconds.
+    pub visibility_ms: u64,
+    /// Below the visibility timeout, as the config requires.
+    pub block_ms: u64,
+    pub shutdown_deadline_ms: u64,
+    pub heartbeat_ms: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 10,
+            visibility_ms: 2_000,
+            block_ms: 500,
+            shutdown_deadline_ms: 10_000,
+            heartbeat_ms: 500,
+        }
+    }
+}
+
+impl WorkerConfig {
+    pub fn concurrency(concurrency: usize) -> Self {
+        Self {
+            concurrency,
+            ..Self::default()
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "AG_QUEUE__VISIBILITY_TIMEOUT_MS".into(),
+                self.visibility_ms.to_string(),
+            ),
+            ("AG_QUEUE__BLOCK_MS".into(), self.block_ms.to_string()),
+            (
+                "AG_WORKERS__SHUTDOWN_DEADLINE_MS".into(),
+                self.shutdown_deadline_ms.to_string(),
+            ),
+            (
+                "AG_WORKERS__HEARTBEAT_INTERVAL_MS".into(),
+                self.heartbeat_ms.to_string(),
+            ),
+        ]
+    }
+}
+
+/// One `workers` child process. Killed (SIGKILL) on drop; if the test is failing, the
+/// tail of its log is printed so the failure explains itself.
+pub struct WorkerProcess {
+    name: String,
+    child: Child,
+    log: PathBuf,
+    exit: Option<ExitStatus>,
+}
+
+impl WorkerProcess {
+    /// Starts `workers <args>` with `REDIS_URL=redis_url` and `env`; its stderr goes to
+    /// `<log_dir>/<name>.log`. The parent's `AG_*` variables are not passed on, and the
+    /// working directory is `log_dir`, so no stray `config/default.toml` is read.
+    pub fn spawn(
+        name: &str,
+        redis_url: &str,
+        log_dir: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Self {
+        let log = log_dir.join(format!("{name}.log"));
+        let stderr = File::create(&log).expect("worker log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_workers"));
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AG_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.args(args)
+            .current_dir(log_dir)
+            .env("REDIS_URL", redis_url)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            // An error exit prints its cause chain, not a backtrace.
+            .env("RUST_LIB_BACKTRACE", "0")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(stderr));
+        let child = cmd.spawn().expect("spawn the workers binary");
+        Self {
+            name: name.to_owned(),
+            child,
+            log,
+            exit: None,
+        }
+    }
+
+    /// `workers --queues probe --concurrency N` with the given settings.
+    pub fn probe_worker(name: &str, redis: &TestRedis, config: &WorkerConfig) -> Self {
+        let concurrency = config.concurrency.to_string();
+        Self::spawn(
+            name,
+            &redis.url(),
+            &redis.dir(),
+            &["--queues", QUEUE, "--concurrency", &concurrency],
+            &config.env(),
+        )
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for the worker's `ready` log line (its consumer groups exist, it fetches).
+    pub async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if self.log().lines().any(|l| l.contains(" ready")) {
+                return;
+            }
+            if let Some(status) = self.try_exit() {
+                panic!(
+                    "worker {} exited before it was ready ({status}):\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "worker {} not ready after 20s:\n{}",
+                self.name,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `None` while the process runs.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait().expect("query the worker process");
+        }
+        self.exit
+    }
+
+    pub fn is_alive(&mut self) -> bool {
+        self.try_exit().is_none()
+    }
+
+    /// What a crash looks like: no shutdown code runs.
+    pub fn sigkill(&mut self) {
+        let _ = self.child.kill();
+        self.exit = Some(self.child.wait().expect("reap the killed worker"));
+    }
+
+    /// What an orchestrator sends to stop a worker gracefully.
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// The exit status, or `None` if the process still runs after `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_exit() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        if self.exit.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(40)..];
+            eprintln!(
+                "--- last lines of worker {} (pid {}) ---\n{}",
+                self.name,
+                self.child.id(),
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+/// A private Redis and the producer/admin handles a test drives it with.
+pub struct Setup {
+    pub redis: TestRedis,
+    pub client: Client,
+    pub admin: Admin,
+    /// For reading the probes' run logs and writing raw entries.
+    pub conn: ConnectionManager,
+    pub queue: QueueName,
+}
+
+impl Setup {
+    pub async fn new() -> Self {
+        Self::with(TestRedis::start()).await
+    }
+
+    /// Redis with `appendfsync always`, for restart tests.
+    pub async fn with_aof() -> Self {
+        Self::with(TestRedis::start_with_aof()).await
+    }
+
+    async fn with(redis: TestRedis) -> Self {
+        let settings = Settings::default();
+        assert_eq!(settings.prefix, PREFIX);
+        let client = Client::connect(&redis.url(), settings.clone())
+            .await
+            .expect("producer connects");
+        let conn = jobs::connect(&redis.url(), Duration::from_secs(10))
+            .await
+            .expect("test connection");
+        let admin = Admin::new(conn.clone(), &settings);
+        Self {
+            redis,
+            client,
+            admin,
+            conn,
+            queue: QueueName::new(QUEUE).expect("queue name"),
+        }
+    }
+
+    pub fn worker(&self, name: &str, config: &WorkerConfig) -> WorkerProcess {
+        WorkerProcess::probe_worker(name, &self.redis, config)
+    }
+
+    /// Starts a probe worker and waits until it fetches.
+    pub async fn ready_worker(&self, name: &str, config: &WorkerConfig) -> WorkerProcess {
+        let mut worker = self.worker(name, config);
+        worker.wait_ready().await;
+        worker
+    }
+
+    /// Retries for a few seconds, so a test may read while Redis restarts.
+    pub async fn sizes(&self) -> QueueSizes {
+        retry("read the queue sizes", async || self.admin.sizes(&self.queue).await).await
+    }
+
+    /// The run log of one probe tag: `start:<attempt>` / `done:<attempt>`, in order.
+    pub async fn runs(&self, tag: &str) -> Vec<String> {
+        let key = runs_key(tag);
+        retry("read a probe run log", async || {
+            let mut conn = self.conn.clone();
+            redis::cmd("LRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+        })
+        .await
+    }
+
+    /// The run logs of many tags, in one pipelined round trip per thousand.
+    pub async fn runs_of(&self, tags: &[String]) -> Vec<Vec<String>> {
+        let mut conn = self.conn.clone();
+        let mut out = Vec::with_capacity(tags.len());
+        for chunk in tags.chunks(1_000) {
+            let mut pipe = redis::pipe();
+            for tag in chunk {
+                pipe.cmd("LRANGE").arg(runs_key(tag)).arg(0).arg(-1);
+            }
+            let logs: Vec<Vec<String>> = retry("read probe run logs", async || {
+                pipe.query_async(&mut conn).await
+            })
+            .await;
+            out.extend(logs);
+        }
+        out
+    }
+
+    /// Waits until nothing is ready, in flight or scheduled: every job reached its end.
+    pub async fn wait_settled(&self, timeout: Duration) {
+        wait_until(timeout, "the queue is empty", async || {
+            let s = self.sizes().await;
+            s.ready == 0 && s.in_flight == 0 && s.scheduled == 0
+        })
+        .await;
+    }
+}
+
+pub fn runs_key(tag: &str) -> String {
+    workers::handlers::probe::runs_key(PREFIX, tag)
+}
+
+/// A probe that only records its runs.
+pub fn probe(tag: impl Into<String>) -> Probe {
+    Probe {
+        tag: tag.into(),
+        ..Probe::default()
+    }
+}
+
+/// How many entries of a run log are `done:*`.
+pub fn done_count(runs: &[String]) -> usize {
+    runs.iter().filter(|r| r.starts_with("done:")).count()
+}
+
+pub fn start_count(runs: &[String]) -> usize {
+    runs.iter().filter(|r| r.starts_with("start:")).count()
+}
+
+/// Runs `op` until it succeeds, for up to ten seconds (a Redis restart takes less).
+pub async fn retry<T, E: std::fmt::Display>(
+    what: &str,
+    mut op: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match op().await {
+            Ok(v) => return v,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("{what}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
+/// Polls `cond` every 25 ms; panics with `what` if it is still false after `timeout`.
+pub async fn wait_until(timeout: Duration, what: &str, mut cond: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A local port nothing listens on (bound, then released).
+pub fn unused_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
