@@ -93,9 +93,15 @@ async fn run(cli: Cli) -> Result<()> {
             let client = jobs::Client::connect(&config.redis.url, settings)
                 .await
                 .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
-            let n = workers::feed::run(&client, &queue, *count, Duration::from_millis(*every_ms), *mix)
-                .await
-                .context("enqueueing probes")?;
+            let n = workers::feed::run(
+                &client,
+                &queue,
+                *count,
+                Duration::from_millis(*every_ms),
+                *mix,
+            )
+            .await
+            .context("enqueueing probes")?;
             println!("enqueued {n} probe job(s) to queue {queue}");
             return Ok(());
         }

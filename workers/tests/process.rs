@@ -7,8 +7,8 @@ mod harness;
 use std::time::{Duration, SystemTime};
 
 use harness::{
-    PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, start_count,
-    unused_port, wait_until,
+    PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, start_count, unused_port,
+    wait_until,
 };
 use jobs::admin::JobState;
 use jobs::kinds::probe::Probe;
@@ -143,7 +143,10 @@ async fn sigterm_deadline_leaves_unfinished_jobs_to_another_worker() {
         .expect("worker exits after its shutdown deadline");
     let took = signalled.elapsed();
     assert!(status.success(), "exit status {status}:\n{}", a.log());
-    assert!(took < 3 * SECOND, "shutdown took {took:?} for a 1s deadline");
+    assert!(
+        took < 3 * SECOND,
+        "shutdown took {took:?} for a 1s deadline"
+    );
     // Abandoned, not lost: still pending, for crash recovery.
     let sizes = setup.sizes().await;
     assert_eq!((sizes.in_flight, sizes.ready), (2, 0), "{sizes:?}");
@@ -294,9 +297,7 @@ async fn one_hundred_thousand_due_jobs_all_run() {
 #[tokio::test]
 async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
     let setup = Setup::new().await;
-    let mut worker = setup
-        .ready_worker("w", &WorkerConfig::concurrency(4))
-        .await;
+    let mut worker = setup.ready_worker("w", &WorkerConfig::concurrency(4)).await;
     let stream = format!("{PREFIX}{{{QUEUE}}}:stream");
     let mut conn = setup.conn.clone();
     let mut xadd = async |fields: &[(&str, &[u8])]| -> String {
@@ -322,9 +323,11 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
     xadd(&[("e", bad_args.as_bytes())]).await;
     setup.client.enqueue(&probe("after")).await.unwrap();
 
-    wait_until(15 * SECOND, "four dead jobs and the probe done", async || {
-        setup.sizes().await.dead == 4 && done_count(&setup.runs("after").await) == 1
-    })
+    wait_until(
+        15 * SECOND,
+        "four dead jobs and the probe done",
+        async || setup.sizes().await.dead == 4 && done_count(&setup.runs("after").await) == 1,
+    )
     .await;
     setup.wait_settled(5 * SECOND).await;
 
@@ -368,7 +371,10 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
 async fn bad_command_lines_fail_fast_with_a_clear_error() {
     let redis = TestRedis::start();
     let cases: [(&[&str], &[&str]); 4] = [
-        (&["--queues", "has space"], &["has space", "may contain only"]),
+        (
+            &["--queues", "has space"],
+            &["has space", "may contain only"],
+        ),
         (
             &["--concurrency", "0"],
             &["concurrency must be between 1 and", "got 0"],
@@ -380,7 +386,8 @@ async fn bad_command_lines_fail_fast_with_a_clear_error() {
         (&["--queues", "a,a"], &["listed twice"]),
     ];
     for (i, (args, expected)) in cases.iter().enumerate() {
-        let mut w = WorkerProcess::spawn(&format!("bad-{i}"), &redis.url(), &redis.dir(), args, &[]);
+        let mut w =
+            WorkerProcess::spawn(&format!("bad-{i}"), &redis.url(), &redis.dir(), args, &[]);
         let status = w
             .wait_exit(10 * SECOND)
             .await
@@ -441,9 +448,7 @@ async fn bad_command_lines_are_refused_before_connecting_to_redis() {
 #[tokio::test]
 async fn panicking_handler_is_a_failure_not_a_dead_worker() {
     let setup = Setup::new().await;
-    let mut worker = setup
-        .ready_worker("w", &WorkerConfig::concurrency(2))
-        .await;
+    let mut worker = setup.ready_worker("w", &WorkerConfig::concurrency(2)).await;
     let boom = Probe {
         panic: true,
         ..probe("boom")
@@ -487,9 +492,7 @@ async fn panicking_handler_is_a_failure_not_a_dead_worker() {
 async fn a_job_waiting_for_a_free_slot_is_not_run_twice() {
     let setup = Setup::new().await;
     // Concurrency 1: the second job is read ahead and waits for the first (3 s > 2 s).
-    let _worker = setup
-        .ready_worker("w", &WorkerConfig::concurrency(1))
-        .await;
+    let _worker = setup.ready_worker("w", &WorkerConfig::concurrency(1)).await;
     let jobs = [
         Probe {
             sleep_ms: 3_000,

@@ -16,7 +16,9 @@ pub fn registry(redis: ConnectionManager) -> Registry {
         .register(move |_: Sleep, _| {
             let mut conn = r2.clone();
             async move {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                super::precise_sleep::sleep(Duration::from_millis(20))
+                    .await
+                    .map_err(JobError::retryable)?;
                 incr_done(&mut conn).await
             }
         })

@@ -3,6 +3,7 @@
 //! every queue it consumes, and `workers bench` runs the benchmark's jobs.
 
 pub mod bench;
+mod precise_sleep;
 pub mod probe;
 
 use redis::aio::ConnectionManager;

@@ -1,7 +1,10 @@
 //! Shared setup for tests that run the real `workers` binary: a private Redis per test,
 //! worker processes that are killed when the test ends (pass or fail), and readers for
 //! the run logs the `probe` job writes.
-#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -283,7 +286,10 @@ impl Setup {
 
     /// Retries for a few seconds, so a test may read while Redis restarts.
     pub async fn sizes(&self) -> QueueSizes {
-        retry("read the queue sizes", async || self.admin.sizes(&self.queue).await).await
+        retry("read the queue sizes", async || {
+            self.admin.sizes(&self.queue).await
+        })
+        .await
     }
 
     /// The run log of one probe tag: `start:<attempt>` / `done:<attempt>`, in order.
