@@ -105,7 +105,13 @@ async fn write_until_done(
     let mut pause = Duration::from_millis(20);
     loop {
         match ack_batch(conn.clone(), keys, settings, batch).await {
-            Ok(_) => return,
+            Ok(acked) => {
+                if acked < batch.len() {
+                    tracing::warn!(queue = %keys.queue, jobs = batch.len() - acked,
+                        "completed jobs had already been reclaimed by another worker; they may run again");
+                }
+                return;
+            }
             Err(e) => {
                 tracing::warn!(queue = %keys.queue, error = %e, jobs = batch.len(),
                     "ack failed, retrying");

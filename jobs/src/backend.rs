@@ -91,10 +91,14 @@ impl Backend for StreamsBackend {
 /// Flushes acks and releases unstarted entries; shared by a clean close and a shutdown
 /// whose deadline passed (then the still-running entries are skipped and left pending).
 pub(crate) async fn close(state: &QueueState) -> Result<(), Error> {
+    state
+        .wait_fetch_exit(state.settings.block + std::time::Duration::from_secs(2))
+        .await;
     state.acker.flush().await;
-    let running = state.in_flight();
+    let running = state.running();
     let mut conn = state.conn.clone();
     let released = reclaim::release(&mut conn, &state.keys, &state.consumer, &running).await?;
+    state.release_held();
     if released > 0 {
         tracing::info!(queue = %state.keys.queue, released, "handed back jobs fetched but not started");
     }

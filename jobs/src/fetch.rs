@@ -142,6 +142,17 @@ fn bytes_of(v: Value) -> Option<Vec<u8>> {
 /// consumer's pending list, and closing the backend hands it back (see `release.lua`).
 pub(crate) async fn run(
     state: Arc<QueueState>,
+    conn: ConnectionManager,
+    slots: Arc<Semaphore>,
+    tx: mpsc::Sender<Task<Delivery>>,
+    stop: watch::Receiver<bool>,
+) {
+    run_loop(&state, conn, slots, tx, stop).await;
+    state.fetch_exited();
+}
+
+async fn run_loop(
+    state: &Arc<QueueState>,
     mut conn: ConnectionManager,
     slots: Arc<Semaphore>,
     tx: mpsc::Sender<Task<Delivery>>,
@@ -191,10 +202,16 @@ pub(crate) async fn run(
             permits.merge(more);
         }
         let count = permits.num_permits();
-        let entries = tokio::select! {
-            r = read(&mut conn, &state.keys, &state.consumer, count, state.settings.block) => r,
-            _ = stop.changed() => return,
-        };
+        // Not cancelled on stop: a read dropped mid-flight could still deliver entries
+        // after closing handed back the rest. It returns within `block` anyway.
+        let entries = read(
+            &mut conn,
+            &state.keys,
+            &state.consumer,
+            count,
+            state.settings.block,
+        )
+        .await;
         let entries = match entries {
             Ok(entries) => {
                 pause = Duration::from_millis(50);
@@ -226,7 +243,12 @@ pub(crate) async fn run(
             };
             match decode(&entry) {
                 Ok(envelope) => {
+                    if *stop.borrow() {
+                        // Stopping: leave it pending; closing hands it back.
+                        return;
+                    }
                     let task = to_task(&entry.id, envelope, permit);
+                    state.hold(&task.args.entry_id);
                     if tx.send(task).await.is_err() {
                         return;
                     }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use redis::aio::ConnectionManager;
+use tokio::sync::Notify;
 
 use crate::ack::AckHandle;
 use crate::connection::Settings;
@@ -23,9 +24,14 @@ pub(crate) struct QueueState {
     pub registry: Arc<Registry>,
     /// Connection for maintenance and outcomes; never blocked by a read.
     pub conn: ConnectionManager,
-    /// Entry ids handed to a handler and not yet settled: kept fresh by the keepalive,
-    /// and skipped when a shutdown hands back unstarted entries.
-    in_flight: Mutex<HashSet<Arc<str>>>,
+    /// Entry ids fetched and not yet settled, read-ahead included: the keepalive keeps
+    /// them all fresh, so a job waiting for a slot is not taken for a dead worker's.
+    held: Mutex<HashSet<Arc<str>>>,
+    /// Entry ids whose handler started: skipped when a shutdown hands back the rest.
+    running: Mutex<HashSet<Arc<str>>>,
+    /// Set by the fetch task when it exits, so closing can wait for its last read.
+    fetch_exited: AtomicBool,
+    fetch_exit: Notify,
     /// Mirrors the queue's `paused` key, refreshed by maintenance.
     paused: AtomicBool,
 }
@@ -48,7 +54,10 @@ impl QueueState {
             acker,
             registry,
             conn,
-            in_flight: Mutex::new(HashSet::new()),
+            held: Mutex::new(HashSet::new()),
+            running: Mutex::new(HashSet::new()),
+            fetch_exited: AtomicBool::new(false),
+            fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
         }
     }
@@ -61,26 +70,65 @@ impl QueueState {
         self.paused.store(paused, Ordering::Relaxed);
     }
 
+    /// A fetched entry, from its read until it is settled or handed back.
+    pub fn hold(&self, entry: &Arc<str>) {
+        if let Ok(mut set) = self.held.lock() {
+            set.insert(entry.clone());
+        }
+    }
+
     pub fn start(&self, entry: &Arc<str>) {
-        if let Ok(mut set) = self.in_flight.lock() {
+        if let Ok(mut set) = self.running.lock() {
             set.insert(entry.clone());
         }
     }
 
     pub fn finish(&self, entry: &str) {
-        if let Ok(mut set) = self.in_flight.lock() {
+        if let Ok(mut set) = self.running.lock() {
+            set.remove(entry);
+        }
+        if let Ok(mut set) = self.held.lock() {
             set.remove(entry);
         }
     }
 
-    pub fn in_flight(&self) -> Vec<Arc<str>> {
-        self.in_flight
+    /// Forgets everything held but not running (handed back at shutdown).
+    pub fn release_held(&self) {
+        let running = self.running();
+        if let Ok(mut set) = self.held.lock() {
+            set.retain(|e| running.contains(e));
+        }
+    }
+
+    pub fn held(&self) -> Vec<Arc<str>> {
+        self.held
+            .lock()
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn running(&self) -> Vec<Arc<str>> {
+        self.running
             .lock()
             .map(|set| set.iter().cloned().collect())
             .unwrap_or_default()
     }
 
     pub fn busy(&self) -> usize {
-        self.in_flight.lock().map(|s| s.len()).unwrap_or(0)
+        self.running.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    pub fn fetch_exited(&self) {
+        self.fetch_exited.store(true, Ordering::SeqCst);
+        self.fetch_exit.notify_one();
+    }
+
+    /// Waits (at most `limit`) for the fetch task's last read to come back, so entries it
+    /// delivers are handed back too rather than left for crash recovery.
+    pub async fn wait_fetch_exit(&self, limit: std::time::Duration) {
+        if self.fetch_exited.load(Ordering::SeqCst) {
+            return;
+        }
+        let _ = tokio::time::timeout(limit, self.fetch_exit.notified()).await;
     }
 }

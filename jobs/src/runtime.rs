@@ -262,7 +262,7 @@ impl Running {
             if !finished {
                 worker.abort();
                 let _ = worker.await;
-                let running = run.state.in_flight().len();
+                let running = run.state.running().len();
                 report.abandoned += running;
                 tracing::warn!(queue = %run.state.keys.queue, running,
                     "shutdown deadline passed; unfinished jobs are left for crash recovery");
@@ -329,9 +329,8 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
             next_pause_check = now + Duration::from_secs(1);
         }
         if now >= next_keepalive {
-            let running = state.in_flight();
-            if let Err(e) =
-                reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &running).await
+            let held = state.held();
+            if let Err(e) = reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &held).await
             {
                 tracing::warn!(queue = %state.keys.queue, error = %e, "keepalive failed");
             }

@@ -107,27 +107,30 @@ async fn run(cli: Cli) -> Result<()> {
         }
         _ => {}
     }
+    // Check the command line before touching Redis, so a typo is reported as a typo.
+    let queues = match cli.command {
+        Some(Command::Bench { concurrency }) => {
+            jobs::parse_queues(&format!("bench={concurrency}"), 1)
+                .context("checking --concurrency")?
+        }
+        _ => jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
+    };
+    // Installed before any job starts: a SIGTERM during startup must not kill the process
+    // with jobs half run.
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let handler_conn = jobs::connect(&config.redis.url, Duration::from_secs(10))
         .await
         .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
-    let (registry, queues) = match cli.command {
-        Some(Command::Bench { concurrency }) => (
-            workers::handlers::bench::registry(handler_conn),
-            jobs::parse_queues(&format!("bench={concurrency}"), 1)
-                .context("checking --concurrency")?,
-        ),
-        _ => (
-            workers::handlers::production(handler_conn, &settings.prefix),
-            jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
-        ),
+    let registry = match cli.command {
+        Some(Command::Bench { .. }) => workers::handlers::bench::registry(handler_conn),
+        _ => workers::handlers::production(handler_conn, &settings.prefix),
     };
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
         .await
         .context("starting the workers")?;
     tracing::info!(worker = running.id(), queues = %describe(&queues), "ready");
 
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     let failure = tokio::select! {
         _ = term.recv() => None,
         _ = int.recv() => None,

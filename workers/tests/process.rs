@@ -45,6 +45,8 @@ async fn sigkill_mid_job_reruns_it_on_another_worker() {
 
     // The interrupted run counts as an attempt; the job completed exactly once.
     assert_eq!(setup.runs("slow").await, ["start:1", "start:2", "done:2"]);
+    // Its heartbeats stopped, so the crashed worker is no longer listed as live.
+    assert_eq!(setup.live_pids().await, [b.pid()]);
     let sizes = setup.sizes().await;
     assert_eq!(
         (sizes.ready, sizes.in_flight, sizes.scheduled, sizes.dead),
@@ -78,6 +80,7 @@ async fn sigterm_lets_running_jobs_finish_and_acks_them() {
     })
     .await;
 
+    assert!(setup.live_pids().await.contains(&a.pid()));
     let signalled = Instant::now();
     a.sigterm();
     let deadline = Duration::from_millis(config.shutdown_deadline_ms);
@@ -88,6 +91,10 @@ async fn sigterm_lets_running_jobs_finish_and_acks_them() {
     let took = signalled.elapsed();
     assert!(status.success(), "exit status {status}:\n{}", a.log());
     assert!(took < deadline, "shutdown took {took:?}");
+    assert!(
+        !setup.live_pids().await.contains(&a.pid()),
+        "a stopped worker is still listed as live"
+    );
 
     // Everything a started, it finished and acked; the rest is back in the stream.
     let logs = setup.runs_of(&tags).await;

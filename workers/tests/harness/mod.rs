@@ -325,6 +325,18 @@ impl Setup {
         out
     }
 
+    /// Process ids of the workers the live-workers registry lists.
+    pub async fn live_pids(&self) -> Vec<u32> {
+        let keys = jobs::keys::GlobalKeys::new(PREFIX);
+        let interval = Duration::from_millis(WorkerConfig::default().heartbeat_ms);
+        let workers = retry("list live workers", async || {
+            let mut conn = self.conn.clone();
+            jobs::heartbeat::live_workers(&mut conn, &keys, interval).await
+        })
+        .await;
+        workers.iter().map(|w| w.pid).collect()
+    }
+
     /// Waits until nothing is ready, in flight or scheduled: every job reached its end.
     pub async fn wait_settled(&self, timeout: Duration) {
         wait_until(timeout, "the queue is empty", async || {
