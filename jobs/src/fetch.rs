@@ -219,9 +219,12 @@ async fn run_loop(
             }
             Err(e) => {
                 drop(permits);
+                // The stream was deleted under us (UNBLOCKED) or its group is gone
+                // (NOGROUP, e.g. a Redis restarted without persistence): recreate it.
                 if let Error::Redis(re) = &e
-                    && re.code() == Some("NOGROUP")
+                    && matches!(re.code(), Some("NOGROUP") | Some("UNBLOCKED"))
                 {
+                    tracing::warn!(queue = %state.keys.queue, error = %e, "consumer group missing, recreating it");
                     group_ready = false;
                     continue;
                 }

@@ -134,7 +134,11 @@ pub async fn keepalive(
         for id in chunk {
             inv.arg(&**id);
         }
-        let n: usize = inv.invoke_async(conn).await?;
+        let n: usize = match inv.invoke_async(conn).await {
+            Ok(n) => n,
+            Err(e) if is_no_group(&e) => 0,
+            Err(e) => return Err(e.into()),
+        };
         total += n;
     }
     Ok(total)
@@ -152,7 +156,17 @@ pub async fn release(
     for id in running {
         inv.arg(&**id);
     }
-    Ok(inv.invoke_async(conn).await?)
+    match inv.invoke_async(conn).await {
+        Ok(n) => Ok(n),
+        // The stream or group is gone (flushed): nothing left to hand back.
+        Err(e) if is_no_group(&e) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// NOGROUP as a plain reply or from inside a script.
+pub(crate) fn is_no_group(e: &redis::RedisError) -> bool {
+    e.code() == Some("NOGROUP") || e.to_string().contains("NOGROUP")
 }
 
 /// Removes consumers that hold nothing and were idle for a long time, so the group's
