@@ -19,7 +19,7 @@ demo: deps
 
 # Formatting, lints, then every test (tests start their own redis-server instances).
 test: deps lint
-    cargo test --workspace --all-targets
+    cargo test --workspace
 
 # fmt check and clippy with warnings as errors.
 lint:

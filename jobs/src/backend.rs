@@ -146,3 +146,50 @@ impl WireFormatBackend for StreamsBackend {
         &self.codec
     }
 }
+
+/// Live workers through apalis's own trait, read from our heartbeat registry: one row per
+/// worker process and queue.
+impl apalis_core::backend::ListWorkers for StreamsBackend {
+    fn list_workers(
+        &self,
+    ) -> impl Future<Output = Result<Vec<apalis_core::backend::RunningWorker>, Error>> + Send {
+        let queue = self.state.keys.queue.to_string();
+        let all = self.list_all_workers();
+        async move {
+            Ok(all
+                .await?
+                .into_iter()
+                .filter(|w| w.queue == queue)
+                .collect())
+        }
+    }
+
+    fn list_all_workers(
+        &self,
+    ) -> impl Future<Output = Result<Vec<apalis_core::backend::RunningWorker>, Error>> + Send {
+        let mut conn = self.state.conn.clone();
+        let settings = self.state.settings.clone();
+        async move {
+            let globals = crate::keys::GlobalKeys::new(&settings.prefix);
+            let live =
+                crate::heartbeat::live_workers(&mut conn, &globals, settings.heartbeat_interval)
+                    .await?;
+            Ok(live
+                .into_iter()
+                .flat_map(|w| {
+                    w.queues
+                        .iter()
+                        .map(|(queue, concurrency)| apalis_core::backend::RunningWorker {
+                            id: w.id.clone(),
+                            queue: queue.clone(),
+                            backend: "redis-streams".to_owned(),
+                            started_at: w.started_at,
+                            last_heartbeat: w.last_beat,
+                            layers: format!("concurrency={concurrency}"),
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect())
+        }
+    }
+}

@@ -26,6 +26,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Attempts before the dead set; a crash of the worker running it counts as one.
     const MAX_ATTEMPTS: u32 = 5;
     const BACKOFF: Backoff = Backoff::DEFAULT;
+    /// A run taking longer is cut off and counts as a failed attempt. Without it a hung
+    /// HTTP call would hold a worker slot, and its claim, forever.
+    const TIMEOUT: Duration = Duration::from_secs(30 * 60);
     /// How long a unique key blocks a second enqueue if the job never finishes (it is
     /// released as soon as the job succeeds or dies).
     const UNIQUE_FOR: Duration = Duration::from_secs(24 * 3600);

@@ -83,7 +83,17 @@ impl Registry {
                 user_id: env.user_id,
                 enqueued_at: env.enqueued_at,
             };
-            Box::pin(handler(args, ctx))
+            let run = handler(args, ctx);
+            Box::pin(async move {
+                match tokio::time::timeout(J::TIMEOUT, run).await {
+                    Ok(result) => result,
+                    Err(_) => Err(JobError::Retryable(format!(
+                        "timed out after {}s (job kind {})",
+                        J::TIMEOUT.as_secs(),
+                        J::KIND
+                    ))),
+                }
+            })
         });
         self.kinds.insert(
             J::KIND,

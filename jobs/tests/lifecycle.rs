@@ -492,3 +492,20 @@ async fn dead_set_is_capped_dropping_the_oldest() {
     assert_eq!(hlen, 3);
     worker.shutdown(WAIT).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_job_is_cut_off_by_its_timeout() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    env.client.enqueue(&common::Hang).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
+    let dead = env
+        .admin()
+        .list(&steps(), JobState::Dead, 0, 1)
+        .await
+        .unwrap();
+    let last = dead[0].envelope.last_error().unwrap().to_owned();
+    assert!(last.contains("timed out after"), "{last}");
+    assert_eq!(dead[0].envelope.attempt, 2);
+    worker.shutdown(WAIT).await;
+}

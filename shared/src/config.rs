@@ -124,3 +124,48 @@ impl Config {
         Duration::from_millis(self.workers.shutdown_deadline_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_map_to_engine_settings() {
+        let config = Config::default();
+        config.validate().unwrap();
+        let settings = config.queue_settings();
+        assert_eq!(settings.prefix, "ag:");
+        assert_eq!(settings.visibility_timeout, Duration::from_secs(30));
+        assert_eq!(config.shutdown_deadline(), Duration::from_secs(25));
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_startup() {
+        let mut c = Config::default();
+        c.redis.url = "http://localhost".into();
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.queue.block_ms = c.queue.visibility_timeout_ms;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.queue.visibility_timeout_ms = 10;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.queue.prefix = "has space:".into();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let dir = std::env::temp_dir().join(format!("ag-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("default.toml");
+        std::fs::write(&file, "[queue]\nvisibility_timeout_ms = 60000\n").unwrap();
+        let config = Config::load_from(&file).unwrap();
+        assert_eq!(config.queue.visibility_timeout_ms, 60_000);
+        std::fs::write(&file, "[queue]\nvisibility_timeout_ms = \"soon\"\n").unwrap();
+        let err = Config::load_from(&file).unwrap_err().to_string();
+        assert!(err.contains("visibility_timeout_ms"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

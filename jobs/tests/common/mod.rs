@@ -53,6 +53,21 @@ impl Job for Step {
     }
 }
 
+/// A job that never finishes on its own: its kind's timeout must cut it off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hang;
+
+impl Job for Hang {
+    const KIND: &'static str = "hang";
+    const QUEUE: &'static str = "steps";
+    const MAX_ATTEMPTS: u32 = 2;
+    const TIMEOUT: Duration = Duration::from_millis(200);
+    const BACKOFF: jobs::Backoff = jobs::Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(20),
+    };
+}
+
 /// tag → attempts that started, and attempts that completed.
 #[derive(Clone, Default)]
 pub struct Runs {
@@ -85,50 +100,55 @@ impl Runs {
 
 pub fn registry(runs: &Runs) -> Registry {
     let runs = runs.clone();
-    Registry::new().register(move |step: Step, ctx: JobContext| {
-        let runs = runs.clone();
-        async move {
-            runs.started
-                .lock()
-                .unwrap()
-                .entry(step.tag.clone())
-                .or_default()
-                .push(ctx.attempt);
-            if step.defer_ms > 0 {
-                let mut deferred = runs.deferred.lock().unwrap();
-                let n = deferred.entry(step.tag.clone()).or_default();
-                if *n < 2 {
-                    *n += 1;
-                    return Err(JobError::defer_for(
-                        Duration::from_millis(step.defer_ms),
-                        "waiting for the test's quota",
-                    ));
-                }
-            }
-            if step.sleep_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(step.sleep_ms)).await;
-            }
-            if step.panic {
-                panic!("step {} exploded", step.tag);
-            }
-            if step.permanent {
-                return Err(JobError::permanent("the lead no longer exists"));
-            }
-            if ctx.attempt <= step.fail {
-                return Err(JobError::retryable(format!(
-                    "boom on attempt {}",
-                    ctx.attempt
-                )));
-            }
-            runs.done
-                .lock()
-                .unwrap()
-                .entry(step.tag.clone())
-                .or_default()
-                .push(ctx.attempt);
+    Registry::new()
+        .register(|_: Hang, _| async {
+            std::future::pending::<()>().await;
             Ok(())
-        }
-    })
+        })
+        .register(move |step: Step, ctx: JobContext| {
+            let runs = runs.clone();
+            async move {
+                runs.started
+                    .lock()
+                    .unwrap()
+                    .entry(step.tag.clone())
+                    .or_default()
+                    .push(ctx.attempt);
+                if step.defer_ms > 0 {
+                    let mut deferred = runs.deferred.lock().unwrap();
+                    let n = deferred.entry(step.tag.clone()).or_default();
+                    if *n < 2 {
+                        *n += 1;
+                        return Err(JobError::defer_for(
+                            Duration::from_millis(step.defer_ms),
+                            "waiting for the test's quota",
+                        ));
+                    }
+                }
+                if step.sleep_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(step.sleep_ms)).await;
+                }
+                if step.panic {
+                    panic!("step {} exploded", step.tag);
+                }
+                if step.permanent {
+                    return Err(JobError::permanent("the lead no longer exists"));
+                }
+                if ctx.attempt <= step.fail {
+                    return Err(JobError::retryable(format!(
+                        "boom on attempt {}",
+                        ctx.attempt
+                    )));
+                }
+                runs.done
+                    .lock()
+                    .unwrap()
+                    .entry(step.tag.clone())
+                    .or_default()
+                    .push(ctx.attempt);
+                Ok(())
+            }
+        })
 }
 
 pub fn steps() -> QueueName {
