@@ -32,6 +32,10 @@ pub struct QueueConfig {
     pub block_ms: u64,
     pub mover_interval_ms: u64,
     pub dead_max: u64,
+    /// Jobs a worker reads beyond its concurrency; unset = as many as its concurrency
+    /// (at most 100). Lower it for queues of slow jobs so idle workers are not starved.
+    #[serde(default)]
+    pub read_ahead: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +59,7 @@ impl Default for Config {
                 block_ms: ms(q.block),
                 mover_interval_ms: ms(q.mover_interval),
                 dead_max: q.dead_max,
+                read_ahead: q.read_ahead,
             },
             workers: WorkersConfig {
                 shutdown_deadline_ms: 25_000,
@@ -116,6 +121,7 @@ impl Config {
             mover_interval: Duration::from_millis(self.queue.mover_interval_ms.max(1)),
             dead_max: self.queue.dead_max.max(1),
             heartbeat_interval: Duration::from_millis(self.workers.heartbeat_interval_ms.max(100)),
+            read_ahead: self.queue.read_ahead,
             ..jobs::Settings::default()
         }
     }
