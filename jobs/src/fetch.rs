@@ -1,4 +1,4 @@
-//! Fetching: blocking batched reads that fill only free worker slots.
+//! Fetching: blocking batched reads, bounded by free worker slots plus the read-ahead.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::keys::{ENVELOPE_FIELD, GROUP, QueueKeys};
 use crate::queue_state::QueueState;
+use crate::reclaim::is_no_group;
 
 /// Most entries one read asks for, whatever the free concurrency: keeps one reply small.
 const MAX_READ: usize = 1_000;
@@ -143,18 +144,18 @@ fn bytes_of(v: Value) -> Option<Vec<u8>> {
 pub(crate) async fn run(
     state: Arc<QueueState>,
     conn: ConnectionManager,
-    slots: Arc<Semaphore>,
+    budget: Arc<Semaphore>,
     tx: mpsc::Sender<Task<Delivery>>,
     stop: watch::Receiver<bool>,
 ) {
-    run_loop(&state, conn, slots, tx, stop).await;
+    run_loop(&state, conn, budget, tx, stop).await;
     state.fetch_exited();
 }
 
 async fn run_loop(
     state: &Arc<QueueState>,
     mut conn: ConnectionManager,
-    slots: Arc<Semaphore>,
+    budget: Arc<Semaphore>,
     tx: mpsc::Sender<Task<Delivery>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -183,19 +184,19 @@ async fn run_loop(
             }
             continue;
         }
-        // Wait for a free slot first: reading more than we can run would strand jobs here
-        // while other workers idle.
+        // Wait for room in the budget (running jobs plus read-ahead) first: reading more
+        // would strand jobs here while other workers idle.
         let first = tokio::select! {
-            permit = slots.clone().acquire_owned() => match permit {
+            permit = budget.clone().acquire_owned() => match permit {
                 Ok(p) => p,
                 Err(_) => return,
             },
             _ = stop.changed() => return,
         };
         let mut permits = first;
-        let extra = slots.available_permits().min(MAX_READ - 1);
+        let extra = budget.available_permits().min(MAX_READ - 1);
         if extra > 0
-            && let Ok(more) = slots
+            && let Ok(more) = budget
                 .clone()
                 .try_acquire_many_owned(u32::try_from(extra).unwrap_or(1))
         {
@@ -222,7 +223,7 @@ async fn run_loop(
                 // The stream was deleted under us (UNBLOCKED) or its group is gone
                 // (NOGROUP, e.g. a Redis restarted without persistence): recreate it.
                 if let Error::Redis(re) = &e
-                    && matches!(re.code(), Some("NOGROUP") | Some("UNBLOCKED"))
+                    && (is_no_group(re) || re.code() == Some("UNBLOCKED"))
                 {
                     tracing::warn!(queue = %state.keys.queue, error = %e, "consumer group missing, recreating it");
                     group_ready = false;

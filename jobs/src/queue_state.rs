@@ -66,8 +66,16 @@ impl QueueState {
         self.paused.load(Ordering::Relaxed)
     }
 
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Relaxed);
+    /// Reads the queue's `paused` key into the mirror the fetch loop checks.
+    pub async fn refresh_paused(&self) -> Result<(), crate::error::Error> {
+        let paused: bool = redis::cmd("EXISTS")
+            .arg(&self.keys.paused)
+            .query_async(&mut self.conn.clone())
+            .await?;
+        if paused != self.paused.swap(paused, Ordering::Relaxed) {
+            tracing::info!(queue = %self.keys.queue, paused, "queue pause changed");
+        }
+        Ok(())
     }
 
     /// A fetched entry, from its read until it is settled or handed back.

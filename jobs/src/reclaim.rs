@@ -56,7 +56,7 @@ pub async fn reclaim(
         let reply = match reply {
             Ok(r) => r,
             // No group (yet, or Redis lost it): nothing can be pending.
-            Err(e) if e.code() == Some("NOGROUP") => break,
+            Err(e) if is_no_group(&e) => break,
             Err(e) => return Err(e.into()),
         };
         let Value::Array(mut parts) = reply else {

@@ -141,24 +141,20 @@ pub async fn start(
             ops.clone(),
         ));
         // Know the pause flag before the first read, so a paused queue fetches nothing.
-        let paused: bool = redis::cmd("EXISTS")
-            .arg(&keys.paused)
-            .query_async(&mut conn)
-            .await?;
-        state.set_paused(paused);
-        let (tx, rx) = mpsc::channel(spec.concurrency + settings.read_ahead_for(spec.concurrency));
-        let (fetch_stop, fetch_stop_rx) = watch::channel(false);
-        let fetch_stop = Arc::new(fetch_stop);
-        let (maintenance_stop, maintenance_stop_rx) = watch::channel(false);
+        state.refresh_paused().await?;
         // Fetch budget: the running jobs plus the read-ahead. The run limit itself is
         // enforced by the outcome layer.
         let budget = spec.concurrency + settings.read_ahead_for(spec.concurrency);
-        let slots = Arc::new(Semaphore::new(budget));
+        let (tx, rx) = mpsc::channel(budget);
+        let (fetch_stop, fetch_stop_rx) = watch::channel(false);
+        let fetch_stop = Arc::new(fetch_stop);
+        let (maintenance_stop, maintenance_stop_rx) = watch::channel(false);
+        let budget = Arc::new(Semaphore::new(budget));
         let mut background = Vec::new();
         background.push(tokio::spawn(fetch::run(
             state.clone(),
             fetch_conn,
-            slots,
+            budget,
             tx,
             fetch_stop_rx,
         )));
@@ -313,18 +309,8 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = tokio::time::Instant::now();
         if now >= next_pause_check {
-            match redis::cmd("EXISTS")
-                .arg(&state.keys.paused)
-                .query_async::<bool>(&mut conn)
-                .await
-            {
-                Ok(p) => {
-                    if p != state.is_paused() {
-                        tracing::info!(queue = %state.keys.queue, paused = p, "queue pause changed");
-                    }
-                    state.set_paused(p);
-                }
-                Err(e) => tracing::debug!(error = %e, "pause check failed"),
+            if let Err(e) = state.refresh_paused().await {
+                tracing::debug!(error = %e, "pause check failed");
             }
             next_pause_check = now + Duration::from_secs(1);
         }

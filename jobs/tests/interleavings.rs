@@ -85,18 +85,7 @@ async fn fetch(
     consumer: usize,
     count: usize,
 ) -> Result<(), TestCaseError> {
-    let keys = world.client.keys(&steps());
-    let mut conn = world.client.connection();
-    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
-    let entries = jobs::fetch::read(
-        &mut conn,
-        &keys,
-        &format!("c{consumer}"),
-        count,
-        Duration::from_millis(1),
-    )
-    .await
-    .unwrap();
+    let entries = common::read_as(&world.client, &format!("c{consumer}"), count).await;
     for e in entries {
         let envelope = Envelope::decode(e.envelope.as_deref().unwrap()).unwrap();
         prop_assert!(

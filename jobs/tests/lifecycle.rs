@@ -246,18 +246,7 @@ async fn entry_of_a_dead_consumer_is_reclaimed_and_run_with_an_attempt_used() {
     let env = env().await;
     env.client.enqueue(&step("orphan")).await.unwrap();
     // A consumer that reads the entry and dies without acking.
-    let keys = env.client.keys(&steps());
-    let mut conn = env.client.connection();
-    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
-    let read = jobs::fetch::read(
-        &mut conn,
-        &keys,
-        "dead-worker",
-        10,
-        Duration::from_millis(100),
-    )
-    .await
-    .unwrap();
+    let read = common::read_as(&env.client, "dead-worker", 10).await;
     assert_eq!(read.len(), 1);
     assert_eq!(env.sizes().await.in_flight, 1);
     let worker = env.worker(2).await;
@@ -425,12 +414,7 @@ async fn admin_lists_jobs_per_state_with_paging() {
     );
     assert!(admin.find(&steps(), "no-such-id").await.unwrap().is_none());
     // In flight: a consumer that holds two entries.
-    let keys = env.client.keys(&steps());
-    let mut conn = env.client.connection();
-    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
-    jobs::fetch::read(&mut conn, &keys, "holder", 2, Duration::from_millis(100))
-        .await
-        .unwrap();
+    common::read_as(&env.client, "holder", 2).await;
     let in_flight = admin
         .list(&steps(), JobState::InFlight, 0, 10)
         .await

@@ -73,9 +73,7 @@ async fn run(cli: Cli) -> Result<()> {
     let settings = config.queue_settings();
     match &cli.command {
         Some(Command::Status { watch }) => {
-            let client = jobs::Client::connect(&config.redis.url, settings)
-                .await
-                .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+            let client = client(&config, settings).await?;
             if *watch {
                 workers::status::watch(&client).await?;
             } else {
@@ -90,9 +88,7 @@ async fn run(cli: Cli) -> Result<()> {
             mix,
         }) => {
             let queue = jobs::QueueName::new(queue).context("checking --queue")?;
-            let client = jobs::Client::connect(&config.redis.url, settings)
-                .await
-                .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+            let client = client(&config, settings).await?;
             let n = workers::feed::run(
                 &client,
                 &queue,
@@ -147,6 +143,12 @@ async fn run(cli: Cli) -> Result<()> {
         Some(reason) => anyhow::bail!("a worker stopped unexpectedly: {reason}"),
         None => Ok(()),
     }
+}
+
+async fn client(config: &shared::Config, settings: jobs::Settings) -> Result<jobs::Client> {
+    jobs::Client::connect(&config.redis.url, settings)
+        .await
+        .with_context(|| format!("connecting to redis at {}", config.redis.url))
 }
 
 fn describe(queues: &[QueueSpec]) -> String {

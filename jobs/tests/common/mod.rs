@@ -223,3 +223,14 @@ pub fn step(tag: &str) -> Step {
         ..Step::default()
     }
 }
+
+/// Reads up to `count` entries as consumer `name` and never acks them: a worker that
+/// dies right after its read.
+pub async fn read_as(client: &Client, name: &str, count: usize) -> Vec<jobs::fetch::RawEntry> {
+    let keys = client.keys(&steps());
+    let mut conn = client.connection();
+    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
+    jobs::fetch::read(&mut conn, &keys, name, count, Duration::from_millis(1))
+        .await
+        .unwrap()
+}
