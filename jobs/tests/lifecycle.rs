@@ -493,3 +493,37 @@ async fn hung_job_is_cut_off_by_its_timeout() {
     assert_eq!(dead[0].envelope.attempt, 2);
     worker.shutdown(WAIT).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_recreates_a_lost_consumer_group_and_keeps_consuming() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    env.client.enqueue(&step("before")).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("before") == vec![1] }).await);
+    // The stream and its group vanish under a blocked read (UNBLOCKED, then NOGROUP).
+    let () = redis::cmd("FLUSHALL").query(&mut env.redis.conn()).unwrap();
+    env.client.enqueue(&step("after")).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("after") == vec![1] }).await);
+    // Gone again right before shutdown: handing back finds no group and is not an error
+    // that hangs or panics the shutdown.
+    let () = redis::cmd("FLUSHALL").query(&mut env.redis.conn()).unwrap();
+    let started = std::time::Instant::now();
+    let report = worker.shutdown(WAIT).await;
+    assert_eq!(report.abandoned, 0);
+    assert!(started.elapsed() < WAIT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_even_when_redis_is_gone() {
+    let mut env = env().await;
+    let worker = env.worker(2).await;
+    env.client.enqueue(&step("last")).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.runs.done("last") == vec![1] }).await);
+    env.redis.kill();
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(Duration::from_secs(20), worker.shutdown(WAIT))
+        .await
+        .expect("shutdown must not wait for Redis forever");
+    assert_eq!(report.abandoned, 0);
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
