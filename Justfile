@@ -4,11 +4,15 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 demo_redis_port := "6380"
 bench_redis_port := "6390"
+# One private PostgreSQL cluster (scripts/postgres.sh) shared by the tests, the demo and the
+# benchmark; it stays running between recipes (`just pg-stop` stops it).
+pg_port := "5440"
+pg_url := "postgres://postgres@127.0.0.1:" + pg_port
 
 default:
     @just --list
 
-# Install what is missing (redis-server); every other recipe calls this first.
+# Install what is missing (redis-server, postgresql); every other recipe calls this first.
 deps:
     scripts/ensure-deps.sh
 
@@ -17,14 +21,31 @@ demo: deps
     cargo build --release --bins
     scripts/demo.sh {{demo_redis_port}}
 
-# Formatting, lints, then every test (tests start their own redis-server instances).
+# Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running).
 test: deps lint
-    cargo test --workspace
+    scripts/postgres.sh start {{pg_port}}
+    DATABASE_URL={{pg_url}}/postgres SQLX_OFFLINE=true cargo test --workspace
 
-# fmt check and clippy with warnings as errors.
+# fmt check and clippy with warnings as errors; queries are checked against .sqlx/, no database.
 lint:
     cargo fmt --all --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    SQLX_OFFLINE=true cargo clippy --workspace --all-targets -- -D warnings
+
+# Create the astrogrowth database in the private PostgreSQL and apply migrations/.
+migrate: deps
+    scripts/postgres.sh start {{pg_port}}
+    [ "$(psql -h 127.0.0.1 -p {{pg_port}} -U postgres -d postgres -tAc "select 1 from pg_database where datname = 'astrogrowth'")" = 1 ] \
+      || psql -q -h 127.0.0.1 -p {{pg_port}} -U postgres -d postgres -c "create database astrogrowth"
+    DATABASE_URL={{pg_url}}/astrogrowth cargo run --release --quiet --bin api -- migrate
+
+# Regenerate .sqlx/ (the query metadata lint and test build with) from the migrated database.
+prepare: migrate
+    cargo sqlx --version >/dev/null 2>&1 || cargo install sqlx-cli --locked --version "^0.8" --no-default-features --features postgres,rustls
+    DATABASE_URL={{pg_url}}/astrogrowth cargo sqlx prepare --workspace -- --all-targets
+
+# Stop the private PostgreSQL (its data stays in .run/pg-5440).
+pg-stop:
+    scripts/postgres.sh stop {{pg_port}}
 
 # bench.md's W1–W5 against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmark need on a fresh Debian 12 machine:
-# redis-server (the tests start private instances of it). Idempotent and quiet when
-# everything is already there.
+# redis-server and the PostgreSQL server (the tests start private instances of both, see
+# scripts/redis.sh and scripts/postgres.sh). Idempotent and quiet when everything is
+# already there. Debian's postgresql package also creates and starts a "main" cluster on
+# port 5432; nothing here uses it.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

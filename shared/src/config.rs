@@ -1,6 +1,7 @@
 //! One typed configuration, loaded once at startup: `config/default.toml`, then
 //! `AG_`-prefixed environment variables (`AG_REDIS__URL` sets `redis.url`), then the
-//! conventional `REDIS_URL`. A bad value stops the process at startup, not at the first
+//! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
+//! `linkedin.client_secret`) have no default and belong in the environment. A bad value stops the process at startup, not at the first
 //! job that needs it.
 
 use std::path::Path;
@@ -17,6 +18,94 @@ pub struct Config {
     pub redis: RedisConfig,
     pub queue: QueueConfig,
     pub workers: WorkersConfig,
+    pub database: DatabaseConfig,
+    pub api: ApiConfig,
+    pub vault: VaultConfig,
+    pub limits: LimitsConfig,
+    pub linkedin: LinkedInConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    pub url: String,
+    /// Per process. The api and every worker process each open this many at most.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing with 503.
+    pub acquire_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiConfig {
+    /// `host:port`; port 0 picks a free one (tests).
+    pub bind: String,
+    /// Where browsers reach us; LinkedIn's redirect URL is built from it.
+    pub public_url: String,
+    /// Set behind TLS so the session cookie is never sent in clear.
+    pub cookie_secure: bool,
+    pub session_ttl_secs: u64,
+    /// Signs the session cookie (base64, 64 bytes). Unset: derived from `vault.key`, so
+    /// every api process of one deployment accepts the others' cookies.
+    #[serde(default)]
+    pub cookie_key: Option<String>,
+    /// Largest JSON body accepted; above it the answer is 413.
+    pub body_limit_bytes: usize,
+    /// actix-web worker threads; 0 = one per core.
+    pub http_workers: usize,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaultConfig {
+    /// 32 bytes, base64. Only from the environment (`AG_VAULT__KEY`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Written into every sealed value, so a rotated key can still open older ones.
+    pub key_id: u8,
+}
+
+impl std::fmt::Debug for VaultConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultConfig")
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("key_id", &self.key_id)
+            .finish()
+    }
+}
+
+/// Limits enforced in Redis (design.md §4), shared by every process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitsConfig {
+    /// REST calls per user per minute, sustained.
+    pub api_per_minute: u32,
+    /// REST calls a user may make at once above the sustained rate.
+    pub api_burst: u32,
+    /// Failed sign-ins per account per 15 minutes.
+    pub sign_in_failures_per_account: u32,
+    /// Failed sign-ins per client address per 15 minutes (an office shares one address).
+    pub sign_in_failures_per_ip: u32,
+}
+
+/// LinkedIn's OAuth app. Unset `client_id`: "connect LinkedIn" answers 503.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedInConfig {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+    pub scope: String,
+}
+
+impl std::fmt::Debug for LinkedInConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkedInConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +154,38 @@ impl Default for Config {
                 shutdown_deadline_ms: 25_000,
                 heartbeat_interval_ms: ms(q.heartbeat_interval),
             },
+            database: DatabaseConfig {
+                url: "postgres://postgres@127.0.0.1:5432/astrogrowth".to_owned(),
+                max_connections: 20,
+                acquire_timeout_ms: 5_000,
+            },
+            api: ApiConfig {
+                bind: "127.0.0.1:8080".to_owned(),
+                public_url: "http://127.0.0.1:8080".to_owned(),
+                cookie_secure: false,
+                session_ttl_secs: 7 * 24 * 3600,
+                cookie_key: None,
+                body_limit_bytes: 64 * 1024,
+                http_workers: 0,
+            },
+            vault: VaultConfig {
+                key: None,
+                key_id: 1,
+            },
+            limits: LimitsConfig {
+                api_per_minute: 1_200,
+                api_burst: 100,
+                sign_in_failures_per_account: 5,
+                sign_in_failures_per_ip: 50,
+            },
+            linkedin: LinkedInConfig {
+                client_id: None,
+                client_secret: None,
+                authorize_url: "https://www.linkedin.com/oauth/v2/authorization".to_owned(),
+                token_url: "https://www.linkedin.com/oauth/v2/accessToken".to_owned(),
+                userinfo_url: "https://api.linkedin.com/v2/userinfo".to_owned(),
+                scope: "openid profile w_member_social".to_owned(),
+            },
         }
     }
 }
@@ -80,6 +201,11 @@ impl Config {
             .merge(Toml::file(file))
             .merge(Env::prefixed("AG_").split("__"))
             .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
             .extract()
             .map_err(|e| Error::Config(e.to_string()))?;
         config.validate()?;
@@ -109,6 +235,22 @@ impl Config {
         }
         jobs::QueueName::new(self.queue.prefix.trim_end_matches(':'))
             .map_err(|e| Error::Config(format!("queue.prefix: {e}")))?;
+        if !(self.database.url.starts_with("postgres://")
+            || self.database.url.starts_with("postgresql://"))
+        {
+            return Err(Error::Config(
+                "database.url must be a postgres:// URL".to_owned(),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(Error::Config("database.max_connections must be above 0".into()));
+        }
+        if self.limits.api_per_minute == 0 || self.limits.api_burst == 0 {
+            return Err(Error::Config("limits.api_* must be above 0".into()));
+        }
+        if self.api.body_limit_bytes < 1024 {
+            return Err(Error::Config("api.body_limit_bytes must be at least 1024".into()));
+        }
         Ok(())
     }
 

@@ -1,7 +1,53 @@
-//! The shared crate's one error type.
+//! The shared crate's one error type. `NotFound`, `Conflict` and `Invalid` are answers the
+//! caller shows a user; the rest are failures of a dependency.
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("configuration: {0}")]
     Config(String),
+    /// The row does not exist or belongs to another user: the two are not told apart, so
+    /// ids cannot be probed.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The row exists but its state forbids the change (launching a running campaign).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("queue: {0}")]
+    Queue(#[from] jobs::Error),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A sealed value did not open: wrong key, wrong owner or field, or tampering.
+    #[error("token vault: {0}")]
+    Vault(&'static str),
+}
+
+impl Error {
+    /// True when the same call may succeed later (a database or Redis hiccup).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Database(e) => matches!(
+                e,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            ),
+            Self::Redis(_) => true,
+            Self::Queue(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+/// The unique-constraint name of a PostgreSQL error, if that is what it is.
+pub(crate) fn unique_violation(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint(),
+        _ => None,
+    }
 }

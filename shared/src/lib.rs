@@ -1,8 +1,13 @@
-//! What the api and the workers share. For now: configuration; the database, the token
-//! vault, the provider clients, storage and rate limits follow with their issues.
+//! What the api and the workers share: configuration, the PostgreSQL repositories, the
+//! outbox relay, the token vault and the rate limiter. Provider clients and storage follow
+//! with their issues.
 
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod outbox;
+pub mod rate_limit;
+pub mod vault;
 
 pub use config::Config;
 pub use error::Error;

@@ -1,0 +1,256 @@
+//! Generated posts and the owner's decisions on them. An approval and the PublishPost job it
+//! causes commit together; a second approval finds the content no longer pending and
+//! queues nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::text_enum::text_enum;
+use super::{Page, Paged, profiles};
+use crate::error::Error;
+use crate::outbox;
+
+text_enum! {
+    pub enum ContentStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+        Published => "published",
+        Failed => "failed",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Content {
+    pub id: i64,
+    pub lead_id: i64,
+    pub campaign_id: i64,
+    pub text: String,
+    /// Storage key of the generated image; the dashboard serves it.
+    pub image_key: Option<String>,
+    pub hashtags: Vec<String>,
+    /// 0–100; at 70 or more with LinkedIn connected the content approves itself.
+    pub quality_score: i16,
+    #[schema(value_type = Object)]
+    pub score_breakdown: serde_json::Value,
+    pub status: ContentStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContentFilter {
+    pub status: Option<ContentStatus>,
+    pub campaign_id: Option<i64>,
+    pub min_score: Option<i16>,
+}
+
+/// What an approval did.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub content: Content,
+    /// False when LinkedIn is not connected: the content waits, approved, and is queued
+    /// when the owner connects.
+    pub queued_for_publishing: bool,
+}
+
+pub async fn list(
+    db: &PgPool,
+    user_id: i64,
+    filter: &ContentFilter,
+    page: Page,
+) -> Result<Paged<Content>, Error> {
+    let status = filter.status.map(ContentStatus::as_str);
+    let items = sqlx::query_as!(
+        Content,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                  score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
+                  approved_at
+           FROM contents
+           WHERE user_id = $1
+             AND ($2::text IS NULL OR status = $2)
+             AND ($3::bigint IS NULL OR campaign_id = $3)
+             AND ($4::smallint IS NULL OR quality_score >= $4)
+           ORDER BY id DESC LIMIT $5 OFFSET $6"#,
+        user_id,
+        status,
+        filter.campaign_id,
+        filter.min_score,
+        page.limit(),
+        page.offset(),
+    )
+    .fetch_all(db)
+    .await?;
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM contents
+           WHERE user_id = $1
+             AND ($2::text IS NULL OR status = $2)
+             AND ($3::bigint IS NULL OR campaign_id = $3)
+             AND ($4::smallint IS NULL OR quality_score >= $4)"#,
+        user_id,
+        status,
+        filter.campaign_id,
+        filter.min_score,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Paged::new(items, page, total))
+}
+
+pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error> {
+    sqlx::query_as!(
+        Content,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                  score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
+                  approved_at
+           FROM contents WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("content"))
+}
+
+/// `pending → approved`; with LinkedIn connected, a PublishPost in the same commit.
+pub async fn approve(db: &PgPool, user_id: i64, id: i64) -> Result<Approval, Error> {
+    let mut tx = db.begin().await?;
+    let approved = sqlx::query_as!(
+        Content,
+        r#"UPDATE contents SET status = 'approved', approved_at = now(), updated_at = now()
+           WHERE id = $1 AND user_id = $2 AND status = 'pending'
+           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                     score_breakdown, status AS "status: ContentStatus", created_at,
+                     updated_at, approved_at"#,
+        id,
+        user_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(content) = approved else {
+        return Err(not_pending(db, user_id, id, "approved").await);
+    };
+    let ready = profiles::linkedin_ready(&mut tx, user_id).await?;
+    if ready {
+        outbox::push(
+            &mut tx,
+            &jobs::kinds::PublishPost { content_id: id },
+            Some(user_id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Approval {
+        content,
+        queued_for_publishing: ready,
+    })
+}
+
+pub async fn reject(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error> {
+    let rejected = sqlx::query_as!(
+        Content,
+        r#"UPDATE contents SET status = 'rejected', updated_at = now()
+           WHERE id = $1 AND user_id = $2 AND status = 'pending'
+           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                     score_breakdown, status AS "status: ContentStatus", created_at,
+                     updated_at, approved_at"#,
+        id,
+        user_id,
+    )
+    .fetch_optional(db)
+    .await?;
+    match rejected {
+        Some(content) => Ok(content),
+        None => Err(not_pending(db, user_id, id, "rejected").await),
+    }
+}
+
+/// The owner's own words replace the generated ones, only while the content is pending:
+/// an approved text may already be on its way to LinkedIn.
+pub async fn edit(
+    db: &PgPool,
+    user_id: i64,
+    id: i64,
+    text: &str,
+    hashtags: Option<&[String]>,
+) -> Result<Content, Error> {
+    let edited = sqlx::query_as!(
+        Content,
+        r#"UPDATE contents SET text = $3, hashtags = COALESCE($4, hashtags), updated_at = now()
+           WHERE id = $1 AND user_id = $2 AND status = 'pending'
+           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                     score_breakdown, status AS "status: ContentStatus", created_at,
+                     updated_at, approved_at"#,
+        id,
+        user_id,
+        text,
+        hashtags,
+    )
+    .fetch_optional(db)
+    .await?;
+    match edited {
+        Some(content) => Ok(content),
+        None => Err(not_pending(db, user_id, id, "edited").await),
+    }
+}
+
+/// The contents of one campaign, newest first, for the campaign page.
+pub async fn list_for_campaign(
+    db: &PgPool,
+    campaign_id: i64,
+    limit: i64,
+) -> Result<Vec<Content>, Error> {
+    Ok(sqlx::query_as!(
+        Content,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+                  score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
+                  approved_at
+           FROM contents WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2"#,
+        campaign_id,
+        limit,
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Queues PublishPost for every approved content of a user that has no publication yet:
+/// the contents approved while LinkedIn was not connected. Inside the connect transaction.
+pub async fn queue_waiting_approvals(
+    conn: &mut sqlx::PgConnection,
+    user_id: i64,
+) -> Result<u64, Error> {
+    let waiting = sqlx::query_scalar!(
+        r#"SELECT c.id FROM contents c
+           WHERE c.user_id = $1 AND c.status = 'approved'
+             AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.content_id = c.id)
+           ORDER BY c.id"#,
+        user_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for content_id in &waiting {
+        outbox::push(
+            &mut *conn,
+            &jobs::kinds::PublishPost {
+                content_id: *content_id,
+            },
+            Some(user_id),
+        )
+        .await?;
+    }
+    Ok(waiting.len() as u64)
+}
+
+/// Why a pending-only change did not happen: the content is not the user's, or it is no
+/// longer pending.
+async fn not_pending(db: &PgPool, user_id: i64, id: i64, verb: &str) -> Error {
+    match get(db, user_id, id).await {
+        Ok(c) => Error::Conflict(format!(
+            "content is {}; only a pending content can be {verb}",
+            c.status
+        )),
+        Err(e) => e,
+    }
+}

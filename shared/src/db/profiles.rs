@@ -1,0 +1,151 @@
+//! The business profile, and the LinkedIn connection it holds. Tokens arrive here already
+//! sealed by the vault and leave sealed; this module never sees them in clear.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub business_name: Option<String>,
+    pub business_type: Option<String>,
+    pub location: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub linkedin: LinkedInStatus,
+}
+
+/// What the owner may know of the connection: never the tokens.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LinkedInStatus {
+    pub connected: bool,
+    /// LinkedIn refused the token: publishing waits until the owner connects again.
+    pub reconnect_needed: bool,
+    pub member_urn: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The fields an owner edits; `None` clears a field.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProfileUpdate {
+    pub business_name: Option<String>,
+    pub business_type: Option<String>,
+    pub location: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+}
+
+/// A LinkedIn grant, sealed for this user's row.
+pub struct SealedGrant {
+    pub access_token: Vec<u8>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub expires_at: DateTime<Utc>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub member_urn: String,
+}
+
+pub async fn get(db: &PgPool, user_id: i64) -> Result<Profile, Error> {
+    let row = sqlx::query!(
+        r#"SELECT business_name, business_type, location, phone, website,
+                  linkedin_connected, linkedin_reconnect_needed, linkedin_member_urn,
+                  linkedin_token_expires_at
+           FROM user_profiles WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("profile"))?;
+    Ok(Profile {
+        business_name: row.business_name,
+        business_type: row.business_type,
+        location: row.location,
+        phone: row.phone,
+        website: row.website,
+        linkedin: LinkedInStatus {
+            connected: row.linkedin_connected,
+            reconnect_needed: row.linkedin_reconnect_needed,
+            member_urn: row.linkedin_member_urn,
+            expires_at: row.linkedin_token_expires_at,
+        },
+    })
+}
+
+pub async fn update(db: &PgPool, user_id: i64, update: &ProfileUpdate) -> Result<Profile, Error> {
+    let done = sqlx::query!(
+        r#"UPDATE user_profiles
+           SET business_name = $2, business_type = $3, location = $4, phone = $5, website = $6,
+               updated_at = now()
+           WHERE user_id = $1"#,
+        user_id,
+        update.business_name,
+        update.business_type,
+        update.location,
+        update.phone,
+        update.website,
+    )
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("profile"));
+    }
+    get(db, user_id).await
+}
+
+/// Inside the caller's transaction, so the approved contents waiting for a connection are
+/// queued for publishing in the same commit.
+pub async fn connect_linkedin(
+    conn: &mut PgConnection,
+    user_id: i64,
+    grant: &SealedGrant,
+) -> Result<(), Error> {
+    let done = sqlx::query!(
+        r#"UPDATE user_profiles
+           SET linkedin_access_token = $2, linkedin_refresh_token = $3,
+               linkedin_token_expires_at = $4, linkedin_refresh_expires_at = $5,
+               linkedin_member_urn = $6, linkedin_connected = true,
+               linkedin_reconnect_needed = false, updated_at = now()
+           WHERE user_id = $1"#,
+        user_id,
+        grant.access_token,
+        grant.refresh_token,
+        grant.expires_at,
+        grant.refresh_expires_at,
+        grant.member_urn,
+    )
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("profile"));
+    }
+    Ok(())
+}
+
+/// Forgets the tokens, not just the flag: a disconnected account keeps nothing usable.
+pub async fn disconnect_linkedin(db: &PgPool, user_id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        r#"UPDATE user_profiles
+           SET linkedin_access_token = NULL, linkedin_refresh_token = NULL,
+               linkedin_token_expires_at = NULL, linkedin_refresh_expires_at = NULL,
+               linkedin_member_urn = NULL, linkedin_connected = false,
+               linkedin_reconnect_needed = false, updated_at = now()
+           WHERE user_id = $1"#,
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether an approval can go straight to publishing. Usable inside a transaction.
+pub async fn linkedin_ready(conn: &mut PgConnection, user_id: i64) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT linkedin_connected AND NOT linkedin_reconnect_needed AS "ready!"
+           FROM user_profiles WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(false))
+}

@@ -1,0 +1,121 @@
+//! Accounts. The e-mail is unique whatever its case; the password is stored only as an
+//! argon2id hash, made by the caller (hashing is CPU work the api runs off its event loop).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::text_enum::text_enum;
+use crate::error::{Error, unique_violation};
+
+text_enum! {
+    /// Owners run campaigns; admins also see the queue UI.
+    pub enum Role {
+        Owner => "owner",
+        Admin => "admin",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_signed_in_at: Option<DateTime<Utc>>,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// What sign-in needs to check a password. Not `Debug`: it holds the hash.
+pub struct Credentials {
+    pub user_id: i64,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// Creates the account and its empty business profile together.
+pub async fn create(db: &PgPool, new: &NewUser<'_>) -> Result<User, Error> {
+    let mut tx = db.begin().await?;
+    let user = sqlx::query_as!(
+        User,
+        r#"INSERT INTO users (email, name, password_hash, role) VALUES ($1, $2, $3, $4)
+           RETURNING id, email, name, role AS "role: Role", created_at, last_signed_in_at"#,
+        new.email,
+        new.name,
+        new.password_hash,
+        new.role.as_str(),
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match unique_violation(&e) {
+        Some("users_email_lower_key") => {
+            Error::Conflict("an account with this e-mail already exists".to_owned())
+        }
+        _ => Error::from(e),
+    })?;
+    sqlx::query!("INSERT INTO user_profiles (user_id) VALUES ($1)", user.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn find(db: &PgPool, id: i64) -> Result<User, Error> {
+    sqlx::query_as!(
+        User,
+        r#"SELECT id, email, name, role AS "role: Role", created_at, last_signed_in_at
+           FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("user"))
+}
+
+pub async fn credentials(db: &PgPool, email: &str) -> Result<Option<Credentials>, Error> {
+    Ok(sqlx::query_as!(
+        Credentials,
+        r#"SELECT id AS user_id, role AS "role: Role", password_hash
+           FROM users WHERE lower(email) = lower($1)"#,
+        email
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn record_sign_in(db: &PgPool, id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE users SET last_signed_in_at = now() WHERE id = $1",
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password and role for an existing account (the demo seeding and ops use it).
+pub async fn reset(
+    db: &PgPool,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, Error> {
+    sqlx::query_as!(
+        User,
+        r#"UPDATE users SET password_hash = $2, role = $3 WHERE lower(email) = lower($1)
+           RETURNING id, email, name, role AS "role: Role", created_at, last_signed_in_at"#,
+        email,
+        password_hash,
+        role.as_str(),
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("user"))
+}
