@@ -1,2 +1,15 @@
-//! The HTTP side of AstroGrowth: REST API, dashboard and admin queue UI. Built in the
-//! API issue on top of `jobs::admin` and `shared`.
+//! The AstroGrowth HTTP API: accounts, campaigns, contents, metrics, profile and LinkedIn
+//! connect, health, and the OpenAPI document. `startup::Application` builds it.
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod password;
+pub mod routes;
+pub mod session_store;
+pub mod startup;
+pub mod state;
+pub mod validation;
+
+pub use error::ApiError;
+pub use startup::Application;

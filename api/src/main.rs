@@ -1,1 +1,97 @@
-fn main() {}
+//! `api`: serves the HTTP API; `api migrate` applies the migrations; `api create-user`
+//! creates (or resets) an account, for the demo and for ops.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shared::Config;
+use shared::db::users::{self, NewUser, Role};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "api", about = "AstroGrowth HTTP API")]
+struct Cli {
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long, global = true)]
+    json_logs: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve {
+        /// Apply pending migrations first.
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an account, or set the password and role of an existing one.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "AG_USER_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if cli.json_logs {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let config = Config::load().context("loading configuration")?;
+    let db = shared::db::pool(&config.database).context("configuring the database pool")?;
+    match cli.command.unwrap_or(Command::Serve { migrate: false }) {
+        Command::Migrate => {
+            shared::db::migrate(&db).await.context("applying migrations")?;
+            tracing::info!("migrations applied");
+        }
+        Command::CreateUser {
+            email,
+            name,
+            password,
+            admin,
+        } => {
+            let email = api::validation::email(&email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            api::validation::password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let role = if admin { Role::Admin } else { Role::Owner };
+            let hash = api::password::hash(password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let new = NewUser {
+                email: &email,
+                name: &name,
+                password_hash: &hash,
+                role,
+            };
+            let user = match users::create(&db, &new).await {
+                Err(shared::Error::Conflict(_)) => users::reset(&db, &email, &hash, role)
+                    .await
+                    .context("resetting the account")?,
+                other => other.context("creating the account")?,
+            };
+            println!("account {} ({}) ready, role {}", user.email, user.id, user.role);
+        }
+        Command::Serve { migrate } => {
+            if migrate {
+                shared::db::migrate(&db).await.context("applying migrations")?;
+            }
+            let app = api::Application::build(config.clone(), db)
+                .await
+                .context("starting the api")?;
+            tracing::info!(port = app.port(), bind = %config.api.bind, "api listening");
+            app.run_until_stopped().await.context("serving")?;
+        }
+    }
+    Ok(())
+}

@@ -24,6 +24,9 @@ pub enum Error {
     Queue(#[from] jobs::Error),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// An external API failed; `retryable` says whether asking again can help.
+    #[error("{message}")]
+    Provider { retryable: bool, message: String },
     /// A sealed value did not open: wrong key, wrong owner or field, or tampering.
     #[error("token vault: {0}")]
     Vault(&'static str),
@@ -39,6 +42,7 @@ impl Error {
             ),
             Self::Redis(_) => true,
             Self::Queue(e) => e.is_transient(),
+            Self::Provider { retryable, .. } => *retryable,
             _ => false,
         }
     }

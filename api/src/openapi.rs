@@ -1,0 +1,128 @@
+//! The OpenAPI document, served at `/api/openapi.json`. Paths and schemas come from the
+//! handlers' `#[utoipa::path]` attributes; the error answers every endpoint can give are
+//! added here once instead of on every handler.
+
+use std::sync::LazyLock;
+
+use actix_web::HttpResponse;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profile, publications};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "AstroGrowth API", version = "1",
+         description = "Campaigns, leads, contents and publishing. Sign in, then send the \
+                        session cookie, and on writes the X-CSRF-Token header sign-in returned."),
+    paths(
+        health::healthz, health::readyz,
+        accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::me,
+        campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
+        contents::list, contents::pending, contents::get, contents::edit, contents::approve,
+        contents::reject,
+        metrics::get, publications::list,
+        profile::get, profile::update, profile::linkedin_connect, profile::linkedin_callback,
+        profile::linkedin_disconnect,
+        admin::queues,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&Errors),
+)]
+pub struct ApiDoc;
+
+/// The document is the same for the life of the process: render it once.
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(DOCUMENT.as_str())
+}
+
+/// Paths open without a session.
+const PUBLIC: &[&str] = &["/healthz", "/readyz", "/api/auth/sign-up", "/api/auth/sign-in"];
+
+struct Errors;
+
+impl Modify for Errors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = doc.components.as_mut() {
+            components.add_security_scheme(
+                "session",
+                SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("ag_session"))),
+            );
+            components.add_security_scheme(
+                "csrf",
+                SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))),
+            );
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let public = PUBLIC.contains(&path.as_str()) || path == "/api/openapi.json";
+            let ops: [(&str, &mut Option<Operation>); 4] = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let write = method != "get";
+                let mut codes: Vec<(&str, &str)> = vec![
+                    ("405", "method not allowed"),
+                    ("429", "rate limited; see Retry-After"),
+                    ("503", "a backing service is unavailable"),
+                ];
+                if path.starts_with("/api/") {
+                    codes.push(("400", "the request could not be read"));
+                    codes.push(("422", "a value is missing or wrong"));
+                }
+                if path.contains('{') {
+                    codes.push(("404", "no such row for this user"));
+                }
+                if write {
+                    codes.push(("409", "the row's state forbids this change"));
+                    codes.push(("413", "body too large"));
+                    codes.push(("415", "body is not JSON"));
+                }
+                if !public {
+                    codes.push(("401", "sign in first"));
+                    codes.push(("403", "missing CSRF token, or wrong role"));
+                    let mut requirement = vec![SecurityRequirement::new("session", Vec::<String>::new())];
+                    if write {
+                        requirement = vec![SecurityRequirement::new("session", Vec::<String>::new())
+                            .add("csrf", Vec::<String>::new())];
+                    }
+                    op.security = Some(requirement);
+                } else if path.starts_with("/api/auth/") {
+                    codes.push(("401", "e-mail or password is wrong"));
+                    codes.push(("409", "an account with this e-mail exists"));
+                }
+                for (code, description) in codes {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build(),
+    )
+}

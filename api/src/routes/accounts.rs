@@ -1,0 +1,151 @@
+//! Sign up, sign in, sign out, me. Sign-in failures are throttled per account and per
+//! client address; the check happens before the password is even hashed.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use shared::db::users::{self, NewUser, Role, User};
+use shared::rate_limit::{Decision, Limit};
+use std::time::Duration;
+use utoipa::ToSchema;
+
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::password;
+use crate::state::AppState;
+use crate::validation;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignUp {
+    #[schema(example = "ana@bakery.example")]
+    pub email: String,
+    /// 10 to 128 characters.
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+/// The signed-in user and the token their writes must carry in `X-CSRF-Token`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfo {
+    pub user: User,
+    pub csrf_token: String,
+}
+
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+fn failure_limit(count: u32) -> Limit {
+    Limit {
+        count,
+        period: FAILURE_WINDOW,
+        burst: count,
+    }
+}
+
+fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Create an owner account and sign it in.
+#[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
+    responses((status = 201, body = SessionInfo)))]
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    body: web::Json<SignUp>,
+) -> ApiResult<HttpResponse> {
+    let email = validation::email(&body.email)?;
+    let name = validation::required("name", &body.name, 100)?;
+    validation::password(&body.password)?;
+    // Sign-ups cost a hash each: bounded per address like failed sign-ins.
+    let per_ip = failure_limit(state.config.limits.sign_in_failures_per_ip);
+    if let Decision::Limited { retry_after } =
+        state.limiter.check("sign-up:ip", &client_ip(&req), per_ip).await?
+    {
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    let hash = password::hash(body.password.clone()).await?;
+    let user = users::create(
+        &state.db,
+        &NewUser {
+            email: &email,
+            name: &name,
+            password_hash: &hash,
+            role: Role::Owner,
+        },
+    )
+    .await?;
+    let csrf_token = auth::begin_session(&session, user.id, user.role)?;
+    tracing::info!(user.id = user.id, "account created");
+    Ok(HttpResponse::Created().json(SessionInfo { user, csrf_token }))
+}
+
+/// Sign in with e-mail and password.
+#[utoipa::path(post, path = "/api/auth/sign-in", tag = "accounts", request_body = SignIn,
+    responses((status = 200, body = SessionInfo)))]
+pub async fn sign_in(
+    state: web::Data<AppState>,
+    session: Session,
+    req: HttpRequest,
+    body: web::Json<SignIn>,
+) -> ApiResult<HttpResponse> {
+    if body.email.len() > 254 || body.password.len() > 512 {
+        return Err(ApiError::Invalid("e-mail or password is too long".into()));
+    }
+    let account = body.email.trim().to_lowercase();
+    let ip = client_ip(&req);
+    let limits = &state.config.limits;
+    let per_account = failure_limit(limits.sign_in_failures_per_account);
+    let per_ip = failure_limit(limits.sign_in_failures_per_ip);
+    for (name, subject, limit) in [
+        ("sign-in:account", account.as_str(), per_account),
+        ("sign-in:ip", ip.as_str(), per_ip),
+    ] {
+        if let Decision::Limited { retry_after } = state.limiter.peek(name, subject, limit).await? {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+    }
+    let credentials = users::credentials(&state.db, &account).await?;
+    let (stored, found) = match credentials {
+        Some(c) => (Some(c.password_hash), Some((c.user_id, c.role))),
+        None => (None, None),
+    };
+    let valid = password::verify(body.password.clone(), stored).await?;
+    let Some((user_id, role)) = found.filter(|_| valid) else {
+        state.limiter.check("sign-in:account", &account, per_account).await?;
+        state.limiter.check("sign-in:ip", &ip, per_ip).await?;
+        return Err(ApiError::BadCredentials);
+    };
+    state.limiter.reset("sign-in:account", &account).await?;
+    users::record_sign_in(&state.db, user_id).await?;
+    let user = users::find(&state.db, user_id).await?;
+    let csrf_token = auth::begin_session(&session, user_id, role)?;
+    Ok(HttpResponse::Ok().json(SessionInfo { user, csrf_token }))
+}
+
+/// End the session; its CSRF token dies with it.
+#[utoipa::path(post, path = "/api/auth/sign-out", tag = "accounts",
+    responses((status = 204, description = "signed out")))]
+pub async fn sign_out(_user: CurrentUser, session: Session) -> HttpResponse {
+    auth::end_session(&session);
+    HttpResponse::NoContent().finish()
+}
+
+/// The signed-in user, and the CSRF token for their writes.
+#[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
+    responses((status = 200, body = SessionInfo)))]
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
+    let found = users::find(&state.db, user.id).await?;
+    Ok(HttpResponse::Ok().json(SessionInfo {
+        user: found,
+        csrf_token: user.csrf_token,
+    }))
+}

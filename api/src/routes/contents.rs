@@ -1,0 +1,154 @@
+//! The content gallery: list with filters, the approval queue, approve / reject / edit.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
+use shared::db::{Page, Paged};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::validation;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContentQuery {
+    pub status: Option<ContentStatus>,
+    pub campaign_id: Option<i64>,
+    /// Only contents scoring at least this (0–100).
+    #[param(minimum = 0, maximum = 100)]
+    pub min_score: Option<i16>,
+    #[param(minimum = 1, maximum = 10000)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EditContent {
+    /// 1–3,000 characters (LinkedIn's limit), trimmed.
+    pub text: String,
+    /// Replaces the hashtags when given: at most 30, each 1–100 characters, `#` optional.
+    pub hashtags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalResult {
+    pub content: Content,
+    /// False when LinkedIn is not connected: publishing starts once it is.
+    pub queued_for_publishing: bool,
+}
+
+/// The user's contents, newest first, filtered by status, campaign and minimum score.
+#[utoipa::path(get, path = "/api/contents", tag = "contents", params(ContentQuery),
+    responses((status = 200, body = Paged<Content>)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<ContentQuery>,
+) -> ApiResult<HttpResponse> {
+    if let Some(s) = query.min_score
+        && !(0..=100).contains(&s)
+    {
+        return Err(ApiError::Invalid("min_score must be between 0 and 100".into()));
+    }
+    let filter = ContentFilter {
+        status: query.status,
+        campaign_id: query.campaign_id,
+        min_score: query.min_score,
+    };
+    let page = Page::new(query.page, query.per_page)?;
+    Ok(HttpResponse::Ok().json(contents::list(&state.db, user.id, &filter, page).await?))
+}
+
+/// Contents waiting for the owner's decision.
+#[utoipa::path(get, path = "/api/contents/pending", tag = "contents",
+    params(crate::routes::campaigns::PageQuery),
+    responses((status = 200, body = Paged<Content>)))]
+pub async fn pending(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<crate::routes::campaigns::PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let filter = ContentFilter {
+        status: Some(ContentStatus::Pending),
+        ..ContentFilter::default()
+    };
+    let page = query.page()?;
+    Ok(HttpResponse::Ok().json(contents::list(&state.db, user.id, &filter, page).await?))
+}
+
+#[utoipa::path(get, path = "/api/contents/{id}", tag = "contents",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, body = Content)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(contents::get(&state.db, user.id, *id).await?))
+}
+
+/// Approve a pending content; with LinkedIn connected it is queued for publishing (once:
+/// approving again answers 409 and queues nothing).
+#[utoipa::path(post, path = "/api/contents/{id}/approve", tag = "contents",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, body = ApprovalResult)))]
+pub async fn approve(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let approval = contents::approve(&state.db, user.id, *id).await?;
+    Ok(HttpResponse::Ok().json(ApprovalResult {
+        content: approval.content,
+        queued_for_publishing: approval.queued_for_publishing,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/contents/{id}/reject", tag = "contents",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, body = Content)))]
+pub async fn reject(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(contents::reject(&state.db, user.id, *id).await?))
+}
+
+/// Replace the text (and optionally the hashtags) of a pending content.
+#[utoipa::path(put, path = "/api/contents/{id}", tag = "contents",
+    params(("id" = i64, Path, description = "content id")), request_body = EditContent,
+    responses((status = 200, body = Content)))]
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    body: web::Json<EditContent>,
+) -> ApiResult<HttpResponse> {
+    let text = validation::multiline("text", &body.text, 3000)?;
+    let hashtags = match &body.hashtags {
+        None => None,
+        Some(tags) => {
+            if tags.len() > 30 {
+                return Err(ApiError::Invalid("at most 30 hashtags".into()));
+            }
+            let mut clean = Vec::with_capacity(tags.len());
+            for tag in tags {
+                let tag = validation::required("hashtag", tag, 100)?;
+                let tag = tag.trim_start_matches('#');
+                if tag.is_empty() || tag.chars().any(char::is_whitespace) {
+                    return Err(ApiError::Invalid(format!(
+                        "hashtag {tag:?} must be one word"
+                    )));
+                }
+                clean.push(tag.to_owned());
+            }
+            Some(clean)
+        }
+    };
+    let content = contents::edit(&state.db, user.id, *id, &text, hashtags.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(content))
+}

@@ -1,0 +1,192 @@
+//! The business profile and the LinkedIn connection (OAuth start and callback, disconnect).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_session::Session;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+use shared::db::contents;
+use shared::db::profiles::{self, Profile, ProfileUpdate, SealedGrant};
+use shared::vault::Field;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::validation;
+
+/// The OAuth `state` and when it was made, kept in the session between start and callback.
+const OAUTH_STATE: &str = "li_state";
+const OAUTH_STATE_AT: &str = "li_state_at";
+/// LinkedIn's authorization codes live minutes; a state older than this is refused.
+const OAUTH_STATE_TTL_SECS: u64 = 600;
+
+/// The whole profile: an absent or empty field clears it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateProfile {
+    #[schema(max_length = 200)]
+    pub business_name: Option<String>,
+    #[schema(max_length = 100)]
+    pub business_type: Option<String>,
+    #[schema(max_length = 200)]
+    pub location: Option<String>,
+    #[schema(max_length = 40)]
+    pub phone: Option<String>,
+    /// An http(s) URL.
+    #[schema(max_length = 500)]
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    /// Set by LinkedIn when the member refused (`user_cancelled_authorize`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/profile", tag = "profile",
+    responses((status = 200, body = Profile)))]
+pub async fn get(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(profiles::get(&state.db, user.id).await?))
+}
+
+#[utoipa::path(put, path = "/api/profile", tag = "profile", request_body = UpdateProfile,
+    responses((status = 200, body = Profile)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: web::Json<UpdateProfile>,
+) -> ApiResult<HttpResponse> {
+    let update = ProfileUpdate {
+        business_name: validation::optional("business_name", body.business_name.as_deref(), 200)?,
+        business_type: validation::optional("business_type", body.business_type.as_deref(), 100)?,
+        location: validation::optional("location", body.location.as_deref(), 200)?,
+        phone: validation::optional("phone", body.phone.as_deref(), 40)?,
+        website: validation::website(body.website.as_deref())?,
+    };
+    Ok(HttpResponse::Ok().json(profiles::update(&state.db, user.id, &update).await?))
+}
+
+fn redirect_uri(state: &AppState) -> String {
+    format!(
+        "{}/api/profile/linkedin/callback",
+        state.config.api.public_url.trim_end_matches('/')
+    )
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Start connecting LinkedIn: redirects the browser to LinkedIn's consent page.
+#[utoipa::path(get, path = "/api/profile/linkedin/connect", tag = "profile",
+    responses((status = 303, description = "redirect to LinkedIn")))]
+pub async fn linkedin_connect(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: Session,
+) -> ApiResult<HttpResponse> {
+    let linkedin = state
+        .linkedin
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("LinkedIn is not configured on this server".into()))?;
+    let oauth_state = auth::random_token();
+    session
+        .insert(OAUTH_STATE, &oauth_state)
+        .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
+        .map_err(ApiError::internal)?;
+    let url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
+    tracing::info!(user.id = user.id, "linkedin connect started");
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, url))
+        .finish())
+}
+
+/// Where LinkedIn sends the browser back. Checks `state`, trades the code for tokens, seals
+/// them, and queues the contents approved while LinkedIn was not connected.
+#[utoipa::path(get, path = "/api/profile/linkedin/callback", tag = "profile",
+    params(CallbackQuery),
+    responses((status = 303, description = "back to the profile page")))]
+pub async fn linkedin_callback(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: Session,
+    query: web::Query<CallbackQuery>,
+) -> ApiResult<HttpResponse> {
+    let linkedin = state
+        .linkedin
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("LinkedIn is not configured on this server".into()))?;
+    // Single use: whatever happens next, this state cannot be presented again.
+    let expected: Option<String> = session.remove_as(OAUTH_STATE).and_then(Result::ok);
+    let made_at: Option<u64> = session.remove_as(OAUTH_STATE_AT).and_then(Result::ok);
+    let sent = query.state.as_deref().unwrap_or("");
+    let fresh = made_at.is_some_and(|t| now_secs().saturating_sub(t) <= OAUTH_STATE_TTL_SECS);
+    if !expected.is_some_and(|e| auth::same_token(sent, &e)) || !fresh {
+        return Err(ApiError::BadRequest(
+            "state does not match a connect started from this session; connect again".into(),
+        ));
+    }
+    let back = |outcome: &str| {
+        HttpResponse::SeeOther()
+            .insert_header((
+                LOCATION,
+                format!(
+                    "{}/profile?linkedin={outcome}",
+                    state.config.api.public_url.trim_end_matches('/')
+                ),
+            ))
+            .finish()
+    };
+    if query.error.is_some() {
+        return Ok(back("cancelled"));
+    }
+    let code = query
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+        .ok_or_else(|| ApiError::BadRequest("code is missing".into()))?;
+    let grant = linkedin.exchange_code(code, &redirect_uri(&state)).await?;
+    let now = Utc::now();
+    let to_chrono = |d: std::time::Duration| {
+        chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(60))
+    };
+    let sealed = SealedGrant {
+        access_token: state
+            .vault
+            .seal(user.id, Field::LinkedInAccessToken, &grant.access_token)?,
+        refresh_token: grant
+            .refresh_token
+            .as_deref()
+            .map(|t| state.vault.seal(user.id, Field::LinkedInRefreshToken, t))
+            .transpose()?,
+        expires_at: now + to_chrono(grant.expires_in),
+        refresh_expires_at: grant.refresh_expires_in.map(|d| now + to_chrono(d)),
+        member_urn: grant.member_urn,
+    };
+    let mut tx = state.db.begin().await.map_err(shared::Error::from)?;
+    profiles::connect_linkedin(&mut tx, user.id, &sealed).await?;
+    let queued = contents::queue_waiting_approvals(&mut tx, user.id).await?;
+    tx.commit().await.map_err(shared::Error::from)?;
+    tracing::info!(user.id = user.id, queued, "linkedin connected");
+    Ok(back("connected"))
+}
+
+/// Forget the LinkedIn tokens.
+#[utoipa::path(post, path = "/api/profile/linkedin/disconnect", tag = "profile",
+    responses((status = 204, description = "disconnected")))]
+pub async fn linkedin_disconnect(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> ApiResult<HttpResponse> {
+    profiles::disconnect_linkedin(&state.db, user.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

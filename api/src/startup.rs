@@ -1,0 +1,204 @@
+//! Builds the app from a `Config` and a pool: the tests and `main` run the same thing.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpRequest, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use shared::Config;
+use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
+use shared::rate_limit::RateLimiter;
+use shared::vault::Vault;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::ApiError;
+use crate::session_store::RedisSessionStore;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "ag_session";
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    relay: JoinHandle<()>,
+    stop_relay: CancellationToken,
+}
+
+impl Application {
+    /// Binds, connects to Redis, and starts the outbox relay. A missing secret or an
+    /// unreachable Redis stops it here, not at the first request.
+    pub async fn build(config: Config, db: PgPool) -> Result<Self, shared::Error> {
+        Self::build_with(config, db, None).await
+    }
+
+    /// `linkedin` replaces the client built from the config (tests point it elsewhere).
+    pub async fn build_with(
+        config: Config,
+        db: PgPool,
+        linkedin: Option<Arc<dyn LinkedInConnect>>,
+    ) -> Result<Self, shared::Error> {
+        let vault = Vault::from_config(&config.vault)?;
+        let cookie_key = cookie_key(&config, &vault)?;
+        let settings = config.queue_settings();
+        let redis = jobs::connect(&config.redis.url, Duration::from_secs(10)).await?;
+        let client = jobs::Client::with_connection(redis.clone(), settings.clone());
+        let linkedin = match linkedin {
+            Some(l) => Some(l),
+            None => LinkedInOAuth::from_config(&config.linkedin)?
+                .map(|c| Arc::new(c) as Arc<dyn LinkedInConnect>),
+        };
+        let listener = TcpListener::bind(&config.api.bind)
+            .map_err(|e| shared::Error::Config(format!("cannot listen on {}: {e}", config.api.bind)))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| shared::Error::Config(e.to_string()))?
+            .port();
+        let state = web::Data::new(AppState {
+            limiter: RateLimiter::new(redis.clone(), &settings.prefix),
+            queue_admin: jobs::admin::Admin::new(redis.clone(), &settings),
+            redis: redis.clone(),
+            vault,
+            linkedin,
+            db: db.clone(),
+            config: config.clone(),
+        });
+        let store = RedisSessionStore::new(redis.clone(), &settings.prefix);
+        let body_limit = config.api.body_limit_bytes;
+        let secure = config.api.cookie_secure;
+        let ttl = actix_web::cookie::time::Duration::seconds(
+            i64::try_from(config.api.session_ttl_secs).unwrap_or(i64::MAX),
+        );
+        let mut server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(secure)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(move |e, _| json_error(e, body_limit).into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e).into()))
+                .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
+                .wrap(sessions)
+                .wrap(from_fn(trace_request))
+                .configure(crate::routes::configure)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)
+        .map_err(|e| shared::Error::Config(format!("cannot serve: {e}")))?
+        .shutdown_timeout(10);
+        if config.api.http_workers > 0 {
+            server = server.workers(config.api.http_workers);
+        }
+        let stop_relay = CancellationToken::new();
+        let relay = shared::outbox::spawn_relay(db, client, stop_relay.clone());
+        Ok(Self {
+            server: server.run(),
+            port,
+            relay,
+            stop_relay,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix handles both), then stops the relay.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.stop_relay.cancel();
+        let _ = self.relay.await;
+        served
+    }
+}
+
+/// The configured cookie key, or one derived from the vault key so every api process of a
+/// deployment signs cookies alike without another secret to manage.
+fn cookie_key(config: &Config, vault: &Vault) -> Result<Key, shared::Error> {
+    match &config.api.cookie_key {
+        Some(encoded) => {
+            let bytes = STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| shared::Error::Config("api.cookie_key is not valid base64".into()))?;
+            Key::try_from(bytes.as_slice())
+                .map_err(|_| shared::Error::Config("api.cookie_key must be at least 64 bytes".into()))
+        }
+        None => Ok(Key::derive_from(vault.key_material())),
+    }
+}
+
+/// Body errors become our error shape: 413 over the limit, 415 for another content type,
+/// 400 for broken JSON, 422 for JSON of the wrong shape.
+fn json_error(e: JsonPayloadError, limit: usize) -> ApiError {
+    match e {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Invalid(e.to_string()),
+        JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+fn query_error(e: QueryPayloadError) -> ApiError {
+    ApiError::BadRequest(format!("bad query string: {e}"))
+}
+
+/// An id that is not a number names no row.
+fn path_error(_: PathError) -> ApiError {
+    ApiError::NotFound("resource")
+}
+
+async fn not_found(_req: HttpRequest) -> actix_web::HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::NotFound("route"))
+}
+
+/// One span per request, carrying `user.id` once the session is read; one log line per
+/// request at debug, at warn for a 5xx.
+async fn trace_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let span = tracing::info_span!(
+        "http",
+        method = %req.method(),
+        path = %req.path(),
+        user.id = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, ms, "request");
+        } else {
+            tracing::debug!(status, ms, "request");
+        }
+    });
+    Ok(response)
+}

@@ -1,0 +1,22 @@
+//! What every handler can reach, built once at startup.
+
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use shared::Config;
+use shared::rate_limit::RateLimiter;
+use shared::vault::Vault;
+use sqlx::PgPool;
+
+use shared::providers::linkedin_oauth::LinkedInConnect;
+
+pub struct AppState {
+    pub config: Config,
+    pub db: PgPool,
+    pub redis: ConnectionManager,
+    pub limiter: RateLimiter,
+    pub queue_admin: jobs::admin::Admin,
+    pub vault: Vault,
+    /// `None` when no LinkedIn app is configured: connecting answers 503.
+    pub linkedin: Option<Arc<dyn LinkedInConnect>>,
+}

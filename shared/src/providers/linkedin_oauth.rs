@@ -1,0 +1,194 @@
+//! LinkedIn's 3-legged OAuth (providers.md §4.1): the authorization URL, the code exchange
+//! and the member id. [`LinkedInConnect`] is what the api depends on, so tests and the
+//! sandbox-backed demo run this same client against another base URL.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::LinkedInConfig;
+use crate::error::Error;
+
+/// What a successful connect yields. Not `Debug`-printable with its tokens.
+pub struct Grant {
+    pub access_token: String,
+    pub expires_in: Duration,
+    /// Only apps with programmatic refresh tokens get one.
+    pub refresh_token: Option<String>,
+    pub refresh_expires_in: Option<Duration>,
+    /// `urn:li:person:{sub}`, the author of the member's posts.
+    pub member_urn: String,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .field("member_urn", &self.member_urn)
+            .finish_non_exhaustive()
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub trait LinkedInConnect: Send + Sync {
+    /// Where to send the browser; LinkedIn comes back to `redirect_uri` with `state`.
+    fn authorize_url(&self, state: &str, redirect_uri: &str) -> String;
+
+    /// Trades the single-use code for tokens and finds the member's URN.
+    fn exchange_code<'a>(
+        &'a self,
+        code: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Grant, Error>>;
+}
+
+/// The real client (reqwest).
+pub struct LinkedInOAuth {
+    http: reqwest::Client,
+    client_id: String,
+    client_secret: String,
+    authorize_url: String,
+    token_url: String,
+    userinfo_url: String,
+    scope: String,
+}
+
+impl LinkedInOAuth {
+    /// `None` when no app is configured (no client id or secret).
+    pub fn from_config(config: &LinkedInConfig) -> Result<Option<Self>, Error> {
+        let (Some(client_id), Some(client_secret)) = (&config.client_id, &config.client_secret)
+        else {
+            return Ok(None);
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| Error::Config(format!("linkedin http client: {e}")))?;
+        Ok(Some(Self {
+            http,
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            authorize_url: config.authorize_url.clone(),
+            token_url: config.token_url.clone(),
+            userinfo_url: config.userinfo_url.clone(),
+            scope: config.scope.clone(),
+        }))
+    }
+
+    async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, Error> {
+        let response = self
+            .http
+            .post(&self.token_url)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("client_id", &self.client_id),
+                ("client_secret", &self.client_secret),
+            ])
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: OAuthError = response.json().await.unwrap_or_default();
+            return Err(Error::Provider {
+                // 4xx: the code is bad or used; asking again will not help.
+                retryable: status.is_server_error() || status.as_u16() == 429,
+                message: format!(
+                    "linkedin token endpoint answered {status}: {} {}",
+                    body.error, body.error_description
+                ),
+            });
+        }
+        let token: TokenResponse = response.json().await.map_err(transport)?;
+        let info = self
+            .http
+            .get(&self.userinfo_url)
+            .bearer_auth(&token.access_token)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = info.status();
+        if !status.is_success() {
+            return Err(Error::Provider {
+                retryable: status.is_server_error(),
+                message: format!("linkedin userinfo answered {status}"),
+            });
+        }
+        let info: UserInfo = info.json().await.map_err(transport)?;
+        if info.sub.is_empty() {
+            return Err(Error::Provider {
+                retryable: false,
+                message: "linkedin userinfo has no member id".into(),
+            });
+        }
+        Ok(Grant {
+            access_token: token.access_token,
+            expires_in: Duration::from_secs(token.expires_in),
+            refresh_token: token.refresh_token,
+            refresh_expires_in: token.refresh_token_expires_in.map(Duration::from_secs),
+            member_urn: format!("urn:li:person:{}", info.sub),
+        })
+    }
+}
+
+impl LinkedInConnect for LinkedInOAuth {
+    fn authorize_url(&self, state: &str, redirect_uri: &str) -> String {
+        let mut url = match url::Url::parse(&self.authorize_url) {
+            Ok(u) => u,
+            Err(_) => return self.authorize_url.clone(),
+        };
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("scope", &self.scope);
+        url.into()
+    }
+
+    fn exchange_code<'a>(
+        &'a self,
+        code: &'a str,
+        redirect_uri: &'a str,
+    ) -> BoxFuture<'a, Result<Grant, Error>> {
+        Box::pin(self.exchange(code, redirect_uri))
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    Error::Provider {
+        retryable: !e.is_decode(),
+        message: format!("linkedin: {e}"),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    refresh_token_expires_in: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct OAuthError {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+#[derive(Deserialize)]
+struct UserInfo {
+    #[serde(default)]
+    sub: String,
+}
