@@ -45,7 +45,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if cli.json_logs {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -53,7 +56,9 @@ async fn main() -> anyhow::Result<()> {
     let db = shared::db::pool(&config.database).context("configuring the database pool")?;
     match cli.command.unwrap_or(Command::Serve { migrate: false }) {
         Command::Migrate => {
-            shared::db::migrate(&db).await.context("applying migrations")?;
+            shared::db::migrate(&db)
+                .await
+                .context("applying migrations")?;
             tracing::info!("migrations applied");
         }
         Command::CreateUser {
@@ -80,11 +85,16 @@ async fn main() -> anyhow::Result<()> {
                     .context("resetting the account")?,
                 other => other.context("creating the account")?,
             };
-            println!("account {} ({}) ready, role {}", user.email, user.id, user.role);
+            println!(
+                "account {} ({}) ready, role {}",
+                user.email, user.id, user.role
+            );
         }
         Command::Serve { migrate } => {
             if migrate {
-                shared::db::migrate(&db).await.context("applying migrations")?;
+                shared::db::migrate(&db)
+                    .await
+                    .context("applying migrations")?;
             }
             let app = api::Application::build(config.clone(), db)
                 .await

@@ -35,8 +35,11 @@ use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profi
 pub struct ApiDoc;
 
 /// The document is the same for the life of the process: render it once.
-static DOCUMENT: LazyLock<String> =
-    LazyLock::new(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+});
 
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
@@ -45,7 +48,12 @@ pub async fn serve() -> HttpResponse {
 }
 
 /// Paths open without a session.
-const PUBLIC: &[&str] = &["/healthz", "/readyz", "/api/auth/sign-up", "/api/auth/sign-in"];
+const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/api/auth/sign-up",
+    "/api/auth/sign-in",
+];
 
 struct Errors;
 
@@ -92,10 +100,13 @@ impl Modify for Errors {
                 if !public {
                     codes.push(("401", "sign in first"));
                     codes.push(("403", "missing CSRF token, or wrong role"));
-                    let mut requirement = vec![SecurityRequirement::new("session", Vec::<String>::new())];
+                    let mut requirement =
+                        vec![SecurityRequirement::new("session", Vec::<String>::new())];
                     if write {
-                        requirement = vec![SecurityRequirement::new("session", Vec::<String>::new())
-                            .add("csrf", Vec::<String>::new())];
+                        requirement = vec![
+                            SecurityRequirement::new("session", Vec::<String>::new())
+                                .add("csrf", Vec::<String>::new()),
+                        ];
                     }
                     op.security = Some(requirement);
                 } else if path.starts_with("/api/auth/") {

@@ -1,9 +1,9 @@
 //! argon2id password hashes. Hashing takes tens of milliseconds of CPU on purpose, so it
 //! runs on the blocking pool, never on an actix worker thread.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use std::sync::LazyLock;
 
 use crate::error::ApiError;
@@ -57,7 +57,11 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
+        assert!(
+            verify("correct horse battery".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong".into(), Some(h)).await.unwrap());
         assert!(!verify("anything".into(), None).await.unwrap());
     }

@@ -107,7 +107,11 @@ impl SessionStore for RedisSessionStore {
         }
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
         let mut conn = self.conn.clone();
         let _: i64 = redis::cmd("EXPIRE")
             .arg(self.key(session_key))

@@ -60,8 +60,9 @@ impl Application {
             None => LinkedInOAuth::from_config(&config.linkedin)?
                 .map(|c| Arc::new(c) as Arc<dyn LinkedInConnect>),
         };
-        let listener = TcpListener::bind(&config.api.bind)
-            .map_err(|e| shared::Error::Config(format!("cannot listen on {}: {e}", config.api.bind)))?;
+        let listener = TcpListener::bind(&config.api.bind).map_err(|e| {
+            shared::Error::Config(format!("cannot listen on {}: {e}", config.api.bind))
+        })?;
         let port = listener
             .local_addr()
             .map_err(|e| shared::Error::Config(e.to_string()))?
@@ -141,8 +142,9 @@ fn cookie_key(config: &Config, vault: &Vault) -> Result<Key, shared::Error> {
             let bytes = STANDARD
                 .decode(encoded.trim())
                 .map_err(|_| shared::Error::Config("api.cookie_key is not valid base64".into()))?;
-            Key::try_from(bytes.as_slice())
-                .map_err(|_| shared::Error::Config("api.cookie_key must be at least 64 bytes".into()))
+            Key::try_from(bytes.as_slice()).map_err(|_| {
+                shared::Error::Config("api.cookie_key must be at least 64 bytes".into())
+            })
         }
         None => Ok(Key::derive_from(vault.key_material())),
     }

@@ -27,8 +27,13 @@ pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<S
 /// Multi-line text (a post): newlines and tabs allowed, other control characters not.
 pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let value = value.trim();
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(ApiError::Invalid(format!("{field} contains control characters")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(ApiError::Invalid(format!(
+            "{field} contains control characters"
+        )));
     }
     check_len(field, value, max)?;
     if value.is_empty() {
@@ -40,7 +45,9 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, ApiErro
 fn clean(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let value = value.trim();
     if value.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(format!("{field} contains control characters")));
+        return Err(ApiError::Invalid(format!(
+            "{field} contains control characters"
+        )));
     }
     check_len(field, value, max)?;
     Ok(value.to_owned())
@@ -72,7 +79,9 @@ pub fn email(value: &str) -> Result<String, ApiError> {
         None => false,
     };
     if !valid {
-        return Err(ApiError::Invalid("email is not a valid e-mail address".into()));
+        return Err(ApiError::Invalid(
+            "email is not a valid e-mail address".into(),
+        ));
     }
     Ok(value)
 }
@@ -81,10 +90,14 @@ pub fn email(value: &str) -> Result<String, ApiError> {
 pub fn password(value: &str) -> Result<(), ApiError> {
     let n = value.chars().count();
     if n < 10 {
-        return Err(ApiError::Invalid("password must be at least 10 characters".into()));
+        return Err(ApiError::Invalid(
+            "password must be at least 10 characters".into(),
+        ));
     }
     if n > 128 {
-        return Err(ApiError::Invalid("password must be at most 128 characters".into()));
+        return Err(ApiError::Invalid(
+            "password must be at most 128 characters".into(),
+        ));
     }
     Ok(())
 }
@@ -96,7 +109,9 @@ pub fn website(value: Option<&str>) -> Result<Option<String>, ApiError> {
     };
     match url::Url::parse(&v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(v)),
-        _ => Err(ApiError::Invalid("website must be an http:// or https:// URL".into())),
+        _ => Err(ApiError::Invalid(
+            "website must be an http:// or https:// URL".into(),
+        )),
     }
 }
 
@@ -110,7 +125,10 @@ mod tests {
         assert!(required("name", "   ", 10).is_err());
         assert!(required("name", "a\u{0}b", 10).is_err());
         assert!(required("name", "ééééééééééé", 10).is_err());
-        assert_eq!(required("name", "éééééééééé", 10).unwrap().chars().count(), 10);
+        assert_eq!(
+            required("name", "éééééééééé", 10).unwrap().chars().count(),
+            10
+        );
         assert_eq!(optional("x", Some("  "), 5).unwrap(), None);
         assert_eq!(multiline("text", "a\nb", 5).unwrap(), "a\nb");
         assert!(multiline("text", "a\u{7}b", 5).is_err());
@@ -119,13 +137,25 @@ mod tests {
     #[test]
     fn emails_and_passwords() {
         assert_eq!(email(" Ana@Example.com ").unwrap(), "Ana@Example.com");
-        for bad in ["", "ana", "ana@", "@x.com", "ana@x", "a b@x.com", "a@b@x.com", "a@.x"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@x",
+            "a b@x.com",
+            "a@b@x.com",
+            "a@.x",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
         assert!(password("short").is_err());
         assert!(password(&"x".repeat(129)).is_err());
         assert!(password("long enough!").is_ok());
         assert!(website(Some("ftp://x.com")).is_err());
-        assert_eq!(website(Some("https://x.com")).unwrap().as_deref(), Some("https://x.com"));
+        assert_eq!(
+            website(Some("https://x.com")).unwrap().as_deref(),
+            Some("https://x.com")
+        );
     }
 }

@@ -101,7 +101,10 @@ impl std::fmt::Debug for LinkedInConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkedInConfig")
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("authorize_url", &self.authorize_url)
             .field("token_url", &self.token_url)
             .finish_non_exhaustive()
@@ -243,13 +246,17 @@ impl Config {
             ));
         }
         if self.database.max_connections == 0 {
-            return Err(Error::Config("database.max_connections must be above 0".into()));
+            return Err(Error::Config(
+                "database.max_connections must be above 0".into(),
+            ));
         }
         if self.limits.api_per_minute == 0 || self.limits.api_burst == 0 {
             return Err(Error::Config("limits.api_* must be above 0".into()));
         }
         if self.api.body_limit_bytes < 1024 {
-            return Err(Error::Config("api.body_limit_bytes must be at least 1024".into()));
+            return Err(Error::Config(
+                "api.body_limit_bytes must be at least 1024".into(),
+            ));
         }
         Ok(())
     }

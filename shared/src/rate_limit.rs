@@ -100,7 +100,13 @@ impl RateLimiter {
         Ok(())
     }
 
-    async fn run(&self, name: &str, subject: &str, limit: Limit, cost: u32) -> Result<Decision, Error> {
+    async fn run(
+        &self,
+        name: &str,
+        subject: &str,
+        limit: Limit,
+        cost: u32,
+    ) -> Result<Decision, Error> {
         let mut conn = self.conn.clone();
         let (admitted, wait_ms): (i64, i64) = GCRA
             .key(self.key(name, subject))

@@ -55,10 +55,9 @@ impl Vault {
 
     /// The key must be set: a process that would store tokens refuses to start without it.
     pub fn from_config(config: &VaultConfig) -> Result<Self, Error> {
-        let encoded = config
-            .key
-            .as_deref()
-            .ok_or_else(|| Error::Config("vault.key is not set (AG_VAULT__KEY, 32 bytes base64)".into()))?;
+        let encoded = config.key.as_deref().ok_or_else(|| {
+            Error::Config("vault.key is not set (AG_VAULT__KEY, 32 bytes base64)".into())
+        })?;
         let bytes = STANDARD
             .decode(encoded.trim())
             .map_err(|_| Error::Config("vault.key is not valid base64".into()))?;
@@ -154,8 +153,16 @@ mod tests {
     fn tampering_and_other_keys_are_refused() {
         let v = vault();
         let mut sealed = v.seal(1, Field::LinkedInAccessToken, "AQV-token").unwrap();
-        assert!(Vault::new([8; 32], 1).open(1, Field::LinkedInAccessToken, &sealed).is_err());
-        assert!(Vault::new([7; 32], 2).open(1, Field::LinkedInAccessToken, &sealed).is_err());
+        assert!(
+            Vault::new([8; 32], 1)
+                .open(1, Field::LinkedInAccessToken, &sealed)
+                .is_err()
+        );
+        assert!(
+            Vault::new([7; 32], 2)
+                .open(1, Field::LinkedInAccessToken, &sealed)
+                .is_err()
+        );
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         assert!(v.open(1, Field::LinkedInAccessToken, &sealed).is_err());
@@ -173,11 +180,20 @@ mod tests {
 
     #[test]
     fn config_key_must_be_32_bytes_of_base64() {
-        let config = |key: &str| VaultConfig { key: Some(key.into()), key_id: 1 };
+        let config = |key: &str| VaultConfig {
+            key: Some(key.into()),
+            key_id: 1,
+        };
         assert!(Vault::from_config(&config(&STANDARD.encode([1u8; 32]))).is_ok());
         assert!(Vault::from_config(&config(&STANDARD.encode([1u8; 16]))).is_err());
         assert!(Vault::from_config(&config("not base64!")).is_err());
-        assert!(Vault::from_config(&VaultConfig { key: None, key_id: 1 }).is_err());
+        assert!(
+            Vault::from_config(&VaultConfig {
+                key: None,
+                key_id: 1
+            })
+            .is_err()
+        );
         assert_eq!(format!("{:?}", vault()), "Vault([redacted])");
     }
 }

@@ -67,8 +67,10 @@ pub async fn sign_up(
     validation::password(&body.password)?;
     // Sign-ups cost a hash each: bounded per address like failed sign-ins.
     let per_ip = failure_limit(state.config.limits.sign_in_failures_per_ip);
-    if let Decision::Limited { retry_after } =
-        state.limiter.check("sign-up:ip", &client_ip(&req), per_ip).await?
+    if let Decision::Limited { retry_after } = state
+        .limiter
+        .check("sign-up:ip", &client_ip(&req), per_ip)
+        .await?
     {
         return Err(ApiError::RateLimited { retry_after });
     }
@@ -120,7 +122,10 @@ pub async fn sign_in(
     };
     let valid = password::verify(body.password.clone(), stored).await?;
     let Some((user_id, role)) = found.filter(|_| valid) else {
-        state.limiter.check("sign-in:account", &account, per_account).await?;
+        state
+            .limiter
+            .check("sign-in:account", &account, per_account)
+            .await?;
         state.limiter.check("sign-in:ip", &ip, per_ip).await?;
         return Err(ApiError::BadCredentials);
     };

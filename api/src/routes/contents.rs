@@ -51,7 +51,9 @@ pub async fn list(
     if let Some(s) = query.min_score
         && !(0..=100).contains(&s)
     {
-        return Err(ApiError::Invalid("min_score must be between 0 and 100".into()));
+        return Err(ApiError::Invalid(
+            "min_score must be between 0 and 100".into(),
+        ));
     }
     let filter = ContentFilter {
         status: query.status,

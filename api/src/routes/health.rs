@@ -34,11 +34,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let redis = async {
         let mut conn = state.redis.clone();
         matches!(
-            tokio::time::timeout(
-                timeout,
-                redis::cmd("PING").query_async::<String>(&mut conn)
-            )
-            .await,
+            tokio::time::timeout(timeout, redis::cmd("PING").query_async::<String>(&mut conn))
+                .await,
             Ok(Ok(_))
         )
     };

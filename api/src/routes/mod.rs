@@ -20,10 +20,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
         .service(
             web::scope("/api")
-                .service(resource("/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
+                .service(
+                    resource("/openapi.json", "GET").route(web::get().to(crate::openapi::serve)),
+                )
                 .service(resource("/auth/sign-up", "POST").route(web::post().to(accounts::sign_up)))
                 .service(resource("/auth/sign-in", "POST").route(web::post().to(accounts::sign_in)))
-                .service(resource("/auth/sign-out", "POST").route(web::post().to(accounts::sign_out)))
+                .service(
+                    resource("/auth/sign-out", "POST").route(web::post().to(accounts::sign_out)),
+                )
                 .service(resource("/auth/me", "GET").route(web::get().to(accounts::me)))
                 .service(
                     resource("/campaigns", "GET, POST")
@@ -32,23 +36,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/campaigns/{id}", "GET").route(web::get().to(campaigns::detail)))
                 .service(
-                    resource("/campaigns/{id}/launch", "POST").route(web::post().to(campaigns::launch)),
+                    resource("/campaigns/{id}/launch", "POST")
+                        .route(web::post().to(campaigns::launch)),
                 )
                 .service(
-                    resource("/campaigns/{id}/cancel", "POST").route(web::post().to(campaigns::cancel)),
+                    resource("/campaigns/{id}/cancel", "POST")
+                        .route(web::post().to(campaigns::cancel)),
                 )
                 .service(resource("/contents", "GET").route(web::get().to(contents::list)))
-                .service(resource("/contents/pending", "GET").route(web::get().to(contents::pending)))
+                .service(
+                    resource("/contents/pending", "GET").route(web::get().to(contents::pending)),
+                )
                 .service(
                     resource("/contents/{id}", "GET, PUT")
                         .route(web::get().to(contents::get))
                         .route(web::put().to(contents::edit)),
                 )
                 .service(
-                    resource("/contents/{id}/approve", "POST").route(web::post().to(contents::approve)),
+                    resource("/contents/{id}/approve", "POST")
+                        .route(web::post().to(contents::approve)),
                 )
                 .service(
-                    resource("/contents/{id}/reject", "POST").route(web::post().to(contents::reject)),
+                    resource("/contents/{id}/reject", "POST")
+                        .route(web::post().to(contents::reject)),
                 )
                 .service(resource("/metrics", "GET").route(web::get().to(metrics::get)))
                 .service(resource("/publications", "GET").route(web::get().to(publications::list)))

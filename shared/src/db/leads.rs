@@ -30,7 +30,11 @@ pub struct Lead {
 }
 
 /// At most `limit` leads of a campaign the caller already checked belongs to the user.
-pub async fn list_for_campaign(db: &PgPool, campaign_id: i64, limit: i64) -> Result<Vec<Lead>, Error> {
+pub async fn list_for_campaign(
+    db: &PgPool,
+    campaign_id: i64,
+    limit: i64,
+) -> Result<Vec<Lead>, Error> {
     Ok(sqlx::query_as!(
         Lead,
         r#"SELECT id, campaign_id, place_id, business_name, address, city, province, postal_code,
