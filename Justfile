@@ -16,10 +16,11 @@ default:
 deps:
     scripts/ensure-deps.sh
 
-# The whole system: private Redis, two workers, and a producer showing jobs flow. Ctrl-C stops it.
+# The whole system on http://127.0.0.1:8080: private PostgreSQL and Redis, the API with a
+# demo account (credentials printed), two workers and a probe feed. Ctrl-C stops it.
 demo: deps
-    cargo build --release --bins
-    scripts/demo.sh {{demo_redis_port}}
+    SQLX_OFFLINE=true cargo build --release --bins
+    scripts/demo.sh {{demo_redis_port}} {{pg_port}}
 
 # Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running).
 test: deps lint
@@ -52,6 +53,12 @@ bench *ARGS: deps
     cargo build --release --bins
     scripts/redis.sh start {{bench_redis_port}}
     trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-run {{ARGS}}
+
+# Private PostgreSQL (database astrogrowth_bench, recreated), Redis on 6391, api on :8090.
+# The API under load: campaigns + metrics at 500 req/s for 30 s, then 64 connections flat out.
+bench-api *ARGS: deps
+    SQLX_OFFLINE=true cargo build --release --bins
+    scripts/bench-api.sh {{ARGS}}
 
 # Queue sizes, throughput and live workers of a running system.
 status url="redis://127.0.0.1:6380/0":

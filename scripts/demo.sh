@@ -1,20 +1,51 @@
 #!/usr/bin/env bash
-# `just demo`: a private Redis, two worker processes and a steady mixed feed of probe
-# jobs, with the live status on screen. Ctrl-C stops everything it started.
+# `just demo`: private PostgreSQL and Redis, the API on http://127.0.0.1:8080 with a demo
+# account and demo data, two worker processes and a steady feed of probe jobs, with the
+# live queue status on screen. Ctrl-C stops everything it started (the PostgreSQL cluster
+# stays up for the next run; `just pg-stop` stops it).
 set -euo pipefail
-port=${1:-6380}
+redis_port=${1:-6380}
+pg_port=${2:-5440}
 run="$(pwd)/.run/demo"
 mkdir -p "$run"
-export REDIS_URL="redis://127.0.0.1:$port/0"
+chmod 700 "$run"
+
+demo_email="demo@astrogrowth.local"
+demo_password="astrogrowth-demo"
+
+export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/astrogrowth"
+# The vault key seals LinkedIn tokens; kept across demo runs so stored tokens still open.
+if [ ! -s "$run/vault.key" ]; then
+  head -c 32 /dev/urandom | base64 >"$run/vault.key"
+  chmod 600 "$run/vault.key"
+fi
+AG_VAULT__KEY="$(cat "$run/vault.key")"
+export AG_VAULT__KEY
+export AG_API__BIND="127.0.0.1:8080"
+export AG_API__PUBLIC_URL="http://127.0.0.1:8080"
+
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  scripts/redis.sh stop "$port"
+  scripts/redis.sh stop "$redis_port"
 }
 trap cleanup EXIT INT TERM
 
-scripts/redis.sh start "$port"
+scripts/redis.sh start "$redis_port"
+scripts/postgres.sh start "$pg_port"
+psql_admin=(psql -q -h 127.0.0.1 -p "$pg_port" -U postgres)
+if [ "$("${psql_admin[@]}" -d postgres -tAc "select 1 from pg_database where datname = 'astrogrowth'")" != 1 ]; then
+  "${psql_admin[@]}" -d postgres -c "create database astrogrowth"
+fi
+target/release/api migrate
+AG_USER_PASSWORD="$demo_password" target/release/api create-user \
+  --email "$demo_email" --name "Demo Owner" >/dev/null
+"${psql_admin[@]}" -d astrogrowth -v email="$demo_email" -f scripts/demo-seed.sql >/dev/null
+
+target/release/api >"$run/api.log" 2>&1 &
+pids+=($!)
 for i in 1 2; do
   target/release/workers --queues scrape,enrich,generate,publish,probe=8 >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
@@ -22,13 +53,27 @@ done
 target/release/workers probe --count 0 --every-ms 25 --mix >"$run/feed.log" 2>&1 &
 pids+=($!)
 
+for _ in $(seq 1 100); do
+  curl -fsS http://127.0.0.1:8080/healthz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+if ! curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1; then
+  echo "the api did not become ready; see $run/api.log" >&2
+  tail -n 20 "$run/api.log" >&2
+  exit 1
+fi
+
 cat <<MSG
 AstroGrowth demo is running:
-  redis      $REDIS_URL (private, port $port)
+  api        http://127.0.0.1:8080  (REST under /api, OpenAPI at /api/openapi.json, log $run/api.log)
+  sign in    e-mail $demo_email   password $demo_password
+             e.g. curl -c jar -H 'content-type: application/json' \\
+                    -d '{"email":"$demo_email","password":"$demo_password"}' http://127.0.0.1:8080/api/auth/sign-in
+  postgres   $DATABASE_URL (private, port $pg_port)
+  redis      $REDIS_URL (private, port $redis_port)
   workers    2 processes, logs in $run/worker-*.log
   producer   a mixed feed of probe jobs (some fail once, some are deferred, a few die)
   status     below, refreshed every second; also: REDIS_URL=$REDIS_URL target/release/workers status
-  http://127.0.0.1:8080 comes with the API (next issue).
 MSG
 sleep 2
 target/release/workers status --watch

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use jobs::QueueSpec;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(name = "workers", about = "Runs AstroGrowth job handlers")]
@@ -24,6 +25,11 @@ struct Cli {
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long)]
     json_logs: bool,
+    /// Do not run an outbox relay in this process (design.md §5: every api and worker
+    /// process runs one, so launches reach Redis while any of them is up). For workers
+    /// deployed without PostgreSQL access.
+    #[arg(long)]
+    no_outbox_relay: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -118,6 +124,15 @@ async fn run(cli: Cli) -> Result<()> {
     let handler_conn = jobs::connect(&config.redis.url, Duration::from_secs(10))
         .await
         .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
+    let bench = matches!(cli.command, Some(Command::Bench { .. }));
+    let stop_relay = CancellationToken::new();
+    let relay = if bench || cli.no_outbox_relay {
+        None
+    } else {
+        let db = shared::db::pool(&config.database).context("configuring the database pool")?;
+        let client = jobs::Client::with_connection(handler_conn.clone(), settings.clone());
+        Some(shared::outbox::spawn_relay(db, client, stop_relay.clone()))
+    };
     let registry = match cli.command {
         Some(Command::Bench { .. }) => workers::handlers::bench::registry(handler_conn),
         _ => workers::handlers::production(handler_conn, &settings.prefix),
@@ -138,6 +153,10 @@ async fn run(cli: Cli) -> Result<()> {
         "shutting down: no new jobs, waiting for running ones"
     );
     let report = running.shutdown(deadline).await;
+    stop_relay.cancel();
+    if let Some(relay) = relay {
+        let _ = relay.await;
+    }
     tracing::info!(abandoned = report.abandoned, "stopped");
     match failure {
         Some(reason) => anyhow::bail!("a worker stopped unexpectedly: {reason}"),

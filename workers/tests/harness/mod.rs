@@ -103,7 +103,9 @@ impl WorkerProcess {
                 cmd.env_remove(key);
             }
         }
-        cmd.args(args)
+        // These tests are about the queue; the outbox relay has its own tests in api/.
+        cmd.arg("--no-outbox-relay")
+            .args(args)
             .current_dir(log_dir)
             .env("REDIS_URL", redis_url)
             .env("RUST_LOG", "info")
