@@ -63,3 +63,8 @@ bench-api *ARGS: deps
 # Queue sizes, throughput and live workers of a running system.
 status url="redis://127.0.0.1:6380/0":
     REDIS_URL={{url}} cargo run --release --quiet --bin workers -- status
+
+# schemathesis against /api/openapi.json of a real api (private PostgreSQL and Redis).
+fuzz-api: deps
+    SQLX_OFFLINE=true cargo build --release --bin api
+    scripts/schemathesis.sh {{pg_port}}
