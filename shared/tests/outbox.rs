@@ -1,0 +1,144 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The outbox relay against real PostgreSQL and a private redis-server.
+
+use std::time::Duration;
+
+use jobs::test_support::TestRedis;
+use shared::outbox;
+use sqlx::PgPool;
+
+async fn client(redis: &TestRedis) -> jobs::Client {
+    jobs::Client::connect(&redis.url(), jobs::Settings::default())
+        .await
+        .unwrap()
+}
+
+fn stream_len(redis: &TestRedis, queue: &str) -> usize {
+    let mut conn = redis.conn();
+    redis::cmd("XLEN")
+        .arg(format!("ag:{{{queue}}}:stream"))
+        .query(&mut conn)
+        .unwrap()
+}
+
+async fn outbox_len(db: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// `n` EnrichLead rows: not unique in the queue, so a row relayed twice would show as two
+/// stream entries.
+async fn fill(db: &PgPool, n: i64) {
+    sqlx::query(
+        "INSERT INTO outbox (kind, args)
+         SELECT 'enrich_lead', jsonb_build_object('lead_id', i) FROM generate_series(1, $1) i",
+    )
+    .bind(n)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn many_relays_at_once_move_each_row_exactly_once(db: PgPool) {
+    let redis = TestRedis::start();
+    fill(&db, 1_000).await;
+    // Four relays race over the same rows until the outbox is empty.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (db, client) = (db.clone(), client(&redis).await);
+        tasks.push(tokio::spawn(async move {
+            let mut moved = 0;
+            loop {
+                let n = outbox::relay_once(&db, &client).await.unwrap();
+                if n == 0 && outbox_len(&db).await == 0 {
+                    return moved;
+                }
+                moved += n;
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 1_000);
+    assert_eq!(stream_len(&redis, "enrich"), 1_000);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn rows_wait_out_a_redis_outage(db: PgPool) {
+    let mut redis = TestRedis::start();
+    let client = client(&redis).await;
+    fill(&db, 3).await;
+    redis.kill();
+    // Redis is down: the pass fails and every row stays.
+    assert!(outbox::relay_once(&db, &client).await.is_err());
+    assert_eq!(outbox_len(&db).await, 3);
+    redis.restart();
+    // Back up: the next passes move them (the connection manager reconnects).
+    let mut moved = 0;
+    for _ in 0..50 {
+        match outbox::relay_once(&db, &client).await {
+            Ok(n) => moved += n,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+        if moved == 3 {
+            break;
+        }
+    }
+    assert_eq!(moved, 3);
+    assert_eq!(outbox_len(&db).await, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unknown_kind_is_set_aside_and_does_not_block_others(db: PgPool) {
+    let redis = TestRedis::start();
+    let client = client(&redis).await;
+    sqlx::query(
+        "INSERT INTO outbox (kind, args) VALUES
+         ('from_the_future', '{}'), ('scrape_campaign', '{\"campaign_id\": 7}'),
+         ('publish_post', '{\"wrong\": true}')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    // The good row goes out; the two bad ones stay with their reasons, due later.
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 1);
+    assert_eq!(stream_len(&redis, "scrape"), 1);
+    let kept: Vec<(String, i32, Option<String>)> = sqlx::query_as(
+        "SELECT kind, attempts, last_error FROM outbox WHERE next_attempt_at > now() ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0].1, 1);
+    assert!(kept[0].2.as_deref().unwrap().contains("unknown job kind"));
+    assert!(kept[1].2.as_deref().unwrap().contains("json"));
+    // Not due: another pass moves nothing.
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_spawned_relay_is_woken_by_a_commit(db: PgPool) {
+    let redis = TestRedis::start();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let relay = outbox::spawn_relay(db.clone(), client(&redis).await, stop.clone());
+    // Let it finish its first pass and start listening.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fill(&db, 1).await;
+    // The NOTIFY wakes it well before its 2 s poll.
+    let started = std::time::Instant::now();
+    while stream_len(&redis, "enrich") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_millis(1_500),
+            "relay was not woken"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.cancel();
+    relay.await.unwrap();
+}
