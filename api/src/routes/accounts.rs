@@ -17,10 +17,12 @@ use crate::validation;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignUp {
-    #[schema(example = "ana@bakery.example")]
+    #[schema(example = "ana@bakery.example", format = "email", max_length = 254)]
     pub email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 

@@ -20,13 +20,13 @@ const DETAIL_ROWS: i64 = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateCampaign {
     /// 1–120 characters, trimmed.
-    #[schema(example = "Spring bakeries")]
+    #[schema(example = "Spring bakeries", min_length = 1, max_length = 120)]
     pub name: String,
     /// 1–100 characters, trimmed: what businesses to look for.
-    #[schema(example = "bakery")]
+    #[schema(example = "bakery", min_length = 1, max_length = 100)]
     pub industry: String,
     /// 1–120 characters, trimmed: the city or area.
-    #[schema(example = "Lyon")]
+    #[schema(example = "Lyon", min_length = 1, max_length = 120)]
     pub location: String,
 }
 

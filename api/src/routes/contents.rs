@@ -28,8 +28,10 @@ pub struct ContentQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditContent {
     /// 1–3,000 characters (LinkedIn's limit), trimmed.
+    #[schema(min_length = 1, max_length = 3000)]
     pub text: String,
     /// Replaces the hashtags when given: at most 30, each 1–100 characters, `#` optional.
+    #[schema(max_items = 30)]
     pub hashtags: Option<Vec<String>>,
 }
 
