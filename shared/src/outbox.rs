@@ -65,11 +65,16 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
         return Ok(0);
     }
     let mut moved = Vec::with_capacity(rows.len());
+    let mut outage = None;
     for row in rows {
         match enqueue(client, &row.kind, row.args, row.run_at).await {
             Ok(()) => moved.push(row.id),
-            // Redis is down: keep every row of this pass for the next one.
-            Err(e) if e.is_transient() => return Err(e),
+            // Redis went away mid-pass: delete what did reach it, keep the rest for the
+            // next pass, so the outage does not enqueue the first rows twice.
+            Err(e) if e.is_transient() => {
+                outage = Some(e);
+                break;
+            }
             // A row this build cannot enqueue (a kind from a newer release, bad args):
             // set it aside with its reason instead of blocking the rows behind it.
             Err(e) => {
@@ -90,7 +95,10 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(moved.len())
+    match outage {
+        Some(e) => Err(e),
+        None => Ok(moved.len()),
+    }
 }
 
 /// The typed job for a row, so the queue, unique key and attempt budget come from the type.
