@@ -181,6 +181,10 @@ async fn not_found(_req: HttpRequest) -> actix_web::HttpResponse {
 
 /// One span per request, carrying `user.id` once the session is read; one log line per
 /// request at debug, at warn for a 5xx.
+///
+/// Handlers' errors arrive here as responses. An `Err` comes from the session middleware,
+/// whose store is Redis: it is answered as our 503, in our error shape, instead of
+/// actix-session's empty 500.
 async fn trace_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -192,7 +196,10 @@ async fn trace_request(
         user.id = tracing::field::Empty,
     );
     let started = Instant::now();
-    let response = next.call(req).instrument(span.clone()).await?;
+    let response = next.call(req).instrument(span.clone()).await.map_err(|e| {
+        span.in_scope(|| tracing::warn!(error = %e, "session store unavailable"));
+        ApiError::Unavailable("sessions are unavailable; try again shortly".into())
+    })?;
     let status = response.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {

@@ -1,0 +1,399 @@
+//! The api as its clients see it: `spawn_app` runs the real `Application` on port 0 with its
+//! own redis-server and the fresh database `#[sqlx::test]` made, and gives the test browsers
+//! (one cookie jar each) plus readers for what the api left behind (outbox rows, queued
+//! jobs). Contents are written by workers in production; `insert_content` writes them in SQL.
+//! `TEST_LOG=1 cargo test -p api` shows the app's logs.
+//!
+//! A test sometimes ends about 5 s late, and with `--nocapture` prints "failed to delete
+//! database": sqlx 0.8's `Pool::close` can miss a connection the app's worker thread was
+//! still handing back (its release ping races the close), so `DROP DATABASE` waits for it.
+//! Harmless: the next run drops that database first.
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use api::Application;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jobs::QueueName;
+use jobs::keys::QueueKeys;
+use jobs::test_support::TestRedis;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use shared::Config;
+use shared::db::users::{self, NewUser, Role};
+use shared::providers::linkedin_oauth::LinkedInConnect;
+use sqlx::PgPool;
+use tokio::time::Instant;
+
+/// The vault key of every test app: 32 bytes, so sealed tokens can be opened in assertions.
+pub const VAULT_KEY: [u8; 32] = [7; 32];
+/// A password every helper-made account uses.
+pub const PASSWORD: &str = "correct horse battery";
+/// The queue key prefix of the default config.
+const PREFIX: &str = "ag:";
+/// Where the api thinks browsers reach it; LinkedIn redirects are built from it.
+pub const PUBLIC_URL: &str = "http://app.test";
+/// How long `wait_for_jobs` gives the outbox relay (it is woken by NOTIFY, so it
+/// normally takes milliseconds; its fallback poll is every 2 s).
+const RELAY_DEADLINE: Duration = Duration::from_secs(10);
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    pub db: PgPool,
+    /// Killing it is how a test takes Redis away from the running app.
+    pub redis: TestRedis,
+    /// The first user's browser; `browser()` makes more.
+    pub user: Browser,
+}
+
+/// One browser: its own cookie jar (so its own session), and the CSRF token its last
+/// sign-up or sign-in returned, sent on every write unless the test says otherwise.
+pub struct Browser {
+    pub http: reqwest::Client,
+    /// The cookie jar, so a test can copy a session cookie elsewhere.
+    pub cookies: Arc<Jar>,
+    address: String,
+    csrf: Mutex<Option<String>>,
+}
+
+pub async fn spawn_app(db: PgPool) -> TestApp {
+    spawn_app_with(db, |_| {}, None).await
+}
+
+/// `configure` edits the test config before the app is built; `linkedin` replaces the
+/// client the config would give (none: LinkedIn is not configured, connect answers 503).
+pub async fn spawn_app_with(
+    db: PgPool,
+    configure: impl FnOnce(&mut Config),
+    linkedin: Option<Arc<dyn LinkedInConnect>>,
+) -> TestApp {
+    init_logs();
+    let redis = TestRedis::start();
+    let mut config = test_config(&redis.url());
+    configure(&mut config);
+    let app = Application::build_with(config, db.clone(), linkedin)
+        .await
+        .expect("test app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        user: Browser::new(&address),
+        address,
+        db,
+        redis,
+    }
+}
+
+/// Port 0, the test vault key, one HTTP worker. The database URL is never used: the pool
+/// comes from `#[sqlx::test]`.
+pub fn test_config(redis_url: &str) -> Config {
+    let mut config = Config::default();
+    config.api.bind = "127.0.0.1:0".into();
+    config.api.public_url = PUBLIC_URL.into();
+    config.api.http_workers = 1;
+    config.redis.url = redis_url.into();
+    config.vault.key = Some(STANDARD.encode(VAULT_KEY));
+    config
+}
+
+fn init_logs() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.user
+    }
+}
+
+impl TestApp {
+    /// A second browser: another cookie jar, signed in as nobody yet.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// A new browser signed up as `email`.
+    pub async fn other_user(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        browser.sign_up(email).await;
+        browser
+    }
+
+    /// An admin account, made the way `api create-user --admin` makes it (there is no
+    /// sign-up for admins), signed in in a new browser.
+    pub async fn admin(&self, email: &str) -> Browser {
+        let hash = api::password::hash(PASSWORD.into()).await.unwrap();
+        users::create(
+            &self.db,
+            &NewUser {
+                email,
+                name: "Root",
+                password_hash: &hash,
+                role: Role::Admin,
+            },
+        )
+        .await
+        .unwrap();
+        let browser = self.browser();
+        browser.sign_in_as(email).await;
+        browser
+    }
+
+    pub async fn user_id(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// Outbox rows of this job kind the relay has not moved yet.
+    pub async fn outbox_rows(&self, kind: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = $1")
+            .bind(kind)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    /// Jobs waiting in a queue: its stream (`ag:{scrape}:stream`) plus its scheduled set.
+    pub async fn jobs_in_queue(&self, queue: &str) -> u64 {
+        let keys = QueueKeys::new(PREFIX, &QueueName::new(queue).unwrap());
+        let client = redis::Client::open(self.redis.url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let (ready, scheduled): (u64, u64) = redis::pipe()
+            .cmd("XLEN")
+            .arg(&keys.stream)
+            .cmd("ZCARD")
+            .arg(&keys.scheduled)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        ready + scheduled
+    }
+
+    /// Waits until the relay has moved every `kind` row out of the outbox and `queue` holds
+    /// `expected` jobs; fails with both counts if that does not happen in time.
+    pub async fn wait_for_jobs(&self, kind: &str, queue: &str, expected: u64) {
+        let deadline = Instant::now() + RELAY_DEADLINE;
+        loop {
+            let rows = self.outbox_rows(kind).await;
+            let jobs = self.jobs_in_queue(queue).await;
+            if rows == 0 && jobs == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected 0 {kind} outbox rows and {expected} jobs in {queue}; \
+                 have {rows} rows and {jobs} jobs"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A lead of a campaign, as the scrape job would store it.
+    pub async fn insert_lead(&self, campaign_id: i64, name: &str) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO leads (campaign_id, place_id, business_name, city, website, rating)
+             VALUES ($1, $2, $3, 'Lyon', 'https://example.com', 4.5) RETURNING id",
+        )
+        .bind(campaign_id)
+        .bind(format!("place-{name}"))
+        .bind(name)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// A lead and its content, as the generate job would store them; returns the content id.
+    pub async fn insert_content(&self, campaign_id: i64, score: i16, status: &str) -> i64 {
+        let lead_id = self
+            .insert_lead(campaign_id, &format!("lead-{}", next_suffix()))
+            .await;
+        sqlx::query_scalar(
+            "INSERT INTO contents (lead_id, campaign_id, user_id, text, hashtags, quality_score,
+                                   score_breakdown, status)
+             SELECT $1, c.id, c.user_id, 'Fresh bread every morning in Lyon.',
+                    ARRAY['bakery', 'lyon'], $3, '{\"relevance\": 30}', $4
+             FROM campaigns c WHERE c.id = $2
+             RETURNING id",
+        )
+        .bind(lead_id)
+        .bind(campaign_id)
+        .bind(score)
+        .bind(status)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// Marks LinkedIn connected in SQL, for tests about approvals rather than OAuth.
+    pub async fn connect_linkedin_in_db(&self, user_id: i64) {
+        sqlx::query(
+            "UPDATE user_profiles SET linkedin_connected = true,
+                    linkedin_access_token = '\\x01'::bytea,
+                    linkedin_member_urn = 'urn:li:person:test',
+                    linkedin_token_expires_at = now() + interval '60 days'
+             WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .execute(&self.db)
+        .await
+        .unwrap();
+    }
+}
+
+fn next_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Browser {
+    fn new(address: &str) -> Self {
+        let cookies = Arc::new(Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(cookies.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            http,
+            cookies,
+            address: address.to_owned(),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// The `Cookie` header this browser sends to the api (its session cookie), if any.
+    pub fn cookie_header(&self) -> Option<String> {
+        let url = self.address.parse().unwrap();
+        self.cookies
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// The token the last sign-up or sign-in returned.
+    pub fn csrf(&self) -> String {
+        self.csrf.lock().unwrap().clone().unwrap_or_default()
+    }
+
+    /// A request without the CSRF header, for tests about it.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    fn write(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.request(method, path);
+        match self.csrf.lock().unwrap().as_deref() {
+            Some(token) => request.header("x-csrf-token", token),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.write(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST without a body (launch, approve, ...).
+    pub async fn post(&self, path: &str) -> Response {
+        self.write(Method::POST, path).send().await.unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        self.write(Method::PUT, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs up with [`PASSWORD`]; returns the CSRF token (also kept for later writes).
+    pub async fn sign_up(&self, email: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/auth/sign-up",
+                &json!({ "email": email, "password": PASSWORD, "name": "Ana" }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
+        self.keep_token(response).await
+    }
+
+    /// Signs in; the answer as it came (for tests of failures and throttling).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/auth/sign-in",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in with [`PASSWORD`]; returns the CSRF token (also kept for later writes).
+    pub async fn sign_in_as(&self, email: &str) -> String {
+        let response = self.sign_in(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in of {email}");
+        self.keep_token(response).await
+    }
+
+    async fn keep_token(&self, response: Response) -> String {
+        let body: Value = response.json().await.unwrap();
+        let token = body["csrf_token"].as_str().unwrap().to_owned();
+        *self.csrf.lock().unwrap() = Some(token.clone());
+        token
+    }
+
+    /// A draft campaign; returns its id.
+    pub async fn create_campaign(&self, name: &str) -> i64 {
+        let response = self
+            .post_json(
+                "/api/campaigns",
+                &json!({ "name": name, "industry": "bakery", "location": "Lyon" }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_i64().unwrap()
+    }
+}
+
+/// The `error.code` of an error answer.
+pub async fn error_code(response: Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+        .to_owned()
+}
