@@ -128,6 +128,10 @@ async fn enqueue_as<J: Job + DeserializeOwned>(
 ) -> Result<(), Error> {
     let job: J = serde_json::from_value(args)?;
     client.enqueue_with(&job, options).await?;
+    // Lists the queue for the admin view before any worker has consumed it (one SADD of
+    // an existing member: cheap next to the enqueue).
+    let queue = jobs::QueueName::new(J::QUEUE).map_err(|e| Error::Invalid(e.to_string()))?;
+    client.register_queue(&queue).await?;
     Ok(())
 }
 
