@@ -42,6 +42,7 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
+    return_big_buffers_to_the_os();
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if cli.json_logs {
@@ -104,4 +105,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Each password hash allocates 19 MiB. glibc raises its mmap threshold after the first
+/// such buffer is freed and then keeps later ones in per-thread arenas: measured, 850 MiB
+/// resident after 50 sign-ups. A fixed 1 MiB threshold returns them to the OS (11 MiB).
+fn return_big_buffers_to_the_os() {
+    // SAFETY: mallopt only sets an allocator parameter; called once, first thing in main.
+    let set = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) };
+    if set != 1 {
+        eprintln!("mallopt(M_MMAP_THRESHOLD) refused; hashing buffers may stay resident");
+    }
 }

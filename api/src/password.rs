@@ -5,11 +5,20 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
+/// Hashes at once, at most one per core: each takes 19 MiB and a core for tens of ms, so a
+/// burst of sign-ins queues here instead of taking all memory and starving the requests
+/// that need no hash.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+});
+
 /// Hashes with argon2's defaults (argon2id, 19 MiB, 2 passes: OWASP's minimum).
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -24,6 +33,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 /// `None` for the hash (no such account) still spends the time of a verification, so the
 /// answer's timing does not tell which e-mails have accounts.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = match stored {
