@@ -78,6 +78,14 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// A limiter's refusal as the 429 the client sees.
+pub fn admit(decision: Decision) -> Result<(), ApiError> {
+    match decision {
+        Decision::Allowed => Ok(()),
+        Decision::Limited { retry_after } => Err(ApiError::RateLimited { retry_after }),
+    }
+}
+
 fn from_session(session: &Session) -> Result<CurrentUser, ApiError> {
     let read = |key: &str| session.get::<String>(key).ok().flatten();
     let id = session
@@ -129,14 +137,13 @@ impl FromRequest for CurrentUser {
                 .ok_or_else(|| ApiError::internal("application state missing"))?;
             let limits = &state.config.limits;
             let limit = Limit::per_minute(limits.api_per_minute, limits.api_burst);
-            match state
-                .limiter
-                .check("api", &user.id.to_string(), limit)
-                .await?
-            {
-                Decision::Allowed => Ok(user),
-                Decision::Limited { retry_after } => Err(ApiError::RateLimited { retry_after }),
-            }
+            admit(
+                state
+                    .limiter
+                    .check("api", &user.id.to_string(), limit)
+                    .await?,
+            )?;
+            Ok(user)
         })
     }
 }

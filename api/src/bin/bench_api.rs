@@ -32,6 +32,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use shared::report::{Align, quantile, table};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -568,17 +569,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Inclusive quantile of sorted data with linear interpolation (numpy `linear`), as
-/// `bench-run` computes them.
-fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let h = last as f64 * p.clamp(0.0, 1.0);
-    let lo = (h.floor() as usize).min(last);
-    let hi = (lo + 1).min(last);
-    let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
-    Some(a + (h - lo as f64) * (b - a))
-}
-
 #[derive(Default)]
 struct Table {
     rows: Vec<[String; 9]>,
@@ -634,42 +624,18 @@ impl Table {
             "phase", "endpoint", "requests", "rps", "p50 ms", "p99 ms", "max ms", "errors",
             "result",
         ];
-        let mut width = headings.map(str::len);
-        for row in &self.rows {
-            for (w, c) in width.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cols: [&str; 9]| {
-            let mut s = String::new();
-            for (i, (c, w)) in cols.iter().zip(width).enumerate() {
-                // Text left, numbers right.
-                if i < 2 || i == 8 {
-                    s.push_str(&format!("{c:<w$}  "));
-                } else {
-                    s.push_str(&format!("{c:>w$}  "));
-                }
-            }
-            s.trim_end().to_owned()
-        };
-        println!("{}", line(headings));
-        for row in &self.rows {
-            println!("{}", line(row.each_ref().map(String::as_str)));
-        }
+        // Text left, numbers right.
+        let mut align = [Align::Right; 9];
+        align[0] = Align::Left;
+        align[1] = Align::Left;
+        align[8] = Align::Left;
+        println!("{}", table(&headings, &align, &self.rows));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantiles_match_numpy_linear() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(quantile(&v, 0.5), Some(5.5));
-        assert!((quantile(&v, 0.99).unwrap() - 9.91).abs() < 1e-9);
-        assert_eq!(quantile(&[], 0.5), None);
-    }
 
     #[test]
     fn every_user_asks_for_both_endpoints_in_turn() {

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::users::{self, NewUser, Role, User};
-use shared::rate_limit::{Decision, Limit};
+use shared::rate_limit::Limit;
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -69,13 +69,12 @@ pub async fn sign_up(
     validation::password(&body.password)?;
     // Sign-ups cost a hash each: bounded per address like failed sign-ins.
     let per_ip = failure_limit(state.config.limits.sign_in_failures_per_ip);
-    if let Decision::Limited { retry_after } = state
-        .limiter
-        .check("sign-up:ip", &client_ip(&req), per_ip)
-        .await?
-    {
-        return Err(ApiError::RateLimited { retry_after });
-    }
+    auth::admit(
+        state
+            .limiter
+            .check("sign-up:ip", &client_ip(&req), per_ip)
+            .await?,
+    )?;
     let hash = password::hash(body.password.clone()).await?;
     let user = users::create(
         &state.db,
@@ -113,9 +112,7 @@ pub async fn sign_in(
         ("sign-in:account", account.as_str(), per_account),
         ("sign-in:ip", ip.as_str(), per_ip),
     ] {
-        if let Decision::Limited { retry_after } = state.limiter.peek(name, subject, limit).await? {
-            return Err(ApiError::RateLimited { retry_after });
-        }
+        auth::admit(state.limiter.peek(name, subject, limit).await?)?;
     }
     let credentials = users::credentials(&state.db, &account).await?;
     let (stored, found) = match credentials {

@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
+use shared::report::{quantile, table};
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::MissedTickBehavior;
@@ -503,8 +504,8 @@ impl Bench {
         workers.stop().await;
         let mut lat = measured?;
         lat.sort_by(f64::total_cmp);
-        let p50 = quantile_inclusive(&lat, 0.50).ok_or_else(|| anyhow!("no latencies"))?;
-        let p99 = quantile_inclusive(&lat, 0.99).ok_or_else(|| anyhow!("no latencies"))?;
+        let p50 = quantile(&lat, 0.50).ok_or_else(|| anyhow!("no latencies"))?;
+        let p99 = quantile(&lat, 0.99).ok_or_else(|| anyhow!("no latencies"))?;
         let min = lat.first().copied().unwrap_or(f64::NAN);
         let max = lat.last().copied().unwrap_or(f64::NAN);
         eprintln!(
@@ -1300,17 +1301,6 @@ fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     }
 }
 
-/// Inclusive quantile of sorted data with linear interpolation (numpy `linear`, Python
-/// `statistics.quantiles(method="inclusive")`).
-fn quantile_inclusive(sorted: &[f64], p: f64) -> Option<f64> {
-    let last = sorted.len().checked_sub(1)?;
-    let h = last as f64 * p.clamp(0.0, 1.0);
-    let lo = (h.floor() as usize).min(last);
-    let hi = (lo + 1).min(last);
-    let (a, b) = (*sorted.get(lo)?, *sorted.get(hi)?);
-    Some(a + (h - lo as f64) * (b - a))
-}
-
 fn fmt_opt(v: Option<f64>, f: fn(f64) -> String) -> String {
     v.map_or_else(|| "n/a".to_owned(), f)
 }
@@ -1445,12 +1435,11 @@ impl Report {
     }
 
     fn print(&self, header: &str) {
-        let headings = ["workload", "metric", "value", "target", "result"];
-        let cells: Vec<[String; 5]> = self
+        let cells: Vec<Vec<String>> = self
             .rows
             .iter()
             .map(|r| {
-                [
+                vec![
                     r.workload.clone(),
                     r.metric.clone(),
                     r.value.clone(),
@@ -1459,45 +1448,22 @@ impl Report {
                 ]
             })
             .collect();
-        let mut width = headings.map(|h| h.chars().count());
-        for row in &cells {
-            for (w, c) in width.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |cols: [&str; 5]| -> String {
-            let mut s = String::new();
-            for (i, (c, w)) in cols.iter().zip(width).enumerate() {
-                if i + 1 == cols.len() {
-                    s.push_str(c);
-                } else {
-                    s.push_str(&format!("{c:<w$}  "));
-                }
-            }
-            s.trim_end().to_owned()
-        };
         println!();
         println!("{header}");
-        println!("{}", line(headings));
-        for row in &cells {
-            println!("{}", line(row.each_ref().map(String::as_str)));
-        }
+        println!(
+            "{}",
+            table(
+                &["workload", "metric", "value", "target", "result"],
+                &[],
+                &cells
+            )
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantiles_match_numpy_linear() {
-        let v: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(quantile_inclusive(&v, 0.5), Some(5.5));
-        let p99 = quantile_inclusive(&v, 0.99).unwrap_or(f64::NAN);
-        assert!((p99 - 9.91).abs() < 1e-9);
-        assert_eq!(quantile_inclusive(&[3.0], 0.99), Some(3.0));
-        assert_eq!(quantile_inclusive(&[], 0.5), None);
-    }
 
     #[test]
     fn medians() {
