@@ -6,6 +6,7 @@
 //! are enqueued again by the next relay. The pipeline jobs that must not run twice are
 //! unique in the queue (their `unique_key`), and every handler is idempotent.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
@@ -65,10 +66,20 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
         return Ok(0);
     }
     let mut moved = Vec::with_capacity(rows.len());
+    // Queues listed for the admin view in this pass: one SADD per queue, not per row.
+    let mut registered = BTreeSet::new();
     let mut outage = None;
     for row in rows {
         match enqueue(client, &row.kind, row.args, row.run_at).await {
-            Ok(()) => moved.push(row.id),
+            Ok(queue) => {
+                moved.push(row.id);
+                if registered.insert(queue)
+                    && let Err(e) = register(client, queue).await
+                {
+                    outage = Some(e);
+                    break;
+                }
+            }
             // Redis went away mid-pass: delete what did reach it, keep the rest for the
             // next pass, so the outage does not enqueue the first rows twice.
             Err(e) if e.is_transient() => {
@@ -102,12 +113,13 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
 }
 
 /// The typed job for a row, so the queue, unique key and attempt budget come from the type.
+/// Returns the queue it went to.
 async fn enqueue(
     client: &Client,
     kind: &str,
     args: serde_json::Value,
     run_at: Option<DateTime<Utc>>,
-) -> Result<(), Error> {
+) -> Result<&'static str, Error> {
     let options = EnqueueOptions {
         run_at: run_at.map(SystemTime::from),
         ..EnqueueOptions::default()
@@ -125,12 +137,15 @@ async fn enqueue_as<J: Job + DeserializeOwned>(
     client: &Client,
     args: serde_json::Value,
     options: EnqueueOptions,
-) -> Result<(), Error> {
+) -> Result<&'static str, Error> {
     let job: J = serde_json::from_value(args)?;
     client.enqueue_with(&job, options).await?;
-    // Lists the queue for the admin view before any worker has consumed it (one SADD of
-    // an existing member: cheap next to the enqueue).
-    let queue = jobs::QueueName::new(J::QUEUE).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(J::QUEUE)
+}
+
+/// Lists the queue for the admin view before any worker has consumed it.
+async fn register(client: &Client, queue: &str) -> Result<(), Error> {
+    let queue = jobs::QueueName::new(queue).map_err(|e| Error::Invalid(e.to_string()))?;
     client.register_queue(&queue).await?;
     Ok(())
 }
