@@ -3,7 +3,7 @@
 
 mod harness;
 
-use harness::{PASSWORD, error_code, spawn_app};
+use harness::{PASSWORD, error_code, retry_after, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -128,11 +128,7 @@ async fn sign_in_is_refused_after_five_failures_even_with_the_right_password(db:
     // The sixth attempt is throttled before the password is looked at.
     let response = browser.sign_in("Ana@Example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&response);
     assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
     assert_eq!(error_code(response).await, "rate_limited");
     // Another account from the same address is not affected.

@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{error_code, spawn_app, spawn_app_with};
+use harness::{error_code, retry_after, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -172,11 +172,7 @@ async fn a_user_over_the_api_rate_limit_gets_429_with_retry_after(db: PgPool) {
     }
     let response = app.get("/api/campaigns").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&response);
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(error_code(response).await, "rate_limited");
     // The limit is per user: Bob is not slowed down by Ana.

@@ -390,6 +390,15 @@ impl Browser {
 }
 
 /// The `error.code` of an error answer.
+/// The whole seconds a 429 asks the client to wait.
+pub fn retry_after(response: &Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["code"]
