@@ -25,13 +25,6 @@ text_enum! {
     }
 }
 
-impl CampaignStatus {
-    /// No job will change it again.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Cancelled)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Campaign {
     pub id: i64,

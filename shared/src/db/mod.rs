@@ -20,8 +20,6 @@ use sqlx::postgres::PgPoolOptions;
 use crate::config::DatabaseConfig;
 use crate::error::Error;
 
-pub use sqlx::PgPool as Pool;
-
 /// The schema this build expects, embedded so a deployed binary can migrate by itself.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 

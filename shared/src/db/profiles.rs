@@ -2,7 +2,7 @@
 //! sealed by the vault and leave sealed; this module never sees them in clear.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::Error;
@@ -28,7 +28,7 @@ pub struct LinkedInStatus {
 }
 
 /// The fields an owner edits; `None` clears a field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ProfileUpdate {
     pub business_name: Option<String>,
     pub business_type: Option<String>,
