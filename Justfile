@@ -35,8 +35,7 @@ lint:
 # Create the astrogrowth database in the private PostgreSQL and apply migrations/.
 migrate: deps
     scripts/postgres.sh start {{pg_port}}
-    [ "$(psql -h 127.0.0.1 -p {{pg_port}} -U postgres -d postgres -tAc "select 1 from pg_database where datname = 'astrogrowth'")" = 1 ] \
-      || psql -q -h 127.0.0.1 -p {{pg_port}} -U postgres -d postgres -c "create database astrogrowth"
+    scripts/postgres.sh createdb {{pg_port}} astrogrowth
     DATABASE_URL={{pg_url}}/astrogrowth cargo run --release --quiet --bin api -- migrate
 
 # Regenerate .sqlx/ (the query metadata lint and test build with) from the migrated database.

@@ -24,8 +24,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 scripts/postgres.sh start "$pg_port"
-psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
-  -c "drop database if exists $db with (force)" -c "create database $db"
+scripts/postgres.sh createdb "$pg_port" "$db" fresh
 scripts/redis.sh start "$redis_port"
 redis-cli -p "$redis_port" flushall >/dev/null
 

@@ -35,14 +35,11 @@ trap cleanup EXIT INT TERM
 
 scripts/redis.sh start "$redis_port"
 scripts/postgres.sh start "$pg_port"
-psql_admin=(psql -q -h 127.0.0.1 -p "$pg_port" -U postgres)
-if [ "$("${psql_admin[@]}" -d postgres -tAc "select 1 from pg_database where datname = 'astrogrowth'")" != 1 ]; then
-  "${psql_admin[@]}" -d postgres -c "create database astrogrowth"
-fi
+scripts/postgres.sh createdb "$pg_port" astrogrowth
 target/release/api migrate
 AG_USER_PASSWORD="$demo_password" target/release/api create-user \
   --email "$demo_email" --name "Demo Owner" >/dev/null
-"${psql_admin[@]}" -d astrogrowth -v email="$demo_email" -f scripts/demo-seed.sql >/dev/null
+psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d astrogrowth -v email="$demo_email" -f scripts/demo-seed.sql >/dev/null
 
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)

@@ -4,6 +4,7 @@
 #   scripts/postgres.sh start PORT   initdb if needed, start, wait until ready (idempotent)
 #   scripts/postgres.sh stop PORT    fast shutdown; no error if it is not running
 #   scripts/postgres.sh url PORT [DB]   prints postgres://postgres@127.0.0.1:PORT/DB (DB: postgres)
+#   scripts/postgres.sh createdb PORT DB [fresh]   creates DB if missing; `fresh` drops it first
 # The cluster lives in .run/pg-PORT under the repository. PostgreSQL refuses to run as
 # root, so as root the cluster belongs to the `postgres` OS user; if that user cannot
 # reach the repository (a parent directory without o+x, e.g. /root) or the socket path
@@ -16,6 +17,18 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 
 if [ "$cmd" = url ]; then
   echo "postgres://postgres@127.0.0.1:$port/${3:-postgres}"
+  exit 0
+fi
+
+if [ "$cmd" = createdb ]; then
+  db=${3:?database name}
+  psql_admin=(psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres)
+  if [ "${4:-}" = fresh ]; then
+    "${psql_admin[@]}" -c "drop database if exists \"$db\" with (force)"
+  fi
+  if [ "$("${psql_admin[@]}" -tAc "select 1 from pg_database where datname = '$db'")" != 1 ]; then
+    "${psql_admin[@]}" -c "create database \"$db\""
+  fi
   exit 0
 fi
 

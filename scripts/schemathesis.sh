@@ -28,9 +28,7 @@ trap cleanup EXIT INT TERM
 
 scripts/redis.sh start "$redis_port"
 scripts/postgres.sh start "$pg_port"
-psql_admin=(psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres)
-"${psql_admin[@]}" -c "drop database if exists astrogrowth_fuzz with (force)"
-"${psql_admin[@]}" -c "create database astrogrowth_fuzz"
+scripts/postgres.sh createdb "$pg_port" astrogrowth_fuzz fresh
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/astrogrowth_fuzz"
 export REDIS_URL="redis://127.0.0.1:$redis_port/0"
