@@ -100,10 +100,11 @@ pub async fn sign_in(
     req: HttpRequest,
     body: web::Json<SignIn>,
 ) -> ApiResult<HttpResponse> {
-    if body.email.len() > 254 || body.password.len() > 512 {
-        return Err(ApiError::Invalid("e-mail or password is too long".into()));
+    if body.password.len() > 512 {
+        return Err(ApiError::Invalid("password is too long".into()));
     }
-    let account = body.email.trim().to_lowercase();
+    // Trimmed, bounded, no control characters: PostgreSQL cannot even compare a NUL.
+    let account = validation::required("email", &body.email, 254)?.to_lowercase();
     let ip = client_ip(&req);
     let limits = &state.config.limits;
     let per_account = failure_limit(limits.sign_in_failures_per_account);
