@@ -44,6 +44,12 @@ impl AckHandle {
             let _ = rx.await;
         }
     }
+    /// `flush`, bounded: with Redis down the acker retries forever, and closing a worker
+    /// must end. False when the acks were not all written in time; those jobs will run
+    /// again (acks are late, never lost).
+    pub async fn flush_within(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.flush()).await.is_ok()
+    }
 }
 
 /// Acks completions in batches: while one XACK+XDEL pipeline is on the wire, the next

@@ -88,13 +88,18 @@ impl Backend for StreamsBackend {
     }
 }
 
+/// How long closing waits for the last batched acks to reach Redis.
+pub(crate) const LAST_ACKS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Flushes acks and releases unstarted entries; shared by a clean close and a shutdown
 /// whose deadline passed (then the still-running entries are skipped and left pending).
 pub(crate) async fn close(state: &QueueState) -> Result<(), Error> {
     state
         .wait_fetch_exit(state.settings.block + std::time::Duration::from_secs(2))
         .await;
-    state.acker.flush().await;
+    if !state.acker.flush_within(LAST_ACKS_WAIT).await {
+        tracing::warn!(queue = %state.keys.queue, "could not write the last acks; those jobs will run again");
+    }
     let running = state.running();
     let mut conn = state.conn.clone();
     let released = reclaim::release(&mut conn, &state.keys, &state.consumer, &running).await?;

@@ -266,12 +266,7 @@ impl Running {
                     tracing::warn!(error = %e, "could not hand back unstarted jobs; they will be reclaimed");
                 }
             }
-            // Bounded: with Redis down the acker would retry forever, and a shutdown must
-            // end. Unwritten acks mean those jobs run again; they are not lost.
-            if tokio::time::timeout(Duration::from_secs(5), run.state.acker.flush())
-                .await
-                .is_err()
-            {
+            if !run.state.acker.flush_within(backend::LAST_ACKS_WAIT).await {
                 tracing::warn!(queue = %run.state.keys.queue, "could not write the last acks; those jobs will run again");
             }
             let _ = run.maintenance_stop.send(true);
