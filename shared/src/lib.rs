@@ -8,7 +8,6 @@ pub mod error;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;
-pub mod report;
 pub mod vault;
 
 pub use config::Config;

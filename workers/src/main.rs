@@ -134,7 +134,7 @@ async fn run(cli: Cli) -> Result<()> {
         Some(shared::outbox::spawn_relay(db, client, stop_relay.clone()))
     };
     let registry = match cli.command {
-        Some(Command::Bench { .. }) => workers::handlers::bench::registry(handler_conn),
+        Some(Command::Bench { .. }) => bench_registry(handler_conn)?,
         _ => workers::handlers::production(handler_conn, &settings.prefix),
     };
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
@@ -162,6 +162,17 @@ async fn run(cli: Cli) -> Result<()> {
         Some(reason) => anyhow::bail!("a worker stopped unexpectedly: {reason}"),
         None => Ok(()),
     }
+}
+
+/// The bench.md jobs, when this binary was built with them (the `bench` feature).
+#[cfg(feature = "bench")]
+fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+    Ok(bench::handlers::registry(redis))
+}
+
+#[cfg(not(feature = "bench"))]
+fn bench_registry(_: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+    anyhow::bail!("this worker was built without the benchmark's jobs (feature `bench`)")
 }
 
 async fn client(config: &shared::Config, settings: jobs::Settings) -> Result<jobs::Client> {

@@ -1,7 +1,6 @@
-//! The typed jobs. Pipeline kinds carry ids only; `bench` and `probe` exist for the
-//! benchmark and for tests and ops checks.
+//! The typed jobs. Pipeline kinds carry ids only; `probe` exists for tests and ops
+//! checks (the benchmark's jobs live in the `bench` crate).
 
-pub mod bench;
 mod enrich_lead;
 mod generate_content;
 pub mod probe;

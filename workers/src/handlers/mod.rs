@@ -2,8 +2,6 @@
 //! arrive with their issues; until then a worker runs the diagnostic `probe` job on
 //! every queue it consumes, and `workers bench` runs the benchmark's jobs.
 
-pub mod bench;
-mod precise_sleep;
 pub mod probe;
 
 use redis::aio::ConnectionManager;

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use jobs::kinds::bench::{Lat, Noop, Sleep};
+use bench::jobs::{Lat, Noop, Sleep};
 use jobs::{Client, EnqueueOptions, Job};
 
 const BATCH: usize = 1_000;

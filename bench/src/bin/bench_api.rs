@@ -29,10 +29,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use bench::report::{Align, quantile, table};
 use clap::Parser;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use shared::report::{Align, quantile, table};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 

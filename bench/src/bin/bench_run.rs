@@ -43,9 +43,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bench::report::{quantile, table};
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
-use shared::report::{quantile, table};
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::MissedTickBehavior;

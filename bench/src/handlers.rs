@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jobs::kinds::bench::{Lat, Noop, Sleep};
+use crate::jobs::{Lat, Noop, Sleep};
 use jobs::{JobError, Registry};
 use redis::aio::ConnectionManager;
 
@@ -16,7 +16,7 @@ pub fn registry(redis: ConnectionManager) -> Registry {
         .register(move |_: Sleep, _| {
             let mut conn = r2.clone();
             async move {
-                super::precise_sleep::sleep(Duration::from_millis(20))
+                crate::precise_sleep::sleep(Duration::from_millis(20))
                     .await
                     .map_err(JobError::retryable)?;
                 incr_done(&mut conn).await
