@@ -112,10 +112,15 @@ where
         state.start(&entry_id);
         let span = tracing::info_span!("job", job.id = %envelope.id, job.kind = %envelope.kind,
             queue = %envelope.queue, user.id = ?envelope.user_id, attempt = envelope.attempt + 1);
-        let fut = self.inner.call(task);
+        // A handler can panic while building its future, before any `.await`: that
+        // panic must become this job's failure too, not escape with the entry "running".
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(task)));
         Box::pin(
             async move {
-                let result = AssertUnwindSafe(fut).catch_unwind().await;
+                let result = match call {
+                    Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+                    Err(panic) => Err(panic),
+                };
                 let (fate, response) = match result {
                     Ok(Ok(r)) => (Fate::Ack, Ok(Some(r))),
                     Ok(Err(e)) => {

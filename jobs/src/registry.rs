@@ -144,7 +144,18 @@ impl tower_service::Service<Task<Delivery>> for Router {
     fn call(&mut self, task: Task<Delivery>) -> Self::Future {
         let delivery = task.args;
         match self.registry.kinds.get(delivery.envelope.kind.as_str()) {
-            Some(entry) => (entry.call)(delivery),
+            Some(entry) => {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    (entry.call)(delivery)
+                })) {
+                    Ok(fut) => fut,
+                    // A handler that panics before returning its future: re-raised when
+                    // the future is polled, so it travels the path of any other panic.
+                    // apalis's task tracking (inside our outcome layer) sees the future
+                    // end, and the outcome layer turns the panic into a failure.
+                    Err(panic) => Box::pin(async move { std::panic::resume_unwind(panic) }),
+                }
+            }
             None => {
                 let msg = format!(
                     "unknown job kind {:?}: no handler is registered for it on queue {}",

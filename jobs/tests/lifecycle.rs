@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{Step, env, step, steps, wait_until};
+use common::{Step, SyncPanic, env, step, steps, wait_until};
 use jobs::admin::JobState;
 use jobs::{EnqueueOptions, Enqueued};
 
@@ -199,6 +199,40 @@ async fn permanent_failure_and_panic_are_buried_with_their_reason() {
         "{reasons:?}"
     );
     worker.shutdown(WAIT).await;
+}
+
+/// Review finding 8: a handler that panics while building its future (before its first
+/// `.await`) used to escape `catch_unwind`, leaving its entry "running" forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synchronous_panic_fails_the_job_and_it_is_retried() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    env.client
+        .enqueue(&SyncPanic { tag: "sync".into() })
+        .await
+        .unwrap();
+    env.client.enqueue(&step("after")).await.unwrap();
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
+    assert_eq!(
+        env.runs.started("sync"),
+        vec![1, 2],
+        "retried once, then dead"
+    );
+    let dead = env
+        .admin()
+        .list(&steps(), JobState::Dead, 0, 10)
+        .await
+        .unwrap();
+    let reason = dead[0].envelope.last_error().unwrap().to_owned();
+    assert!(
+        reason.contains("panicked") && reason.contains("before its first await"),
+        "{reason}"
+    );
+    assert!(wait_until(WAIT, || async { env.runs.done("after") == vec![1] }).await);
+    assert_eq!(env.sizes().await.in_flight, 0);
+    // Nothing is left "running": the shutdown does not wait for a ghost task.
+    let report = worker.shutdown(WAIT).await;
+    assert_eq!(report.abandoned, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
