@@ -119,16 +119,22 @@ impl Registry {
 }
 
 /// The apalis service of a queue's worker: routes each delivery to its kind's handler.
-/// An unknown kind or arguments that do not deserialize are permanent failures, so they
-/// reach the dead set with the reason instead of looping through retries.
+/// Arguments that do not deserialize are permanent failures, so they reach the dead set
+/// with the reason instead of looping through retries. A kind this worker does not know
+/// is deferred, using no attempt: during a rolling deploy an older worker must leave a
+/// newer kind for a worker that knows it rather than bury it.
 #[derive(Clone)]
 pub struct Router {
     registry: Arc<Registry>,
+    unknown_kind_wait: std::time::Duration,
 }
 
 impl Router {
-    pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+    pub fn new(registry: Arc<Registry>, unknown_kind_wait: std::time::Duration) -> Self {
+        Self {
+            registry,
+            unknown_kind_wait,
+        }
     }
 }
 
@@ -157,11 +163,12 @@ impl tower_service::Service<Task<Delivery>> for Router {
                 }
             }
             None => {
-                let msg = format!(
-                    "unknown job kind {:?}: no handler is registered for it on queue {}",
+                let reason = format!(
+                    "no worker here knows kind {:?} (queue {}); waiting for one that does",
                     delivery.envelope.kind, delivery.envelope.queue
                 );
-                Box::pin(async move { Err(JobError::Permanent(msg)) })
+                let until = std::time::SystemTime::now() + self.unknown_kind_wait;
+                Box::pin(async move { Err(JobError::Defer { until, reason }) })
             }
         }
     }

@@ -175,7 +175,7 @@ pub async fn start(
         let ctx = WorkerContext::new(&format!("{id}/{}", spec.queue));
         let worker = WorkerBuilder::new(ctx.clone())
             .backend(backend)
-            .build(Router::new(registry.clone()));
+            .build(Router::new(registry.clone(), settings.unknown_kind_wait));
         let failed_tx = failed_tx.clone();
         let queue_name = spec.queue.to_string();
         let worker = tokio::spawn(async move {
