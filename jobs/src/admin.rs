@@ -25,6 +25,8 @@ pub struct QueueSizes {
     pub in_flight: u64,
     pub scheduled: u64,
     pub dead: u64,
+    /// Dead jobs the dead-set cap dropped, oldest first, since the queue began.
+    pub dead_dropped: u64,
     pub paused: bool,
 }
 
@@ -85,11 +87,13 @@ impl Admin {
     pub async fn sizes(&self, queue: &QueueName) -> Result<QueueSizes, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, dead, paused): (u64, u64, bool) = redis::pipe()
+        let (scheduled, dead, dead_dropped, paused): (u64, u64, Option<u64>, bool) = redis::pipe()
             .cmd("ZCARD")
             .arg(&keys.scheduled)
             .cmd("ZCARD")
             .arg(&keys.dead)
+            .cmd("GET")
+            .arg(&keys.dead_dropped)
             .cmd("EXISTS")
             .arg(&keys.paused)
             .query_async(&mut conn)
@@ -101,6 +105,7 @@ impl Admin {
             in_flight,
             scheduled,
             dead,
+            dead_dropped: dead_dropped.unwrap_or(0),
             paused,
         })
     }

@@ -197,13 +197,14 @@ impl Settler {
         let encoded = dead.encode()?;
         let unique = dead.unique_key.as_deref().map(|k| self.keys.unique(k));
         let mut conn = self.conn.clone();
-        let done: i64 = SCRIPTS
+        let (done, dropped): (i64, u64) = SCRIPTS
             .bury
             .key(&self.keys.stream)
             .key(&self.keys.dead)
             .key(&self.keys.dead_jobs)
             .key(self.keys.stats_minute(now / 60_000))
             .key(unique.as_deref().unwrap_or(&self.keys.stream))
+            .key(&self.keys.dead_dropped)
             .arg(GROUP)
             .arg(entry_id.unwrap_or(""))
             .arg(&dead.id)
@@ -214,6 +215,10 @@ impl Settler {
             .arg(if unique.is_some() { "1" } else { "0" })
             .invoke_async(&mut conn)
             .await?;
+        if dropped > 0 {
+            tracing::warn!(queue = %self.keys.queue, dropped, dead_max = self.settings.dead_max,
+                "the dead set is full: its oldest jobs were dropped (counted in dead:dropped)");
+        }
         Ok(if done == 1 {
             Settled::Buried
         } else {

@@ -510,7 +510,21 @@ async fn dead_set_is_capped_dropping_the_oldest() {
         .query(&mut env.redis.conn())
         .unwrap();
     assert_eq!(hlen, 3);
+    // Review finding 12: the two dropped jobs are counted, not lost silently.
+    assert_eq!(env.sizes().await.dead_dropped, 2);
+    let status = workers_status_dropped(&env).await;
+    assert_eq!(status, 2);
     worker.shutdown(WAIT).await;
+}
+
+/// The per-minute stats count the drops too.
+async fn workers_status_dropped(env: &common::Env) -> u64 {
+    jobs::stats::recent(&mut env.client.connection(), &env.client.keys(&steps()), 5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.dead_dropped)
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
