@@ -332,7 +332,26 @@ async fn paused_queue_fetches_nothing_until_resumed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_workers_are_listed_with_their_queues_until_they_stop() {
     let env = env().await;
+    // A worker that died an hour ago, never read out of the registry since.
+    let () = redis::cmd("ZADD")
+        .arg("ag:workers")
+        .arg(jobs::now_ms() - 3_600_000)
+        .arg("long-gone")
+        .query(&mut env.redis.conn())
+        .unwrap();
     let worker = env.worker(3).await;
+    // Review finding 14: a beat trims the registry, not only a read of it.
+    assert!(
+        wait_until(WAIT, || async {
+            let score: Option<f64> = redis::cmd("ZSCORE")
+                .arg("ag:workers")
+                .arg("long-gone")
+                .query(&mut env.redis.conn())
+                .unwrap();
+            score.is_none()
+        })
+        .await
+    );
     let id = worker.id().to_owned();
     let globals = jobs::keys::GlobalKeys::new("ag:");
     let interval = Duration::from_millis(200);

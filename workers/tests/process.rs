@@ -386,6 +386,13 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
         "{reason}"
     );
     assert_eq!(setup.runs("after").await, ["start:1", "done:1"]);
+    // Review finding 14: a probe's run log expires on its own.
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(workers::handlers::probe::runs_key(PREFIX, "after"))
+        .query_async(&mut setup.conn.clone())
+        .await
+        .unwrap();
+    assert!(ttl > 0, "probe run log without a TTL ({ttl})");
     assert!(worker.is_alive(), "worker died:\n{}", worker.log());
 }
 
