@@ -15,6 +15,7 @@ pub(crate) struct Scripts {
     pub release: Script,
     pub revive: Script,
     pub prune: Script,
+    pub discard_scheduled: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -27,6 +28,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     release: Script::new(include_str!("lua/release.lua")),
     revive: Script::new(include_str!("lua/revive.lua")),
     prune: Script::new(include_str!("lua/prune.lua")),
+    discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
 });
 
 /// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).

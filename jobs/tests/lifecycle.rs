@@ -107,6 +107,62 @@ async fn unique_job_is_enqueued_once_until_it_finishes() {
     worker.shutdown(WAIT).await;
 }
 
+/// Review finding 10: discarding a scheduled unique job used to keep its unique key, so
+/// every later enqueue of that job was dropped as a duplicate for 24 h.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarding_a_scheduled_unique_job_releases_its_key() {
+    let env = env().await;
+    let mut job = step("later");
+    job.unique = Some("publish:9".into());
+    let opts = || EnqueueOptions {
+        run_at: Some(SystemTime::now() + Duration::from_secs(3600)),
+        ..EnqueueOptions::default()
+    };
+    let first = env.client.enqueue_with(&job, opts()).await.unwrap();
+    assert!(matches!(first, Enqueued::New(_)));
+    assert!(
+        env.admin()
+            .discard_scheduled(&steps(), first.id())
+            .await
+            .unwrap()
+    );
+    let again = env.client.enqueue_with(&job, opts()).await.unwrap();
+    assert!(matches!(again, Enqueued::New(_)), "{again:?}");
+}
+
+/// Review finding 9 (revive.lua): an admin retry of a dead unique job takes its key
+/// again, and refuses while another job with that key is queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
+    let env = env().await;
+    let worker = env.worker(2).await;
+    let mut job = step("gone");
+    job.unique = Some("publish:11".into());
+    job.permanent = true;
+    let id = env.client.enqueue(&job).await.unwrap().id().to_owned();
+    assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
+    worker.shutdown(WAIT).await;
+    // The same job enqueued again meanwhile holds the key: the dead one stays dead.
+    let newer = env.client.enqueue(&job).await.unwrap();
+    assert!(matches!(newer, Enqueued::New(_)));
+    let refused = env.admin().retry_dead(&steps(), &id).await;
+    assert!(
+        matches!(refused, Err(jobs::Error::UniqueHeld { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(env.sizes().await.dead, 1);
+    // Once the key is free, the retry takes it: a new enqueue is a duplicate of it.
+    let () = redis::cmd("DEL")
+        .arg("ag:{steps}:unique:publish:11")
+        .query(&mut env.redis.conn())
+        .unwrap();
+    assert!(env.admin().retry_dead(&steps(), &id).await.unwrap());
+    assert_eq!(
+        env.client.enqueue(&job).await.unwrap(),
+        Enqueued::Duplicate(id.clone())
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_job_is_retried_with_backoff_then_succeeds() {
     let env = env().await;
