@@ -137,8 +137,14 @@ where
                         (fate, Err(format!("handler panicked: {message}").into()))
                     }
                 };
-                settle(&state, &entry_id, &envelope, fate).await;
-                state.finish(&entry_id);
+                if fate == Fate::Ack {
+                    // Still held (kept alive) until the acker has written the ack.
+                    state.holdings.completed(&entry_id);
+                    settle(&state, &entry_id, &envelope, fate).await;
+                } else {
+                    settle(&state, &entry_id, &envelope, fate).await;
+                    state.finish(&entry_id);
+                }
                 drop(slot);
                 drop(permit);
                 response

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
 use crate::keys::{GlobalKeys, QueueKeys, QueueName};
-use crate::queue_state::QueueState;
+use crate::queue_state::{Holdings, QueueState};
 use crate::reclaim;
 use crate::registry::{Registry, Router};
 use crate::scheduler;
@@ -131,12 +131,19 @@ pub async fn start(
             .query_async(&mut conn)
             .await?;
         let fetch_conn = connect(url, settings.block + Duration::from_secs(10)).await?;
-        let (acker, acker_task) = ack::spawn(ops.clone(), keys.clone(), settings.clone());
+        let holdings = Arc::new(Holdings::default());
+        let (acker, acker_task) = ack::spawn(
+            ops.clone(),
+            keys.clone(),
+            settings.clone(),
+            holdings.clone(),
+        );
         let state = Arc::new(QueueState::new(
             keys.clone(),
             settings.clone(),
             id.clone(),
             acker,
+            holdings,
             registry.clone(),
             ops.clone(),
         ));
