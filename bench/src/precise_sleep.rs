@@ -69,12 +69,22 @@ pub async fn sleep(d: Duration) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// Review finding 16: one sleep under 200 ms also passed with tokio's timer, which
+    /// rounds 20 ms up to 21.2 ms on average here. The mean of 20 sleeps must stay
+    /// within 0.5 ms of the asked duration, which tokio's timer cannot do.
     #[tokio::test]
-    async fn sleeps_at_least_the_duration_and_not_much_more() {
-        let start = std::time::Instant::now();
-        sleep(Duration::from_millis(20)).await.unwrap();
-        let took = start.elapsed();
-        assert!(took >= Duration::from_millis(20), "{took:?}");
-        assert!(took < Duration::from_millis(200), "{took:?}");
+    async fn sleeps_the_duration_to_a_fraction_of_a_millisecond() {
+        const N: u32 = 20;
+        let asked = Duration::from_millis(20);
+        let mut total = Duration::ZERO;
+        for _ in 0..N {
+            let start = std::time::Instant::now();
+            sleep(asked).await.unwrap();
+            let took = start.elapsed();
+            assert!(took >= asked, "{took:?}");
+            total += took;
+        }
+        let mean = total / N;
+        assert!(mean < asked + Duration::from_micros(500), "mean {mean:?}");
     }
 }

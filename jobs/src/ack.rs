@@ -9,7 +9,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::connection::{Settings, now_ms};
 use crate::error::Error;
 use crate::keys::{GROUP, QueueKeys};
-use crate::scripts::{SCRIPTS, evalsha};
+use crate::queue_state::Holdings;
+use crate::scripts::SCRIPTS;
 
 /// A completed job: its entry, and the unique key it may still hold.
 #[derive(Debug)]
@@ -56,13 +57,14 @@ impl AckHandle {
 /// batch collects, so a busy queue pays one round trip per batch rather than per job.
 /// A batch that fails on a Redis outage is kept and written again; it is never dropped,
 /// because a dropped ack means a job run twice.
-pub fn spawn(
+pub(crate) fn spawn(
     conn: ConnectionManager,
     keys: Arc<QueueKeys>,
     settings: Arc<Settings>,
+    holdings: Arc<Holdings>,
 ) -> (AckHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(conn, keys, settings, rx));
+    let task = tokio::spawn(run(conn, keys, settings, holdings, rx));
     (AckHandle { tx }, task)
 }
 
@@ -70,6 +72,7 @@ async fn run(
     conn: ConnectionManager,
     keys: Arc<QueueKeys>,
     settings: Arc<Settings>,
+    holdings: Arc<Holdings>,
     mut rx: mpsc::UnboundedReceiver<Msg>,
 ) {
     let max = settings.ack_batch.max(1);
@@ -85,6 +88,9 @@ async fn run(
             }
         }
         write_until_done(&conn, &keys, &settings, &batch).await;
+        // Only now may the keepalive let go of these entries: until the ack is written
+        // they are pending, and an entry left idle would be reclaimed and run again.
+        holdings.acked(batch.iter().map(|c| &c.entry_id));
         batch.clear();
         for w in waiters.drain(..) {
             let _ = w.send(());
@@ -128,46 +134,32 @@ async fn write_until_done(
     }
 }
 
-/// Acks a batch in one atomic pipeline: XACK, XDEL, the `processed` counter and the
-/// release of unique keys. Returns how many entries were still pending (acked now).
+/// Acks a batch in one script (`ack.lua`): XACK and XDEL, the `processed` counter, and
+/// the release of unique keys, each only for entries that were still pending. Returns how
+/// many entries were acked now.
 pub async fn ack_batch(
     mut conn: ConnectionManager,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],
 ) -> Result<usize, Error> {
-    let mut pipe = redis::pipe();
-    pipe.atomic();
-    let ack = pipe.cmd("XACK").arg(&keys.stream).arg(GROUP);
-    for c in batch {
-        ack.arg(&*c.entry_id);
-    }
-    let del = pipe.cmd("XDEL").arg(&keys.stream);
-    for c in batch {
-        del.arg(&*c.entry_id);
-    }
-    del.ignore();
     let stats = keys.stats_minute(now_ms() / 60_000);
-    pipe.cmd("HINCRBY")
-        .arg(&stats)
-        .arg("processed")
-        .arg(batch.len())
-        .ignore();
-    pipe.cmd("EXPIRE")
-        .arg(&stats)
-        .arg(settings.stats_ttl.as_secs())
-        .ignore();
-    let mut has_unique = false;
+    let mut inv = SCRIPTS.ack.key(&keys.stream);
+    inv.key(&stats);
+    inv.arg(GROUP).arg(settings.stats_ttl.as_secs());
+    let mut unique_keys = 2;
     for c in batch {
-        if let Some((key, job_id)) = &c.unique {
-            pipe.add_command(evalsha(&SCRIPTS.release_unique, &[key]).arg(job_id).clone())
-                .ignore();
-            has_unique = true;
+        inv.arg(&*c.entry_id);
+        match &c.unique {
+            Some((key, job_id)) => {
+                unique_keys += 1;
+                inv.key(key).arg(job_id).arg(unique_keys);
+            }
+            None => {
+                inv.arg("").arg(0);
+            }
         }
     }
-    if has_unique {
-        SCRIPTS.release_unique.load_async(&mut conn).await?;
-    }
-    let (acked,): (usize,) = pipe.query_async(&mut conn).await?;
+    let acked: usize = inv.invoke_async(&mut conn).await?;
     Ok(acked)
 }

@@ -25,6 +25,8 @@ pub struct QueueSizes {
     pub in_flight: u64,
     pub scheduled: u64,
     pub dead: u64,
+    /// Dead jobs the dead-set cap dropped, oldest first, since the queue began.
+    pub dead_dropped: u64,
     pub paused: bool,
 }
 
@@ -85,11 +87,13 @@ impl Admin {
     pub async fn sizes(&self, queue: &QueueName) -> Result<QueueSizes, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, dead, paused): (u64, u64, bool) = redis::pipe()
+        let (scheduled, dead, dead_dropped, paused): (u64, u64, Option<u64>, bool) = redis::pipe()
             .cmd("ZCARD")
             .arg(&keys.scheduled)
             .cmd("ZCARD")
             .arg(&keys.dead)
+            .cmd("GET")
+            .arg(&keys.dead_dropped)
             .cmd("EXISTS")
             .arg(&keys.paused)
             .query_async(&mut conn)
@@ -101,6 +105,7 @@ impl Admin {
             in_flight,
             scheduled,
             dead,
+            dead_dropped: dead_dropped.unwrap_or(0),
             paused,
         })
     }
@@ -331,26 +336,43 @@ impl Admin {
             .query_async(&mut conn)
             .await?;
         let Some(body) = body else { return Ok(false) };
+        let mut unique_key = None;
         let revived = match Envelope::decode(body.as_bytes()) {
             Ok(mut env) => {
                 env.attempt = 0;
                 env.died_at = None;
                 env.run_at = None;
                 env.deferred = None;
+                unique_key = env.unique_key.clone();
                 env.encode()?
             }
             // Not a job envelope: put it back verbatim; it lands here again, visibly.
             Err(_) => body,
         };
+        let unique = unique_key.as_deref().map(|k| keys.unique(k));
         let done: i64 = SCRIPTS
             .revive
             .key(&keys.dead)
             .key(&keys.dead_jobs)
             .key(&keys.stream)
+            .key(unique.as_deref().unwrap_or(&keys.stream))
             .arg(id)
             .arg(revived)
+            .arg(if unique.is_some() { "1" } else { "0" })
+            .arg(u64::try_from(REVIVED_UNIQUE_FOR.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut conn)
             .await?;
+        if done == -1 {
+            let holder: Option<String> = match &unique {
+                Some(k) => redis::cmd("GET").arg(k).query_async(&mut conn).await?,
+                None => None,
+            };
+            return Err(Error::UniqueHeld {
+                id: id.to_owned(),
+                key: unique_key.unwrap_or_default(),
+                holder: holder.unwrap_or_default(),
+            });
+        }
         Ok(done == 1)
     }
 
@@ -436,14 +458,27 @@ impl Admin {
         let Some((member, _)) = scheduled_member(&mut conn, &keys, id).await? else {
             return Ok(false);
         };
-        let n: i64 = redis::cmd("ZREM")
-            .arg(&keys.scheduled)
-            .arg(member)
-            .query_async(&mut conn)
+        let envelope = Envelope::decode(member.as_bytes()).ok();
+        let unique = envelope
+            .as_ref()
+            .and_then(|e| e.unique_key.as_deref())
+            .map(|k| keys.unique(k));
+        let n: i64 = SCRIPTS
+            .discard_scheduled
+            .key(&keys.scheduled)
+            .key(unique.as_deref().unwrap_or(&keys.scheduled))
+            .arg(&member)
+            .arg(id)
+            .arg(if unique.is_some() { "1" } else { "0" })
+            .invoke_async(&mut conn)
             .await?;
         Ok(n == 1)
     }
 }
+
+/// How long a revived unique job holds its key: the kinds' own `UNIQUE_FOR` is not known
+/// here, and a day is every kind's default.
+const REVIVED_UNIQUE_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// (undelivered, pending) of the group; both 0 for a queue no worker consumed yet.
 async fn group_counts(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(u64, u64), Error> {

@@ -100,9 +100,9 @@ pub(crate) async fn close(state: &QueueState) -> Result<(), Error> {
     if !state.acker.flush_within(LAST_ACKS_WAIT).await {
         tracing::warn!(queue = %state.keys.queue, "could not write the last acks; those jobs will run again");
     }
-    let running = state.running();
+    let keep = state.holdings.not_to_release();
     let mut conn = state.conn.clone();
-    let released = reclaim::release(&mut conn, &state.keys, &state.consumer, &running).await?;
+    let released = reclaim::release(&mut conn, &state.keys, &state.consumer, &keep).await?;
     state.release_held();
     if released > 0 {
         tracing::info!(queue = %state.keys.queue, released, "handed back jobs fetched but not started");

@@ -30,6 +30,10 @@ pub struct Settings {
     /// moment a slot frees instead of one read later. `None`: as many as the
     /// concurrency, at most 100. Read-ahead entries are handed back on shutdown.
     pub read_ahead: Option<usize>,
+    /// How long a job of a kind this worker has no handler for waits before it is
+    /// offered again (review finding 11): during a rolling deploy an old worker must
+    /// not bury a new kind, so it defers it for a worker that knows it.
+    pub unknown_kind_wait: Duration,
 }
 
 impl Settings {
@@ -49,6 +53,7 @@ impl Default for Settings {
             dead_max: 100_000,
             stats_ttl: Duration::from_secs(24 * 3600),
             ack_batch: 1_000,
+            unknown_kind_wait: Duration::from_secs(30),
             heartbeat_interval: Duration::from_secs(5),
             read_ahead: None,
         }

@@ -64,8 +64,8 @@ impl Settler {
         &self.keys
     }
 
-    /// A failed attempt: back to the scheduled set after `delay`, or the dead set when
-    /// it was the last attempt.
+    /// A failed attempt with attempts left (the outcome layer decided so): back to the
+    /// scheduled set after `delay`.
     pub async fn retry(
         &self,
         entry_id: &str,
@@ -77,9 +77,6 @@ impl Settler {
         let mut next = envelope.clone();
         next.record_error(now, message);
         next.deferred = None;
-        if next.attempt >= next.max_attempts {
-            return self.bury_envelope(Some(entry_id), next, now).await;
-        }
         let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         let run_at = now.saturating_add(delay_ms.max(1));
         next.run_at = Some(run_at);
@@ -116,8 +113,8 @@ impl Settler {
         })
     }
 
-    /// An entry whose worker died while running it: back to the stream at once with one
-    /// attempt used, or to the dead set if that was the last.
+    /// An entry whose worker died while running it, with attempts left: back to the
+    /// stream at once with one attempt used.
     pub async fn requeue_orphan(
         &self,
         entry_id: &str,
@@ -127,9 +124,6 @@ impl Settler {
         let now = now_ms();
         let mut next = envelope.clone();
         next.record_error(now, message);
-        if next.attempt >= next.max_attempts {
-            return self.bury_envelope(Some(entry_id), next, now).await;
-        }
         next.run_at = None;
         let done = self.settle(entry_id, &next, 0, "retried").await?;
         Ok(if done {
@@ -203,13 +197,14 @@ impl Settler {
         let encoded = dead.encode()?;
         let unique = dead.unique_key.as_deref().map(|k| self.keys.unique(k));
         let mut conn = self.conn.clone();
-        let done: i64 = SCRIPTS
+        let (done, dropped): (i64, u64) = SCRIPTS
             .bury
             .key(&self.keys.stream)
             .key(&self.keys.dead)
             .key(&self.keys.dead_jobs)
             .key(self.keys.stats_minute(now / 60_000))
             .key(unique.as_deref().unwrap_or(&self.keys.stream))
+            .key(&self.keys.dead_dropped)
             .arg(GROUP)
             .arg(entry_id.unwrap_or(""))
             .arg(&dead.id)
@@ -220,6 +215,10 @@ impl Settler {
             .arg(if unique.is_some() { "1" } else { "0" })
             .invoke_async(&mut conn)
             .await?;
+        if dropped > 0 {
+            tracing::warn!(queue = %self.keys.queue, dropped, dead_max = self.settings.dead_max,
+                "the dead set is full: its oldest jobs were dropped (counted in dead:dropped)");
+        }
         Ok(if done == 1 {
             Settled::Buried
         } else {

@@ -20,6 +20,12 @@ pub enum Error {
     Config(String),
     #[error("no job {id} in queue {queue}")]
     NotFound { queue: String, id: String },
+    #[error("job {id} cannot be retried: job {holder} with the same unique key {key:?} is queued")]
+    UniqueHeld {
+        id: String,
+        key: String,
+        holder: String,
+    },
 }
 
 impl Error {

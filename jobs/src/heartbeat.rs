@@ -40,6 +40,13 @@ pub async fn beat(
     })?;
     let ttl = (interval * MISSED_BEATS).as_secs().max(1);
     let () = redis::pipe()
+        // Entries of workers gone for good are dropped by every beat, so the registry
+        // stays bounded even when nobody reads it (review finding 14).
+        .cmd("ZREMRANGEBYSCORE")
+        .arg(&keys.workers)
+        .arg("-inf")
+        .arg(format!("({}", lapse_cutoff(info.last_beat, interval)))
+        .ignore()
         .cmd("ZADD")
         .arg(&keys.workers)
         .arg(info.last_beat)
@@ -54,6 +61,11 @@ pub async fn beat(
         .query_async(conn)
         .await?;
     Ok(())
+}
+
+/// Beats older than this (ms) belong to workers that are gone.
+pub fn lapse_cutoff(now_ms: u64, interval: Duration) -> u64 {
+    now_ms.saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0))
 }
 
 pub async fn deregister(
@@ -80,8 +92,7 @@ pub async fn live_workers(
     keys: &GlobalKeys,
     interval: Duration,
 ) -> Result<Vec<WorkerInfo>, Error> {
-    let cutoff =
-        now_ms().saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0));
+    let cutoff = lapse_cutoff(now_ms(), interval);
     let () = redis::cmd("ZREMRANGEBYSCORE")
         .arg(&keys.workers)
         .arg("-inf")

@@ -51,7 +51,8 @@ pub enum JobError {
     /// Try again after the kind's backoff; dead after `MAX_ATTEMPTS`.
     #[error("{0}")]
     Retryable(String),
-    /// Try again after the given delay (a provider's Retry-After); uses an attempt.
+    /// Wait the given delay (a provider's Retry-After), then run again. A wait the
+    /// provider asked for is not a failure: it uses no attempt (a deferral).
     #[error("{message} (retry in {delay:?})")]
     RetryAfter { delay: Duration, message: String },
     /// Retrying cannot help (bad arguments, a row that no longer exists): dead set now.

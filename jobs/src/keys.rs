@@ -73,6 +73,8 @@ pub struct QueueKeys {
     pub dead: String,
     /// Hash job id → dead envelope; the `dead` zset orders it by time of death.
     pub dead_jobs: String,
+    /// Counter of dead jobs dropped by the dead-set cap, oldest first (never expires).
+    pub dead_dropped: String,
     pub paused: String,
     stats: String,
     unique: String,
@@ -87,6 +89,7 @@ impl QueueKeys {
             scheduled: format!("{base}:scheduled"),
             dead: format!("{base}:dead"),
             dead_jobs: format!("{base}:dead:jobs"),
+            dead_dropped: format!("{base}:dead:dropped"),
             paused: format!("{base}:paused"),
             stats: format!("{base}:stats"),
             unique: format!("{base}:unique:"),

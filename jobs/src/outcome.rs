@@ -20,6 +20,7 @@ use crate::delivery::{Delivery, Settled};
 use crate::envelope::Envelope;
 use crate::job::JobError;
 use crate::queue_state::QueueState;
+use crate::retry::Backoff;
 
 /// How long an apalis `DeferredError` (which carries no time) waits.
 const DEFAULT_DEFER: Duration = Duration::from_secs(30);
@@ -112,26 +113,38 @@ where
         state.start(&entry_id);
         let span = tracing::info_span!("job", job.id = %envelope.id, job.kind = %envelope.kind,
             queue = %envelope.queue, user.id = ?envelope.user_id, attempt = envelope.attempt + 1);
-        let fut = self.inner.call(task);
+        // A handler can panic while building its future, before any `.await`: that
+        // panic must become this job's failure too, not escape with the entry "running".
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(task)));
         Box::pin(
             async move {
-                let result = AssertUnwindSafe(fut).catch_unwind().await;
+                let result = match call {
+                    Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+                    Err(panic) => Err(panic),
+                };
+                let backoff = state.registry.backoff(&envelope.kind);
+                let mut rng = fastrand::Rng::new();
+                let mut decide = |outcome| decide(outcome, &envelope, backoff, now_ms(), &mut rng);
                 let (fate, response) = match result {
-                    Ok(Ok(r)) => (Fate::Ack, Ok(Some(r))),
+                    Ok(Ok(r)) => (decide(Outcome::Done), Ok(Some(r))),
                     Ok(Err(e)) => {
                         let e: BoxDynError = e.into();
-                        (fate_of_error(&state, &envelope, &*e), Err(e))
+                        (decide(Outcome::Failed(&*e)), Err(e))
                     }
                     Err(panic) => {
-                        let message = format!("handler panicked: {}", panic_message(&*panic));
-                        (
-                            fate_of_error(&state, &envelope, &JobError::Retryable(message.clone())),
-                            Err(message.into()),
-                        )
+                        let message = panic_message(&*panic);
+                        let fate = decide(Outcome::Panicked(&message));
+                        (fate, Err(format!("handler panicked: {message}").into()))
                     }
                 };
-                settle(&state, &entry_id, &envelope, fate).await;
-                state.finish(&entry_id);
+                if fate == Fate::Ack {
+                    // Still held (kept alive) until the acker has written the ack.
+                    state.holdings.completed(&entry_id);
+                    settle(&state, &entry_id, &envelope, fate).await;
+                } else {
+                    settle(&state, &entry_id, &envelope, fate).await;
+                    state.finish(&entry_id);
+                }
                 drop(slot);
                 drop(permit);
                 response
@@ -141,25 +154,49 @@ where
     }
 }
 
-/// Maps an error to a fate: our `JobError` first, then apalis's own deferral types, and
-/// anything else (a timeout layer, a tower error) as a retryable failure.
-fn fate_of_error(
-    state: &QueueState,
+/// What a run came to, before its fate is decided.
+pub(crate) enum Outcome<'a> {
+    Done,
+    Failed(&'a (dyn std::error::Error + 'static)),
+    Panicked(&'a str),
+}
+
+/// The one place a job's fate is decided (review finding 18): every handler outcome, and
+/// crash recovery's "its worker stopped" through [`failure`], ends here.
+///
+/// - success → ack;
+/// - a wait: `JobError::Defer`, `JobError::RetryAfter` (a provider asked us to wait),
+///   apalis's `RetryAfterError` and `DeferredError` → defer, no attempt used;
+/// - `JobError::Permanent` → dead set now;
+/// - anything else (retryable errors, panics, timeouts) → one attempt used: retry after
+///   the kind's backoff, or the dead set when that was the last attempt.
+pub(crate) fn decide(
+    outcome: Outcome<'_>,
     envelope: &Envelope,
-    e: &(dyn std::error::Error + 'static),
+    backoff: Backoff,
+    now_ms: u64,
+    rng: &mut fastrand::Rng,
 ) -> Fate {
-    let mut rng = fastrand::Rng::new();
-    let backoff = state.registry.backoff(&envelope.kind);
+    let e = match outcome {
+        Outcome::Done => return Fate::Ack,
+        Outcome::Panicked(message) => {
+            let delay = backoff.delay(envelope.attempt + 1, rng);
+            return failure(envelope, delay, format!("handler panicked: {message}"));
+        }
+        Outcome::Failed(e) => e,
+    };
+    let wait = |d: Duration, reason: String| Fate::Defer {
+        until_ms: now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        reason,
+    };
     if let Some(e) = e.downcast_ref::<JobError>() {
         return match e {
-            JobError::Retryable(m) => Fate::Retry {
-                delay: backoff.delay(envelope.attempt + 1, &mut rng),
-                message: m.clone(),
-            },
-            JobError::RetryAfter { delay, message } => Fate::Retry {
-                delay: *delay,
-                message: message.clone(),
-            },
+            JobError::Retryable(m) => failure(
+                envelope,
+                backoff.delay(envelope.attempt + 1, rng),
+                m.clone(),
+            ),
+            JobError::RetryAfter { delay, message } => wait(*delay, message.clone()),
             JobError::Permanent(m) => Fate::Bury { message: m.clone() },
             JobError::Defer { until, reason } => Fate::Defer {
                 until_ms: to_ms(*until),
@@ -168,20 +205,24 @@ fn fate_of_error(
         };
     }
     if let Some(e) = e.downcast_ref::<RetryAfterError>() {
-        return Fate::Defer {
-            until_ms: now_ms() + u64::try_from(e.get_duration().as_millis()).unwrap_or(0),
-            reason: e.to_string(),
-        };
+        return wait(e.get_duration(), e.to_string());
     }
     if let Some(e) = e.downcast_ref::<DeferredError>() {
-        return Fate::Defer {
-            until_ms: now_ms() + u64::try_from(DEFAULT_DEFER.as_millis()).unwrap_or(0),
-            reason: e.to_string(),
-        };
+        return wait(DEFAULT_DEFER, e.to_string());
     }
-    Fate::Retry {
-        delay: backoff.delay(envelope.attempt + 1, &mut rng),
-        message: e.to_string(),
+    failure(
+        envelope,
+        backoff.delay(envelope.attempt + 1, rng),
+        e.to_string(),
+    )
+}
+
+/// A failed attempt: retried after `delay` while attempts remain, else the dead set.
+pub(crate) fn failure(envelope: &Envelope, delay: Duration, message: String) -> Fate {
+    if envelope.attempt.saturating_add(1) >= envelope.max_attempts {
+        Fate::Bury { message }
+    } else {
+        Fate::Retry { delay, message }
     }
 }
 
@@ -257,5 +298,126 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(attempt: u32, max_attempts: u32) -> Envelope {
+        Envelope {
+            id: "j1".into(),
+            kind: "k".into(),
+            queue: "q".into(),
+            args: serde_json::value::to_raw_value(&()).unwrap(),
+            attempt,
+            max_attempts,
+            user_id: None,
+            enqueued_at: 0,
+            run_at: None,
+            unique_key: None,
+            trace: None,
+            errors: Vec::new(),
+            deferred: None,
+            died_at: None,
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Kind {
+        Ack,
+        Retry,
+        Defer,
+        Bury,
+    }
+
+    fn kind(f: &Fate) -> Kind {
+        match f {
+            Fate::Ack => Kind::Ack,
+            Fate::Retry { .. } => Kind::Retry,
+            Fate::Defer { .. } => Kind::Defer,
+            Fate::Bury { .. } => Kind::Bury,
+        }
+    }
+
+    /// Every outcome × attempts left → its fate. Waits never use an attempt, so they
+    /// defer even on the last one; failures bury only on the last.
+    #[test]
+    fn fate_table() {
+        let now = 1_000_000;
+        let until = std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(now + 5_000);
+        let errors: Vec<(&str, Box<dyn std::error::Error + Send + Sync>, [Kind; 2])> = vec![
+            (
+                "retryable",
+                Box::new(JobError::retryable("x")),
+                [Kind::Retry, Kind::Bury],
+            ),
+            (
+                "retry after",
+                Box::new(JobError::RetryAfter {
+                    delay: Duration::from_secs(3),
+                    message: "429".into(),
+                }),
+                [Kind::Defer, Kind::Defer],
+            ),
+            (
+                "permanent",
+                Box::new(JobError::permanent("gone")),
+                [Kind::Bury, Kind::Bury],
+            ),
+            (
+                "defer",
+                Box::new(JobError::Defer {
+                    until,
+                    reason: "quota".into(),
+                }),
+                [Kind::Defer, Kind::Defer],
+            ),
+            (
+                "apalis retry after",
+                Box::new(RetryAfterError::new("slow down", Duration::from_secs(2))),
+                [Kind::Defer, Kind::Defer],
+            ),
+            (
+                "other error",
+                Box::new(std::io::Error::other("timeout")),
+                [Kind::Retry, Kind::Bury],
+            ),
+        ];
+        let backoff = Backoff {
+            base: Duration::from_millis(10),
+            cap: Duration::from_secs(1),
+        };
+        let mut rng = fastrand::Rng::with_seed(1);
+        // attempts used before this run: 0 of 3 (attempts left), 2 of 3 (the last).
+        for (i, env) in [envelope(0, 3), envelope(2, 3)].iter().enumerate() {
+            for (name, e, expected) in &errors {
+                let fate = decide(Outcome::Failed(&**e), env, backoff, now, &mut rng);
+                assert_eq!(kind(&fate), expected[i], "{name}, attempt {}", env.attempt);
+            }
+            let ok = decide(Outcome::Done, env, backoff, now, &mut rng);
+            assert_eq!(kind(&ok), Kind::Ack);
+            let panic = decide(Outcome::Panicked("p"), env, backoff, now, &mut rng);
+            assert_eq!(kind(&panic), [Kind::Retry, Kind::Bury][i], "panic");
+        }
+        // A provider's wait defers until now + its delay, with its message as the reason.
+        let wait = JobError::RetryAfter {
+            delay: Duration::from_secs(3),
+            message: "429 from Gemini".into(),
+        };
+        assert_eq!(
+            decide(
+                Outcome::Failed(&wait),
+                &envelope(0, 3),
+                backoff,
+                now,
+                &mut rng
+            ),
+            Fate::Defer {
+                until_ms: now + 3_000,
+                reason: "429 from Gemini".into()
+            }
+        );
     }
 }

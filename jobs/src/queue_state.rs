@@ -14,6 +14,91 @@ use crate::delivery::Settler;
 use crate::keys::QueueKeys;
 use crate::registry::Registry;
 
+/// Entry ids a worker holds in the group's pending list, from the read until the entry's
+/// fate is in Redis. The keepalive keeps every held entry's claim fresh, so none of them
+/// is taken for a dead worker's: read-ahead entries waiting for a slot, running jobs,
+/// and completed jobs whose batched ack is not written yet (review finding 9: letting go
+/// of those before the ack is written let a Redis stall hand them to another worker).
+#[derive(Default)]
+pub(crate) struct Holdings {
+    held: Mutex<HashSet<Arc<str>>>,
+    /// Handler started: never handed back at shutdown.
+    running: Mutex<HashSet<Arc<str>>>,
+    /// Completed, ack queued but not yet written: never handed back at shutdown either,
+    /// or a completed job would run again.
+    acking: Mutex<HashSet<Arc<str>>>,
+}
+
+fn with<T>(set: &Mutex<HashSet<Arc<str>>>, f: impl FnOnce(&mut HashSet<Arc<str>>) -> T) -> T {
+    // A panic while the lock was held cannot leave a HashSet half-updated in a way that
+    // matters here: keep using it.
+    let mut guard = set
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    f(&mut guard)
+}
+
+impl Holdings {
+    pub fn hold(&self, entry: &Arc<str>) {
+        with(&self.held, |s| s.insert(entry.clone()));
+    }
+
+    pub fn start(&self, entry: &Arc<str>) {
+        with(&self.running, |s| s.insert(entry.clone()));
+    }
+
+    /// The handler succeeded; the entry stays held until the acker writes its ack.
+    pub fn completed(&self, entry: &Arc<str>) {
+        with(&self.acking, |s| s.insert(entry.clone()));
+        with(&self.running, |s| s.remove(entry));
+    }
+
+    /// The acker wrote these acks.
+    pub fn acked<'a>(&self, entries: impl Iterator<Item = &'a Arc<str>> + Clone) {
+        with(&self.acking, |s| {
+            for e in entries.clone() {
+                s.remove(e);
+            }
+        });
+        with(&self.held, |s| {
+            for e in entries {
+                s.remove(e);
+            }
+        });
+    }
+
+    pub fn finish(&self, entry: &str) {
+        with(&self.running, |s| s.remove(entry));
+        with(&self.held, |s| s.remove(entry));
+    }
+
+    pub fn held(&self) -> Vec<Arc<str>> {
+        with(&self.held, |s| s.iter().cloned().collect())
+    }
+
+    pub fn running(&self) -> Vec<Arc<str>> {
+        with(&self.running, |s| s.iter().cloned().collect())
+    }
+
+    /// Entries a shutdown must not hand back: running, or completed and awaiting the ack.
+    pub fn not_to_release(&self) -> Vec<Arc<str>> {
+        let mut out = self.running();
+        out.extend(with(&self.acking, |s| {
+            s.iter().cloned().collect::<Vec<_>>()
+        }));
+        out
+    }
+
+    pub fn busy(&self) -> usize {
+        with(&self.running, |s| s.len())
+    }
+
+    fn release_unstarted(&self) {
+        let keep: HashSet<Arc<str>> = self.not_to_release().into_iter().collect();
+        with(&self.held, |s| s.retain(|e| keep.contains(e)));
+    }
+}
+
 pub(crate) struct QueueState {
     pub keys: Arc<QueueKeys>,
     pub settings: Arc<Settings>,
@@ -24,11 +109,8 @@ pub(crate) struct QueueState {
     pub registry: Arc<Registry>,
     /// Connection for maintenance and outcomes; never blocked by a read.
     pub conn: ConnectionManager,
-    /// Entry ids fetched and not yet settled, read-ahead included: the keepalive keeps
-    /// them all fresh, so a job waiting for a slot is not taken for a dead worker's.
-    held: Mutex<HashSet<Arc<str>>>,
-    /// Entry ids whose handler started: skipped when a shutdown hands back the rest.
-    running: Mutex<HashSet<Arc<str>>>,
+    /// What this worker holds in the group's pending list; shared with the acker.
+    pub holdings: Arc<Holdings>,
     /// Set by the fetch task when it exits, so closing can wait for its last read.
     fetch_exited: AtomicBool,
     fetch_exit: Notify,
@@ -42,6 +124,7 @@ impl QueueState {
         settings: Arc<Settings>,
         consumer: String,
         acker: AckHandle,
+        holdings: Arc<Holdings>,
         registry: Arc<Registry>,
         conn: ConnectionManager,
     ) -> Self {
@@ -54,8 +137,7 @@ impl QueueState {
             acker,
             registry,
             conn,
-            held: Mutex::new(HashSet::new()),
-            running: Mutex::new(HashSet::new()),
+            holdings,
             fetch_exited: AtomicBool::new(false),
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
@@ -78,52 +160,35 @@ impl QueueState {
         Ok(())
     }
 
-    /// A fetched entry, from its read until it is settled or handed back.
     pub fn hold(&self, entry: &Arc<str>) {
-        if let Ok(mut set) = self.held.lock() {
-            set.insert(entry.clone());
-        }
+        self.holdings.hold(entry);
     }
 
     pub fn start(&self, entry: &Arc<str>) {
-        if let Ok(mut set) = self.running.lock() {
-            set.insert(entry.clone());
-        }
+        self.holdings.start(entry);
     }
 
+    /// The job's fate is written (retried, deferred, buried): nothing is held any more.
     pub fn finish(&self, entry: &str) {
-        if let Ok(mut set) = self.running.lock() {
-            set.remove(entry);
-        }
-        if let Ok(mut set) = self.held.lock() {
-            set.remove(entry);
-        }
-    }
-
-    /// Forgets everything held but not running (handed back at shutdown).
-    pub fn release_held(&self) {
-        let running = self.running();
-        if let Ok(mut set) = self.held.lock() {
-            set.retain(|e| running.contains(e));
-        }
+        self.holdings.finish(entry);
     }
 
     pub fn held(&self) -> Vec<Arc<str>> {
-        self.held
-            .lock()
-            .map(|set| set.iter().cloned().collect())
-            .unwrap_or_default()
+        self.holdings.held()
     }
 
     pub fn running(&self) -> Vec<Arc<str>> {
-        self.running
-            .lock()
-            .map(|set| set.iter().cloned().collect())
-            .unwrap_or_default()
+        self.holdings.running()
     }
 
     pub fn busy(&self) -> usize {
-        self.running.lock().map(|s| s.len()).unwrap_or(0)
+        self.holdings.busy()
+    }
+
+    /// Forgets everything held but not running or awaiting its ack (handed back at
+    /// shutdown).
+    pub fn release_held(&self) {
+        self.holdings.release_unstarted();
     }
 
     pub fn fetch_exited(&self) {

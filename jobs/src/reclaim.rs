@@ -11,6 +11,7 @@ use crate::delivery::{Settled, Settler};
 use crate::error::Error;
 use crate::fetch::{decode, parse_entry};
 use crate::keys::{GROUP, QueueKeys};
+use crate::outcome::Fate;
 use crate::scripts::SCRIPTS;
 
 /// Entries one XAUTOCLAIM call takes.
@@ -80,7 +81,17 @@ pub async fn reclaim(
                             "the worker running this job stopped (no heartbeat for {}s); reclaimed by {consumer}",
                             min_idle.as_secs()
                         );
-                        settler.requeue_orphan(&entry.id, &envelope, &msg).await?
+                        match crate::outcome::failure(&envelope, Duration::ZERO, msg) {
+                            Fate::Bury { message } => {
+                                settler.bury(Some(&entry.id), &envelope, &message).await?
+                            }
+                            Fate::Retry { message, .. } => {
+                                settler
+                                    .requeue_orphan(&entry.id, &envelope, &message)
+                                    .await?
+                            }
+                            Fate::Ack | Fate::Defer { .. } => continue,
+                        }
                     }
                     Err(reason) => {
                         settler

@@ -119,16 +119,22 @@ impl Registry {
 }
 
 /// The apalis service of a queue's worker: routes each delivery to its kind's handler.
-/// An unknown kind or arguments that do not deserialize are permanent failures, so they
-/// reach the dead set with the reason instead of looping through retries.
+/// Arguments that do not deserialize are permanent failures, so they reach the dead set
+/// with the reason instead of looping through retries. A kind this worker does not know
+/// is deferred, using no attempt: during a rolling deploy an older worker must leave a
+/// newer kind for a worker that knows it rather than bury it.
 #[derive(Clone)]
 pub struct Router {
     registry: Arc<Registry>,
+    unknown_kind_wait: std::time::Duration,
 }
 
 impl Router {
-    pub fn new(registry: Arc<Registry>) -> Self {
-        Self { registry }
+    pub fn new(registry: Arc<Registry>, unknown_kind_wait: std::time::Duration) -> Self {
+        Self {
+            registry,
+            unknown_kind_wait,
+        }
     }
 }
 
@@ -144,13 +150,25 @@ impl tower_service::Service<Task<Delivery>> for Router {
     fn call(&mut self, task: Task<Delivery>) -> Self::Future {
         let delivery = task.args;
         match self.registry.kinds.get(delivery.envelope.kind.as_str()) {
-            Some(entry) => (entry.call)(delivery),
+            Some(entry) => {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    (entry.call)(delivery)
+                })) {
+                    Ok(fut) => fut,
+                    // A handler that panics before returning its future: re-raised when
+                    // the future is polled, so it travels the path of any other panic.
+                    // apalis's task tracking (inside our outcome layer) sees the future
+                    // end, and the outcome layer turns the panic into a failure.
+                    Err(panic) => Box::pin(async move { std::panic::resume_unwind(panic) }),
+                }
+            }
             None => {
-                let msg = format!(
-                    "unknown job kind {:?}: no handler is registered for it on queue {}",
+                let reason = format!(
+                    "no worker here knows kind {:?} (queue {}); waiting for one that does",
                     delivery.envelope.kind, delivery.envelope.queue
                 );
-                Box::pin(async move { Err(JobError::Permanent(msg)) })
+                let until = std::time::SystemTime::now() + self.unknown_kind_wait;
+                Box::pin(async move { Err(JobError::Defer { until, reason }) })
             }
         }
     }

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
 use crate::keys::{GlobalKeys, QueueKeys, QueueName};
-use crate::queue_state::QueueState;
+use crate::queue_state::{Holdings, QueueState};
 use crate::reclaim;
 use crate::registry::{Registry, Router};
 use crate::scheduler;
@@ -131,12 +131,19 @@ pub async fn start(
             .query_async(&mut conn)
             .await?;
         let fetch_conn = connect(url, settings.block + Duration::from_secs(10)).await?;
-        let (acker, acker_task) = ack::spawn(ops.clone(), keys.clone(), settings.clone());
+        let holdings = Arc::new(Holdings::default());
+        let (acker, acker_task) = ack::spawn(
+            ops.clone(),
+            keys.clone(),
+            settings.clone(),
+            holdings.clone(),
+        );
         let state = Arc::new(QueueState::new(
             keys.clone(),
             settings.clone(),
             id.clone(),
             acker,
+            holdings,
             registry.clone(),
             ops.clone(),
         ));
@@ -175,7 +182,7 @@ pub async fn start(
         let ctx = WorkerContext::new(&format!("{id}/{}", spec.queue));
         let worker = WorkerBuilder::new(ctx.clone())
             .backend(backend)
-            .build(Router::new(registry.clone()));
+            .build(Router::new(registry.clone(), settings.unknown_kind_wait));
         let failed_tx = failed_tx.clone();
         let queue_name = spec.queue.to_string();
         let worker = tokio::spawn(async move {

@@ -6,27 +6,29 @@ use std::sync::LazyLock;
 use redis::Script;
 
 pub(crate) struct Scripts {
+    pub ack: Script,
     pub enqueue_unique: Script,
     pub settle: Script,
     pub bury: Script,
-    pub release_unique: Script,
     pub move_due: Script,
     pub keepalive: Script,
     pub release: Script,
     pub revive: Script,
     pub prune: Script,
+    pub discard_scheduled: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    ack: Script::new(include_str!("lua/ack.lua")),
     enqueue_unique: Script::new(include_str!("lua/enqueue_unique.lua")),
     settle: Script::new(include_str!("lua/settle.lua")),
     bury: Script::new(include_str!("lua/bury.lua")),
-    release_unique: Script::new(include_str!("lua/release_unique.lua")),
     move_due: Script::new(include_str!("lua/move_due.lua")),
     keepalive: Script::new(include_str!("lua/keepalive.lua")),
     release: Script::new(include_str!("lua/release.lua")),
     revive: Script::new(include_str!("lua/revive.lua")),
     prune: Script::new(include_str!("lua/prune.lua")),
+    discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
 });
 
 /// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).

@@ -18,6 +18,8 @@ pub struct Minute {
     pub retried: u64,
     pub dead: u64,
     pub deferred: u64,
+    /// Dead jobs the dead-set cap dropped this minute.
+    pub dead_dropped: u64,
 }
 
 /// The last `minutes` minutes, oldest first, the current minute included.
@@ -35,6 +37,7 @@ pub async fn recent(
             "retried",
             "dead",
             "deferred",
+            "dead_dropped",
         ]);
     }
     let rows: Vec<Vec<Option<u64>>> = pipe.query_async(conn).await?;
@@ -49,6 +52,7 @@ pub async fn recent(
                 retried: get(1),
                 dead: get(2),
                 deferred: get(3),
+                dead_dropped: get(4),
             }
         })
         .collect())

@@ -31,17 +31,36 @@ impl TestRedis {
         Self::start_with(true)
     }
 
+    /// Tries `port` first (a test of this module takes a port another server holds);
+    /// the server that answers is always this one's, on whatever port it got.
+    pub fn start_preferring_port(port: u16) -> Self {
+        Self::start_on(false, Some(port))
+    }
+
     fn start_with(aof: bool) -> Self {
+        Self::start_on(aof, None)
+    }
+
+    /// A free port can be taken by someone else between our probe and redis-server's
+    /// bind; then our server exits and whatever holds the port would answer PING. So
+    /// each try checks that our child is alive and that the server answering is ours
+    /// (its `dir` is our temp dir), and takes a fresh port otherwise.
+    fn start_on(aof: bool, first_port: Option<u16>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir for redis");
-        let port = free_port();
         let mut redis = Self {
-            port,
+            port: first_port.unwrap_or_else(free_port),
             dir,
             child: None,
             aof,
         };
-        redis.spawn();
-        redis
+        for _ in 0..10 {
+            if redis.spawn() {
+                return redis;
+            }
+            redis.kill();
+            redis.port = free_port();
+        }
+        panic!("could not start a redis-server of our own after 10 ports");
     }
 
     pub fn url(&self) -> String {
@@ -52,7 +71,8 @@ impl TestRedis {
         self.dir.path().to_path_buf()
     }
 
-    fn spawn(&mut self) {
+    /// True once our own child answers on `self.port`.
+    fn spawn(&mut self) -> bool {
         let mut cmd = Command::new("redis-server");
         cmd.arg("--port")
             .arg(self.port.to_string())
@@ -77,17 +97,29 @@ impl TestRedis {
             .spawn()
             .expect("redis-server on PATH (apt-get install redis-server)");
         self.child = Some(child);
-        self.wait_ready();
+        self.wait_ready()
     }
 
-    fn wait_ready(&self) {
+    /// Waits until the server on our port is our child; false if the child exited
+    /// (port taken) or someone else's server answers there.
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
+            let exited = match self.child.as_mut() {
+                Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
+                None => true,
+            };
+            if exited {
+                return false;
+            }
             if let Ok(client) = redis::Client::open(self.url())
                 && let Ok(mut conn) = client.get_connection()
-                && redis::cmd("PING").query::<String>(&mut conn).is_ok()
+                && let Ok((_, dir)) = redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg("dir")
+                    .query::<(String, String)>(&mut conn)
             {
-                return;
+                return same_dir(&dir, self.dir.path());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -105,7 +137,13 @@ impl TestRedis {
     /// Starts it again on the same port and directory (with AOF, the data comes back).
     pub fn restart(&mut self) {
         self.kill();
-        self.spawn();
+        // The same port, or the clients under test could not reconnect; if someone took
+        // it meanwhile there is nothing to fall back to.
+        assert!(
+            self.spawn(),
+            "redis-server could not get its port {} back",
+            self.port
+        );
     }
 
     /// A synchronous connection for test assertions.
@@ -123,7 +161,32 @@ impl Drop for TestRedis {
     }
 }
 
+fn same_dir(reported: &str, ours: &std::path::Path) -> bool {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+    canon(std::path::Path::new(reported)) == canon(ours)
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review finding 15: a port taken by another server between the probe and the bind
+    /// made a test talk to that other server. Here the port is taken on purpose.
+    #[test]
+    fn a_taken_port_never_gives_someone_elses_server() {
+        let first = TestRedis::start();
+        let second = TestRedis::start_preferring_port(first.port);
+        assert_ne!(second.port, first.port);
+        let (_, dir): (String, String) = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("dir")
+            .query(&mut second.conn())
+            .unwrap();
+        assert!(same_dir(&dir, second.dir.path()), "{dir}");
+    }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign};
-use jobs::{Client, EnqueueOptions, Job};
+use jobs::{Client, EnqueueOptions, Enqueued, Job};
 use serde::de::DeserializeOwned;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
@@ -71,7 +71,20 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut outage = None;
     for row in rows {
         match enqueue(client, &row.kind, row.args, row.run_at).await {
-            Ok(queue) => {
+            // A job with the same unique key is queued or running. It may have read the
+            // state before this row's transaction committed (a publish that found nothing
+            // approved yet), so deleting the row could lose this request. The row waits
+            // and is enqueued once that job is done; handlers are idempotent, so the
+            // extra run changes nothing when there was nothing left to do.
+            Ok((_, Enqueued::Duplicate(holder))) => {
+                let reason = format!(
+                    "job {holder} with the same unique key is queued or running; \
+                     enqueued again once it is done"
+                );
+                tracing::info!(outbox.id = row.id, kind = %row.kind, %reason, "outbox row waits");
+                set_aside(&mut tx, row.id, &reason).await?;
+            }
+            Ok((queue, Enqueued::New(_))) => {
                 moved.push(row.id);
                 if registered.insert(queue)
                     && let Err(e) = register(client, queue).await
@@ -90,15 +103,7 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
             // set it aside with its reason instead of blocking the rows behind it.
             Err(e) => {
                 tracing::error!(outbox.id = row.id, kind = %row.kind, error = %e, "outbox row cannot be enqueued");
-                sqlx::query!(
-                    r#"UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                              next_attempt_at = now() + interval '1 minute' * LEAST(60, power(2, attempts))
-                       WHERE id = $1"#,
-                    row.id,
-                    e.to_string(),
-                )
-                .execute(&mut *tx)
-                .await?;
+                set_aside(&mut tx, row.id, &e.to_string()).await?;
             }
         }
     }
@@ -112,14 +117,32 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     }
 }
 
+/// Skips a row until later (1, 2, 4 … 60 minutes), with the reason visible in the table.
+async fn set_aside(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    id: i64,
+    reason: &str,
+) -> Result<(), Error> {
+    sqlx::query!(
+        r#"UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                  next_attempt_at = now() + interval '1 minute' * LEAST(60, power(2, attempts))
+           WHERE id = $1"#,
+        id,
+        reason,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The typed job for a row, so the queue, unique key and attempt budget come from the type.
-/// Returns the queue it went to.
+/// Returns the queue it went to and whether it was new.
 async fn enqueue(
     client: &Client,
     kind: &str,
     args: serde_json::Value,
     run_at: Option<DateTime<Utc>>,
-) -> Result<&'static str, Error> {
+) -> Result<(&'static str, Enqueued), Error> {
     let options = EnqueueOptions {
         run_at: run_at.map(SystemTime::from),
         ..EnqueueOptions::default()
@@ -137,10 +160,10 @@ async fn enqueue_as<J: Job + DeserializeOwned>(
     client: &Client,
     args: serde_json::Value,
     options: EnqueueOptions,
-) -> Result<&'static str, Error> {
+) -> Result<(&'static str, Enqueued), Error> {
     let job: J = serde_json::from_value(args)?;
-    client.enqueue_with(&job, options).await?;
-    Ok(J::QUEUE)
+    let enqueued = client.enqueue_with(&job, options).await?;
+    Ok((J::QUEUE, enqueued))
 }
 
 /// Lists the queue for the admin view before any worker has consumed it.

@@ -142,3 +142,42 @@ async fn the_spawned_relay_is_woken_by_a_commit(db: PgPool) {
     stop.cancel();
     relay.await.unwrap();
 }
+
+/// Review finding 10: a row whose enqueue answers Duplicate (a job with the same unique
+/// key is queued or running) was deleted, though that job may have read the state before
+/// the row's transaction committed. The row now waits, and is enqueued once that job is
+/// done.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_duplicate_row_waits_for_the_holder_instead_of_vanishing(db: PgPool) {
+    let redis = TestRedis::start();
+    let client = client(&redis).await;
+    let holder = client
+        .enqueue(&jobs::kinds::PublishPost { content_id: 7 })
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO outbox (kind, args) VALUES ('publish_post', '{\"content_id\": 7}')")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 0);
+    let (left, reason): (i64, Option<String>) =
+        sqlx::query_as("SELECT count(*), max(last_error) FROM outbox")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(left, 1, "the row is kept");
+    let reason = reason.unwrap();
+    assert!(reason.contains(holder.id()), "{reason}");
+    // The holder is done (its key released): the next pass enqueues a fresh job.
+    let () = redis::cmd("DEL")
+        .arg("ag:{publish}:unique:publish_post:7")
+        .query(&mut redis.conn())
+        .unwrap();
+    sqlx::query("UPDATE outbox SET next_attempt_at = now()")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 1);
+    assert_eq!(outbox_len(&db).await, 0);
+    assert_eq!(stream_len(&redis, "publish"), 2);
+}

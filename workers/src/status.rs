@@ -17,8 +17,8 @@ pub async fn render(client: &Client) -> Result<String, Error> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<12} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7}",
-        "queue", "ready", "running", "sched", "dead", "done@min", "fail@min", "paused"
+        "{:<12} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>7}",
+        "queue", "ready", "running", "sched", "dead", "dropped", "done@min", "fail@min", "paused"
     );
     for queue in admin.queues().await? {
         let sizes = admin.sizes(&queue).await?;
@@ -27,12 +27,13 @@ pub async fn render(client: &Client) -> Result<String, Error> {
         let last = minutes.last().cloned().unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<12} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>7}",
+            "{:<12} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>7}",
             queue.as_str(),
             sizes.ready,
             sizes.in_flight,
             sizes.scheduled,
             sizes.dead,
+            sizes.dead_dropped,
             last.processed,
             last.failed,
             if sizes.paused { "yes" } else { "" }

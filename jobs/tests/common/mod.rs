@@ -68,6 +68,22 @@ impl Job for Hang {
     };
 }
 
+/// A job whose handler panics before it returns its future (before any `.await`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncPanic {
+    pub tag: String,
+}
+
+impl Job for SyncPanic {
+    const KIND: &'static str = "sync_panic";
+    const QUEUE: &'static str = "steps";
+    const MAX_ATTEMPTS: u32 = 2;
+    const BACKOFF: jobs::Backoff = jobs::Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(20),
+    };
+}
+
 /// tag → attempts that started, and attempts that completed.
 #[derive(Clone, Default)]
 pub struct Runs {
@@ -100,7 +116,22 @@ impl Runs {
 
 pub fn registry(runs: &Runs) -> Registry {
     let runs = runs.clone();
+    let sync_runs = runs.clone();
     Registry::new()
+        .register(move |job: SyncPanic, ctx: JobContext| {
+            sync_runs
+                .started
+                .lock()
+                .unwrap()
+                .entry(job.tag.clone())
+                .or_default()
+                .push(ctx.attempt);
+            panic!("{} exploded before its first await", job.tag);
+            #[allow(unreachable_code)]
+            async {
+                Ok(())
+            }
+        })
         .register(|_: Hang, _| async {
             std::future::pending::<()>().await;
             Ok(())

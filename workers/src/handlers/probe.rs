@@ -34,6 +34,8 @@ async fn run(
             .arg(format!("{key}:deferred"))
             .arg(1)
             .arg("NX")
+            .arg("EX")
+            .arg(RUNS_TTL_SECS)
             .query_async::<Option<String>>(&mut conn)
             .await
             .map_err(JobError::retryable)?
@@ -66,10 +68,20 @@ async fn run(
     log(&mut conn, &key, &format!("done:{}", ctx.attempt)).await
 }
 
+/// How long a probe's run log is kept: long enough to read it, short enough that a
+/// steady probe feed (the demo's, an ops check's) does not grow Redis forever.
+const RUNS_TTL_SECS: u64 = 24 * 3600;
+
 async fn log(conn: &mut ConnectionManager, key: &str, entry: &str) -> Result<(), JobError> {
-    let _: i64 = redis::cmd("RPUSH")
+    let () = redis::pipe()
+        .cmd("RPUSH")
         .arg(key)
         .arg(entry)
+        .ignore()
+        .cmd("EXPIRE")
+        .arg(key)
+        .arg(RUNS_TTL_SECS)
+        .ignore()
         .query_async(conn)
         .await
         .map_err(JobError::retryable)?;

@@ -1,6 +1,0 @@
--- Release a unique key only if this job still holds it.
--- KEYS: unique key   ARGV: job id
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0

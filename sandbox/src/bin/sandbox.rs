@@ -1,0 +1,81 @@
+//! `sandbox`: the local imitation of Google Places, Gemini, Imagen and LinkedIn.
+//!
+//! ```text
+//! sandbox [--bind 127.0.0.1:8070] [--latency default|none|places=300,...] [--seed N]
+//! ```
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use sandbox::{Latency, Options, Sandbox};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sandbox",
+    about = "Imitates Google Places, Gemini, Imagen and LinkedIn"
+)]
+struct Cli {
+    #[arg(long, default_value = sandbox::DEFAULT_BIND)]
+    bind: SocketAddr,
+    /// `default`, `none`, or per provider: `places=300,gemini=1200,image=2000,linkedin=250,sites=150`.
+    #[arg(long, default_value = "default", value_parser = Latency::parse)]
+    latency: Latency,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Posts per member per UTC day before LinkedIn answers 429.
+    #[arg(long, default_value_t = 150)]
+    linkedin_daily_member: u32,
+    /// Posts per app per UTC day.
+    #[arg(long, default_value_t = 100_000)]
+    linkedin_daily_app: u32,
+    #[arg(long, default_value = "sandbox-google-key")]
+    google_api_key: String,
+    #[arg(long, default_value = "sandbox-client-id")]
+    linkedin_client_id: String,
+    #[arg(long, default_value = "sandbox-client-secret")]
+    linkedin_client_secret: String,
+    /// `expires_in` of issued LinkedIn access tokens, in seconds.
+    #[arg(long, default_value_t = 5_184_000)]
+    token_expires_in: u64,
+    /// Issue LinkedIn refresh tokens (approved partners only, in reality).
+    #[arg(long)]
+    refresh_tokens: bool,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let options = Options {
+        latency: cli.latency,
+        seed: cli.seed,
+        linkedin_daily_member: cli.linkedin_daily_member,
+        linkedin_daily_app: cli.linkedin_daily_app,
+        google_api_key: cli.google_api_key,
+        linkedin_client_id: cli.linkedin_client_id,
+        linkedin_client_secret: cli.linkedin_client_secret,
+        token_expires_in_s: cli.token_expires_in,
+        refresh_tokens: cli.refresh_tokens,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(async move {
+        let sandbox = Sandbox::start(cli.bind, options)
+            .await
+            .with_context(|| format!("listening on {}", cli.bind))?;
+        tracing::info!(url = %sandbox.url(), "sandbox ready");
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        sandbox.stop().await;
+        Ok(())
+    })
+}

@@ -1,0 +1,584 @@
+//! Google Places Text Search (New), Gemini `generateContent` (text and image) and Imagen
+//! `:predict`, with Google's shared error body.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "the Err side is the HTTP answer a route returns at once; it is never stored"
+)]
+
+use actix_web::HttpResponse;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value, json};
+
+use crate::faults::Fault;
+use crate::fixtures::{self, hash};
+use crate::png;
+use crate::server::{Call, code};
+
+/// Model ids this sandbox serves; every other id (`gemini-2.0-flash`, retired Imagen 3)
+/// is a 404 NOT_FOUND, as for a shut-down model.
+pub const MODELS: [&str; 6] = [
+    "gemini-3.5-flash",
+    "gemini-3.8-flash",
+    "gemini-2.5-flash",
+    "gemini-3.1-flash-image",
+    "imagen-4.0-generate-001",
+    "imagen-4.0-fast-generate-001",
+];
+
+/// Field paths the Places mask may name.
+const PLACE_FIELDS: [&str; 11] = [
+    "id",
+    "displayName",
+    "formattedAddress",
+    "addressComponents",
+    "nationalPhoneNumber",
+    "internationalPhoneNumber",
+    "websiteUri",
+    "rating",
+    "userRatingCount",
+    "location",
+    "types",
+];
+
+fn status_name(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        429 => "RESOURCE_EXHAUSTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "INTERNAL",
+    }
+}
+
+pub(crate) fn error(status: u16, message: &str, details: Vec<Value>) -> HttpResponse {
+    HttpResponse::build(code(status)).json(json!({
+        "error": {"code": status, "message": message, "status": status_name(status), "details": details}
+    }))
+}
+
+/// A fault's status in Google's shape: a 429 carries QuotaFailure and RetryInfo.
+pub(crate) fn fault(status: u16, f: &Fault) -> HttpResponse {
+    if status == 429 {
+        let per_day = f.quota.as_deref() == Some("day");
+        let quota_id = if per_day {
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+        } else {
+            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+        };
+        let mut details = vec![json!({
+            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+            "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": quota_id, "quotaValue": "15"}]
+        })];
+        let mut message =
+            "You exceeded your current quota, please check your plan and billing details."
+                .to_owned();
+        if let Some(s) = f.retry_after_s {
+            details.push(json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{s}s")}));
+            message.push_str(&format!(" Please retry in {s}s."));
+        }
+        let mut resp = error(429, &message, details);
+        if f.retry_after_header
+            && let Some(s) = f.retry_after_s
+            && let Ok(v) = actix_web::http::header::HeaderValue::from_str(&format!("{}", s.ceil()))
+        {
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
+    let message = match status {
+        503 => "The model is overloaded. Please try again later.",
+        500 => {
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+        }
+        _ => "The request failed (sandbox fault).",
+    };
+    error(status, message, vec![])
+}
+
+/// The API key check shared by every Google route: header or `?key=`.
+fn check_key(call: &Call<'_>) -> Result<(), HttpResponse> {
+    let header = call
+        .req
+        .headers()
+        .get("x-goog-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let key = header.or_else(|| query(call, "key"));
+    match key {
+        None => Err(error(
+            403,
+            "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+            vec![],
+        )),
+        Some(k) if k == call.shared.options.google_api_key => Ok(()),
+        Some(_) => Err(error(
+            400,
+            "API key not valid. Please pass a valid API key.",
+            vec![
+                json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"}),
+            ],
+        )),
+    }
+}
+
+pub(crate) fn query(call: &Call<'_>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(call.req.query_string().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn body_json(call: &Call<'_>) -> Result<Value, HttpResponse> {
+    serde_json::from_slice(call.body)
+        .map_err(|e| error(400, &format!("Invalid JSON payload received. {e}"), vec![]))
+}
+
+/// `POST /places/v1/places:searchText`.
+pub(crate) fn places(call: &Call<'_>) -> HttpResponse {
+    if let Err(r) = check_key(call) {
+        return r;
+    }
+    let mask = call
+        .req
+        .headers()
+        .get("x-goog-fieldmask")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query(call, "fields"))
+        .or_else(|| query(call, "$fields"));
+    let Some(mask) = mask.filter(|m| !m.trim().is_empty()) else {
+        return error(
+            400,
+            "FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.",
+            vec![],
+        );
+    };
+    let paths: Vec<&str> = mask.split(',').collect();
+    let all = paths.contains(&"*");
+    let mut fields = Vec::new();
+    let mut with_token = all;
+    for p in &paths {
+        match *p {
+            "*" => {}
+            "nextPageToken" => with_token = true,
+            "places" | "places.*" => fields.extend(PLACE_FIELDS),
+            other => match other.strip_prefix("places.") {
+                Some(f) if PLACE_FIELDS.contains(&f) => fields.push(f),
+                _ => {
+                    return error(400, &format!("Invalid field: {other}"), vec![]);
+                }
+            },
+        }
+    }
+    let body = match body_json(call) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(text) = body
+        .get("textQuery")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return error(400, "textQuery is required.", vec![]);
+    };
+    let page_size = match body.get("pageSize").or_else(|| body.get("maxResultCount")) {
+        None => 20,
+        Some(v) => match v.as_i64() {
+            Some(n) if n < 0 => return error(400, "pageSize must be non-negative.", vec![]),
+            Some(0) => 20,
+            Some(n) => n.min(20),
+            None => return error(400, "pageSize must be an integer.", vec![]),
+        },
+    };
+    let page_size = usize::try_from(page_size).unwrap_or(20);
+    // Tokens are bound to the query and every other parameter but the token itself.
+    let mut bound = body.clone();
+    if let Some(o) = bound.as_object_mut() {
+        o.remove("pageToken");
+    }
+    let binding = hash(call.shared.options.seed, &bound.to_string());
+    let start = match body.get("pageToken").and_then(Value::as_str) {
+        None | Some("") => 0,
+        Some(token) => match parse_token(token, binding) {
+            Some(offset) => offset,
+            None => {
+                return error(
+                    400,
+                    "Invalid page token: it does not match the request's other parameters.",
+                    vec![],
+                );
+            }
+        },
+    };
+    let total = fixtures::total_for(text);
+    let end = (start + page_size).min(total);
+    let places: Vec<Value> = (start..end)
+        .map(|i| {
+            let place = fixtures::place(call.shared.options.seed, text, i, &call.base);
+            if all { place } else { keep(place, &fields) }
+        })
+        .collect();
+    let mut out = Map::new();
+    if !places.is_empty() {
+        out.insert("places".into(), Value::Array(places));
+    }
+    if end < total && with_token {
+        out.insert(
+            "nextPageToken".into(),
+            json!(format!("AeCr{end}x{binding:016x}")),
+        );
+    }
+    HttpResponse::Ok().json(Value::Object(out))
+}
+
+fn parse_token(token: &str, binding: u64) -> Option<usize> {
+    let rest = token.strip_prefix("AeCr")?;
+    let (offset, bind) = rest.split_once('x')?;
+    (u64::from_str_radix(bind, 16).ok()? == binding).then_some(())?;
+    offset.parse().ok()
+}
+
+fn keep(place: Value, fields: &[&str]) -> Value {
+    match place {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(k, _)| fields.contains(&k.as_str()))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Whether a `generateContent` body asks for an image (`responseModalities` has IMAGE).
+pub(crate) fn wants_image(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| {
+            b.pointer("/generationConfig/responseModalities")
+                .and_then(Value::as_array)
+                .map(|m| m.iter().any(|v| v.as_str() == Some("IMAGE")))
+        })
+        .unwrap_or(false)
+}
+
+/// The model id of `/gemini/v1beta/models/{model}:method`, if served.
+fn model(call: &Call<'_>) -> Result<String, HttpResponse> {
+    let rest = call.req.path().trim_start_matches("/gemini/v1beta/models/");
+    let id = rest.split(':').next().unwrap_or_default();
+    if MODELS.contains(&id) {
+        Ok(id.to_owned())
+    } else {
+        Err(error(
+            404,
+            &format!(
+                "models/{id} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
+            ),
+            vec![],
+        ))
+    }
+}
+
+fn prompt_text(body: &Value) -> String {
+    let mut out = String::new();
+    for c in body
+        .get("contents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for p in c
+            .get("parts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(t) = p.get("text").and_then(Value::as_str) {
+                out.push_str(t);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn usage() -> Value {
+    json!({"promptTokenCount": 41, "candidatesTokenCount": 180, "totalTokenCount": 221})
+}
+
+/// `POST /gemini/v1beta/models/{model}:generateContent`, text.
+pub(crate) fn gemini_text(call: &Call<'_>) -> HttpResponse {
+    if let Err(r) = check_key(call) {
+        return r;
+    }
+    let model = match model(call) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let body = match body_json(call) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let prompt = prompt_text(&body);
+    if prompt.trim().is_empty() {
+        return error(
+            400,
+            "* GenerateContentRequest.contents: contents is not specified",
+            vec![],
+        );
+    }
+    let base = json!({"usageMetadata": usage(), "modelVersion": model, "responseId": format!("r{:x}", hash(0, &prompt))});
+    let with = |extra: Value| {
+        let mut v = base.clone();
+        if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        HttpResponse::Ok().json(v)
+    };
+    match call.mode {
+        Some("blocked") => return with(json!({"promptFeedback": {"blockReason": "SAFETY"}})),
+        Some("safety") => {
+            return with(json!({"candidates": [{"finishReason": "SAFETY", "index": 0,
+                "safetyRatings": [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH"}]}]}));
+        }
+        Some("max_tokens") => {
+            return with(
+                json!({"candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS", "index": 0}]}),
+            );
+        }
+        Some("malformed_json") => {
+            return with(
+                json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "{\"post\": \"Une belle journée à"}]}, "finishReason": "STOP", "index": 0}]}),
+            );
+        }
+        _ => {}
+    }
+    let seed = hash(call.shared.options.seed, &prompt);
+    let json_mode = body
+        .pointer("/generationConfig/responseMimeType")
+        .and_then(Value::as_str)
+        == Some("application/json");
+    let text = if json_mode {
+        let schema = body
+            .pointer("/generationConfig/responseSchema")
+            .or_else(|| body.pointer("/generationConfig/responseJsonSchema"))
+            .cloned()
+            .unwrap_or(json!({"type": "OBJECT", "properties": {"post": {"type": "STRING"}}}));
+        from_schema(&schema, "", &prompt, seed).to_string()
+    } else {
+        post_text(&prompt, seed)
+    };
+    with(
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}]}),
+    )
+}
+
+/// A value matching an OpenAPI-subset or JSON schema, with text fitting each property's
+/// name (`post`, `hashtags`, `image_prompt`, ...).
+fn from_schema(schema: &Value, name: &str, prompt: &str, seed: u64) -> Value {
+    let ty = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("STRING")
+        .to_uppercase();
+    match ty.as_str() {
+        "OBJECT" => {
+            let mut out = Map::new();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (k, v) in props {
+                    out.insert(k.clone(), from_schema(v, k, prompt, seed));
+                }
+            }
+            Value::Object(out)
+        }
+        "ARRAY" => {
+            let item = schema
+                .get("items")
+                .cloned()
+                .unwrap_or(json!({"type": "STRING"}));
+            if name.to_lowercase().contains("hashtag")
+                || item
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("string"))
+            {
+                Value::Array(hashtags(prompt).into_iter().map(Value::String).collect())
+            } else {
+                Value::Array(vec![from_schema(&item, name, prompt, seed)])
+            }
+        }
+        "INTEGER" | "NUMBER" => json!(1 + seed % 9),
+        "BOOLEAN" => json!(true),
+        _ => {
+            if let Some(options) = schema.get("enum").and_then(Value::as_array)
+                && let Some(first) = options.first()
+            {
+                return first.clone();
+            }
+            let n = name.to_lowercase();
+            if n.contains("image") || n.contains("prompt") {
+                json!(format!(
+                    "Bright, natural-light photo of {}, welcoming, no text",
+                    subject(prompt)
+                ))
+            } else if n.contains("title") || n.contains("headline") {
+                json!(format!("Meet {}", subject(prompt)))
+            } else {
+                json!(post_text(prompt, seed))
+            }
+        }
+    }
+}
+
+fn subject(prompt: &str) -> String {
+    // The business name is usually quoted or follows "about"; fall back to the first line.
+    prompt
+        .split('"')
+        .nth(1)
+        .map(str::to_owned)
+        .or_else(|| {
+            prompt
+                .split("about ")
+                .nth(1)
+                .map(|s| s.split(['.', '\n']).next().unwrap_or(s).trim().to_owned())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            prompt
+                .lines()
+                .next()
+                .unwrap_or("a local business")
+                .chars()
+                .take(60)
+                .collect()
+        })
+}
+
+fn hashtags(prompt: &str) -> Vec<String> {
+    let words: Vec<String> = subject(prompt)
+        .split_whitespace()
+        .filter(|w| w.len() > 3)
+        .map(|w| {
+            format!(
+                "#{}",
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+            )
+        })
+        .filter(|w| w.len() > 1)
+        .take(2)
+        .collect();
+    let mut out = words;
+    out.push("#LocalBusiness".to_owned());
+    out
+}
+
+/// A LinkedIn-style post; some carry little-text reserved characters (parentheses, an
+/// underscore, a plus), as model output does.
+fn post_text(prompt: &str, seed: u64) -> String {
+    let who = subject(prompt);
+    let openers = [
+        "Big news for our neighbours!",
+        "Bonne nouvelle pour le quartier !",
+        "We love our community.",
+        "Saturday plans? We've got you.",
+    ];
+    let middles = [
+        format!("At {who}, we take care of every detail (and every guest) with a smile."),
+        format!("{who} is open Monday to Saturday, 9:00–18:00 — drop by and say hi!"),
+        format!("Our team at {who} has spent years perfecting what we do: quality first, always."),
+        format!("Come discover {who}: local, friendly and 100% passionate ☕"),
+    ];
+    let closers = [
+        "Book your visit today.",
+        "See you soon!",
+        "Tell us what you think in the comments.",
+        "Share this with a friend who would love it.",
+    ];
+    let i = usize::try_from(seed % 4).unwrap_or(0);
+    let j = usize::try_from((seed >> 8) % 4).unwrap_or(0);
+    let k = usize::try_from((seed >> 16) % 4).unwrap_or(0);
+    format!("{} {} {}", openers[i], middles[j], closers[k])
+}
+
+fn image_bytes(call: &Call<'_>, prompt: &str) -> (Vec<u8>, &'static str) {
+    if call.mode == Some("not_image") {
+        return (
+            b"<html><body>Quota page, not an image</body></html>".to_vec(),
+            "image/png",
+        );
+    }
+    (
+        png::image(hash(call.shared.options.seed, prompt), 64),
+        "image/png",
+    )
+}
+
+/// `generateContent` with `responseModalities: ["IMAGE"]`: the image as `inlineData`.
+pub(crate) fn gemini_image(call: &Call<'_>) -> HttpResponse {
+    if let Err(r) = check_key(call) {
+        return r;
+    }
+    let model = match model(call) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let body = match body_json(call) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let prompt = prompt_text(&body);
+    if call.mode == Some("filtered") {
+        return HttpResponse::Ok().json(json!({
+            "candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}],
+            "usageMetadata": usage(), "modelVersion": model
+        }));
+    }
+    let (bytes, mime) = image_bytes(call, &prompt);
+    HttpResponse::Ok().json(json!({
+        "candidates": [{"content": {"role": "model", "parts": [
+            {"text": "Here is the image you asked for."},
+            {"inlineData": {"mimeType": mime, "data": STANDARD.encode(bytes)}}
+        ]}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage(), "modelVersion": model
+    }))
+}
+
+/// Imagen `:predict`: one image per `sampleCount` (1–4, default 4).
+pub(crate) fn imagen(call: &Call<'_>) -> HttpResponse {
+    if let Err(r) = check_key(call) {
+        return r;
+    }
+    if let Err(r) = model(call) {
+        return r;
+    }
+    let body = match body_json(call) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(prompt) = body.pointer("/instances/0/prompt").and_then(Value::as_str) else {
+        return error(400, "instances[0].prompt is required.", vec![]);
+    };
+    let count = body
+        .pointer("/parameters/sampleCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(4);
+    if !(1..=4).contains(&count) {
+        return error(400, "sampleCount must be between 1 and 4.", vec![]);
+    }
+    if call.mode == Some("filtered") {
+        return HttpResponse::Ok().json(json!({}));
+    }
+    let predictions: Vec<Value> = (0..count)
+        .map(|i| {
+            let (bytes, mime) = image_bytes(call, &format!("{prompt}#{i}"));
+            json!({"bytesBase64Encoded": STANDARD.encode(bytes), "mimeType": mime})
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({ "predictions": predictions }))
+}

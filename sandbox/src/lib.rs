@@ -1,0 +1,132 @@
+//! A local server that imitates Google Places (Text Search), Gemini (text and image),
+//! Imagen and LinkedIn (OAuth, userinfo, images, posts, analytics), plus a small website for
+//! every business it invents, so the demo and the tests run our real reqwest clients end to
+//! end. Its routes, fault plan, request log and JSON are a contract that outside tools drive
+//! (`shared/docs/sandbox.md` of the team; this crate's README section in the repository's
+//! README): add fields freely, remove or rename none.
+//!
+//! Everything is deterministic for a seed, a request and the call order; the clock is the
+//! machine's.
+
+mod control;
+mod faults;
+mod fixtures;
+mod google;
+mod linkedin;
+mod png;
+mod server;
+mod sites;
+mod state;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use faults::ROUTES;
+pub use server::Sandbox;
+
+/// How long each provider takes to answer, before any fault's own delay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Latency {
+    /// The middle of what the real services answer in: Places 300 ms a page, Gemini text
+    /// 1,200 ms, images 2,000 ms, LinkedIn 250 ms a call, websites 150 ms.
+    Default,
+    /// No added latency (fast tests).
+    None,
+    /// Per provider: `places`, `gemini`, `image`, `linkedin`, `sites`, in ms.
+    Custom(Vec<(String, u64)>),
+}
+
+impl Latency {
+    /// `default`, `none`, or `places=300,gemini=1200,...` (unnamed providers keep their
+    /// default).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(Self::Default),
+            "none" => Ok(Self::None),
+            _ => {
+                let mut out = Vec::new();
+                for part in s.split(',').filter(|p| !p.is_empty()) {
+                    let (name, ms) = part
+                        .split_once('=')
+                        .ok_or_else(|| format!("{part:?}: expected provider=ms"))?;
+                    if !PROVIDERS.contains(&name) {
+                        return Err(format!("{name:?}: providers are {PROVIDERS:?}"));
+                    }
+                    let ms = ms
+                        .parse()
+                        .map_err(|_| format!("{part:?}: {ms:?} is not a number of ms"))?;
+                    out.push((name.to_owned(), ms));
+                }
+                Ok(Self::Custom(out))
+            }
+        }
+    }
+
+    /// The added latency of one call to `provider`.
+    pub fn of(&self, provider: &str) -> Duration {
+        let default = match provider {
+            "places" => 300,
+            "gemini" => 1_200,
+            "image" => 2_000,
+            "linkedin" => 250,
+            "sites" => 150,
+            _ => 0,
+        };
+        Duration::from_millis(match self {
+            Self::Default => default,
+            Self::None => 0,
+            Self::Custom(list) => list
+                .iter()
+                .find(|(p, _)| p == provider)
+                .map_or(default, |(_, ms)| *ms),
+        })
+    }
+}
+
+/// The providers a latency can be set for.
+pub const PROVIDERS: [&str; 5] = ["places", "gemini", "image", "linkedin", "sites"];
+
+/// The sandbox's settings; `Default` is the production-like setup of the contract.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub latency: Latency,
+    /// Seeds every invented business, text and image.
+    pub seed: u64,
+    /// Posts a member may create per UTC day before LinkedIn answers 429.
+    pub linkedin_daily_member: u32,
+    /// Posts the whole app may create per UTC day.
+    pub linkedin_daily_app: u32,
+    /// The only Google API key accepted (Places, Gemini, Imagen).
+    pub google_api_key: String,
+    pub linkedin_client_id: String,
+    pub linkedin_client_secret: String,
+    /// `expires_in` of issued access tokens.
+    pub token_expires_in_s: u64,
+    /// Whether the token endpoint issues refresh tokens (LinkedIn gives them only to
+    /// approved partners; off by default, as for self-serve apps).
+    pub refresh_tokens: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            latency: Latency::Default,
+            seed: 42,
+            linkedin_daily_member: 150,
+            linkedin_daily_app: 100_000,
+            google_api_key: "sandbox-google-key".to_owned(),
+            linkedin_client_id: "sandbox-client-id".to_owned(),
+            linkedin_client_secret: "sandbox-client-secret".to_owned(),
+            token_expires_in_s: 5_184_000,
+            refresh_tokens: false,
+        }
+    }
+}
+
+/// Where a sandbox listens by default.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8070";
+
+/// `DEFAULT_BIND` as an address.
+pub fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8070))
+}

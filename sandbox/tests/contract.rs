@@ -1,0 +1,643 @@
+//! The sandbox's contract over real HTTP: one test per control route, and the provider
+//! behaviours outside tools and our clients rely on.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::{Client, StatusCode, redirect};
+use sandbox::{Latency, Options, Sandbox};
+use serde_json::{Value, json};
+
+const KEY: &str = "sandbox-google-key";
+
+async fn start() -> (Sandbox, Client) {
+    start_with(Options {
+        latency: Latency::None,
+        ..Options::default()
+    })
+    .await
+}
+
+async fn start_with(options: Options) -> (Sandbox, Client) {
+    let sb = Sandbox::start("127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .unwrap();
+    let http = Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    (sb, http)
+}
+
+async fn json_of(resp: reqwest::Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+async fn fault(http: &Client, sb: &Sandbox, body: Value) -> String {
+    let resp = http
+        .post(format!("{}/_sandbox/faults", sb.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    json_of(resp).await["id"].as_str().unwrap().to_owned()
+}
+
+async fn search(http: &Client, sb: &Sandbox, body: Value) -> reqwest::Response {
+    http.post(format!("{}/places/v1/places:searchText", sb.url()))
+        .header("X-Goog-Api-Key", KEY)
+        .header(
+            "X-Goog-FieldMask",
+            "places.id,places.displayName,places.websiteUri,nextPageToken",
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn gemini(http: &Client, sb: &Sandbox, model: &str, body: Value) -> reqwest::Response {
+    http.post(format!(
+        "{}/gemini/v1beta/models/{model}:generateContent",
+        sb.url()
+    ))
+    .header("x-goog-api-key", KEY)
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+fn text_request() -> Value {
+    json!({
+        "contents": [{"role": "user", "parts": [{"text": "Write a post about \"Golden Bakery\" in Lyon"}]}],
+        "generationConfig": {"responseMimeType": "application/json", "responseSchema": {
+            "type": "OBJECT",
+            "properties": {"post": {"type": "STRING"}, "hashtags": {"type": "ARRAY", "items": {"type": "STRING"}}, "image_prompt": {"type": "STRING"}},
+            "required": ["post"]}}
+    })
+}
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let (sb, http) = start().await;
+    let body = json_of(
+        http.get(format!("{}/_sandbox/health", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body, json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn faults_are_added_listed_counted_down_and_removed() {
+    let (sb, http) = start().await;
+    let id = fault(
+        &http,
+        &sb,
+        json!({"route": "places.search", "count": 2, "status": 500}),
+    )
+    .await;
+    let listed = json_of(
+        http.get(format!("{}/_sandbox/faults", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed[0]["id"], json!(id));
+    assert_eq!(listed[0]["remaining"], json!(2));
+    let first = search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
+    assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(json_of(first).await["error"]["status"], json!("INTERNAL"));
+    let listed = json_of(
+        http.get(format!("{}/_sandbox/faults", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed[0]["remaining"], json!(1));
+    assert_eq!(
+        search(&http, &sb, json!({"textQuery": "bakeries in Lyon"}))
+            .await
+            .status(),
+        500
+    );
+    assert_eq!(
+        search(&http, &sb, json!({"textQuery": "bakeries in Lyon"}))
+            .await
+            .status(),
+        200
+    );
+    // count 0 = until removed; DELETE removes every fault.
+    fault(
+        &http,
+        &sb,
+        json!({"route": "places.search", "count": 0, "status": 503}),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            search(&http, &sb, json!({"textQuery": "x"})).await.status(),
+            503
+        );
+    }
+    let removed = json_of(
+        http.delete(format!("{}/_sandbox/faults", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(removed["removed"], json!(1));
+    assert_eq!(
+        search(&http, &sb, json!({"textQuery": "x"})).await.status(),
+        200
+    );
+    // A typo is refused, not armed.
+    for bad in [
+        json!({"route": "places.serch", "status": 500}),
+        json!({"route": "gemini.text", "mode": "huge"}),
+        json!({"route": "gemini.text"}),
+    ] {
+        let resp = http
+            .post(format!("{}/_sandbox/faults", sb.url()))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_log_lists_requests_oldest_first_and_filters_by_route() {
+    let (sb, http) = start().await;
+    let id = fault(&http, &sb, json!({"route": "gemini.text", "status": 503})).await;
+    search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
+    gemini(&http, &sb, "gemini-3.5-flash", text_request()).await;
+    let all = json_of(
+        http.get(format!("{}/_sandbox/log", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["route"], json!("places.search"));
+    let only = json_of(
+        http.get(format!("{}/_sandbox/log?route=gemini.text", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let entry = &only.as_array().unwrap()[0];
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    for field in ["route", "method", "path", "status", "at_ms", "fault"] {
+        assert!(entry.get(field).is_some(), "{field} in {entry}");
+    }
+    assert_eq!(entry["status"], json!(503));
+    assert_eq!(entry["fault"], json!(id));
+    assert_eq!(entry["method"], json!("POST"));
+}
+
+#[tokio::test]
+async fn reset_forgets_faults_log_posts_and_tokens() {
+    let (sb, http) = start().await;
+    let li = connect(&http, &sb, "w_member_social").await;
+    post(&http, &sb, &li, "Hello").await;
+    fault(&http, &sb, json!({"route": "places.search", "status": 500})).await;
+    let resp = http
+        .post(format!("{}/_sandbox/reset", sb.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let get = |p: &'static str| http.get(format!("{}/_sandbox/{p}", sb.url())).send();
+    assert_eq!(json_of(get("faults").await.unwrap()).await, json!([]));
+    assert_eq!(json_of(get("log").await.unwrap()).await, json!([]));
+    assert_eq!(json_of(get("posts").await.unwrap()).await, json!([]));
+    let me = http
+        .get(format!("{}/linkedin-api/v2/userinfo", sb.url()))
+        .bearer_auth(&li.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        StatusCode::UNAUTHORIZED,
+        "tokens are forgotten"
+    );
+}
+
+struct Member {
+    token: String,
+    sub: String,
+}
+
+/// OAuth through the sandbox with `auto=allow`: authorize, follow the redirect, exchange.
+async fn connect(http: &Client, sb: &Sandbox, scope: &str) -> Member {
+    let redirect = "http://app.test/callback";
+    let resp = http
+        .get(format!("{}/linkedin-www/oauth/v2/authorization", sb.url()))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "sandbox-client-id"),
+            ("redirect_uri", redirect),
+            ("state", &format!("st-{scope}")),
+            ("scope", &format!("openid profile {scope}")),
+            ("auto", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens = json_of(
+        http.post(format!("{}/linkedin-www/oauth/v2/accessToken", sb.url()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("client_id", "sandbox-client-id"),
+                ("client_secret", "sandbox-client-secret"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let token = tokens["access_token"].as_str().unwrap().to_owned();
+    let me = json_of(
+        http.get(format!("{}/linkedin-api/v2/userinfo", sb.url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    Member {
+        token,
+        sub: me["sub"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn rest(
+    http: &Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    http.request(method, url)
+        .bearer_auth(token)
+        .header("LinkedIn-Version", "202610")
+        .header("X-Restli-Protocol-Version", "2.0.0")
+}
+
+async fn post(http: &Client, sb: &Sandbox, m: &Member, commentary: &str) -> reqwest::Response {
+    rest(http, reqwest::Method::POST, format!("{}/linkedin-api/rest/posts", sb.url()), &m.token)
+        .json(&json!({
+            "author": format!("urn:li:person:{}", m.sub), "commentary": commentary, "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": false
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn posts_are_stored_truncated_at_a_reserved_character_and_duplicates_refused() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let created = post(&http, &sb, &m, "Open \\(Mon to Fri\\) #Lyon 😀").await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let urn = created.headers()["x-restli-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(urn.starts_with("urn:li:share:"), "{urn}");
+    let cut = post(&http, &sb, &m, "Open (Mon to Fri)").await;
+    assert_eq!(cut.status(), StatusCode::CREATED);
+    let again = post(&http, &sb, &m, "Open \\(Mon to Fri\\) #Lyon 😀").await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json_of(again).await;
+    assert!(body["message"].as_str().unwrap().contains(&urn), "{body}");
+    assert_eq!(
+        body["errorDetails"]["inputErrors"][0]["code"],
+        json!("DUPLICATE_POST")
+    );
+    let posts = json_of(
+        http.get(format!("{}/_sandbox/posts", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let posts = posts.as_array().unwrap();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0]["commentary"], json!("Open (Mon to Fri) #Lyon 😀"));
+    assert_eq!(posts[1]["commentary"], json!("Open "), "silently cut");
+    for field in ["urn", "author", "commentary", "image", "created_at_ms"] {
+        assert!(posts[0].get(field).is_some(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_expire_and_are_revoked_on_demand() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let n = json_of(
+        http.post(format!("{}/_sandbox/tokens/expire", sb.url()))
+            .json(&json!({"member": m.sub}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(n["expired"], json!(1));
+    let resp = post(&http, &sb, &m, "hello").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(resp).await["code"], json!("EXPIRED_ACCESS_TOKEN"));
+    let m2 = connect(&http, &sb, "w_member_social").await;
+    http.post(format!("{}/_sandbox/tokens/revoke", sb.url()))
+        .json(&json!({"member": m2.sub}))
+        .send()
+        .await
+        .unwrap();
+    let resp = post(&http, &sb, &m2, "hello").await;
+    assert_eq!(json_of(resp).await["code"], json!("REVOKED_ACCESS_TOKEN"));
+}
+
+#[tokio::test]
+async fn places_pages_to_sixty_with_tokens_bound_to_the_query() {
+    let (sb, http) = start().await;
+    let mut seen = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({"textQuery": "dentists in Guelph"});
+        if let Some(t) = &token {
+            body["pageToken"] = json!(t);
+        }
+        let page = json_of(search(&http, &sb, body).await).await;
+        seen += page["places"].as_array().map_or(0, Vec::len);
+        match page["nextPageToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 60);
+    // A token used with another query is refused.
+    let first = json_of(search(&http, &sb, json!({"textQuery": "dentists in Guelph"})).await).await;
+    let t = first["nextPageToken"].as_str().unwrap();
+    let wrong = search(
+        &http,
+        &sb,
+        json!({"textQuery": "bakers in Guelph", "pageToken": t}),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    // No matches: {}.
+    let none = json_of(search(&http, &sb, json!({"textQuery": "bakers in Nowhere"})).await).await;
+    assert_eq!(none, json!({}));
+    // The mask is required and applied.
+    let no_mask = http
+        .post(format!("{}/places/v1/places:searchText", sb.url()))
+        .header("X-Goog-Api-Key", KEY)
+        .json(&json!({"textQuery": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_mask.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(no_mask).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("FieldMask is a required parameter")
+    );
+    assert!(
+        first["places"][0].get("rating").is_none(),
+        "not in the mask"
+    );
+    // Keys: missing 403, unknown 400 API_KEY_INVALID.
+    let no_key = http
+        .post(format!("{}/places/v1/places:searchText", sb.url()))
+        .json(&json!({"textQuery": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::FORBIDDEN);
+    let bad_key = http
+        .post(format!("{}/places/v1/places:searchText", sb.url()))
+        .header("X-Goog-Api-Key", "nope")
+        .header("X-Goog-FieldMask", "*")
+        .json(&json!({"textQuery": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_key.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json_of(bad_key).await["error"]["details"][0]["reason"],
+        json!("API_KEY_INVALID")
+    );
+}
+
+#[tokio::test]
+async fn gemini_answers_the_schema_and_each_mode() {
+    let (sb, http) = start().await;
+    let ok = json_of(gemini(&http, &sb, "gemini-3.5-flash", text_request()).await).await;
+    let text = ok["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    let parsed: Value = serde_json::from_str(text).unwrap();
+    assert!(parsed["post"].as_str().unwrap().len() > 20);
+    assert!(!parsed["hashtags"].as_array().unwrap().is_empty());
+    assert!(parsed["image_prompt"].is_string());
+    let gone = gemini(&http, &sb, "gemini-2.0-flash", text_request()).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    fault(
+        &http,
+        &sb,
+        json!({"route": "gemini.text", "mode": "blocked"}),
+    )
+    .await;
+    let blocked = json_of(gemini(&http, &sb, "gemini-3.5-flash", text_request()).await).await;
+    assert_eq!(blocked["promptFeedback"]["blockReason"], json!("SAFETY"));
+    assert!(blocked.get("candidates").is_none());
+    fault(
+        &http,
+        &sb,
+        json!({"route": "gemini.text", "status": 429, "retry_after_s": 19, "quota": "day"}),
+    )
+    .await;
+    let limited = gemini(&http, &sb, "gemini-3.5-flash", text_request()).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = json_of(limited).await;
+    let details = body["error"]["details"].as_array().unwrap();
+    assert!(
+        details.iter().any(|d| d["retryDelay"] == json!("19s")),
+        "{body}"
+    );
+    assert!(details.iter().any(|d| {
+        d["violations"][0]["quotaId"]
+            .as_str()
+            .is_some_and(|q| q.contains("PerDay"))
+    }));
+}
+
+#[tokio::test]
+async fn images_are_valid_pngs_and_after_effect_stores_the_post_then_fails() {
+    let (sb, http) = start().await;
+    let img = json_of(
+        gemini(
+            &http,
+            &sb,
+            "gemini-3.1-flash-image",
+            json!({
+                "contents": [{"role": "user", "parts": [{"text": "a bakery"}]}],
+                "generationConfig": {"responseModalities": ["IMAGE"]}
+            }),
+        )
+        .await,
+    )
+    .await;
+    let parts = img["candidates"][0]["content"]["parts"].as_array().unwrap();
+    let data = parts
+        .iter()
+        .find_map(|p| p["inlineData"]["data"].as_str())
+        .unwrap();
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let m = connect(&http, &sb, "w_member_social").await;
+    fault(
+        &http,
+        &sb,
+        json!({"route": "linkedin.posts", "status": 500, "after_effect": true}),
+    )
+    .await;
+    let failed = post(&http, &sb, &m, "Stored anyway").await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let posts = json_of(
+        http.get(format!("{}/_sandbox/posts", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(posts.as_array().unwrap().len(), 1, "the work was done");
+    let retry = post(&http, &sb, &m, "Stored anyway").await;
+    assert_eq!(retry.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn daily_member_limit_answers_429() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_daily_member: 2,
+        ..Options::default()
+    })
+    .await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    assert_eq!(post(&http, &sb, &m, "one").await.status(), 201);
+    assert_eq!(post(&http, &sb, &m, "two").await.status(), 201);
+    let third = post(&http, &sb, &m, "three").await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn the_consent_page_has_allow_and_cancel() {
+    let (sb, http) = start().await;
+    let page = http
+        .get(format!("{}/linkedin-www/oauth/v2/authorization", sb.url()))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "sandbox-client-id"),
+            ("redirect_uri", "http://app.test/cb"),
+            ("state", "s1"),
+            ("scope", "openid w_member_social"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="allow""#) && page.contains(r#"id="cancel""#));
+    let cancel = http
+        .post(format!("{}/linkedin-www/oauth/v2/authorization", sb.url()))
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", "sandbox-client-id"),
+            ("redirect_uri", "http://app.test/cb"),
+            ("state", "s1"),
+            ("decision", "cancel"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = cancel.headers()["location"].to_str().unwrap();
+    assert!(
+        to.contains("error=user_cancelled_authorize") && to.contains("state=s1"),
+        "{to}"
+    );
+}
+
+#[tokio::test]
+async fn sites_carry_contacts_and_fault_modes() {
+    let (sb, http) = start().await;
+    let page = json_of(search(&http, &sb, json!({"textQuery": "florists in Lyon"})).await).await;
+    let sites: Vec<String> = page["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["websiteUri"].as_str().map(str::to_owned))
+        .collect();
+    assert!(sites.len() >= 10, "most places have a website");
+    let mut with_contact = 0;
+    for site in &sites {
+        let home = http.get(site).send().await.unwrap().text().await.unwrap();
+        let contact = http
+            .get(format!("{site}contact"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if (home + &contact).contains("example") {
+            with_contact += 1;
+        }
+    }
+    assert!(
+        with_contact > 0 && with_contact < sites.len(),
+        "{with_contact} of {}",
+        sites.len()
+    );
+    fault(
+        &http,
+        &sb,
+        json!({"route": "site", "mode": "redirect_loop"}),
+    )
+    .await;
+    assert_eq!(
+        http.get(&sites[0]).send().await.unwrap().status(),
+        StatusCode::FOUND
+    );
+    fault(&http, &sb, json!({"route": "site", "mode": "not_html"})).await;
+    let pdf = http.get(&sites[0]).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+}
