@@ -1,5 +1,6 @@
 //! The provider clients against the sandbox (sandbox.md): success paths, every fault kind
 //! and mode mapped to the ProviderError the pipeline acts on, OAuth, escaping.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "providers/sandbox_setup.rs"]
 mod setup;

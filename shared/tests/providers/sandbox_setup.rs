@@ -1,4 +1,6 @@
-//! An in-process sandbox per test and configs pointing the real clients at it.
+//! An in-process sandbox per test and configs pointing the real clients at it. Each test
+//! binary uses part of it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -139,7 +141,6 @@ impl Env {
     }
 }
 
-#[allow(dead_code)]
 pub fn fault(route: &str, extra: Value) -> Value {
     let mut f = json!({"route": route});
     for (k, v) in extra.as_object().unwrap() {
