@@ -1,7 +1,10 @@
 //! One typed configuration, loaded once at startup: `config/default.toml`, then
 //! `AG_`-prefixed environment variables (`AG_REDIS__URL` sets `redis.url`), then the
 //! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
-//! `linkedin.client_secret`) have no default and belong in the environment. A bad value stops the process at startup, not at the first
+//! `linkedin.client_secret`, `providers.google.api_key`) belong in the environment; only the
+//! Google key has a default, the sandbox's, because every provider URL defaults to the
+//! sandbox (`http://127.0.0.1:8070`, sandbox.md) so a local run never reaches Google or
+//! LinkedIn. Production sets the URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at startup, not at the first
 //! job that needs it.
 
 use std::path::Path;
@@ -334,6 +337,31 @@ impl Config {
         if self.limits.api_per_minute == 0 || self.limits.api_burst == 0 {
             return Err(Error::Config("limits.api_* must be above 0".into()));
         }
+        let g = &self.providers.google;
+        let li = &self.linkedin;
+        for (name, url) in [
+            ("providers.google.places_base_url", &g.places_base_url),
+            ("providers.google.gemini_base_url", &g.gemini_base_url),
+            ("linkedin.api_base_url", &li.api_base_url),
+            ("linkedin.token_url", &li.token_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Config(format!("{name} must be an http(s) URL")));
+            }
+        }
+        if [
+            g.places_timeout_ms,
+            g.text_timeout_ms,
+            g.image_timeout_ms,
+            li.timeout_ms,
+        ]
+        .contains(&0)
+        {
+            return Err(Error::Config("provider timeouts must be above 0".into()));
+        }
+        if li.version.len() != 6 || !li.version.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config("linkedin.version must be YYYYMM".into()));
+        }
         if self.api.body_limit_bytes < 1024 {
             return Err(Error::Config(
                 "api.body_limit_bytes must be at least 1024".into(),
@@ -389,6 +417,41 @@ mod tests {
         let mut c = Config::default();
         c.queue.prefix = "has space:".into();
         assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.linkedin.version = "2026-10".into();
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.providers.google.text_timeout_ms = 0;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.providers.google.places_base_url = "places.googleapis.com".into();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let mut c = Config::default();
+        c.providers.google.api_key = Some("g-secret-1".into());
+        c.linkedin.client_secret = Some("l-secret-2".into());
+        c.vault.key = Some("v-secret-3".into());
+        let shown = format!("{c:?}");
+        for secret in ["g-secret-1", "l-secret-2", "v-secret-3"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("gemini-3.5-flash"), "the rest is shown");
+    }
+
+    #[test]
+    fn image_backend_is_lower_case_in_files() {
+        let dir = std::env::temp_dir().join(format!("ag-config-img-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("default.toml");
+        std::fs::write(&file, "[providers.google]\nimage_backend = \"imagen\"\n").unwrap();
+        let config = Config::load_from(&file).unwrap();
+        assert_eq!(config.providers.google.image_backend, ImageBackend::Imagen);
+        std::fs::write(&file, "[providers.google]\nimage_backend = \"dalle\"\n").unwrap();
+        assert!(Config::load_from(&file).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

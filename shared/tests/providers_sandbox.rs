@@ -125,24 +125,18 @@ async fn google_faults_map_to_what_the_caller_must_do() {
             matches!(e, ProviderError::RetryLater { .. }),
             "{route}: {e:?}"
         );
-        if route != "places.search" {
-            assert_eq!(
-                e.retry_after(),
-                Some(Duration::from_secs(3)),
-                "{route}: {e:?}"
-            );
-        }
+        assert_eq!(
+            e.retry_after(),
+            Some(Duration::from_secs(3)),
+            "{route}: {e:?}"
+        );
         env.fault(fault(route, json!({"status": 429, "quota": "day"})))
             .await;
         let e = google_call(&env, route).await.unwrap_err();
-        if route == "places.search" {
-            assert!(e.is_retryable(), "{route}: {e:?}");
-        } else {
-            assert!(
-                matches!(e, ProviderError::RateLimitedUntil { .. }),
-                "{route}: {e:?}"
-            );
-        }
+        assert!(
+            matches!(e, ProviderError::RateLimitedUntil { .. }),
+            "{route}: {e:?}"
+        );
         for status in [500, 503] {
             env.fault(fault(route, json!({"status": status}))).await;
             let e = google_call(&env, route).await.unwrap_err();
