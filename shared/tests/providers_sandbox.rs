@@ -435,3 +435,30 @@ async fn refresh_when_the_app_gets_refresh_tokens() {
     assert!(matches!(e, ProviderError::Reconnect { .. }), "{e:?}");
     env.sandbox.stop().await;
 }
+
+#[tokio::test]
+async fn a_retired_linkedin_version_is_permanent_and_an_unreachable_host_retryable() {
+    let env = Env::fast().await;
+    let (_, token, urn) = member(&env, "s-version").await;
+    let mut config = env.linkedin("sandbox-client-id", "sandbox-client-secret");
+    config.version = "202001".into();
+    let old = LinkedInClient::from_config(&config).unwrap();
+    let e = old.init_image_upload(&token, &urn).await.unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Permanent { reason } if reason.contains("426")),
+        "{e:?}"
+    );
+    let gone_config = env.linkedin("id", "secret");
+    env.sandbox.stop().await;
+
+    // Nothing listens any more: the post was never sent, so retrying is safe.
+    let gone = LinkedInClient::from_config(&gone_config).unwrap();
+    let post = NewPost {
+        author_urn: &urn,
+        commentary: "never sent",
+        image_urn: None,
+        image_alt_text: None,
+    };
+    let e = gone.create_post(&token, &post).await.unwrap_err();
+    assert!(matches!(e, ProviderError::RetryLater { .. }), "{e:?}");
+}
