@@ -41,6 +41,17 @@ AG_USER_PASSWORD="$demo_password" target/release/api create-user \
   --email "$demo_email" --name "Demo Owner" >/dev/null
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d astrogrowth -v email="$demo_email" -f scripts/demo-seed.sql >/dev/null
 
+# The imitation of Google Places, Gemini, Imagen and LinkedIn that every client's default
+# configuration points at (port 8070), with the real services' latencies.
+target/release/sandbox --bind 127.0.0.1:8070 >"$run/sandbox.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fsS http://127.0.0.1:8070/_sandbox/health >/dev/null 2>&1 && break
+  sleep 0.1
+done
+export AG_LINKEDIN__CLIENT_ID="sandbox-client-id"
+export AG_LINKEDIN__CLIENT_SECRET="sandbox-client-secret"
+
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
@@ -66,6 +77,7 @@ AstroGrowth demo is running:
   sign in    e-mail $demo_email   password $demo_password
              e.g. curl -c jar -H 'content-type: application/json' \\
                     -d '{"email":"$demo_email","password":"$demo_password"}' http://127.0.0.1:8080/api/auth/sign-in
+  sandbox    http://127.0.0.1:8070  (Places, Gemini, Imagen, LinkedIn imitated; GET /_sandbox/log, /_sandbox/posts)
   postgres   $DATABASE_URL (private, port $pg_port)
   redis      $REDIS_URL (private, port $redis_port)
   workers    2 processes, logs in $run/worker-*.log

@@ -310,17 +310,17 @@ fn usage() -> Value {
     json!({"promptTokenCount": 41, "candidatesTokenCount": 180, "totalTokenCount": 221})
 }
 
+/// What every Gemini and Imagen route checks first: the key, the model, a JSON body.
+fn prelude(call: &Call<'_>) -> Result<(String, Value), HttpResponse> {
+    check_key(call)?;
+    let model = model(call)?;
+    Ok((model, body_json(call)?))
+}
+
 /// `POST /gemini/v1beta/models/{model}:generateContent`, text.
 pub(crate) fn gemini_text(call: &Call<'_>) -> HttpResponse {
-    if let Err(r) = check_key(call) {
-        return r;
-    }
-    let model = match model(call) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let body = match body_json(call) {
-        Ok(b) => b,
+    let (model, body) = match prelude(call) {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let prompt = prompt_text(&body);
@@ -521,15 +521,8 @@ fn image_bytes(call: &Call<'_>, prompt: &str) -> (Vec<u8>, &'static str) {
 
 /// `generateContent` with `responseModalities: ["IMAGE"]`: the image as `inlineData`.
 pub(crate) fn gemini_image(call: &Call<'_>) -> HttpResponse {
-    if let Err(r) = check_key(call) {
-        return r;
-    }
-    let model = match model(call) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let body = match body_json(call) {
-        Ok(b) => b,
+    let (model, body) = match prelude(call) {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let prompt = prompt_text(&body);
@@ -551,14 +544,8 @@ pub(crate) fn gemini_image(call: &Call<'_>) -> HttpResponse {
 
 /// Imagen `:predict`: one image per `sampleCount` (1–4, default 4).
 pub(crate) fn imagen(call: &Call<'_>) -> HttpResponse {
-    if let Err(r) = check_key(call) {
-        return r;
-    }
-    if let Err(r) = model(call) {
-        return r;
-    }
-    let body = match body_json(call) {
-        Ok(b) => b,
+    let (_, body) = match prelude(call) {
+        Ok(p) => p,
         Err(r) => return r,
     };
     let Some(prompt) = body.pointer("/instances/0/prompt").and_then(Value::as_str) else {

@@ -31,6 +31,17 @@ async fn json_of(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
 }
 
+/// A control route's JSON answer (GET).
+async fn control(http: &Client, sb: &Sandbox, path: &str) -> Value {
+    json_of(
+        http.get(format!("{}{path}", sb.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 async fn fault(http: &Client, sb: &Sandbox, body: Value) -> String {
     let resp = http
         .post(format!("{}/_sandbox/faults", sb.url()))
@@ -80,13 +91,7 @@ fn text_request() -> Value {
 #[tokio::test]
 async fn health_answers_ok() {
     let (sb, http) = start().await;
-    let body = json_of(
-        http.get(format!("{}/_sandbox/health", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let body = control(&http, &sb, "/_sandbox/health").await;
     assert_eq!(body, json!({"ok": true}));
 }
 
@@ -99,25 +104,13 @@ async fn faults_are_added_listed_counted_down_and_removed() {
         json!({"route": "places.search", "count": 2, "status": 500}),
     )
     .await;
-    let listed = json_of(
-        http.get(format!("{}/_sandbox/faults", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = control(&http, &sb, "/_sandbox/faults").await;
     assert_eq!(listed[0]["id"], json!(id));
     assert_eq!(listed[0]["remaining"], json!(2));
     let first = search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
     assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(json_of(first).await["error"]["status"], json!("INTERNAL"));
-    let listed = json_of(
-        http.get(format!("{}/_sandbox/faults", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = control(&http, &sb, "/_sandbox/faults").await;
     assert_eq!(listed[0]["remaining"], json!(1));
     assert_eq!(
         search(&http, &sb, json!({"textQuery": "bakeries in Lyon"}))
@@ -178,23 +171,11 @@ async fn the_log_lists_requests_oldest_first_and_filters_by_route() {
     let id = fault(&http, &sb, json!({"route": "gemini.text", "status": 503})).await;
     search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
     gemini(&http, &sb, "gemini-3.5-flash", text_request()).await;
-    let all = json_of(
-        http.get(format!("{}/_sandbox/log", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let all = control(&http, &sb, "/_sandbox/log").await;
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0]["route"], json!("places.search"));
-    let only = json_of(
-        http.get(format!("{}/_sandbox/log?route=gemini.text", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let only = control(&http, &sb, "/_sandbox/log?route=gemini.text").await;
     let entry = &only.as_array().unwrap()[0];
     assert_eq!(only.as_array().unwrap().len(), 1);
     for field in ["route", "method", "path", "status", "at_ms", "fault"] {
@@ -337,13 +318,7 @@ async fn posts_are_stored_truncated_at_a_reserved_character_and_duplicates_refus
         body["errorDetails"]["inputErrors"][0]["code"],
         json!("DUPLICATE_POST")
     );
-    let posts = json_of(
-        http.get(format!("{}/_sandbox/posts", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let posts = control(&http, &sb, "/_sandbox/posts").await;
     let posts = posts.as_array().unwrap();
     assert_eq!(posts.len(), 2);
     assert_eq!(posts[0]["commentary"], json!("Open (Mon to Fri) #Lyon 😀"));
@@ -530,13 +505,7 @@ async fn images_are_valid_pngs_and_after_effect_stores_the_post_then_fails() {
     .await;
     let failed = post(&http, &sb, &m, "Stored anyway").await;
     assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let posts = json_of(
-        http.get(format!("{}/_sandbox/posts", sb.url()))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let posts = control(&http, &sb, "/_sandbox/posts").await;
     assert_eq!(posts.as_array().unwrap().len(), 1, "the work was done");
     let retry = post(&http, &sb, &m, "Stored anyway").await;
     assert_eq!(retry.status(), StatusCode::UNPROCESSABLE_ENTITY);
