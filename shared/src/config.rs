@@ -1,7 +1,10 @@
 //! One typed configuration, loaded once at startup: `config/default.toml`, then
 //! `AG_`-prefixed environment variables (`AG_REDIS__URL` sets `redis.url`), then the
 //! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
-//! `linkedin.client_secret`) have no default and belong in the environment. A bad value stops the process at startup, not at the first
+//! `linkedin.client_secret`, `providers.google.api_key`) belong in the environment; only the
+//! Google key has a default, the sandbox's, because every provider URL defaults to the
+//! sandbox (`http://127.0.0.1:8070`, sandbox.md) so a local run never reaches Google or
+//! LinkedIn. Production sets the URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at startup, not at the first
 //! job that needs it.
 
 use std::path::Path;
@@ -23,6 +26,7 @@ pub struct Config {
     pub vault: VaultConfig,
     pub limits: LimitsConfig,
     pub linkedin: LinkedInConfig,
+    pub providers: ProvidersConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +99,14 @@ pub struct LinkedInConfig {
     pub token_url: String,
     pub userinfo_url: String,
     pub scope: String,
+    /// `https://api.linkedin.com`: the `/rest` and `/v2` calls go below it.
+    pub api_base_url: String,
+    /// `LinkedIn-Version` (YYYYMM); versions retire about a year after release.
+    pub version: String,
+    pub timeout_ms: u64,
+    /// How often and how long to ask whether an uploaded image is AVAILABLE.
+    pub image_poll_interval_ms: u64,
+    pub image_poll_max_ms: u64,
 }
 
 impl std::fmt::Debug for LinkedInConfig {
@@ -107,6 +119,55 @@ impl std::fmt::Debug for LinkedInConfig {
             )
             .field("authorize_url", &self.authorize_url)
             .field("token_url", &self.token_url)
+            .field("api_base_url", &self.api_base_url)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The external APIs other than LinkedIn (providers.md §1–3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvidersConfig {
+    pub google: GoogleConfig,
+}
+
+/// Which API makes images: Gemini `generateContent` with IMAGE output, or Imagen `:predict`
+/// (being shut down, kept for accounts that still have it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageBackend {
+    Gemini,
+    Imagen,
+}
+
+/// Places and Gemini share one key. Base URLs point at the sandbox by default, so a local run
+/// never reaches (or pays) Google; production sets them and the key from `AG_PROVIDERS__GOOGLE__*`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoogleConfig {
+    pub places_base_url: String,
+    pub gemini_base_url: String,
+    /// Only from the environment in production (`AG_PROVIDERS__GOOGLE__API_KEY`).
+    #[serde(default)]
+    pub api_key: Option<String>,
+    pub text_model: String,
+    pub image_model: String,
+    pub imagen_model: String,
+    pub image_backend: ImageBackend,
+    pub places_timeout_ms: u64,
+    pub text_timeout_ms: u64,
+    pub image_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for GoogleConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleConfig")
+            .field("places_base_url", &self.places_base_url)
+            .field("gemini_base_url", &self.gemini_base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("text_model", &self.text_model)
+            .field("image_model", &self.image_model)
+            .field("imagen_model", &self.imagen_model)
+            .field("image_backend", &self.image_backend)
             .finish_non_exhaustive()
     }
 }
@@ -136,6 +197,10 @@ pub struct WorkersConfig {
     pub shutdown_deadline_ms: u64,
     pub heartbeat_interval_ms: u64,
 }
+
+/// Where the sandbox listens by default (sandbox.md): local runs talk to it, not to Google
+/// or LinkedIn, until the environment says otherwise.
+const SANDBOX: &str = "http://127.0.0.1:8070";
 
 impl Default for Config {
     fn default() -> Self {
@@ -184,10 +249,29 @@ impl Default for Config {
             linkedin: LinkedInConfig {
                 client_id: None,
                 client_secret: None,
-                authorize_url: "https://www.linkedin.com/oauth/v2/authorization".to_owned(),
-                token_url: "https://www.linkedin.com/oauth/v2/accessToken".to_owned(),
-                userinfo_url: "https://api.linkedin.com/v2/userinfo".to_owned(),
+                authorize_url: format!("{SANDBOX}/linkedin-www/oauth/v2/authorization"),
+                token_url: format!("{SANDBOX}/linkedin-www/oauth/v2/accessToken"),
+                userinfo_url: format!("{SANDBOX}/linkedin-api/v2/userinfo"),
                 scope: "openid profile w_member_social".to_owned(),
+                api_base_url: format!("{SANDBOX}/linkedin-api"),
+                version: "202610".to_owned(),
+                timeout_ms: 15_000,
+                image_poll_interval_ms: 500,
+                image_poll_max_ms: 30_000,
+            },
+            providers: ProvidersConfig {
+                google: GoogleConfig {
+                    places_base_url: format!("{SANDBOX}/places"),
+                    gemini_base_url: format!("{SANDBOX}/gemini"),
+                    api_key: Some("sandbox-google-key".to_owned()),
+                    text_model: "gemini-3.5-flash".to_owned(),
+                    image_model: "gemini-3.1-flash-image".to_owned(),
+                    imagen_model: "imagen-4.0-generate-001".to_owned(),
+                    image_backend: ImageBackend::Gemini,
+                    places_timeout_ms: 10_000,
+                    text_timeout_ms: 60_000,
+                    image_timeout_ms: 90_000,
+                },
             },
         }
     }
@@ -253,6 +337,31 @@ impl Config {
         if self.limits.api_per_minute == 0 || self.limits.api_burst == 0 {
             return Err(Error::Config("limits.api_* must be above 0".into()));
         }
+        let g = &self.providers.google;
+        let li = &self.linkedin;
+        for (name, url) in [
+            ("providers.google.places_base_url", &g.places_base_url),
+            ("providers.google.gemini_base_url", &g.gemini_base_url),
+            ("linkedin.api_base_url", &li.api_base_url),
+            ("linkedin.token_url", &li.token_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Config(format!("{name} must be an http(s) URL")));
+            }
+        }
+        if [
+            g.places_timeout_ms,
+            g.text_timeout_ms,
+            g.image_timeout_ms,
+            li.timeout_ms,
+        ]
+        .contains(&0)
+        {
+            return Err(Error::Config("provider timeouts must be above 0".into()));
+        }
+        if li.version.len() != 6 || !li.version.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config("linkedin.version must be YYYYMM".into()));
+        }
         if self.api.body_limit_bytes < 1024 {
             return Err(Error::Config(
                 "api.body_limit_bytes must be at least 1024".into(),
@@ -308,6 +417,41 @@ mod tests {
         let mut c = Config::default();
         c.queue.prefix = "has space:".into();
         assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.linkedin.version = "2026-10".into();
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.providers.google.text_timeout_ms = 0;
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.providers.google.places_base_url = "places.googleapis.com".into();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let mut c = Config::default();
+        c.providers.google.api_key = Some("g-secret-1".into());
+        c.linkedin.client_secret = Some("l-secret-2".into());
+        c.vault.key = Some("v-secret-3".into());
+        let shown = format!("{c:?}");
+        for secret in ["g-secret-1", "l-secret-2", "v-secret-3"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("gemini-3.5-flash"), "the rest is shown");
+    }
+
+    #[test]
+    fn image_backend_is_lower_case_in_files() {
+        let dir = std::env::temp_dir().join(format!("ag-config-img-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("default.toml");
+        std::fs::write(&file, "[providers.google]\nimage_backend = \"imagen\"\n").unwrap();
+        let config = Config::load_from(&file).unwrap();
+        assert_eq!(config.providers.google.image_backend, ImageBackend::Imagen);
+        std::fs::write(&file, "[providers.google]\nimage_backend = \"dalle\"\n").unwrap();
+        assert!(Config::load_from(&file).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -65,8 +65,8 @@ impl LinkedInOAuth {
             return Ok(None);
         };
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_millis(config.timeout_ms))
+            .connect_timeout(Duration::from_millis(config.timeout_ms / 3))
             .build()
             .map_err(|e| Error::Config(format!("linkedin http client: {e}")))?;
         Ok(Some(Self {
@@ -165,7 +165,8 @@ impl LinkedInConnect for LinkedInOAuth {
 fn transport(e: reqwest::Error) -> Error {
     Error::Provider {
         retryable: !e.is_decode(),
-        message: format!("linkedin: {e}"),
+        // Without the URL: errors are logged and shown, URLs are not theirs to carry.
+        message: format!("linkedin: {}", e.without_url()),
     }
 }
 

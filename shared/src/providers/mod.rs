@@ -1,4 +1,14 @@
-//! Clients of the external APIs, speaking their real wire formats (providers.md). This
-//! issue brings LinkedIn's OAuth code exchange; Places, Gemini, images and posting follow.
+//! Clients of the external APIs, speaking their real wire formats (providers.md). Base URLs,
+//! keys, models and the LinkedIn version come from config, so the same clients talk to the
+//! real hosts or to the sandbox. Every failure is one [`ProviderError`] saying what the
+//! caller must do.
 
+pub mod error;
+pub mod gemini;
+mod http;
+pub mod images;
+pub mod linkedin;
 pub mod linkedin_oauth;
+pub mod places;
+
+pub use error::ProviderError;

@@ -1,0 +1,263 @@
+//! What every provider client shares: building a reqwest client with timeouts, sending a
+//! request so transport failures become [`ProviderError`]s without URLs, and reading the
+//! error bodies of Google and LinkedIn.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::error::{
+    ProviderError, next_pacific_midnight, next_utc_midnight, parse_google_delay, parse_retry_after,
+    quote,
+};
+
+/// A client whose every call ends within `timeout` (connecting within a third of it).
+pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, ProviderError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout((timeout / 3).max(Duration::from_millis(100)))
+        .build()
+        .map_err(|e| ProviderError::permanent(format!("http client: {}", e.without_url())))
+}
+
+/// Whether repeating a request can create a second effect (a second LinkedIn post).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    Idempotent,
+    CreatesSomething,
+}
+
+/// Sends `request`; a transport failure is `RetryLater` when nothing can have reached the
+/// provider (connect error) or the call is idempotent, `OutcomeUnknown` otherwise.
+pub(crate) async fn send(
+    what: &str,
+    request: reqwest::RequestBuilder,
+    effect: Effect,
+) -> Result<reqwest::Response, ProviderError> {
+    request.send().await.map_err(|e| transport(what, e, effect))
+}
+
+pub(crate) fn transport(what: &str, e: reqwest::Error, effect: Effect) -> ProviderError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_decode() || e.is_body() {
+        "unreadable response"
+    } else {
+        "transport error"
+    };
+    // Never the URL: a Google URL may carry `?key=`.
+    let e = e.without_url();
+    tracing::debug!(what, error = %e, "provider transport failure");
+    let reason = format!("{what}: {kind}");
+    if e.is_connect() || effect == Effect::Idempotent {
+        ProviderError::RetryLater {
+            after: None,
+            reason,
+        }
+    } else {
+        ProviderError::OutcomeUnknown { reason }
+    }
+}
+
+/// Reads a success body as JSON; a body that is not the expected shape is `Permanent`.
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    response: reqwest::Response,
+    effect: Effect,
+) -> Result<T, ProviderError> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| transport(what, e, effect))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ProviderError::permanent(format!("{what}: unexpected response shape: {e}")))
+}
+
+#[derive(Deserialize, Default)]
+struct GoogleErrorBody {
+    #[serde(default)]
+    error: GoogleError,
+}
+
+#[derive(Deserialize, Default)]
+struct GoogleError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    details: Vec<serde_json::Value>,
+}
+
+/// A non-2xx answer of Places or Gemini as the error the caller acts on (providers.md §2:
+/// `RetryInfo.retryDelay`, `QuotaFailure` quota ids with `PerDay`). Every Google call we
+/// make is free of side effects, so 5xx is always `RetryLater`.
+pub(crate) async fn google_error(
+    what: &str,
+    response: reqwest::Response,
+    secrets: &[&str],
+) -> ProviderError {
+    let status = response.status();
+    let header_delay = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
+    let body: GoogleErrorBody = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let e = body.error;
+    let reason = format!(
+        "{what} answered {} {}: {}",
+        status.as_u16(),
+        e.status,
+        scrub(&quote(&e.message), secrets)
+    );
+    let mut delay = header_delay;
+    let mut per_day = false;
+    for d in &e.details {
+        if let Some(s) = d.get("retryDelay").and_then(|v| v.as_str()) {
+            delay = delay.or_else(|| parse_google_delay(s));
+        }
+        if let Some(violations) = d.get("violations").and_then(|v| v.as_array()) {
+            per_day |= violations.iter().any(|v| {
+                v.get("quotaId")
+                    .and_then(|q| q.as_str())
+                    .is_some_and(|q| q.contains("PerDay"))
+            });
+        }
+    }
+    match status.as_u16() {
+        429 if per_day => ProviderError::RateLimitedUntil {
+            until: next_pacific_midnight(Utc::now()),
+            reason,
+        },
+        429 | 500..=599 => ProviderError::RetryLater {
+            after: delay,
+            reason,
+        },
+        _ => ProviderError::Permanent { reason },
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct LinkedInErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: String,
+    #[serde(default, rename = "errorDetails")]
+    error_details: serde_json::Value,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// A non-2xx LinkedIn answer (REST, v2 or OAuth) as the error the caller acts on
+/// (providers.md §4.2 table).
+pub(crate) async fn linkedin_error(
+    what: &str,
+    response: reqwest::Response,
+    effect: Effect,
+    secrets: &[&str],
+) -> ProviderError {
+    let status = response.status();
+    let header_delay = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
+    let body: LinkedInErrorBody = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let code = body
+        .code
+        .clone()
+        .or_else(|| body.error.clone())
+        .unwrap_or_default();
+    let message = if body.message.is_empty() {
+        body.error_description.clone().unwrap_or_default()
+    } else {
+        body.message.clone()
+    };
+    let reason = format!(
+        "{what} answered {} {code}: {}",
+        status.as_u16(),
+        scrub(&quote(&message), secrets)
+    );
+    let duplicate = code == "DUPLICATE_POST"
+        || body.error_details.to_string().contains("DUPLICATE_POST")
+        || message.contains("duplicate of urn:");
+    match status.as_u16() {
+        401 => ProviderError::Reconnect { reason },
+        422 if duplicate => match duplicate_urn(&message) {
+            Some(urn) => ProviderError::Duplicate { urn },
+            None => ProviderError::Permanent { reason },
+        },
+        429 => match header_delay {
+            Some(after) => ProviderError::RetryLater {
+                after: Some(after),
+                reason,
+            },
+            None => ProviderError::RateLimitedUntil {
+                until: next_utc_midnight(Utc::now()),
+                reason,
+            },
+        },
+        500..=599 if effect == Effect::CreatesSomething => ProviderError::OutcomeUnknown { reason },
+        500..=599 => ProviderError::RetryLater {
+            after: header_delay,
+            reason,
+        },
+        _ => ProviderError::Permanent { reason },
+    }
+}
+
+/// The earlier post's URN in "...Content is a duplicate of urn:li:share:7141...".
+pub(crate) fn duplicate_urn(message: &str) -> Option<String> {
+    let start = message.find("urn:li:")?;
+    let urn: String = message[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
+        .collect();
+    let parts: Vec<&str> = urn.split(':').collect();
+    (parts.len() >= 4 && parts.iter().all(|p| !p.is_empty())).then_some(urn)
+}
+
+/// Removes any configured secret a provider might echo back in its message.
+pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s, "[redacted]");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_urns_come_out_of_the_message() {
+        assert_eq!(
+            duplicate_urn("Content is a duplicate of urn:li:share:7141138937766391808").as_deref(),
+            Some("urn:li:share:7141138937766391808")
+        );
+        assert_eq!(
+            duplicate_urn("dup of urn:li:ugcPost:123.").as_deref(),
+            Some("urn:li:ugcPost:123")
+        );
+        assert_eq!(duplicate_urn("Duplicate post is detected"), None);
+        assert_eq!(duplicate_urn("urn:li:"), None);
+    }
+
+    #[test]
+    fn scrub_hides_secrets() {
+        assert_eq!(
+            scrub("bad key abcd1234!", &["abcd1234"]),
+            "bad key [redacted]!"
+        );
+    }
+}

@@ -1,0 +1,475 @@
+//! LinkedIn after the connect (providers.md §4.1–4.3): refreshing a grant, the member's
+//! userinfo, the image upload (initializeUpload, PUT, wait for AVAILABLE), creating a post
+//! with its commentary in little-text format, and member post analytics. Every `/rest` call
+//! carries the §4.2 headers. Only `POST /rest/posts` creates something, so only its
+//! ambiguous failures are `OutcomeUnknown`.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ProviderError;
+use super::http::{self, Effect};
+use crate::config::LinkedInConfig;
+
+/// LinkedIn's commentary limit, counted in characters after escaping.
+pub const MAX_COMMENTARY_CHARS: usize = 3000;
+
+pub struct LinkedInClient {
+    http: reqwest::Client,
+    api_base: String,
+    token_url: String,
+    userinfo_url: String,
+    version: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    poll_interval: Duration,
+    poll_max: Duration,
+}
+
+impl std::fmt::Debug for LinkedInClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkedInClient")
+            .field("api_base", &self.api_base)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// New tokens from a refresh. Not `Debug`-printable with its tokens.
+pub struct Refreshed {
+    pub access_token: String,
+    pub expires_in: Duration,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_in: Option<Duration>,
+}
+
+impl std::fmt::Debug for Refreshed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refreshed")
+            .field("access_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UserInfo {
+    pub sub: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+impl UserInfo {
+    pub fn member_urn(&self) -> String {
+        format!("urn:li:person:{}", self.sub)
+    }
+}
+
+/// Where to PUT the bytes and the image's URN; store the URN before uploading.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageUpload {
+    pub upload_url: String,
+    pub image: String,
+    #[serde(default)]
+    pub upload_url_expires_at: Option<i64>,
+}
+
+/// A post to create. `commentary` is plain text; it is escaped here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPost<'a> {
+    pub author_urn: &'a str,
+    pub commentary: &'a str,
+    pub image_urn: Option<&'a str>,
+    pub image_alt_text: Option<&'a str>,
+}
+
+/// Totals for one post; zero when LinkedIn has no data yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PostStats {
+    pub impressions: i64,
+    pub reactions: i64,
+    pub comments: i64,
+    pub reshares: i64,
+}
+
+impl LinkedInClient {
+    pub fn from_config(config: &LinkedInConfig) -> Result<Self, ProviderError> {
+        Ok(Self {
+            http: http::client(Duration::from_millis(config.timeout_ms))?,
+            api_base: config.api_base_url.trim_end_matches('/').to_owned(),
+            token_url: config.token_url.clone(),
+            userinfo_url: config.userinfo_url.clone(),
+            version: config.version.clone(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            poll_interval: Duration::from_millis(config.image_poll_interval_ms.max(10)),
+            poll_max: Duration::from_millis(config.image_poll_max_ms),
+        })
+    }
+
+    /// A `/rest` request with the versioned headers.
+    fn rest(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/rest/{path}", self.api_base))
+            .bearer_auth(token)
+            .header("LinkedIn-Version", &self.version)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+    }
+
+    async fn check(
+        &self,
+        what: &str,
+        response: reqwest::Response,
+        effect: Effect,
+        token: &str,
+    ) -> Result<reqwest::Response, ProviderError> {
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let secret = self.client_secret.as_deref().unwrap_or("");
+        Err(http::linkedin_error(what, response, effect, &[token, secret]).await)
+    }
+
+    /// Trades a refresh token for a new access token. Any refusal (the refresh token
+    /// expired or was revoked) means the member must connect again: `Reconnect`.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Refreshed, ProviderError> {
+        let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
+            return Err(ProviderError::permanent(
+                "linkedin refresh: no app configured",
+            ));
+        };
+        let request = self.http.post(&self.token_url).form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ]);
+        let response = http::send("linkedin refresh", request, Effect::Idempotent).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let e = http::linkedin_error(
+                "linkedin refresh",
+                response,
+                Effect::Idempotent,
+                &[refresh_token, secret],
+            )
+            .await;
+            return Err(match e {
+                ProviderError::Permanent { reason } if status.is_client_error() => {
+                    ProviderError::Reconnect { reason }
+                }
+                other => other,
+            });
+        }
+        #[derive(Deserialize)]
+        struct Token {
+            access_token: String,
+            expires_in: u64,
+            #[serde(default)]
+            refresh_token: Option<String>,
+            #[serde(default)]
+            refresh_token_expires_in: Option<u64>,
+        }
+        let t: Token = http::json("linkedin refresh", response, Effect::Idempotent).await?;
+        Ok(Refreshed {
+            access_token: t.access_token,
+            expires_in: Duration::from_secs(t.expires_in),
+            refresh_token: t.refresh_token,
+            refresh_expires_in: t.refresh_token_expires_in.map(Duration::from_secs),
+        })
+    }
+
+    /// The member behind `token` (`sub` makes the author URN).
+    pub async fn userinfo(&self, token: &str) -> Result<UserInfo, ProviderError> {
+        let request = self.http.get(&self.userinfo_url).bearer_auth(token);
+        let response = http::send("linkedin userinfo", request, Effect::Idempotent).await?;
+        let response = self
+            .check("linkedin userinfo", response, Effect::Idempotent, token)
+            .await?;
+        let info: UserInfo = http::json("linkedin userinfo", response, Effect::Idempotent).await?;
+        if info.sub.is_empty() {
+            return Err(ProviderError::permanent("linkedin userinfo: no member id"));
+        }
+        Ok(info)
+    }
+
+    /// Step 1 of an image upload. Creates nothing visible; retrying only wastes a URN.
+    pub async fn init_image_upload(
+        &self,
+        token: &str,
+        owner_urn: &str,
+    ) -> Result<ImageUpload, ProviderError> {
+        let what = "linkedin images init";
+        let request = self
+            .rest(
+                reqwest::Method::POST,
+                "images?action=initializeUpload",
+                token,
+            )
+            .json(&json!({"initializeUploadRequest": {"owner": owner_urn}}));
+        let response = http::send(what, request, Effect::Idempotent).await?;
+        let response = self
+            .check(what, response, Effect::Idempotent, token)
+            .await?;
+        #[derive(Deserialize)]
+        struct Wrapped {
+            value: ImageUpload,
+        }
+        let w: Wrapped = http::json(what, response, Effect::Idempotent).await?;
+        Ok(w.value)
+    }
+
+    /// Step 2: the bytes to the upload URL (any 2xx is success).
+    pub async fn upload_image(
+        &self,
+        token: &str,
+        upload_url: &str,
+        bytes: Vec<u8>,
+        mime: &str,
+    ) -> Result<(), ProviderError> {
+        let what = "linkedin images upload";
+        let request = self
+            .http
+            .put(upload_url)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .body(bytes);
+        let response = http::send(what, request, Effect::Idempotent).await?;
+        self.check(what, response, Effect::Idempotent, token)
+            .await?;
+        Ok(())
+    }
+
+    /// Step 3: asks until the image is AVAILABLE, at most the configured wait; still
+    /// processing after it is `RetryLater`, a failed processing `Permanent`.
+    pub async fn wait_image_available(
+        &self,
+        token: &str,
+        image_urn: &str,
+    ) -> Result<(), ProviderError> {
+        let what = "linkedin images get";
+        let path = format!("images/{}", encode(image_urn));
+        let started = Instant::now();
+        loop {
+            let request = self.rest(reqwest::Method::GET, &path, token);
+            let response = http::send(what, request, Effect::Idempotent).await?;
+            let response = self
+                .check(what, response, Effect::Idempotent, token)
+                .await?;
+            #[derive(Deserialize)]
+            struct Status {
+                #[serde(default)]
+                status: String,
+            }
+            let s: Status = http::json(what, response, Effect::Idempotent).await?;
+            match s.status.as_str() {
+                "AVAILABLE" => return Ok(()),
+                "PROCESSING_FAILED" | "FAILED" => {
+                    return Err(ProviderError::permanent(format!(
+                        "{what}: image processing failed ({})",
+                        s.status
+                    )));
+                }
+                _ => {}
+            }
+            if started.elapsed() + self.poll_interval > self.poll_max {
+                return Err(ProviderError::RetryLater {
+                    after: Some(self.poll_interval),
+                    reason: format!("{what}: image still {} after {:?}", s.status, self.poll_max),
+                });
+            }
+            tokio::time::sleep(self.poll_interval).await;
+        }
+    }
+
+    /// Creates the post; its URN comes from `x-restli-id`. A timeout or 5xx after sending is
+    /// `OutcomeUnknown`: retry once with the identical commentary, which either creates it
+    /// or answers `Duplicate` with the URN of the one that was created.
+    pub async fn create_post(
+        &self,
+        token: &str,
+        post: &NewPost<'_>,
+    ) -> Result<String, ProviderError> {
+        let what = "linkedin posts";
+        let commentary = escape_little_text(post.commentary)?;
+        let mut body = json!({
+            "author": post.author_urn,
+            "commentary": commentary,
+            "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": false
+        });
+        if let Some(image) = post.image_urn {
+            body["content"] =
+                json!({"media": {"id": image, "altText": post.image_alt_text.unwrap_or("")}});
+        }
+        let request = self.rest(reqwest::Method::POST, "posts", token).json(&body);
+        let response = http::send(what, request, Effect::CreatesSomething).await?;
+        let response = self
+            .check(what, response, Effect::CreatesSomething, token)
+            .await?;
+        let urn = response
+            .headers()
+            .get("x-restli-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .filter(|u| u.starts_with("urn:li:"));
+        urn.ok_or_else(|| ProviderError::OutcomeUnknown {
+            reason: format!("{what}: created but no x-restli-id in the answer"),
+        })
+    }
+
+    /// Impressions, reactions, comments and reshares of one of the member's posts: one call
+    /// per metric, as the API wants.
+    pub async fn post_stats(
+        &self,
+        token: &str,
+        post_urn: &str,
+    ) -> Result<PostStats, ProviderError> {
+        let entity = if post_urn.starts_with("urn:li:ugcPost:") {
+            format!("(ugc:{})", encode(post_urn))
+        } else {
+            format!("(share:{})", encode(post_urn))
+        };
+        let mut stats = PostStats::default();
+        for (metric, slot) in [
+            ("IMPRESSION", &mut stats.impressions),
+            ("REACTION", &mut stats.reactions),
+            ("COMMENT", &mut stats.comments),
+            ("RESHARE", &mut stats.reshares),
+        ] {
+            *slot = self.metric(token, &entity, metric).await?;
+        }
+        Ok(stats)
+    }
+
+    async fn metric(&self, token: &str, entity: &str, metric: &str) -> Result<i64, ProviderError> {
+        let what = "linkedin analytics";
+        let path = format!(
+            "memberCreatorPostAnalytics?q=entity&entity={entity}&queryType={metric}&aggregation=TOTAL"
+        );
+        let request = self.rest(reqwest::Method::GET, &path, token);
+        let response = http::send(what, request, Effect::Idempotent).await?;
+        let response = self
+            .check(what, response, Effect::Idempotent, token)
+            .await?;
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Element {
+            count: i64,
+            metric_type: serde_json::Value,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Elements {
+            elements: Vec<Element>,
+        }
+        let body: Elements = http::json(what, response, Effect::Idempotent).await?;
+        Ok(body
+            .elements
+            .iter()
+            .filter(|e| metric_name(&e.metric_type).is_none_or(|m| m == metric))
+            .map(|e| e.count)
+            .sum())
+    }
+}
+
+/// `metricType` as a plain string (202605 on) or wrapped in a one-key object (before).
+fn metric_name(v: &serde_json::Value) -> Option<&str> {
+    match v {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Object(o) => o.values().next().and_then(|v| v.as_str()),
+        _ => None,
+    }
+}
+
+/// URL-encodes a URN for a path segment or a Rest.li query value.
+fn encode(urn: &str) -> String {
+    url::form_urlencoded::byte_serialize(urn.as_bytes()).collect()
+}
+
+/// Plain text in LinkedIn's little-text format: every reserved character backslash-escaped,
+/// so LinkedIn does not silently cut the post at it, except a `#` that starts a hashtag
+/// (a `#` not after a word character and followed by a letter or digit), which stays bare so
+/// it links. Longer than 3000 characters once escaped is `Permanent`.
+pub fn escape_little_text(text: &str) -> Result<String, ProviderError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, &c) in chars.iter().enumerate() {
+        let hashtag = c == '#'
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+        if matches!(
+            c,
+            '\\' | '|'
+                | '{'
+                | '}'
+                | '@'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '#'
+                | '*'
+                | '_'
+                | '~'
+        ) && !hashtag
+        {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    let n = out.chars().count();
+    if n > MAX_COMMENTARY_CHARS {
+        return Err(ProviderError::permanent(format!(
+            "post text is {n} characters once escaped; LinkedIn takes at most {MAX_COMMENTARY_CHARS}"
+        )));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reserved_character_is_escaped_but_hashtags() {
+        assert_eq!(
+            escape_little_text(r"a\b|c{d}e@f[g]h(i)j<k>l*m_n~o # p#q").unwrap(),
+            r"a\\b\|c\{d\}e\@f\[g\]h\(i\)j\<k\>l\*m\_n\~o \# p\#q"
+        );
+        assert_eq!(
+            escape_little_text("#Guelph rocks 🦷 #1 (Mon–Fri)").unwrap(),
+            r"#Guelph rocks 🦷 #1 \(Mon–Fri\)"
+        );
+        assert_eq!(escape_little_text("##tag").unwrap(), r"\##tag");
+    }
+
+    #[test]
+    fn too_long_once_escaped_is_permanent() {
+        assert!(escape_little_text(&"a".repeat(3000)).is_ok());
+        let e = escape_little_text(&"(".repeat(1501)).unwrap_err();
+        assert!(matches!(e, ProviderError::Permanent { .. }));
+    }
+
+    #[test]
+    fn metric_types_in_both_forms() {
+        assert_eq!(metric_name(&json!("REACTION")), Some("REACTION"));
+        assert_eq!(
+            metric_name(
+                &json!({"com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1": "COMMENT"})
+            ),
+            Some("COMMENT")
+        );
+        assert_eq!(metric_name(&serde_json::Value::Null), None);
+    }
+}
