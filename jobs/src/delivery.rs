@@ -64,6 +64,10 @@ impl Settler {
         &self.keys
     }
 
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// A failed attempt with attempts left (the outcome layer decided so): back to the
     /// scheduled set after `delay`.
     pub async fn retry(

@@ -308,24 +308,45 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
     let mut next_reclaim = start + Duration::from_millis(rng.u64(100..1_000));
     let mut next_prune = start + prune_every;
     let mut conn = state.conn.clone();
+    let beat = state.settings.heartbeat_interval;
+    let heartbeat_lapse = beat * heartbeat::MISSED_BEATS;
+    // Heartbeats are judged only after this worker has reached Redis without trouble for
+    // a whole lapse (plus one beat): after a stall or an outage every heartbeat looks
+    // old, though the workers behind them are alive and running their jobs.
+    let mut judge_after = start;
+    let troubled = |took: Duration, failed: bool, judge_after: &mut tokio::time::Instant| {
+        if failed || took > beat {
+            *judge_after = tokio::time::Instant::now() + heartbeat_lapse + beat;
+        }
+    };
     loop {
         let now = tokio::time::Instant::now();
         if now >= next_pause_check {
-            if let Err(e) = state.refresh_paused().await {
+            let res = state.refresh_paused().await;
+            troubled(now.elapsed(), res.is_err(), &mut judge_after);
+            if let Err(e) = res {
                 tracing::debug!(error = %e, "pause check failed");
             }
             next_pause_check = now + Duration::from_secs(1);
         }
         if now >= next_keepalive {
             let held = state.held();
-            if let Err(e) = reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &held).await
-            {
+            let began = tokio::time::Instant::now();
+            let res = reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &held).await;
+            troubled(began.elapsed(), res.is_err(), &mut judge_after);
+            if let Err(e) = res {
                 tracing::warn!(queue = %state.keys.queue, error = %e, "keepalive failed");
             }
             next_keepalive = now + keepalive_every;
         }
         if now >= next_reclaim {
-            match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, vis).await {
+            let policy = reclaim::ReclaimPolicy {
+                min_idle: vis,
+                heartbeat_lapse,
+                judge_heartbeats: tokio::time::Instant::now() >= judge_after,
+                judge_within: beat,
+            };
+            match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
                 Ok(r) if r != reclaim::Reclaimed::default() => {
                     tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
                         dropped = r.dropped, "reclaimed jobs of a dead worker");
