@@ -137,6 +137,24 @@ impl Settler {
         })
     }
 
+    /// Crash recovery's return of an entry a dead worker read but never started: back to
+    /// the stream with no attempt used and no error recorded (review finding 13).
+    pub async fn return_unstarted(
+        &self,
+        entry_id: &str,
+        envelope: &Envelope,
+    ) -> Result<Settled, Error> {
+        let mut next = envelope.clone();
+        next.returned += 1;
+        next.run_at = None;
+        let done = self.settle(entry_id, &next, 0, "returned").await?;
+        Ok(if done {
+            Settled::Requeued
+        } else {
+            Settled::Stale
+        })
+    }
+
     /// Retrying cannot help: the dead set now, with the reason.
     pub async fn bury(
         &self,
@@ -185,6 +203,7 @@ impl Settler {
             errors: Vec::new(),
             deferred: None,
             died_at: None,
+            returned: 0,
         };
         dead.record_error(now, &format!("malformed envelope: {}", record.error));
         self.bury_envelope(Some(entry_id), dead, now).await

@@ -321,6 +321,7 @@ mod tests {
             errors: Vec::new(),
             deferred: None,
             died_at: None,
+            returned: 0,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Crash recovery: taking back entries left pending by a dead worker, and keeping a live
 //! worker's long jobs from being taken.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use redis::Value;
 use redis::aio::ConnectionManager;
 
 use crate::delivery::{Settled, Settler};
+use crate::envelope::MAX_FREE_RETURNS;
 use crate::error::Error;
 use crate::fetch::{decode, parse_entry};
 use crate::keys::{GROUP, QueueKeys};
@@ -28,6 +30,8 @@ pub struct Reclaimed {
     pub buried: usize,
     /// Pending entries whose stream entry was already deleted: just acked.
     pub dropped: usize,
+    /// Never started (read-ahead of a dead worker): put back without using an attempt.
+    pub returned: usize,
 }
 
 /// A live worker's entry is taken only after this many visibility timeouts without a
@@ -196,7 +200,7 @@ async fn autoclaim(
             _ => "0-0".to_owned(),
         };
         if let Some(Value::Array(entries)) = entries {
-            requeue_all(settler, entries, message, out).await?;
+            requeue_all(settler, entries, &HashSet::new(), message, out).await?;
         }
         if let Some(Value::Array(ids)) = deleted
             && !ids.is_empty()
@@ -258,7 +262,13 @@ async fn claim_from(
         };
         // Entries deleted from the stream are dropped from the pending list by XCLAIM.
         out.dropped += pending.len().saturating_sub(entries.len());
-        requeue_all(settler, entries, message, out).await?;
+        // Delivery count 1: read, never marked started by the keepalive (read-ahead).
+        let unstarted: HashSet<&str> = pending
+            .iter()
+            .filter(|(.., deliveries)| *deliveries <= 1)
+            .map(|(id, ..)| id.as_str())
+            .collect();
+        requeue_all(settler, entries, &unstarted, message, out).await?;
         if pending.len() < PAGE {
             return Ok(());
         }
@@ -266,16 +276,26 @@ async fn claim_from(
     Ok(())
 }
 
-/// Each claimed entry back to the stream with an attempt used (or dead); a non-envelope
-/// to the dead set verbatim.
+/// Each claimed entry back to the stream: one that never started (in `unstarted`) without
+/// using an attempt, up to `MAX_FREE_RETURNS` times (review finding 13); the others with
+/// an attempt used (or dead); a non-envelope to the dead set verbatim.
 async fn requeue_all(
     settler: &Settler,
     entries: Vec<Value>,
+    unstarted: &HashSet<&str>,
     message: &str,
     out: &mut Reclaimed,
 ) -> Result<(), Error> {
     for entry in entries.into_iter().filter_map(parse_entry) {
         let settled = match decode(&entry) {
+            Ok(envelope)
+                if unstarted.contains(&*entry.id) && envelope.returned < MAX_FREE_RETURNS =>
+            {
+                if settler.return_unstarted(&entry.id, &envelope).await? == Settled::Requeued {
+                    out.returned += 1;
+                }
+                continue;
+            }
             Ok(envelope) => {
                 match crate::outcome::failure(&envelope, Duration::ZERO, message.to_owned()) {
                     Fate::Bury { message } => {
@@ -304,21 +324,25 @@ async fn requeue_all(
     Ok(())
 }
 
-/// Resets the idle time of this consumer's running entries (XCLAIM … JUSTID), so a slow
-/// LinkedIn upload is not taken for a dead worker's job and published twice.
+/// Resets the idle time of this consumer's held entries (XCLAIM … JUSTID), so a slow
+/// LinkedIn upload is not taken for a dead worker's job and published twice. `started`
+/// entries are also marked as started (delivery count 2), `waiting` ones (read-ahead)
+/// are not, so crash recovery knows which used an attempt (see `keepalive.lua`).
 pub async fn keepalive(
     conn: &mut ConnectionManager,
     keys: &QueueKeys,
     consumer: &str,
-    entries: &[Arc<str>],
+    started: &[Arc<str>],
+    waiting: &[Arc<str>],
 ) -> Result<usize, Error> {
-    if entries.is_empty() {
-        return Ok(0);
-    }
     let mut total = 0;
-    for chunk in entries.chunks(500) {
+    let chunks = started
+        .chunks(500)
+        .map(|c| (c, c.len()))
+        .chain(waiting.chunks(500).map(|c| (c, 0)));
+    for (chunk, n_started) in chunks {
         let mut inv = SCRIPTS.keepalive.key(&keys.stream);
-        inv.arg(GROUP).arg(consumer);
+        inv.arg(GROUP).arg(consumer).arg(n_started);
         for id in chunk {
             inv.arg(&**id);
         }

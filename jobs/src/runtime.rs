@@ -330,9 +330,11 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
             next_pause_check = now + Duration::from_secs(1);
         }
         if now >= next_keepalive {
-            let held = state.held();
+            let (started, waiting) = state.holdings.started_and_waiting();
             let began = tokio::time::Instant::now();
-            let res = reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &held).await;
+            let res =
+                reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &started, &waiting)
+                    .await;
             troubled(began.elapsed(), res.is_err(), &mut judge_after);
             if let Err(e) = res {
                 tracing::warn!(queue = %state.keys.queue, error = %e, "keepalive failed");
@@ -349,7 +351,7 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
             match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
                 Ok(r) if r != reclaim::Reclaimed::default() => {
                     tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
-                        dropped = r.dropped, "reclaimed jobs of a dead worker");
+                        dropped = r.dropped, returned = r.returned, "reclaimed jobs of a dead worker");
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(queue = %state.keys.queue, error = %e, "reclaim failed"),
