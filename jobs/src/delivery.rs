@@ -70,6 +70,7 @@ impl Settler {
 
     /// A failed attempt with attempts left (the outcome layer decided so): back to the
     /// scheduled set after `delay`.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn retry(
         &self,
         entry_id: &str,
@@ -93,6 +94,7 @@ impl Settler {
     }
 
     /// Not now, not a failure: back to the scheduled set without using an attempt.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn defer(
         &self,
         entry_id: &str,
@@ -119,6 +121,7 @@ impl Settler {
 
     /// An entry whose worker died while running it, with attempts left: back to the
     /// stream at once with one attempt used.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn requeue_orphan(
         &self,
         entry_id: &str,
@@ -139,6 +142,7 @@ impl Settler {
 
     /// Crash recovery's return of an entry a dead worker read but never started: back to
     /// the stream with no attempt used and no error recorded (review finding 13).
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn return_unstarted(
         &self,
         entry_id: &str,
@@ -156,6 +160,7 @@ impl Settler {
     }
 
     /// Retrying cannot help: the dead set now, with the reason.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn bury(
         &self,
         entry_id: Option<&str>,
@@ -170,6 +175,7 @@ impl Settler {
 
     /// A stream entry that is not a job envelope (garbage bytes, a missing field): the
     /// dead set keeps it verbatim with the parse error, under a synthetic id.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, entry = %entry_id))]
     pub async fn bury_malformed(
         &self,
         entry_id: &str,

@@ -63,6 +63,7 @@ pub struct ReclaimPolicy {
 ///
 /// Requeueing rather than running them here means any free worker takes them, and the
 /// attempt count stays right even if the job keeps killing the worker that runs it.
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %settler.keys().queue, consumer = %consumer))]
 pub async fn reclaim(
     conn: &mut ConnectionManager,
     settler: &Settler,
@@ -328,6 +329,7 @@ async fn requeue_all(
 /// LinkedIn upload is not taken for a dead worker's job and published twice. `started`
 /// entries are also marked as started (delivery count 2), `waiting` ones (read-ahead)
 /// are not, so crash recovery knows which used an attempt (see `keepalive.lua`).
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, started = started.len(), waiting = waiting.len()))]
 pub async fn keepalive(
     conn: &mut ConnectionManager,
     keys: &QueueKeys,
@@ -357,6 +359,7 @@ pub async fn keepalive(
 }
 
 /// Hands back entries this consumer holds but never started (see `release.lua`).
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, consumer = %consumer))]
 pub async fn release(
     conn: &mut ConnectionManager,
     keys: &QueueKeys,
@@ -383,6 +386,7 @@ pub(crate) fn is_no_group(e: &redis::RedisError) -> bool {
 
 /// Removes consumers that hold nothing and were idle for a long time, so the group's
 /// consumer list does not grow with every worker restart.
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn prune_consumers(
     conn: &mut ConnectionManager,
     keys: &QueueKeys,
