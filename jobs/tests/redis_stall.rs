@@ -22,7 +22,7 @@ async fn a_redis_stall_longer_than_the_visibility_timeout_runs_no_job_twice() {
     let jobs: Vec<_> = (0..JOBS)
         .map(|i| {
             let mut s = step(&format!("s{i}"));
-            s.sleep_ms = 40;
+            s.sleep_ms = 300;
             s
         })
         .collect();
