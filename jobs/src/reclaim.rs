@@ -263,10 +263,10 @@ async fn claim_from(
         };
         // Entries deleted from the stream are dropped from the pending list by XCLAIM.
         out.dropped += pending.len().saturating_sub(entries.len());
-        // Delivery count 1: read, never marked started by the keepalive (read-ahead).
+        // Delivery count 0: the keepalive saw it waiting in the read-ahead, not started.
         let unstarted: HashSet<&str> = pending
             .iter()
-            .filter(|(.., deliveries)| *deliveries <= 1)
+            .filter(|(.., deliveries)| *deliveries == 0)
             .map(|(id, ..)| id.as_str())
             .collect();
         requeue_all(settler, entries, &unstarted, message, out).await?;
@@ -326,9 +326,9 @@ async fn requeue_all(
 }
 
 /// Resets the idle time of this consumer's held entries (XCLAIM … JUSTID), so a slow
-/// LinkedIn upload is not taken for a dead worker's job and published twice. `started`
-/// entries are also marked as started (delivery count 2), `waiting` ones (read-ahead)
-/// are not, so crash recovery knows which used an attempt (see `keepalive.lua`).
+/// LinkedIn upload is not taken for a dead worker's job and published twice. `waiting`
+/// entries (read-ahead) are marked not started (delivery count 0), `started` ones get
+/// count 1 back, so crash recovery knows which used an attempt (see `keepalive.lua`).
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, started = started.len(), waiting = waiting.len()))]
 pub async fn keepalive(
     conn: &mut ConnectionManager,

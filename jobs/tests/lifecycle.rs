@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{Step, SyncPanic, env, fast_settings, read_as, step, steps, wait_until};
+use common::{Step, SyncPanic, env, fast_settings, step, steps, wait_until};
 use jobs::admin::JobState;
 use jobs::{EnqueueOptions, Enqueued};
 
@@ -638,13 +638,13 @@ async fn shutdown_ends_even_when_redis_is_gone() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// Review finding 13: a dead worker's read-ahead entries (read, never started) go back
-/// without using an attempt, while a job it had started (the keepalive marked it) uses one.
+/// Review finding 13, the started half: a job a dead worker had started (the keepalive
+/// saw it running) uses an attempt when crash recovery puts it back. The read-ahead half
+/// needs a real crash: workers/tests/process.rs
+/// sigkill_returns_unstarted_read_ahead_without_an_attempt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dead_workers_unstarted_entries_use_no_attempt_its_started_ones_do() {
+async fn a_dead_workers_started_job_uses_an_attempt() {
     let env = env().await;
-    // A worker starts a long job, its keepalive marks it started, then it dies
-    // (shutdown without waiting: the job stays pending, the heartbeat is gone).
     let mut long = step("started");
     long.sleep_ms = 60_000;
     env.client.enqueue(&long).await.unwrap();
@@ -656,28 +656,17 @@ async fn a_dead_workers_unstarted_entries_use_no_attempt_its_started_ones_do() {
         .await
     );
     tokio::time::sleep(fast_settings().visibility_timeout).await;
+    // Dies without waiting: the job stays pending, the heartbeat is gone.
     first.shutdown(Duration::ZERO).await;
-    // Another dead worker read two entries and never started them.
-    for tag in ["ahead-1", "ahead-2"] {
-        env.client.enqueue(&step(tag)).await.unwrap();
-    }
-    assert_eq!(read_as(&env.client, "crashed", 2).await.len(), 2);
-
-    let second = env.worker(4).await;
+    let second = env.worker(1).await;
     assert!(
         wait_until(Duration::from_secs(15), || async {
             env.runs.started("started").len() == 2
-                && !env.runs.done("ahead-1").is_empty()
-                && !env.runs.done("ahead-2").is_empty()
         })
         .await,
-        "started {:?}, ahead {:?} {:?}",
-        env.runs.started("started"),
-        env.runs.done("ahead-1"),
-        env.runs.done("ahead-2")
+        "started {:?}",
+        env.runs.started("started")
     );
     second.shutdown(Duration::ZERO).await;
-    assert_eq!(env.runs.done("ahead-1"), vec![1]);
-    assert_eq!(env.runs.done("ahead-2"), vec![1]);
     assert_eq!(env.runs.started("started"), vec![1, 2]);
 }

@@ -122,10 +122,10 @@ async fn reclaim_leaves_a_live_workers_entries_and_takes_a_dead_ones() {
         tokio::time::sleep(settings.heartbeat_interval).await;
     }
     worker.shutdown(Duration::from_secs(5)).await;
-    // Never started (read, no keepalive mark): back without using an attempt.
+    // Read and not marked waiting by a keepalive: counts as started, an attempt used.
     assert_eq!(
         env.runs.done("dead"),
-        vec![1],
+        vec![2],
         "the dead worker's job runs again"
     );
     assert!(

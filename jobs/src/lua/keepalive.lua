@@ -1,8 +1,10 @@
 -- Reset the idle time of entries this consumer still owns, so a long job is not taken
 -- for a dead worker's. An entry another consumer already claimed is left alone. The
--- first ARGV[3] ids have started: their delivery count becomes 2, which tells crash
--- recovery they used an attempt; a read-ahead entry never started keeps count 1 and
--- goes back without one (review finding 13). JUSTID leaves the counts alone otherwise.
+-- first ARGV[3] ids have started (delivery count 1, as XREADGROUP left it); the others
+-- wait in the read-ahead and get count 0, which tells crash recovery they never started
+-- and go back without using an attempt (review finding 13). An entry read and started
+-- between two keepalives still has count 1: started unless marked otherwise, so a job
+-- that kills its worker at once always uses an attempt.
 -- KEYS: stream   ARGV: group, consumer, how many started, entry ids...
 local started, waiting = {}, {}
 local n_started = tonumber(ARGV[3])
@@ -29,6 +31,6 @@ local function claim(ids, extra)
   end
   redis.call(unpack(args))
 end
-claim(started, {'RETRYCOUNT', 2, 'JUSTID'})
-claim(waiting, {'JUSTID'})
+claim(started, {'RETRYCOUNT', 1, 'JUSTID'})
+claim(waiting, {'RETRYCOUNT', 0, 'JUSTID'})
 return #started + #waiting
