@@ -70,21 +70,43 @@ mod tests {
     use super::*;
 
     /// Review finding 16: one sleep under 200 ms also passed with tokio's timer, which
-    /// rounds 20 ms up to 21.2 ms on average here. The mean of 20 sleeps must stay
-    /// within 0.5 ms of the asked duration, which tokio's timer cannot do.
+    /// rounds 20 ms up to 21 ms and more. The median of 21 sleeps must stay within 0.5 ms
+    /// of the asked duration, which tokio's timer cannot do; the median, not the mean, so
+    /// a few sleeps delayed by a loaded machine (the workspace's tests in parallel) do not
+    /// fail it.
     #[tokio::test]
     async fn sleeps_the_duration_to_a_fraction_of_a_millisecond() {
-        const N: u32 = 20;
         let asked = Duration::from_millis(20);
-        let mut total = Duration::ZERO;
-        for _ in 0..N {
+        let mut took = Vec::new();
+        for _ in 0..21 {
             let start = std::time::Instant::now();
             sleep(asked).await.unwrap();
-            let took = start.elapsed();
-            assert!(took >= asked, "{took:?}");
-            total += took;
+            took.push(start.elapsed());
         }
-        let mean = total / N;
-        assert!(mean < asked + Duration::from_micros(500), "mean {mean:?}");
+        assert!(took.iter().all(|t| *t >= asked), "{took:?}");
+        took.sort();
+        let median = took[took.len() / 2];
+        assert!(
+            median < asked + Duration::from_micros(500),
+            "median {median:?}: {took:?}"
+        );
+    }
+
+    /// The test above can fail: tokio's own timer does not pass its bound.
+    #[tokio::test]
+    async fn tokios_timer_misses_that_bound() {
+        let asked = Duration::from_millis(20);
+        let mut took = Vec::new();
+        for _ in 0..21 {
+            let start = std::time::Instant::now();
+            tokio::time::sleep(asked).await;
+            took.push(start.elapsed());
+        }
+        took.sort();
+        let median = took[took.len() / 2];
+        assert!(
+            median >= asked + Duration::from_micros(500),
+            "median {median:?}"
+        );
     }
 }

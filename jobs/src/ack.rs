@@ -125,7 +125,7 @@ async fn write_until_done(
                 return;
             }
             Err(e) => {
-                tracing::warn!(queue = %keys.queue, error = %e, jobs = batch.len(),
+                tracing::warn!(queue = %keys.queue, error = %crate::error::Chain(&e), jobs = batch.len(),
                     "ack failed, retrying");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
@@ -137,6 +137,7 @@ async fn write_until_done(
 /// Acks a batch in one script (`ack.lua`): XACK and XDEL, the `processed` counter, and
 /// the release of unique keys, each only for entries that were still pending. Returns how
 /// many entries were acked now.
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, jobs = batch.len()))]
 pub async fn ack_batch(
     mut conn: ConnectionManager,
     keys: &QueueKeys,

@@ -93,6 +93,7 @@ pub(crate) const LAST_ACKS_WAIT: std::time::Duration = std::time::Duration::from
 
 /// Flushes acks and releases unstarted entries; shared by a clean close and a shutdown
 /// whose deadline passed (then the still-running entries are skipped and left pending).
+#[tracing::instrument(skip_all, fields(queue = %state.keys.queue))]
 pub(crate) async fn close(state: &QueueState) -> Result<(), Error> {
     state
         .wait_fetch_exit(state.settings.block + std::time::Duration::from_secs(2))

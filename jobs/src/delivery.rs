@@ -64,8 +64,13 @@ impl Settler {
         &self.keys
     }
 
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// A failed attempt with attempts left (the outcome layer decided so): back to the
     /// scheduled set after `delay`.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn retry(
         &self,
         entry_id: &str,
@@ -89,6 +94,7 @@ impl Settler {
     }
 
     /// Not now, not a failure: back to the scheduled set without using an attempt.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn defer(
         &self,
         entry_id: &str,
@@ -115,6 +121,7 @@ impl Settler {
 
     /// An entry whose worker died while running it, with attempts left: back to the
     /// stream at once with one attempt used.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn requeue_orphan(
         &self,
         entry_id: &str,
@@ -133,7 +140,27 @@ impl Settler {
         })
     }
 
+    /// Crash recovery's return of an entry a dead worker read but never started: back to
+    /// the stream with no attempt used and no error recorded (review finding 13).
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
+    pub async fn return_unstarted(
+        &self,
+        entry_id: &str,
+        envelope: &Envelope,
+    ) -> Result<Settled, Error> {
+        let mut next = envelope.clone();
+        next.returned += 1;
+        next.run_at = None;
+        let done = self.settle(entry_id, &next, 0, "returned").await?;
+        Ok(if done {
+            Settled::Requeued
+        } else {
+            Settled::Stale
+        })
+    }
+
     /// Retrying cannot help: the dead set now, with the reason.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn bury(
         &self,
         entry_id: Option<&str>,
@@ -148,6 +175,7 @@ impl Settler {
 
     /// A stream entry that is not a job envelope (garbage bytes, a missing field): the
     /// dead set keeps it verbatim with the parse error, under a synthetic id.
+    #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, entry = %entry_id))]
     pub async fn bury_malformed(
         &self,
         entry_id: &str,
@@ -181,6 +209,7 @@ impl Settler {
             errors: Vec::new(),
             deferred: None,
             died_at: None,
+            returned: 0,
         };
         dead.record_error(now, &format!("malformed envelope: {}", record.error));
         self.bury_envelope(Some(entry_id), dead, now).await

@@ -292,6 +292,7 @@ fn new_envelope(
         errors: Vec::new(),
         deferred: None,
         died_at: None,
+        returned: 0,
     }
 }
 

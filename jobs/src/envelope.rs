@@ -38,6 +38,19 @@ pub struct Envelope {
     /// Set when the job reached the dead set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub died_at: Option<u64>,
+    /// Times crash recovery handed this job back without using an attempt because it had
+    /// not started (review finding 13). Bounded by [`MAX_FREE_RETURNS`]: a job the
+    /// keepalive last saw waiting, which then started and killed its worker before the
+    /// next keepalive, must not loop for free forever.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returned: u32,
+}
+
+/// Returns without an attempt a job may get before crash recovery charges one anyway.
+pub const MAX_FREE_RETURNS: u32 = 3;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One failed attempt, as the admin UI shows it.
@@ -131,6 +144,7 @@ mod tests {
             errors: vec![],
             deferred: None,
             died_at: None,
+            returned: 0,
         }
     }
 

@@ -50,3 +50,49 @@ impl Error {
         }
     }
 }
+
+/// Displays an error with every cause under it, once: `outer: cause: root`. A cause whose
+/// text the level above already shows (thiserror's `"redis: {0}"` with `#[from]`) is not
+/// repeated. Log sites use it where the error is handled (review finding 22), so the root
+/// cause of a failed keepalive or fetch reaches the log.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            if !shown.contains(&text) {
+                write!(f, ": {text}")?;
+                shown = text;
+            }
+            next = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("keepalive of queue scrape")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn chain_shows_every_cause_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        // A cause the message does not show is appended.
+        assert_eq!(
+            Chain(&Outer(io())).to_string(),
+            "keepalive of queue scrape: reset by peer"
+        );
+        // A cause the message already shows is not repeated.
+        let e = Error::Redis(redis::RedisError::from(io()));
+        let text = Chain(&e).to_string();
+        assert_eq!(text.matches("reset by peer").count(), 1, "{text}");
+    }
+}

@@ -31,6 +31,7 @@ pub struct RawEntry {
 /// Creates the consumer group if the stream or the group is missing (a new queue, or a
 /// Redis that restarted without persistence). Reading from `0` so entries enqueued before
 /// any worker existed are delivered.
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn ensure_group(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(), Error> {
     let res: Result<(), redis::RedisError> = redis::cmd("XGROUP")
         .arg("CREATE")
@@ -169,7 +170,7 @@ async fn run_loop(
             match ensure_group(&mut conn, &state.keys).await {
                 Ok(()) => group_ready = true,
                 Err(e) => {
-                    tracing::warn!(queue = %state.keys.queue, error = %e, "cannot create the consumer group yet");
+                    tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "cannot create the consumer group yet");
                     if sleep_or_stop(&mut stop, pause).await {
                         return;
                     }
@@ -225,14 +226,14 @@ async fn run_loop(
                 if let Error::Redis(re) = &e
                     && (is_no_group(re) || re.code() == Some("UNBLOCKED"))
                 {
-                    tracing::warn!(queue = %state.keys.queue, error = %e, "consumer group missing, recreating it");
+                    tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "consumer group missing, recreating it");
                     group_ready = false;
                     continue;
                 }
                 if e.is_transient() {
-                    tracing::warn!(queue = %state.keys.queue, error = %e, "redis unavailable, fetch waits");
+                    tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "redis unavailable, fetch waits");
                 } else {
-                    tracing::error!(queue = %state.keys.queue, error = %e, "fetch failed");
+                    tracing::error!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "fetch failed");
                 }
                 if sleep_or_stop(&mut stop, pause).await {
                     return;
@@ -265,7 +266,7 @@ async fn run_loop(
                         .bury_malformed(&entry.id, &entry.raw, &reason)
                         .await
                     {
-                        tracing::error!(queue = %state.keys.queue, entry = %entry.id, error = %e,
+                        tracing::error!(queue = %state.keys.queue, entry = %entry.id, error = %crate::error::Chain(&e),
                             "could not bury a malformed entry; it stays pending and is reclaimed later");
                     }
                 }

@@ -240,7 +240,7 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
             unique,
         };
         if let Err(e) = state.acker.ack(completion) {
-            tracing::error!(error = %e, "job succeeded but could not be acked; it will run again");
+            tracing::error!(error = %crate::error::Chain(&e), "job succeeded but could not be acked; it will run again");
         }
         return;
     }
@@ -282,7 +282,7 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "could not record the job's outcome, retrying");
+                tracing::warn!(error = %crate::error::Chain(&e), "could not record the job's outcome, retrying");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
             }
@@ -321,6 +321,7 @@ mod tests {
             errors: Vec::new(),
             deferred: None,
             died_at: None,
+            returned: 0,
         }
     }
 

@@ -93,6 +93,19 @@ impl Holdings {
         with(&self.running, |s| s.len())
     }
 
+    /// Held entries split in those that started (running, or awaiting their ack) and
+    /// those that did not (read-ahead), for the keepalive.
+    pub fn started_and_waiting(&self) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+        let started = self.not_to_release();
+        let set: HashSet<&Arc<str>> = started.iter().collect();
+        let waiting = self
+            .held()
+            .into_iter()
+            .filter(|e| !set.contains(e))
+            .collect();
+        (started, waiting)
+    }
+
     fn release_unstarted(&self) {
         let keep: HashSet<Arc<str>> = self.not_to_release().into_iter().collect();
         with(&self.held, |s| s.retain(|e| keep.contains(e)));
@@ -171,10 +184,6 @@ impl QueueState {
     /// The job's fate is written (retried, deferred, buried): nothing is held any more.
     pub fn finish(&self, entry: &str) {
         self.holdings.finish(entry);
-    }
-
-    pub fn held(&self) -> Vec<Arc<str>> {
-        self.holdings.held()
     }
 
     pub fn running(&self) -> Vec<Arc<str>> {

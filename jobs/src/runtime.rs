@@ -187,7 +187,7 @@ pub async fn start(
         let queue_name = spec.queue.to_string();
         let worker = tokio::spawn(async move {
             if let Err(e) = worker.run().await {
-                tracing::error!(queue = %queue_name, error = %e, "worker stopped with an error");
+                tracing::error!(queue = %queue_name, error = %crate::error::Chain(&e), "worker stopped with an error");
                 let _ = failed_tx.send(format!("queue {queue_name}: {e}"));
             }
         });
@@ -270,7 +270,7 @@ impl Running {
                 tracing::warn!(queue = %run.state.keys.queue, running,
                     "shutdown deadline passed; unfinished jobs are left for crash recovery");
                 if let Err(e) = backend::close(&run.state).await {
-                    tracing::warn!(error = %e, "could not hand back unstarted jobs; they will be reclaimed");
+                    tracing::warn!(error = %crate::error::Chain(&e), "could not hand back unstarted jobs; they will be reclaimed");
                 }
             }
             if !run.state.acker.flush_within(backend::LAST_ACKS_WAIT).await {
@@ -287,7 +287,7 @@ impl Running {
         let mut conn = self.conn.clone();
         let globals = GlobalKeys::new(&self.settings.prefix);
         if let Err(e) = heartbeat::deregister(&mut conn, &globals, &self.id).await {
-            tracing::warn!(error = %e, "could not remove the worker from the registry");
+            tracing::warn!(error = %crate::error::Chain(&e), "could not remove the worker from the registry");
         }
         report
     }
@@ -308,30 +308,55 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
     let mut next_reclaim = start + Duration::from_millis(rng.u64(100..1_000));
     let mut next_prune = start + prune_every;
     let mut conn = state.conn.clone();
+    let beat = state.settings.heartbeat_interval;
+    let heartbeat_lapse = beat * heartbeat::MISSED_BEATS;
+    // Heartbeats are judged only after this worker has reached Redis without trouble for
+    // a whole lapse (plus one beat): after a stall or an outage every heartbeat looks
+    // old, though the workers behind them are alive and running their jobs.
+    let mut judge_after = start;
+    let troubled = |took: Duration, failed: bool, judge_after: &mut tokio::time::Instant| {
+        if failed || took > beat {
+            *judge_after = tokio::time::Instant::now() + heartbeat_lapse + beat;
+        }
+    };
     loop {
         let now = tokio::time::Instant::now();
         if now >= next_pause_check {
-            if let Err(e) = state.refresh_paused().await {
-                tracing::debug!(error = %e, "pause check failed");
+            let res = state.refresh_paused().await;
+            troubled(now.elapsed(), res.is_err(), &mut judge_after);
+            if let Err(e) = res {
+                tracing::debug!(error = %crate::error::Chain(&e), "pause check failed");
             }
             next_pause_check = now + Duration::from_secs(1);
         }
         if now >= next_keepalive {
-            let held = state.held();
-            if let Err(e) = reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &held).await
-            {
-                tracing::warn!(queue = %state.keys.queue, error = %e, "keepalive failed");
+            let (started, waiting) = state.holdings.started_and_waiting();
+            let began = tokio::time::Instant::now();
+            let res =
+                reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &started, &waiting)
+                    .await;
+            troubled(began.elapsed(), res.is_err(), &mut judge_after);
+            if let Err(e) = res {
+                tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "keepalive failed");
             }
             next_keepalive = now + keepalive_every;
         }
         if now >= next_reclaim {
-            match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, vis).await {
+            let policy = reclaim::ReclaimPolicy {
+                min_idle: vis,
+                heartbeat_lapse,
+                judge_heartbeats: tokio::time::Instant::now() >= judge_after,
+                judge_within: beat,
+            };
+            match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
                 Ok(r) if r != reclaim::Reclaimed::default() => {
                     tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
-                        dropped = r.dropped, "reclaimed jobs of a dead worker");
+                        dropped = r.dropped, returned = r.returned, "reclaimed jobs of a dead worker");
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(queue = %state.keys.queue, error = %e, "reclaim failed"),
+                Err(e) => {
+                    tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "reclaim failed")
+                }
             }
             let jitter = Duration::from_millis(
                 rng.u64(0..=u64::try_from(reclaim_every.as_millis() / 5).unwrap_or(0)),
@@ -342,7 +367,7 @@ async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
             if let Err(e) =
                 reclaim::prune_consumers(&mut conn, &state.keys, Duration::from_secs(3600)).await
             {
-                tracing::debug!(error = %e, "consumer pruning failed");
+                tracing::debug!(error = %crate::error::Chain(&e), "consumer pruning failed");
             }
             next_prune = now + prune_every;
         }
@@ -372,7 +397,7 @@ async fn beat_loop(
             .map(|s| (s.keys.queue.to_string(), s.busy()))
             .collect();
         if let Err(e) = heartbeat::beat(&mut conn, &keys, &info, interval).await {
-            tracing::debug!(error = %e, "heartbeat failed");
+            tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed");
         }
         tokio::select! {
             () = tokio::time::sleep(interval) => {}

@@ -12,6 +12,7 @@ use crate::keys::QueueKeys;
 use crate::scripts::SCRIPTS;
 
 /// Moves up to `limit` due jobs; returns how many moved and when the next one is due.
+#[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn move_due(
     conn: &mut ConnectionManager,
     keys: &QueueKeys,
@@ -50,7 +51,7 @@ pub(crate) async fn run(
                 until_next.min(interval) + Duration::from_millis(rng.u64(0..=jitter_cap.max(1)))
             }
             Err(e) => {
-                tracing::warn!(queue = %keys.queue, error = %e, "moving scheduled jobs failed");
+                tracing::warn!(queue = %keys.queue, error = %crate::error::Chain(&e), "moving scheduled jobs failed");
                 Duration::from_millis(500)
             }
         };

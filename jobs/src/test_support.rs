@@ -146,6 +146,27 @@ impl TestRedis {
         );
     }
 
+    /// Freezes the server (SIGSTOP): clients' commands hang, as in a Redis stall (a
+    /// fork on a huge dataset, a paused VM). `thaw` resumes it.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a frozen server (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("redis-server is running").id();
+        let status = Command::new("kill")
+            .arg(sig)
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {sig} {pid} failed");
+    }
+
     /// A synchronous connection for test assertions.
     pub fn conn(&self) -> redis::Connection {
         redis::Client::open(self.url())

@@ -168,7 +168,7 @@ async fn apply(world: &World, model: &mut Model, op: Op) -> Result<(), TestCaseE
                 &mut conn,
                 &world.settler,
                 &format!("c{consumer}"),
-                Duration::ZERO,
+                take_all(),
             )
             .await
             .unwrap();
@@ -183,6 +183,17 @@ async fn apply(world: &World, model: &mut Model, op: Op) -> Result<(), TestCaseE
     Ok(())
 }
 
+/// A reclaim that judges every other consumer dead and every entry idle: the model's
+/// crashes have no heartbeats to lapse.
+fn take_all() -> jobs::reclaim::ReclaimPolicy {
+    jobs::reclaim::ReclaimPolicy {
+        min_idle: Duration::ZERO,
+        heartbeat_lapse: Duration::ZERO,
+        judge_heartbeats: true,
+        judge_within: Duration::from_secs(60),
+    }
+}
+
 /// Crashes every holder, then reclaims, moves and acks until nothing is left.
 async fn drain(world: &World, model: &mut Model) -> Result<(), TestCaseError> {
     model.held.clear();
@@ -193,7 +204,7 @@ async fn drain(world: &World, model: &mut Model) -> Result<(), TestCaseError> {
         jobs::scheduler::move_due(&mut conn, &keys, 1_000)
             .await
             .unwrap();
-        jobs::reclaim::reclaim(&mut conn, &world.settler, "drain", Duration::ZERO)
+        jobs::reclaim::reclaim(&mut conn, &world.settler, "drain", take_all())
             .await
             .unwrap();
         fetch(world, model, 9, 1_000).await?;

@@ -56,6 +56,42 @@ async fn sigkill_mid_job_reruns_it_on_another_worker() {
     assert!(b.is_alive(), "worker b died:\n{}", b.log());
 }
 
+/// Review finding 13: a crashed worker's read-ahead entry, which it never started, goes
+/// back without using an attempt; the job it was running uses one.
+#[tokio::test]
+async fn sigkill_returns_unstarted_read_ahead_without_an_attempt() {
+    let setup = Setup::new().await;
+    // Concurrency 1 reads one entry ahead.
+    let config = WorkerConfig::concurrency(1);
+    let mut a = setup.ready_worker("a", &config).await;
+    let slow = Probe {
+        sleep_ms: 5_000,
+        ..probe("slow")
+    };
+    setup.client.enqueue(&slow).await.unwrap();
+    wait_until(10 * SECOND, "worker a starts the job", async || {
+        setup.runs("slow").await == ["start:1"]
+    })
+    .await;
+    setup.client.enqueue(&probe("ahead")).await.unwrap();
+    wait_until(10 * SECOND, "worker a reads ahead", async || {
+        setup.sizes().await.in_flight == 2
+    })
+    .await;
+    // Two keepalives (every third of the visibility timeout) see it waiting.
+    tokio::time::sleep(Duration::from_millis(config.visibility_ms)).await;
+    a.sigkill();
+    let mut b = setup.ready_worker("b", &config).await;
+    wait_until(30 * SECOND, "worker b runs both", async || {
+        done_count(&setup.runs("slow").await) > 0 && done_count(&setup.runs("ahead").await) > 0
+    })
+    .await;
+    setup.wait_settled(10 * SECOND).await;
+    assert_eq!(setup.runs("ahead").await, ["start:1", "done:1"]);
+    assert_eq!(setup.runs("slow").await, ["start:1", "start:2", "done:2"]);
+    assert!(b.is_alive(), "worker b died:\n{}", b.log());
+}
+
 #[tokio::test]
 async fn sigterm_lets_running_jobs_finish_and_acks_them() {
     let setup = Setup::new().await;
