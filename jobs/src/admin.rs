@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::connection::{Settings, now_ms};
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::fetch::{decode, parse_entry};
 use crate::keys::{GROUP, GlobalKeys, QueueKeys, QueueName};
 use crate::scripts::SCRIPTS;
+use crate::stream::{decode, parse_entry};
 
 /// Most jobs one page lists.
 pub const MAX_PAGE: usize = 500;

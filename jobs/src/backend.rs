@@ -18,7 +18,6 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::outcome::OutcomeLayer;
 use crate::queue_state::QueueState;
-use crate::reclaim;
 
 type Closing = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
@@ -79,36 +78,13 @@ impl Backend for StreamsBackend {
             // Tasks still buffered hold worker slots; dropping them frees the slots.
             while self.rx.try_recv().is_ok() {}
             let state = self.state.clone();
-            self.closing = Some(Box::pin(async move { close(&state).await }));
+            self.closing = Some(Box::pin(async move { crate::shutdown::close(&state).await }));
         }
         match self.closing.as_mut() {
             Some(f) => f.as_mut().poll(cx),
             None => Poll::Ready(Ok(())),
         }
     }
-}
-
-/// How long closing waits for the last batched acks to reach Redis.
-pub(crate) const LAST_ACKS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Flushes acks and releases unstarted entries; shared by a clean close and a shutdown
-/// whose deadline passed (then the still-running entries are skipped and left pending).
-#[tracing::instrument(skip_all, fields(queue = %state.keys.queue))]
-pub(crate) async fn close(state: &QueueState) -> Result<(), Error> {
-    state
-        .wait_fetch_exit(state.settings.block + std::time::Duration::from_secs(2))
-        .await;
-    if !state.acker.flush_within(LAST_ACKS_WAIT).await {
-        tracing::warn!(queue = %state.keys.queue, "could not write the last acks; those jobs will run again");
-    }
-    let keep = state.holdings.not_to_release();
-    let mut conn = state.conn.clone();
-    let released = reclaim::release(&mut conn, &state.keys, &state.consumer, &keep).await?;
-    state.release_held();
-    if released > 0 {
-        tracing::info!(queue = %state.keys.queue, released, "handed back jobs fetched but not started");
-    }
-    Ok(())
 }
 
 impl BackendConfig for StreamsBackend {

@@ -5,30 +5,44 @@
 //! and a job whose worker died is taken back and run again. Handlers make effects
 //! exactly-once (see design.md §5).
 
-pub mod ack;
 pub mod admin;
-pub mod backend;
 pub mod connection;
-pub mod delivery;
 pub mod enqueue;
 pub mod envelope;
 pub mod error;
-pub mod fetch;
 pub mod heartbeat;
 pub mod job;
 pub mod keys;
 pub mod kinds;
-pub mod outcome;
+mod maintenance;
 mod queue_state;
-pub mod reclaim;
 pub mod registry;
 pub mod retry;
 pub mod runtime;
-pub mod scheduler;
 mod scripts;
+mod shutdown;
 pub mod stats;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+
+/// The engine's internals: crate-private, so the public API is what a user needs
+/// (`Client`, `Job`, `Registry`, `runtime`, `admin::Admin`, errors, keys, stats,
+/// heartbeats). The `test-support` feature makes them public for the engine's own
+/// integration tests (the interleavings proptest drives them one step at a time).
+macro_rules! internal {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "test-support")]
+            pub mod $module;
+            #[cfg(not(feature = "test-support"))]
+            pub(crate) mod $module;
+        )*
+    };
+}
+
+internal!(
+    ack, backend, delivery, fetch, outcome, reclaim, scheduler, settle, stream
+);
 
 pub use connection::{Settings, connect, now_ms};
 pub use enqueue::{Client, EnqueueOptions, Enqueued};
@@ -39,6 +53,7 @@ pub use keys::QueueName;
 pub use registry::{JobContext, Registry};
 pub use retry::Backoff;
 pub use runtime::{QueueSpec, Running, parse_queues};
+pub use shutdown::ShutdownReport;
 
 /// The kind under which a stream entry that was not a job envelope sits in the dead set.
 pub const MALFORMED_KIND: &str = "malformed";

@@ -16,7 +16,8 @@ use tracing::Instrument;
 
 use crate::ack::Completion;
 use crate::connection::{now_ms, to_ms};
-use crate::delivery::{Delivery, Settled};
+use crate::delivery::Delivery;
+use crate::settle::Settled;
 use crate::envelope::Envelope;
 use crate::job::JobError;
 use crate::queue_state::QueueState;

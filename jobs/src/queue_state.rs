@@ -10,9 +10,9 @@ use tokio::sync::Notify;
 
 use crate::ack::AckHandle;
 use crate::connection::Settings;
-use crate::delivery::Settler;
 use crate::keys::QueueKeys;
 use crate::registry::Registry;
+use crate::settle::Settler;
 
 /// Entry ids a worker holds in the group's pending list, from the read until the entry's
 /// fate is in Redis. The keepalive keeps every held entry's claim fresh, so none of them

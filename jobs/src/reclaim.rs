@@ -8,10 +8,10 @@ use std::time::Duration;
 use redis::Value;
 use redis::aio::ConnectionManager;
 
-use crate::delivery::{Settled, Settler};
+use crate::settle::{Settled, Settler};
 use crate::envelope::MAX_FREE_RETURNS;
 use crate::error::Error;
-use crate::fetch::{decode, parse_entry};
+use crate::stream::{decode, is_no_group, parse_entry};
 use crate::keys::{GROUP, QueueKeys};
 use crate::outcome::Fate;
 use crate::scripts::SCRIPTS;
@@ -379,10 +379,6 @@ pub async fn release(
     }
 }
 
-/// NOGROUP as a plain reply or from inside a script.
-pub(crate) fn is_no_group(e: &redis::RedisError) -> bool {
-    e.code() == Some("NOGROUP") || e.to_string().contains("NOGROUP")
-}
 
 /// Removes consumers that hold nothing and were idle for a long time, so the group's
 /// consumer list does not grow with every worker restart.

@@ -11,16 +11,17 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::ack;
-use crate::backend::{self, StreamsBackend};
+use crate::backend::StreamsBackend;
 use crate::connection::{Settings, connect, now_ms};
 use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
 use crate::keys::{GlobalKeys, QueueKeys, QueueName};
+use crate::maintenance;
 use crate::queue_state::{Holdings, QueueState};
-use crate::reclaim;
 use crate::registry::{Registry, Router};
 use crate::scheduler;
+use crate::stream;
 
 /// Highest concurrency one queue may ask for in one process: past this a process only
 /// adds memory and Redis load; run more processes instead.
@@ -80,30 +81,23 @@ fn check_concurrency(n: usize) -> Result<(), Error> {
 
 /// A running worker process's queues. Dropping it does not stop them: call `shutdown`.
 pub struct Running {
-    id: String,
-    queues: Vec<QueueRun>,
-    heartbeat: JoinHandle<()>,
-    heartbeat_stop: watch::Sender<bool>,
-    conn: ConnectionManager,
-    settings: Arc<Settings>,
+    pub(crate) id: String,
+    pub(crate) queues: Vec<QueueRun>,
+    pub(crate) heartbeat: JoinHandle<()>,
+    pub(crate) heartbeat_stop: watch::Sender<bool>,
+    pub(crate) conn: ConnectionManager,
+    pub(crate) settings: Arc<Settings>,
     failed: mpsc::UnboundedReceiver<String>,
 }
 
-struct QueueRun {
-    state: Arc<QueueState>,
-    ctx: WorkerContext,
-    worker: JoinHandle<()>,
-    fetch_stop: Arc<watch::Sender<bool>>,
-    maintenance_stop: watch::Sender<bool>,
-    background: Vec<JoinHandle<()>>,
-    acker: JoinHandle<()>,
-}
-
-/// What a shutdown did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ShutdownReport {
-    /// Jobs still running at the deadline, left pending for crash recovery.
-    pub abandoned: usize,
+pub(crate) struct QueueRun {
+    pub(crate) state: Arc<QueueState>,
+    pub(crate) ctx: WorkerContext,
+    pub(crate) worker: JoinHandle<()>,
+    pub(crate) fetch_stop: Arc<watch::Sender<bool>>,
+    pub(crate) maintenance_stop: watch::Sender<bool>,
+    pub(crate) background: Vec<JoinHandle<()>>,
+    pub(crate) acker: JoinHandle<()>,
 }
 
 /// Starts one apalis worker per queue on `url`. Returns once every queue's consumer
@@ -124,7 +118,7 @@ pub async fn start(
     for spec in &queues {
         let keys = Arc::new(QueueKeys::new(&settings.prefix, &spec.queue));
         let mut conn = ops.clone();
-        fetch::ensure_group(&mut conn, &keys).await?;
+        stream::ensure_group(&mut conn, &keys).await?;
         let () = redis::cmd("SADD")
             .arg(&globals.queues)
             .arg(spec.queue.as_str())
@@ -176,7 +170,10 @@ pub async fn start(
                 scheduler::run(conn, &keys, &settings, stop).await;
             }));
         }
-        background.push(tokio::spawn(maintain(state.clone(), maintenance_stop_rx)));
+        background.push(tokio::spawn(maintenance::run(
+            state.clone(),
+            maintenance_stop_rx,
+        )));
 
         let backend = StreamsBackend::new(state.clone(), rx, fetch_stop.clone(), spec.concurrency);
         let ctx = WorkerContext::new(&format!("{id}/{}", spec.queue));
@@ -247,138 +244,6 @@ impl Running {
             .recv()
             .await
             .unwrap_or_else(|| "all workers ended".to_owned())
-    }
-
-    /// Stops fetching at once, lets running jobs finish until `deadline`, acks them, and
-    /// hands back what was fetched but not started. Jobs still running at the deadline
-    /// stay pending and another worker reclaims them after the visibility timeout.
-    pub async fn shutdown(self, deadline: Duration) -> ShutdownReport {
-        let mut report = ShutdownReport::default();
-        for run in &self.queues {
-            let _ = run.fetch_stop.send(true);
-            let _ = run.ctx.stop();
-        }
-        let until = tokio::time::Instant::now() + deadline;
-        for run in self.queues {
-            let mut worker = run.worker;
-            let finished = tokio::time::timeout_at(until, &mut worker).await.is_ok();
-            if !finished {
-                worker.abort();
-                let _ = worker.await;
-                let running = run.state.running().len();
-                report.abandoned += running;
-                tracing::warn!(queue = %run.state.keys.queue, running,
-                    "shutdown deadline passed; unfinished jobs are left for crash recovery");
-                if let Err(e) = backend::close(&run.state).await {
-                    tracing::warn!(error = %crate::error::Chain(&e), "could not hand back unstarted jobs; they will be reclaimed");
-                }
-            }
-            if !run.state.acker.flush_within(backend::LAST_ACKS_WAIT).await {
-                tracing::warn!(queue = %run.state.keys.queue, "could not write the last acks; those jobs will run again");
-            }
-            let _ = run.maintenance_stop.send(true);
-            for task in run.background {
-                task.abort();
-            }
-            run.acker.abort();
-        }
-        let _ = self.heartbeat_stop.send(true);
-        let _ = self.heartbeat.await;
-        let mut conn = self.conn.clone();
-        let globals = GlobalKeys::new(&self.settings.prefix);
-        if let Err(e) = heartbeat::deregister(&mut conn, &globals, &self.id).await {
-            tracing::warn!(error = %crate::error::Chain(&e), "could not remove the worker from the registry");
-        }
-        report
-    }
-}
-
-/// Pause flag, keepalive of running jobs, crash recovery, consumer pruning.
-async fn maintain(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
-    let vis = state.settings.visibility_timeout;
-    let keepalive_every = (vis / 3).max(Duration::from_millis(100));
-    let reclaim_every = (vis / 2).max(Duration::from_millis(100));
-    let prune_every = Duration::from_secs(600);
-    let mut rng = fastrand::Rng::new();
-    let start = tokio::time::Instant::now();
-    let mut next_pause_check = start;
-    let mut next_keepalive = start + keepalive_every;
-    // First reclaim soon after start: a restarted worker should not wait to take back
-    // what its previous incarnation left.
-    let mut next_reclaim = start + Duration::from_millis(rng.u64(100..1_000));
-    let mut next_prune = start + prune_every;
-    let mut conn = state.conn.clone();
-    let beat = state.settings.heartbeat_interval;
-    let heartbeat_lapse = beat * heartbeat::MISSED_BEATS;
-    // Heartbeats are judged only after this worker has reached Redis without trouble for
-    // a whole lapse (plus one beat): after a stall or an outage every heartbeat looks
-    // old, though the workers behind them are alive and running their jobs.
-    let mut judge_after = start;
-    let troubled = |took: Duration, failed: bool, judge_after: &mut tokio::time::Instant| {
-        if failed || took > beat {
-            *judge_after = tokio::time::Instant::now() + heartbeat_lapse + beat;
-        }
-    };
-    loop {
-        let now = tokio::time::Instant::now();
-        if now >= next_pause_check {
-            let res = state.refresh_paused().await;
-            troubled(now.elapsed(), res.is_err(), &mut judge_after);
-            if let Err(e) = res {
-                tracing::debug!(error = %crate::error::Chain(&e), "pause check failed");
-            }
-            next_pause_check = now + Duration::from_secs(1);
-        }
-        if now >= next_keepalive {
-            let (started, waiting) = state.holdings.started_and_waiting();
-            let began = tokio::time::Instant::now();
-            let res =
-                reclaim::keepalive(&mut conn, &state.keys, &state.consumer, &started, &waiting)
-                    .await;
-            troubled(began.elapsed(), res.is_err(), &mut judge_after);
-            if let Err(e) = res {
-                tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "keepalive failed");
-            }
-            next_keepalive = now + keepalive_every;
-        }
-        if now >= next_reclaim {
-            let policy = reclaim::ReclaimPolicy {
-                min_idle: vis,
-                heartbeat_lapse,
-                judge_heartbeats: tokio::time::Instant::now() >= judge_after,
-                judge_within: beat,
-            };
-            match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
-                Ok(r) if r != reclaim::Reclaimed::default() => {
-                    tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
-                        dropped = r.dropped, returned = r.returned, "reclaimed jobs of a dead worker");
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "reclaim failed")
-                }
-            }
-            let jitter = Duration::from_millis(
-                rng.u64(0..=u64::try_from(reclaim_every.as_millis() / 5).unwrap_or(0)),
-            );
-            next_reclaim = now + reclaim_every + jitter;
-        }
-        if now >= next_prune {
-            if let Err(e) =
-                reclaim::prune_consumers(&mut conn, &state.keys, Duration::from_secs(3600)).await
-            {
-                tracing::debug!(error = %crate::error::Chain(&e), "consumer pruning failed");
-            }
-            next_prune = now + prune_every;
-        }
-        let wake = next_pause_check
-            .min(next_keepalive)
-            .min(next_reclaim)
-            .min(next_prune);
-        tokio::select! {
-            () = tokio::time::sleep_until(wake) => {}
-            _ = stop.changed() => return,
-        }
     }
 }
 

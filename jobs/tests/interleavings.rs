@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Step, steps};
 use jobs::ack::{Completion, ack_batch};
 use jobs::admin::{Admin, JobState};
-use jobs::delivery::Settler;
+use jobs::settle::Settler;
 use jobs::test_support::TestRedis;
 use jobs::{Client, EnqueueOptions, Envelope};
 use proptest::prelude::*;

@@ -257,11 +257,11 @@ pub fn step(tag: &str) -> Step {
 
 /// Reads up to `count` entries as consumer `name` and never acks them: a worker that
 /// dies right after its read.
-pub async fn read_as(client: &Client, name: &str, count: usize) -> Vec<jobs::fetch::RawEntry> {
+pub async fn read_as(client: &Client, name: &str, count: usize) -> Vec<jobs::stream::RawEntry> {
     let keys = client.keys(&steps());
     let mut conn = client.connection();
-    jobs::fetch::ensure_group(&mut conn, &keys).await.unwrap();
-    jobs::fetch::read(&mut conn, &keys, name, count, Duration::from_millis(1))
+    jobs::stream::ensure_group(&mut conn, &keys).await.unwrap();
+    jobs::stream::read(&mut conn, &keys, name, count, Duration::from_millis(1))
         .await
         .unwrap()
 }
