@@ -402,7 +402,12 @@ impl Admin {
             }
             budget = budget.saturating_sub(ids.len());
             for id in &ids {
-                if self.retry_dead(queue, id).await? {
+                let revived = match self.retry_dead(queue, id).await {
+                    // Another job holds its unique key: it stays dead, the rest go on.
+                    Err(Error::UniqueHeld { .. }) => continue,
+                    other => other?,
+                };
+                if revived {
                     total += 1;
                 } else {
                     // A zset member without a body: drop it so it is not met again.

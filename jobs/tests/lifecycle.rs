@@ -151,6 +151,9 @@ async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
         "{refused:?}"
     );
     assert_eq!(env.sizes().await.dead, 1);
+    // Retry-all skips it rather than stopping at it.
+    assert_eq!(env.admin().retry_all_dead(&steps()).await.unwrap(), 0);
+    assert_eq!(env.sizes().await.dead, 1);
     // Once the key is free, the retry takes it: a new enqueue is a duplicate of it.
     let () = redis::cmd("DEL")
         .arg("ag:{steps}:unique:publish:11")
