@@ -55,7 +55,7 @@ export AG_LINKEDIN__CLIENT_SECRET="sandbox-client-secret"
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-  target/release/workers --queues scrape,enrich,generate,publish,probe=8 >"$run/worker-$i.log" 2>&1 &
+  target/release/workers --queues scrape,enrich,generate,publish,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 target/release/workers probe --count 0 --every-ms 25 --mix >"$run/feed.log" 2>&1 &

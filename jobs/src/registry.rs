@@ -40,6 +40,10 @@ pub struct Entry {
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: HashMap<&'static str, Entry>,
+    /// The queues of the registered kinds (`Job::QUEUE`).
+    queues: std::collections::BTreeSet<&'static str>,
+    /// Consume queues no registered kind belongs to (asked for explicitly).
+    any_queue: bool,
 }
 
 impl Registry {
@@ -95,6 +99,7 @@ impl Registry {
                 }
             })
         });
+        self.queues.insert(J::QUEUE);
         self.kinds.insert(
             J::KIND,
             Entry {
@@ -103,6 +108,22 @@ impl Registry {
             },
         );
         self
+    }
+
+    /// Lets this worker consume queues that none of its kinds belongs to. Their jobs
+    /// are deferred for a worker that knows them (see `Router`), so this is for probes
+    /// sent to any queue and for draining, not the normal case.
+    #[must_use]
+    pub fn serve_any_queue(mut self) -> Self {
+        self.any_queue = true;
+        self
+    }
+
+    /// Whether a worker with this registry should consume `queue`: one of its kinds
+    /// belongs there, or it was asked to consume any queue (review finding 11: a worker
+    /// that reads a queue it has no handler for only defers what it reads).
+    pub fn handles_queue(&self, queue: &str) -> bool {
+        self.any_queue || self.queues.contains(queue)
     }
 
     pub fn knows(&self, kind: &str) -> bool {

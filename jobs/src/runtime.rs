@@ -108,6 +108,20 @@ pub async fn start(
     registry: Registry,
     queues: Vec<QueueSpec>,
 ) -> Result<Running, Error> {
+    if let Some(spec) = queues
+        .iter()
+        .find(|q| !registry.handles_queue(q.queue.as_str()))
+    {
+        let mut kinds: Vec<&str> = registry.kinds().collect();
+        kinds.sort_unstable();
+        return Err(Error::Config(format!(
+            "no job kind of this worker ({}) belongs to queue {}: it would only defer what it \
+             reads; leave the queue to a worker that has its handlers, or ask for it explicitly \
+             (workers --serve-any-queue)",
+            kinds.join(", "),
+            spec.queue
+        )));
+    }
     let settings = Arc::new(settings);
     let registry = Arc::new(registry);
     let id = worker_id();

@@ -673,3 +673,37 @@ async fn a_dead_workers_started_job_uses_an_attempt() {
     second.shutdown(Duration::ZERO).await;
     assert_eq!(env.runs.started("started"), vec![1, 2]);
 }
+
+/// Review finding 11 (second half): a worker does not consume a queue none of its kinds
+/// belongs to, unless asked; it would only defer what it reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked() {
+    let env = env().await;
+    let other = vec![jobs::QueueSpec {
+        queue: jobs::QueueName::new("elsewhere").unwrap(),
+        concurrency: 1,
+    }];
+    let refused = jobs::runtime::start(
+        &env.redis.url(),
+        common::fast_settings(),
+        common::registry(&env.runs),
+        other.clone(),
+    )
+    .await;
+    let Err(e) = refused else {
+        panic!("a worker started on a queue it has no handler for")
+    };
+    assert!(e.to_string().contains("elsewhere"), "{e}");
+    let asked = jobs::runtime::start(
+        &env.redis.url(),
+        common::fast_settings(),
+        common::registry(&env.runs).serve_any_queue(),
+        other,
+    )
+    .await
+    .unwrap();
+    // A stop sent before the apalis worker first polls waits for the whole deadline
+    // (noted, not fixed here): let it start.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    asked.shutdown(WAIT).await;
+}

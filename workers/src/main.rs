@@ -30,6 +30,10 @@ struct Cli {
     /// deployed without PostgreSQL access.
     #[arg(long)]
     no_outbox_relay: bool,
+    /// Consume queues none of this worker's job kinds belongs to (their jobs are deferred
+    /// for a worker that knows them): for probes sent to any queue, or draining.
+    #[arg(long)]
+    serve_any_queue: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -135,7 +139,14 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let registry = match cli.command {
         Some(Command::Bench { .. }) => bench_registry(handler_conn)?,
-        _ => workers::handlers::production(handler_conn, &settings.prefix),
+        _ => {
+            let registry = workers::handlers::production(handler_conn, &settings.prefix);
+            if cli.serve_any_queue {
+                registry.serve_any_queue()
+            } else {
+                registry
+            }
+        }
     };
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
         .await
