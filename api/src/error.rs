@@ -36,6 +36,9 @@ pub enum ApiError {
     /// A dependency is down or not configured; the same request may work later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too much work queued already (the password hashing pool): refused at once.
+    #[error("the server is busy; retry in {} s", retry_after_secs(*.retry_after))]
+    Busy { retry_after: Duration },
     #[error("internal error")]
     Internal(String),
 }
@@ -72,6 +75,7 @@ impl ApiError {
             Self::Invalid(_) => "invalid",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -93,7 +97,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +107,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = %cause, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after } = self
+        if let Self::RateLimited { retry_after } | Self::Busy { retry_after } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs(*retry_after).to_string())
         {
             response.insert_header((RETRY_AFTER, value));

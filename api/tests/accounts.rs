@@ -355,3 +355,34 @@ async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
         .unwrap();
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Issue 12 finding 1: failures were counted after the verify, so concurrent wrong
+/// passwords all passed the check before the first one was counted.
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_wrong_sign_ins_verify_at_most_the_limit(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let browser = app.browser();
+    let attempts = (0..50).map(|_| browser.sign_in("ana@example.com", "wrong password"));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.status())
+        .collect();
+    let verified = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        verified <= 5,
+        "{verified} wrong passwords verified: {statuses:?}"
+    );
+    assert_eq!(verified + throttled, 50, "{statuses:?}");
+    // The right password is still refused: the failures were all counted.
+    let response = app.browser().sign_in("ana@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}

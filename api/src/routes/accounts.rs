@@ -1,5 +1,5 @@
 //! Sign up, sign in, sign out, me. Sign-in failures are throttled per account and per
-//! client address; the check happens before the password is even hashed.
+//! client address; each attempt reserves its unit before the password is even hashed.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -109,27 +109,40 @@ pub async fn sign_in(
     let limits = &state.config.limits;
     let per_account = failure_limit(limits.sign_in_failures_per_account);
     let per_ip = failure_limit(limits.sign_in_failures_per_ip);
-    for (name, subject, limit) in [
+    // Each attempt takes its unit before the password is verified, so concurrent attempts
+    // count each other; a success hands its units back.
+    let attempts = [
         ("sign-in:account", account.as_str(), per_account),
         ("sign-in:ip", ip.as_str(), per_ip),
-    ] {
-        auth::admit(state.limiter.peek(name, subject, limit).await?)?;
+    ];
+    for (taken, (name, subject, limit)) in attempts.iter().enumerate() {
+        if let Err(refused) = auth::admit(state.limiter.reserve(name, subject, *limit).await?) {
+            for (name, subject, limit) in &attempts[..taken] {
+                state.limiter.give_back(name, subject, *limit).await?;
+            }
+            return Err(refused);
+        }
     }
     let credentials = users::credentials(&state.db, &account).await?;
     let (stored, found) = match credentials {
         Some(c) => (Some(c.password_hash), Some((c.user_id, c.role))),
         None => (None, None),
     };
-    let valid = password::verify(body.password.clone(), stored).await?;
+    let valid = match password::verify(body.password.clone(), stored).await {
+        Ok(valid) => valid,
+        Err(e) => {
+            // Not an attempt (the pool was full or broke): it counts against no one.
+            for (name, subject, limit) in &attempts {
+                state.limiter.give_back(name, subject, *limit).await?;
+            }
+            return Err(e);
+        }
+    };
     let Some((user_id, role)) = found.filter(|_| valid) else {
-        state
-            .limiter
-            .check("sign-in:account", &account, per_account)
-            .await?;
-        state.limiter.check("sign-in:ip", &ip, per_ip).await?;
         return Err(ApiError::BadCredentials);
     };
     state.limiter.reset("sign-in:account", &account).await?;
+    state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
     let user = users::find(&state.db, user_id).await?;
     let csrf_token = auth::begin_session(&session, user_id, role)?;
