@@ -45,9 +45,11 @@ impl CurrentUser {
     }
 }
 
-/// A fresh session for this user: a new session key (no fixation) and a new CSRF token,
-/// so a token from an earlier session is worthless.
+/// A fresh session for this user: a new session key (no fixation), none of the previous
+/// session's state (a LinkedIn connect started by whoever used this browser before), and a
+/// new CSRF token, so a token from an earlier session is worthless.
 pub fn begin_session(session: &Session, user_id: i64, role: Role) -> Result<String, ApiError> {
+    session.clear();
     session.renew();
     let csrf = random_token();
     session

@@ -361,3 +361,18 @@ async fn a_refused_or_bad_linkedin_callback_connects_nothing(db: PgPool) {
     let body: Value = app.get("/api/profile").await.json().await.unwrap();
     assert_eq!(body["linkedin"]["connected"], false);
 }
+
+/// Issue 12 finding 3: signing in kept the previous session's state, so a LinkedIn connect
+/// started by one account could be completed by the next one to sign in on that browser.
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_in_drops_the_previous_sessions_connect_state(db: PgPool) {
+    let fixture = LinkedInFixture::start();
+    let app = spawn_app_with(db, |_| {}, Some(fixture.client())).await;
+    app.sign_up("ana@example.com").await;
+    app.other_user("bob@example.com").await;
+    let state = start_connect(&app, &fixture).await;
+    app.sign_in_as("bob@example.com").await;
+    let response = callback(&app, &format!("code={GOOD_CODE}&state={state}")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(fixture.token_requests.lock().unwrap().is_empty());
+}
