@@ -34,6 +34,11 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
 }
 
+/// A working day.
+fn default_session_idle_secs() -> u64 {
+    8 * 3600
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiConfig {
     /// `host:port`; port 0 picks a free one (tests).
@@ -43,6 +48,9 @@ pub struct ApiConfig {
     /// Set behind TLS so the session cookie is never sent in clear.
     pub cookie_secure: bool,
     pub session_ttl_secs: u64,
+    /// A session unused this long is over, whatever its TTL.
+    #[serde(default = "default_session_idle_secs")]
+    pub session_idle_secs: u64,
     /// Signs the session cookie (base64, 64 bytes). Unset: derived from `vault.key`, so
     /// every api process of one deployment accepts the others' cookies.
     #[serde(default)]
@@ -167,6 +175,7 @@ impl Default for Config {
                 public_url: "http://127.0.0.1:8080".to_owned(),
                 cookie_secure: false,
                 session_ttl_secs: 7 * 24 * 3600,
+                session_idle_secs: default_session_idle_secs(),
                 cookie_key: None,
                 body_limit_bytes: 64 * 1024,
                 http_workers: 0,

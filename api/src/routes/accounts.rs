@@ -86,7 +86,8 @@ pub async fn sign_up(
         },
     )
     .await?;
-    let csrf_token = auth::begin_session(&session, user.id, user.role)?;
+    // A new account is at its first session version (the column's default).
+    let csrf_token = auth::begin_session(&session, user.id, 0)?;
     tracing::info!(user.id = user.id, "account created");
     Ok(HttpResponse::Created().json(SessionInfo { user, csrf_token }))
 }
@@ -125,7 +126,7 @@ pub async fn sign_in(
     }
     let credentials = users::credentials(&state.db, &account).await?;
     let (stored, found) = match credentials {
-        Some(c) => (Some(c.password_hash), Some((c.user_id, c.role))),
+        Some(c) => (Some(c.password_hash), Some((c.user_id, c.session_version))),
         None => (None, None),
     };
     let valid = match password::verify(body.password.clone(), stored).await {
@@ -138,14 +139,14 @@ pub async fn sign_in(
             return Err(e);
         }
     };
-    let Some((user_id, role)) = found.filter(|_| valid) else {
+    let Some((user_id, session_version)) = found.filter(|_| valid) else {
         return Err(ApiError::BadCredentials);
     };
     state.limiter.reset("sign-in:account", &account).await?;
     state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
     let user = users::find(&state.db, user_id).await?;
-    let csrf_token = auth::begin_session(&session, user_id, role)?;
+    let csrf_token = auth::begin_session(&session, user_id, session_version)?;
     Ok(HttpResponse::Ok().json(SessionInfo { user, csrf_token }))
 }
 
@@ -155,6 +156,21 @@ pub async fn sign_in(
 pub async fn sign_out(_user: CurrentUser, session: Session) -> HttpResponse {
     auth::end_session(&session);
     HttpResponse::NoContent().finish()
+}
+
+/// End every session of this account, on every device (this one included): each carries
+/// the account's session version, which this moves past.
+#[utoipa::path(post, path = "/api/auth/sign-out-everywhere", tag = "accounts",
+    responses((status = 204, description = "every session of the account ended")))]
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: Session,
+) -> ApiResult<HttpResponse> {
+    users::end_sessions(&state.db, user.id).await?;
+    auth::end_session(&session);
+    tracing::info!(user.id = user.id, "signed out everywhere");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in user, and the CSRF token for their writes.
