@@ -51,14 +51,24 @@ pub struct ApiConfig {
     /// A session unused this long is over, whatever its TTL.
     #[serde(default = "default_session_idle_secs")]
     pub session_idle_secs: u64,
-    /// Signs the session cookie (base64, 64 bytes). Unset: derived from `vault.key`, so
-    /// every api process of one deployment accepts the others' cookies.
+    /// Signs the session cookie (base64, 64 bytes). Required in production (see
+    /// [`ApiConfig::is_production`]); unset elsewhere, derived from the current vault key.
     #[serde(default)]
     pub cookie_key: Option<String>,
     /// Largest JSON body accepted; above it the answer is 413.
     pub body_limit_bytes: usize,
     /// actix-web worker threads; 0 = one per core.
     pub http_workers: usize,
+    /// Production without TLS in `public_url` (TLS ends before us and the URL says http).
+    #[serde(default)]
+    pub production: bool,
+}
+
+impl ApiConfig {
+    /// Production: the flag, or a public URL served over https.
+    pub fn is_production(&self) -> bool {
+        self.production || self.public_url.starts_with("https://")
+    }
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +78,13 @@ pub struct VaultConfig {
     pub key: Option<String>,
     /// Written into every sealed value, so a rotated key can still open older ones.
     pub key_id: u8,
+    /// The keyring, `id:base64,id:base64` (`AG_VAULT__KEYS`): every key that may have sealed
+    /// a stored value. `key` above, if set, is one more entry (`key_id`).
+    #[serde(default)]
+    pub keys: Option<String>,
+    /// The id new values are sealed with (`AG_VAULT__CURRENT`); unset, the highest.
+    #[serde(default)]
+    pub current: Option<u8>,
 }
 
 impl std::fmt::Debug for VaultConfig {
@@ -75,6 +92,8 @@ impl std::fmt::Debug for VaultConfig {
         f.debug_struct("VaultConfig")
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("key_id", &self.key_id)
+            .field("keys", &self.keys.as_ref().map(|_| "[redacted]"))
+            .field("current", &self.current)
             .finish()
     }
 }
@@ -179,10 +198,13 @@ impl Default for Config {
                 cookie_key: None,
                 body_limit_bytes: 64 * 1024,
                 http_workers: 0,
+                production: false,
             },
             vault: VaultConfig {
                 key: None,
                 key_id: 1,
+                keys: None,
+                current: None,
             },
             limits: LimitsConfig {
                 api_per_minute: 1_200,
