@@ -244,7 +244,7 @@ async fn endpoints_without_a_session_answer_401(db: PgPool) {
         (Method::GET, "/api/publications"),
         (Method::GET, "/api/profile"),
         (Method::PUT, "/api/profile"),
-        (Method::GET, "/api/profile/linkedin/connect"),
+        (Method::POST, "/api/profile/linkedin/connect"),
         (Method::GET, "/api/profile/linkedin/callback"),
         (Method::POST, "/api/profile/linkedin/disconnect"),
         (Method::GET, "/api/admin/queues"),

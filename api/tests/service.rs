@@ -109,7 +109,7 @@ async fn the_openapi_document_lists_every_route(db: PgPool) {
         ("/api/publications", "get"),
         ("/api/profile", "get"),
         ("/api/profile", "put"),
-        ("/api/profile/linkedin/connect", "get"),
+        ("/api/profile/linkedin/connect", "post"),
         ("/api/profile/linkedin/callback", "get"),
         ("/api/profile/linkedin/disconnect", "post"),
         ("/api/admin/queues", "get"),

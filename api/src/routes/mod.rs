@@ -71,8 +71,8 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::put().to(profile::update)),
             )
             .service(
-                resource("/profile/linkedin/connect", "GET")
-                    .route(web::get().to(profile::linkedin_connect)),
+                resource("/profile/linkedin/connect", "POST")
+                    .route(web::post().to(profile::linkedin_connect)),
             )
             .service(
                 resource("/profile/linkedin/callback", "GET")

@@ -6,7 +6,7 @@ use actix_session::Session;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::db::contents;
 use shared::db::profiles::{self, Profile, ProfileUpdate, SealedGrant};
 use shared::vault::Field;
@@ -86,9 +86,17 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Start connecting LinkedIn: redirects the browser to LinkedIn's consent page.
-#[utoipa::path(get, path = "/api/profile/linkedin/connect", tag = "profile",
-    responses((status = 303, description = "redirect to LinkedIn")))]
+/// Where the browser goes to consent on LinkedIn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectStart {
+    pub authorize_url: String,
+}
+
+/// Start connecting LinkedIn: answers the LinkedIn consent URL for the browser to open. A
+/// POST with the CSRF token, so a cross-site page cannot start a connect (whose callback
+/// publishes the contents approved while LinkedIn was not connected).
+#[utoipa::path(post, path = "/api/profile/linkedin/connect", tag = "profile",
+    responses((status = 200, body = ConnectStart)))]
 pub async fn linkedin_connect(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -103,11 +111,9 @@ pub async fn linkedin_connect(
         .insert(OAUTH_STATE, &oauth_state)
         .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
         .map_err(ApiError::internal)?;
-    let url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
+    let authorize_url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
     tracing::info!(user.id = user.id, "linkedin connect started");
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, url))
-        .finish())
+    Ok(HttpResponse::Ok().json(ConnectStart { authorize_url }))
 }
 
 /// Where LinkedIn sends the browser back. Checks `state`, trades the code for tokens, seals
