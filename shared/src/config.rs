@@ -25,7 +25,7 @@ pub struct Config {
     pub linkedin: LinkedInConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseConfig {
     pub url: String,
     /// Per process. The api and every worker process each open this many at most.
@@ -39,7 +39,8 @@ fn default_session_idle_secs() -> u64 {
     8 * 3600
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Debug` by hand: the cookie key is a secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiConfig {
     /// `host:port`; port 0 picks a free one (tests).
     pub bind: String,
@@ -62,6 +63,25 @@ pub struct ApiConfig {
     /// Production without TLS in `public_url` (TLS ends before us and the URL says http).
     #[serde(default)]
     pub production: bool,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("session_idle_secs", &self.session_idle_secs)
+            .field(
+                "cookie_key",
+                &self.cookie_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("http_workers", &self.http_workers)
+            .field("production", &self.production)
+            .finish()
+    }
 }
 
 impl ApiConfig {
@@ -138,9 +158,42 @@ impl std::fmt::Debug for LinkedInConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedisConfig {
     pub url: String,
+}
+
+/// A connection URL as it may be shown: its password replaced. One that does not parse
+/// is not shown at all (it might be a secret pasted in the wrong place).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only fails for URLs that cannot have a password, which this one has.
+                let _ = parsed.set_password(Some("[redacted]"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "[unparsable url]".to_owned(),
+    }
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .finish()
+    }
 }
 
 /// The queue engine's tunables (see `jobs::Settings` for what each does).
@@ -254,7 +307,7 @@ impl Config {
         {
             return Err(Error::Config(format!(
                 "redis.url must be a redis:// URL, got {:?}",
-                self.redis.url
+                redact_url(&self.redis.url)
             )));
         }
         if self.queue.visibility_timeout_ms < 1_000 {

@@ -15,7 +15,8 @@ use crate::password;
 use crate::state::AppState;
 use crate::validation;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `Debug` by hand: the password is never printed.
+#[derive(Deserialize, ToSchema)]
 pub struct SignUp {
     #[schema(example = "ana@bakery.example", format = "email", max_length = 254)]
     pub email: String,
@@ -26,10 +27,30 @@ pub struct SignUp {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `Debug` by hand: the password is never printed.
+#[derive(Deserialize, ToSchema)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The signed-in user and the token their writes must carry in `X-CSRF-Token`.
@@ -182,4 +203,31 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<Http
         user: found,
         csrf_token: user.csrf_token,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12 finding 6: request bodies and the session's user print no secret.
+    #[test]
+    fn bodies_and_the_current_user_print_no_secret() {
+        let sign_in = SignIn {
+            email: "ana@example.com".into(),
+            password: "hunter2-secret".into(),
+        };
+        let sign_up = SignUp {
+            email: "ana@example.com".into(),
+            password: "hunter2-secret".into(),
+            name: "Ana".into(),
+        };
+        let user = CurrentUser {
+            id: 1,
+            role: Role::Owner,
+            csrf_token: "csrf-secret".into(),
+        };
+        let printed = format!("{sign_in:?} {sign_up:?} {user:?} {sign_in:#?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("ana@example.com"), "{printed}");
+    }
 }
