@@ -78,7 +78,7 @@ impl Application {
         });
         let store = RedisSessionStore::new(redis.clone(), &settings.prefix);
         let body_limit = config.api.body_limit_bytes;
-        let secure = config.api.cookie_secure;
+        let secure = config.api.secure_cookies();
         let ttl = actix_web::cookie::time::Duration::seconds(
             i64::try_from(config.api.session_ttl_secs).unwrap_or(i64::MAX),
         );

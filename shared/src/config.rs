@@ -46,8 +46,10 @@ pub struct ApiConfig {
     pub bind: String,
     /// Where browsers reach us; LinkedIn's redirect URL is built from it.
     pub public_url: String,
-    /// Set behind TLS so the session cookie is never sent in clear.
-    pub cookie_secure: bool,
+    /// Whether the session cookie is `Secure` (never sent in clear). Unset: it follows
+    /// `public_url` (https → Secure); see [`ApiConfig::secure_cookies`].
+    #[serde(default)]
+    pub cookie_secure: Option<bool>,
     pub session_ttl_secs: u64,
     /// A session unused this long is over, whatever its TTL.
     #[serde(default = "default_session_idle_secs")]
@@ -85,6 +87,12 @@ impl std::fmt::Debug for ApiConfig {
 }
 
 impl ApiConfig {
+    /// The session cookie's `Secure`: as set, else whether browsers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
     /// Production: the flag, or a public URL served over https.
     pub fn is_production(&self) -> bool {
         self.production || self.public_url.starts_with("https://")
@@ -245,7 +253,7 @@ impl Default for Config {
             api: ApiConfig {
                 bind: "127.0.0.1:8080".to_owned(),
                 public_url: "http://127.0.0.1:8080".to_owned(),
-                cookie_secure: false,
+                cookie_secure: None,
                 session_ttl_secs: 7 * 24 * 3600,
                 session_idle_secs: default_session_idle_secs(),
                 cookie_key: None,

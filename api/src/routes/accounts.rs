@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::users::{self, NewUser, Role, User};
 use shared::rate_limit::Limit;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -72,16 +73,40 @@ fn failure_limit(count: u32) -> Limit {
 
 fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map_or_else(|| "unknown".into(), |a| throttle_key(a.ip()))
 }
 
-/// Create an owner account and sign it in.
+/// The address a per-address limit counts: an IPv4 address, or the /64 of an IPv6 one (one
+/// host usually has a whole /64 to pick addresses from).
+fn throttle_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// What sign-up answers, whether or not the e-mail already had an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignUpAccepted {
+    pub message: String,
+}
+
+const SIGN_UP_ACCEPTED: &str =
+    "if this e-mail had no account, one is created: sign in with your password";
+
+/// Create an owner account. The answer is the same when the e-mail already has an account
+/// (nothing is changed then), so sign-up does not tell which e-mails have one; the client
+/// signs in next. (No mail is sent yet: with mail, the taken case would get a notice.)
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
-    responses((status = 201, body = SessionInfo)))]
+    responses((status = 202, body = SignUpAccepted)))]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    session: Session,
     req: HttpRequest,
     body: web::Json<SignUp>,
 ) -> ApiResult<HttpResponse> {
@@ -96,8 +121,9 @@ pub async fn sign_up(
             .check("sign-up:ip", &client_ip(&req), per_ip)
             .await?,
     )?;
+    // Hashed in both cases, so the time taken does not tell either.
     let hash = password::hash(body.password.clone()).await?;
-    let user = users::create(
+    let created = users::create(
         &state.db,
         &NewUser {
             email: &email,
@@ -106,11 +132,15 @@ pub async fn sign_up(
             role: Role::Owner,
         },
     )
-    .await?;
-    // A new account is at its first session version (the column's default).
-    let csrf_token = auth::begin_session(&session, user.id, 0)?;
-    tracing::info!(user.id = user.id, "account created");
-    Ok(HttpResponse::Created().json(SessionInfo { user, csrf_token }))
+    .await;
+    match created {
+        Ok(user) => tracing::info!(user.id = user.id, "account created"),
+        Err(shared::Error::Conflict(_)) => tracing::info!("sign-up for a taken e-mail"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(HttpResponse::Accepted().json(SignUpAccepted {
+        message: SIGN_UP_ACCEPTED.into(),
+    }))
 }
 
 /// Sign in with e-mail and password.
@@ -208,6 +238,16 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<Http
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        let key = |s: &str| throttle_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+    }
 
     /// Issue 12 finding 6: request bodies and the session's user print no secret.
     #[test]
