@@ -94,7 +94,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         let known = stored.is_some();
         let stored = match stored {
             Some(s) => s,
-            None => DUMMY_HASH.clone().map_err(ApiError::Internal)?,
+            None => DUMMY_HASH.clone().map_err(ApiError::internal)?,
         };
         let parsed = PasswordHash::new(&stored).map_err(ApiError::internal)?;
         let ok = Argon2::default()

@@ -105,6 +105,7 @@ const SIGN_UP_ACCEPTED: &str =
 /// signs in next. (No mail is sent yet: with mail, the taken case would get a notice.)
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
     responses((status = 202, body = SignUpAccepted)))]
+#[tracing::instrument(name = "sign_up", skip_all)]
 pub async fn sign_up(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -146,6 +147,7 @@ pub async fn sign_up(
 /// Sign in with e-mail and password.
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "accounts", request_body = SignIn,
     responses((status = 200, body = SessionInfo)))]
+#[tracing::instrument(name = "sign_in", skip_all)]
 pub async fn sign_in(
     state: web::Data<AppState>,
     session: Session,
@@ -213,6 +215,7 @@ pub async fn sign_out(_user: CurrentUser, session: Session) -> HttpResponse {
 /// the account's session version, which this moves past.
 #[utoipa::path(post, path = "/api/auth/sign-out-everywhere", tag = "accounts",
     responses((status = 204, description = "every session of the account ended")))]
+#[tracing::instrument(name = "sign_out_everywhere", skip_all)]
 pub async fn sign_out_everywhere(
     state: web::Data<AppState>,
     user: CurrentUser,

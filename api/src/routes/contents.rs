@@ -99,6 +99,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/api/contents/{id}/approve", tag = "contents",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = ApprovalResult)))]
+#[tracing::instrument(name = "approve", skip_all, fields(content.id = %id))]
 pub async fn approve(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -114,6 +115,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/api/contents/{id}/reject", tag = "contents",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = Content)))]
+#[tracing::instrument(name = "reject", skip_all, fields(content.id = %id))]
 pub async fn reject(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -126,6 +128,7 @@ pub async fn reject(
 #[utoipa::path(put, path = "/api/contents/{id}", tag = "contents",
     params(("id" = i64, Path, description = "content id")), request_body = EditContent,
     responses((status = 200, body = Content)))]
+#[tracing::instrument(name = "edit", skip_all, fields(content.id = %id))]
 pub async fn edit(
     state: web::Data<AppState>,
     user: CurrentUser,

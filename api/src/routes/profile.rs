@@ -97,6 +97,7 @@ pub struct ConnectStart {
 /// publishes the contents approved while LinkedIn was not connected).
 #[utoipa::path(post, path = "/api/profile/linkedin/connect", tag = "profile",
     responses((status = 200, body = ConnectStart)))]
+#[tracing::instrument(name = "linkedin_connect", skip_all)]
 pub async fn linkedin_connect(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -121,6 +122,7 @@ pub async fn linkedin_connect(
 #[utoipa::path(get, path = "/api/profile/linkedin/callback", tag = "profile",
     params(CallbackQuery),
     responses((status = 303, description = "back to the profile page")))]
+#[tracing::instrument(name = "linkedin_callback", skip_all)]
 pub async fn linkedin_callback(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -189,6 +191,7 @@ pub async fn linkedin_callback(
 /// Forget the LinkedIn tokens.
 #[utoipa::path(post, path = "/api/profile/linkedin/disconnect", tag = "profile",
     responses((status = 204, description = "disconnected")))]
+#[tracing::instrument(name = "linkedin_disconnect", skip_all)]
 pub async fn linkedin_disconnect(
     state: web::Data<AppState>,
     user: CurrentUser,
