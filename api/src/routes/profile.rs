@@ -42,7 +42,13 @@ pub struct UpdateProfile {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
+    /// LinkedIn's authorization code, 1–2,048 characters; required unless `error` is set.
+    #[param(min_length = 1, max_length = 2048)]
     pub code: Option<String>,
+    /// Must be the `state` of the connect this session started within the last 10 minutes
+    /// (43 URL-safe base64 characters, single use): anything else is a 400, which is what
+    /// most generated values get.
+    #[param(pattern = "^[A-Za-z0-9_-]{43}$", min_length = 43, max_length = 43)]
     pub state: Option<String>,
     /// Set by LinkedIn when the member refused (`user_cancelled_authorize`).
     pub error: Option<String>,
@@ -121,7 +127,9 @@ pub async fn linkedin_connect(
 /// them, and queues the contents approved while LinkedIn was not connected.
 #[utoipa::path(get, path = "/api/profile/linkedin/callback", tag = "profile",
     params(CallbackQuery),
-    responses((status = 303, description = "back to the profile page")))]
+    responses((status = 303, description = "back to the profile page"),
+        (status = 400, description = "state not from this session's connect, or no code"),
+        (status = 503, description = "LinkedIn is not configured, or did not answer")))]
 #[tracing::instrument(name = "linkedin_callback", skip_all)]
 pub async fn linkedin_callback(
     state: web::Data<AppState>,
