@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `just fuzz-api`: schemathesis (PyPI) against /api/openapi.json of a real api process on
 # private PostgreSQL and Redis. Two passes: the public operations without a session, then
-# every authenticated one with a signed-in session and its CSRF token (sign-up, sign-in and
-# sign-out are left out of that pass: each would replace the very session it runs under).
+# every authenticated one with a signed-in session and its CSRF token (sign-up, sign-in,
+# sign-out and sign-out-everywhere are left out of that pass: each would replace or end the
+# very session it runs under).
 # Fails on any 500, undocumented status, or response not matching the schema.
 set -euo pipefail
 pg_port=${1:-5440}
@@ -13,9 +14,16 @@ run="$(pwd)/.run/schemathesis"
 venv="$(pwd)/.run/venv-schemathesis"
 mkdir -p "$run"
 
-if [ ! -x "$venv/bin/schemathesis" ]; then
+# Pinned: with hypothesis >= 6.131 the authenticated pass died after ~1,900 cases with
+# "SystemError: AST constructor recursion depth mismatch" (hypothesis parses source code
+# with `ast` while generating; a RecursionError inside CPython 3.11's AST constructor
+# leaves its depth counter wrong, python/cpython#106905, HypothesisWorks/hypothesis#4364).
+schemathesis_version=4.32.5
+hypothesis_version=6.130.13
+if ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "hypothesis==$hypothesis_version" \
+  || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qx "schemathesis==$schemathesis_version"; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "schemathesis>=4,<5"
+  "$venv/bin/pip" install -q "schemathesis==$schemathesis_version" "hypothesis==$hypothesis_version"
 fi
 
 api_pid=""
@@ -45,7 +53,8 @@ export RUST_LOG=warn
 export AG_LINKEDIN__CLIENT_ID=fuzz AG_LINKEDIN__CLIENT_SECRET=fuzz
 export AG_LINKEDIN__TOKEN_URL=http://127.0.0.1:9/token AG_LINKEDIN__USERINFO_URL=http://127.0.0.1:9/userinfo
 
-target/release/api serve --migrate >"$run/api.log" 2>&1 &
+# AG_FUZZ_API_BIN: another build of the api (a debug one, to skip the release build).
+"${AG_FUZZ_API_BIN:-target/release/api}" serve --migrate >"$run/api.log" 2>&1 &
 api_pid=$!
 base="http://127.0.0.1:$api_port"
 for _ in $(seq 1 100); do
@@ -56,9 +65,13 @@ done
 # A signed-in owner with a campaign and contents, so ids in the fuzzed paths sometimes exist.
 jar="$run/cookies"
 rm -f "$jar"
-csrf=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
+# Sign-up answers alike for new and taken e-mails and opens no session: sign in after it.
+curl -fsS -o /dev/null -H 'content-type: application/json' \
   -d '{"email":"fuzz@astrogrowth.local","password":"fuzz-password-1","name":"Fuzz"}' \
-  "$base/api/auth/sign-up" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
+  "$base/api/auth/sign-up"
+csrf=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
+  -d '{"email":"fuzz@astrogrowth.local","password":"fuzz-password-1"}' \
+  "$base/api/auth/sign-in" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
 cookie=$(awk '$6 == "ag_session" {print $7}' "$jar")
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d astrogrowth_fuzz \
   -v email=fuzz@astrogrowth.local -f scripts/demo-seed.sql >/dev/null
@@ -70,7 +83,7 @@ st=("$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "$base/
     --report junit --report-dir "$run")
 status=0
 "${st[@]}" --include-path-regex '^/(healthz|readyz|api/auth/sign-(in|up))$' || status=1
-"${st[@]}" --exclude-path-regex '^/api/auth/sign-(in|up|out)$' || status=1
+"${st[@]}" --exclude-path-regex '^/api/auth/sign-(in|up|out|out-everywhere)$' || status=1
 if grep -E 'ERROR.*(request failed|panicked)' "$run/api.log"; then
   echo "the api logged internal errors; see $run/api.log" >&2
   status=1

@@ -1,7 +1,11 @@
-//! Who is calling. A session (cookie → Redis) holds the user id, role and CSRF token set at
-//! sign-in. [`CurrentUser`] is the extractor every authenticated handler takes: it refuses
-//! a request without a session (401), a cookie-authenticated write without the session's
-//! CSRF token (403), and a user over their API rate limit (429).
+//! Who is calling. A session (cookie → Redis) holds the user id, the account's session
+//! version and the CSRF token set at sign-in, and when it was last used. [`CurrentUser`] is
+//! the extractor every authenticated handler takes: it refuses a request without a session,
+//! with an idle one or one whose version the account has moved past (401: a password or
+//! role change, sign out everywhere), a cookie-authenticated write without the session's
+//! CSRF token (403), and a user over their API rate limit (429). The role is read from
+//! PostgreSQL on every request, with the version, in one primary-key query: a demotion
+//! takes effect at the next request.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,7 +17,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use shared::db::users::Role;
+use shared::db::users::{self, Role};
 use shared::rate_limit::{Decision, Limit};
 
 use crate::error::ApiError;
@@ -23,14 +27,27 @@ use crate::state::AppState;
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 const USER_ID: &str = "uid";
-const ROLE: &str = "role";
+const VERSION: &str = "sv";
 const CSRF: &str = "csrf";
+/// Unix seconds of the last request that refreshed it.
+const SEEN: &str = "seen";
 
-#[derive(Debug, Clone)]
+/// Not `Debug`-derived: the CSRF token is a secret.
+#[derive(Clone)]
 pub struct CurrentUser {
     pub id: i64,
     pub role: Role,
     pub csrf_token: String,
+}
+
+impl std::fmt::Debug for CurrentUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentUser")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("csrf_token", &"[redacted]")
+            .finish()
+    }
 }
 
 impl CurrentUser {
@@ -45,17 +62,31 @@ impl CurrentUser {
     }
 }
 
-/// A fresh session for this user: a new session key (no fixation) and a new CSRF token,
-/// so a token from an earlier session is worthless.
-pub fn begin_session(session: &Session, user_id: i64, role: Role) -> Result<String, ApiError> {
+/// A fresh session for this user: a new session key (no fixation), none of the previous
+/// session's state (a LinkedIn connect started by whoever used this browser before), and a
+/// new CSRF token, so a token from an earlier session is worthless.
+pub fn begin_session(
+    session: &Session,
+    user_id: i64,
+    session_version: i64,
+) -> Result<String, ApiError> {
+    session.clear();
     session.renew();
     let csrf = random_token();
     session
         .insert(USER_ID, user_id)
-        .and_then(|()| session.insert(ROLE, role.as_str()))
+        .and_then(|()| session.insert(VERSION, session_version))
         .and_then(|()| session.insert(CSRF, &csrf))
+        .and_then(|()| session.insert(SEEN, now_secs()))
         .map_err(ApiError::internal)?;
     Ok(csrf)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 pub fn end_session(session: &Session) {
@@ -86,21 +117,63 @@ pub fn admit(decision: Decision) -> Result<(), ApiError> {
     }
 }
 
-fn from_session(session: &Session) -> Result<CurrentUser, ApiError> {
-    let read = |key: &str| session.get::<String>(key).ok().flatten();
-    let id = session
-        .get::<i64>(USER_ID)
+/// What the session says; checked against the account by [`check_account`].
+struct SessionClaims {
+    id: i64,
+    version: i64,
+    csrf_token: String,
+    seen: u64,
+}
+
+fn from_session(session: &Session) -> Result<SessionClaims, ApiError> {
+    let get = |key: &str| session.get::<i64>(key).ok().flatten();
+    let id = get(USER_ID).ok_or(ApiError::Unauthenticated)?;
+    let version = get(VERSION).ok_or(ApiError::Unauthenticated)?;
+    let csrf_token = session
+        .get::<String>(CSRF)
         .ok()
         .flatten()
         .ok_or(ApiError::Unauthenticated)?;
-    let role = read(ROLE)
-        .and_then(|r| r.parse::<Role>().ok())
+    let seen = session
+        .get::<u64>(SEEN)
+        .ok()
+        .flatten()
         .ok_or(ApiError::Unauthenticated)?;
-    let csrf_token = read(CSRF).ok_or(ApiError::Unauthenticated)?;
-    Ok(CurrentUser {
+    Ok(SessionClaims {
         id,
-        role,
+        version,
         csrf_token,
+        seen,
+    })
+}
+
+/// The session as a user, if it is neither idle nor outdated; an ended session is purged so
+/// its cookie is cleared too.
+async fn check_account(
+    state: &AppState,
+    session: &Session,
+    claims: SessionClaims,
+) -> Result<CurrentUser, ApiError> {
+    let idle = state.config.api.session_idle_secs;
+    let now = now_secs();
+    let since = now.saturating_sub(claims.seen);
+    if since > idle {
+        session.purge();
+        return Err(ApiError::Unauthenticated);
+    }
+    let account = users::session_check(&state.db, claims.id).await?;
+    let Some(account) = account.filter(|a| a.session_version == claims.version) else {
+        session.purge();
+        return Err(ApiError::Unauthenticated);
+    };
+    // Refreshed at most once a minute (less for short timeouts): each refresh is a write.
+    if since >= (idle / 2).clamp(1, 60) {
+        session.insert(SEEN, now).map_err(ApiError::internal)?;
+    }
+    Ok(CurrentUser {
+        id: claims.id,
+        role: account.role,
+        csrf_token: claims.csrf_token,
     })
 }
 
@@ -115,14 +188,18 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let user = from_session(&req.get_session())?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::internal("application state missing"))?;
+            let session = req.get_session();
+            let claims = from_session(&session)?;
             if is_write(req.method()) {
                 let sent = req
                     .headers()
                     .get(CSRF_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                if !same_token(sent, &user.csrf_token) {
+                if !same_token(sent, &claims.csrf_token) {
                     return Err(ApiError::Forbidden {
                         code: "csrf_failed",
                         message: format!(
@@ -131,10 +208,8 @@ impl FromRequest for CurrentUser {
                     });
                 }
             }
+            let user = check_account(state, &session, claims).await?;
             tracing::Span::current().record("user.id", user.id);
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal("application state missing"))?;
             let limits = &state.config.limits;
             let limit = Limit::per_minute(limits.api_per_minute, limits.api_burst);
             admit(

@@ -8,6 +8,9 @@ use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+/// Any error, with its chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request could not be read: malformed JSON or query, a bad header.
@@ -36,8 +39,13 @@ pub enum ApiError {
     /// A dependency is down or not configured; the same request may work later.
     #[error("{0}")]
     Unavailable(String),
+    /// Too much work queued already (the password hashing pool): refused at once.
+    #[error("the server is busy; retry in {} s", retry_after_secs(*.retry_after))]
+    Busy { retry_after: Duration },
+    /// The cause is kept whole (its `source()` chain) for the one log line written when the
+    /// answer is made; the client sees only "internal error".
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
 /// The body of every error answer.
@@ -72,12 +80,14 @@ impl ApiError {
             Self::Invalid(_) => "invalid",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::Busy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }
 
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        Self::Internal(e.to_string())
+    /// An internal error from any error (kept with its chain) or message.
+    pub fn internal(e: impl Into<BoxError>) -> Self {
+        Self::Internal(e.into())
     }
 }
 
@@ -93,17 +103,17 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = %cause, "request failed");
+        if let Self::Internal(_) = self {
+            tracing::error!(error = %error_chain(self), "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let Self::RateLimited { retry_after } = self
+        if let Self::RateLimited { retry_after } | Self::Busy { retry_after } = self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs(*retry_after).to_string())
         {
             response.insert_header((RETRY_AFTER, value));
@@ -129,10 +139,10 @@ impl From<shared::Error> for ApiError {
                 message,
             } => Self::BadRequest(message),
             e if e.is_transient() => {
-                tracing::warn!(error = %e, "dependency unavailable");
+                tracing::warn!(error = %error_chain(&e), "dependency unavailable");
                 Self::Unavailable("a backing service is unavailable; try again shortly".into())
             }
-            e => Self::Internal(e.to_string()),
+            e => Self::Internal(Box::new(e)),
         }
     }
 }
@@ -144,3 +154,46 @@ impl From<jobs::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error and its causes on one line, outermost first. A cause whose text its parent
+/// already includes (thiserror's `"database: {0}"` with `#[from]`) is not repeated.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        next = cause.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12 finding 22: an internal error keeps its cause chain for the log (the client
+    /// still sees only "internal error").
+    #[test]
+    fn internal_errors_keep_their_cause_chain() {
+        let root = std::io::Error::other("disk on fire");
+        let e = ApiError::internal(std::io::Error::other(root));
+        assert_eq!(e.to_string(), "internal error");
+        let chain = error_chain(&e);
+        assert!(chain.contains("disk on fire"), "{chain}");
+        assert!(std::error::Error::source(&e).is_some());
+        // A shared error that is not a 4xx keeps its own source too.
+        let db = ApiError::from(shared::Error::Json(
+            serde_json::from_str::<u8>("x").unwrap_err(),
+        ));
+        assert!(std::error::Error::source(&db).is_some(), "{db:?}");
+        assert!(
+            error_chain(&db).contains("expected value"),
+            "{}",
+            error_chain(&db)
+        );
+    }
+}

@@ -20,7 +20,7 @@ use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profi
                         session cookie, and on writes the X-CSRF-Token header sign-in returned."),
     paths(
         health::healthz, health::readyz,
-        accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::me,
+        accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::sign_out_everywhere, accounts::me,
         campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
         contents::list, contents::pending, contents::get, contents::edit, contents::approve,
         contents::reject,

@@ -88,8 +88,10 @@ impl SessionStore for RedisSessionStore {
         let body =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let mut conn = self.conn.clone();
-        // XX: a session deleted meanwhile (signed out elsewhere) is not brought back.
-        let set: Option<String> = redis::cmd("SET")
+        // XX: a session deleted meanwhile (signed out elsewhere) is not brought back. The
+        // key is answered as if written: the cookie then names nothing, which reads as
+        // signed out, instead of a fresh session carrying the old state.
+        let _: Option<String> = redis::cmd("SET")
             .arg(self.key(&session_key))
             .arg(&body)
             .arg("XX")
@@ -98,13 +100,7 @@ impl SessionStore for RedisSessionStore {
             .query_async(&mut conn)
             .await
             .map_err(|e| UpdateError::Other(e.into()))?;
-        match set {
-            Some(_) => Ok(session_key),
-            None => self.save(state, ttl).await.map_err(|e| match e {
-                SaveError::Serialization(e) => UpdateError::Serialization(e),
-                SaveError::Other(e) => UpdateError::Other(e),
-            }),
-        }
+        Ok(session_key)
     }
 
     async fn update_ttl(

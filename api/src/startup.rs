@@ -78,7 +78,7 @@ impl Application {
         });
         let store = RedisSessionStore::new(redis.clone(), &settings.prefix);
         let body_limit = config.api.body_limit_bytes;
-        let secure = config.api.cookie_secure;
+        let secure = config.api.secure_cookies();
         let ttl = actix_web::cookie::time::Duration::seconds(
             i64::try_from(config.api.session_ttl_secs).unwrap_or(i64::MAX),
         );
@@ -134,8 +134,9 @@ impl Application {
     }
 }
 
-/// The configured cookie key, or one derived from the vault key so every api process of a
-/// deployment signs cookies alike without another secret to manage.
+/// The configured cookie key. Outside production one is derived from the current vault key
+/// so a local setup needs one secret less; in production that is refused: it would tie the
+/// two secrets together (a vault key rotation would sign everyone out, one leak is two).
 fn cookie_key(config: &Config, vault: &Vault) -> Result<Key, shared::Error> {
     match &config.api.cookie_key {
         Some(encoded) => {
@@ -146,6 +147,9 @@ fn cookie_key(config: &Config, vault: &Vault) -> Result<Key, shared::Error> {
                 shared::Error::Config("api.cookie_key must be at least 64 bytes".into())
             })
         }
+        None if config.api.is_production() => Err(shared::Error::Config(
+            "api.cookie_key is required in production (AG_API__COOKIE_KEY, 64 bytes base64)".into(),
+        )),
         None => Ok(Key::derive_from(vault.key_material())),
     }
 }

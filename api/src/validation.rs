@@ -42,11 +42,25 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, ApiErro
     Ok(value.to_owned())
 }
 
+/// Invisible characters that change how the text around them displays: bidi embeddings,
+/// overrides and isolates (a name that reads as another one), and zero-width ones (two names
+/// that look the same but differ).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn clean(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let value = value.trim();
     if value.chars().any(char::is_control) {
         return Err(ApiError::Invalid(format!(
             "{field} contains control characters"
+        )));
+    }
+    if value.chars().any(is_invisible_format) {
+        return Err(ApiError::Invalid(format!(
+            "{field} contains invisible formatting characters (bidi overrides, zero-width)"
         )));
     }
     check_len(field, value, max)?;

@@ -9,22 +9,32 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 #[sqlx::test(migrations = "../migrations")]
-async fn sign_up_creates_an_owner_and_signs_them_in(db: PgPool) {
+async fn sign_up_creates_an_owner_who_then_signs_in(db: PgPool) {
     let app = spawn_app(db).await;
-    // 201 with the user and a CSRF token; the e-mail is trimmed, its case kept.
+    // 202 and no session: the same answer a taken e-mail gets (see below).
     let response = app
         .post_json(
             "/api/auth/sign-up",
             &json!({ "email": "  Ana@Example.com ", "password": PASSWORD, "name": " Ana " }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(
+        app.get("/api/auth/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The e-mail is trimmed, its case kept; signing in opens the session.
+    let body: Value = app
+        .sign_in("ana@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["user"]["email"], "Ana@Example.com");
     assert_eq!(body["user"]["name"], "Ana");
     assert_eq!(body["user"]["role"], "owner");
     assert_eq!(body["csrf_token"].as_str().unwrap().len(), 43);
-    // The session cookie now identifies the user.
     let me: Value = app.get("/api/auth/me").await.json().await.unwrap();
     assert_eq!(me["user"]["email"], "Ana@Example.com");
     assert_eq!(me["csrf_token"], body["csrf_token"]);
@@ -36,25 +46,106 @@ async fn sign_up_creates_an_owner_and_signs_them_in(db: PgPool) {
     assert!(hash.starts_with("$argon2id$"));
 }
 
+/// Issue 12 finding 7: a 409 for a taken e-mail told anyone which addresses have accounts.
 #[sqlx::test(migrations = "../migrations")]
-async fn sign_up_refuses_a_taken_email_whatever_its_case(db: PgPool) {
+async fn sign_up_answers_a_taken_email_exactly_like_a_new_one(db: PgPool) {
     let app = spawn_app(db).await;
-    app.sign_up("ana@example.com").await;
-    // Same address in other case: 409, and no second account.
-    let response = app
+    let new = app
         .browser()
         .post_json(
             "/api/auth/sign-up",
-            &json!({ "email": "ANA@Example.COM", "password": PASSWORD, "name": "Ana" }),
+            &json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert_eq!(error_code(response).await, "conflict");
+    let taken = app
+        .browser()
+        .post_json(
+            "/api/auth/sign-up",
+            &json!({ "email": "ANA@Example.COM", "password": "another long password", "name": "Eve" }),
+        )
+        .await;
+    assert_eq!(new.status(), taken.status());
+    assert_eq!(new.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        new.headers().get("set-cookie").is_some(),
+        taken.headers().get("set-cookie").is_some()
+    );
+    assert_eq!(new.text().await.unwrap(), taken.text().await.unwrap());
+    // No second account; the first one's password is unchanged.
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&app.db)
         .await
         .unwrap();
     assert_eq!(n, 1);
+    let browser = app.browser();
+    assert_eq!(
+        browser
+            .sign_in("ana@example.com", "another long password")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser.sign_in("ana@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+/// Issue 12 finding 7: names with bidi overrides or zero-width characters are refused (they
+/// make a name display as something else).
+#[sqlx::test(migrations = "../migrations")]
+async fn names_with_bidi_overrides_or_zero_width_characters_are_refused(db: PgPool) {
+    let app = spawn_app(db).await;
+    for name in [
+        "Ana\u{202E}evE",
+        "A\u{200B}na",
+        "\u{2066}Ana",
+        "Ana\u{FEFF}",
+    ] {
+        let response = app
+            .post_json(
+                "/api/auth/sign-up",
+                &json!({ "email": "ana@example.com", "password": PASSWORD, "name": name }),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}"
+        );
+    }
+    // Letters of any script are fine.
+    let response = app
+        .post_json(
+            "/api/auth/sign-up",
+            &json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana Łódź عربي" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+}
+
+/// Issue 12 finding 7: the cookie follows `public_url` (https → Secure) unless set.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_session_cookie_is_secure_when_the_public_url_is_https(db: PgPool) {
+    let app = harness::spawn_app_with(
+        db,
+        |c| {
+            c.api.public_url = "https://app.example".into();
+            c.api.cookie_key = Some(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                [3u8; 64],
+            ));
+        },
+        None,
+    )
+    .await;
+    app.sign_up("ana@example.com").await;
+    let response = app.sign_in("ana@example.com", PASSWORD).await;
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -244,7 +335,7 @@ async fn endpoints_without_a_session_answer_401(db: PgPool) {
         (Method::GET, "/api/publications"),
         (Method::GET, "/api/profile"),
         (Method::PUT, "/api/profile"),
-        (Method::GET, "/api/profile/linkedin/connect"),
+        (Method::POST, "/api/profile/linkedin/connect"),
         (Method::GET, "/api/profile/linkedin/callback"),
         (Method::POST, "/api/profile/linkedin/disconnect"),
         (Method::GET, "/api/admin/queues"),
@@ -302,13 +393,9 @@ async fn request_bodies_are_checked_before_handlers_run(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
     let app = spawn_app(db).await;
-    // The cookie is HttpOnly and SameSite=Lax.
-    let response = app
-        .post_json(
-            "/api/auth/sign-up",
-            &json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" }),
-        )
-        .await;
+    // The cookie is HttpOnly and SameSite=Lax, and not Secure on plain http.
+    app.sign_up("ana@example.com").await;
+    let response = app.sign_in("ana@example.com", PASSWORD).await;
     let set_cookie = response.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -316,6 +403,7 @@ async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
     assert!(set_cookie.starts_with("ag_session="), "{set_cookie}");
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "{set_cookie}");
     let signed_up = app.cookie_header().unwrap();
     // Signing in again gives a new session key; the old cookie opens nothing.
     let token = app.sign_in_as("ana@example.com").await;
@@ -354,4 +442,35 @@ async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Issue 12 finding 1: failures were counted after the verify, so concurrent wrong
+/// passwords all passed the check before the first one was counted.
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_wrong_sign_ins_verify_at_most_the_limit(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let browser = app.browser();
+    let attempts = (0..50).map(|_| browser.sign_in("ana@example.com", "wrong password"));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.status())
+        .collect();
+    let verified = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        verified <= 5,
+        "{verified} wrong passwords verified: {statuses:?}"
+    );
+    assert_eq!(verified + throttled, 50, "{statuses:?}");
+    // The right password is still refused: the failures were all counted.
+    let response = app.browser().sign_in("ana@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }

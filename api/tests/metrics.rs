@@ -130,3 +130,36 @@ async fn publications_list_the_users_posts_newest_first(db: PgPool) {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// Issue 12 finding 14: the metrics loaded every campaign of the user to sum them. Totals
+/// are summed in SQL; the per-campaign figures are a page (`page`, `per_page`, default 50).
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_page_through_campaigns_and_total_over_all_of_them(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let id = app.create_campaign(&format!("C{i}")).await;
+        set_counters(&app, id, 2, 1, 0).await;
+        ids.push(id);
+    }
+    ids.reverse(); // newest first
+    let body: Value = app
+        .get("/api/metrics?page=2&per_page=10")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["leads"], 50);
+    assert_eq!(body["contents"], 25);
+    assert_eq!(body["campaign_count"], 25);
+    let shown: Vec<i64> = body["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["campaign_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(shown, ids[10..20]);
+    let response = app.get("/api/metrics?per_page=1000").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

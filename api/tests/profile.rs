@@ -117,9 +117,10 @@ async fn userinfo(req: HttpRequest) -> HttpResponse {
 
 /// Starts the connect; returns the `state` LinkedIn would send back.
 async fn start_connect(app: &TestApp, fixture: &LinkedInFixture) -> String {
-    let response = app.get("/api/profile/linkedin/connect").await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let response = app.post("/api/profile/linkedin/connect").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let location = url::Url::parse(body["authorize_url"].as_str().unwrap()).unwrap();
     assert!(
         location
             .as_str()
@@ -213,14 +214,14 @@ async fn a_bad_profile_is_refused_with_422(db: PgPool) {
 async fn connecting_linkedin_without_an_app_configured_is_503(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    for path in [
-        "/api/profile/linkedin/connect",
-        "/api/profile/linkedin/callback?code=x&state=y",
-    ] {
-        let response = app.get(path).await;
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
-        assert_eq!(error_code(response).await, "unavailable");
-    }
+    let response = app.post("/api/profile/linkedin/connect").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(response).await, "unavailable");
+    let response = app
+        .get("/api/profile/linkedin/callback?code=x&state=y")
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error_code(response).await, "unavailable");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -360,4 +361,38 @@ async fn a_refused_or_bad_linkedin_callback_connects_nothing(db: PgPool) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = app.get("/api/profile").await.json().await.unwrap();
     assert_eq!(body["linkedin"]["connected"], false);
+}
+
+/// Issue 12 finding 3: signing in kept the previous session's state, so a LinkedIn connect
+/// started by one account could be completed by the next one to sign in on that browser.
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_in_drops_the_previous_sessions_connect_state(db: PgPool) {
+    let fixture = LinkedInFixture::start();
+    let app = spawn_app_with(db, |_| {}, Some(fixture.client())).await;
+    app.sign_up("ana@example.com").await;
+    app.other_user("bob@example.com").await;
+    let state = start_connect(&app, &fixture).await;
+    app.sign_in_as("bob@example.com").await;
+    let response = callback(&app, &format!("code={GOOD_CODE}&state={state}")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(fixture.token_requests.lock().unwrap().is_empty());
+}
+
+/// Issue 12 finding 4: a GET started the connect, so a cross-site page could make a signed-in
+/// browser connect (and the callback publishes the contents waiting for LinkedIn).
+#[sqlx::test(migrations = "../migrations")]
+async fn connecting_linkedin_starts_only_with_a_post_carrying_the_csrf_token(db: PgPool) {
+    let fixture = LinkedInFixture::start();
+    let app = spawn_app_with(db, |_| {}, Some(fixture.client())).await;
+    app.sign_up("ana@example.com").await;
+    let cross_site = app.get("/api/profile/linkedin/connect").await;
+    assert_eq!(cross_site.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let without_token = app
+        .request(reqwest::Method::POST, "/api/profile/linkedin/connect")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_token.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(without_token).await, "csrf_failed");
+    start_connect(&app, &fixture).await;
 }

@@ -109,7 +109,7 @@ async fn the_openapi_document_lists_every_route(db: PgPool) {
         ("/api/publications", "get"),
         ("/api/profile", "get"),
         ("/api/profile", "put"),
-        ("/api/profile/linkedin/connect", "get"),
+        ("/api/profile/linkedin/connect", "post"),
         ("/api/profile/linkedin/callback", "get"),
         ("/api/profile/linkedin/disconnect", "post"),
         ("/api/admin/queues", "get"),
@@ -178,4 +178,28 @@ async fn a_user_over_the_api_rate_limit_gets_429_with_retry_after(db: PgPool) {
     // The limit is per user: Bob is not slowed down by Ana.
     let bob = app.other_user("bob@example.com").await;
     assert_eq!(bob.get("/api/auth/me").await.status(), StatusCode::OK);
+}
+
+/// Issue 12 finding 17: the document states what `PUT /api/contents/{id}` and the LinkedIn
+/// callback accept, so a generator (schemathesis) can produce values they take.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_states_the_edit_and_callback_constraints(db: PgPool) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let edit = &doc["components"]["schemas"]["EditContent"]["properties"];
+    assert!(edit["text"]["pattern"].is_string(), "{edit}");
+    let hashtags = edit["hashtags"].to_string();
+    assert!(hashtags.contains("pattern"), "{hashtags}");
+    assert!(hashtags.contains("\"maxLength\":100"), "{hashtags}");
+    let put = &doc["paths"]["/api/contents/{id}"]["put"]["responses"];
+    for status in ["200", "404", "409", "422"] {
+        assert!(put.get(status).is_some(), "{status}: {put}");
+    }
+    let params = doc["paths"]["/api/profile/linkedin/callback"]["get"]["parameters"].to_string();
+    assert!(params.contains("^[A-Za-z0-9_-]{43}$"), "{params}");
+    let sign_out_everywhere = &doc["paths"]["/api/auth/sign-out-everywhere"]["post"];
+    assert!(
+        sign_out_everywhere.is_object(),
+        "sign-out-everywhere is undocumented"
+    );
 }

@@ -29,7 +29,7 @@ pub struct Config {
     pub providers: ProvidersConfig,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatabaseConfig {
     pub url: String,
     /// Per process. The api and every worker process each open this many at most.
@@ -38,23 +38,69 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A working day.
+fn default_session_idle_secs() -> u64 {
+    8 * 3600
+}
+
+/// `Debug` by hand: the cookie key is a secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiConfig {
     /// `host:port`; port 0 picks a free one (tests).
     pub bind: String,
     /// Where browsers reach us; LinkedIn's redirect URL is built from it.
     pub public_url: String,
-    /// Set behind TLS so the session cookie is never sent in clear.
-    pub cookie_secure: bool,
+    /// Whether the session cookie is `Secure` (never sent in clear). Unset: it follows
+    /// `public_url` (https → Secure); see [`ApiConfig::secure_cookies`].
+    #[serde(default)]
+    pub cookie_secure: Option<bool>,
     pub session_ttl_secs: u64,
-    /// Signs the session cookie (base64, 64 bytes). Unset: derived from `vault.key`, so
-    /// every api process of one deployment accepts the others' cookies.
+    /// A session unused this long is over, whatever its TTL.
+    #[serde(default = "default_session_idle_secs")]
+    pub session_idle_secs: u64,
+    /// Signs the session cookie (base64, 64 bytes). Required in production (see
+    /// [`ApiConfig::is_production`]); unset elsewhere, derived from the current vault key.
     #[serde(default)]
     pub cookie_key: Option<String>,
     /// Largest JSON body accepted; above it the answer is 413.
     pub body_limit_bytes: usize,
     /// actix-web worker threads; 0 = one per core.
     pub http_workers: usize,
+    /// Production without TLS in `public_url` (TLS ends before us and the URL says http).
+    #[serde(default)]
+    pub production: bool,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("session_idle_secs", &self.session_idle_secs)
+            .field(
+                "cookie_key",
+                &self.cookie_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("http_workers", &self.http_workers)
+            .field("production", &self.production)
+            .finish()
+    }
+}
+
+impl ApiConfig {
+    /// The session cookie's `Secure`: as set, else whether browsers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure
+            .unwrap_or_else(|| self.public_url.starts_with("https://"))
+    }
+
+    /// Production: the flag, or a public URL served over https.
+    pub fn is_production(&self) -> bool {
+        self.production || self.public_url.starts_with("https://")
+    }
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +110,13 @@ pub struct VaultConfig {
     pub key: Option<String>,
     /// Written into every sealed value, so a rotated key can still open older ones.
     pub key_id: u8,
+    /// The keyring, `id:base64,id:base64` (`AG_VAULT__KEYS`): every key that may have sealed
+    /// a stored value. `key` above, if set, is one more entry (`key_id`).
+    #[serde(default)]
+    pub keys: Option<String>,
+    /// The id new values are sealed with (`AG_VAULT__CURRENT`); unset, the highest.
+    #[serde(default)]
+    pub current: Option<u8>,
 }
 
 impl std::fmt::Debug for VaultConfig {
@@ -71,6 +124,8 @@ impl std::fmt::Debug for VaultConfig {
         f.debug_struct("VaultConfig")
             .field("key", &self.key.as_ref().map(|_| "[redacted]"))
             .field("key_id", &self.key_id)
+            .field("keys", &self.keys.as_ref().map(|_| "[redacted]"))
+            .field("current", &self.current)
             .finish()
     }
 }
@@ -172,9 +227,42 @@ impl std::fmt::Debug for GoogleConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedisConfig {
     pub url: String,
+}
+
+/// A connection URL as it may be shown: its password replaced. One that does not parse
+/// is not shown at all (it might be a secret pasted in the wrong place).
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only fails for URLs that cannot have a password, which this one has.
+                let _ = parsed.set_password(Some("[redacted]"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "[unparsable url]".to_owned(),
+    }
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .finish()
+    }
 }
 
 /// The queue engine's tunables (see `jobs::Settings` for what each does).
@@ -230,15 +318,19 @@ impl Default for Config {
             api: ApiConfig {
                 bind: "127.0.0.1:8080".to_owned(),
                 public_url: "http://127.0.0.1:8080".to_owned(),
-                cookie_secure: false,
+                cookie_secure: None,
                 session_ttl_secs: 7 * 24 * 3600,
+                session_idle_secs: default_session_idle_secs(),
                 cookie_key: None,
                 body_limit_bytes: 64 * 1024,
                 http_workers: 0,
+                production: false,
             },
             vault: VaultConfig {
                 key: None,
                 key_id: 1,
+                keys: None,
+                current: None,
             },
             limits: LimitsConfig {
                 api_per_minute: 1_200,
@@ -307,7 +399,7 @@ impl Config {
         {
             return Err(Error::Config(format!(
                 "redis.url must be a redis:// URL, got {:?}",
-                self.redis.url
+                redact_url(&self.redis.url)
             )));
         }
         if self.queue.visibility_timeout_ms < 1_000 {

@@ -36,6 +36,26 @@ return {1, 0}
     )
 });
 
+/// `KEYS[1]`: the limiter's key. `ARGV[1]`: interval ms per unit.
+/// Hands one unit back: the theoretical arrival time moves back one interval, never before
+/// now (a give-back cannot bank capacity beyond the burst).
+static GIVE_BACK: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local new_tat = tat - tonumber(ARGV[1])
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', new_tat - now + 1)
+end
+return 1
+",
+    )
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
     pub count: u32,
@@ -85,10 +105,33 @@ impl RateLimiter {
         self.run(name, subject, limit, 1).await
     }
 
-    /// Whether one unit would be admitted, without taking it (sign-in counts only failures,
-    /// but must refuse before checking the password).
+    /// Whether one unit would be admitted, without taking it.
     pub async fn peek(&self, name: &str, subject: &str, limit: Limit) -> Result<Decision, Error> {
         self.run(name, subject, limit, 0).await
+    }
+
+    /// Takes one unit if the limit allows it, to be handed back with [`Self::give_back`]
+    /// if the attempt turns out not to count (sign-in counts only failures). Taking before
+    /// the attempt is what makes concurrent attempts see each other: a peek followed by a
+    /// later take lets any number of them through at once.
+    pub async fn reserve(
+        &self,
+        name: &str,
+        subject: &str,
+        limit: Limit,
+    ) -> Result<Decision, Error> {
+        self.run(name, subject, limit, 1).await
+    }
+
+    /// Returns a unit taken by [`Self::reserve`].
+    pub async fn give_back(&self, name: &str, subject: &str, limit: Limit) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let _: i64 = GIVE_BACK
+            .key(self.key(name, subject))
+            .arg(limit.interval_ms())
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
     }
 
     pub async fn reset(&self, name: &str, subject: &str) -> Result<(), Error> {

@@ -3,6 +3,12 @@
 //! from the refresh field to the access field) does not open.
 //!
 //! Layout of a sealed value: `key_id (1 byte) | nonce (24 bytes) | ciphertext + tag`.
+//!
+//! Keys rotate through a keyring: values are sealed with the current key and opened with
+//! the key their first byte names, so adding a key and making it current leaves every stored
+//! value readable (re-sealing old values is a separate, later step).
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -32,51 +38,102 @@ impl Field {
 
 #[derive(Clone)]
 pub struct Vault {
-    key_id: u8,
-    cipher: XChaCha20Poly1305,
-    key: [u8; 32],
+    current: u8,
+    /// The current key and its cipher: what seals.
+    sealing: ([u8; 32], XChaCha20Poly1305),
+    /// Every key by id: what opens.
+    keys: BTreeMap<u8, XChaCha20Poly1305>,
 }
 
-/// Never print the key.
+/// Never print the keys.
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Vault([redacted])")
     }
 }
 
+fn decode_key(name: &str, encoded: &str) -> Result<[u8; 32], Error> {
+    let bytes = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| Error::Config(format!("{name} is not valid base64")))?;
+    bytes
+        .try_into()
+        .map_err(|_| Error::Config(format!("{name} must decode to exactly 32 bytes")))
+}
+
 impl Vault {
+    /// One key, `key_id`: no rotation yet.
     pub fn new(key: [u8; 32], key_id: u8) -> Self {
+        Self::with_keys(BTreeMap::from([(key_id, key)]), key_id, key)
+    }
+
+    fn with_keys(keys: BTreeMap<u8, [u8; 32]>, current: u8, current_key: [u8; 32]) -> Self {
+        let keys: BTreeMap<u8, XChaCha20Poly1305> = keys
+            .into_iter()
+            .map(|(id, key)| (id, XChaCha20Poly1305::new(&key.into())))
+            .collect();
         Self {
-            key_id,
-            cipher: XChaCha20Poly1305::new(&key.into()),
-            key,
+            current,
+            sealing: (current_key, XChaCha20Poly1305::new(&current_key.into())),
+            keys,
         }
     }
 
-    /// The key must be set: a process that would store tokens refuses to start without it.
+    /// A key must be set: a process that would store tokens refuses to start without it.
+    /// `key` (+ `key_id`) and `keys` (`id:base64,...`) together make the keyring; `current`
+    /// (default: the highest id) seals.
     pub fn from_config(config: &VaultConfig) -> Result<Self, Error> {
-        let encoded = config.key.as_deref().ok_or_else(|| {
-            Error::Config("vault.key is not set (AG_VAULT__KEY, 32 bytes base64)".into())
+        let mut keys = BTreeMap::new();
+        if let Some(encoded) = config.key.as_deref() {
+            keys.insert(config.key_id, decode_key("vault.key", encoded)?);
+        }
+        let listed = config.keys.as_deref().map(str::trim);
+        if listed == Some("") {
+            return Err(Error::Config("vault.keys is set but empty".into()));
+        }
+        for entry in listed.into_iter().flat_map(|k| k.split(',')) {
+            let (id, encoded) = entry.split_once(':').ok_or_else(|| {
+                Error::Config("vault.keys entries are id:base64 (id 0-255)".into())
+            })?;
+            let id: u8 = id
+                .trim()
+                .parse()
+                .map_err(|_| Error::Config("vault.keys entries are id:base64 (id 0-255)".into()))?;
+            let key = decode_key(&format!("vault.keys[{id}]"), encoded)?;
+            if keys.insert(id, key).is_some() {
+                return Err(Error::Config(format!("vault key id {id} is given twice")));
+            }
+        }
+        let highest = keys.keys().next_back().copied().ok_or_else(|| {
+            Error::Config(
+                "no vault key is set (AG_VAULT__KEY, 32 bytes base64, or AG_VAULT__KEYS)".into(),
+            )
         })?;
-        let bytes = STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| Error::Config("vault.key is not valid base64".into()))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Config("vault.key must decode to exactly 32 bytes".into()))?;
-        Ok(Self::new(key, config.key_id))
+        let current = config.current.unwrap_or(highest);
+        let current_key = *keys.get(&current).ok_or_else(|| {
+            Error::Config(format!(
+                "vault.current is {current}, which no configured key has"
+            ))
+        })?;
+        Ok(Self::with_keys(keys, current, current_key))
     }
 
-    /// The raw key, for deriving other keys (the session cookie key) from it.
+    /// The current key, for deriving other keys (the session cookie key) from it.
     pub fn key_material(&self) -> &[u8; 32] {
-        &self.key
+        &self.sealing.0
+    }
+
+    /// The current key's id: what new values carry.
+    pub fn current_key_id(&self) -> u8 {
+        self.current
     }
 
     pub fn seal(&self, user_id: i64, field: Field, plaintext: &str) -> Result<Vec<u8>, Error> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let aad = aad(user_id, field);
         let ciphertext = self
-            .cipher
+            .sealing
+            .1
             .encrypt(
                 &nonce,
                 Payload {
@@ -86,7 +143,7 @@ impl Vault {
             )
             .map_err(|_| Error::Vault("sealing failed"))?;
         let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(self.key_id);
+        sealed.push(self.current);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         Ok(sealed)
@@ -96,16 +153,16 @@ impl Vault {
         let (&key_id, rest) = sealed
             .split_first()
             .ok_or(Error::Vault("sealed value is empty"))?;
-        if key_id != self.key_id {
-            return Err(Error::Vault("sealed with another key"));
-        }
+        let cipher = self
+            .keys
+            .get(&key_id)
+            .ok_or(Error::Vault("sealed with a key this vault does not have"))?;
         if rest.len() < NONCE_LEN {
             return Err(Error::Vault("sealed value is truncated"));
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
         let aad = aad(user_id, field);
-        let plaintext = self
-            .cipher
+        let plaintext = cipher
             .decrypt(
                 XNonce::from_slice(nonce),
                 Payload {
@@ -183,6 +240,8 @@ mod tests {
         let config = |key: &str| VaultConfig {
             key: Some(key.into()),
             key_id: 1,
+            keys: None,
+            current: None,
         };
         assert!(Vault::from_config(&config(&STANDARD.encode([1u8; 32]))).is_ok());
         assert!(Vault::from_config(&config(&STANDARD.encode([1u8; 16]))).is_err());
@@ -190,7 +249,9 @@ mod tests {
         assert!(
             Vault::from_config(&VaultConfig {
                 key: None,
-                key_id: 1
+                key_id: 1,
+                keys: None,
+                current: None,
             })
             .is_err()
         );

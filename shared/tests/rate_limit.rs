@@ -88,3 +88,47 @@ async fn concurrent_callers_never_get_more_than_the_burst() {
     }
     assert_eq!(admitted, 20);
 }
+
+#[tokio::test]
+async fn a_reservation_given_back_frees_its_unit_and_no_more() {
+    let redis = TestRedis::start();
+    let limiter = limiter(&redis).await;
+    let limit = Limit {
+        count: 3,
+        period: Duration::from_secs(900),
+        burst: 3,
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            limiter.reserve("sign-in", "a", limit).await.unwrap(),
+            Decision::Allowed
+        );
+    }
+    assert!(matches!(
+        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        Decision::Limited { .. }
+    ));
+    limiter.give_back("sign-in", "a", limit).await.unwrap();
+    assert_eq!(
+        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        Decision::Allowed
+    );
+    assert!(matches!(
+        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        Decision::Limited { .. }
+    ));
+    // Giving back more than was taken banks nothing beyond the burst.
+    for _ in 0..10 {
+        limiter.give_back("sign-in", "b", limit).await.unwrap();
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            limiter.reserve("sign-in", "b", limit).await.unwrap(),
+            Decision::Allowed
+        );
+    }
+    assert!(matches!(
+        limiter.reserve("sign-in", "b", limit).await.unwrap(),
+        Decision::Limited { .. }
+    ));
+}

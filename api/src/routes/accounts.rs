@@ -1,11 +1,12 @@
 //! Sign up, sign in, sign out, me. Sign-in failures are throttled per account and per
-//! client address; the check happens before the password is even hashed.
+//! client address; each attempt reserves its unit before the password is even hashed.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::users::{self, NewUser, Role, User};
 use shared::rate_limit::Limit;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -15,7 +16,8 @@ use crate::password;
 use crate::state::AppState;
 use crate::validation;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `Debug` by hand: the password is never printed.
+#[derive(Deserialize, ToSchema)]
 pub struct SignUp {
     #[schema(example = "ana@bakery.example", format = "email", max_length = 254)]
     pub email: String,
@@ -26,10 +28,30 @@ pub struct SignUp {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// `Debug` by hand: the password is never printed.
+#[derive(Deserialize, ToSchema)]
 pub struct SignIn {
     pub email: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The signed-in user and the token their writes must carry in `X-CSRF-Token`.
@@ -51,16 +73,41 @@ fn failure_limit(count: u32) -> Limit {
 
 fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map_or_else(|| "unknown".into(), |a| throttle_key(a.ip()))
 }
 
-/// Create an owner account and sign it in.
+/// The address a per-address limit counts: an IPv4 address, or the /64 of an IPv6 one (one
+/// host usually has a whole /64 to pick addresses from).
+fn throttle_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// What sign-up answers, whether or not the e-mail already had an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignUpAccepted {
+    pub message: String,
+}
+
+const SIGN_UP_ACCEPTED: &str =
+    "if this e-mail had no account, one is created: sign in with your password";
+
+/// Create an owner account. The answer is the same when the e-mail already has an account
+/// (nothing is changed then), so sign-up does not tell which e-mails have one; the client
+/// signs in next. (No mail is sent yet: with mail, the taken case would get a notice.)
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
-    responses((status = 201, body = SessionInfo)))]
+    responses((status = 202, body = SignUpAccepted)))]
+#[tracing::instrument(name = "sign_up", skip_all)]
 pub async fn sign_up(
     state: web::Data<AppState>,
-    session: Session,
     req: HttpRequest,
     body: web::Json<SignUp>,
 ) -> ApiResult<HttpResponse> {
@@ -75,8 +122,9 @@ pub async fn sign_up(
             .check("sign-up:ip", &client_ip(&req), per_ip)
             .await?,
     )?;
+    // Hashed in both cases, so the time taken does not tell either.
     let hash = password::hash(body.password.clone()).await?;
-    let user = users::create(
+    let created = users::create(
         &state.db,
         &NewUser {
             email: &email,
@@ -85,15 +133,21 @@ pub async fn sign_up(
             role: Role::Owner,
         },
     )
-    .await?;
-    let csrf_token = auth::begin_session(&session, user.id, user.role)?;
-    tracing::info!(user.id = user.id, "account created");
-    Ok(HttpResponse::Created().json(SessionInfo { user, csrf_token }))
+    .await;
+    match created {
+        Ok(user) => tracing::info!(user.id = user.id, "account created"),
+        Err(shared::Error::Conflict(_)) => tracing::info!("sign-up for a taken e-mail"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(HttpResponse::Accepted().json(SignUpAccepted {
+        message: SIGN_UP_ACCEPTED.into(),
+    }))
 }
 
 /// Sign in with e-mail and password.
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "accounts", request_body = SignIn,
     responses((status = 200, body = SessionInfo)))]
+#[tracing::instrument(name = "sign_in", skip_all)]
 pub async fn sign_in(
     state: web::Data<AppState>,
     session: Session,
@@ -109,30 +163,43 @@ pub async fn sign_in(
     let limits = &state.config.limits;
     let per_account = failure_limit(limits.sign_in_failures_per_account);
     let per_ip = failure_limit(limits.sign_in_failures_per_ip);
-    for (name, subject, limit) in [
+    // Each attempt takes its unit before the password is verified, so concurrent attempts
+    // count each other; a success hands its units back.
+    let attempts = [
         ("sign-in:account", account.as_str(), per_account),
         ("sign-in:ip", ip.as_str(), per_ip),
-    ] {
-        auth::admit(state.limiter.peek(name, subject, limit).await?)?;
+    ];
+    for (taken, (name, subject, limit)) in attempts.iter().enumerate() {
+        if let Err(refused) = auth::admit(state.limiter.reserve(name, subject, *limit).await?) {
+            for (name, subject, limit) in &attempts[..taken] {
+                state.limiter.give_back(name, subject, *limit).await?;
+            }
+            return Err(refused);
+        }
     }
     let credentials = users::credentials(&state.db, &account).await?;
     let (stored, found) = match credentials {
-        Some(c) => (Some(c.password_hash), Some((c.user_id, c.role))),
+        Some(c) => (Some(c.password_hash), Some((c.user_id, c.session_version))),
         None => (None, None),
     };
-    let valid = password::verify(body.password.clone(), stored).await?;
-    let Some((user_id, role)) = found.filter(|_| valid) else {
-        state
-            .limiter
-            .check("sign-in:account", &account, per_account)
-            .await?;
-        state.limiter.check("sign-in:ip", &ip, per_ip).await?;
+    let valid = match password::verify(body.password.clone(), stored).await {
+        Ok(valid) => valid,
+        Err(e) => {
+            // Not an attempt (the pool was full or broke): it counts against no one.
+            for (name, subject, limit) in &attempts {
+                state.limiter.give_back(name, subject, *limit).await?;
+            }
+            return Err(e);
+        }
+    };
+    let Some((user_id, session_version)) = found.filter(|_| valid) else {
         return Err(ApiError::BadCredentials);
     };
     state.limiter.reset("sign-in:account", &account).await?;
+    state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
     let user = users::find(&state.db, user_id).await?;
-    let csrf_token = auth::begin_session(&session, user_id, role)?;
+    let csrf_token = auth::begin_session(&session, user_id, session_version)?;
     Ok(HttpResponse::Ok().json(SessionInfo { user, csrf_token }))
 }
 
@@ -144,6 +211,22 @@ pub async fn sign_out(_user: CurrentUser, session: Session) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
+/// End every session of this account, on every device (this one included): each carries
+/// the account's session version, which this moves past.
+#[utoipa::path(post, path = "/api/auth/sign-out-everywhere", tag = "accounts",
+    responses((status = 204, description = "every session of the account ended")))]
+#[tracing::instrument(name = "sign_out_everywhere", skip_all)]
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    session: Session,
+) -> ApiResult<HttpResponse> {
+    users::end_sessions(&state.db, user.id).await?;
+    auth::end_session(&session);
+    tracing::info!(user.id = user.id, "signed out everywhere");
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// The signed-in user, and the CSRF token for their writes.
 #[utoipa::path(get, path = "/api/auth/me", tag = "accounts",
     responses((status = 200, body = SessionInfo)))]
@@ -153,4 +236,41 @@ pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<Http
         user: found,
         csrf_token: user.csrf_token,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        let key = |s: &str| throttle_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+    }
+
+    /// Issue 12 finding 6: request bodies and the session's user print no secret.
+    #[test]
+    fn bodies_and_the_current_user_print_no_secret() {
+        let sign_in = SignIn {
+            email: "ana@example.com".into(),
+            password: "hunter2-secret".into(),
+        };
+        let sign_up = SignUp {
+            email: "ana@example.com".into(),
+            password: "hunter2-secret".into(),
+            name: "Ana".into(),
+        };
+        let user = CurrentUser {
+            id: 1,
+            role: Role::Owner,
+            csrf_token: "csrf-secret".into(),
+        };
+        let printed = format!("{sign_in:?} {sign_up:?} {user:?} {sign_in:#?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("ana@example.com"), "{printed}");
+    }
 }

@@ -22,6 +22,7 @@ pub struct QueueSizes {
 /// Every known queue with its sizes. Admin role only.
 #[utoipa::path(get, path = "/api/admin/queues", tag = "admin",
     responses((status = 200, body = Vec<QueueSizes>)))]
+#[tracing::instrument(name = "queues", skip_all)]
 pub async fn queues(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
     user.require_admin()?;
     let mut sizes = Vec::new();

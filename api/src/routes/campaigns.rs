@@ -59,6 +59,7 @@ pub struct CampaignDetail {
 /// Create a campaign as a draft.
 #[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = CreateCampaign,
     responses((status = 201, body = Campaign)))]
+#[tracing::instrument(name = "create", skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -117,6 +118,7 @@ pub async fn detail(
 #[utoipa::path(post, path = "/api/campaigns/{id}/launch", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id")),
     responses((status = 202, body = Campaign)))]
+#[tracing::instrument(name = "launch", skip_all, fields(campaign.id = %id))]
 pub async fn launch(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -131,6 +133,7 @@ pub async fn launch(
 #[utoipa::path(post, path = "/api/campaigns/{id}/cancel", tag = "campaigns",
     params(("id" = i64, Path, description = "campaign id")),
     responses((status = 200, body = Campaign)))]
+#[tracing::instrument(name = "cancel", skip_all, fields(campaign.id = %id))]
 pub async fn cancel(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -25,15 +25,41 @@ pub struct ContentQuery {
     pub per_page: Option<u32>,
 }
 
+/// Only a pending content of the caller's can be edited (404 for another's or none, 409
+/// once approved, rejected or published).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditContent {
-    /// 1–3,000 characters (LinkedIn's limit), trimmed.
-    #[schema(min_length = 1, max_length = 3000)]
+    /// 1–3,000 characters (LinkedIn's limit), trimmed; not only whitespace; no control
+    /// characters other than newline, carriage return and tab.
+    #[schema(
+        min_length = 1,
+        max_length = 3000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub text: String,
-    /// Replaces the hashtags when given: at most 30, each 1–100 characters, `#` optional.
-    #[schema(max_items = 30)]
+    /// Replaces the hashtags when given: at most 30, each one word of 1–100 characters
+    /// (a leading `#` is dropped), without control, bidi-override or zero-width characters.
+    #[schema(max_items = 30, inline, value_type = Option<Vec<Hashtag>>)]
     pub hashtags: Option<Vec<String>>,
 }
+
+/// One hashtag as `PUT /api/contents/{id}` accepts it (schema only).
+pub struct Hashtag;
+
+const HASHTAG_PATTERN: &str = r"^#*[^\s#\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF][^\s\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$";
+
+impl utoipa::PartialSchema for Hashtag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(100))
+            .pattern(Some(HASHTAG_PATTERN))
+            .into()
+    }
+}
+
+impl ToSchema for Hashtag {}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApprovalResult {
@@ -99,6 +125,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/api/contents/{id}/approve", tag = "contents",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = ApprovalResult)))]
+#[tracing::instrument(name = "approve", skip_all, fields(content.id = %id))]
 pub async fn approve(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -114,6 +141,7 @@ pub async fn approve(
 #[utoipa::path(post, path = "/api/contents/{id}/reject", tag = "contents",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = Content)))]
+#[tracing::instrument(name = "reject", skip_all, fields(content.id = %id))]
 pub async fn reject(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -125,7 +153,11 @@ pub async fn reject(
 /// Replace the text (and optionally the hashtags) of a pending content.
 #[utoipa::path(put, path = "/api/contents/{id}", tag = "contents",
     params(("id" = i64, Path, description = "content id")), request_body = EditContent,
-    responses((status = 200, body = Content)))]
+    responses((status = 200, body = Content),
+        (status = 404, description = "no pending or other content of yours with this id"),
+        (status = 409, description = "the content is no longer pending"),
+        (status = 422, description = "text or hashtags break the constraints above")))]
+#[tracing::instrument(name = "edit", skip_all, fields(content.id = %id))]
 pub async fn edit(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -33,6 +33,10 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
             .service(resource("/auth/sign-up", "POST").route(web::post().to(accounts::sign_up)))
             .service(resource("/auth/sign-in", "POST").route(web::post().to(accounts::sign_in)))
             .service(resource("/auth/sign-out", "POST").route(web::post().to(accounts::sign_out)))
+            .service(
+                resource("/auth/sign-out-everywhere", "POST")
+                    .route(web::post().to(accounts::sign_out_everywhere)),
+            )
             .service(resource("/auth/me", "GET").route(web::get().to(accounts::me)))
             .service(
                 resource("/campaigns", "GET, POST")
@@ -67,8 +71,8 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::put().to(profile::update)),
             )
             .service(
-                resource("/profile/linkedin/connect", "GET")
-                    .route(web::get().to(profile::linkedin_connect)),
+                resource("/profile/linkedin/connect", "POST")
+                    .route(web::post().to(profile::linkedin_connect)),
             )
             .service(
                 resource("/profile/linkedin/callback", "GET")

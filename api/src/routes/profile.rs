@@ -6,7 +6,7 @@ use actix_session::Session;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::db::contents;
 use shared::db::profiles::{self, Profile, ProfileUpdate, SealedGrant};
 use shared::vault::Field;
@@ -42,7 +42,13 @@ pub struct UpdateProfile {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
+    /// LinkedIn's authorization code, 1–2,048 characters; required unless `error` is set.
+    #[param(min_length = 1, max_length = 2048)]
     pub code: Option<String>,
+    /// Must be the `state` of the connect this session started within the last 10 minutes
+    /// (43 URL-safe base64 characters, single use): anything else is a 400, which is what
+    /// most generated values get.
+    #[param(pattern = "^[A-Za-z0-9_-]{43}$", min_length = 43, max_length = 43)]
     pub state: Option<String>,
     /// Set by LinkedIn when the member refused (`user_cancelled_authorize`).
     pub error: Option<String>,
@@ -86,9 +92,18 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Start connecting LinkedIn: redirects the browser to LinkedIn's consent page.
-#[utoipa::path(get, path = "/api/profile/linkedin/connect", tag = "profile",
-    responses((status = 303, description = "redirect to LinkedIn")))]
+/// Where the browser goes to consent on LinkedIn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectStart {
+    pub authorize_url: String,
+}
+
+/// Start connecting LinkedIn: answers the LinkedIn consent URL for the browser to open. A
+/// POST with the CSRF token, so a cross-site page cannot start a connect (whose callback
+/// publishes the contents approved while LinkedIn was not connected).
+#[utoipa::path(post, path = "/api/profile/linkedin/connect", tag = "profile",
+    responses((status = 200, body = ConnectStart)))]
+#[tracing::instrument(name = "linkedin_connect", skip_all)]
 pub async fn linkedin_connect(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -103,18 +118,19 @@ pub async fn linkedin_connect(
         .insert(OAUTH_STATE, &oauth_state)
         .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
         .map_err(ApiError::internal)?;
-    let url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
+    let authorize_url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
     tracing::info!(user.id = user.id, "linkedin connect started");
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, url))
-        .finish())
+    Ok(HttpResponse::Ok().json(ConnectStart { authorize_url }))
 }
 
 /// Where LinkedIn sends the browser back. Checks `state`, trades the code for tokens, seals
 /// them, and queues the contents approved while LinkedIn was not connected.
 #[utoipa::path(get, path = "/api/profile/linkedin/callback", tag = "profile",
     params(CallbackQuery),
-    responses((status = 303, description = "back to the profile page")))]
+    responses((status = 303, description = "back to the profile page"),
+        (status = 400, description = "state not from this session's connect, or no code"),
+        (status = 503, description = "LinkedIn is not configured, or did not answer")))]
+#[tracing::instrument(name = "linkedin_callback", skip_all)]
 pub async fn linkedin_callback(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -183,6 +199,7 @@ pub async fn linkedin_callback(
 /// Forget the LinkedIn tokens.
 #[utoipa::path(post, path = "/api/profile/linkedin/disconnect", tag = "profile",
     responses((status = 204, description = "disconnected")))]
+#[tracing::instrument(name = "linkedin_disconnect", skip_all)]
 pub async fn linkedin_disconnect(
     state: web::Data<AppState>,
     user: CurrentUser,

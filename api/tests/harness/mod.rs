@@ -340,7 +340,9 @@ impl Browser {
             .unwrap()
     }
 
-    /// Signs up with [`PASSWORD`]; returns the CSRF token (also kept for later writes).
+    /// Signs up with [`PASSWORD`], then signs in (sign-up opens no session, so that its
+    /// answer is the same whether the e-mail was taken); returns the CSRF token (also kept
+    /// for later writes).
     pub async fn sign_up(&self, email: &str) -> String {
         let response = self
             .post_json(
@@ -348,8 +350,12 @@ impl Browser {
                 &json!({ "email": email, "password": PASSWORD, "name": "Ana" }),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "sign-up of {email}");
-        self.keep_token(response).await
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "sign-up of {email}"
+        );
+        self.sign_in_as(email).await
     }
 
     /// Signs in; the answer as it came (for tests of failures and throttling).

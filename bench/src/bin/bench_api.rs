@@ -263,14 +263,26 @@ async fn sign_up_and_seed(base: &str, email: &str) -> Result<User> {
         .await
         .with_context(|| format!("signing up {email} at {base}"))?;
     let status = resp.status();
-    let body: Value = resp.json().await.context("reading the sign-up answer")?;
-    if status != StatusCode::CREATED {
+    if status != StatusCode::ACCEPTED {
+        let body = resp.text().await.unwrap_or_default();
         bail!("sign-up of {email} answered {status}: {body}");
+    }
+    // Sign-up opens no session (its answer must not tell whether the e-mail was taken).
+    let resp = client
+        .post(format!("{base}/api/auth/sign-in"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .with_context(|| format!("signing in {email} at {base}"))?;
+    let status = resp.status();
+    let body: Value = resp.json().await.context("reading the sign-in answer")?;
+    if status != StatusCode::OK {
+        bail!("sign-in of {email} answered {status}: {body}");
     }
     let csrf = body
         .get("csrf_token")
         .and_then(Value::as_str)
-        .with_context(|| format!("sign-up answer has no csrf_token: {body}"))?
+        .with_context(|| format!("sign-in answer has no csrf_token: {body}"))?
         .to_owned();
     for i in 0..CAMPAIGNS_PER_USER {
         let resp = client

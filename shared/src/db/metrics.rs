@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::Page;
 use crate::error::Error;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -29,15 +30,41 @@ pub struct CampaignMetrics {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Metrics {
+    /// Totals over all of the user's campaigns.
     pub leads: i64,
     pub contents: i64,
     pub published: i64,
     pub engagement: Engagement,
+    /// How many campaigns the user has: `campaigns` is one page of them.
+    pub campaign_count: i64,
+    /// The requested page of campaigns, newest first.
     pub campaigns: Vec<CampaignMetrics>,
 }
 
-/// Per-campaign figures for the user's newest `limit` campaigns, and totals over all.
-pub async fn for_user(db: &PgPool, user_id: i64, limit: i64) -> Result<Metrics, Error> {
+/// Totals over all the user's campaigns, summed in PostgreSQL (two indexed aggregates: the
+/// campaigns' counters and the user's publications), and the figures of one page of
+/// campaigns: a user with thousands of campaigns costs no more memory than one with fifty.
+pub async fn for_user(db: &PgPool, user_id: i64, page: Page) -> Result<Metrics, Error> {
+    let totals = sqlx::query!(
+        r#"SELECT count(*) AS "campaigns!",
+                  COALESCE(sum(leads_count), 0)::bigint AS "leads!",
+                  COALESCE(sum(contents_count), 0)::bigint AS "contents!",
+                  COALESCE(sum(published_count), 0)::bigint AS "published!"
+           FROM campaigns WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await?;
+    let engagement = sqlx::query!(
+        r#"SELECT COALESCE(sum(likes), 0)::bigint AS "likes!",
+                  COALESCE(sum(comments), 0)::bigint AS "comments!",
+                  COALESCE(sum(shares), 0)::bigint AS "shares!",
+                  COALESCE(sum(impressions), 0)::bigint AS "impressions!"
+           FROM publications WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await?;
     let rows = sqlx::query!(
         r#"SELECT c.id, c.name, c.leads_count::bigint AS "leads!", c.contents_count::bigint AS "contents!",
                   c.published_count::bigint AS "published!",
@@ -51,44 +78,43 @@ pub async fn for_user(db: &PgPool, user_id: i64, limit: i64) -> Result<Metrics, 
                WHERE ct.campaign_id = c.id AND c.published_count > 0
            ) e ON true
            WHERE c.user_id = $1
-           ORDER BY c.id DESC"#,
-        user_id
+           ORDER BY c.id DESC
+           LIMIT $2 OFFSET $3"#,
+        user_id,
+        page.limit(),
+        page.offset(),
     )
     .fetch_all(db)
     .await?;
-    let mut totals = Metrics {
-        leads: 0,
-        contents: 0,
-        published: 0,
-        engagement: Engagement::default(),
-        campaigns: Vec::new(),
-    };
-    for (i, row) in rows.into_iter().enumerate() {
-        let engagement = Engagement {
-            likes: row.likes,
-            comments: row.comments,
-            shares: row.shares,
-            impressions: row.impressions,
-            total: row.likes + row.comments + row.shares,
-        };
-        totals.leads += row.leads;
-        totals.contents += row.contents;
-        totals.published += row.published;
-        totals.engagement.likes += engagement.likes;
-        totals.engagement.comments += engagement.comments;
-        totals.engagement.shares += engagement.shares;
-        totals.engagement.impressions += engagement.impressions;
-        totals.engagement.total += engagement.total;
-        if i64::try_from(i).unwrap_or(i64::MAX) < limit {
-            totals.campaigns.push(CampaignMetrics {
-                campaign_id: row.id,
-                name: row.name,
-                leads: row.leads,
-                contents: row.contents,
-                published: row.published,
-                engagement,
-            });
-        }
-    }
-    Ok(totals)
+    let campaigns = rows
+        .into_iter()
+        .map(|row| CampaignMetrics {
+            campaign_id: row.id,
+            name: row.name,
+            leads: row.leads,
+            contents: row.contents,
+            published: row.published,
+            engagement: Engagement {
+                likes: row.likes,
+                comments: row.comments,
+                shares: row.shares,
+                impressions: row.impressions,
+                total: row.likes + row.comments + row.shares,
+            },
+        })
+        .collect();
+    Ok(Metrics {
+        leads: totals.leads,
+        contents: totals.contents,
+        published: totals.published,
+        engagement: Engagement {
+            likes: engagement.likes,
+            comments: engagement.comments,
+            shares: engagement.shares,
+            impressions: engagement.impressions,
+            total: engagement.likes + engagement.comments + engagement.shares,
+        },
+        campaign_count: totals.campaigns,
+        campaigns,
+    })
 }

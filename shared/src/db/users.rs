@@ -38,6 +38,15 @@ pub struct Credentials {
     pub user_id: i64,
     pub role: Role,
     pub password_hash: String,
+    pub session_version: i64,
+}
+
+/// What every authenticated request checks its session against: the role as it is now,
+/// and the version a session must carry to be still valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCheck {
+    pub role: Role,
+    pub session_version: i64,
 }
 
 /// Creates the account and its empty business profile together.
@@ -82,7 +91,7 @@ pub async fn find(db: &PgPool, id: i64) -> Result<User, Error> {
 pub async fn credentials(db: &PgPool, email: &str) -> Result<Option<Credentials>, Error> {
     Ok(sqlx::query_as!(
         Credentials,
-        r#"SELECT id AS user_id, role AS "role: Role", password_hash
+        r#"SELECT id AS user_id, role AS "role: Role", password_hash, session_version
            FROM users WHERE lower(email) = lower($1)"#,
         email
     )
@@ -100,7 +109,30 @@ pub async fn record_sign_in(db: &PgPool, id: i64) -> Result<(), Error> {
     Ok(())
 }
 
-/// Sets a new password and role for an existing account (the demo seeding and ops use it).
+/// One primary-key read per authenticated request; `None` when the account is gone.
+pub async fn session_check(db: &PgPool, id: i64) -> Result<Option<SessionCheck>, Error> {
+    Ok(sqlx::query_as!(
+        SessionCheck,
+        r#"SELECT role AS "role: Role", session_version FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Ends every session of the account (sign out everywhere): they carry the old version.
+pub async fn end_sessions(db: &PgPool, id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE users SET session_version = session_version + 1 WHERE id = $1",
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password and role for an existing account (the demo seeding and ops use it),
+/// and ends its sessions: one made with the old password or role is not valid any more.
 pub async fn reset(
     db: &PgPool,
     email: &str,
@@ -109,7 +141,8 @@ pub async fn reset(
 ) -> Result<User, Error> {
     sqlx::query_as!(
         User,
-        r#"UPDATE users SET password_hash = $2, role = $3 WHERE lower(email) = lower($1)
+        r#"UPDATE users SET password_hash = $2, role = $3, session_version = session_version + 1
+           WHERE lower(email) = lower($1)
            RETURNING id, email, name, role AS "role: Role", created_at, last_signed_in_at"#,
         email,
         password_hash,
