@@ -610,3 +610,416 @@ async fn sites_carry_contacts_and_fault_modes() {
     let pdf = http.get(&sites[0]).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
 }
+
+/// An authorization code from the sandbox for `redirect` (consent skipped with `auto=allow`).
+async fn code_for(http: &Client, sb: &Sandbox, redirect: &str) -> String {
+    let resp = http
+        .get(format!("{}/linkedin-www/oauth/v2/authorization", sb.url()))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "sandbox-client-id"),
+            ("redirect_uri", redirect),
+            ("state", "s1"),
+            ("scope", "openid profile w_member_social"),
+            ("auto", "allow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        location
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1,
+        "s1"
+    );
+    location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+async fn exchange(http: &Client, sb: &Sandbox, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let resp = http
+        .post(format!("{}/linkedin-www/oauth/v2/accessToken", sb.url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status(), json_of(resp).await)
+}
+
+/// The authorization_code form of the token exchange.
+fn form<'a>(code: &'a str, redirect: &'a str, secret: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect),
+        ("client_id", "sandbox-client-id"),
+        ("client_secret", secret),
+    ]
+}
+
+#[tokio::test]
+async fn codes_are_single_use_bound_to_the_redirect_uri_and_the_client() {
+    let (sb, http) = start().await;
+    let redirect = "http://app.test/callback";
+    // A different redirect_uri is refused, and so is a wrong secret.
+    let code = code_for(&http, &sb, redirect).await;
+    let (status, body) = exchange(
+        &http,
+        &sb,
+        &form(&code, "http://evil.test/cb", "sandbox-client-secret"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].is_string() && body["error_description"].is_string());
+    let (status, _) = exchange(&http, &sb, &form(&code, redirect, "wrong-secret")).await;
+    assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED);
+    // A fresh code works once: tokens without a refresh token (self-serve default)...
+    let fresh = code_for(&http, &sb, redirect).await;
+    let (status, tokens) =
+        exchange(&http, &sb, &form(&fresh, redirect, "sandbox-client-secret")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tokens["expires_in"], 5_184_000);
+    assert!(tokens["access_token"].is_string());
+    assert!(tokens.get("refresh_token").is_none());
+    assert!(
+        tokens["scope"]
+            .as_str()
+            .unwrap()
+            .contains("w_member_social")
+    );
+    // ...and never twice.
+    let (status, body) =
+        exchange(&http, &sb, &form(&fresh, redirect, "sandbox-client-secret")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn refresh_tokens_when_enabled_issue_a_new_access_token() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        refresh_tokens: true,
+        token_expires_in_s: 60,
+        ..Options::default()
+    })
+    .await;
+    let redirect = "http://app.test/callback";
+    let code = code_for(&http, &sb, redirect).await;
+    let (status, tokens) = exchange(
+        &http,
+        &sb,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("client_id", "sandbox-client-id"),
+            ("client_secret", "sandbox-client-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(tokens["expires_in"], 60);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, renewed) = exchange(
+        &http,
+        &sb,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", "sandbox-client-id"),
+            ("client_secret", "sandbox-client-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(renewed["access_token"], tokens["access_token"]);
+    let me = http
+        .get(format!("{}/linkedin-api/v2/userinfo", sb.url()))
+        .bearer_auth(renewed["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert!(json_of(me).await["sub"].is_string());
+}
+
+#[tokio::test]
+async fn rest_calls_need_a_supported_version_and_the_restli_header() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let url = format!("{}/linkedin-api/rest/posts", sb.url());
+    let body = json!({"author": format!("urn:li:person:{}", m.sub), "commentary": "x"});
+    let missing = http
+        .post(&url)
+        .bearer_auth(&m.token)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let old = http
+        .post(&url)
+        .bearer_auth(&m.token)
+        .header("LinkedIn-Version", "202301")
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(json_of(old).await["code"], "NONEXISTENT_VERSION");
+    let no_restli = http
+        .post(&url)
+        .bearer_auth(&m.token)
+        .header("LinkedIn-Version", "202610")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_restli.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        control(&http, &sb, "/_sandbox/posts")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn scopes_gate_posting_and_analytics() {
+    let (sb, http) = start().await;
+    let reader = connect(&http, &sb, "email").await;
+    let denied = post(&http, &sb, &reader, "hello").await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let body = json_of(denied).await;
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    assert_eq!(body["status"], 403);
+    // A poster without r_member_postAnalytics cannot read its post's counts.
+    let poster = connect(&http, &sb, "w_member_social").await;
+    let created = post(&http, &sb, &poster, "hello").await;
+    let urn = created.headers()["x-restli-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let resp = analytics(&http, &sb, &poster, &urn, "REACTION").await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+async fn analytics(
+    http: &Client,
+    sb: &Sandbox,
+    m: &Member,
+    urn: &str,
+    metric: &str,
+) -> reqwest::Response {
+    let encoded: String = url::form_urlencoded::byte_serialize(urn.as_bytes()).collect();
+    rest(
+        http,
+        reqwest::Method::GET,
+        format!(
+            "{}/linkedin-api/rest/memberCreatorPostAnalytics?q=entity&entity=(share:{encoded})&queryType={metric}&aggregation=TOTAL",
+            sb.url()
+        ),
+        &m.token,
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn analytics_are_empty_on_the_first_call_then_count() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social r_member_postAnalytics").await;
+    let created = post(&http, &sb, &m, "Counting").await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let urn = created.headers()["x-restli-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let first = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
+    assert_eq!(first["elements"], json!([]));
+    let second = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
+    let element = &second["elements"][0];
+    assert!(element["count"].as_u64().unwrap() > 0);
+    assert_eq!(element["metricType"], "REACTION");
+    assert_eq!(element["targetEntity"]["share"], urn.as_str());
+    // Deterministic: the same post, metric and minute give the same count.
+    let third = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
+    assert_eq!(third["elements"][0]["count"], element["count"]);
+    // An unknown post is not counted.
+    let unknown = analytics(&http, &sb, &m, "urn:li:share:1", "REACTION").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+async fn init_image(http: &Client, sb: &Sandbox, m: &Member) -> (String, String) {
+    let resp = rest(
+        http,
+        reqwest::Method::POST,
+        format!(
+            "{}/linkedin-api/rest/images?action=initializeUpload",
+            sb.url()
+        ),
+        &m.token,
+    )
+    .json(&json!({"initializeUploadRequest": {"owner": format!("urn:li:person:{}", m.sub)}}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v = json_of(resp).await;
+    assert!(v["value"]["uploadUrlExpiresAt"].as_u64().is_some());
+    (
+        v["value"]["uploadUrl"].as_str().unwrap().to_owned(),
+        v["value"]["image"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn post_with_image(
+    http: &Client,
+    sb: &Sandbox,
+    m: &Member,
+    image: &str,
+) -> reqwest::Response {
+    rest(http, reqwest::Method::POST, format!("{}/linkedin-api/rest/posts", sb.url()), &m.token)
+        .json(&json!({
+            "author": format!("urn:li:person:{}", m.sub), "commentary": format!("With {image}"), "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+            "content": {"media": {"id": image, "title": "t", "altText": "a"}},
+            "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": false
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_image_flow_uploads_processes_and_guards_ownership() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let other = connect(&http, &sb, "w_member_social openid").await;
+    assert_ne!(m.sub, other.sub, "two consents give two members");
+    let (upload_url, image) = init_image(&http, &sb, &m).await;
+    assert!(upload_url.starts_with(&sb.url()));
+    // Never uploaded: the post is refused.
+    assert_eq!(
+        post_with_image(&http, &sb, &m, &image).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let put = http
+        .put(&upload_url)
+        .bearer_auth(&m.token)
+        .header("Content-Type", "image/png")
+        .body(vec![1u8, 2, 3])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let encoded: String = url::form_urlencoded::byte_serialize(image.as_bytes()).collect();
+    let status = |http: Client, url: String, token: String| async move {
+        json_of(
+            rest(&http, reqwest::Method::GET, url, &token)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await["status"]
+            .clone()
+    };
+    let url = format!("{}/linkedin-api/rest/images/{encoded}", sb.url());
+    assert_eq!(
+        status(http.clone(), url.clone(), m.token.clone()).await,
+        "PROCESSING"
+    );
+    assert_eq!(
+        status(http.clone(), url.clone(), m.token.clone()).await,
+        "AVAILABLE"
+    );
+    // Another member cannot use it; its owner can.
+    assert_eq!(
+        post_with_image(&http, &sb, &other, &image).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_with_image(&http, &sb, &m, &image).await.status(),
+        StatusCode::CREATED
+    );
+    let posts = control(&http, &sb, "/_sandbox/posts").await;
+    assert_eq!(posts[0]["image"], image.as_str());
+}
+
+#[tokio::test]
+async fn imagen_predict_gives_sample_count_pngs_and_filters_on_demand() {
+    let (sb, http) = start().await;
+    let predict = |n: u64| {
+        http.post(format!(
+            "{}/gemini/v1beta/models/imagen-4.0-generate-001:predict",
+            sb.url()
+        ))
+        .header("x-goog-api-key", KEY)
+        .json(&json!({"instances": [{"prompt": "a bakery"}], "parameters": {"sampleCount": n}}))
+        .send()
+    };
+    let v = json_of(predict(2).await.unwrap()).await;
+    let preds = v["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), 2);
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(preds[0]["bytesBase64Encoded"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(preds[0]["mimeType"], "image/png");
+    // Deterministic per prompt.
+    let again = json_of(predict(2).await.unwrap()).await;
+    assert_eq!(again["predictions"][0], preds[0]);
+    fault(
+        &http,
+        &sb,
+        json!({"route": "imagen.predict", "mode": "filtered"}),
+    )
+    .await;
+    assert_eq!(json_of(predict(1).await.unwrap()).await, json!({}));
+    assert_eq!(predict(9).await.unwrap().status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn delay_ms_waits_and_linkedin_429_says_retry_after() {
+    let (sb, http) = start().await;
+    fault(
+        &http,
+        &sb,
+        json!({"route": "places.search", "delay_ms": 300}),
+    )
+    .await;
+    let t = std::time::Instant::now();
+    let resp = search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(300));
+    let m = connect(&http, &sb, "w_member_social").await;
+    fault(
+        &http,
+        &sb,
+        json!({"route": "linkedin.posts", "status": 429, "retry_after_s": 7}),
+    )
+    .await;
+    let throttled = post(&http, &sb, &m, "later").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.headers()["retry-after"], "7");
+    assert_eq!(json_of(throttled).await["status"], 429);
+    assert!(
+        control(&http, &sb, "/_sandbox/posts")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
