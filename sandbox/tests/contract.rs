@@ -297,16 +297,21 @@ async fn post(http: &Client, sb: &Sandbox, m: &Member, commentary: &str) -> reqw
         .unwrap()
 }
 
+/// Posts `commentary`, expects 201, and returns the URN from `x-restli-id`.
+async fn posted(http: &Client, sb: &Sandbox, m: &Member, commentary: &str) -> String {
+    let created = post(http, sb, m, commentary).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    created.headers()["x-restli-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn posts_are_stored_truncated_at_a_reserved_character_and_duplicates_refused() {
     let (sb, http) = start().await;
     let m = connect(&http, &sb, "w_member_social").await;
-    let created = post(&http, &sb, &m, "Open \\(Mon to Fri\\) #Lyon 😀").await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let urn = created.headers()["x-restli-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let urn = posted(&http, &sb, &m, "Open \\(Mon to Fri\\) #Lyon 😀").await;
     assert!(urn.starts_with("urn:li:share:"), "{urn}");
     let cut = post(&http, &sb, &m, "Open (Mon to Fri)").await;
     assert_eq!(cut.status(), StatusCode::CREATED);
@@ -805,11 +810,7 @@ async fn scopes_gate_posting_and_analytics() {
     assert_eq!(body["status"], 403);
     // A poster without r_member_postAnalytics cannot read its post's counts.
     let poster = connect(&http, &sb, "w_member_social").await;
-    let created = post(&http, &sb, &poster, "hello").await;
-    let urn = created.headers()["x-restli-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let urn = posted(&http, &sb, &poster, "hello").await;
     let resp = analytics(&http, &sb, &poster, &urn, "REACTION").await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
@@ -840,12 +841,7 @@ async fn analytics(
 async fn analytics_are_empty_on_the_first_call_then_count() {
     let (sb, http) = start().await;
     let m = connect(&http, &sb, "w_member_social r_member_postAnalytics").await;
-    let created = post(&http, &sb, &m, "Counting").await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let urn = created.headers()["x-restli-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let urn = posted(&http, &sb, &m, "Counting").await;
     let first = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
     assert_eq!(first["elements"], json!([]));
     let second = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
