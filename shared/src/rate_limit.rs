@@ -100,7 +100,10 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one unit if the limit allows it.
+    /// Takes one unit if the limit allows it. An attempt that may turn out not to count
+    /// (sign-in counts only failures) takes its unit first and hands it back with
+    /// [`Self::give_back`]: taking before the attempt is what makes concurrent attempts see
+    /// each other, where a peek followed by a later take lets any number through at once.
     pub async fn check(&self, name: &str, subject: &str, limit: Limit) -> Result<Decision, Error> {
         self.run(name, subject, limit, 1).await
     }
@@ -110,20 +113,7 @@ impl RateLimiter {
         self.run(name, subject, limit, 0).await
     }
 
-    /// Takes one unit if the limit allows it, to be handed back with [`Self::give_back`]
-    /// if the attempt turns out not to count (sign-in counts only failures). Taking before
-    /// the attempt is what makes concurrent attempts see each other: a peek followed by a
-    /// later take lets any number of them through at once.
-    pub async fn reserve(
-        &self,
-        name: &str,
-        subject: &str,
-        limit: Limit,
-    ) -> Result<Decision, Error> {
-        self.run(name, subject, limit, 1).await
-    }
-
-    /// Returns a unit taken by [`Self::reserve`].
+    /// Returns a unit taken by [`Self::check`].
     pub async fn give_back(&self, name: &str, subject: &str, limit: Limit) -> Result<(), Error> {
         let mut conn = self.conn.clone();
         let _: i64 = GIVE_BACK

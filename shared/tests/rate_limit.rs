@@ -100,21 +100,21 @@ async fn a_reservation_given_back_frees_its_unit_and_no_more() {
     };
     for _ in 0..3 {
         assert_eq!(
-            limiter.reserve("sign-in", "a", limit).await.unwrap(),
+            limiter.check("sign-in", "a", limit).await.unwrap(),
             Decision::Allowed
         );
     }
     assert!(matches!(
-        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        limiter.check("sign-in", "a", limit).await.unwrap(),
         Decision::Limited { .. }
     ));
     limiter.give_back("sign-in", "a", limit).await.unwrap();
     assert_eq!(
-        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        limiter.check("sign-in", "a", limit).await.unwrap(),
         Decision::Allowed
     );
     assert!(matches!(
-        limiter.reserve("sign-in", "a", limit).await.unwrap(),
+        limiter.check("sign-in", "a", limit).await.unwrap(),
         Decision::Limited { .. }
     ));
     // Giving back more than was taken banks nothing beyond the burst.
@@ -123,12 +123,12 @@ async fn a_reservation_given_back_frees_its_unit_and_no_more() {
     }
     for _ in 0..3 {
         assert_eq!(
-            limiter.reserve("sign-in", "b", limit).await.unwrap(),
+            limiter.check("sign-in", "b", limit).await.unwrap(),
             Decision::Allowed
         );
     }
     assert!(matches!(
-        limiter.reserve("sign-in", "b", limit).await.unwrap(),
+        limiter.check("sign-in", "b", limit).await.unwrap(),
         Decision::Limited { .. }
     ));
 }

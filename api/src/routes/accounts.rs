@@ -170,7 +170,7 @@ pub async fn sign_in(
         ("sign-in:ip", ip.as_str(), per_ip),
     ];
     for (taken, (name, subject, limit)) in attempts.iter().enumerate() {
-        if let Err(refused) = auth::admit(state.limiter.reserve(name, subject, *limit).await?) {
+        if let Err(refused) = auth::admit(state.limiter.check(name, subject, *limit).await?) {
             for (name, subject, limit) in &attempts[..taken] {
                 state.limiter.give_back(name, subject, *limit).await?;
             }
