@@ -24,7 +24,7 @@ use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profi
         campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
         contents::list, contents::pending, contents::get, contents::edit, contents::approve,
         contents::reject,
-        metrics::get, publications::list,
+        metrics::get, publications::list, publications::resolve,
         profile::get, profile::update, profile::linkedin_connect, profile::linkedin_callback,
         profile::linkedin_disconnect,
         admin::queues,

@@ -40,6 +40,9 @@ pub struct EnqueueOptions {
     pub trace: Option<String>,
     /// Another attempt budget than `J::MAX_ATTEMPTS`.
     pub max_attempts: Option<u32>,
+    /// The user the job runs for, when the job's own `user_id()` does not know it (the
+    /// pipeline's jobs carry ids only; the outbox row and the handler that causes the job do).
+    pub user_id: Option<i64>,
 }
 
 /// The producer side of the engine. Cheap to clone: one multiplexed connection, shared.
@@ -259,7 +262,7 @@ fn envelope_for<J: Job>(
         queue,
         args,
         options.max_attempts.unwrap_or(J::MAX_ATTEMPTS),
-        job.user_id(),
+        options.user_id.or_else(|| job.user_id()),
         job.unique_key(),
         options,
         now,

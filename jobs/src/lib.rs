@@ -15,6 +15,7 @@ pub mod job;
 pub mod keys;
 pub mod kinds;
 mod maintenance;
+pub mod periodic;
 mod queue_state;
 pub mod registry;
 pub mod retry;

@@ -27,6 +27,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub linkedin: LinkedInConfig,
     pub providers: ProvidersConfig,
+    pub pipeline: PipelineConfig,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +179,61 @@ impl std::fmt::Debug for LinkedInConfig {
             .field("version", &self.version)
             .finish_non_exhaustive()
     }
+}
+
+/// The pipeline's behaviour and its limits (design.md §4, §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineConfig {
+    /// A content scoring at least this is approved without the owner, when LinkedIn is
+    /// connected; below it, the owner decides in the gallery.
+    pub auto_approve_score: i16,
+    /// Businesses a campaign asks Places for (Places stops at 60).
+    pub max_leads: usize,
+    /// Work whose rows have not moved for this long is enqueued again by the reconciler
+    /// (its job was lost with Redis's data, or never reached Redis).
+    pub stall_after_secs: u64,
+    /// How often the reconciler runs (once per period across all workers).
+    pub reconcile_every_secs: u64,
+    /// How often publications' likes, comments, shares and impressions are refreshed.
+    pub analytics_every_secs: u64,
+    /// Publications older than this are no longer refreshed.
+    pub analytics_window_days: u32,
+    pub limits: PipelineLimits,
+}
+
+/// A steady rate with a burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateConfig {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl RateConfig {
+    pub fn limit(self) -> crate::rate_limit::Limit {
+        crate::rate_limit::Limit::per_minute(self.per_minute.max(1), self.burst.max(1))
+    }
+}
+
+/// Per provider credential (shared by every user: the app's quota with the provider) and
+/// per user (so one owner's big campaign cannot use up everyone's quota). Over a limit, a
+/// job is deferred with the reason; it uses no attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineLimits {
+    /// Places Text Search calls (a call is a page of up to 20).
+    pub places: RateConfig,
+    pub gemini_text: RateConfig,
+    pub image: RateConfig,
+    /// LinkedIn calls of the app (all members).
+    pub linkedin_app: RateConfig,
+    /// Leads enriched per UTC day, all users together.
+    pub leads_per_day: u32,
+    /// Contents generated per UTC day, all users together.
+    pub contents_per_day: u32,
+    /// Posts a member may publish per UTC day (LinkedIn counts the same way).
+    pub user_posts_per_day: u32,
+    pub user_places: RateConfig,
+    pub user_gemini_text: RateConfig,
+    pub user_image: RateConfig,
 }
 
 /// The external APIs other than LinkedIn (providers.md §1–3).
@@ -365,6 +421,26 @@ impl Default for Config {
                     image_timeout_ms: 90_000,
                 },
             },
+            pipeline: PipelineConfig {
+                auto_approve_score: 70,
+                max_leads: 60,
+                stall_after_secs: 600,
+                reconcile_every_secs: 60,
+                analytics_every_secs: 3600,
+                analytics_window_days: 30,
+                limits: PipelineLimits {
+                    places: RateConfig { per_minute: 600, burst: 30 },
+                    gemini_text: RateConfig { per_minute: 300, burst: 20 },
+                    image: RateConfig { per_minute: 120, burst: 10 },
+                    linkedin_app: RateConfig { per_minute: 600, burst: 50 },
+                    leads_per_day: 500,
+                    contents_per_day: 500,
+                    user_posts_per_day: 100,
+                    user_places: RateConfig { per_minute: 60, burst: 10 },
+                    user_gemini_text: RateConfig { per_minute: 120, burst: 20 },
+                    user_image: RateConfig { per_minute: 60, burst: 10 },
+                },
+            },
         }
     }
 }
@@ -453,6 +529,18 @@ impl Config {
         }
         if li.version.len() != 6 || !li.version.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Config("linkedin.version must be YYYYMM".into()));
+        }
+        let p = &self.pipeline;
+        if !(0..=100).contains(&p.auto_approve_score) {
+            return Err(Error::Config(
+                "pipeline.auto_approve_score must be between 0 and 100".into(),
+            ));
+        }
+        if p.stall_after_secs == 0 || p.reconcile_every_secs == 0 || p.analytics_every_secs == 0
+        {
+            return Err(Error::Config(
+                "pipeline.stall_after_secs and the pipeline's periods must be above 0".into(),
+            ));
         }
         if self.api.body_limit_bytes < 1024 {
             return Err(Error::Config(

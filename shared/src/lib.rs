@@ -5,6 +5,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;

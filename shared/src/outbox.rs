@@ -54,7 +54,7 @@ pub async fn push<J: Job>(
 pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut tx = db.begin().await?;
     let rows = sqlx::query!(
-        r#"SELECT id, kind, args, run_at FROM outbox
+        r#"SELECT id, kind, args, user_id, run_at FROM outbox
            WHERE next_attempt_at <= now()
            ORDER BY id LIMIT $1
            FOR UPDATE SKIP LOCKED"#,
@@ -70,7 +70,7 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut registered = BTreeSet::new();
     let mut outage = None;
     for row in rows {
-        match enqueue(client, &row.kind, row.args, row.run_at).await {
+        match enqueue(client, &row.kind, row.args, row.user_id, row.run_at).await {
             // A job with the same unique key is queued or running. It may have read the
             // state before this row's transaction committed (a publish that found nothing
             // approved yet), so deleting the row could lose this request. The row waits
@@ -141,10 +141,13 @@ async fn enqueue(
     client: &Client,
     kind: &str,
     args: serde_json::Value,
+    user_id: Option<i64>,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<(&'static str, Enqueued), Error> {
+    // The user travels in the envelope: per-user limits, fairness and the admin UI key on it.
     let options = EnqueueOptions {
         run_at: run_at.map(SystemTime::from),
+        user_id,
         ..EnqueueOptions::default()
     };
     match kind {

@@ -108,11 +108,6 @@ impl RateLimiter {
         self.run(name, subject, limit, 1).await
     }
 
-    /// Whether one unit would be admitted, without taking it.
-    pub async fn peek(&self, name: &str, subject: &str, limit: Limit) -> Result<Decision, Error> {
-        self.run(name, subject, limit, 0).await
-    }
-
     /// Returns a unit taken by [`Self::check`].
     pub async fn give_back(&self, name: &str, subject: &str, limit: Limit) -> Result<(), Error> {
         let mut conn = self.conn.clone();
@@ -159,5 +154,190 @@ impl RateLimiter {
 
     fn key(&self, name: &str, subject: &str) -> String {
         format!("{}rl:{name}:{subject}", self.prefix)
+    }
+}
+
+/// How a [`Gate`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A steady rate with a burst (GCRA, as [`RateLimiter::check`]).
+    Rate(Limit),
+    /// At most this many per UTC day, the count starting again at 00:00 UTC: how LinkedIn
+    /// counts its daily post limits, so ours resets when theirs does.
+    Daily(u32),
+}
+
+/// One limit a unit of work must pass: `name` is the resource (`linkedin_post`, `gemini`),
+/// `subject` whose budget it is (`user:42`, `app`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    pub name: &'static str,
+    pub subject: String,
+    pub rule: Rule,
+}
+
+/// The answer of [`RateLimiter::acquire`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Every gate took its unit.
+    Granted,
+    /// No gate took anything: `gate` (an index into the slice) is the one that waits
+    /// longest, and asking again before `retry_after` is refused again.
+    Wait { gate: usize, retry_after: Duration },
+}
+
+/// `KEYS`: per gate its state key and its block key (set by a provider's 429).
+/// `ARGV`: per gate a mode (`r` rate, `d` daily) and two numbers (rate: interval ms and
+/// burst; daily: the count and 0). All gates are checked first and units are taken only if
+/// every one admits, so a refusal by the second gate never spends the first one's budget.
+/// Returns `{1, 0, 0}` or `{0, wait_ms, gate (1-based)}`.
+static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local day = math.floor(now / 86400000)
+local n = #KEYS / 2
+local worst, worst_gate = 0, 0
+local plan = {}
+for i = 1, n do
+  local key, block = KEYS[2 * i - 1], KEYS[2 * i]
+  local mode, a, b = ARGV[3 * i - 2], tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+  local wait = redis.call('PTTL', block)
+  if wait < 0 then wait = 0 end
+  if mode == 'r' then
+    local tat = tonumber(redis.call('GET', key) or '0')
+    if tat < now then tat = now end
+    local allow_at = tat + a - a * b
+    if allow_at - now > wait then wait = allow_at - now end
+    plan[i] = tat + a
+  else
+    local raw = redis.call('GET', key)
+    local count = 0
+    if raw then
+      local d, c = string.match(raw, '^(%d+):(%d+)$')
+      if tonumber(d) == day then count = tonumber(c) end
+    end
+    if count >= a and (day + 1) * 86400000 - now > wait then
+      wait = (day + 1) * 86400000 - now
+    end
+    plan[i] = count + 1
+  end
+  if wait > worst then worst, worst_gate = wait, i end
+end
+if worst > 0 then return {0, worst, worst_gate} end
+for i = 1, n do
+  local key, mode = KEYS[2 * i - 1], ARGV[3 * i - 2]
+  if mode == 'r' then
+    redis.call('SET', key, string.format('%d', plan[i]), 'PX', plan[i] - now + 1)
+  else
+    redis.call('SET', key, day .. ':' .. plan[i], 'PX', (day + 1) * 86400000 - now + 1)
+  end
+end
+return {1, 0, 0}
+",
+    )
+});
+
+/// Hands back the units of one [`RateLimiter::acquire`] (the call they paid for was never
+/// made): a rate gate moves back one interval, a daily count goes down by one.
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local day = math.floor(now / 86400000)
+for i = 1, #KEYS do
+  local key, mode, a = KEYS[i], ARGV[2 * i - 1], tonumber(ARGV[2 * i])
+  local raw = redis.call('GET', key)
+  if raw and mode == 'r' then
+    local tat = tonumber(raw) - a
+    if tat <= now then redis.call('DEL', key)
+    else redis.call('SET', key, string.format('%d', tat), 'PX', tat - now + 1) end
+  elseif raw then
+    local d, c = string.match(raw, '^(%d+):(%d+)$')
+    if tonumber(d) == day and tonumber(c) > 0 then
+      redis.call('SET', key, day .. ':' .. (tonumber(c) - 1), 'KEEPTTL')
+    end
+  end
+end
+return 1
+",
+    )
+});
+
+/// Blocks a gate for `ARGV[1]` ms unless it is already blocked for longer.
+static BLOCK: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+end
+return 1
+",
+    )
+});
+
+impl RateLimiter {
+    /// Takes one unit from every gate, or from none: one script, so all workers on all
+    /// hosts see one count.
+    pub async fn acquire(&self, gates: &[Gate]) -> Result<Admission, Error> {
+        if gates.is_empty() {
+            return Ok(Admission::Granted);
+        }
+        let mut script = ACQUIRE.prepare_invoke();
+        for gate in gates {
+            let key = self.key(gate.name, &gate.subject);
+            script.key(&key).key(format!("{key}:block"));
+            match gate.rule {
+                Rule::Rate(limit) => script
+                    .arg("r")
+                    .arg(limit.interval_ms())
+                    .arg(limit.burst.max(1)),
+                Rule::Daily(count) => script.arg("d").arg(count).arg(0),
+            };
+        }
+        let mut conn = self.conn.clone();
+        let (granted, wait_ms, gate): (i64, i64, i64) = script.invoke_async(&mut conn).await?;
+        Ok(if granted == 1 {
+            Admission::Granted
+        } else {
+            Admission::Wait {
+                gate: usize::try_from(gate - 1).unwrap_or(0),
+                retry_after: Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0).max(1)),
+            }
+        })
+    }
+
+    /// Gives back what [`Self::acquire`] took, when the paid-for call was not made.
+    pub async fn release(&self, gates: &[Gate]) -> Result<(), Error> {
+        if gates.is_empty() {
+            return Ok(());
+        }
+        let mut script = RELEASE.prepare_invoke();
+        for gate in gates {
+            script.key(self.key(gate.name, &gate.subject));
+            match gate.rule {
+                Rule::Rate(limit) => script.arg("r").arg(limit.interval_ms()),
+                Rule::Daily(_) => script.arg("d").arg(0),
+            };
+        }
+        let mut conn = self.conn.clone();
+        let _: i64 = script.invoke_async(&mut conn).await?;
+        Ok(())
+    }
+
+    /// A provider said "not before `for_`" (a 429's Retry-After): every job behind this
+    /// gate waits it out, instead of each one asking, being refused and burning an attempt.
+    pub async fn block(&self, name: &str, subject: &str, for_: Duration) -> Result<(), Error> {
+        let ms = u64::try_from(for_.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut conn = self.conn.clone();
+        let _: i64 = BLOCK
+            .key(format!("{}:block", self.key(name, subject)))
+            .arg(ms)
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
     }
 }

@@ -181,3 +181,41 @@ async fn a_duplicate_row_waits_for_the_holder_instead_of_vanishing(db: PgPool) {
     assert_eq!(outbox_len(&db).await, 0);
     assert_eq!(stream_len(&redis, "publish"), 2);
 }
+
+/// The relay reads the row's user back into the envelope: per-user limits and the admin UI
+/// key on it, and before this every pipeline envelope had no user.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_rows_user_travels_in_the_envelope(db: PgPool) {
+    let redis = TestRedis::start();
+    let user: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, name) VALUES ('u@example.com', 'x', 'U') RETURNING id",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let mut conn = db.acquire().await.unwrap();
+    outbox::push(&mut conn, &jobs::kinds::EnrichLead { lead_id: 7 }, Some(user))
+        .await
+        .unwrap();
+    outbox::push(&mut conn, &jobs::kinds::EnrichLead { lead_id: 8 }, None)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(outbox::relay_once(&db, &client(&redis).await).await.unwrap(), 2);
+    let mut conn = redis.conn();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg("ag:{enrich}:stream")
+        .arg("-")
+        .arg("+")
+        .query(&mut conn)
+        .unwrap();
+    let users: Vec<Option<i64>> = entries
+        .ids
+        .iter()
+        .map(|entry| {
+            let raw: String = entry.get(jobs::keys::ENVELOPE_FIELD).expect("envelope field");
+            jobs::Envelope::decode(raw.as_bytes()).unwrap().user_id
+        })
+        .collect();
+    assert_eq!(users, vec![Some(user), None]);
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use jobs::test_support::TestRedis;
-use shared::rate_limit::{Decision, Limit, RateLimiter};
+use shared::rate_limit::{Admission, Decision, Gate, Limit, RateLimiter, Rule};
 
 async fn limiter(redis: &TestRedis) -> RateLimiter {
     let conn = jobs::connect(&redis.url(), Duration::from_secs(5))
@@ -40,25 +40,19 @@ async fn admits_the_burst_then_refuses_with_a_wait() {
 }
 
 #[tokio::test]
-async fn peek_takes_nothing_and_reset_restores_the_budget() {
+async fn reset_restores_the_budget() {
     let redis = TestRedis::start();
     let limiter = limiter(&redis).await;
     let limit = Limit::per_minute(2, 2);
-    for _ in 0..10 {
-        assert_eq!(
-            limiter.peek("sign-in", "a", limit).await.unwrap(),
-            Decision::Allowed
-        );
-    }
     limiter.check("sign-in", "a", limit).await.unwrap();
     limiter.check("sign-in", "a", limit).await.unwrap();
     assert!(matches!(
-        limiter.peek("sign-in", "a", limit).await.unwrap(),
+        limiter.check("sign-in", "a", limit).await.unwrap(),
         Decision::Limited { .. }
     ));
     limiter.reset("sign-in", "a").await.unwrap();
     assert_eq!(
-        limiter.peek("sign-in", "a", limit).await.unwrap(),
+        limiter.check("sign-in", "a", limit).await.unwrap(),
         Decision::Allowed
     );
 }
@@ -131,4 +125,80 @@ async fn a_reservation_given_back_frees_its_unit_and_no_more() {
         limiter.check("sign-in", "b", limit).await.unwrap(),
         Decision::Limited { .. }
     ));
+}
+
+fn gate(name: &'static str, subject: &str, rule: Rule) -> Gate {
+    Gate {
+        name,
+        subject: subject.to_owned(),
+        rule,
+    }
+}
+
+#[tokio::test]
+async fn gates_take_all_or_nothing() {
+    let redis = TestRedis::start();
+    let limiter = limiter(&redis).await;
+    let user = gate("linkedin_post", "user:42", Rule::Daily(2));
+    let app = gate("linkedin_app", "app", Rule::Rate(Limit::per_minute(600, 100)));
+    let both = [user.clone(), app.clone()];
+    assert_eq!(limiter.acquire(&both).await.unwrap(), Admission::Granted);
+    assert_eq!(limiter.acquire(&both).await.unwrap(), Admission::Granted);
+    // The user's day is used up: it waits until 00:00 UTC, and the app gate paid nothing.
+    match limiter.acquire(&both).await.unwrap() {
+        Admission::Wait { gate, retry_after } => {
+            assert_eq!(gate, 0);
+            let now = chrono::Utc::now();
+            let midnight = (now.date_naive() + chrono::Days::new(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc();
+            let expected = (midnight - now).to_std().unwrap();
+            let diff = expected.abs_diff(retry_after);
+            assert!(diff < Duration::from_secs(5), "{retry_after:?} vs {expected:?}");
+        }
+        Admission::Granted => panic!("third post of the day admitted"),
+    }
+    // 100 burst on the app gate, two taken: 98 more (another user) pass, the 99th waits.
+    for i in 0..98 {
+        let other = gate("linkedin_post", &format!("user:{i}"), Rule::Daily(100));
+        assert_eq!(
+            limiter.acquire(&[other, app.clone()]).await.unwrap(),
+            Admission::Granted
+        );
+    }
+    assert!(matches!(
+        limiter.acquire(&[app.clone()]).await.unwrap(),
+        Admission::Wait { gate: 0, .. }
+    ));
+    // A released unit is there again.
+    limiter.release(&[user.clone()]).await.unwrap();
+    assert!(matches!(
+        limiter.acquire(&[user]).await.unwrap(),
+        Admission::Granted
+    ));
+}
+
+#[tokio::test]
+async fn a_block_holds_every_caller_until_it_lapses() {
+    let redis = TestRedis::start();
+    let limiter = limiter(&redis).await;
+    let gemini = gate("gemini", "app", Rule::Rate(Limit::per_minute(6000, 100)));
+    limiter
+        .block("gemini", "app", Duration::from_millis(300))
+        .await
+        .unwrap();
+    // A shorter block does not shorten it.
+    limiter
+        .block("gemini", "app", Duration::from_millis(10))
+        .await
+        .unwrap();
+    match limiter.acquire(&[gemini.clone()]).await.unwrap() {
+        Admission::Wait { retry_after, .. } => {
+            assert!(retry_after > Duration::from_millis(200), "{retry_after:?}")
+        }
+        Admission::Granted => panic!("admitted while blocked"),
+    }
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(limiter.acquire(&[gemini]).await.unwrap(), Admission::Granted);
 }

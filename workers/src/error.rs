@@ -6,4 +6,9 @@ pub enum Error {
     Jobs(#[from] jobs::Error),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Configuration, database, vault, storage: what `shared` reports.
+    #[error("{0}")]
+    Shared(#[from] shared::Error),
+    #[error("provider client: {0}")]
+    Provider(#[from] shared::providers::ProviderError),
 }

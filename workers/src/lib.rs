@@ -3,6 +3,7 @@
 pub mod error;
 pub mod feed;
 pub mod handlers;
+pub mod pipeline;
 pub mod status;
 
 pub use error::Error;

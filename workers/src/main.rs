@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 #[command(name = "workers", about = "Runs AstroGrowth job handlers")]
 struct Cli {
     /// Queues to consume, each with an optional concurrency: `scrape,enrich=8`.
-    #[arg(long, default_value = "scrape,enrich,generate,publish,probe")]
+    #[arg(long, default_value = "scrape,enrich,generate,publish,periodic,probe")]
     queues: String,
     /// Jobs run at once per queue, for queues listed without `=N`.
     #[arg(long, default_value_t = 10)]
@@ -34,6 +34,10 @@ struct Cli {
     /// for a worker that knows them): for probes sent to any queue, or draining.
     #[arg(long)]
     serve_any_queue: bool,
+    /// Do not enqueue the periodic jobs (reconcile, analytics sync) from this process. Any
+    /// number of processes may run the schedule: each period's job is enqueued once.
+    #[arg(long)]
+    no_schedule: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -129,23 +133,35 @@ async fn run(cli: Cli) -> Result<()> {
         .await
         .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
     let bench = matches!(cli.command, Some(Command::Bench { .. }));
-    let stop_relay = CancellationToken::new();
-    let relay = if bench || cli.no_outbox_relay {
-        None
+    let stop_background = CancellationToken::new();
+    let mut background = Vec::new();
+    let registry = if bench {
+        bench_registry(handler_conn.clone())?
     } else {
         let db = shared::db::pool(&config.database).context("configuring the database pool")?;
         let client = jobs::Client::with_connection(handler_conn.clone(), settings.clone());
-        Some(shared::outbox::spawn_relay(db, client, stop_relay.clone()))
-    };
-    let registry = match cli.command {
-        Some(Command::Bench { .. }) => bench_registry(handler_conn)?,
-        _ => {
-            let registry = workers::handlers::production(handler_conn, &settings.prefix);
-            if cli.serve_any_queue {
-                registry.serve_any_queue()
-            } else {
-                registry
-            }
+        if !cli.no_outbox_relay {
+            background.push(shared::outbox::spawn_relay(
+                db.clone(),
+                client.clone(),
+                stop_background.clone(),
+            ));
+        }
+        if !cli.no_schedule {
+            background.extend(schedule(&config, &client, &stop_background));
+        }
+        let needs_vault = queues
+            .iter()
+            .any(|q| matches!(q.queue.as_str(), "publish" | "periodic"));
+        let pipeline =
+            workers::pipeline::Pipeline::from_config(&config, db, handler_conn.clone(), needs_vault)
+            .context("configuring the pipeline (providers, vault, storage)")?;
+        let registry =
+            workers::handlers::production(handler_conn, &settings.prefix, pipeline);
+        if cli.serve_any_queue {
+            registry.serve_any_queue()
+        } else {
+            registry
         }
     };
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
@@ -164,15 +180,39 @@ async fn run(cli: Cli) -> Result<()> {
         "shutting down: no new jobs, waiting for running ones"
     );
     let report = running.shutdown(deadline).await;
-    stop_relay.cancel();
-    if let Some(relay) = relay {
-        let _ = relay.await;
+    stop_background.cancel();
+    for task in background {
+        let _ = task.await;
     }
     tracing::info!(abandoned = report.abandoned, "stopped");
     match failure {
         Some(reason) => anyhow::bail!("a worker stopped unexpectedly: {reason}"),
         None => Ok(()),
     }
+}
+
+/// The periodic jobs (reconciler, analytics sync), enqueued once per period whatever the
+/// number of processes running the schedule.
+fn schedule(
+    config: &shared::Config,
+    client: &jobs::Client,
+    stop: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let p = &config.pipeline;
+    vec![
+        jobs::periodic::spawn(
+            client.clone(),
+            Duration::from_secs(p.reconcile_every_secs),
+            |period| jobs::kinds::Reconcile { period },
+            stop.clone(),
+        ),
+        jobs::periodic::spawn(
+            client.clone(),
+            Duration::from_secs(p.analytics_every_secs),
+            |period| jobs::kinds::SyncAnalytics { period },
+            stop.clone(),
+        ),
+    ]
 }
 
 /// The bench.md jobs, when this binary was built with them (the `bench` feature).

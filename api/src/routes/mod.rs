@@ -66,6 +66,10 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
             .service(resource("/metrics", "GET").route(web::get().to(metrics::get)))
             .service(resource("/publications", "GET").route(web::get().to(publications::list)))
             .service(
+                resource("/publications/{id}/resolve", "POST")
+                    .route(web::post().to(publications::resolve)),
+            )
+            .service(
                 resource("/profile", "GET, PUT")
                     .route(web::get().to(profile::get))
                     .route(web::put().to(profile::update)),

@@ -11,4 +11,9 @@ pub struct EnrichLead {
 impl Job for EnrichLead {
     const KIND: &'static str = "enrich_lead";
     const QUEUE: &'static str = "enrich";
+
+    /// The reconciler may enqueue a lead the scrape already enqueued: one run at a time.
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("enrich_lead:{}", self.lead_id))
+    }
 }

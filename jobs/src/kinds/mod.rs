@@ -3,11 +3,13 @@
 
 mod enrich_lead;
 mod generate_content;
+mod periodic;
 pub mod probe;
 mod publish_post;
 mod scrape_campaign;
 
 pub use enrich_lead::EnrichLead;
 pub use generate_content::GenerateContent;
+pub use periodic::{Reconcile, SyncAnalytics};
 pub use publish_post::PublishPost;
 pub use scrape_campaign::ScrapeCampaign;

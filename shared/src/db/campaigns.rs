@@ -33,6 +33,10 @@ pub struct Campaign {
     pub location: String,
     pub status: CampaignStatus,
     pub leads_count: i32,
+    /// Leads past enrichment (with their contacts and score, or failed there).
+    pub enriched_count: i32,
+    /// Leads that ended without a content; why is in `error_details`.
+    pub failed_count: i32,
     pub contents_count: i32,
     pub published_count: i32,
     /// Why the campaign is in `error`: which step failed and the provider's answer.
@@ -55,7 +59,8 @@ pub async fn create(db: &PgPool, user_id: i64, new: &NewCampaign<'_>) -> Result<
         Campaign,
         r#"INSERT INTO campaigns (user_id, name, industry, location) VALUES ($1, $2, $3, $4)
            RETURNING id, name, industry, location, status AS "status: CampaignStatus",
-                     leads_count, contents_count, published_count, error_details,
+                     leads_count, enriched_count, failed_count, contents_count, published_count,
+                     error_details,
                      created_at, launched_at, completed_at"#,
         user_id,
         new.name,
@@ -70,7 +75,8 @@ pub async fn list(db: &PgPool, user_id: i64, page: Page) -> Result<Paged<Campaig
     let items = sqlx::query_as!(
         Campaign,
         r#"SELECT id, name, industry, location, status AS "status: CampaignStatus",
-                  leads_count, contents_count, published_count, error_details,
+                  leads_count, enriched_count, failed_count, contents_count, published_count,
+                     error_details,
                   created_at, launched_at, completed_at
            FROM campaigns WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"#,
         user_id,
@@ -92,7 +98,8 @@ pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Error> 
     sqlx::query_as!(
         Campaign,
         r#"SELECT id, name, industry, location, status AS "status: CampaignStatus",
-                  leads_count, contents_count, published_count, error_details,
+                  leads_count, enriched_count, failed_count, contents_count, published_count,
+                     error_details,
                   created_at, launched_at, completed_at
            FROM campaigns WHERE id = $1 AND user_id = $2"#,
         id,
@@ -110,10 +117,11 @@ pub async fn launch(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Erro
     let launched = sqlx::query_as!(
         Campaign,
         r#"UPDATE campaigns
-           SET status = 'scraping', launched_at = now(), error_details = NULL
+           SET status = 'scraping', launched_at = now(), error_details = NULL, updated_at = now()
            WHERE id = $1 AND user_id = $2 AND status IN ('draft', 'error')
            RETURNING id, name, industry, location, status AS "status: CampaignStatus",
-                     leads_count, contents_count, published_count, error_details,
+                     leads_count, enriched_count, failed_count, contents_count, published_count,
+                     error_details,
                      created_at, launched_at, completed_at"#,
         id,
         user_id,
@@ -146,7 +154,8 @@ pub async fn cancel(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Erro
         r#"UPDATE campaigns SET status = 'cancelled', completed_at = now()
            WHERE id = $1 AND user_id = $2 AND status NOT IN ('completed', 'cancelled')
            RETURNING id, name, industry, location, status AS "status: CampaignStatus",
-                     leads_count, contents_count, published_count, error_details,
+                     leads_count, enriched_count, failed_count, contents_count, published_count,
+                     error_details,
                      created_at, launched_at, completed_at"#,
         id,
         user_id,

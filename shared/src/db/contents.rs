@@ -13,6 +13,8 @@ use crate::outbox;
 
 text_enum! {
     pub enum ContentStatus {
+        /// The text is saved, the image is being made: not shown for approval yet.
+        Generating => "generating",
         Pending => "pending",
         Approved => "approved",
         Rejected => "rejected",
@@ -29,6 +31,9 @@ pub struct Content {
     pub text: String,
     /// Storage key of the generated image; the dashboard serves it.
     pub image_key: Option<String>,
+    /// Why something went wrong with this content (no image could be made, LinkedIn
+    /// refused the post), in words the owner can act on.
+    pub error: Option<String>,
     pub hashtags: Vec<String>,
     /// 0–100; at 70 or more with LinkedIn connected the content approves itself.
     pub quality_score: i16,
@@ -65,7 +70,7 @@ pub async fn list(
     let status = filter.status.map(ContentStatus::as_str);
     let items = sqlx::query_as!(
         Content,
-        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                   score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
                   approved_at
            FROM contents
@@ -102,7 +107,7 @@ pub async fn list(
 pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error> {
     sqlx::query_as!(
         Content,
-        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                   score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
                   approved_at
            FROM contents WHERE id = $1 AND user_id = $2"#,
@@ -121,7 +126,7 @@ pub async fn approve(db: &PgPool, user_id: i64, id: i64) -> Result<Approval, Err
         Content,
         r#"UPDATE contents SET status = 'approved', approved_at = now(), updated_at = now()
            WHERE id = $1 AND user_id = $2 AND status = 'pending'
-           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+           RETURNING id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                      score_breakdown, status AS "status: ContentStatus", created_at,
                      updated_at, approved_at"#,
         id,
@@ -153,7 +158,7 @@ pub async fn reject(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error
         Content,
         r#"UPDATE contents SET status = 'rejected', updated_at = now()
            WHERE id = $1 AND user_id = $2 AND status = 'pending'
-           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+           RETURNING id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                      score_breakdown, status AS "status: ContentStatus", created_at,
                      updated_at, approved_at"#,
         id,
@@ -162,7 +167,12 @@ pub async fn reject(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error
     .fetch_optional(db)
     .await?;
     match rejected {
-        Some(content) => Ok(content),
+        Some(content) => {
+            // The last content waiting on the owner may have been this one.
+            let mut conn = db.acquire().await?;
+            super::progress::complete(&mut conn, content.campaign_id).await?;
+            Ok(content)
+        }
         None => Err(not_pending(db, user_id, id, "rejected").await),
     }
 }
@@ -180,7 +190,7 @@ pub async fn edit(
         Content,
         r#"UPDATE contents SET text = $3, hashtags = COALESCE($4, hashtags), updated_at = now()
            WHERE id = $1 AND user_id = $2 AND status = 'pending'
-           RETURNING id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+           RETURNING id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                      score_breakdown, status AS "status: ContentStatus", created_at,
                      updated_at, approved_at"#,
         id,
@@ -204,7 +214,7 @@ pub async fn list_for_campaign(
 ) -> Result<Vec<Content>, Error> {
     Ok(sqlx::query_as!(
         Content,
-        r#"SELECT id, lead_id, campaign_id, text, image_key, hashtags, quality_score,
+        r#"SELECT id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
                   score_breakdown, status AS "status: ContentStatus", created_at, updated_at,
                   approved_at
            FROM contents WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2"#,
@@ -215,8 +225,9 @@ pub async fn list_for_campaign(
     .await?)
 }
 
-/// Queues PublishPost for every approved content of a user that has no publication yet:
-/// the contents approved while LinkedIn was not connected. Inside the connect transaction.
+/// Queues PublishPost for every approved content of a user not published yet: the contents
+/// approved while LinkedIn was not connected, and those whose publishing waited for a
+/// reconnect (an expired or revoked token). Inside the connect transaction.
 pub async fn queue_waiting_approvals(
     conn: &mut sqlx::PgConnection,
     user_id: i64,
@@ -224,7 +235,8 @@ pub async fn queue_waiting_approvals(
     let waiting = sqlx::query_scalar!(
         r#"SELECT c.id FROM contents c
            WHERE c.user_id = $1 AND c.status = 'approved'
-             AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.content_id = c.id)
+             AND NOT EXISTS (SELECT 1 FROM publications p
+                             WHERE p.content_id = c.id AND p.state <> 'publishing')
            ORDER BY c.id"#,
         user_id
     )

@@ -27,6 +27,9 @@ pub struct Lead {
     pub score_breakdown: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub enriched_at: Option<DateTime<Utc>>,
+    /// `found`, `enriched`, `generated` (its content exists) or `failed` (see `error`).
+    pub stage: String,
+    pub error: Option<String>,
 }
 
 /// At most `limit` leads of a campaign the caller already checked belongs to the user.
@@ -39,7 +42,7 @@ pub async fn list_for_campaign(
         Lead,
         r#"SELECT id, campaign_id, place_id, business_name, address, city, province, postal_code,
                   phone, email, website, rating, review_count, lead_score, score_breakdown,
-                  created_at, enriched_at
+                  created_at, enriched_at, stage, error
            FROM leads WHERE campaign_id = $1 ORDER BY id LIMIT $2"#,
         campaign_id,
         limit,

@@ -7,6 +7,7 @@ pub mod contents;
 pub mod leads;
 pub mod metrics;
 pub mod profiles;
+pub mod progress;
 pub mod publications;
 mod text_enum;
 pub mod users;

@@ -5,8 +5,9 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::text_enum::text_enum;
-use super::{Page, Paged};
+use super::{Page, Paged, progress};
 use crate::error::Error;
+use crate::outbox;
 
 text_enum! {
     pub enum PublicationState {
@@ -37,24 +38,173 @@ pub struct Publication {
     pub last_synced_at: Option<DateTime<Utc>>,
 }
 
-pub async fn list(db: &PgPool, user_id: i64, page: Page) -> Result<Paged<Publication>, Error> {
+/// A user's publications, newest first; `state` narrows to one state (`unknown` is the
+/// owner's to-do list).
+pub async fn list(
+    db: &PgPool,
+    user_id: i64,
+    state: Option<PublicationState>,
+    page: Page,
+) -> Result<Paged<Publication>, Error> {
+    let state = state.map(PublicationState::as_str);
     let items = sqlx::query_as!(
         Publication,
         r#"SELECT id, content_id, platform, state AS "state: PublicationState", post_urn,
                   post_url, error, likes, comments, shares, impressions, created_at,
                   published_at, last_synced_at
-           FROM publications WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"#,
+           FROM publications WHERE user_id = $1 AND ($2::text IS NULL OR state = $2)
+           ORDER BY id DESC LIMIT $3 OFFSET $4"#,
         user_id,
+        state,
         page.limit(),
         page.offset(),
     )
     .fetch_all(db)
     .await?;
     let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM publications WHERE user_id = $1"#,
-        user_id
+        r#"SELECT count(*) AS "n!" FROM publications
+           WHERE user_id = $1 AND ($2::text IS NULL OR state = $2)"#,
+        user_id,
+        state
     )
     .fetch_one(db)
     .await?;
     Ok(Paged::new(items, page, total))
+}
+
+/// How the owner settles a publication whose outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The post is on LinkedIn: its address, `https://www.linkedin.com/feed/update/urn:li:…`.
+    MarkPublished { url: String },
+    /// It is not: publish it again (once more, identically).
+    PublishAgain,
+}
+
+/// Settles an `unknown` publication. 404 for another user's, 409 for one that is not
+/// `unknown`, 400 for an address that is not a LinkedIn post's.
+pub async fn resolve(
+    db: &PgPool,
+    user_id: i64,
+    id: i64,
+    resolution: &Resolution,
+) -> Result<Publication, Error> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        "SELECT content_id, state FROM publications WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("publication"))?;
+    if current.state != PublicationState::Unknown.as_str() {
+        return Err(Error::Conflict(format!(
+            "publication is {}; only one whose outcome is unknown can be resolved",
+            current.state
+        )));
+    }
+    match resolution {
+        Resolution::MarkPublished { url } => {
+            let urn = post_urn(url).ok_or_else(|| {
+                Error::Invalid(
+                    "url must be the LinkedIn post's address,                      https://www.linkedin.com/feed/update/urn:li:share:… (or :ugcPost:…)"
+                        .to_owned(),
+                )
+            })?;
+            sqlx::query!(
+                r#"UPDATE publications
+                   SET state = 'published', post_urn = $2, post_url = $3, published_at = now(),
+                       resolved_by = 'owner_marked', updated_at = now()
+                   WHERE id = $1"#,
+                id,
+                urn,
+                url
+            )
+            .execute(&mut *tx)
+            .await?;
+            let campaign_id = sqlx::query_scalar!(
+                r#"UPDATE contents SET status = 'published', updated_at = now()
+                   WHERE id = $1 AND status = 'approved' RETURNING campaign_id"#,
+                current.content_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(campaign_id) = campaign_id {
+                sqlx::query!(
+                    "UPDATE campaigns SET published_count = published_count + 1 WHERE id = $1",
+                    campaign_id
+                )
+                .execute(&mut *tx)
+                .await?;
+                progress::complete(&mut tx, campaign_id).await?;
+            }
+        }
+        Resolution::PublishAgain => {
+            sqlx::query!(
+                r#"UPDATE publications
+                   SET state = 'publishing', uncertain_sends = 0, error = NULL,
+                       resolved_by = 'owner_republished', updated_at = now()
+                   WHERE id = $1"#,
+                id
+            )
+            .execute(&mut *tx)
+            .await?;
+            outbox::push(
+                &mut tx,
+                &jobs::kinds::PublishPost {
+                    content_id: current.content_id,
+                },
+                Some(user_id),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    get(db, user_id, id).await
+}
+
+pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Publication, Error> {
+    sqlx::query_as!(
+        Publication,
+        r#"SELECT id, content_id, platform, state AS "state: PublicationState", post_urn,
+                  post_url, error, likes, comments, shares, impressions, created_at,
+                  published_at, last_synced_at
+           FROM publications WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id,
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("publication"))
+}
+
+/// The URN in a LinkedIn post address (`…/feed/update/urn:li:share:7/`).
+fn post_urn(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    if parsed.scheme() != "https" || !parsed.host_str()?.ends_with("linkedin.com") {
+        return None;
+    }
+    let segment = parsed
+        .path_segments()?
+        .find(|s| s.starts_with("urn:li:share:") || s.starts_with("urn:li:ugcPost:"))?;
+    let id = segment.rsplit(':').next()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then(|| segment.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::post_urn;
+
+    #[test]
+    fn only_a_linkedin_post_address_gives_a_urn() {
+        assert_eq!(
+            post_urn("https://www.linkedin.com/feed/update/urn:li:share:7123/").as_deref(),
+            Some("urn:li:share:7123")
+        );
+        assert_eq!(post_urn("https://evil.example/feed/update/urn:li:share:1/"), None);
+        assert_eq!(post_urn("http://www.linkedin.com/feed/update/urn:li:share:1/"), None);
+        assert_eq!(post_urn("https://www.linkedin.com/in/someone"), None);
+        assert_eq!(post_urn("not a url"), None);
+    }
 }

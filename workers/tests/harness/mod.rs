@@ -95,6 +95,21 @@ impl WorkerProcess {
         args: &[&str],
         env: &[(String, String)],
     ) -> Self {
+        // These tests are about the queue; the outbox relay has its own tests.
+        let mut with_flag = vec!["--no-outbox-relay"];
+        with_flag.extend_from_slice(args);
+        Self::spawn_with_relay(name, redis_url, log_dir, &with_flag, env)
+    }
+
+    /// As [`Self::spawn`], with the outbox relay running (the pipeline's handlers write the
+    /// jobs they cause to the outbox).
+    pub fn spawn_with_relay(
+        name: &str,
+        redis_url: &str,
+        log_dir: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Self {
         let log = log_dir.join(format!("{name}.log"));
         let stderr = File::create(&log).expect("worker log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_workers"));
@@ -103,9 +118,7 @@ impl WorkerProcess {
                 cmd.env_remove(key);
             }
         }
-        // These tests are about the queue; the outbox relay has its own tests in api/.
-        cmd.arg("--no-outbox-relay")
-            .args(args)
+        cmd.args(args)
             .current_dir(log_dir)
             .env("REDIS_URL", redis_url)
             .env("RUST_LOG", "info")

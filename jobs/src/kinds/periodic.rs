@@ -1,0 +1,42 @@
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Job;
+
+/// Re-enqueues pipeline work whose PostgreSQL state says a job should exist but that has
+/// not moved for a while (its job was lost with Redis's data). `period` is the schedule's
+/// period number, so one run is enqueued per period across all workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconcile {
+    pub period: u64,
+}
+
+impl Job for Reconcile {
+    const KIND: &'static str = "reconcile";
+    const QUEUE: &'static str = "periodic";
+    const MAX_ATTEMPTS: u32 = 2;
+    const TIMEOUT: Duration = Duration::from_secs(300);
+
+    /// One at a time across all processes, whatever the period.
+    fn unique_key(&self) -> Option<String> {
+        Some("reconcile".to_owned())
+    }
+}
+
+/// Refreshes likes, comments, shares and impressions of recent publications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncAnalytics {
+    pub period: u64,
+}
+
+impl Job for SyncAnalytics {
+    const KIND: &'static str = "sync_analytics";
+    const QUEUE: &'static str = "periodic";
+    const MAX_ATTEMPTS: u32 = 3;
+    const TIMEOUT: Duration = Duration::from_secs(1800);
+
+    fn unique_key(&self) -> Option<String> {
+        Some("sync_analytics".to_owned())
+    }
+}

@@ -1,0 +1,372 @@
+//! GenerateContent: writes a LinkedIn post for an enriched lead (Gemini, JSON schema), makes
+//! its image, stores the image, scores the content's quality with a breakdown, and in one
+//! commit makes the content `pending` (or `approved`, with its PublishPost in the outbox,
+//! when the score reaches the threshold and LinkedIn is connected).
+//!
+//! Paid calls are made once: the text is saved (content `generating`) before the image is
+//! asked for, and the image is stored under a key made from the user and the lead, so a
+//! retry after a crash finds both and pays for neither again. An image that cannot be made
+//! (filtered, not an image) does not fail the lead: the content goes on without one, with
+//! the reason noted.
+
+use jobs::kinds::{GenerateContent, PublishPost};
+use jobs::{JobContext, JobError};
+use shared::db::progress;
+use shared::events::{Event, EventKind};
+use shared::providers::ProviderError;
+use shared::providers::images::ImageFormat;
+use shared::storage;
+
+use super::enrich::{active, fail};
+use crate::pipeline::limits::Resource;
+use crate::pipeline::scoring::{self, PostFacts};
+use crate::pipeline::{Pipeline, internal, last_attempt};
+
+/// The house rules every post is written under.
+const SYSTEM: &str = "You write LinkedIn posts for small local businesses. Warm, concrete, \
+no clichés, no invented facts, 80 to 200 words, in the language of the business's city. \
+End with a call to action. Give 3 to 5 relevant hashtags separately, and a short prompt for \
+a photo-style image that would go with the post (no text in the image).";
+
+struct Lead {
+    campaign_id: i64,
+    user_id: i64,
+    business_name: String,
+    city: String,
+    industry: String,
+}
+
+pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(), JobError> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT l.campaign_id, l.stage, l.business_name, l.city, l.lead_score,
+                  c.user_id, c.status AS campaign_status, c.location, c.industry,
+                  pr.business_name AS "owner_business?", pr.business_type AS "owner_type?"
+           FROM leads l
+           JOIN campaigns c ON c.id = l.campaign_id
+           LEFT JOIN user_profiles pr ON pr.user_id = c.user_id
+           WHERE l.id = $1"#,
+        job.lead_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    if row.stage != "enriched" || !active(&row.campaign_status) {
+        return Ok(());
+    }
+    let lead = Lead {
+        campaign_id: row.campaign_id,
+        user_id: row.user_id,
+        business_name: row.business_name.clone(),
+        city: row.city.clone().unwrap_or_else(|| row.location.clone()),
+        industry: row.industry.clone(),
+    };
+    let outcome = generate(&p, &job, &lead, row.owner_business, row.owner_type).await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(Stop::Lead(reason)) => {
+            fail(&p, job.lead_id, lead.campaign_id, lead.user_id, &reason).await
+        }
+        Err(Stop::Job(e)) => {
+            if last_attempt(&ctx) && !matches!(e, JobError::Defer { .. } | JobError::RetryAfter { .. }) {
+                fail(&p, job.lead_id, lead.campaign_id, lead.user_id, &e.to_string()).await?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Why generation stopped: the lead cannot get a content (recorded, the job succeeds), or
+/// the job must be retried or deferred.
+enum Stop {
+    Lead(String),
+    Job(JobError),
+}
+
+impl From<JobError> for Stop {
+    fn from(e: JobError) -> Self {
+        Self::Job(e)
+    }
+}
+
+async fn generate(
+    p: &Pipeline,
+    job: &GenerateContent,
+    lead: &Lead,
+    owner_business: Option<String>,
+    owner_type: Option<String>,
+) -> Result<(), Stop> {
+    let content = match existing(p, job.lead_id).await? {
+        Some(c) => c,
+        None => {
+            let draft = write(p, lead, owner_business, owner_type).await?;
+            save_text(p, job.lead_id, lead, &draft).await?
+        }
+    };
+    if content.status != "generating" {
+        return Ok(());
+    }
+    let (image_key, image_error) = match content.image_key {
+        Some(key) => (Some(key), None),
+        None => image(p, job.lead_id, lead, content.id, &content.image_prompt).await?,
+    };
+    finish(p, job.lead_id, lead, &content, image_key, image_error).await
+}
+
+struct Draft {
+    text: String,
+    hashtags: Vec<String>,
+    image_prompt: String,
+}
+
+struct Saved {
+    id: i64,
+    status: String,
+    text: String,
+    hashtags: Vec<String>,
+    image_key: Option<String>,
+    image_prompt: String,
+}
+
+async fn existing(p: &Pipeline, lead_id: i64) -> Result<Option<Saved>, JobError> {
+    let row = sqlx::query!(
+        r#"SELECT id, status, text, hashtags, image_key, image_prompt
+           FROM contents WHERE lead_id = $1"#,
+        lead_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?;
+    Ok(row.map(|r| Saved {
+        id: r.id,
+        status: r.status,
+        text: r.text,
+        hashtags: r.hashtags,
+        image_key: r.image_key,
+        image_prompt: r.image_prompt.unwrap_or_default(),
+    }))
+}
+
+/// The post text, through the Gemini gates.
+async fn write(
+    p: &Pipeline,
+    lead: &Lead,
+    owner_business: Option<String>,
+    owner_type: Option<String>,
+) -> Result<Draft, Stop> {
+    let owner = match (owner_business, owner_type) {
+        (Some(name), Some(kind)) => format!("{name}, a local {kind}"),
+        (Some(name), None) => name,
+        _ => "a local business".to_owned(),
+    };
+    let prompt = format!(
+        "Write a LinkedIn post from {owner} spotlighting \"{}\", a {} in {}: why people \
+         in {} should know them, and an invitation to connect.",
+        lead.business_name, lead.industry, lead.city, lead.city
+    );
+    let spent = p
+        .admit(Resource::GeminiText, lead.user_id, lead.campaign_id)
+        .await?;
+    match p.gemini.write_post(SYSTEM, &prompt).await {
+        Ok(draft) => {
+            let text = draft.post.trim().to_owned();
+            if text.is_empty() {
+                return Err(Stop::Lead("Gemini returned an empty post".to_owned()));
+            }
+            Ok(Draft {
+                text: text.chars().take(3000).collect(),
+                hashtags: draft
+                    .hashtags
+                    .into_iter()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .take(10)
+                    .collect(),
+                image_prompt: draft.image_prompt.unwrap_or_else(|| {
+                    format!("A warm photo of {} in {}", lead.business_name, lead.city)
+                }),
+            })
+        }
+        Err(ProviderError::Permanent { reason }) => {
+            p.refund(spent).await;
+            Err(Stop::Lead(format!("Gemini: {reason}")))
+        }
+        Err(e) => Err(Stop::Job(
+            p.provider_failed(Resource::GeminiText, lead.user_id, lead.campaign_id, e)
+                .await,
+        )),
+    }
+}
+
+/// Saves the text before anything else is paid for. A concurrent run that saved first
+/// wins; ours is dropped (one content per lead).
+async fn save_text(
+    p: &Pipeline,
+    lead_id: i64,
+    lead: &Lead,
+    draft: &Draft,
+) -> Result<Saved, JobError> {
+    sqlx::query!(
+        r#"INSERT INTO contents (lead_id, campaign_id, user_id, text, hashtags, image_prompt,
+                                 quality_score, status)
+           VALUES ($1, $2, $3, $4, $5, $6, 0, 'generating')
+           ON CONFLICT (lead_id) DO NOTHING"#,
+        lead_id,
+        lead.campaign_id,
+        lead.user_id,
+        draft.text,
+        &draft.hashtags,
+        draft.image_prompt,
+    )
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    existing(p, lead_id)
+        .await?
+        .ok_or_else(|| JobError::retryable(format!("content of lead {lead_id} vanished")))
+}
+
+/// The image: already stored under its key (a retry after a crash), or made and stored.
+/// Returns the key, or why there is no image.
+async fn image(
+    p: &Pipeline,
+    lead_id: i64,
+    lead: &Lead,
+    content_id: i64,
+    prompt: &str,
+) -> Result<(Option<String>, Option<String>), Stop> {
+    for ext in ["png", "jpg"] {
+        let key = storage::image_key(lead.user_id, lead_id, ext);
+        if p.storage.exists(&key).await.map_err(internal)? {
+            return Ok((Some(key), None));
+        }
+    }
+    let spent = p
+        .admit(Resource::Image, lead.user_id, lead.campaign_id)
+        .await?;
+    let image = match p.images.generate(prompt).await {
+        Ok(image) => image,
+        Err(ProviderError::Permanent { reason }) => {
+            p.refund(spent).await;
+            let reason = format!("image: {reason}");
+            let mut conn = p.db.acquire().await.map_err(internal)?;
+            progress::note(
+                &mut conn,
+                lead.campaign_id,
+                &format!("content {content_id}"),
+                &reason,
+            )
+            .await
+            .map_err(internal)?;
+            return Ok((None, Some(reason)));
+        }
+        Err(e) => {
+            return Err(Stop::Job(
+                p.provider_failed(Resource::Image, lead.user_id, lead.campaign_id, e)
+                    .await,
+            ));
+        }
+    };
+    let ext = match image.format {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpg",
+    };
+    let key = storage::image_key(lead.user_id, lead_id, ext);
+    p.storage
+        .put(&key, image.bytes, image.format.mime())
+        .await
+        .map_err(internal)?;
+    Ok((Some(key), None))
+}
+
+/// One commit: the content's score and status, the lead's stage, the campaign's count and
+/// move, and the PublishPost of an approved content.
+async fn finish(
+    p: &Pipeline,
+    lead_id: i64,
+    lead: &Lead,
+    content: &Saved,
+    image_key: Option<String>,
+    image_error: Option<String>,
+) -> Result<(), Stop> {
+    let score = scoring::post(&PostFacts {
+        text: &content.text,
+        hashtags: &content.hashtags,
+        business_name: &lead.business_name,
+        city: &lead.city,
+        has_image: image_key.is_some(),
+    });
+    let mut tx = p.db.begin().await.map_err(internal)?;
+    let ready = shared::db::profiles::linkedin_ready(&mut tx, lead.user_id)
+        .await
+        .map_err(internal)?;
+    let approve = ready && score.total >= p.config.auto_approve_score;
+    let status = if approve { "approved" } else { "pending" };
+    let done = sqlx::query!(
+        r#"UPDATE contents
+           SET image_key = $2, quality_score = $3, score_breakdown = $4, error = $5,
+               status = $6, approved_at = CASE WHEN $6 = 'approved' THEN now() END,
+               updated_at = now()
+           WHERE id = $1 AND status = 'generating'"#,
+        content.id,
+        image_key,
+        score.total,
+        score.breakdown(),
+        image_error,
+        status,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE leads SET stage = 'generated', updated_at = now() WHERE id = $1 AND stage = 'enriched'",
+        lead_id
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    sqlx::query!(
+        "UPDATE campaigns SET contents_count = contents_count + 1, updated_at = now() WHERE id = $1",
+        lead.campaign_id
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if approve {
+        shared::outbox::push(
+            &mut tx,
+            &PublishPost {
+                content_id: content.id,
+            },
+            Some(lead.user_id),
+        )
+        .await
+        .map_err(internal)?;
+    }
+    let moved = progress::advance(&mut tx, lead.campaign_id)
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    p.emit(
+        lead.user_id,
+        Event::new(EventKind::ContentGenerated, lead.campaign_id)
+            .lead(lead_id)
+            .content(content.id)
+            .score(score.total)
+            .status(status),
+    )
+    .await;
+    if let Some(status) = moved {
+        p.emit(
+            lead.user_id,
+            Event::new(EventKind::CampaignStatus, lead.campaign_id).status(status.as_str()),
+        )
+        .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! PublishPost: puts an approved content on the owner's LinkedIn, exactly once
+//! (providers.md §4.2).
+//!
+//! 1. A publication row `publishing` exists before anything is sent; it keeps the exact
+//!    commentary, the uploaded image's URN and how many POSTs went out without an answer.
+//! 2. The image is uploaded once; its URN is stored as soon as LinkedIn gave it.
+//! 3. The POST is counted as "uncertain" before it is sent. An answer that says nothing was
+//!    created (401, 429, 4xx) takes the count back; a created post or 422 DUPLICATE_POST
+//!    (LinkedIn already has this exact post: its URN is ours) records success; a timeout or
+//!    5xx leaves it. One identical retry is safe, because LinkedIn refuses an identical
+//!    second post with the first one's URN; after two uncertain POSTs the publication is
+//!    `unknown`, for the owner to settle (`/api/publications?state=unknown`), never a blind
+//!    third post.
+//! 4. An expired or revoked token sets the profile's "reconnect needed" and defers the job;
+//!    the owner's reconnect re-queues it. It is never a failed post.
+
+use std::time::{Duration, SystemTime};
+
+use jobs::kinds::PublishPost;
+use jobs::{JobContext, JobError};
+use shared::db::progress;
+use shared::events::{Event, EventKind};
+use shared::providers::ProviderError;
+use shared::providers::linkedin::NewPost;
+use shared::vault::Field;
+
+use crate::pipeline::limits::Resource;
+use crate::pipeline::{Pipeline, internal};
+
+/// How long a publication waits for the owner to reconnect LinkedIn before it looks again
+/// (the reconnect also re-queues it at once).
+const RECONNECT_WAIT: Duration = Duration::from_secs(600);
+
+struct Context {
+    content_id: i64,
+    user_id: i64,
+    campaign_id: i64,
+}
+
+pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), JobError> {
+    let Some(row) = sqlx::query!(
+        r#"SELECT c.user_id, c.campaign_id, c.status, c.text, c.hashtags, c.image_key,
+                  cp.status AS campaign_status, l.business_name,
+                  pr.linkedin_connected AS "connected?", pr.linkedin_reconnect_needed AS "reconnect?",
+                  pr.linkedin_access_token AS "access_token?", pr.linkedin_member_urn AS "member_urn?",
+                  pr.linkedin_token_expires_at AS "expires_at?"
+           FROM contents c
+           JOIN campaigns cp ON cp.id = c.campaign_id
+           JOIN leads l ON l.id = c.lead_id
+           LEFT JOIN user_profiles pr ON pr.user_id = c.user_id
+           WHERE c.id = $1"#,
+        job.content_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    let ctx = Context {
+        content_id: job.content_id,
+        user_id: row.user_id,
+        campaign_id: row.campaign_id,
+    };
+    if row.status != "approved" || row.campaign_status == "cancelled" {
+        return Ok(());
+    }
+    let (Some(true), Some(false), Some(sealed), Some(author)) = (
+        row.connected,
+        row.reconnect,
+        row.access_token,
+        row.member_urn,
+    ) else {
+        return Err(reconnect_wait(&p, &ctx, "LinkedIn is not connected").await);
+    };
+    if row.expires_at.is_some_and(|t| t <= chrono::Utc::now()) {
+        return Err(reconnect(&p, &ctx, "the LinkedIn token expired").await);
+    }
+    let token = p
+        .vault()?
+        .open(ctx.user_id, Field::LinkedInAccessToken, &sealed)
+        .map_err(|e| JobError::permanent(format!("LinkedIn token of user {}: {e}", ctx.user_id)))?;
+    let commentary = commentary(&row.text, &row.hashtags);
+    let Some(publication) = start(&p, &ctx, &commentary).await? else {
+        return Ok(());
+    };
+    if publication.uncertain_sends >= 2 {
+        return unknown(&p, &ctx, publication.id, "two POSTs went out without an answer").await;
+    }
+    let image_urn = match (publication.image_urn, row.image_key) {
+        (Some(urn), _) => Some(urn),
+        (None, Some(key)) => Some(upload(&p, &ctx, publication.id, &token, &author, &key).await?),
+        (None, None) => None,
+    };
+    if let Some(urn) = &image_urn {
+        if let Err(e) = p.linkedin.wait_image_available(&token, urn).await {
+            return Err(refused(&p, &ctx, Resource::LinkedInCall, e).await);
+        }
+    }
+    let spent = p
+        .admit(Resource::LinkedInPost, ctx.user_id, ctx.campaign_id)
+        .await?;
+    let sends = count_send(&p, publication.id).await?;
+    let post = NewPost {
+        author_urn: &author,
+        commentary: &publication.commentary,
+        image_urn: image_urn.as_deref(),
+        image_alt_text: Some(&row.business_name),
+    };
+    match p.linkedin.create_post(&token, &post).await {
+        Ok(urn) | Err(ProviderError::Duplicate { urn }) => published(&p, &ctx, publication.id, &urn).await,
+        Err(ProviderError::OutcomeUnknown { reason }) => {
+            if sends >= 2 {
+                unknown(&p, &ctx, publication.id, &reason).await
+            } else {
+                // One identical retry: it creates the post or is refused as a duplicate
+                // naming the first one.
+                Err(JobError::Retryable(format!("LinkedIn: outcome unknown, retrying once with the identical post: {reason}")))
+            }
+        }
+        Err(e) => {
+            // An answer: nothing was created.
+            uncount_send(&p, publication.id).await?;
+            p.refund(spent).await;
+            match e {
+                ProviderError::Reconnect { reason } => Err(reconnect(&p, &ctx, &reason).await),
+                ProviderError::Permanent { reason } => {
+                    failed(&p, &ctx, publication.id, &format!("LinkedIn refused the post: {reason}")).await
+                }
+                other => Err(refused(&p, &ctx, Resource::LinkedInPost, other).await),
+            }
+        }
+    }
+}
+
+/// The text as posted: the hashtags the text does not already carry go at the end.
+fn commentary(text: &str, hashtags: &[String]) -> String {
+    let missing: Vec<String> = hashtags
+        .iter()
+        .map(|t| {
+            if t.starts_with('#') {
+                t.clone()
+            } else {
+                format!("#{t}")
+            }
+        })
+        .filter(|t| !text.contains(t.as_str()))
+        .collect();
+    if missing.is_empty() {
+        text.to_owned()
+    } else {
+        format!("{text}\n\n{}", missing.join(" "))
+    }
+}
+
+struct Publication {
+    id: i64,
+    commentary: String,
+    image_urn: Option<String>,
+    uncertain_sends: i16,
+}
+
+/// The `publishing` row, made once; `None` when the publication already ended.
+async fn start(p: &Pipeline, ctx: &Context, commentary: &str) -> Result<Option<Publication>, JobError> {
+    sqlx::query!(
+        r#"INSERT INTO publications (content_id, user_id, state, commentary)
+           VALUES ($1, $2, 'publishing', $3)
+           ON CONFLICT (content_id) DO NOTHING"#,
+        ctx.content_id,
+        ctx.user_id,
+        commentary
+    )
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    let row = sqlx::query!(
+        r#"SELECT id, state, commentary, image_urn, uncertain_sends
+           FROM publications WHERE content_id = $1"#,
+        ctx.content_id
+    )
+    .fetch_one(&p.db)
+    .await
+    .map_err(internal)?;
+    if row.state != "publishing" {
+        return Ok(None);
+    }
+    Ok(Some(Publication {
+        id: row.id,
+        // Kept from the first run: a retry sends exactly what the first POST sent.
+        commentary: row.commentary.unwrap_or_else(|| commentary.to_owned()),
+        image_urn: row.image_urn,
+        uncertain_sends: row.uncertain_sends,
+    }))
+}
+
+/// Uploads the stored image and keeps its URN, so a retry does not upload it again.
+async fn upload(
+    p: &Pipeline,
+    ctx: &Context,
+    publication_id: i64,
+    token: &str,
+    author: &str,
+    key: &str,
+) -> Result<String, JobError> {
+    let Some(object) = p.storage.get(key).await.map_err(internal)? else {
+        return Err(JobError::permanent(format!("the image {key} is not in storage")));
+    };
+    let spent = p
+        .admit(Resource::LinkedInCall, ctx.user_id, ctx.campaign_id)
+        .await?;
+    let upload = match p.linkedin.init_image_upload(token, author).await {
+        Ok(u) => u,
+        Err(e) => {
+            p.refund(spent).await;
+            return Err(refused(p, ctx, Resource::LinkedInCall, e).await);
+        }
+    };
+    if let Err(e) = p
+        .linkedin
+        .upload_image(token, &upload.upload_url, object.bytes.to_vec(), &object.content_type)
+        .await
+    {
+        return Err(refused(p, ctx, Resource::LinkedInCall, e).await);
+    }
+    sqlx::query!(
+        "UPDATE publications SET image_urn = $2, updated_at = now() WHERE id = $1",
+        publication_id,
+        upload.image
+    )
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    Ok(upload.image)
+}
+
+/// Counts the POST about to be sent as uncertain, committed before it is sent: a crash
+/// during the POST leaves it counted. Returns the count.
+async fn count_send(p: &Pipeline, publication_id: i64) -> Result<i16, JobError> {
+    sqlx::query_scalar!(
+        r#"UPDATE publications SET uncertain_sends = uncertain_sends + 1, updated_at = now()
+           WHERE id = $1 RETURNING uncertain_sends"#,
+        publication_id
+    )
+    .fetch_one(&p.db)
+    .await
+    .map_err(internal)
+}
+
+async fn uncount_send(p: &Pipeline, publication_id: i64) -> Result<(), JobError> {
+    sqlx::query!(
+        r#"UPDATE publications SET uncertain_sends = GREATEST(uncertain_sends - 1, 0)
+           WHERE id = $1 AND state = 'publishing'"#,
+        publication_id
+    )
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}
+
+/// One commit: the publication, the content, the campaign's count and move.
+async fn published(p: &Pipeline, ctx: &Context, publication_id: i64, urn: &str) -> Result<(), JobError> {
+    let url = format!("https://www.linkedin.com/feed/update/{urn}/");
+    let mut tx = p.db.begin().await.map_err(internal)?;
+    let done = sqlx::query!(
+        r#"UPDATE publications
+           SET state = 'published', post_urn = $2, post_url = $3, published_at = now(),
+               error = NULL, updated_at = now()
+           WHERE id = $1 AND state = 'publishing'"#,
+        publication_id,
+        urn,
+        url
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Ok(());
+    }
+    let moved = settle_content(&mut tx, ctx, "published").await?;
+    tx.commit().await.map_err(internal)?;
+    p.emit(
+        ctx.user_id,
+        Event::new(EventKind::Published, ctx.campaign_id)
+            .content(ctx.content_id)
+            .post_url(&url),
+    )
+    .await;
+    announce(p, ctx, moved).await;
+    Ok(())
+}
+
+/// The content's final state, the published count, and the campaign's move.
+async fn settle_content(
+    tx: &mut sqlx::PgConnection,
+    ctx: &Context,
+    status: &str,
+) -> Result<Option<shared::db::campaigns::CampaignStatus>, JobError> {
+    sqlx::query!(
+        r#"UPDATE contents SET status = $2, updated_at = now()
+           WHERE id = $1 AND status = 'approved'"#,
+        ctx.content_id,
+        status
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    if status == "published" {
+        sqlx::query!(
+            "UPDATE campaigns SET published_count = published_count + 1, updated_at = now() WHERE id = $1",
+            ctx.campaign_id
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    }
+    progress::complete(tx, ctx.campaign_id).await.map_err(internal)
+}
+
+async fn announce(p: &Pipeline, ctx: &Context, moved: Option<shared::db::campaigns::CampaignStatus>) {
+    if let Some(status) = moved {
+        p.emit(
+            ctx.user_id,
+            Event::new(EventKind::CampaignStatus, ctx.campaign_id).status(status.as_str()),
+        )
+        .await;
+    }
+}
+
+/// Nobody knows whether the post exists: the owner settles it.
+async fn unknown(p: &Pipeline, ctx: &Context, publication_id: i64, reason: &str) -> Result<(), JobError> {
+    let reason = format!("LinkedIn did not say whether the post was created: {reason}");
+    sqlx::query!(
+        r#"UPDATE publications SET state = 'unknown', error = $2, updated_at = now()
+           WHERE id = $1 AND state = 'publishing'"#,
+        publication_id,
+        reason
+    )
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    p.emit(
+        ctx.user_id,
+        Event::new(EventKind::Failed, ctx.campaign_id)
+            .content(ctx.content_id)
+            .status("unknown")
+            .reason(reason),
+    )
+    .await;
+    Ok(())
+}
+
+/// LinkedIn refused the post for good: the publication and the content failed, with why.
+async fn failed(p: &Pipeline, ctx: &Context, publication_id: i64, reason: &str) -> Result<(), JobError> {
+    let mut tx = p.db.begin().await.map_err(internal)?;
+    sqlx::query!(
+        r#"UPDATE publications SET state = 'failed', error = $2, updated_at = now()
+           WHERE id = $1 AND state = 'publishing'"#,
+        publication_id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    sqlx::query!(
+        "UPDATE contents SET error = $2 WHERE id = $1",
+        ctx.content_id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
+    let moved = settle_content(&mut tx, ctx, "failed").await?;
+    tx.commit().await.map_err(internal)?;
+    p.emit(
+        ctx.user_id,
+        Event::new(EventKind::Failed, ctx.campaign_id)
+            .content(ctx.content_id)
+            .reason(reason),
+    )
+    .await;
+    announce(p, ctx, moved).await;
+    Ok(())
+}
+
+/// A LinkedIn answer that is not about this post: the token (reconnect), a limit (defer),
+/// or an outage (retry).
+async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderError) -> JobError {
+    match e {
+        ProviderError::Reconnect { reason } => reconnect(p, ctx, &reason).await,
+        ProviderError::RateLimitedUntil { until, reason } if resource == Resource::LinkedInPost => {
+            // A member's daily limit: this user's posts wait, not everyone's.
+            let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+            if let Err(e) = p
+                .limiter
+                .block("linkedin_post", &format!("user:{}", ctx.user_id), wait)
+                .await
+            {
+                tracing::warn!(error = %e, "LinkedIn back-off not recorded");
+            }
+            JobError::Defer {
+                until: SystemTime::from(until),
+                reason: format!("LinkedIn daily limit of user {} reached: {reason}", ctx.user_id),
+            }
+        }
+        other => p.provider_failed(resource, ctx.user_id, ctx.campaign_id, other).await,
+    }
+}
+
+/// The token no longer works: the owner must reconnect. Sets the flag the dashboard shows
+/// and waits; the reconnect re-queues this content.
+async fn reconnect(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
+    if let Err(e) = sqlx::query!(
+        "UPDATE user_profiles SET linkedin_reconnect_needed = true, updated_at = now() WHERE user_id = $1",
+        ctx.user_id
+    )
+    .execute(&p.db)
+    .await
+    {
+        return internal(e);
+    }
+    reconnect_wait(p, ctx, reason).await
+}
+
+async fn reconnect_wait(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
+    let reason = format!(
+        "LinkedIn reconnect needed for user {} ({reason}); publishing resumes when the owner reconnects",
+        ctx.user_id
+    );
+    p.emit(
+        ctx.user_id,
+        Event::new(EventKind::Deferred, ctx.campaign_id)
+            .content(ctx.content_id)
+            .reason(&reason),
+    )
+    .await;
+    JobError::Defer {
+        until: SystemTime::now() + RECONNECT_WAIT,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commentary;
+
+    #[test]
+    fn hashtags_missing_from_the_text_are_appended_once() {
+        let tags = vec!["#Lyon".to_owned(), "Bakery".to_owned()];
+        assert_eq!(
+            commentary("Fresh bread in #Lyon", &tags),
+            "Fresh bread in #Lyon\n\n#Bakery"
+        );
+        assert_eq!(commentary("All here #Lyon #Bakery", &tags), "All here #Lyon #Bakery");
+    }
+}

@@ -1,0 +1,265 @@
+//! The pipeline's rate limits (design.md §4) and what a provider's refusal does to a job.
+//!
+//! Every paid call passes its gates first: the provider credential's (shared by all users)
+//! and the user's own. Over a limit, the job is deferred with a reason a person can read;
+//! it uses no attempt and frees its worker slot. A provider that answers 429 with a delay
+//! blocks its credential's gate for that delay, so every job on that credential waits
+//! instead of each one asking, being refused and burning an attempt.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use jobs::JobError;
+use shared::events::{Event, EventKind};
+use shared::providers::ProviderError;
+use shared::rate_limit::{Admission, Gate, Rule};
+
+use super::{Pipeline, internal};
+
+/// What a unit of work spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// One Places Text Search page.
+    Places,
+    /// One lead let into enrichment (the daily lead budget).
+    Lead,
+    /// One post text from Gemini (and the daily content budget).
+    GeminiText,
+    Image,
+    /// One LinkedIn post of a member: the member's daily count and the app's rate.
+    LinkedInPost,
+    /// Any other LinkedIn call (image upload, analytics) on the app's rate.
+    LinkedInCall,
+}
+
+impl Resource {
+    /// The gate a provider's 429 blocks: the credential's, shared by every user.
+    fn credential(self) -> &'static str {
+        match self {
+            Self::Places => "places",
+            Self::Lead => "leads",
+            Self::GeminiText => "gemini_text",
+            Self::Image => "image",
+            Self::LinkedInPost | Self::LinkedInCall => "linkedin_app",
+        }
+    }
+
+    fn provider(self) -> &'static str {
+        match self {
+            Self::Places => "Google Places",
+            Self::Lead => "lead enrichment",
+            Self::GeminiText => "Gemini",
+            Self::Image => "image generation",
+            Self::LinkedInPost | Self::LinkedInCall => "LinkedIn",
+        }
+    }
+}
+
+impl Pipeline {
+    fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
+        let l = &self.config.limits;
+        let user = format!("user:{user_id}");
+        let app = || "app".to_owned();
+        let gate = |name, subject, rule| Gate {
+            name,
+            subject,
+            rule,
+        };
+        match resource {
+            Resource::Places => vec![
+                gate("places", app(), Rule::Rate(l.places.limit())),
+                gate("places", user, Rule::Rate(l.user_places.limit())),
+            ],
+            Resource::Lead => vec![gate("leads", app(), Rule::Daily(l.leads_per_day))],
+            Resource::GeminiText => vec![
+                gate("gemini_text", app(), Rule::Rate(l.gemini_text.limit())),
+                gate("gemini_text", user, Rule::Rate(l.user_gemini_text.limit())),
+                gate("contents", app(), Rule::Daily(l.contents_per_day)),
+            ],
+            Resource::Image => vec![
+                gate("image", app(), Rule::Rate(l.image.limit())),
+                gate("image", user, Rule::Rate(l.user_image.limit())),
+            ],
+            Resource::LinkedInPost => vec![
+                gate("linkedin_post", user, Rule::Daily(l.user_posts_per_day)),
+                gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit())),
+            ],
+            Resource::LinkedInCall => {
+                vec![gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit()))]
+            }
+        }
+    }
+
+    /// Takes the units `resource` costs for `user_id`, or defers the job with the reason.
+    /// The returned [`Spent`] gives them back if the call is then not made.
+    pub async fn admit(
+        &self,
+        resource: Resource,
+        user_id: i64,
+        campaign_id: i64,
+    ) -> Result<Spent, JobError> {
+        let gates = self.gates(resource, user_id);
+        match self.limiter.acquire(&gates).await.map_err(internal)? {
+            Admission::Granted => Ok(Spent { gates }),
+            Admission::Wait { gate, retry_after } => {
+                let reason = wait_reason(&gates[gate], resource, user_id, retry_after);
+                self.deferred(user_id, campaign_id, &reason, retry_after)
+                    .await;
+                Err(JobError::Defer {
+                    until: SystemTime::now() + retry_after,
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// Gives back what [`Self::admit`] took, when no call was made with it.
+    pub async fn refund(&self, spent: Spent) {
+        if let Err(e) = self.limiter.release(&spent.gates).await {
+            tracing::warn!(error = %e, "rate limit units not given back");
+        }
+    }
+
+    /// Turns a provider's refusal into the job's fate. A delay the provider asked for
+    /// blocks its credential for everyone and uses no attempt; a daily quota defers until
+    /// it resets; a refusal that repeating cannot change is permanent.
+    pub async fn provider_failed(
+        &self,
+        resource: Resource,
+        user_id: i64,
+        campaign_id: i64,
+        error: ProviderError,
+    ) -> JobError {
+        let message = format!("{}: {error}", resource.provider());
+        match &error {
+            ProviderError::RetryLater {
+                after: Some(delay), ..
+            } => {
+                self.block(resource, *delay).await;
+                self.deferred(user_id, campaign_id, &message, *delay).await;
+                JobError::RetryAfter {
+                    delay: *delay,
+                    message,
+                }
+            }
+            ProviderError::RateLimitedUntil { until, .. } => {
+                let delay = (*until - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                self.block(resource, delay).await;
+                self.deferred(user_id, campaign_id, &message, delay).await;
+                JobError::Defer {
+                    until: SystemTime::from(*until),
+                    reason: message,
+                }
+            }
+            ProviderError::RetryLater { after: None, .. }
+            | ProviderError::OutcomeUnknown { .. } => JobError::Retryable(message),
+            ProviderError::Permanent { .. }
+            | ProviderError::Reconnect { .. }
+            | ProviderError::Duplicate { .. } => JobError::Permanent(message),
+        }
+    }
+
+    async fn block(&self, resource: Resource, delay: Duration) {
+        if let Err(e) = self
+            .limiter
+            .block(resource.credential(), "app", delay)
+            .await
+        {
+            tracing::warn!(error = %e, "provider back-off not recorded");
+        }
+    }
+
+    async fn deferred(&self, user_id: i64, campaign_id: i64, reason: &str, wait: Duration) {
+        let until = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        self.emit(
+            user_id,
+            Event::new(EventKind::Deferred, campaign_id)
+                .reason(reason)
+                .until(until),
+        )
+        .await;
+    }
+}
+
+/// The units one admission took.
+#[must_use = "a call not made should give its units back with Pipeline::refund"]
+pub struct Spent {
+    gates: Vec<Gate>,
+}
+
+/// "LinkedIn daily limit of user 42 reached (100 posts a day), resumes 00:00 UTC".
+fn wait_reason(gate: &Gate, resource: Resource, user_id: i64, wait: Duration) -> String {
+    let resumes = resumes(wait);
+    let whose = if gate.subject == "app" {
+        "the app (all users)".to_owned()
+    } else {
+        format!("user {user_id}")
+    };
+    match gate.rule {
+        Rule::Daily(count) => format!(
+            "{} daily limit of {whose} reached ({count} {} a day), resumes {resumes}",
+            resource.provider(),
+            unit(gate.name)
+        ),
+        Rule::Rate(limit) => format!(
+            "{} rate limit of {whose} reached ({} {} a minute), resumes {resumes}",
+            resource.provider(),
+            limit.count,
+            unit(gate.name)
+        ),
+    }
+}
+
+fn unit(gate: &str) -> &'static str {
+    match gate {
+        "linkedin_post" => "posts",
+        "leads" => "leads",
+        "contents" => "contents",
+        "places" => "searches",
+        "image" => "images",
+        _ => "calls",
+    }
+}
+
+/// "00:00 UTC" for a wait ending at midnight, "in 3 s" / "at 14:05 UTC" otherwise.
+fn resumes(wait: Duration) -> String {
+    let at: DateTime<Utc> = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+    if wait >= Duration::from_secs(3600) {
+        at.format("%H:%M UTC").to_string()
+    } else if wait >= Duration::from_secs(60) {
+        format!("in {} min", wait.as_secs().div_ceil(60))
+    } else {
+        format!("in {} s", wait.as_secs().max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::rate_limit::Limit;
+
+    #[test]
+    fn a_daily_wait_says_whose_limit_and_when_it_resumes() {
+        let gate = Gate {
+            name: "linkedin_post",
+            subject: "user:42".into(),
+            rule: Rule::Daily(100),
+        };
+        let reason = wait_reason(&gate, Resource::LinkedInPost, 42, Duration::from_secs(7200));
+        assert!(
+            reason.starts_with("LinkedIn daily limit of user 42 reached (100 posts a day), resumes "),
+            "{reason}"
+        );
+        assert!(reason.ends_with(" UTC"), "{reason}");
+        let gate = Gate {
+            name: "gemini_text",
+            subject: "app".into(),
+            rule: Rule::Rate(Limit::per_minute(60, 5)),
+        };
+        let reason = wait_reason(&gate, Resource::GeminiText, 42, Duration::from_secs(3));
+        assert_eq!(
+            reason,
+            "Gemini rate limit of the app (all users) reached (60 calls a minute), resumes in 3 s"
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! What the pipeline's handlers share: the database, the provider clients, the limits, the
+//! events channel and the image storage, built once per worker process.
+
+pub mod limits;
+pub mod scoring;
+
+use std::sync::Arc;
+
+use jobs::JobError;
+use redis::aio::ConnectionManager;
+use shared::config::PipelineConfig;
+use shared::events::{Event, Events};
+use shared::providers::gemini::GeminiClient;
+use shared::providers::images::ImageClient;
+use shared::providers::linkedin::LinkedInClient;
+use shared::providers::places::PlacesClient;
+use shared::rate_limit::RateLimiter;
+use shared::storage::Storage;
+use shared::vault::Vault;
+use shared::website::SiteFetcher;
+use sqlx::PgPool;
+
+use crate::error::Error;
+
+/// Cheap to clone (`Arc` inside): every handler call gets one.
+#[derive(Clone)]
+pub struct Pipeline(Arc<Inner>);
+
+pub struct Inner {
+    pub db: PgPool,
+    pub queue: jobs::Client,
+    pub limiter: RateLimiter,
+    pub events: Events,
+    pub places: PlacesClient,
+    pub gemini: GeminiClient,
+    pub images: ImageClient,
+    pub linkedin: LinkedInClient,
+    /// Opens the owners' LinkedIn tokens; only workers that publish or sync analytics
+    /// need a key (see [`Pipeline::from_config`]).
+    pub vault: Option<Vault>,
+    pub storage: Storage,
+    pub website: SiteFetcher,
+    pub config: PipelineConfig,
+}
+
+impl std::ops::Deref for Pipeline {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Pipeline {
+    /// Everything from configuration; fails at startup on a bad value (no key for a
+    /// provider, an S3 bucket that cannot be configured), not at the first job.
+    /// `needs_vault`: this worker consumes a queue whose jobs open LinkedIn tokens, so a
+    /// missing vault key stops it now rather than failing those jobs.
+    pub fn from_config(
+        config: &shared::Config,
+        db: PgPool,
+        redis: ConnectionManager,
+        needs_vault: bool,
+    ) -> Result<Self, Error> {
+        let vault = match Vault::from_config(&config.vault) {
+            Ok(v) => Some(v),
+            Err(e) if needs_vault => return Err(e.into()),
+            Err(_) => None,
+        };
+        let prefix = &config.queue.prefix;
+        let google = &config.providers.google;
+        Ok(Self(Arc::new(Inner {
+            db,
+            queue: jobs::Client::with_connection(redis.clone(), config.queue_settings()),
+            limiter: RateLimiter::new(redis.clone(), prefix),
+            events: Events::new(redis, prefix),
+            places: PlacesClient::from_config(google)?,
+            gemini: GeminiClient::from_config(google)?,
+            images: ImageClient::from_config(google)?,
+            linkedin: LinkedInClient::from_config(&config.linkedin)?,
+            vault,
+            storage: Storage::from_config(&config.storage)?,
+            website: SiteFetcher::new(&config.website)?,
+            config: config.pipeline.clone(),
+        })))
+    }
+
+    /// The vault, or why this worker cannot open tokens.
+    pub fn vault(&self) -> Result<&Vault, JobError> {
+        self.vault.as_ref().ok_or_else(|| {
+            JobError::retryable("this worker has no vault key (AG_VAULT__KEY): another worker must run this job")
+        })
+    }
+
+    pub async fn emit(&self, user_id: i64, event: Event) {
+        self.events.publish(user_id, &event).await;
+    }
+}
+
+/// A database or Redis failure inside a handler: transient ones are retried with backoff,
+/// anything else (a constraint the code should have respected) is a bug to look at.
+pub fn internal(e: impl Into<shared::Error>) -> JobError {
+    let e = e.into();
+    if e.is_transient() {
+        JobError::retryable(&e)
+    } else {
+        JobError::Retryable(format!("internal: {e}"))
+    }
+}
+
+/// Whether this run is the job's last: a handler then records the lead or content as
+/// failed with the reason, so the campaign finishes instead of waiting on a dead job.
+pub fn last_attempt(ctx: &jobs::JobContext) -> bool {
+    ctx.attempt >= ctx.max_attempts
+}

@@ -1,0 +1,343 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The pipeline end to end: real PostgreSQL (`#[sqlx::test]`), a private Redis, the real
+//! api, the sandbox over HTTP, and real `workers` processes.
+
+mod harness;
+mod stack;
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use stack::Stack;
+
+/// Generous: a run takes a few seconds; a slow CI machine gets room.
+const RUN: Duration = Duration::from_secs(90);
+
+/// The contents of a campaign detail, by status.
+fn count(detail: &Value, status: &str) -> usize {
+    detail["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == status)
+        .count()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(db: PgPool) {
+    let mut stack = Stack::start(db.clone()).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    // The first two images are refused by the model's filter: those two contents have no
+    // image, score below the threshold and wait for the owner.
+    stack
+        .fault(json!({"route": "gemini.image", "count": 2, "mode": "filtered"}))
+        .await;
+    let id = owner.launch("Spring", "bakery", "Smallville").await;
+    let detail = stack.wait_status(&owner, id, &["ready"], RUN).await;
+    let campaign = &detail["campaign"];
+    assert_eq!(campaign["leads_count"], 7, "{campaign}");
+    assert_eq!(campaign["enriched_count"], 7);
+    assert_eq!(campaign["contents_count"], 7);
+    assert_eq!(campaign["failed_count"], 0);
+    // Every lead is scored, with the signals that make its score.
+    for lead in detail["leads"].as_array().unwrap() {
+        assert_eq!(lead["stage"], "generated", "{lead}");
+        let breakdown = &lead["score_breakdown"];
+        assert_eq!(breakdown["total"], lead["lead_score"], "{lead}");
+        assert_eq!(breakdown["signals"].as_array().unwrap().len(), 7);
+    }
+    assert_eq!(count(&detail, "pending"), 2, "{detail}");
+    for c in detail["contents"].as_array().unwrap() {
+        let breakdown = &c["score_breakdown"];
+        assert_eq!(breakdown["total"], c["quality_score"], "{c}");
+        if c["status"] == "pending" {
+            assert!(c["image_key"].is_null());
+            assert!(c["error"].as_str().unwrap().starts_with("image:"), "{c}");
+        }
+    }
+    // The owner approves the two; everything ends published.
+    assert_eq!(owner.approve_pending().await, 2);
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 7);
+    assert_eq!(count(&detail, "published"), 7);
+    let publications = owner.ok(Method::GET, "/api/publications?per_page=100", None).await;
+    let items = publications["items"].as_array().unwrap();
+    assert_eq!(items.len(), 7);
+    for p in items {
+        assert_eq!(p["state"], "published");
+        assert!(p["post_urn"].as_str().unwrap().starts_with("urn:li:share:"), "{p}");
+    }
+    let posts = stack.posts().await;
+    assert_eq!(posts.len(), 7);
+    stack.assert_no_double_post().await;
+    let metrics = owner.ok(Method::GET, "/api/metrics", None).await;
+    assert_eq!(metrics["published"], 7, "{metrics}");
+    // Every job carried its owner.
+    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let log = stack.workers[0].log();
+    assert!(
+        log.contains(&format!("user.id=Some({user_id})")) || !log.contains("user.id=None"),
+        "pipeline jobs ran without their user"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_provider_data_ends_the_lead_with_a_reason_not_a_stuck_campaign(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    stack
+        .fault(json!({"route": "gemini.text", "count": 1, "mode": "blocked"}))
+        .await;
+    stack
+        .fault(json!({"route": "gemini.image", "count": 1, "mode": "not_image"}))
+        .await;
+    let id = owner.launch("Odd", "florist", "Smallville").await;
+    // Not connected to LinkedIn: nothing auto-approves, so the campaign stops at `ready`.
+    let detail = stack.wait_status(&owner, id, &["ready"], RUN).await;
+    let campaign = &detail["campaign"];
+    assert_eq!(campaign["failed_count"], 1, "{campaign}");
+    let details = campaign["error_details"].as_object().unwrap();
+    let lead_reason = details
+        .iter()
+        .find(|(k, _)| k.starts_with("lead "))
+        .map(|(_, v)| v.as_str().unwrap().to_owned())
+        .expect("the failed lead's reason");
+    assert!(lead_reason.contains("block"), "{lead_reason}");
+    let content_reason = details
+        .iter()
+        .find(|(k, _)| k.starts_with("content "))
+        .map(|(_, v)| v.as_str().unwrap().to_owned())
+        .expect("the image's reason");
+    assert!(content_reason.starts_with("image:"), "{content_reason}");
+    let failed = detail["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["stage"] == "failed")
+        .count();
+    assert_eq!(failed, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    stack.spawn_worker("w1").await;
+    stack.spawn_worker("w2").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    for fault in [
+        json!({"route": "places.search", "count": 1, "status": 500}),
+        json!({"route": "gemini.text", "count": 3, "status": 429, "retry_after_s": 1}),
+        json!({"route": "gemini.image", "count": 2, "status": 500}),
+        json!({"route": "gemini.text", "count": 1, "delay_ms": 3000}),
+        json!({"route": "site", "count": 1, "mode": "huge"}),
+        json!({"route": "site", "count": 1, "mode": "hang"}),
+        json!({"route": "linkedin.posts", "count": 2, "status": 500, "after_effect": true}),
+        json!({"route": "linkedin.images.init", "count": 1, "status": 503}),
+    ] {
+        stack.fault(fault).await;
+    }
+    let id = owner.launch("Storm", "cafe", "Smallville").await;
+    // Kill one worker while the campaign runs.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stack.workers[0].sigkill();
+    let detail = stack.wait_status(&owner, id, &["ready", "completed"], RUN).await;
+    owner.approve_pending().await;
+    let detail = if detail["campaign"]["status"] == "completed" {
+        detail
+    } else {
+        stack.wait_status(&owner, id, &["completed"], RUN).await
+    };
+    let c = &detail["campaign"];
+    assert_eq!(c["leads_count"], 7, "{c}");
+    assert_eq!(c["published_count"], 7, "{c}");
+    stack.assert_no_double_post().await;
+    assert_eq!(stack.posts().await.len(), 7);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    stack
+        .sandbox_http
+        .post(format!("{}/_sandbox/tokens/expire", stack.sandbox.url()))
+        .json(&json!({"member": "ana"}))
+        .send()
+        .await
+        .unwrap();
+    stack.spawn_worker("w1").await;
+    let id = owner.launch("Expired", "bakery", "Smallville").await;
+    // The contents approve themselves, publishing meets the expired token.
+    let deadline = tokio::time::Instant::now() + RUN;
+    loop {
+        let profile = owner.ok(Method::GET, "/api/profile", None).await;
+        if profile["linkedin"]["reconnect_needed"] == true {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{profile}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let publications = owner
+        .ok(Method::GET, "/api/publications?state=failed", None)
+        .await;
+    assert_eq!(publications["total"], 0, "{publications}");
+    assert!(stack.posts().await.is_empty());
+    // The owner reconnects: the waiting contents go out.
+    owner.connect_linkedin("ana").await;
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 7);
+    stack.assert_no_double_post().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.max_leads = 1;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    // Both POSTs time out before LinkedIn does anything: nobody knows.
+    stack
+        .fault(json!({"route": "linkedin.posts", "count": 2, "delay_ms": 4000}))
+        .await;
+    let id = owner.launch("Unsure", "bakery", "Smallville").await;
+    let deadline = tokio::time::Instant::now() + RUN;
+    let unknown = loop {
+        let list = owner
+            .ok(Method::GET, "/api/publications?state=unknown", None)
+            .await;
+        if list["total"] == 1 {
+            break list["items"][0].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(stack.posts().await.is_empty(), "no third, blind POST");
+    let pid = unknown["id"].as_i64().unwrap();
+    // A wrong address is refused; publishing again goes out once.
+    let (status, _) = owner
+        .call(
+            Method::POST,
+            &format!("/api/publications/{pid}/resolve"),
+            Some(json!({"action": "mark_published", "url": "https://evil.example/x"})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    owner
+        .ok(
+            Method::POST,
+            &format!("/api/publications/{pid}/resolve"),
+            Some(json!({"action": "publish_again"})),
+        )
+        .await;
+    stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(stack.posts().await.len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.limits.user_posts_per_day = 2;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    let id = owner.launch("Busy", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["ready"], RUN).await;
+    let admin = jobs::admin::Admin::new(
+        jobs::connect(&stack.redis.url(), Duration::from_secs(5)).await.unwrap(),
+        &jobs::Settings::default(),
+    );
+    let queue = jobs::QueueName::new("publish").unwrap();
+    let deadline = tokio::time::Instant::now() + RUN;
+    let deferred = loop {
+        let page = admin
+            .list(&queue, jobs::admin::JobState::Scheduled, 0, 100)
+            .await
+            .unwrap();
+        if page.len() == 5 {
+            break page;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{} scheduled", page.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for job in &deferred {
+        let e = &job.envelope;
+        let reason = e.deferred.as_ref().map(|d| d.reason.clone()).unwrap_or_default();
+        assert!(
+            reason.contains("LinkedIn daily limit of user") && reason.contains("(2 posts a day)"),
+            "{reason}"
+        );
+        assert_eq!(e.attempt, 0, "a deferral uses no attempt");
+    }
+    assert_eq!(stack.posts().await.len(), 2);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    // Gemini answers 429 "come back in 2 s" until removed.
+    stack
+        .fault(json!({"route": "gemini.text", "count": 0, "status": 429, "retry_after_s": 2}))
+        .await;
+    let a = owner.launch("A", "bakery", "Smallville").await;
+    let b = owner.launch("B", "florist", "Smallville").await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stack.clear_faults().await;
+    stack.wait_status(&owner, a, &["ready"], RUN).await;
+    stack.wait_status(&owner, b, &["ready"], RUN).await;
+    let refused = stack
+        .calls("gemini.text")
+        .await
+        .iter()
+        .filter(|c| c["status"] == 429)
+        .count();
+    // 14 contents; without the shared back-off each would have been refused every retry.
+    assert!(refused <= 6, "{refused} calls refused with 429");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.stall_after_secs = 2;
+        c.pipeline.reconcile_every_secs = 1;
+    })
+    .await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    // Slow Gemini so the campaign is mid-way when Redis forgets.
+    stack
+        .fault(json!({"route": "gemini.text", "count": 4, "delay_ms": 700}))
+        .await;
+    stack.spawn_worker("w1").await;
+    let id = owner.launch("Amnesia", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["enriching", "generating"], RUN).await;
+    let mut conn = stack.redis.conn();
+    let () = redis::cmd("FLUSHALL").query(&mut conn).unwrap();
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 7);
+    stack.assert_no_double_post().await;
+}
