@@ -39,7 +39,6 @@ scripts/postgres.sh createdb "$pg_port" astrogrowth
 target/release/api migrate
 AG_USER_PASSWORD="$demo_password" target/release/api create-user \
   --email "$demo_email" --name "Demo Owner" >/dev/null
-psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d astrogrowth -v email="$demo_email" -f scripts/demo-seed.sql >/dev/null
 
 # The imitation of Google Places, Gemini, Imagen and LinkedIn that every client's default
 # configuration points at (port 8070), with the real services' latencies.
@@ -51,11 +50,17 @@ for _ in $(seq 1 100); do
 done
 export AG_LINKEDIN__CLIENT_ID="sandbox-client-id"
 export AG_LINKEDIN__CLIENT_SECRET="sandbox-client-secret"
+# The sandbox's businesses have their websites on 127.0.0.1: let the workers fetch them
+# (off by default, so a lead's website can never make a worker fetch our own hosts).
+export AG_WEBSITE__ALLOW_PRIVATE=true
+export AG_STORAGE__LOCAL_DIR="$run/images"
+# The demo campaign asks for 50 businesses (Places gives up to 60).
+export AG_PIPELINE__MAX_LEADS=50
 
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-  target/release/workers --queues scrape,enrich,generate,publish,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
+  target/release/workers --queues scrape,enrich=8,generate=8,publish,periodic,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 target/release/workers probe --count 0 --every-ms 25 --mix >"$run/feed.log" 2>&1 &
@@ -71,6 +76,13 @@ if ! curl -fsS http://127.0.0.1:8080/readyz >/dev/null 2>&1; then
   exit 1
 fi
 
+# The demo owner's first run: connect LinkedIn through the sandbox's consent page (as a
+# browser would, consent given at once) and launch a campaign, through the api.
+scripts/demo-campaign.sh http://127.0.0.1:8080 "$demo_email" "$demo_password" "$run" || {
+  echo "the demo campaign could not be launched; see $run/api.log" >&2
+  exit 1
+}
+
 cat <<MSG
 AstroGrowth demo is running:
   api        http://127.0.0.1:8080  (REST under /api, OpenAPI at /api/openapi.json, log $run/api.log)
@@ -81,6 +93,9 @@ AstroGrowth demo is running:
   postgres   $DATABASE_URL (private, port $pg_port)
   redis      $REDIS_URL (private, port $redis_port)
   workers    2 processes, logs in $run/worker-*.log
+  campaign   "Lyon bakeries" (50 leads) runs by itself: scraping → enriching → generating →
+             ready → completed; watch it with GET /api/campaigns (signed in) or the posts
+             LinkedIn received at http://127.0.0.1:8070/_sandbox/posts
   producer   a mixed feed of probe jobs (some fail once, some are deferred, a few die)
   status     below, refreshed every second; also: REDIS_URL=$REDIS_URL target/release/workers status
 MSG

@@ -74,7 +74,7 @@ csrf=$(curl -fsS -c "$jar" -H 'content-type: application/json' \
   "$base/api/auth/sign-in" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
 cookie=$(awk '$6 == "ag_session" {print $7}' "$jar")
 psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d astrogrowth_fuzz \
-  -v email=fuzz@astrogrowth.local -f scripts/demo-seed.sql >/dev/null
+  -v email=fuzz@astrogrowth.local -f scripts/fuzz-seed.sql >/dev/null
 
 export AG_FUZZ_SESSION="$cookie" AG_FUZZ_CSRF="$csrf"
 st=("$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "$base/api/openapi.json" --checks all

@@ -23,7 +23,7 @@ use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profi
         accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::sign_out_everywhere, accounts::me,
         campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
         contents::list, contents::pending, contents::get, contents::edit, contents::approve,
-        contents::reject,
+        contents::reject, contents::image,
         metrics::get, publications::list, publications::resolve,
         profile::get, profile::update, profile::linkedin_connect, profile::linkedin_callback,
         profile::linkedin_disconnect,

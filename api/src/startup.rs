@@ -67,7 +67,9 @@ impl Application {
             .local_addr()
             .map_err(|e| shared::Error::Config(e.to_string()))?
             .port();
+        let storage = shared::storage::Storage::from_config(&config.storage)?;
         let state = web::Data::new(AppState {
+            storage,
             limiter: RateLimiter::new(redis.clone(), &settings.prefix),
             queue_admin: jobs::admin::Admin::new(redis.clone(), &settings),
             redis: redis.clone(),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use redis::aio::ConnectionManager;
 use shared::Config;
 use shared::rate_limit::RateLimiter;
+use shared::storage::Storage;
 use shared::vault::Vault;
 use sqlx::PgPool;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub queue_admin: jobs::admin::Admin,
     pub vault: Vault,
+    /// The generated images, served to their owner only.
+    pub storage: Storage,
     /// `None` when no LinkedIn app is configured: connecting answers 503.
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
 }

@@ -28,6 +28,8 @@ pub struct Config {
     pub linkedin: LinkedInConfig,
     pub providers: ProvidersConfig,
     pub pipeline: PipelineConfig,
+    pub storage: StorageConfig,
+    pub website: WebsiteConfig,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -179,6 +181,87 @@ impl std::fmt::Debug for LinkedInConfig {
             .field("version", &self.version)
             .finish_non_exhaustive()
     }
+}
+
+/// Where generated images are kept (see `crate::storage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageConfig {
+    pub backend: StorageBackend,
+    /// The directory of the `local` backend (created if missing).
+    pub local_dir: String,
+    #[serde(default)]
+    pub s3: S3Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
+}
+
+/// An S3 bucket, on AWS or any S3-protocol server (`endpoint`). Without keys, the usual
+/// AWS environment and instance credentials apply.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct S3Config {
+    pub bucket: Option<String>,
+    pub region: String,
+    /// `http://127.0.0.1:9000` for a local S3-protocol server; unset for AWS.
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<String>,
+    /// Only from the environment (`AG_STORAGE__S3__SECRET_ACCESS_KEY`).
+    pub secret_access_key: Option<String>,
+    /// Plain http to `endpoint` (a server on the same host or network).
+    pub allow_http: bool,
+    /// Put before every key, for a bucket shared with other data.
+    pub prefix: String,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            region: "us-east-1".to_owned(),
+            endpoint: None,
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http: false,
+            prefix: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("allow_http", &self.allow_http)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+/// How workers read leads' websites (see `crate::website`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebsiteConfig {
+    /// The whole fetch of one page: connect, headers and body.
+    pub timeout_ms: u64,
+    /// Pages larger than this are not read (a site that streams forever, a video).
+    pub max_bytes: usize,
+    pub max_redirects: u8,
+    /// Fetch addresses on private, loopback and link-local networks. Off in production:
+    /// a lead's website must never make a worker fetch our own infrastructure. The demo
+    /// and the tests turn it on for the sandbox's sites on 127.0.0.1.
+    pub allow_private: bool,
+    pub user_agent: String,
 }
 
 /// The pipeline's behaviour and its limits (design.md §4, §5).
@@ -421,6 +504,18 @@ impl Default for Config {
                     image_timeout_ms: 90_000,
                 },
             },
+            storage: StorageConfig {
+                backend: StorageBackend::Local,
+                local_dir: ".run/images".to_owned(),
+                s3: S3Config::default(),
+            },
+            website: WebsiteConfig {
+                timeout_ms: 10_000,
+                max_bytes: 2 * 1024 * 1024,
+                max_redirects: 5,
+                allow_private: false,
+                user_agent: "AstroGrowthBot/0.1 (+https://astrogrowth.example/bot)".to_owned(),
+            },
             pipeline: PipelineConfig {
                 auto_approve_score: 70,
                 max_leads: 60,
@@ -530,6 +625,18 @@ impl Config {
         if li.version.len() != 6 || !li.version.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Config("linkedin.version must be YYYYMM".into()));
         }
+        if self.website.timeout_ms == 0 || self.website.max_bytes == 0 {
+            return Err(Error::Config(
+                "website.timeout_ms and website.max_bytes must be above 0".into(),
+            ));
+        }
+        if self.storage.backend == StorageBackend::S3
+            && self.storage.s3.bucket.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(Error::Config(
+                "storage.s3.bucket is required with storage.backend = \"s3\"".into(),
+            ));
+        }
         let p = &self.pipeline;
         if !(0..=100).contains(&p.auto_approve_score) {
             return Err(Error::Config(
@@ -614,8 +721,9 @@ mod tests {
         c.providers.google.api_key = Some("g-secret-1".into());
         c.linkedin.client_secret = Some("l-secret-2".into());
         c.vault.key = Some("v-secret-3".into());
+        c.storage.s3.secret_access_key = Some("s-secret-4".into());
         let shown = format!("{c:?}");
-        for secret in ["g-secret-1", "l-secret-2", "v-secret-3"] {
+        for secret in ["g-secret-1", "l-secret-2", "v-secret-3", "s-secret-4"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("gemini-3.5-flash"), "the rest is shown");

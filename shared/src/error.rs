@@ -27,6 +27,9 @@ pub enum Error {
     /// An external API failed; `retryable` says whether asking again can help.
     #[error("{message}")]
     Provider { retryable: bool, message: String },
+    /// The image store (local directory or S3) failed.
+    #[error("storage: {0}")]
+    Storage(String),
     /// A sealed value did not open: wrong key, wrong owner or field, or tampering.
     #[error("token vault: {0}")]
     Vault(&'static str),
@@ -43,6 +46,7 @@ impl Error {
             Self::Redis(_) => true,
             Self::Queue(e) => e.is_transient(),
             Self::Provider { retryable, .. } => *retryable,
+            Self::Storage(_) => true,
             _ => false,
         }
     }

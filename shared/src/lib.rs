@@ -9,7 +9,9 @@ pub mod events;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;
+pub mod storage;
 pub mod vault;
+pub mod website;
 
 pub use config::Config;
 pub use error::Error;

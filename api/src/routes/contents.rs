@@ -188,3 +188,28 @@ pub async fn edit(
     let content = contents::edit(&state.db, user.id, *id, &text, hashtags.as_deref()).await?;
     Ok(HttpResponse::Ok().json(content))
 }
+
+/// The content's image, to its owner only (404 for anyone else's, or a content without
+/// one). Private cache: the bytes never change under a key, but they are not public.
+#[utoipa::path(get, path = "/api/contents/{id}/image", tag = "contents",
+    params(("id" = i64, Path, description = "content id")),
+    responses((status = 200, description = "the image (PNG or JPEG)", content_type = "image/png"),
+              (status = 404, body = crate::error::ErrorBody)))]
+pub async fn image(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let content = contents::get(&state.db, user.id, *id).await?;
+    let Some(key) = content.image_key else {
+        return Err(ApiError::NotFound("image"));
+    };
+    let Some(object) = state.storage.get(&key).await? else {
+        return Err(ApiError::NotFound("image"));
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(object.content_type)
+        .insert_header(("cache-control", "private, max-age=3600"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .body(object.bytes))
+}

@@ -57,6 +57,7 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::get().to(contents::get))
                     .route(web::put().to(contents::edit)),
             )
+            .service(resource("/contents/{id}/image", "GET").route(web::get().to(contents::image)))
             .service(
                 resource("/contents/{id}/approve", "POST").route(web::post().to(contents::approve)),
             )

@@ -100,6 +100,10 @@ pub fn test_config(redis_url: &str) -> Config {
     config.api.http_workers = 1;
     config.redis.url = redis_url.into();
     config.vault.key = Some(STANDARD.encode(VAULT_KEY));
+    config.storage.local_dir = std::env::temp_dir()
+        .join("ag-api-test-images")
+        .display()
+        .to_string();
     config
 }
 

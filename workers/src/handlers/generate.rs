@@ -108,7 +108,7 @@ async fn generate(
     if content.status != "generating" {
         return Ok(());
     }
-    let (image_key, image_error) = match content.image_key {
+    let (image_key, image_error) = match content.image_key.clone() {
         Some(key) => (Some(key), None),
         None => image(p, job.lead_id, lead, content.id, &content.image_prompt).await?,
     };
@@ -275,7 +275,7 @@ async fn image(
     };
     let key = storage::image_key(lead.user_id, lead_id, ext);
     p.storage
-        .put(&key, image.bytes, image.format.mime())
+        .put(&key, image.bytes)
         .await
         .map_err(internal)?;
     Ok((Some(key), None))

@@ -1,7 +1,6 @@
--- Demo data for `just demo`: one finished campaign with leads and contents in every state,
--- so the dashboard has something to show before the pipeline's handlers exist. Runs only
--- when the demo account has no campaign yet (idempotent across demo restarts).
--- psql -v email=... -f scripts/demo-seed.sql
+-- Fixture rows for `just fuzz-api`: one campaign with leads and contents in every state, so
+-- ids in the fuzzed paths sometimes exist. Runs only when the account has no campaign yet.
+-- psql -v email=... -f scripts/fuzz-seed.sql
 
 \set ON_ERROR_STOP on
 
