@@ -456,6 +456,26 @@ impl Admin {
         Ok(n)
     }
 
+    /// Makes a waiting scheduled job (a retry, a deferral) due now; false if it is not
+    /// scheduled (running, done, or never existed). The job's handler checks again whatever
+    /// made it wait: running it early is safe, only sooner.
+    pub async fn run_scheduled_now(&self, queue: &QueueName, id: &str) -> Result<bool, Error> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let Some((member, _)) = scheduled_member(&mut conn, &keys, id).await? else {
+            return Ok(false);
+        };
+        let changed: i64 = redis::cmd("ZADD")
+            .arg(&keys.scheduled)
+            .arg("XX")
+            .arg("CH")
+            .arg(crate::now_ms())
+            .arg(&member)
+            .query_async(&mut conn)
+            .await?;
+        Ok(changed == 1)
+    }
+
     /// Removes a waiting scheduled job (a retry or a deferral an admin gives up on).
     pub async fn discard_scheduled(&self, queue: &QueueName, id: &str) -> Result<bool, Error> {
         let keys = self.keys(queue);

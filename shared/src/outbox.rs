@@ -76,7 +76,11 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
             // approved yet), so deleting the row could lose this request. The row waits
             // and is enqueued once that job is done; handlers are idempotent, so the
             // extra run changes nothing when there was nothing left to do.
-            Ok((_, Enqueued::Duplicate(holder))) => {
+            Ok((queue, Enqueued::Duplicate(holder))) => {
+                // A holder waiting in the schedule (a job deferred until the owner
+                // reconnects LinkedIn, say) is made due now: the change this row records is
+                // what it was waiting for.
+                wake(client, queue, &holder).await;
                 let reason = format!(
                     "job {holder} with the same unique key is queued or running; \
                      enqueued again once it is done"
@@ -167,6 +171,19 @@ async fn enqueue_as<J: Job + DeserializeOwned>(
     let job: J = serde_json::from_value(args)?;
     let enqueued = client.enqueue_with(&job, options).await?;
     Ok((J::QUEUE, enqueued))
+}
+
+/// Makes a scheduled holder due now; best effort (the row is kept either way).
+async fn wake(client: &Client, queue: &str, holder: &str) {
+    let Ok(queue) = jobs::QueueName::new(queue) else {
+        return;
+    };
+    let admin = jobs::admin::Admin::new(client.connection(), client.settings());
+    match admin.run_scheduled_now(&queue, holder).await {
+        Ok(true) => tracing::info!(job.id = holder, %queue, "waiting job made due by an outbox row"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(job.id = holder, error = %e, "waiting job not woken"),
+    }
 }
 
 /// Lists the queue for the admin view before any worker has consumed it.

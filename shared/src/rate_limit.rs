@@ -266,13 +266,25 @@ return 1
     )
 });
 
-/// Blocks a gate for `ARGV[1]` ms unless it is already blocked for longer.
+/// Blocks a gate for `ARGV[1]` ms unless it is already blocked for longer. For a rate gate
+/// (`ARGV[2]` interval ms, `ARGV[3]` burst; `KEYS[2]` its state) the burst is spent too, so
+/// when the block lapses callers come back one interval apart: the first one finds out
+/// whether the provider is ready, instead of a whole burst being refused again.
 static BLOCK: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
 local ms = tonumber(ARGV[1])
-if redis.call('PTTL', KEYS[1]) < ms then
-  redis.call('SET', KEYS[1], '1', 'PX', ms)
+if redis.call('PTTL', KEYS[1]) >= ms then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ms)
+local interval = tonumber(ARGV[2])
+if interval > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local drained = now + ms + interval * (tonumber(ARGV[3]) - 1)
+  local tat = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if drained > tat then
+    redis.call('SET', KEYS[2], string.format('%d', drained), 'PX', drained - now + 1)
+  end
 end
 return 1
 ",
@@ -330,12 +342,20 @@ impl RateLimiter {
 
     /// A provider said "not before `for_`" (a 429's Retry-After): every job behind this
     /// gate waits it out, instead of each one asking, being refused and burning an attempt.
-    pub async fn block(&self, name: &str, subject: &str, for_: Duration) -> Result<(), Error> {
+    pub async fn block(&self, gate: &Gate, for_: Duration) -> Result<(), Error> {
         let ms = u64::try_from(for_.as_millis()).unwrap_or(u64::MAX).max(1);
+        let key = self.key(gate.name, &gate.subject);
+        let (interval, burst) = match gate.rule {
+            Rule::Rate(limit) => (limit.interval_ms(), limit.burst.max(1)),
+            Rule::Daily(_) => (0, 1),
+        };
         let mut conn = self.conn.clone();
         let _: i64 = BLOCK
-            .key(format!("{}:block", self.key(name, subject)))
+            .key(format!("{key}:block"))
+            .key(&key)
             .arg(ms)
+            .arg(interval)
+            .arg(burst)
             .invoke_async(&mut conn)
             .await?;
         Ok(())

@@ -161,7 +161,7 @@ async fn gates_take_all_or_nothing() {
     }
     // 100 burst on the app gate, two taken: 98 more (another user) pass, the 99th waits.
     for i in 0..98 {
-        let other = gate("linkedin_post", &format!("user:{i}"), Rule::Daily(100));
+        let other = gate("linkedin_post", &format!("other:{i}"), Rule::Daily(100));
         assert_eq!(
             limiter.acquire(&[other, app.clone()]).await.unwrap(),
             Admission::Granted
@@ -183,14 +183,14 @@ async fn gates_take_all_or_nothing() {
 async fn a_block_holds_every_caller_until_it_lapses() {
     let redis = TestRedis::start();
     let limiter = limiter(&redis).await;
-    let gemini = gate("gemini", "app", Rule::Rate(Limit::per_minute(6000, 100)));
+    let gemini = gate("gemini", "app", Rule::Rate(Limit::per_minute(60, 100)));
     limiter
-        .block("gemini", "app", Duration::from_millis(300))
+        .block(&gemini, Duration::from_millis(300))
         .await
         .unwrap();
     // A shorter block does not shorten it.
     limiter
-        .block("gemini", "app", Duration::from_millis(10))
+        .block(&gemini, Duration::from_millis(10))
         .await
         .unwrap();
     match limiter.acquire(&[gemini.clone()]).await.unwrap() {
@@ -200,5 +200,11 @@ async fn a_block_holds_every_caller_until_it_lapses() {
         Admission::Granted => panic!("admitted while blocked"),
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(limiter.acquire(&[gemini]).await.unwrap(), Admission::Granted);
+    assert_eq!(limiter.acquire(&[gemini.clone()]).await.unwrap(), Admission::Granted);
+    // The burst was spent by the block: the next caller comes one interval (1 s) later,
+    // not at once.
+    assert!(matches!(
+        limiter.acquire(&[gemini]).await.unwrap(),
+        Admission::Wait { .. }
+    ));
 }

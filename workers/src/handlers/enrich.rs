@@ -66,6 +66,7 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
     let result = save(&p, job.lead_id, campaign_id, user_id, &email, &phone, &score).await;
     match result {
         Ok(true) => {
+            tracing::info!(lead.id = job.lead_id, score = score.total, "lead enriched");
             p.emit(
                 user_id,
                 Event::new(EventKind::LeadEnriched, campaign_id)

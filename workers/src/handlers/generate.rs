@@ -352,6 +352,7 @@ async fn finish(
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    tracing::info!(content.id = content.id, score = score.total, status, "content generated");
     p.emit(
         lead.user_id,
         Event::new(EventKind::ContentGenerated, lead.campaign_id)

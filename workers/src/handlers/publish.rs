@@ -279,6 +279,7 @@ async fn published(p: &Pipeline, ctx: &Context, publication_id: i64, urn: &str) 
     }
     let moved = settle_content(&mut tx, ctx, "published").await?;
     tx.commit().await.map_err(internal)?;
+    tracing::info!(content.id = ctx.content_id, post.urn = urn, "published");
     p.emit(
         ctx.user_id,
         Event::new(EventKind::Published, ctx.campaign_id)
@@ -391,11 +392,15 @@ async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderErr
         ProviderError::RateLimitedUntil { until, reason } if resource == Resource::LinkedInPost => {
             // A member's daily limit: this user's posts wait, not everyone's.
             let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
-            if let Err(e) = p
-                .limiter
-                .block("linkedin_post", &format!("user:{}", ctx.user_id), wait)
-                .await
-            {
+            let member = p
+                .gates(Resource::LinkedInPost, ctx.user_id)
+                .into_iter()
+                .find(|g| g.name == "linkedin_post");
+            let blocked = match member {
+                Some(gate) => p.limiter.block(&gate, wait).await,
+                None => Ok(()),
+            };
+            if let Err(e) = blocked {
                 tracing::warn!(error = %e, "LinkedIn back-off not recorded");
             }
             JobError::Defer {

@@ -175,6 +175,7 @@ async fn store(
             .map_err(internal)?;
     }
     tx.commit().await.map_err(internal)?;
+    tracing::info!(campaign.id = campaign_id, leads = new_ids.len(), "leads stored");
     p.emit(
         user_id,
         Event::new(EventKind::LeadsFound, campaign_id).count(new_ids.len() as i64),

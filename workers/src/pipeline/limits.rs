@@ -56,7 +56,7 @@ impl Resource {
 }
 
 impl Pipeline {
-    fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
+    pub(crate) fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
         let l = &self.config.limits;
         let user = format!("user:{user_id}");
         let app = || "app".to_owned();
@@ -160,11 +160,14 @@ impl Pipeline {
     }
 
     async fn block(&self, resource: Resource, delay: Duration) {
-        if let Err(e) = self
-            .limiter
-            .block(resource.credential(), "app", delay)
-            .await
-        {
+        let credential = self
+            .gates(resource, 0)
+            .into_iter()
+            .find(|g| g.subject == "app" && g.name == resource.credential());
+        let Some(gate) = credential else {
+            return;
+        };
+        if let Err(e) = self.limiter.block(&gate, delay).await {
             tracing::warn!(error = %e, "provider back-off not recorded");
         }
     }
