@@ -524,16 +524,37 @@ impl Default for Config {
                 analytics_every_secs: 3600,
                 analytics_window_days: 30,
                 limits: PipelineLimits {
-                    places: RateConfig { per_minute: 600, burst: 30 },
-                    gemini_text: RateConfig { per_minute: 300, burst: 20 },
-                    image: RateConfig { per_minute: 120, burst: 10 },
-                    linkedin_app: RateConfig { per_minute: 600, burst: 50 },
+                    places: RateConfig {
+                        per_minute: 600,
+                        burst: 30,
+                    },
+                    gemini_text: RateConfig {
+                        per_minute: 300,
+                        burst: 20,
+                    },
+                    image: RateConfig {
+                        per_minute: 120,
+                        burst: 10,
+                    },
+                    linkedin_app: RateConfig {
+                        per_minute: 600,
+                        burst: 50,
+                    },
                     leads_per_day: 500,
                     contents_per_day: 500,
                     user_posts_per_day: 100,
-                    user_places: RateConfig { per_minute: 60, burst: 10 },
-                    user_gemini_text: RateConfig { per_minute: 120, burst: 20 },
-                    user_image: RateConfig { per_minute: 60, burst: 10 },
+                    user_places: RateConfig {
+                        per_minute: 60,
+                        burst: 10,
+                    },
+                    user_gemini_text: RateConfig {
+                        per_minute: 120,
+                        burst: 20,
+                    },
+                    user_image: RateConfig {
+                        per_minute: 60,
+                        burst: 10,
+                    },
                 },
             },
         }
@@ -643,8 +664,7 @@ impl Config {
                 "pipeline.auto_approve_score must be between 0 and 100".into(),
             ));
         }
-        if p.stall_after_secs == 0 || p.reconcile_every_secs == 0 || p.analytics_every_secs == 0
-        {
+        if p.stall_after_secs == 0 || p.reconcile_every_secs == 0 || p.analytics_every_secs == 0 {
             return Err(Error::Config(
                 "pipeline.stall_after_secs and the pipeline's periods must be above 0".into(),
             ));

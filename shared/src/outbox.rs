@@ -180,7 +180,9 @@ async fn wake(client: &Client, queue: &str, holder: &str) {
     };
     let admin = jobs::admin::Admin::new(client.connection(), client.settings());
     match admin.run_scheduled_now(&queue, holder).await {
-        Ok(true) => tracing::info!(job.id = holder, %queue, "waiting job made due by an outbox row"),
+        Ok(true) => {
+            tracing::info!(job.id = holder, %queue, "waiting job made due by an outbox row")
+        }
         Ok(false) => {}
         Err(e) => tracing::warn!(job.id = holder, error = %e, "waiting job not woken"),
     }

@@ -60,9 +60,13 @@ impl Storage {
             }
             StorageBackend::S3 => {
                 let s3 = &config.s3;
-                let bucket = s3.bucket.as_deref().filter(|b| !b.is_empty()).ok_or_else(|| {
-                    Error::Config("storage.s3.bucket is required with the s3 backend".into())
-                })?;
+                let bucket = s3
+                    .bucket
+                    .as_deref()
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| {
+                        Error::Config("storage.s3.bucket is required with the s3 backend".into())
+                    })?;
                 let mut builder = object_store::aws::AmazonS3Builder::new()
                     .with_bucket_name(bucket)
                     .with_region(&s3.region)
@@ -132,12 +136,16 @@ impl Storage {
         let ok = !key.is_empty()
             && key.len() <= 512
             && !key.starts_with('/')
-            && !key.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+            && !key
+                .split('/')
+                .any(|s| s.is_empty() || s == "." || s == "..")
             && key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/._-".contains(&b));
         if !ok {
-            return Err(Error::Invalid(format!("storage key {key:?} is not allowed")));
+            return Err(Error::Invalid(format!(
+                "storage key {key:?} is not allowed"
+            )));
         }
         let full = if self.prefix.is_empty() {
             key.to_owned()
@@ -197,7 +205,15 @@ mod tests {
     async fn keys_cannot_leave_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let storage = local(dir.path());
-        for key in ["../etc/passwd", "/abs.png", "a//b.png", "A.png", "a/./b.png", "", "a b.png"] {
+        for key in [
+            "../etc/passwd",
+            "/abs.png",
+            "a//b.png",
+            "A.png",
+            "a/./b.png",
+            "",
+            "a b.png",
+        ] {
             assert!(
                 matches!(storage.put(key, vec![1]).await, Err(Error::Invalid(_))),
                 "{key:?} accepted"

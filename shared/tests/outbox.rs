@@ -194,14 +194,23 @@ async fn the_rows_user_travels_in_the_envelope(db: PgPool) {
     .await
     .unwrap();
     let mut conn = db.acquire().await.unwrap();
-    outbox::push(&mut conn, &jobs::kinds::EnrichLead { lead_id: 7 }, Some(user))
-        .await
-        .unwrap();
+    outbox::push(
+        &mut conn,
+        &jobs::kinds::EnrichLead { lead_id: 7 },
+        Some(user),
+    )
+    .await
+    .unwrap();
     outbox::push(&mut conn, &jobs::kinds::EnrichLead { lead_id: 8 }, None)
         .await
         .unwrap();
     drop(conn);
-    assert_eq!(outbox::relay_once(&db, &client(&redis).await).await.unwrap(), 2);
+    assert_eq!(
+        outbox::relay_once(&db, &client(&redis).await)
+            .await
+            .unwrap(),
+        2
+    );
     let mut conn = redis.conn();
     let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
         .arg("ag:{enrich}:stream")
@@ -213,7 +222,9 @@ async fn the_rows_user_travels_in_the_envelope(db: PgPool) {
         .ids
         .iter()
         .map(|entry| {
-            let raw: String = entry.get(jobs::keys::ENVELOPE_FIELD).expect("envelope field");
+            let raw: String = entry
+                .get(jobs::keys::ENVELOPE_FIELD)
+                .expect("envelope field");
             jobs::Envelope::decode(raw.as_bytes()).unwrap().user_id
         })
         .collect();

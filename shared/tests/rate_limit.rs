@@ -140,7 +140,11 @@ async fn gates_take_all_or_nothing() {
     let redis = TestRedis::start();
     let limiter = limiter(&redis).await;
     let user = gate("linkedin_post", "user:42", Rule::Daily(2));
-    let app = gate("linkedin_app", "app", Rule::Rate(Limit::per_minute(600, 100)));
+    let app = gate(
+        "linkedin_app",
+        "app",
+        Rule::Rate(Limit::per_minute(600, 100)),
+    );
     let both = [user.clone(), app.clone()];
     assert_eq!(limiter.acquire(&both).await.unwrap(), Admission::Granted);
     assert_eq!(limiter.acquire(&both).await.unwrap(), Admission::Granted);
@@ -155,7 +159,10 @@ async fn gates_take_all_or_nothing() {
                 .and_utc();
             let expected = (midnight - now).to_std().unwrap();
             let diff = expected.abs_diff(retry_after);
-            assert!(diff < Duration::from_secs(5), "{retry_after:?} vs {expected:?}");
+            assert!(
+                diff < Duration::from_secs(5),
+                "{retry_after:?} vs {expected:?}"
+            );
         }
         Admission::Granted => panic!("third post of the day admitted"),
     }
@@ -168,11 +175,11 @@ async fn gates_take_all_or_nothing() {
         );
     }
     assert!(matches!(
-        limiter.acquire(&[app.clone()]).await.unwrap(),
+        limiter.acquire(std::slice::from_ref(&app)).await.unwrap(),
         Admission::Wait { gate: 0, .. }
     ));
     // A released unit is there again.
-    limiter.release(&[user.clone()]).await.unwrap();
+    limiter.release(std::slice::from_ref(&user)).await.unwrap();
     assert!(matches!(
         limiter.acquire(&[user]).await.unwrap(),
         Admission::Granted
@@ -193,14 +200,24 @@ async fn a_block_holds_every_caller_until_it_lapses() {
         .block(&gemini, Duration::from_millis(10))
         .await
         .unwrap();
-    match limiter.acquire(&[gemini.clone()]).await.unwrap() {
+    match limiter
+        .acquire(std::slice::from_ref(&gemini))
+        .await
+        .unwrap()
+    {
         Admission::Wait { retry_after, .. } => {
             assert!(retry_after > Duration::from_millis(200), "{retry_after:?}")
         }
         Admission::Granted => panic!("admitted while blocked"),
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(limiter.acquire(&[gemini.clone()]).await.unwrap(), Admission::Granted);
+    assert_eq!(
+        limiter
+            .acquire(std::slice::from_ref(&gemini))
+            .await
+            .unwrap(),
+        Admission::Granted
+    );
     // The burst was spent by the block: the next caller comes one interval (1 s) later,
     // not at once.
     assert!(matches!(

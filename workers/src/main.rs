@@ -153,11 +153,14 @@ async fn run(cli: Cli) -> Result<()> {
         let needs_vault = queues
             .iter()
             .any(|q| matches!(q.queue.as_str(), "publish" | "periodic"));
-        let pipeline =
-            workers::pipeline::Pipeline::from_config(&config, db, handler_conn.clone(), needs_vault)
-            .context("configuring the pipeline (providers, vault, storage)")?;
-        let registry =
-            workers::handlers::production(handler_conn, &settings.prefix, pipeline);
+        let pipeline = workers::pipeline::Pipeline::from_config(
+            &config,
+            db,
+            handler_conn.clone(),
+            needs_vault,
+        )
+        .context("configuring the pipeline (providers, vault, storage)")?;
+        let registry = workers::handlers::production(handler_conn, &settings.prefix, pipeline);
         if cli.serve_any_queue {
             registry.serve_any_queue()
         } else {

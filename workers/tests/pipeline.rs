@@ -70,12 +70,17 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 7);
     assert_eq!(count(&detail, "published"), 7);
-    let publications = owner.ok(Method::GET, "/api/publications?per_page=100", None).await;
+    let publications = owner
+        .ok(Method::GET, "/api/publications?per_page=100", None)
+        .await;
     let items = publications["items"].as_array().unwrap();
     assert_eq!(items.len(), 7);
     for p in items {
         assert_eq!(p["state"], "published");
-        assert!(p["post_urn"].as_str().unwrap().starts_with("urn:li:share:"), "{p}");
+        assert!(
+            p["post_urn"].as_str().unwrap().starts_with("urn:li:share:"),
+            "{p}"
+        );
     }
     let posts = stack.posts().await;
     assert_eq!(posts.len(), 7);
@@ -88,10 +93,19 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
         .await
         .unwrap();
     let log = stack.workers[0].log();
-    let pipeline_kinds = ["scrape_campaign", "enrich_lead", "generate_content", "publish_post"];
+    let pipeline_kinds = [
+        "scrape_campaign",
+        "enrich_lead",
+        "generate_content",
+        "publish_post",
+    ];
     let runs: Vec<&str> = log
         .lines()
-        .filter(|l| pipeline_kinds.iter().any(|k| l.contains(&format!("job.kind={k}"))))
+        .filter(|l| {
+            pipeline_kinds
+                .iter()
+                .any(|k| l.contains(&format!("job.kind={k}")))
+        })
         .collect();
     assert!(!runs.is_empty(), "no job run logged:\n{log}");
     for line in runs {
@@ -162,7 +176,9 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
     // Kill one worker while the campaign runs.
     tokio::time::sleep(Duration::from_millis(700)).await;
     stack.workers[0].sigkill();
-    let detail = stack.wait_status(&owner, id, &["ready", "completed"], RUN).await;
+    let detail = stack
+        .wait_status(&owner, id, &["ready", "completed"], RUN)
+        .await;
     owner.approve_pending().await;
     let detail = if detail["campaign"]["status"] == "completed" {
         detail
@@ -278,7 +294,9 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
     let id = owner.launch("Busy", "bakery", "Smallville").await;
     stack.wait_status(&owner, id, &["ready"], RUN).await;
     let admin = jobs::admin::Admin::new(
-        jobs::connect(&stack.redis.url(), Duration::from_secs(5)).await.unwrap(),
+        jobs::connect(&stack.redis.url(), Duration::from_secs(5))
+            .await
+            .unwrap(),
         &jobs::Settings::default(),
     );
     let queue = jobs::QueueName::new("publish").unwrap();
@@ -291,12 +309,20 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
         if page.len() == 5 {
             break page;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{} scheduled", page.len());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} scheduled",
+            page.len()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     for job in &deferred {
         let e = &job.envelope;
-        let reason = e.deferred.as_ref().map(|d| d.reason.clone()).unwrap_or_default();
+        let reason = e
+            .deferred
+            .as_ref()
+            .map(|d| d.reason.clone())
+            .unwrap_or_default();
         assert!(
             reason.contains("LinkedIn daily limit of user") && reason.contains("(2 posts a day)"),
             "{reason}"
@@ -358,7 +384,9 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
         .await;
     stack.spawn_worker("w1").await;
     let id = owner.launch("Amnesia", "bakery", "Smallville").await;
-    stack.wait_status(&owner, id, &["enriching", "generating"], RUN).await;
+    stack
+        .wait_status(&owner, id, &["enriching", "generating"], RUN)
+        .await;
     let mut conn = stack.redis.conn();
     let () = redis::cmd("FLUSHALL").query(&mut conn).unwrap();
     // The sessions were in Redis too.

@@ -64,11 +64,7 @@ pub async fn complete(
 /// Records why a lead ended without a content, in the lead and in the campaign's
 /// `error_details` (`{"lead 311": "Gemini blocked the prompt (SAFETY)"}`), and counts it.
 /// Does nothing if the lead already ended. Returns whether it did.
-pub async fn fail_lead(
-    conn: &mut PgConnection,
-    lead_id: i64,
-    reason: &str,
-) -> Result<bool, Error> {
+pub async fn fail_lead(conn: &mut PgConnection, lead_id: i64, reason: &str) -> Result<bool, Error> {
     // The old stage, read in the same statement: a lead failing before its enrichment
     // also leaves enrichment, which the `generating` step counts.
     let failed = sqlx::query!(

@@ -202,8 +202,14 @@ mod tests {
             post_urn("https://www.linkedin.com/feed/update/urn:li:share:7123/").as_deref(),
             Some("urn:li:share:7123")
         );
-        assert_eq!(post_urn("https://evil.example/feed/update/urn:li:share:1/"), None);
-        assert_eq!(post_urn("http://www.linkedin.com/feed/update/urn:li:share:1/"), None);
+        assert_eq!(
+            post_urn("https://evil.example/feed/update/urn:li:share:1/"),
+            None
+        );
+        assert_eq!(
+            post_urn("http://www.linkedin.com/feed/update/urn:li:share:1/"),
+            None
+        );
         assert_eq!(post_urn("https://www.linkedin.com/in/someone"), None);
         assert_eq!(post_urn("not a url"), None);
     }

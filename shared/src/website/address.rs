@@ -91,7 +91,14 @@ mod tests {
             let ip: IpAddr = bad.parse().unwrap();
             assert!(forbidden(ip).is_some(), "{bad} allowed");
         }
-        for good in ["8.8.8.8", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for good in [
+            "8.8.8.8",
+            "93.184.216.34",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             let ip: IpAddr = good.parse().unwrap();
             assert_eq!(forbidden(ip), None, "{good} refused");
         }

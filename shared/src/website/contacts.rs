@@ -52,10 +52,10 @@ pub fn extract_contacts(html: &str, _base: &Url) -> Contacts {
                         push_unique(&mut found.emails, e);
                     }
                 }
-            } else if let Some(rest) = lower.strip_prefix("tel:") {
-                if let Some(p) = phone(&percent_decode(rest)) {
-                    push_unique(&mut found.phones, p);
-                }
+            } else if let Some(rest) = lower.strip_prefix("tel:")
+                && let Some(p) = phone(&percent_decode(rest))
+            {
+                push_unique(&mut found.phones, p);
             }
         }
     }
@@ -132,14 +132,22 @@ fn visible_text(root: ElementRef<'_>) -> String {
 
 /// Placeholders and addresses that are never a business's.
 const NOT_AN_EMAIL_DOMAIN: &[&str] = &[
-    "example.com", "example.org", "example.net", "domain.com", "yourdomain.com", "email.com",
-    "sentry.io", "wixpress.com",
+    "example.com",
+    "example.org",
+    "example.net",
+    "domain.com",
+    "yourdomain.com",
+    "email.com",
+    "sentry.io",
+    "wixpress.com",
 ];
 const NOT_AN_EMAIL_TLD: &[&str] = &["png", "jpg", "jpeg", "gif", "svg", "webp", "css", "js"];
 
 /// A sane `local@domain.tld`, domain lower-cased; `None` for anything else.
 pub fn email(raw: &str) -> Option<String> {
-    let raw = raw.trim().trim_matches(|c: char| "<>()[]{},;:\"'".contains(c));
+    let raw = raw
+        .trim()
+        .trim_matches(|c: char| "<>()[]{},;:\"'".contains(c));
     let (local, domain) = raw.rsplit_once('@')?;
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let local_ok = !local.is_empty()
@@ -210,10 +218,10 @@ fn emails_in_text(text: &str) -> Vec<String> {
     }
     let mut out = Vec::new();
     for word in normalised.split(|c: char| c.is_whitespace() || "<>,;\"'()[]".contains(c)) {
-        if word.contains('@') {
-            if let Some(e) = email(word.trim_end_matches('.')) {
-                push_unique(&mut out, e);
-            }
+        if word.contains('@')
+            && let Some(e) = email(word.trim_end_matches('.'))
+        {
+            push_unique(&mut out, e);
         }
     }
     out
@@ -245,10 +253,11 @@ fn phones_in_text(text: &str) -> Vec<String> {
             .count();
         // A bare digit string of 8+ is more often an id than a phone; a real number is
         // written in groups (or with a +).
-        if (groups >= 2 || run.starts_with('+')) && !run.contains("..") {
-            if let Some(p) = phone(run) {
-                push_unique(&mut out, p);
-            }
+        if (groups >= 2 || run.starts_with('+'))
+            && !run.contains("..")
+            && let Some(p) = phone(run)
+        {
+            push_unique(&mut out, p);
         }
         i = j.max(i + 1);
     }
@@ -287,7 +296,7 @@ mod tests {
         assert_eq!(
             c.emails,
             vec![
-                "Contact@boulangerie.fr",
+                "contact@boulangerie.fr",
                 "hello@bakery.fr",
                 "info@pains-co.fr",
                 "bonjour@fournil.fr"

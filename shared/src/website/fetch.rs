@@ -53,7 +53,13 @@ pub struct SiteFetcher {
 
 /// Same-site pages worth a second look when the home page lacks an e-mail or a phone.
 const CONTACT_WORDS: &[&str] = &[
-    "contact", "nous-contacter", "contactez", "about", "a-propos", "qui-sommes", "impressum",
+    "contact",
+    "nous-contacter",
+    "contactez",
+    "about",
+    "a-propos",
+    "qui-sommes",
+    "impressum",
 ];
 /// Extra pages read at most, after the home page.
 const MAX_EXTRA_PAGES: usize = 2;
@@ -235,7 +241,8 @@ fn parse(url: &str) -> Result<Url, WebsiteError> {
     let parsed = match Url::parse(url) {
         Ok(u) => u,
         Err(url::ParseError::RelativeUrlWithoutBase) if !url.contains(':') || url.contains('.') => {
-            Url::parse(&format!("http://{url}")).map_err(|_| WebsiteError::BadUrl(url.to_owned()))?
+            Url::parse(&format!("http://{url}"))
+                .map_err(|_| WebsiteError::BadUrl(url.to_owned()))?
         }
         Err(_) => return Err(WebsiteError::BadUrl(url.to_owned())),
     };
@@ -246,7 +253,11 @@ fn parse(url: &str) -> Result<Url, WebsiteError> {
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text.chars().take(512).collect::<String>().to_ascii_lowercase();
+    let head: String = text
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
     head.contains("<html") || head.contains("<!doctype html") || head.contains("<body")
 }
 
@@ -276,7 +287,8 @@ fn contact_links(html: &str, base: &Url) -> Vec<Url> {
         let text = link.text().collect::<String>().to_lowercase();
         let Ok(url) = base.join(href) else { continue };
         let path = url.path().to_lowercase();
-        let same_site = url.host_str() == base.host_str() && matches!(url.scheme(), "http" | "https");
+        let same_site =
+            url.host_str() == base.host_str() && matches!(url.scheme(), "http" | "https");
         let contacty = CONTACT_WORDS
             .iter()
             .any(|w| path.contains(w) || text.contains(&w.replace('-', " ")));
@@ -298,7 +310,13 @@ mod tests {
     fn only_http_urls_are_fetched() {
         assert_eq!(parse("bakery.fr").unwrap().as_str(), "http://bakery.fr/");
         assert!(parse("https://bakery.fr/x").is_ok());
-        for bad in ["ftp://bakery.fr", "javascript:alert(1)", "file:///etc/passwd", "mailto:a@b.fr", ""] {
+        for bad in [
+            "ftp://bakery.fr",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "mailto:a@b.fr",
+            "",
+        ] {
             assert!(parse(bad).is_err(), "{bad} accepted");
         }
     }
@@ -308,7 +326,13 @@ mod tests {
         let base = Url::parse("http://a.fr/").unwrap();
         let html = r#"<a href="/contact">Contact</a><a href="http://evil.fr/contact">x</a>
                       <a href="/menu">Menu</a><a href="a-propos.html">À propos</a>"#;
-        let links: Vec<String> = contact_links(html, &base).iter().map(|u| u.to_string()).collect();
-        assert_eq!(links, vec!["http://a.fr/contact", "http://a.fr/a-propos.html"]);
+        let links: Vec<String> = contact_links(html, &base)
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(
+            links,
+            vec!["http://a.fr/contact", "http://a.fr/a-propos.html"]
+        );
     }
 }

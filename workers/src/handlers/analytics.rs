@@ -40,7 +40,10 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
         let Ok(spent) = p.admit(Resource::LinkedInCall, post.user_id, 0).await else {
             break;
         };
-        let token = match p.vault()?.open(post.user_id, Field::LinkedInAccessToken, &post.token) {
+        let token = match p
+            .vault()?
+            .open(post.user_id, Field::LinkedInAccessToken, &post.token)
+        {
             Ok(t) => t,
             Err(e) => {
                 p.refund(spent).await;
@@ -78,7 +81,9 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
             }
             Err(e) if e.is_retryable() => {
                 // Back off the whole credential and leave the rest for the next period.
-                let _ = p.provider_failed(Resource::LinkedInCall, post.user_id, 0, e).await;
+                let _ = p
+                    .provider_failed(Resource::LinkedInCall, post.user_id, 0, e)
+                    .await;
                 break;
             }
             Err(e) => {

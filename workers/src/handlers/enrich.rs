@@ -63,7 +63,16 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
             && lead.city.is_some()
             && lead.postal_code.is_some(),
     });
-    let result = save(&p, job.lead_id, campaign_id, user_id, &email, &phone, &score).await;
+    let result = save(
+        &p,
+        job.lead_id,
+        campaign_id,
+        user_id,
+        &email,
+        &phone,
+        &score,
+    )
+    .await;
     match result {
         Ok(true) => {
             tracing::info!(lead.id = job.lead_id, score = score.total, "lead enriched");

@@ -70,8 +70,17 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
             fail(&p, job.lead_id, lead.campaign_id, lead.user_id, &reason).await
         }
         Err(Stop::Job(e)) => {
-            if last_attempt(&ctx) && !matches!(e, JobError::Defer { .. } | JobError::RetryAfter { .. }) {
-                fail(&p, job.lead_id, lead.campaign_id, lead.user_id, &e.to_string()).await?;
+            if last_attempt(&ctx)
+                && !matches!(e, JobError::Defer { .. } | JobError::RetryAfter { .. })
+            {
+                fail(
+                    &p,
+                    job.lead_id,
+                    lead.campaign_id,
+                    lead.user_id,
+                    &e.to_string(),
+                )
+                .await?;
             }
             Err(e)
         }
@@ -274,10 +283,7 @@ async fn image(
         ImageFormat::Jpeg => "jpg",
     };
     let key = storage::image_key(lead.user_id, lead_id, ext);
-    p.storage
-        .put(&key, image.bytes)
-        .await
-        .map_err(internal)?;
+    p.storage.put(&key, image.bytes).await.map_err(internal)?;
     Ok((Some(key), None))
 }
 
@@ -352,7 +358,12 @@ async fn finish(
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    tracing::info!(content.id = content.id, score = score.total, status, "content generated");
+    tracing::info!(
+        content.id = content.id,
+        score = score.total,
+        status,
+        "content generated"
+    );
     p.emit(
         lead.user_id,
         Event::new(EventKind::ContentGenerated, lead.campaign_id)

@@ -85,17 +85,23 @@ pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), 
         return Ok(());
     };
     if publication.uncertain_sends >= 2 {
-        return unknown(&p, &ctx, publication.id, "two POSTs went out without an answer").await;
+        return unknown(
+            &p,
+            &ctx,
+            publication.id,
+            "two POSTs went out without an answer",
+        )
+        .await;
     }
     let image_urn = match (publication.image_urn, row.image_key) {
         (Some(urn), _) => Some(urn),
         (None, Some(key)) => Some(upload(&p, &ctx, publication.id, &token, &author, &key).await?),
         (None, None) => None,
     };
-    if let Some(urn) = &image_urn {
-        if let Err(e) = p.linkedin.wait_image_available(&token, urn).await {
-            return Err(refused(&p, &ctx, Resource::LinkedInCall, e).await);
-        }
+    if let Some(urn) = &image_urn
+        && let Err(e) = p.linkedin.wait_image_available(&token, urn).await
+    {
+        return Err(refused(&p, &ctx, Resource::LinkedInCall, e).await);
     }
     let spent = p
         .admit(Resource::LinkedInPost, ctx.user_id, ctx.campaign_id)
@@ -108,14 +114,18 @@ pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), 
         image_alt_text: Some(&row.business_name),
     };
     match p.linkedin.create_post(&token, &post).await {
-        Ok(urn) | Err(ProviderError::Duplicate { urn }) => published(&p, &ctx, publication.id, &urn).await,
+        Ok(urn) | Err(ProviderError::Duplicate { urn }) => {
+            published(&p, &ctx, publication.id, &urn).await
+        }
         Err(ProviderError::OutcomeUnknown { reason }) => {
             if sends >= 2 {
                 unknown(&p, &ctx, publication.id, &reason).await
             } else {
                 // One identical retry: it creates the post or is refused as a duplicate
                 // naming the first one.
-                Err(JobError::Retryable(format!("LinkedIn: outcome unknown, retrying once with the identical post: {reason}")))
+                Err(JobError::Retryable(format!(
+                    "LinkedIn: outcome unknown, retrying once with the identical post: {reason}"
+                )))
             }
         }
         Err(e) => {
@@ -125,7 +135,13 @@ pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), 
             match e {
                 ProviderError::Reconnect { reason } => Err(reconnect(&p, &ctx, &reason).await),
                 ProviderError::Permanent { reason } => {
-                    failed(&p, &ctx, publication.id, &format!("LinkedIn refused the post: {reason}")).await
+                    failed(
+                        &p,
+                        &ctx,
+                        publication.id,
+                        &format!("LinkedIn refused the post: {reason}"),
+                    )
+                    .await
                 }
                 other => Err(refused(&p, &ctx, Resource::LinkedInPost, other).await),
             }
@@ -161,7 +177,11 @@ struct Publication {
 }
 
 /// The `publishing` row, made once; `None` when the publication already ended.
-async fn start(p: &Pipeline, ctx: &Context, commentary: &str) -> Result<Option<Publication>, JobError> {
+async fn start(
+    p: &Pipeline,
+    ctx: &Context,
+    commentary: &str,
+) -> Result<Option<Publication>, JobError> {
     sqlx::query!(
         r#"INSERT INTO publications (content_id, user_id, state, commentary)
            VALUES ($1, $2, 'publishing', $3)
@@ -203,7 +223,9 @@ async fn upload(
     key: &str,
 ) -> Result<String, JobError> {
     let Some(object) = p.storage.get(key).await.map_err(internal)? else {
-        return Err(JobError::permanent(format!("the image {key} is not in storage")));
+        return Err(JobError::permanent(format!(
+            "the image {key} is not in storage"
+        )));
     };
     let spent = p
         .admit(Resource::LinkedInCall, ctx.user_id, ctx.campaign_id)
@@ -217,7 +239,12 @@ async fn upload(
     };
     if let Err(e) = p
         .linkedin
-        .upload_image(token, &upload.upload_url, object.bytes.to_vec(), &object.content_type)
+        .upload_image(
+            token,
+            &upload.upload_url,
+            object.bytes.to_vec(),
+            object.content_type,
+        )
         .await
     {
         return Err(refused(p, ctx, Resource::LinkedInCall, e).await);
@@ -259,7 +286,12 @@ async fn uncount_send(p: &Pipeline, publication_id: i64) -> Result<(), JobError>
 }
 
 /// One commit: the publication, the content, the campaign's count and move.
-async fn published(p: &Pipeline, ctx: &Context, publication_id: i64, urn: &str) -> Result<(), JobError> {
+async fn published(
+    p: &Pipeline,
+    ctx: &Context,
+    publication_id: i64,
+    urn: &str,
+) -> Result<(), JobError> {
     let url = format!("https://www.linkedin.com/feed/update/{urn}/");
     let mut tx = p.db.begin().await.map_err(internal)?;
     let done = sqlx::query!(
@@ -315,10 +347,16 @@ async fn settle_content(
         .await
         .map_err(internal)?;
     }
-    progress::complete(tx, ctx.campaign_id).await.map_err(internal)
+    progress::complete(tx, ctx.campaign_id)
+        .await
+        .map_err(internal)
 }
 
-async fn announce(p: &Pipeline, ctx: &Context, moved: Option<shared::db::campaigns::CampaignStatus>) {
+async fn announce(
+    p: &Pipeline,
+    ctx: &Context,
+    moved: Option<shared::db::campaigns::CampaignStatus>,
+) {
     if let Some(status) = moved {
         p.emit(
             ctx.user_id,
@@ -329,7 +367,12 @@ async fn announce(p: &Pipeline, ctx: &Context, moved: Option<shared::db::campaig
 }
 
 /// Nobody knows whether the post exists: the owner settles it.
-async fn unknown(p: &Pipeline, ctx: &Context, publication_id: i64, reason: &str) -> Result<(), JobError> {
+async fn unknown(
+    p: &Pipeline,
+    ctx: &Context,
+    publication_id: i64,
+    reason: &str,
+) -> Result<(), JobError> {
     let reason = format!("LinkedIn did not say whether the post was created: {reason}");
     sqlx::query!(
         r#"UPDATE publications SET state = 'unknown', error = $2, updated_at = now()
@@ -352,7 +395,12 @@ async fn unknown(p: &Pipeline, ctx: &Context, publication_id: i64, reason: &str)
 }
 
 /// LinkedIn refused the post for good: the publication and the content failed, with why.
-async fn failed(p: &Pipeline, ctx: &Context, publication_id: i64, reason: &str) -> Result<(), JobError> {
+async fn failed(
+    p: &Pipeline,
+    ctx: &Context,
+    publication_id: i64,
+    reason: &str,
+) -> Result<(), JobError> {
     let mut tx = p.db.begin().await.map_err(internal)?;
     sqlx::query!(
         r#"UPDATE publications SET state = 'failed', error = $2, updated_at = now()
@@ -405,10 +453,16 @@ async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderErr
             }
             JobError::Defer {
                 until: SystemTime::from(until),
-                reason: format!("LinkedIn daily limit of user {} reached: {reason}", ctx.user_id),
+                reason: format!(
+                    "LinkedIn daily limit of user {} reached: {reason}",
+                    ctx.user_id
+                ),
             }
         }
-        other => p.provider_failed(resource, ctx.user_id, ctx.campaign_id, other).await,
+        other => {
+            p.provider_failed(resource, ctx.user_id, ctx.campaign_id, other)
+                .await
+        }
     }
 }
 
@@ -456,6 +510,9 @@ mod tests {
             commentary("Fresh bread in #Lyon", &tags),
             "Fresh bread in #Lyon\n\n#Bakery"
         );
-        assert_eq!(commentary("All here #Lyon #Bakery", &tags), "All here #Lyon #Bakery");
+        assert_eq!(
+            commentary("All here #Lyon #Bakery", &tags),
+            "All here #Lyon #Bakery"
+        );
     }
 }

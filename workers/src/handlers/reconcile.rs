@@ -68,7 +68,10 @@ pub async fn run(p: Pipeline, _job: Reconcile, _ctx: JobContext) -> Result<(), J
         again += enqueue(&p, &PublishPost { content_id: c.id }, c.user_id).await?;
     }
     if again > 0 {
-        tracing::warn!(jobs = again, "reconciler enqueued stalled pipeline work again");
+        tracing::warn!(
+            jobs = again,
+            "reconciler enqueued stalled pipeline work again"
+        );
     }
     Ok(())
 }

@@ -55,10 +55,7 @@ pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<()
         }
     };
     if places.is_empty() {
-        let reason = format!(
-            "Google Places found no business for {:?}",
-            query.text_query
-        );
+        let reason = format!("Google Places found no business for {:?}", query.text_query);
         give_up(&p, job.campaign_id, user_id, &reason).await?;
         return Ok(());
     }
@@ -175,7 +172,11 @@ async fn store(
             .map_err(internal)?;
     }
     tx.commit().await.map_err(internal)?;
-    tracing::info!(campaign.id = campaign_id, leads = new_ids.len(), "leads stored");
+    tracing::info!(
+        campaign.id = campaign_id,
+        leads = new_ids.len(),
+        "leads stored"
+    );
     p.emit(
         user_id,
         Event::new(EventKind::LeadsFound, campaign_id).count(new_ids.len() as i64),

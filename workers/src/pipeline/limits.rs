@@ -85,7 +85,11 @@ impl Pipeline {
                 gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit())),
             ],
             Resource::LinkedInCall => {
-                vec![gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit()))]
+                vec![gate(
+                    "linkedin_app",
+                    app(),
+                    Rule::Rate(l.linkedin_app.limit()),
+                )]
             }
         }
     }
@@ -250,7 +254,8 @@ mod tests {
         };
         let reason = wait_reason(&gate, Resource::LinkedInPost, 42, Duration::from_secs(7200));
         assert!(
-            reason.starts_with("LinkedIn daily limit of user 42 reached (100 posts a day), resumes "),
+            reason
+                .starts_with("LinkedIn daily limit of user 42 reached (100 posts a day), resumes "),
             "{reason}"
         );
         assert!(reason.ends_with(" UTC"), "{reason}");

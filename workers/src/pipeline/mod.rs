@@ -88,7 +88,9 @@ impl Pipeline {
     /// The vault, or why this worker cannot open tokens.
     pub fn vault(&self) -> Result<&Vault, JobError> {
         self.vault.as_ref().ok_or_else(|| {
-            JobError::retryable("this worker has no vault key (AG_VAULT__KEY): another worker must run this job")
+            JobError::retryable(
+                "this worker has no vault key (AG_VAULT__KEY): another worker must run this job",
+            )
         })
     }
 

@@ -107,8 +107,23 @@ pub struct PostFacts<'a> {
 
 /// Words that ask the reader to do something.
 const CALLS_TO_ACTION: &[&str] = &[
-    "book", "visit", "call", "share", "comment", "tell us", "join", "discover", "order",
-    "contact", "réserve", "venez", "découvr", "partage", "commente", "appel", "contactez",
+    "book",
+    "visit",
+    "call",
+    "share",
+    "comment",
+    "tell us",
+    "join",
+    "discover",
+    "order",
+    "contact",
+    "réserve",
+    "venez",
+    "découvr",
+    "partage",
+    "commente",
+    "appel",
+    "contactez",
 ];
 
 /// Whether the post is ready to publish as is: a length LinkedIn readers finish (20), it

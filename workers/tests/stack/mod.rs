@@ -145,7 +145,11 @@ impl Stack {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_success(), "fault {fault} refused: {}", r.text().await.unwrap());
+        assert!(
+            r.status().is_success(),
+            "fault {fault} refused: {}",
+            r.text().await.unwrap()
+        );
     }
 
     pub async fn clear_faults(&self) {
@@ -163,7 +167,8 @@ impl Stack {
 
     /// The sandbox's request log of one route.
     pub async fn calls(&self, route: &str) -> Vec<Value> {
-        self.sandbox_get(&format!("/_sandbox/log?route={route}")).await
+        self.sandbox_get(&format!("/_sandbox/log?route={route}"))
+            .await
     }
 
     async fn sandbox_get(&self, path: &str) -> Vec<Value> {
@@ -190,7 +195,13 @@ impl Stack {
 
     /// Waits until the campaign's status is one of `want`; panics with the campaign and
     /// the workers' logs otherwise.
-    pub async fn wait_status(&self, owner: &Owner, campaign: i64, want: &[&str], within: Duration) -> Value {
+    pub async fn wait_status(
+        &self,
+        owner: &Owner,
+        campaign: i64,
+        want: &[&str],
+        within: Duration,
+    ) -> Value {
         let deadline = Instant::now() + within;
         loop {
             let c = owner.campaign(campaign).await;
@@ -214,21 +225,51 @@ impl Stack {
 fn worker_env(c: &Config) -> Vec<(String, String)> {
     let mut env = vec![
         ("AG_VAULT__KEY".into(), STANDARD.encode(VAULT_KEY)),
-        ("AG_PROVIDERS__GOOGLE__PLACES_BASE_URL".into(), c.providers.google.places_base_url.clone()),
-        ("AG_PROVIDERS__GOOGLE__GEMINI_BASE_URL".into(), c.providers.google.gemini_base_url.clone()),
+        (
+            "AG_PROVIDERS__GOOGLE__PLACES_BASE_URL".into(),
+            c.providers.google.places_base_url.clone(),
+        ),
+        (
+            "AG_PROVIDERS__GOOGLE__GEMINI_BASE_URL".into(),
+            c.providers.google.gemini_base_url.clone(),
+        ),
         ("AG_LINKEDIN__CLIENT_ID".into(), "sandbox-client-id".into()),
-        ("AG_LINKEDIN__CLIENT_SECRET".into(), "sandbox-client-secret".into()),
-        ("AG_LINKEDIN__TOKEN_URL".into(), c.linkedin.token_url.clone()),
-        ("AG_LINKEDIN__USERINFO_URL".into(), c.linkedin.userinfo_url.clone()),
-        ("AG_LINKEDIN__API_BASE_URL".into(), c.linkedin.api_base_url.clone()),
+        (
+            "AG_LINKEDIN__CLIENT_SECRET".into(),
+            "sandbox-client-secret".into(),
+        ),
+        (
+            "AG_LINKEDIN__TOKEN_URL".into(),
+            c.linkedin.token_url.clone(),
+        ),
+        (
+            "AG_LINKEDIN__USERINFO_URL".into(),
+            c.linkedin.userinfo_url.clone(),
+        ),
+        (
+            "AG_LINKEDIN__API_BASE_URL".into(),
+            c.linkedin.api_base_url.clone(),
+        ),
         ("AG_LINKEDIN__IMAGE_POLL_INTERVAL_MS".into(), "20".into()),
         ("AG_LINKEDIN__TIMEOUT_MS".into(), "2000".into()),
-        ("AG_PROVIDERS__GOOGLE__TEXT_TIMEOUT_MS".into(), "2000".into()),
-        ("AG_PROVIDERS__GOOGLE__IMAGE_TIMEOUT_MS".into(), "2000".into()),
-        ("AG_PROVIDERS__GOOGLE__PLACES_TIMEOUT_MS".into(), "2000".into()),
+        (
+            "AG_PROVIDERS__GOOGLE__TEXT_TIMEOUT_MS".into(),
+            "2000".into(),
+        ),
+        (
+            "AG_PROVIDERS__GOOGLE__IMAGE_TIMEOUT_MS".into(),
+            "2000".into(),
+        ),
+        (
+            "AG_PROVIDERS__GOOGLE__PLACES_TIMEOUT_MS".into(),
+            "2000".into(),
+        ),
         ("AG_STORAGE__LOCAL_DIR".into(), c.storage.local_dir.clone()),
         ("AG_WEBSITE__ALLOW_PRIVATE".into(), "true".into()),
-        ("AG_WEBSITE__TIMEOUT_MS".into(), c.website.timeout_ms.to_string()),
+        (
+            "AG_WEBSITE__TIMEOUT_MS".into(),
+            c.website.timeout_ms.to_string(),
+        ),
         ("AG_QUEUE__VISIBILITY_TIMEOUT_MS".into(), "3000".into()),
         ("AG_QUEUE__BLOCK_MS".into(), "500".into()),
         ("AG_WORKERS__HEARTBEAT_INTERVAL_MS".into(), "500".into()),
@@ -242,8 +283,14 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ("RECONCILE_EVERY_SECS", p.reconcile_every_secs.to_string()),
         ("ANALYTICS_EVERY_SECS", p.analytics_every_secs.to_string()),
         ("LIMITS__LEADS_PER_DAY", p.limits.leads_per_day.to_string()),
-        ("LIMITS__CONTENTS_PER_DAY", p.limits.contents_per_day.to_string()),
-        ("LIMITS__USER_POSTS_PER_DAY", p.limits.user_posts_per_day.to_string()),
+        (
+            "LIMITS__CONTENTS_PER_DAY",
+            p.limits.contents_per_day.to_string(),
+        ),
+        (
+            "LIMITS__USER_POSTS_PER_DAY",
+            p.limits.user_posts_per_day.to_string(),
+        ),
     ] {
         env.push((format!("AG_PIPELINE__{k}"), v));
     }
@@ -257,8 +304,14 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ("USER_GEMINI_TEXT", l.user_gemini_text),
         ("USER_IMAGE", l.user_image),
     ] {
-        env.push((format!("AG_PIPELINE__LIMITS__{name}__PER_MINUTE"), rate.per_minute.to_string()));
-        env.push((format!("AG_PIPELINE__LIMITS__{name}__BURST"), rate.burst.to_string()));
+        env.push((
+            format!("AG_PIPELINE__LIMITS__{name}__PER_MINUTE"),
+            rate.per_minute.to_string(),
+        ));
+        env.push((
+            format!("AG_PIPELINE__LIMITS__{name}__BURST"),
+            rate.burst.to_string(),
+        ));
     }
     env
 }
@@ -273,13 +326,21 @@ pub struct Owner {
 impl Owner {
     fn new(api: &str) -> Self {
         Self {
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             api: api.to_owned(),
             csrf: Mutex::new(String::new()),
         }
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut r = self
             .http
             .request(method, format!("{}{path}", self.api))
@@ -290,7 +351,10 @@ impl Owner {
         let response = r.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -370,7 +434,11 @@ impl Owner {
     /// Approves every pending content of the owner; returns how many.
     pub async fn approve_pending(&self) -> usize {
         let pending = self
-            .ok(Method::GET, "/api/contents?status=pending&per_page=100", None)
+            .ok(
+                Method::GET,
+                "/api/contents?status=pending&per_page=100",
+                None,
+            )
             .await;
         let items = pending["items"].as_array().cloned().unwrap_or_default();
         for c in &items {
