@@ -4,6 +4,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 demo_redis_port := "6380"
 bench_redis_port := "6390"
+# moto's S3 server for the storage tests (scripts/s3.sh).
+s3_port := "5442"
 # One private PostgreSQL cluster (scripts/postgres.sh) shared by the tests, the demo and the
 # benchmark; it stays running between recipes (`just pg-stop` stops it).
 pg_port := "5440"
@@ -25,7 +27,8 @@ demo: deps
 # Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running).
 test: deps lint
     scripts/postgres.sh start {{pg_port}}
-    DATABASE_URL={{pg_url}}/postgres SQLX_OFFLINE=true cargo test --workspace
+    scripts/s3.sh start {{s3_port}}
+    trap 'scripts/s3.sh stop {{s3_port}}' EXIT; DATABASE_URL={{pg_url}}/postgres AG_TEST_S3_URL=http://127.0.0.1:{{s3_port}} SQLX_OFFLINE=true cargo test --workspace
 
 # fmt check and clippy with warnings as errors; queries are checked against .sqlx/, no database.
 lint:
@@ -58,6 +61,13 @@ bench *ARGS: deps
 bench-api *ARGS: deps
     SQLX_OFFLINE=true cargo build --release --bins
     scripts/bench-api.sh {{ARGS}}
+
+# Owners launching 50-lead campaigns at once against the sandbox (default latencies), the
+# provider limits binding: end-to-end and per-stage times, provider calls and 429s, attempts.
+# `just bench-pipeline --owners 5` for a shorter run.
+bench-pipeline *ARGS: deps
+    SQLX_OFFLINE=true cargo build --release --bins
+    scripts/bench-pipeline.sh {{ARGS}}
 
 # Queue sizes, throughput and live workers of a running system.
 status url="redis://127.0.0.1:6380/0":

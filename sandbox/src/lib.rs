@@ -23,6 +23,7 @@ use std::time::Duration;
 
 pub use faults::ROUTES;
 pub use server::Sandbox;
+pub use sites::published_contacts;
 
 /// How long each provider takes to answer, before any fault's own delay.
 #[derive(Debug, Clone, PartialEq, Eq)]

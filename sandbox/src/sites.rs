@@ -32,6 +32,15 @@ fn style(seed: u64, slug: &str) -> Style {
     }
 }
 
+/// What the site of `slug` publishes, for tests that check an extractor against the truth:
+/// its e-mail and its phone (international form), or `None` for a site that shows neither.
+pub fn published_contacts(seed: u64, slug: &str) -> Option<(String, String)> {
+    if style(seed, slug) == Style::Nothing {
+        return None;
+    }
+    Some((fixtures::email(seed, slug), fixtures::phone(seed, slug).1))
+}
+
 pub(crate) fn serve(call: &Call<'_>) -> HttpResponse {
     let rest = call.req.path().trim_start_matches("/sites/");
     let (slug, page) = rest.split_once('/').unwrap_or((rest, ""));

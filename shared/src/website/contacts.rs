@@ -251,9 +251,11 @@ fn phones_in_text(text: &str) -> Vec<String> {
             .split(|c: char| !c.is_ascii_digit())
             .filter(|g| !g.is_empty())
             .count();
-        // A bare digit string of 8+ is more often an id than a phone; a real number is
-        // written in groups (or with a +).
+        // A bare digit string is more often an id than a phone; a real number is written
+        // in groups (or with a +). In text, 9 digits at least: a date (2024-05-01) has 8.
+        let digits = run.chars().filter(char::is_ascii_digit).count();
         if (groups >= 2 || run.starts_with('+'))
+            && digits >= 9
             && !run.contains("..")
             && let Some(p) = phone(run)
         {
