@@ -395,3 +395,38 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
     assert_eq!(detail["campaign"]["published_count"], 7);
     stack.assert_no_double_post().await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.max_leads = 2;
+        c.pipeline.analytics_every_secs = 1;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    owner.connect_linkedin("ana").await;
+    let id = owner.launch("Sync", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["completed"], RUN).await;
+    // LinkedIn has nothing about a post at first, then counts that grow with its age: the
+    // periodic sync brings them into the owner's metrics.
+    let deadline = tokio::time::Instant::now() + RUN;
+    let metrics = loop {
+        let m = owner.ok(Method::GET, "/api/metrics", None).await;
+        if m["engagement"]["impressions"].as_i64().unwrap_or(0) > 0 {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{m}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(metrics["engagement"]["total"].as_i64().unwrap() >= 0);
+    let publications = owner.ok(Method::GET, "/api/publications", None).await;
+    for p in publications["items"].as_array().unwrap() {
+        assert!(
+            !p["last_synced_at"].is_null() || p["impressions"] == 0,
+            "{p}"
+        );
+    }
+    assert!(!stack.calls("linkedin.analytics").await.is_empty());
+}

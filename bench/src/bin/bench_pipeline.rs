@@ -286,7 +286,7 @@ async fn print_providers(
             let window = ((last - first) as f64 / 1000.0).max(0.001);
             // The burst of 10 goes at once; the rest is the sustained rate.
             let sustained = (calls.saturating_sub(10)) as f64 / window;
-            let limit = f64::from(*per_minute) / 60.0;
+            let limit = f64::from(per_minute) / 60.0;
             println!(
                 "  {route}: {:.2} calls/s over {:.1} s = {:.0}% of its limit ({} a minute)",
                 sustained,

@@ -1,0 +1,68 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Periodic jobs: any number of processes run the schedule, each period's job is enqueued
+//! once.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jobs::test_support::TestRedis;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tick {
+    period: u64,
+}
+
+impl jobs::Job for Tick {
+    const KIND: &'static str = "tick";
+    const QUEUE: &'static str = "ticks";
+}
+
+#[tokio::test]
+async fn three_schedulers_enqueue_each_period_once() {
+    let redis = TestRedis::start();
+    let stop = CancellationToken::new();
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let client = jobs::Client::connect(&redis.url(), jobs::Settings::default())
+            .await
+            .unwrap();
+        tasks.push(jobs::periodic::spawn(
+            client,
+            Duration::from_millis(200),
+            |period| Tick { period },
+            stop.clone(),
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    stop.cancel();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut conn = redis.conn();
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg("ag:{ticks}:stream")
+        .arg("-")
+        .arg("+")
+        .query(&mut conn)
+        .unwrap();
+    let periods: Vec<u64> = entries
+        .ids
+        .iter()
+        .map(|e| {
+            let raw: String = e.get(jobs::keys::ENVELOPE_FIELD).unwrap();
+            let envelope = jobs::Envelope::decode(raw.as_bytes()).unwrap();
+            serde_json::from_str::<Tick>(envelope.args.get())
+                .unwrap()
+                .period
+        })
+        .collect();
+    let distinct: BTreeSet<u64> = periods.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        periods.len(),
+        "a period enqueued twice: {periods:?}"
+    );
+    assert!((5..=7).contains(&periods.len()), "{periods:?}");
+}
