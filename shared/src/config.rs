@@ -483,7 +483,7 @@ impl Default for Config {
                 authorize_url: format!("{SANDBOX}/linkedin-www/oauth/v2/authorization"),
                 token_url: format!("{SANDBOX}/linkedin-www/oauth/v2/accessToken"),
                 userinfo_url: format!("{SANDBOX}/linkedin-api/v2/userinfo"),
-                scope: "openid profile w_member_social".to_owned(),
+                scope: "openid profile w_member_social r_member_postAnalytics".to_owned(),
                 api_base_url: format!("{SANDBOX}/linkedin-api"),
                 version: "202610".to_owned(),
                 timeout_ms: 15_000,

@@ -430,3 +430,26 @@ async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
     }
     assert!(!stack.calls("linkedin.analytics").await.is_empty());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_retried_generation_pays_for_the_text_once(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.owner();
+    owner.sign_up("owner@example.com").await;
+    // Every content's first image call fails: each GenerateContent runs again, after its
+    // text was saved.
+    stack
+        .fault(json!({"route": "gemini.image", "count": 7, "status": 500}))
+        .await;
+    let id = owner.launch("Thrifty", "bakery", "Smallville").await;
+    let detail = stack.wait_status(&owner, id, &["ready"], RUN).await;
+    assert_eq!(detail["campaign"]["contents_count"], 7);
+    let texts = stack.calls("gemini.text").await;
+    assert_eq!(texts.len(), 7, "one paid text per lead, retries included");
+    let images = stack.calls("gemini.image").await;
+    assert_eq!(images.len(), 14, "7 refused, 7 made");
+    for c in detail["contents"].as_array().unwrap() {
+        assert!(c["image_key"].is_string(), "{c}");
+    }
+}
