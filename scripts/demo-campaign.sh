@@ -18,7 +18,12 @@ if call GET /api/campaigns | grep -q '"total":[1-9]'; then
   exit 0
 fi
 authorize=$(call POST /api/profile/linkedin/connect | sed -n 's/.*"authorize_url":"\([^"]*\)".*/\1/p')
-curl -fsS -L -c "$jar" -b "$jar" -o /dev/null "$authorize&auto=allow&member=demo-owner"
+# The browser's way: consent page (given at once), the api's callback, then the profile page.
+curl -sS -L -c "$jar" -b "$jar" -o /dev/null "$authorize&auto=allow&member=demo-owner"
+if ! call GET /api/profile | grep -q '"connected":true'; then
+  echo "LinkedIn did not connect for the demo owner" >&2
+  exit 1
+fi
 campaign=$(call POST /api/campaigns '{"name":"Lyon bakeries","industry":"bakery","location":"Lyon"}')
 id=$(printf '%s' "$campaign" | sed -n 's/^{"id":\([0-9]*\).*/\1/p')
 call POST "/api/campaigns/$id/launch" >/dev/null
