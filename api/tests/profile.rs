@@ -134,7 +134,10 @@ async fn start_connect(app: &TestApp, fixture: &LinkedInFixture) -> String {
         query["redirect_uri"],
         format!("{PUBLIC_URL}/api/profile/linkedin/callback")
     );
-    assert_eq!(query["scope"], "openid profile w_member_social r_member_postAnalytics");
+    assert_eq!(
+        query["scope"],
+        "openid profile w_member_social r_member_postAnalytics"
+    );
     assert_eq!(query["state"].len(), 43);
     query["state"].clone()
 }

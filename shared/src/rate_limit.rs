@@ -184,13 +184,20 @@ pub enum Admission {
     /// No gate took anything: `gate` (an index into the slice) is the one that waits
     /// longest, and asking again before `retry_after` is refused again.
     Wait { gate: usize, retry_after: Duration },
+    /// Every gate took its unit for a slot `after` from now (a short wait on rate gates
+    /// only, see [`RateLimiter::acquire_within`]): the call may be made then.
+    Reserved { after: Duration },
 }
 
 /// `KEYS`: per gate its state key and its block key (set by a provider's 429).
-/// `ARGV`: per gate a mode (`r` rate, `d` daily) and two numbers (rate: interval ms and
-/// burst; daily: the count and 0). All gates are checked first and units are taken only if
-/// every one admits, so a refusal by the second gate never spends the first one's budget.
-/// Returns `{1, 0, 0}` or `{0, wait_ms, gate (1-based)}`.
+/// `ARGV[1]`: the longest wait that may be reserved (ms, 0 = none); then per gate a mode
+/// (`r` rate, `d` daily) and two numbers (rate: interval ms and burst; daily: the count and
+/// 0). All gates are checked first and units are taken only if every one admits, so a
+/// refusal by the second gate never spends the first one's budget. A wait no longer than
+/// `ARGV[1]` that comes from rate gates only (no block, no daily count) is reserved: the
+/// units are taken for that future slot, so waiters get successive slots instead of all
+/// waking for the same one. Returns `{1, 0, 0}`, `{2, wait_ms, 0}` (reserved) or
+/// `{0, wait_ms, gate (1-based)}`.
 static ACQUIRE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -198,13 +205,15 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local day = math.floor(now / 86400000)
 local n = #KEYS / 2
+local reserve = tonumber(ARGV[1])
 local worst, worst_gate = 0, 0
 local plan = {}
 for i = 1, n do
   local key, block = KEYS[2 * i - 1], KEYS[2 * i]
-  local mode, a, b = ARGV[3 * i - 2], tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
+  local mode, a, b = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
   local wait = redis.call('PTTL', block)
   if wait < 0 then wait = 0 end
+  if wait > 0 then reserve = 0 end
   if mode == 'r' then
     local tat = tonumber(redis.call('GET', key) or '0')
     if tat < now then tat = now end
@@ -218,22 +227,24 @@ for i = 1, n do
       local d, c = string.match(raw, '^(%d+):(%d+)$')
       if tonumber(d) == day then count = tonumber(c) end
     end
-    if count >= a and (day + 1) * 86400000 - now > wait then
-      wait = (day + 1) * 86400000 - now
+    if count >= a then
+      reserve = 0
+      if (day + 1) * 86400000 - now > wait then wait = (day + 1) * 86400000 - now end
     end
     plan[i] = count + 1
   end
   if wait > worst then worst, worst_gate = wait, i end
 end
-if worst > 0 then return {0, worst, worst_gate} end
+if worst > reserve then return {0, worst, worst_gate} end
 for i = 1, n do
-  local key, mode = KEYS[2 * i - 1], ARGV[3 * i - 2]
+  local key, mode = KEYS[2 * i - 1], ARGV[3 * i - 1]
   if mode == 'r' then
     redis.call('SET', key, string.format('%d', plan[i]), 'PX', plan[i] - now + 1)
   else
     redis.call('SET', key, day .. ':' .. plan[i], 'PX', (day + 1) * 86400000 - now + 1)
   end
 end
+if worst > 0 then return {2, worst, 0} end
 return {1, 0, 0}
 ",
     )
@@ -295,10 +306,22 @@ impl RateLimiter {
     /// Takes one unit from every gate, or from none: one script, so all workers on all
     /// hosts see one count.
     pub async fn acquire(&self, gates: &[Gate]) -> Result<Admission, Error> {
+        self.acquire_within(gates, Duration::ZERO).await
+    }
+
+    /// As [`Self::acquire`], but a wait up to `reserve` on rate gates takes the units for
+    /// that later slot ([`Admission::Reserved`]): many callers waiting for one rate get
+    /// one slot each, in turn, instead of all asking again at the same moment.
+    pub async fn acquire_within(
+        &self,
+        gates: &[Gate],
+        reserve: Duration,
+    ) -> Result<Admission, Error> {
         if gates.is_empty() {
             return Ok(Admission::Granted);
         }
         let mut script = ACQUIRE.prepare_invoke();
+        script.arg(u64::try_from(reserve.as_millis()).unwrap_or(u64::MAX));
         for gate in gates {
             let key = self.key(gate.name, &gate.subject);
             script.key(&key).key(format!("{key}:block"));
@@ -312,8 +335,11 @@ impl RateLimiter {
         }
         let mut conn = self.conn.clone();
         let (granted, wait_ms, gate): (i64, i64, i64) = script.invoke_async(&mut conn).await?;
+        let wait = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
         Ok(if granted == 1 {
             Admission::Granted
+        } else if granted == 2 {
+            Admission::Reserved { after: wait }
         } else {
             Admission::Wait {
                 gate: usize::try_from(gate - 1).unwrap_or(0),

@@ -164,7 +164,7 @@ async fn gates_take_all_or_nothing() {
                 "{retry_after:?} vs {expected:?}"
             );
         }
-        Admission::Granted => panic!("third post of the day admitted"),
+        other => panic!("third post of the day: {other:?}"),
     }
     // 100 burst on the app gate, two taken: 98 more (another user) pass, the 99th waits.
     for i in 0..98 {
@@ -208,7 +208,7 @@ async fn a_block_holds_every_caller_until_it_lapses() {
         Admission::Wait { retry_after, .. } => {
             assert!(retry_after > Duration::from_millis(200), "{retry_after:?}")
         }
-        Admission::Granted => panic!("admitted while blocked"),
+        other => panic!("admitted while blocked: {other:?}"),
     }
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(
@@ -222,6 +222,52 @@ async fn a_block_holds_every_caller_until_it_lapses() {
     // not at once.
     assert!(matches!(
         limiter.acquire(&[gemini]).await.unwrap(),
+        Admission::Wait { .. }
+    ));
+}
+
+#[tokio::test]
+async fn short_waits_are_reserved_in_turn_and_long_ones_refused() {
+    let redis = TestRedis::start();
+    let limiter = limiter(&redis).await;
+    // One a second, no burst beyond one.
+    let g = [gate("image", "app", Rule::Rate(Limit::per_minute(60, 1)))];
+    let within = Duration::from_millis(2_500);
+    assert_eq!(
+        limiter.acquire_within(&g, within).await.unwrap(),
+        Admission::Granted
+    );
+    let mut slots = Vec::new();
+    for _ in 0..2 {
+        match limiter.acquire_within(&g, within).await.unwrap() {
+            Admission::Reserved { after } => slots.push(after),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Successive slots, one interval apart: not the same next slot for everyone.
+    assert!(
+        slots[0] > Duration::from_millis(900) && slots[0] <= Duration::from_secs(1),
+        "{slots:?}"
+    );
+    assert!(
+        slots[1] > Duration::from_millis(1_900) && slots[1] <= Duration::from_secs(2),
+        "{slots:?}"
+    );
+    // Three seconds away is too far: refused, and nothing taken.
+    assert!(matches!(
+        limiter.acquire_within(&g, within).await.unwrap(),
+        Admission::Wait { .. }
+    ));
+    // A block is never reserved through, however short.
+    limiter
+        .block(&g[0], Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert!(matches!(
+        limiter
+            .acquire_within(&g, Duration::from_secs(60))
+            .await
+            .unwrap(),
         Admission::Wait { .. }
     ));
 }

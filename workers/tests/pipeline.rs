@@ -34,9 +34,7 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     })
     .await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     // The first two images are refused by the model's filter: those two contents have no
     // image, score below the threshold and wait for the owner.
     stack
@@ -117,8 +115,7 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
 async fn bad_provider_data_ends_the_lead_with_a_reason_not_a_stuck_campaign(db: PgPool) {
     let mut stack = Stack::start(db).await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
+    let owner = stack.signed_up_owner().await;
     stack
         .fault(json!({"route": "gemini.text", "count": 1, "mode": "blocked"}))
         .await;
@@ -157,9 +154,7 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
     let mut stack = Stack::start(db).await;
     stack.spawn_worker("w1").await;
     stack.spawn_worker("w2").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     for fault in [
         json!({"route": "places.search", "count": 1, "status": 500}),
         json!({"route": "gemini.text", "count": 3, "status": 429, "retry_after_s": 1}),
@@ -195,9 +190,7 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
 #[sqlx::test(migrations = "../migrations")]
 async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db: PgPool) {
     let mut stack = Stack::start(db).await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     stack
         .sandbox_http
         .post(format!("{}/_sandbox/tokens/expire", stack.sandbox.url()))
@@ -240,9 +233,7 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
     })
     .await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     // Both POSTs answer 500: for a POST, nobody knows whether it took effect.
     stack
         .fault(json!({"route": "linkedin.posts", "count": 2, "status": 500}))
@@ -288,9 +279,7 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
     })
     .await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     let id = owner.launch("Busy", "bakery", "Smallville").await;
     stack.wait_status(&owner, id, &["ready"], RUN).await;
     let admin = jobs::admin::Admin::new(
@@ -343,8 +332,7 @@ async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
     })
     .await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
+    let owner = stack.signed_up_owner().await;
     // Gemini answers 429 "come back in 2 s" until removed.
     stack
         .fault(json!({"route": "gemini.text", "count": 0, "status": 429, "retry_after_s": 2}))
@@ -375,9 +363,7 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
         c.pipeline.reconcile_every_secs = 1;
     })
     .await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     // Slow Gemini so the campaign is mid-way when Redis forgets.
     stack
         .fault(json!({"route": "gemini.text", "count": 4, "delay_ms": 700}))
@@ -404,9 +390,7 @@ async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
     })
     .await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
-    owner.connect_linkedin("ana").await;
+    let owner = stack.connected_owner().await;
     let id = owner.launch("Sync", "bakery", "Smallville").await;
     stack.wait_status(&owner, id, &["completed"], RUN).await;
     // LinkedIn has nothing about a post at first, then counts that grow with its age: the
@@ -435,8 +419,7 @@ async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
 async fn a_retried_generation_pays_for_the_text_once(db: PgPool) {
     let mut stack = Stack::start(db).await;
     stack.spawn_worker("w1").await;
-    let owner = stack.owner();
-    owner.sign_up("owner@example.com").await;
+    let owner = stack.signed_up_owner().await;
     // Every content's first image call fails: each GenerateContent runs again, after its
     // text was saved.
     stack
@@ -452,4 +435,32 @@ async fn a_retried_generation_pays_for_the_text_once(db: PgPool) {
     for c in detail["contents"].as_array().unwrap() {
         assert!(c["image_key"].is_string(), "{c}");
     }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_cancelled_campaign_stops_at_the_next_job_boundary(db: PgPool) {
+    let mut stack = Stack::start(db).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.connected_owner().await;
+    // Slow texts, so the campaign is mid-way when the owner cancels it.
+    stack
+        .fault(json!({"route": "gemini.text", "count": 7, "delay_ms": 1500}))
+        .await;
+    let id = owner.launch("Oops", "bakery", "Smallville").await;
+    stack
+        .wait_status(&owner, id, &["enriching", "generating"], RUN)
+        .await;
+    owner
+        .ok(Method::POST, &format!("/api/campaigns/{id}/cancel"), None)
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let detail = owner.campaign(id).await;
+    assert_eq!(detail["campaign"]["status"], "cancelled");
+    // Texts that were already being written may land; nothing is approved or posted.
+    assert_eq!(
+        count(&detail, "approved") + count(&detail, "published"),
+        0,
+        "{detail}"
+    );
+    assert!(stack.posts().await.is_empty());
 }

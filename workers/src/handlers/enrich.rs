@@ -145,13 +145,7 @@ async fn save(
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
-    if let Some(status) = moved {
-        p.emit(
-            user_id,
-            Event::new(EventKind::CampaignStatus, campaign_id).status(status.as_str()),
-        )
-        .await;
-    }
+    p.moved(user_id, campaign_id, moved).await;
     Ok(true)
 }
 
@@ -180,12 +174,6 @@ pub async fn fail(
         )
         .await;
     }
-    if let Some(status) = moved {
-        p.emit(
-            user_id,
-            Event::new(EventKind::CampaignStatus, campaign_id).status(status.as_str()),
-        )
-        .await;
-    }
+    p.moved(user_id, campaign_id, moved).await;
     Ok(())
 }

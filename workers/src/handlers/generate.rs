@@ -315,17 +315,21 @@ async fn finish(
            SET image_key = $2, quality_score = $3, score_breakdown = $4, error = $5,
                status = $6, approved_at = CASE WHEN $6 = 'approved' THEN now() END,
                updated_at = now()
-           WHERE id = $1 AND status = 'generating'"#,
+           WHERE id = $1 AND status = 'generating'
+             AND EXISTS (SELECT 1 FROM campaigns
+                         WHERE id = $7 AND status IN ('enriching', 'generating', 'ready'))"#,
         content.id,
         image_key,
         score.total,
         score.breakdown(),
         image_error,
         status,
+        lead.campaign_id,
     )
     .execute(&mut *tx)
     .await
     .map_err(internal)?;
+    // Already finished by another run, or the campaign was cancelled meanwhile.
     if done.rows_affected() == 0 {
         return Ok(());
     }
@@ -373,12 +377,6 @@ async fn finish(
             .status(status),
     )
     .await;
-    if let Some(status) = moved {
-        p.emit(
-            lead.user_id,
-            Event::new(EventKind::CampaignStatus, lead.campaign_id).status(status.as_str()),
-        )
-        .await;
-    }
+    p.moved(lead.user_id, lead.campaign_id, moved).await;
     Ok(())
 }

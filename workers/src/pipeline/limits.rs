@@ -55,6 +55,10 @@ impl Resource {
     }
 }
 
+/// The longest wait for a rate slot a job sleeps through holding its worker slot; a longer
+/// one is a deferral (no slot held, no attempt used).
+const RESERVE: Duration = Duration::from_secs(2);
+
 impl Pipeline {
     pub(crate) fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
         let l = &self.config.limits;
@@ -103,8 +107,19 @@ impl Pipeline {
         campaign_id: i64,
     ) -> Result<Spent, JobError> {
         let gates = self.gates(resource, user_id);
-        match self.limiter.acquire(&gates).await.map_err(internal)? {
+        match self
+            .limiter
+            .acquire_within(&gates, RESERVE)
+            .await
+            .map_err(internal)?
+        {
             Admission::Granted => Ok(Spent { gates }),
+            // A slot a moment away is ours: wait for it here rather than go round the
+            // schedule (where every waiter would wake for the same next slot).
+            Admission::Reserved { after } => {
+                tokio::time::sleep(after).await;
+                Ok(Spent { gates })
+            }
             Admission::Wait { gate, retry_after } => {
                 let reason = wait_reason(&gates[gate], resource, user_id, retry_after);
                 self.deferred(user_id, campaign_id, &reason, retry_after)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jobs::JobError;
 use redis::aio::ConnectionManager;
 use shared::config::PipelineConfig;
-use shared::events::{Event, Events};
+use shared::events::{Event, EventKind, Events};
 use shared::providers::gemini::GeminiClient;
 use shared::providers::images::ImageClient;
 use shared::providers::linkedin::LinkedInClient;
@@ -96,6 +96,22 @@ impl Pipeline {
 
     pub async fn emit(&self, user_id: i64, event: Event) {
         self.events.publish(user_id, &event).await;
+    }
+
+    /// Announces the campaign's new status, when a step moved it.
+    pub async fn moved(
+        &self,
+        user_id: i64,
+        campaign_id: i64,
+        status: Option<shared::db::campaigns::CampaignStatus>,
+    ) {
+        if let Some(status) = status {
+            self.emit(
+                user_id,
+                Event::new(EventKind::CampaignStatus, campaign_id).status(status.as_str()),
+            )
+            .await;
+        }
     }
 }
 

@@ -136,6 +136,20 @@ impl Stack {
         Owner::new(&self.api)
     }
 
+    /// `owner@example.com`, signed up and in.
+    pub async fn signed_up_owner(&self) -> Owner {
+        let owner = self.owner();
+        owner.sign_up("owner@example.com").await;
+        owner
+    }
+
+    /// The same, with LinkedIn connected (as member `ana` of the sandbox).
+    pub async fn connected_owner(&self) -> Owner {
+        let owner = self.signed_up_owner().await;
+        owner.connect_linkedin("ana").await;
+        owner
+    }
+
     /// Adds a sandbox fault (sandbox.md).
     pub async fn fault(&self, fault: Value) {
         let r = self
@@ -384,14 +398,7 @@ impl Owner {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        let body = self
-            .ok(
-                Method::POST,
-                "/api/auth/sign-in",
-                Some(json!({"email": email, "password": PASSWORD})),
-            )
-            .await;
-        *self.csrf.lock().unwrap() = body["csrf_token"].as_str().unwrap().to_owned();
+        self.sign_in(email).await;
     }
 
     /// Through the sandbox's OAuth (consent given at once with `auto=allow`), as a browser
