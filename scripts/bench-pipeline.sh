@@ -51,10 +51,12 @@ export AG_STORAGE__LOCAL_DIR="$run/images"
 export AG_PIPELINE__MAX_LEADS=50
 # The limits that bind: the app's Gemini text and image rates (all owners share them),
 # below what the workers could do (2 processes x 40 generate slots / 3.2 s a content).
+# The burst lets one campaign alone go at full speed; twenty at once exceed it.
 gemini=${BENCH_GEMINI_PER_MINUTE:-600}
 image=${BENCH_IMAGE_PER_MINUTE:-600}
-export AG_PIPELINE__LIMITS__GEMINI_TEXT__PER_MINUTE="$gemini" AG_PIPELINE__LIMITS__GEMINI_TEXT__BURST=10
-export AG_PIPELINE__LIMITS__IMAGE__PER_MINUTE="$image" AG_PIPELINE__LIMITS__IMAGE__BURST=10
+burst=${BENCH_BURST:-60}
+export AG_PIPELINE__LIMITS__GEMINI_TEXT__PER_MINUTE="$gemini" AG_PIPELINE__LIMITS__GEMINI_TEXT__BURST="$burst"
+export AG_PIPELINE__LIMITS__IMAGE__PER_MINUTE="$image" AG_PIPELINE__LIMITS__IMAGE__BURST="$burst"
 export AG_PIPELINE__LIMITS__USER_GEMINI_TEXT__PER_MINUTE=6000 AG_PIPELINE__LIMITS__USER_IMAGE__PER_MINUTE=6000
 export AG_PIPELINE__LIMITS__LEADS_PER_DAY=100000 AG_PIPELINE__LIMITS__CONTENTS_PER_DAY=100000
 
@@ -74,4 +76,4 @@ for _ in $(seq 1 100); do
 done
 
 target/release/bench-pipeline --api "http://$api_bind" --sandbox "$s" \
-  --gemini-per-minute "$gemini" --image-per-minute "$image" "$@"
+  --gemini-per-minute "$gemini" --image-per-minute "$image" --burst "$burst" "$@"
