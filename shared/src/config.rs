@@ -537,8 +537,8 @@ impl Default for Config {
                         burst: 10,
                     },
                     linkedin_app: RateConfig {
-                        per_minute: 600,
-                        burst: 50,
+                        per_minute: 3000,
+                        burst: 300,
                     },
                     leads_per_day: 500,
                     contents_per_day: 500,

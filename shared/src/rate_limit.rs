@@ -387,3 +387,73 @@ impl RateLimiter {
         Ok(())
     }
 }
+
+/// Holds a reserved slot for a job that waits in the schedule: `KEYS[1]` the ticket,
+/// `ARGV[1]` ms from now. Kept ten minutes past the slot, then forgotten.
+static HOLD: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local after = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%d', now + after), 'PX', after + 600000)
+return 1
+",
+    )
+});
+
+/// `-1`: no ticket; `0`: the slot has come (the ticket is used up); else ms until it.
+static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local at = redis.call('GET', KEYS[1])
+if not at then return -1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+at = tonumber(at)
+if at <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+return at - now
+",
+    )
+});
+
+/// What [`RateLimiter::claim`] found for a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ticket {
+    /// No slot was reserved under it.
+    None,
+    /// The reserved slot has come: the units are already taken, go.
+    Ready,
+    /// The slot is still this far away.
+    Later(Duration),
+}
+
+impl RateLimiter {
+    /// Keeps a slot [`Self::acquire_within`] reserved `after` from now under `ticket` (a
+    /// job's id), for the job to [`Self::claim`] when it runs again.
+    pub async fn hold(&self, ticket: &str, after: Duration) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let _: i64 = HOLD
+            .key(format!("{}rl:ticket:{ticket}", self.prefix))
+            .arg(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn claim(&self, ticket: &str) -> Result<Ticket, Error> {
+        let mut conn = self.conn.clone();
+        let ms: i64 = CLAIM
+            .key(format!("{}rl:ticket:{ticket}", self.prefix))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(match ms {
+            ms if ms < 0 => Ticket::None,
+            0 => Ticket::Ready,
+            ms => Ticket::Later(Duration::from_millis(u64::try_from(ms).unwrap_or(0))),
+        })
+    }
+}

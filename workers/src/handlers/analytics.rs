@@ -37,7 +37,15 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
     let mut synced = 0;
     for post in due {
         // The gate closed: the rest waits for the next period (no attempt used).
-        let Ok(spent) = p.admit(Resource::LinkedInCall, post.user_id, 0).await else {
+        let Ok(spent) = p
+            .admit(
+                Resource::LinkedInCall,
+                post.user_id,
+                0,
+                &format!("sync-{}", post.id),
+            )
+            .await
+        else {
             break;
         };
         let token = match p

@@ -36,7 +36,9 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
         return Ok(());
     }
     let (user_id, campaign_id) = (lead.user_id, lead.campaign_id);
-    let spent = p.admit(Resource::Lead, user_id, campaign_id).await?;
+    let spent = p
+        .admit(Resource::Lead, user_id, campaign_id, &ctx.id)
+        .await?;
     let (contacts, website_error) = match lead.website.as_deref() {
         Some(url) => match p.website.fetch_contacts(url).await {
             Ok(c) => (Some(c), None),

@@ -29,6 +29,8 @@ End with a call to action. Give 3 to 5 relevant hashtags separately, and a short
 a photo-style image that would go with the post (no text in the image).";
 
 struct Lead {
+    /// The running job's id: a reserved rate slot is kept under it.
+    job_id: String,
     campaign_id: i64,
     user_id: i64,
     business_name: String,
@@ -57,6 +59,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
         return Ok(());
     }
     let lead = Lead {
+        job_id: ctx.id.clone(),
         campaign_id: row.campaign_id,
         user_id: row.user_id,
         business_name: row.business_name.clone(),
@@ -176,7 +179,12 @@ async fn write(
         lead.business_name, lead.industry, lead.city, lead.city
     );
     let spent = p
-        .admit(Resource::GeminiText, lead.user_id, lead.campaign_id)
+        .admit(
+            Resource::GeminiText,
+            lead.user_id,
+            lead.campaign_id,
+            &lead.job_id,
+        )
         .await?;
     match p.gemini.write_post(SYSTEM, &prompt).await {
         Ok(draft) => {
@@ -253,7 +261,12 @@ async fn image(
         }
     }
     let spent = p
-        .admit(Resource::Image, lead.user_id, lead.campaign_id)
+        .admit(
+            Resource::Image,
+            lead.user_id,
+            lead.campaign_id,
+            &lead.job_id,
+        )
         .await?;
     let image = match p.images.generate(prompt).await {
         Ok(image) => image,

@@ -32,12 +32,14 @@ use crate::pipeline::{Pipeline, internal};
 const RECONNECT_WAIT: Duration = Duration::from_secs(600);
 
 struct Context {
+    /// The running job's id: a reserved rate slot is kept under it.
+    job_id: String,
     content_id: i64,
     user_id: i64,
     campaign_id: i64,
 }
 
-pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), JobError> {
+pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(), JobError> {
     let Some(row) = sqlx::query!(
         r#"SELECT c.user_id, c.campaign_id, c.status, c.text, c.hashtags, c.image_key,
                   cp.status AS campaign_status, l.business_name,
@@ -58,6 +60,7 @@ pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), 
         return Ok(());
     };
     let ctx = Context {
+        job_id: job_ctx.id,
         content_id: job.content_id,
         user_id: row.user_id,
         campaign_id: row.campaign_id,
@@ -104,7 +107,12 @@ pub async fn run(p: Pipeline, job: PublishPost, _ctx: JobContext) -> Result<(), 
         return Err(refused(&p, &ctx, Resource::LinkedInCall, e).await);
     }
     let spent = p
-        .admit(Resource::LinkedInPost, ctx.user_id, ctx.campaign_id)
+        .admit(
+            Resource::LinkedInPost,
+            ctx.user_id,
+            ctx.campaign_id,
+            &ctx.job_id,
+        )
         .await?;
     let sends = count_send(&p, publication.id).await?;
     let post = NewPost {
@@ -228,7 +236,12 @@ async fn upload(
         )));
     };
     let spent = p
-        .admit(Resource::LinkedInCall, ctx.user_id, ctx.campaign_id)
+        .admit(
+            Resource::LinkedInCall,
+            ctx.user_id,
+            ctx.campaign_id,
+            &ctx.job_id,
+        )
         .await?;
     let upload = match p.linkedin.init_image_upload(token, author).await {
         Ok(u) => u,

@@ -45,7 +45,7 @@ pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<()
         text_query: format!("{} in {}", campaign.industry, campaign.location),
         ..PlaceQuery::default()
     };
-    let places = match search(&p, &query, user_id, job.campaign_id).await {
+    let places = match search(&p, &query, user_id, job.campaign_id, &ctx.id).await {
         Ok(places) => places,
         Err(e) => {
             if last_attempt(&ctx) {
@@ -68,13 +68,17 @@ async fn search(
     query: &PlaceQuery,
     user_id: i64,
     campaign_id: i64,
+    job_id: &str,
 ) -> Result<Vec<Place>, JobError> {
     let limit = p.config.max_leads.min(MAX_RESULTS);
     let mut places: Vec<Place> = Vec::new();
     let mut token: Option<String> = None;
     while places.len() < limit {
         let spent = loop {
-            match p.admit(Resource::Places, user_id, campaign_id).await {
+            match p
+                .admit(Resource::Places, user_id, campaign_id, job_id)
+                .await
+            {
                 Ok(spent) => break spent,
                 Err(JobError::Defer { until, .. })
                     if until

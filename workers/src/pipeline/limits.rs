@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use jobs::JobError;
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
-use shared::rate_limit::{Admission, Gate, Rule};
+use shared::rate_limit::{Admission, Gate, Rule, Ticket};
 
 use super::{Pipeline, internal};
 
@@ -58,6 +58,8 @@ impl Resource {
 /// The longest wait for a rate slot a job sleeps through holding its worker slot; a longer
 /// one is a deferral (no slot held, no attempt used).
 const RESERVE: Duration = Duration::from_secs(2);
+/// The longest wait a slot is reserved for (the job deferred until its turn).
+const MAX_RESERVE: Duration = Duration::from_secs(600);
 
 impl Pipeline {
     pub(crate) fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
@@ -100,35 +102,64 @@ impl Pipeline {
 
     /// Takes the units `resource` costs for `user_id`, or defers the job with the reason.
     /// The returned [`Spent`] gives them back if the call is then not made.
+    ///
+    /// Waiting for a rate slot: up to [`RESERVE`] the job sleeps through it; up to
+    /// [`MAX_RESERVE`] the slot is reserved under the job's id (`job`) and the job deferred
+    /// until then, so a thousand waiting jobs wake one slot apart instead of all at once
+    /// for the same slot; past that, or behind a provider's block or a daily count, the job
+    /// is deferred without a reservation.
     pub async fn admit(
         &self,
         resource: Resource,
         user_id: i64,
         campaign_id: i64,
+        job: &str,
     ) -> Result<Spent, JobError> {
         let gates = self.gates(resource, user_id);
+        let ticket = format!("{}:{job}", resource.credential());
+        match self.limiter.claim(&ticket).await.map_err(internal)? {
+            Ticket::Ready => return Ok(Spent { gates }),
+            Ticket::Later(wait) => {
+                let reason = turn_reason(resource, wait);
+                return Err(self.defer(user_id, campaign_id, reason, wait).await);
+            }
+            Ticket::None => {}
+        }
         match self
             .limiter
-            .acquire_within(&gates, RESERVE)
+            .acquire_within(&gates, MAX_RESERVE)
             .await
             .map_err(internal)?
         {
             Admission::Granted => Ok(Spent { gates }),
-            // A slot a moment away is ours: wait for it here rather than go round the
-            // schedule (where every waiter would wake for the same next slot).
-            Admission::Reserved { after } => {
+            // A slot a moment away is ours: wait for it here.
+            Admission::Reserved { after } if after <= RESERVE => {
                 tokio::time::sleep(after).await;
                 Ok(Spent { gates })
             }
+            Admission::Reserved { after } => {
+                self.limiter.hold(&ticket, after).await.map_err(internal)?;
+                let reason = turn_reason(resource, after);
+                Err(self.defer(user_id, campaign_id, reason, after).await)
+            }
             Admission::Wait { gate, retry_after } => {
                 let reason = wait_reason(&gates[gate], resource, user_id, retry_after);
-                self.deferred(user_id, campaign_id, &reason, retry_after)
-                    .await;
-                Err(JobError::Defer {
-                    until: SystemTime::now() + retry_after,
-                    reason,
-                })
+                Err(self.defer(user_id, campaign_id, reason, retry_after).await)
             }
+        }
+    }
+
+    async fn defer(
+        &self,
+        user_id: i64,
+        campaign_id: i64,
+        reason: String,
+        wait: Duration,
+    ) -> JobError {
+        self.deferred(user_id, campaign_id, &reason, wait).await;
+        JobError::Defer {
+            until: SystemTime::now() + wait,
+            reason,
         }
     }
 
@@ -241,6 +272,15 @@ fn unit(gate: &str) -> &'static str {
         "image" => "images",
         _ => "calls",
     }
+}
+
+/// "Gemini rate limit reached: this job's turn comes in 40 s".
+fn turn_reason(resource: Resource, wait: Duration) -> String {
+    format!(
+        "{} rate limit reached: this job's turn comes {}",
+        resource.provider(),
+        resumes(wait)
+    )
 }
 
 /// "00:00 UTC" for a wait ending at midnight, "in 3 s" / "at 14:05 UTC" otherwise.
