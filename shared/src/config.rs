@@ -528,13 +528,15 @@ impl Default for Config {
                         per_minute: 600,
                         burst: 30,
                     },
+                    // A campaign's worth (60) at once; sustained rates below the usual
+                    // paid-tier quotas, so our limiter, not Google's 429s, paces the work.
                     gemini_text: RateConfig {
-                        per_minute: 300,
-                        burst: 20,
+                        per_minute: 600,
+                        burst: 60,
                     },
                     image: RateConfig {
-                        per_minute: 120,
-                        burst: 10,
+                        per_minute: 300,
+                        burst: 60,
                     },
                     linkedin_app: RateConfig {
                         per_minute: 3000,
@@ -547,13 +549,15 @@ impl Default for Config {
                         per_minute: 60,
                         burst: 10,
                     },
+                    // One owner's campaign runs at full speed; several of one owner's at
+                    // once share a fraction of the app's rate.
                     user_gemini_text: RateConfig {
-                        per_minute: 120,
-                        burst: 20,
+                        per_minute: 300,
+                        burst: 60,
                     },
                     user_image: RateConfig {
-                        per_minute: 60,
-                        burst: 10,
+                        per_minute: 150,
+                        burst: 60,
                     },
                 },
             },
