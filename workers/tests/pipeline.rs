@@ -464,3 +464,37 @@ async fn a_cancelled_campaign_stops_at_the_next_job_boundary(db: PgPool) {
     );
     assert!(stack.posts().await.is_empty());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_duplicate_of_another_contents_post_is_not_claimed(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.max_leads = 1;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.connected_owner().await;
+    let first = owner.launch("First", "bakery", "Smallville").await;
+    stack.wait_status(&owner, first, &["completed"], RUN).await;
+    // The next post is refused as a duplicate of the member's earlier post (as LinkedIn
+    // does for an identical text): that post belongs to the first content, not this one.
+    stack
+        .fault(json!({"route": "linkedin.posts", "count": 1, "mode": "duplicate"}))
+        .await;
+    let second = owner.launch("Second", "florist", "Smallville").await;
+    let detail = stack.wait_status(&owner, second, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 0, "{detail}");
+    let content = &detail["contents"][0];
+    assert_eq!(content["status"], "failed", "{content}");
+    assert!(
+        content["error"]
+            .as_str()
+            .unwrap()
+            .contains("already has this exact text"),
+        "{content}"
+    );
+    let failed = owner
+        .ok(Method::GET, "/api/publications?state=failed", None)
+        .await;
+    assert_eq!(failed["total"], 1, "{failed}");
+    assert_eq!(stack.posts().await.len(), 1);
+}

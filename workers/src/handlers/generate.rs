@@ -34,13 +34,14 @@ struct Lead {
     campaign_id: i64,
     user_id: i64,
     business_name: String,
+    address: Option<String>,
     city: String,
     industry: String,
 }
 
 pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(), JobError> {
     let Some(row) = sqlx::query!(
-        r#"SELECT l.campaign_id, l.stage, l.business_name, l.city, l.lead_score,
+        r#"SELECT l.campaign_id, l.stage, l.business_name, l.address, l.city, l.lead_score,
                   c.user_id, c.status AS campaign_status, c.location, c.industry,
                   pr.business_name AS "owner_business?", pr.business_type AS "owner_type?"
            FROM leads l
@@ -63,6 +64,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
         campaign_id: row.campaign_id,
         user_id: row.user_id,
         business_name: row.business_name.clone(),
+        address: row.address.clone(),
         city: row.city.clone().unwrap_or_else(|| row.location.clone()),
         industry: row.industry.clone(),
     };
@@ -173,9 +175,14 @@ async fn write(
         (Some(name), None) => name,
         _ => "a local business".to_owned(),
     };
+    // The address tells apart businesses that share a name, so their posts differ.
+    let place = match &lead.address {
+        Some(a) => format!(" at {a}"),
+        None => String::new(),
+    };
     let prompt = format!(
-        "Write a LinkedIn post from {owner} spotlighting \"{}\", a {} in {}: why people \
-         in {} should know them, and an invitation to connect.",
+        "Write a LinkedIn post from {owner} spotlighting \"{}\"{place}, a {} in {}: why \
+         people in {} should know them, and an invitation to connect.",
         lead.business_name, lead.industry, lead.city, lead.city
     );
     let spent = p

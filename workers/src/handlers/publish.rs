@@ -306,6 +306,23 @@ async fn published(
     urn: &str,
 ) -> Result<(), JobError> {
     let url = format!("https://www.linkedin.com/feed/update/{urn}/");
+    // A DUPLICATE_POST naming a post another content already has: this content's text is
+    // the same as that one's (two businesses of the same name, say). That post is not ours.
+    let owner = sqlx::query_scalar!(
+        "SELECT content_id FROM publications WHERE post_urn = $1 AND id <> $2",
+        urn,
+        publication_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?;
+    if let Some(other) = owner {
+        let reason = format!(
+            "LinkedIn already has this exact text as the post of content {other}: edit the \
+             text and publish again"
+        );
+        return failed(p, ctx, publication_id, &reason).await;
+    }
     let mut tx = p.db.begin().await.map_err(internal)?;
     let done = sqlx::query!(
         r#"UPDATE publications
