@@ -60,7 +60,7 @@ export AG_PIPELINE__MAX_LEADS=50
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-  target/release/workers --queues scrape,enrich=8,generate=8,publish,periodic,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
+  target/release/workers --queues scrape,enrich=10,generate=20,publish=10,periodic,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 target/release/workers probe --count 0 --every-ms 25 --mix >"$run/feed.log" 2>&1 &
