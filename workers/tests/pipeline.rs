@@ -15,6 +15,42 @@ use stack::Stack;
 /// Generous: a run takes a few seconds; a slow CI machine gets room.
 const RUN: Duration = Duration::from_secs(90);
 
+/// Collects the user's live events (their Redis channel) for 20 s, or until a
+/// `campaign_status` event says `completed`.
+fn listen(redis_url: &str, user_id: i64) -> std::thread::JoinHandle<Vec<Value>> {
+    let mut conn = redis::Client::open(redis_url)
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let channel = shared::events::Events::channel("ag:", user_id);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let mut pubsub = conn.as_pubsub();
+        pubsub.subscribe(&channel).unwrap();
+        pubsub
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        ready_tx.send(()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut events = Vec::new();
+        while std::time::Instant::now() < deadline {
+            let Ok(msg) = pubsub.get_message() else {
+                continue;
+            };
+            let payload: String = msg.get_payload().unwrap();
+            let event: Value = serde_json::from_str(&payload).unwrap();
+            let done = event["type"] == "campaign_status" && event["status"] == "completed";
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        events
+    });
+    ready_rx.recv().unwrap();
+    handle
+}
+
 /// The contents of a campaign detail, by status.
 fn count(detail: &Value, status: &str) -> usize {
     detail["contents"]
@@ -35,6 +71,11 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     .await;
     stack.spawn_worker("w1").await;
     let owner = stack.connected_owner().await;
+    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let events = listen(&stack.redis.url(), user_id);
     // The first two images are refused by the model's filter: those two contents have no
     // image, score below the threshold and wait for the owner.
     stack
@@ -85,11 +126,49 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     stack.assert_no_double_post().await;
     let metrics = owner.ok(Method::GET, "/api/metrics", None).await;
     assert_eq!(metrics["published"], 7, "{metrics}");
-    // Every job carried its owner: each run's log line names the user.
-    let user_id: i64 = sqlx::query_scalar("SELECT id FROM users")
-        .fetch_one(&db)
+    // The owner's live events told the whole story, in order of the steps.
+    let kinds: Vec<String> = events
+        .join()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for kind in [
+        "leads_found",
+        "lead_enriched",
+        "content_generated",
+        "published",
+        "campaign_status",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "no {kind} event in {kinds:?}"
+        );
+    }
+    // Images go to their owner only.
+    let with_image = detail["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["image_key"].is_string())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/contents/{with_image}/image");
+    let image = owner
+        .http
+        .get(format!("{}{path}", stack.api))
+        .send()
         .await
         .unwrap();
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert!(image.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let stranger = stack.owner();
+    stranger.sign_up("stranger@example.com").await;
+    let (status, _) = stranger.call(Method::GET, &path, None).await;
+    assert_eq!(status, 404);
+    // Every job carried its owner: each run's log line names the user.
     let log = stack.workers[0].log();
     let pipeline_kinds = [
         "scrape_campaign",
