@@ -95,7 +95,7 @@ status-rejected = Rejected
 status-published = Published
 status-failed = Failed
 campaign-status-help-draft = This campaign has not started yet.
-campaign-status-help-scraping = We are looking for businesses. This page fills in as they are found.
+campaign-status-help-scraping = We are looking for businesses. Those found so far are listed below.
 campaign-status-help-enriching = We are learning about the businesses we found.
 campaign-status-help-generating = We are writing posts. You will approve them before they are published.
 campaign-status-help-ready = Posts are ready: approve the ones you like.
@@ -148,7 +148,11 @@ admin-dead = Failed
 admin-paused = paused
 admin-back = ← All queues
 admin-dead-title = Failed jobs in { $queue }
-admin-dead-count = { $count } failed jobs; the newest { $shown } are shown.
+admin-dead-count = { $count ->
+    [one] One failed job.
+   *[other] { $count } failed jobs.
+}
+admin-dead-shown = The newest { $shown } are shown.
 admin-dead-empty = No failed job in this queue.
 admin-dead-meta = Attempt { $attempt } of { $max }, failed { $when }
 admin-user = user { $id }

@@ -95,7 +95,7 @@ status-rejected = Refusée
 status-published = Publiée
 status-failed = Échec
 campaign-status-help-draft = Cette campagne n'a pas encore démarré.
-campaign-status-help-scraping = Nous cherchons des commerces. Cette page se remplit au fur et à mesure.
+campaign-status-help-scraping = Nous cherchons des commerces. Ceux déjà trouvés sont listés ci-dessous.
 campaign-status-help-enriching = Nous en apprenons plus sur les commerces trouvés.
 campaign-status-help-generating = Nous rédigeons les publications. Vous les validerez avant qu'elles partent.
 campaign-status-help-ready = Les publications sont prêtes : validez celles qui vous plaisent.
@@ -148,7 +148,11 @@ admin-dead = En échec
 admin-paused = en pause
 admin-back = ← Toutes les files
 admin-dead-title = Tâches en échec dans { $queue }
-admin-dead-count = { $count } tâches en échec ; les { $shown } plus récentes sont affichées.
+admin-dead-count = { $count ->
+    [one] Une tâche en échec.
+   *[other] { $count } tâches en échec.
+}
+admin-dead-shown = Les { $shown } plus récentes sont affichées.
 admin-dead-empty = Aucune tâche en échec dans cette file.
 admin-dead-meta = Tentative { $attempt } sur { $max }, échec le { $when }
 admin-user = utilisateur { $id }

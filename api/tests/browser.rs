@@ -90,7 +90,13 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
     assert_eq!(b.text("#wizard-progress").await, "Étape 2 sur 3");
     b.fill("#industry", "boulangerie").await;
     b.screenshot("owner-05-wizard-industry").await;
-    b.click("#wizard-next").await;
+    // Enter in the field goes forward, not back (Next is the form's first button).
+    b.fill("#industry", "boulangerie\u{e007}").await;
+    b.client
+        .wait()
+        .for_element(fantoccini::Locator::Css("#city"))
+        .await
+        .unwrap();
     assert_eq!(b.text("#wizard-progress").await, "Étape 3 sur 3");
     b.fill("#city", "Lyon").await;
     b.screenshot("owner-06-wizard-city").await;
@@ -112,6 +118,24 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
         .await
         .unwrap();
     assert_eq!(status, "scraping");
+
+    // What the pipeline will have found by the next visit: leads with scores, a post.
+    let id: i64 = campaign_path["/campaigns/".len()..].parse().unwrap();
+    app.insert_lead(id, "Boulangerie Martin").await;
+    app.insert_lead(id, "Aux Délices de la Croix-Rousse, pâtisserie artisanale")
+        .await;
+    app.insert_content(id, 82, "pending").await;
+    sqlx::query("UPDATE leads SET lead_score = 78 WHERE business_name = 'Boulangerie Martin'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    b.goto(&campaign_path).await;
+    let leads = b.text("table").await;
+    assert!(
+        leads.contains("Boulangerie Martin") && leads.contains("78"),
+        "{leads}"
+    );
+    assert!(b.text("#contents-heading").await.contains("Publications"));
     b.assert_no_horizontal_scroll().await;
     b.screenshot("owner-08-campaign-fr").await;
 
@@ -123,7 +147,12 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
     b.screenshot("owner-09-campaign-en").await;
     b.goto("/").await;
     assert_eq!(b.text("h1").await, "Your dashboard");
-    assert!(b.body().await.contains("Boulangeries du printemps"));
+    let home = b.body().await;
+    assert!(home.contains("Boulangeries du printemps"), "{home}");
+    assert!(
+        home.contains("One post is waiting for your approval."),
+        "{home}"
+    );
     b.screenshot("owner-10-home-en").await;
 
     // Back to French, then sign out.
