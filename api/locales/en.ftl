@@ -5,6 +5,7 @@ brand = AstroGrowth
 nav-label = Main menu
 nav-home = Home
 nav-admin = Queues
+nav-contents = Posts
 nav-new-campaign = New campaign
 # The switch names the other language in that language.
 nav-switch-language = Français
@@ -69,6 +70,7 @@ attention-pending = { $count ->
     [one] One post is waiting for your approval.
    *[other] { $count } posts are waiting for your approval.
 }
+attention-pending-action = Review →
 attention-reconnect = LinkedIn has disconnected your account: reconnect it so your posts can be published.
 attention-none = Nothing to do for now.
 recent-title = Recent campaigns
@@ -158,3 +160,30 @@ admin-dead-meta = Attempt { $attempt } of { $max }, failed { $when }
 admin-user = user { $id }
 admin-retry = Retry
 admin-discard = Discard
+
+## Content gallery
+gallery-title = Your posts
+gallery-intro = Approve the posts you like: they are published on LinkedIn. Reject the others.
+gallery-filters = Show
+gallery-filter-pending = Waiting for you
+gallery-filter-approved = Approved
+gallery-filter-published = Published
+gallery-filter-rejected = Rejected
+gallery-filter-failed = Failed
+gallery-filter-all = All
+gallery-empty = No post here.
+gallery-count = { $count ->
+    [one] One post.
+   *[other] { $count } posts.
+}
+gallery-see-campaign = Its campaign
+gallery-approve = Approve
+gallery-reject = Reject
+gallery-done-approved = Approved: it will be published on LinkedIn.
+gallery-done-approved-waiting = Approved. Connect LinkedIn so it can be published.
+gallery-done-rejected = Rejected: it will not be published.
+gallery-done-already-decided = This post had already been decided.
+gallery-pages = Pages
+gallery-page = Page { $page } of { $pages }
+gallery-previous = ← Previous
+gallery-next = Next →

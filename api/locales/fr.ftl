@@ -5,6 +5,7 @@ brand = AstroGrowth
 nav-label = Menu principal
 nav-home = Accueil
 nav-admin = Files d'attente
+nav-contents = Publications
 nav-new-campaign = Nouvelle campagne
 # Le sélecteur nomme l'autre langue dans cette langue.
 nav-switch-language = English
@@ -69,6 +70,7 @@ attention-pending = { $count ->
     [one] Une publication attend votre validation.
    *[other] { $count } publications attendent votre validation.
 }
+attention-pending-action = Voir →
 attention-reconnect = LinkedIn a déconnecté votre compte : reconnectez-le pour que vos publications partent.
 attention-none = Rien à faire pour le moment.
 recent-title = Campagnes récentes
@@ -158,3 +160,30 @@ admin-dead-meta = Tentative { $attempt } sur { $max }, échec le { $when }
 admin-user = utilisateur { $id }
 admin-retry = Relancer
 admin-discard = Supprimer
+
+## Galerie des publications
+gallery-title = Vos publications
+gallery-intro = Validez les publications qui vous plaisent : elles partent sur LinkedIn. Refusez les autres.
+gallery-filters = Afficher
+gallery-filter-pending = À valider
+gallery-filter-approved = Validées
+gallery-filter-published = Publiées
+gallery-filter-rejected = Refusées
+gallery-filter-failed = En échec
+gallery-filter-all = Toutes
+gallery-empty = Aucune publication ici.
+gallery-count = { $count ->
+    [one] Une publication.
+   *[other] { $count } publications.
+}
+gallery-see-campaign = Sa campagne
+gallery-approve = Valider
+gallery-reject = Refuser
+gallery-done-approved = Validée : elle va être publiée sur LinkedIn.
+gallery-done-approved-waiting = Validée. Connectez LinkedIn pour qu'elle puisse partir.
+gallery-done-rejected = Refusée : elle ne sera pas publiée.
+gallery-done-already-decided = Cette publication avait déjà été traitée.
+gallery-pages = Pages
+gallery-page = Page { $page } sur { $pages }
+gallery-previous = ← Précédente
+gallery-next = Suivante →

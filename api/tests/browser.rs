@@ -255,6 +255,6 @@ async fn an_admin_retries_a_failed_job_and_an_owner_is_refused(db: PgPool) {
     sign_up_and_in(&o, "owner@example.com", None).await;
     o.goto("/admin").await;
     assert_eq!(o.text("h1").await, "Accès refusé");
-    o.screenshot("owner-11-admin-403").await;
+    o.screenshot("owner-13-admin-403").await;
     o.close().await;
 }

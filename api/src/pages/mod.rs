@@ -8,6 +8,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod campaign;
+pub mod contents;
 pub mod home;
 pub mod i18n;
 pub mod render;
@@ -88,6 +89,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                     "/campaigns/{id}/launched",
                     web::get().to(campaign::launched),
                 )
+                .route("/contents", web::get().to(contents::gallery))
+                .route("/contents/{id}/approve", web::post().to(contents::approve))
+                .route("/contents/{id}/reject", web::post().to(contents::reject))
                 .route("/admin", web::get().to(admin::overview))
                 .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
                 .route("/admin/queues/{queue}/dead", web::post().to(admin::act)),

@@ -30,6 +30,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/campaign.html"),
     ),
     (
+        "contents.html",
+        include_str!("../../templates/contents.html"),
+    ),
+    (
         "admin_overview.html",
         include_str!("../../templates/admin_overview.html"),
     ),
@@ -203,6 +207,12 @@ mod tests {
         }
         for kpi in ["leads", "contents", "published", "engagement"] {
             keys.push(format!("kpi-{kpi}"));
+        }
+        for filter in super::super::contents::FILTERS {
+            keys.push(format!("gallery-filter-{filter}"));
+        }
+        for notice in super::super::contents::NOTICES {
+            keys.push(format!("gallery-done-{notice}"));
         }
         for problem in ["sign-in-wrong", "sign-in-throttled"] {
             keys.push(problem.to_owned());

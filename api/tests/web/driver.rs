@@ -143,14 +143,26 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
-    /// Clicks and waits for the next page to load (WebDriver's click returns once the
-    /// navigation it starts has loaded).
+    /// Clicks a link or a submit button and waits until the next page has replaced this
+    /// one. WebDriver's click usually returns after the navigation it starts, but not
+    /// always on a busy machine, so the old page's root is watched until it goes stale.
     pub async fn click(&self, css: &str) {
+        let old_root = self.client.find(Locator::Css("html")).await.unwrap();
         self.client
             .find(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css}: {e}"))
             .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while old_root.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "clicking {css} loaded no page");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
             .await
             .unwrap();
     }
