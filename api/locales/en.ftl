@@ -59,6 +59,7 @@ invalid-website = Enter an address starting with http:// or https://.
 
 ## Home
 home-title = Your dashboard
+home-posts = My posts
 home-new-campaign = New campaign
 home-kpis = Key figures
 kpi-leads = Businesses found

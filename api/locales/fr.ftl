@@ -59,6 +59,7 @@ invalid-website = Saisissez une adresse commençant par http:// ou https://.
 
 ## Accueil
 home-title = Votre tableau de bord
+home-posts = Mes publications
 home-new-campaign = Nouvelle campagne
 home-kpis = Chiffres clés
 kpi-leads = Commerces trouvés

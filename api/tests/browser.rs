@@ -155,9 +155,29 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
     );
     b.screenshot("owner-10-home-en").await;
 
-    // Back to French, then sign out.
+    // The gallery: approve the waiting post and read the notice.
+    b.click("#attention-pending").await;
+    assert_eq!(b.text("h1").await, "Your posts");
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot("owner-11-gallery").await;
+    b.click("#contents button[id^='approve-']").await;
+    assert_eq!(
+        b.text("#notice").await,
+        "Approved. Connect LinkedIn so it can be published."
+    );
+    assert!(b.body().await.contains("No post here."));
+    b.screenshot("owner-12-gallery-approved").await;
+    let (approved,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM contents WHERE status = 'approved'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(approved, 1);
+
+    // Back to French on the same page, then sign out.
     b.click("#switch-language").await;
-    assert_eq!(b.text("h1").await, "Votre tableau de bord");
+    assert_eq!(b.text("h1").await, "Vos publications");
+    assert!(b.text("#notice").await.starts_with("Validée."));
     b.click("#sign-out").await;
     assert_eq!(b.path().await, "/sign-in");
     b.goto("/").await;
