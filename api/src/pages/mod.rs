@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod render;
 pub mod wizard;
 
+use std::cell::RefCell;
 use std::future::{Ready, ready};
 
 use actix_session::SessionMiddleware;
@@ -103,6 +104,9 @@ pub struct PageCtx {
     pub lang: Lang,
     ui: web::Data<Ui>,
     req: HttpRequest,
+    /// The user once a handler has authenticated them, so an error page after that (a
+    /// 404, a 403) still shows the signed-in menu and its sign-out button.
+    seen: RefCell<Option<CurrentUser>>,
 }
 
 impl FromRequest for PageCtx {
@@ -131,17 +135,25 @@ impl PageCtx {
             lang: Lang::of_request(req),
             ui: req.app_data::<web::Data<Ui>>()?.clone(),
             req: req.clone(),
+            seen: RefCell::new(None),
         })
     }
 
     /// The signed-in user, for a page that only reads.
     pub async fn user(&self) -> ApiResult<CurrentUser> {
-        auth::authenticate(&self.req, "").await
+        self.remember(auth::authenticate(&self.req, "").await)
     }
 
     /// The signed-in user, for a form post: `csrf` is the form's hidden field.
     pub async fn user_posting(&self, csrf: &str) -> ApiResult<CurrentUser> {
-        auth::authenticate(&self.req, csrf).await
+        self.remember(auth::authenticate(&self.req, csrf).await)
+    }
+
+    fn remember(&self, user: ApiResult<CurrentUser>) -> ApiResult<CurrentUser> {
+        if let Ok(u) = &user {
+            *self.seen.borrow_mut() = Some(u.clone());
+        }
+        user
     }
 
     pub fn request(&self) -> &HttpRequest {
@@ -219,9 +231,10 @@ impl PageCtx {
         let mut context = Context::new();
         context.insert("kind", kind);
         context.insert("status", &status.as_u16());
+        let seen = self.seen.borrow().clone();
         let shown = Shown {
             status: Some(status),
-            ..Shown::default()
+            user: seen.as_ref(),
         };
         match self.render("error.html", context, shown) {
             Ok(response) => response,
