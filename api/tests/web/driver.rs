@@ -15,6 +15,19 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
+/// axe-core from its npm package (`api/ui`, `npm run vendor`), for tests only: never served.
+const AXE: &str = include_str!("../vendor/axe-4.14.1.min.js");
+
+/// Runs axe on the page; answers the serious and critical violations, one line each.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ["violations"] })
+  .then(r => done(r.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)))
+  .catch(e => done([`axe failed: ${e}`]));
+"#;
+
 /// The two widths every screenshot is taken at: a desktop and a phone (iPhone 12-15).
 pub const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 
@@ -171,16 +184,30 @@ impl Browser {
         self.client.set_window_size(width, height).await.unwrap();
     }
 
-    /// `target/screenshots/<name>-1280.png` and `-390.png`, then back to the desktop size.
+    /// `target/screenshots/<name>-1280.png` and `-390.png`, then back to the desktop size;
+    /// at each width the page must also pass axe with no serious or critical violation.
     pub async fn screenshot(&self, name: &str) {
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();
         for size in WIDTHS {
             self.resize(size).await;
+            self.assert_accessible(name, size.0).await;
             let png = self.client.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}-{}.png", size.0)), png).unwrap();
         }
         self.resize(WIDTHS[0]).await;
+    }
+
+    /// axe-core's serious and critical violations on the page shown, as a failure.
+    pub async fn assert_accessible(&self, name: &str, width: u32) {
+        self.client.execute(AXE, vec![]).await.unwrap();
+        let found = self.client.execute_async(AXE_RUN, vec![]).await.unwrap();
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            violations.is_empty(),
+            "{name} at {width} px ({}): {violations:#?}",
+            self.path().await
+        );
     }
 
     /// The browser's own checks that the layout fits: no element wider than the window
