@@ -9,6 +9,7 @@ use shared::db::leads::{self, Lead};
 use tera::Context;
 
 use super::home::{CampaignRow, Kpi};
+use super::i18n::Lang;
 use super::{PageCtx, Shown};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -27,13 +28,13 @@ struct LeadRow {
     score: Option<i16>,
 }
 
-impl From<&Lead> for LeadRow {
-    fn from(l: &Lead) -> Self {
+impl LeadRow {
+    fn new(l: &Lead, lang: Lang) -> Self {
         Self {
             name: l.business_name.clone(),
             city: l.city.clone(),
             website: l.website.clone(),
-            rating: l.rating.map(|r| format!("{r:.1}")),
+            rating: l.rating.map(|r| lang.decimal(r)),
             score: l.lead_score,
         }
     }
@@ -76,22 +77,25 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
     let kpis = [
         Kpi {
             name: "leads",
-            value: row.leads.into(),
+            value: ctx.lang.integer(row.leads.into()),
         },
         Kpi {
             name: "contents",
-            value: row.contents.into(),
+            value: ctx.lang.integer(row.contents.into()),
         },
         Kpi {
             name: "published",
-            value: row.published.into(),
+            value: ctx.lang.integer(row.published.into()),
         },
     ];
     context.insert("kpis", &kpis);
     context.insert("campaign", &row);
     context.insert(
         "leads",
-        &leads.iter().map(LeadRow::from).collect::<Vec<_>>(),
+        &leads
+            .iter()
+            .map(|l| LeadRow::new(l, ctx.lang))
+            .collect::<Vec<_>>(),
     );
     context.insert(
         "contents",

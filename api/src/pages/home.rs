@@ -18,7 +18,8 @@ const RECENT: u32 = 5;
 #[derive(Debug, Serialize)]
 pub struct Kpi {
     pub name: &'static str,
-    pub value: i64,
+    /// Already formatted for the reader (`Lang::integer`).
+    pub value: String,
 }
 
 /// A campaign as the home and campaign pages show it.
@@ -86,19 +87,19 @@ async fn home(ctx: &PageCtx, state: &AppState) -> ApiResult<HttpResponse> {
     let kpis = [
         Kpi {
             name: "leads",
-            value: totals.leads,
+            value: ctx.lang.integer(totals.leads),
         },
         Kpi {
             name: "contents",
-            value: totals.contents,
+            value: ctx.lang.integer(totals.contents),
         },
         Kpi {
             name: "published",
-            value: totals.published,
+            value: ctx.lang.integer(totals.published),
         },
         Kpi {
             name: "engagement",
-            value: totals.engagement.total,
+            value: ctx.lang.integer(totals.engagement.total),
         },
     ];
     context.insert("kpis", &kpis);

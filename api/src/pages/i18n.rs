@@ -81,6 +81,36 @@ impl Lang {
             .unwrap_or(Self::Fr)
     }
 
+    /// A count as this language writes it: `12 345` in French (with a narrow no-break
+    /// space, so it never wraps), `12,345` in English.
+    pub fn integer(self, n: i64) -> String {
+        let separator = match self {
+            Self::Fr => '\u{202F}',
+            Self::En => ',',
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(separator);
+            }
+            out.push(d);
+        }
+        out
+    }
+
+    /// One decimal, with this language's decimal mark: `4,5` / `4.5`.
+    pub fn decimal(self, x: f64) -> String {
+        let text = format!("{x:.1}");
+        match self {
+            Self::Fr => text.replace('.', ","),
+            Self::En => text,
+        }
+    }
+
     fn source(self) -> &'static str {
         match self {
             Self::Fr => include_str!("../../locales/fr.ftl"),
@@ -159,6 +189,17 @@ mod tests {
         assert_eq!(pick("fr;q=0,en"), Some(Lang::En));
         assert_eq!(pick("de, *;q=0.1"), None);
         assert_eq!(pick(""), None);
+    }
+
+    #[test]
+    fn numbers_are_written_the_reader_s_way() {
+        assert_eq!(Lang::Fr.integer(1_234_567), "1\u{202F}234\u{202F}567");
+        assert_eq!(Lang::En.integer(1_234_567), "1,234,567");
+        assert_eq!(Lang::En.integer(999), "999");
+        assert_eq!(Lang::En.integer(-1000), "-1,000");
+        assert_eq!(Lang::Fr.integer(0), "0");
+        assert_eq!(Lang::Fr.decimal(4.5), "4,5");
+        assert_eq!(Lang::En.decimal(4.0), "4.0");
     }
 
     #[test]
