@@ -157,3 +157,71 @@ async fn static_files_are_cached_for_a_year_under_their_version(db: PgPool) {
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_chosen_language_beats_the_browser_s(db: PgPool) {
+    let app = spawn_app(db).await;
+    let page = |cookie: Option<&'static str>| {
+        let mut request = app
+            .browser()
+            .request(reqwest::Method::GET, "/sign-in")
+            .header("accept-language", "en-US,en;q=0.9");
+        if let Some(c) = cookie {
+            request = request.header("cookie", c);
+        }
+        request.send()
+    };
+    let english = page(None).await.unwrap().text().await.unwrap();
+    assert!(english.contains("<html lang=\"en\">"), "{english}");
+    // The switch's cookie wins over Accept-Language.
+    let french = page(Some("ag_lang=fr"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(french.contains("<html lang=\"fr\">"), "{french}");
+    assert!(french.contains("Connexion"));
+    // An unknown cookie value falls back to the browser's language.
+    let fallback = page(Some("ag_lang=de"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fallback.contains("<html lang=\"en\">"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_wizard_rechecks_earlier_answers_from_hidden_fields(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let csrf = app.csrf();
+    // A last step whose hidden name was emptied goes back to the name, with its message.
+    let response = app
+        .request(reqwest::Method::POST, "/campaigns/new")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("step", "3"),
+            ("name", "  "),
+            ("industry", "bakery"),
+            ("city", "Lyon"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Étape 1 sur 3"), "{page}");
+    assert!(page.contains("id=\"name-error\""), "{page}");
+    // The other answers are kept for the next post.
+    assert!(
+        page.contains("name=\"industry\" value=\"bakery\""),
+        "{page}"
+    );
+    let (campaigns,): (i64,) = sqlx::query_as("SELECT count(*) FROM campaigns")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(campaigns, 0);
+}
