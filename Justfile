@@ -14,7 +14,8 @@ pg_url := "postgres://postgres@127.0.0.1:" + pg_port
 default:
     @just --list
 
-# Install what is missing (redis-server, postgresql); every other recipe calls this first.
+# Install what is missing (redis-server, postgresql, chromium + chromium-driver for the browser
+# tests); every other recipe calls this first.
 deps:
     scripts/ensure-deps.sh
 
@@ -24,7 +25,13 @@ demo: deps
     SQLX_OFFLINE=true cargo build --release --bins
     scripts/demo.sh {{demo_redis_port}} {{pg_port}}
 
-# Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running).
+# Rebuild api/static/app.css from the templates with Tailwind (pinned in api/ui/package.json);
+# commit the result. `npm ci` installs exactly the locked versions (node_modules is ignored).
+css:
+    cd api/ui && npm ci --no-audit --no-fund && npm run css
+
+# Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running;
+# headless Chromium for api/tests/browser.rs, screenshots in target/screenshots/).
 test: deps lint
     scripts/postgres.sh start {{pg_port}}
     scripts/s3.sh start {{s3_port}}

@@ -188,39 +188,45 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::internal("application state missing"))?;
-            let session = req.get_session();
-            let claims = from_session(&session)?;
-            if is_write(req.method()) {
-                let sent = req
-                    .headers()
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                if !same_token(sent, &claims.csrf_token) {
-                    return Err(ApiError::Forbidden {
-                        code: "csrf_failed",
-                        message: format!(
-                            "missing or wrong {CSRF_HEADER} header; use the token sign-in returned"
-                        ),
-                    });
-                }
-            }
-            let user = check_account(state, &session, claims).await?;
-            tracing::Span::current().record("user.id", user.id);
-            let limits = &state.config.limits;
-            let limit = Limit::per_minute(limits.api_per_minute, limits.api_burst);
-            admit(
-                state
-                    .limiter
-                    .check("api", &user.id.to_string(), limit)
-                    .await?,
-            )?;
-            Ok(user)
+            let sent = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            authenticate(&req, &sent).await
         })
     }
+}
+
+/// The session's user, checked as [`CurrentUser`] describes. `sent_csrf` is the token the
+/// request carries (the JSON API's header, a page form's hidden field); a write whose token
+/// is not the session's is refused before the account is even read.
+pub async fn authenticate(req: &HttpRequest, sent_csrf: &str) -> Result<CurrentUser, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let session = req.get_session();
+    let claims = from_session(&session)?;
+    if is_write(req.method()) && !same_token(sent_csrf, &claims.csrf_token) {
+        return Err(ApiError::Forbidden {
+            code: "csrf_failed",
+            message: format!(
+                "missing or wrong {CSRF_HEADER} header; use the token sign-in returned"
+            ),
+        });
+    }
+    let user = check_account(state, &session, claims).await?;
+    tracing::Span::current().record("user.id", user.id);
+    let limits = &state.config.limits;
+    let limit = Limit::per_minute(limits.api_per_minute, limits.api_burst);
+    admit(
+        state
+            .limiter
+            .check("api", &user.id.to_string(), limit)
+            .await?,
+    )?;
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The AstroGrowth HTTP API: accounts, campaigns, contents, metrics, profile and LinkedIn
-//! connect, health, and the OpenAPI document. `startup::Application` builds it.
+//! connect, health, and the OpenAPI document; and the dashboard pages (`pages`). `startup::Application` builds it.
 
 pub mod auth;
 pub mod error;
 pub mod openapi;
+pub mod pages;
 pub mod password;
 pub mod routes;
 pub mod session_store;

@@ -78,6 +78,10 @@ impl Application {
             db: db.clone(),
             config: config.clone(),
         });
+        let ui = web::Data::new(
+            crate::pages::render::Ui::new()
+                .map_err(|e| shared::Error::Config(format!("dashboard pages: {e}")))?,
+        );
         let store = RedisSessionStore::new(redis.clone(), &settings.prefix);
         let body_limit = config.api.body_limit_bytes;
         let secure = config.api.secure_cookies();
@@ -95,6 +99,7 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
+                .app_data(ui.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(body_limit)
@@ -104,7 +109,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
                 .wrap(from_fn(trace_request))
                 .configure(crate::routes::probes)
-                .configure(|cfg| crate::routes::api(cfg, sessions))
+                .configure(|cfg| crate::routes::api(cfg, sessions.clone()))
+                .configure(|cfg| crate::pages::routes(cfg, sessions))
                 .default_service(web::to(not_found))
         })
         .listen(listener)
@@ -181,8 +187,14 @@ fn path_error(_: PathError) -> ApiError {
     ApiError::NotFound("resource")
 }
 
-async fn not_found(_req: HttpRequest) -> actix_web::HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::NotFound("route"))
+/// JSON under `/api`, where programs call; a page in the reader's language elsewhere.
+async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
+    let api = req.path() == "/api" || req.path().starts_with("/api/");
+    if api {
+        actix_web::ResponseError::error_response(&ApiError::NotFound("route"))
+    } else {
+        crate::pages::error_page(&req, &ApiError::NotFound("page"))
+    }
 }
 
 /// One span per request, carrying `user.id` once the session is read; one log line per

@@ -4,11 +4,82 @@
 
 use crate::error::ApiError;
 
+/// What is wrong with a value, apart from the field's name and the reader's language: the
+/// JSON API words it in English ([`Problem::message`]), the pages show the translation of
+/// [`Problem::key`] next to the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Required,
+    TooLong { len: usize, max: usize },
+    ControlCharacters,
+    InvisibleFormatting,
+    NotAnEmail,
+    PasswordTooShort { min: usize },
+    PasswordTooLong { max: usize },
+    NotAWebsite,
+}
+
+impl Problem {
+    /// The message id in `api/locales/*.ftl`; `TooLong` takes `$max`, the password ones
+    /// `$min` / `$max`.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Required => "invalid-required",
+            Self::TooLong { .. } => "invalid-too-long",
+            Self::ControlCharacters => "invalid-control-characters",
+            Self::InvisibleFormatting => "invalid-invisible-formatting",
+            Self::NotAnEmail => "invalid-email",
+            Self::PasswordTooShort { .. } => "invalid-password-short",
+            Self::PasswordTooLong { .. } => "invalid-password-long",
+            Self::NotAWebsite => "invalid-website",
+        }
+    }
+
+    /// The number the translated message needs, if any (`$max` or `$min`).
+    pub fn limit(&self) -> Option<(&'static str, usize)> {
+        match self {
+            Self::TooLong { max, .. } | Self::PasswordTooLong { max } => Some(("max", *max)),
+            Self::PasswordTooShort { min } => Some(("min", *min)),
+            _ => None,
+        }
+    }
+
+    /// The English sentence of the JSON API's 422.
+    pub fn message(&self, field: &str) -> String {
+        match self {
+            Self::Required => format!("{field} is required"),
+            Self::TooLong { len, max } => {
+                format!("{field} is {len} characters long; at most {max} are allowed")
+            }
+            Self::ControlCharacters => format!("{field} contains control characters"),
+            Self::InvisibleFormatting => format!(
+                "{field} contains invisible formatting characters (bidi overrides, zero-width)"
+            ),
+            Self::NotAnEmail => "email is not a valid e-mail address".into(),
+            Self::PasswordTooShort { min } => format!("password must be at least {min} characters"),
+            Self::PasswordTooLong { max } => format!("password must be at most {max} characters"),
+            Self::NotAWebsite => "website must be an http:// or https:// URL".into(),
+        }
+    }
+
+    fn into_api(self, field: &str) -> ApiError {
+        ApiError::Invalid(self.message(field))
+    }
+}
+
+const PASSWORD_MIN: usize = 10;
+const PASSWORD_MAX: usize = 128;
+
 /// A required text field: trimmed, 1..=max characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let value = clean(field, value, max)?;
+    required_text(value, max).map_err(|p| p.into_api(field))
+}
+
+/// [`required`] without a field name, for callers that word the problem themselves.
+pub fn required_text(value: &str, max: usize) -> Result<String, Problem> {
+    let value = clean(value, max)?;
     if value.is_empty() {
-        return Err(ApiError::Invalid(format!("{field} is required")));
+        return Err(Problem::Required);
     }
     Ok(value)
 }
@@ -18,7 +89,7 @@ pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<S
     match value {
         None => Ok(None),
         Some(v) => {
-            let v = clean(field, v, max)?;
+            let v = clean(v, max).map_err(|p| p.into_api(field))?;
             Ok((!v.is_empty()).then_some(v))
         }
     }
@@ -31,13 +102,11 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, ApiErro
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(ApiError::Invalid(format!(
-            "{field} contains control characters"
-        )));
+        return Err(Problem::ControlCharacters.into_api(field));
     }
-    check_len(field, value, max)?;
+    check_len(value, max).map_err(|p| p.into_api(field))?;
     if value.is_empty() {
-        return Err(ApiError::Invalid(format!("{field} is required")));
+        return Err(Problem::Required.into_api(field));
     }
     Ok(value.to_owned())
 }
@@ -51,28 +120,22 @@ fn is_invisible_format(c: char) -> bool {
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-fn clean(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+fn clean(value: &str, max: usize) -> Result<String, Problem> {
     let value = value.trim();
     if value.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(format!(
-            "{field} contains control characters"
-        )));
+        return Err(Problem::ControlCharacters);
     }
     if value.chars().any(is_invisible_format) {
-        return Err(ApiError::Invalid(format!(
-            "{field} contains invisible formatting characters (bidi overrides, zero-width)"
-        )));
+        return Err(Problem::InvisibleFormatting);
     }
-    check_len(field, value, max)?;
+    check_len(value, max)?;
     Ok(value.to_owned())
 }
 
-fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if n > max {
-        return Err(ApiError::Invalid(format!(
-            "{field} is {n} characters long; at most {max} are allowed"
-        )));
+fn check_len(value: &str, max: usize) -> Result<(), Problem> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(Problem::TooLong { len, max });
     }
     Ok(())
 }
@@ -80,7 +143,12 @@ fn check_len(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
 /// A plausible address: one `@`, a dotted domain, no spaces. Whether it receives mail is
 /// not ours to check.
 pub fn email(value: &str) -> Result<String, ApiError> {
-    let value = required("email", value, 254)?;
+    email_address(value).map_err(|p| p.into_api("email"))
+}
+
+/// [`email`] as a [`Problem`].
+pub fn email_address(value: &str) -> Result<String, Problem> {
+    let value = required_text(value, 254)?;
     let valid = match value.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -93,25 +161,24 @@ pub fn email(value: &str) -> Result<String, ApiError> {
         None => false,
     };
     if !valid {
-        return Err(ApiError::Invalid(
-            "email is not a valid e-mail address".into(),
-        ));
+        return Err(Problem::NotAnEmail);
     }
     Ok(value)
 }
 
 /// Long enough to resist guessing; bounded so hashing cannot be used to burn our CPU.
 pub fn password(value: &str) -> Result<(), ApiError> {
+    password_strength(value).map_err(|p| p.into_api("password"))
+}
+
+/// [`password`] as a [`Problem`].
+pub fn password_strength(value: &str) -> Result<(), Problem> {
     let n = value.chars().count();
-    if n < 10 {
-        return Err(ApiError::Invalid(
-            "password must be at least 10 characters".into(),
-        ));
+    if n < PASSWORD_MIN {
+        return Err(Problem::PasswordTooShort { min: PASSWORD_MIN });
     }
-    if n > 128 {
-        return Err(ApiError::Invalid(
-            "password must be at most 128 characters".into(),
-        ));
+    if n > PASSWORD_MAX {
+        return Err(Problem::PasswordTooLong { max: PASSWORD_MAX });
     }
     Ok(())
 }
@@ -123,9 +190,7 @@ pub fn website(value: Option<&str>) -> Result<Option<String>, ApiError> {
     };
     match url::Url::parse(&v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(v)),
-        _ => Err(ApiError::Invalid(
-            "website must be an http:// or https:// URL".into(),
-        )),
+        _ => Err(Problem::NotAWebsite.into_api("website")),
     }
 }
 

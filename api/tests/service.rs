@@ -54,12 +54,21 @@ async fn a_redis_outage_answers_503_in_the_error_shape(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn unknown_routes_and_methods_answer_in_the_error_shape(db: PgPool) {
     let app = spawn_app(db).await;
-    // Unknown path, inside and outside /api: 404 JSON.
-    for path in ["/nope", "/api/nope", "/api/campaigns/1/explode"] {
+    // Unknown path under /api: 404 JSON. Outside /api it is the dashboard's 404 page
+    // (tests/pages.rs), since a browser, not a program, asks there.
+    for path in ["/api/nope", "/api/campaigns/1/explode"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(error_code(response).await, "not_found");
     }
+    let page = app.get("/nope").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     // Known path, wrong method: 405 with the methods it has.
     let cases = [
         (Method::DELETE, "/api/campaigns", "GET, POST"),

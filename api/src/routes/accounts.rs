@@ -114,21 +114,36 @@ pub async fn sign_up(
     let email = validation::email(&body.email)?;
     let name = validation::required("name", &body.name, 100)?;
     validation::password(&body.password)?;
+    create_owner(&state, &req, &email, &name, &body.password).await?;
+    Ok(HttpResponse::Accepted().json(SignUpAccepted {
+        message: SIGN_UP_ACCEPTED.into(),
+    }))
+}
+
+/// Creates an owner account from checked fields, or does nothing if the e-mail has one
+/// (the caller answers the same either way). Shared by the JSON API and the sign-up page.
+pub async fn create_owner(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> ApiResult<()> {
     // Sign-ups cost a hash each: bounded per address like failed sign-ins.
     let per_ip = failure_limit(state.config.limits.sign_in_failures_per_ip);
     auth::admit(
         state
             .limiter
-            .check("sign-up:ip", &client_ip(&req), per_ip)
+            .check("sign-up:ip", &client_ip(req), per_ip)
             .await?,
     )?;
     // Hashed in both cases, so the time taken does not tell either.
-    let hash = password::hash(body.password.clone()).await?;
+    let hash = password::hash(password.to_owned()).await?;
     let created = users::create(
         &state.db,
         &NewUser {
-            email: &email,
-            name: &name,
+            email,
+            name,
             password_hash: &hash,
             role: Role::Owner,
         },
@@ -139,9 +154,7 @@ pub async fn sign_up(
         Err(shared::Error::Conflict(_)) => tracing::info!("sign-up for a taken e-mail"),
         Err(e) => return Err(e.into()),
     }
-    Ok(HttpResponse::Accepted().json(SignUpAccepted {
-        message: SIGN_UP_ACCEPTED.into(),
-    }))
+    Ok(())
 }
 
 /// Sign in with e-mail and password.
@@ -154,12 +167,28 @@ pub async fn sign_in(
     req: HttpRequest,
     body: web::Json<SignIn>,
 ) -> ApiResult<HttpResponse> {
-    if body.password.len() > 512 {
+    let (user_id, csrf_token) =
+        verify_sign_in(&state, &session, &req, &body.email, &body.password).await?;
+    let user = users::find(&state.db, user_id).await?;
+    Ok(HttpResponse::Ok().json(SessionInfo { user, csrf_token }))
+}
+
+/// Checks the password under the sign-in throttles and, when it is right, begins a fresh
+/// session for the account. Shared by the JSON API and the sign-in page, so both are
+/// throttled alike.
+pub async fn verify_sign_in(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    email: &str,
+    password: &str,
+) -> ApiResult<(i64, String)> {
+    if password.len() > 512 {
         return Err(ApiError::Invalid("password is too long".into()));
     }
     // Trimmed, bounded, no control characters: PostgreSQL cannot even compare a NUL.
-    let account = validation::required("email", &body.email, 254)?.to_lowercase();
-    let ip = client_ip(&req);
+    let account = validation::required("email", email, 254)?.to_lowercase();
+    let ip = client_ip(req);
     let limits = &state.config.limits;
     let per_account = failure_limit(limits.sign_in_failures_per_account);
     let per_ip = failure_limit(limits.sign_in_failures_per_ip);
@@ -182,7 +211,7 @@ pub async fn sign_in(
         Some(c) => (Some(c.password_hash), Some((c.user_id, c.session_version))),
         None => (None, None),
     };
-    let valid = match password::verify(body.password.clone(), stored).await {
+    let valid = match password::verify(password.to_owned(), stored).await {
         Ok(valid) => valid,
         Err(e) => {
             // Not an attempt (the pool was full or broke): it counts against no one.
@@ -198,9 +227,8 @@ pub async fn sign_in(
     state.limiter.reset("sign-in:account", &account).await?;
     state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
-    let user = users::find(&state.db, user_id).await?;
-    let csrf_token = auth::begin_session(&session, user_id, session_version)?;
-    Ok(HttpResponse::Ok().json(SessionInfo { user, csrf_token }))
+    let csrf_token = auth::begin_session(session, user_id, session_version)?;
+    Ok((user_id, csrf_token))
 }
 
 /// End the session; its CSRF token dies with it.

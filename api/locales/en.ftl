@@ -1,0 +1,190 @@
+# English. Every key here must also be in fr.ftl (a test checks); the pages never show text
+# that is not in these two files.
+
+brand = AstroGrowth
+nav-label = Main menu
+nav-home = Home
+nav-admin = Queues
+nav-contents = Posts
+nav-new-campaign = New campaign
+# The switch names the other language in that language.
+nav-switch-language = Français
+nav-sign-out = Sign out
+
+## Errors a browser gets, as pages
+error-code = Error { $status }
+error-back-home = Back to home
+error-not-found-title = Page not found
+error-not-found-body = This page does not exist, or it is not yours to see.
+error-expired-title = This form has expired
+error-expired-body = Go back, reload the page and try again.
+error-forbidden-title = Access refused
+error-forbidden-body = Your account cannot open this page.
+error-busy-title = Slow down a little
+error-busy-body = You have sent many requests in a short time. Wait a minute, then try again.
+error-unavailable-title = Temporarily unavailable
+error-unavailable-body = A service we rely on is not answering. Try again in a few minutes.
+error-internal-title = Something went wrong
+error-internal-body = It is our fault, and we have been told. Try again in a few minutes.
+error-bad-request-title = We could not read that request
+error-bad-request-body = Go back, check what you entered and try again.
+
+## Sign in, sign up
+sign-in-title = Sign in
+sign-in-submit = Sign in
+sign-in-wrong = The e-mail or the password is wrong.
+sign-in-throttled = Too many attempts. Wait a few minutes, then try again.
+sign-in-no-account = No account yet?
+sign-in-to-sign-up = Create one
+sign-up-title = Create your account
+sign-up-intro = Find local businesses and publish posts about them on LinkedIn, in a few clicks.
+sign-up-submit = Create my account
+sign-up-done = Your account is ready (if this e-mail did not already have one). Sign in with your password.
+sign-up-have-account = Already have an account?
+sign-up-to-sign-in = Sign in
+field-name = Your name
+field-email = E-mail
+field-password = Password
+field-password-hint = At least 10 characters.
+
+## Validation, shown next to the field
+invalid-required = Please fill this in.
+invalid-too-long = This is too long: { $max } characters at most.
+invalid-control-characters = This contains characters that cannot be used.
+invalid-invisible-formatting = This contains invisible formatting characters; please type it again.
+invalid-email = This is not a valid e-mail address.
+invalid-password-short = The password needs at least { $min } characters.
+invalid-password-long = The password can have { $max } characters at most.
+invalid-website = Enter an address starting with http:// or https://.
+
+## Home
+home-title = Your dashboard
+home-posts = My posts
+home-new-campaign = New campaign
+home-kpis = Key figures
+kpi-leads = Businesses found
+kpi-contents = Posts written
+kpi-published = Posts published
+kpi-engagement = Reactions
+attention-title = Needs your attention
+attention-pending = { $count ->
+    [one] One post is waiting for your approval.
+   *[other] { $count } posts are waiting for your approval.
+}
+attention-pending-action = Review →
+attention-reconnect = LinkedIn has disconnected your account: reconnect it so your posts can be published.
+attention-none = Nothing to do for now.
+recent-title = Recent campaigns
+recent-empty = You have no campaign yet. A campaign finds businesses in a city and writes posts about them.
+recent-empty-action = Start my first campaign
+campaign-target = { $industry } · { $city }
+campaign-leads-count = { $count ->
+    [one] 1 business
+   *[other] { $count } businesses
+}
+
+## Statuses
+status-draft = Draft
+status-scraping = Searching
+status-enriching = Analysing
+status-generating = Writing
+status-ready = Ready
+status-completed = Completed
+status-error = Problem
+status-cancelled = Cancelled
+status-pending = Waiting for you
+status-approved = Approved
+status-rejected = Rejected
+status-published = Published
+status-failed = Failed
+campaign-status-help-draft = This campaign has not started yet.
+campaign-status-help-scraping = We are looking for businesses. Those found so far are listed below.
+campaign-status-help-enriching = We are learning about the businesses we found.
+campaign-status-help-generating = We are writing posts. You will approve them before they are published.
+campaign-status-help-ready = Posts are ready: approve the ones you like.
+campaign-status-help-completed = This campaign is finished.
+campaign-status-help-error = Something stopped this campaign. We have been told.
+campaign-status-help-cancelled = This campaign was cancelled.
+
+## New campaign wizard
+wizard-title = New campaign
+wizard-step = Step { $step } of { $steps }
+wizard-name-question = What should we call this campaign?
+wizard-name-label = Campaign name
+wizard-name-hint = Only you see it, for example "Spring bakeries".
+wizard-industry-question = Which kind of business are you looking for?
+wizard-industry-label = Business type
+wizard-industry-hint = For example: bakery, hairdresser, plumber.
+wizard-city-question = In which city?
+wizard-city-label = City or area
+wizard-city-hint = For example: Lyon, or Paris 11e.
+wizard-back = Back
+wizard-cancel = Cancel
+wizard-next = Next
+wizard-launch = Launch the campaign
+launched-title = Campaign launched! We'll let you know.
+launched-body = “{ $name }” is looking for businesses now. You can close this page: we will tell you when posts are ready to approve.
+launched-see-campaign = Follow the campaign
+launched-home = Back to home
+
+## Campaign page
+leads-title = Businesses found
+leads-empty = No business found yet.
+leads-business = Business
+leads-city = City
+leads-rating = Rating
+leads-score = Score
+leads-not-scored = pending
+contents-title = Posts
+contents-empty = No post written yet.
+contents-score = Quality { $score }/100
+
+## Admin: queues
+admin-title = Queues
+admin-intro = Jobs waiting, running, scheduled and failed, per queue.
+admin-no-queues = No queue has been used yet.
+admin-queue = Queue
+admin-ready = Ready
+admin-in-flight = Running
+admin-scheduled = Scheduled
+admin-dead = Failed
+admin-paused = paused
+admin-back = ← All queues
+admin-dead-title = Failed jobs in { $queue }
+admin-dead-count = { $count ->
+    [one] One failed job.
+   *[other] { $count } failed jobs.
+}
+admin-dead-shown = The newest { $shown } are shown.
+admin-dead-empty = No failed job in this queue.
+admin-dead-meta = Attempt { $attempt } of { $max }, failed { $when }
+admin-user = user { $id }
+admin-retry = Retry
+admin-discard = Discard
+
+## Content gallery
+gallery-title = Your posts
+gallery-intro = Approve the posts you like: they are published on LinkedIn. Reject the others.
+gallery-filters = Show
+gallery-filter-pending = Waiting for you
+gallery-filter-approved = Approved
+gallery-filter-published = Published
+gallery-filter-rejected = Rejected
+gallery-filter-failed = Failed
+gallery-filter-all = All
+gallery-empty = No post here.
+gallery-count = { $count ->
+    [one] One post.
+   *[other] { $count } posts.
+}
+gallery-see-campaign = Its campaign
+gallery-approve = Approve
+gallery-reject = Reject
+gallery-done-approved = Approved: it will be published on LinkedIn.
+gallery-done-approved-waiting = Approved. Connect LinkedIn so it can be published.
+gallery-done-rejected = Rejected: it will not be published.
+gallery-done-already-decided = This post had already been decided.
+gallery-pages = Pages
+gallery-page = Page { $page } of { $pages }
+gallery-previous = ← Previous
+gallery-next = Next →

@@ -1,0 +1,190 @@
+# Français. Chaque clé doit aussi être dans en.ftl (un test le vérifie) ; les pages
+# n'affichent aucun texte qui ne soit dans ces deux fichiers.
+
+brand = AstroGrowth
+nav-label = Menu principal
+nav-home = Accueil
+nav-admin = Files d'attente
+nav-contents = Publications
+nav-new-campaign = Nouvelle campagne
+# Le sélecteur nomme l'autre langue dans cette langue.
+nav-switch-language = English
+nav-sign-out = Se déconnecter
+
+## Erreurs affichées au navigateur, sous forme de pages
+error-code = Erreur { $status }
+error-back-home = Retour à l'accueil
+error-not-found-title = Page introuvable
+error-not-found-body = Cette page n'existe pas, ou elle ne vous appartient pas.
+error-expired-title = Ce formulaire a expiré
+error-expired-body = Revenez en arrière, rechargez la page et réessayez.
+error-forbidden-title = Accès refusé
+error-forbidden-body = Votre compte ne peut pas ouvrir cette page.
+error-busy-title = Un peu de patience
+error-busy-body = Vous avez envoyé beaucoup de demandes en peu de temps. Attendez une minute, puis réessayez.
+error-unavailable-title = Momentanément indisponible
+error-unavailable-body = Un service dont nous dépendons ne répond pas. Réessayez dans quelques minutes.
+error-internal-title = Un problème est survenu
+error-internal-body = C'est de notre faute, et nous avons été prévenus. Réessayez dans quelques minutes.
+error-bad-request-title = Nous n'avons pas pu lire cette demande
+error-bad-request-body = Revenez en arrière, vérifiez ce que vous avez saisi et réessayez.
+
+## Connexion, inscription
+sign-in-title = Connexion
+sign-in-submit = Se connecter
+sign-in-wrong = L'e-mail ou le mot de passe est incorrect.
+sign-in-throttled = Trop de tentatives. Attendez quelques minutes, puis réessayez.
+sign-in-no-account = Pas encore de compte ?
+sign-in-to-sign-up = Créer un compte
+sign-up-title = Créez votre compte
+sign-up-intro = Trouvez des commerces près de chez vous et publiez sur LinkedIn à leur sujet, en quelques clics.
+sign-up-submit = Créer mon compte
+sign-up-done = Votre compte est prêt (si cet e-mail n'en avait pas déjà un). Connectez-vous avec votre mot de passe.
+sign-up-have-account = Vous avez déjà un compte ?
+sign-up-to-sign-in = Se connecter
+field-name = Votre nom
+field-email = E-mail
+field-password = Mot de passe
+field-password-hint = Au moins 10 caractères.
+
+## Validation, affichée à côté du champ
+invalid-required = Veuillez remplir ce champ.
+invalid-too-long = C'est trop long : { $max } caractères au maximum.
+invalid-control-characters = Ce texte contient des caractères non autorisés.
+invalid-invisible-formatting = Ce texte contient des caractères de mise en forme invisibles ; veuillez le retaper.
+invalid-email = Cette adresse e-mail n'est pas valide.
+invalid-password-short = Le mot de passe doit contenir au moins { $min } caractères.
+invalid-password-long = Le mot de passe peut contenir { $max } caractères au maximum.
+invalid-website = Saisissez une adresse commençant par http:// ou https://.
+
+## Accueil
+home-title = Votre tableau de bord
+home-posts = Mes publications
+home-new-campaign = Nouvelle campagne
+home-kpis = Chiffres clés
+kpi-leads = Commerces trouvés
+kpi-contents = Publications rédigées
+kpi-published = Publications en ligne
+kpi-engagement = Réactions
+attention-title = À traiter
+attention-pending = { $count ->
+    [one] Une publication attend votre validation.
+   *[other] { $count } publications attendent votre validation.
+}
+attention-pending-action = Voir →
+attention-reconnect = LinkedIn a déconnecté votre compte : reconnectez-le pour que vos publications partent.
+attention-none = Rien à faire pour le moment.
+recent-title = Campagnes récentes
+recent-empty = Vous n'avez pas encore de campagne. Une campagne trouve des commerces dans une ville et rédige des publications à leur sujet.
+recent-empty-action = Lancer ma première campagne
+campaign-target = { $industry } · { $city }
+campaign-leads-count = { $count ->
+    [one] 1 commerce
+   *[other] { $count } commerces
+}
+
+## Statuts
+status-draft = Brouillon
+status-scraping = Recherche
+status-enriching = Analyse
+status-generating = Rédaction
+status-ready = Prête
+status-completed = Terminée
+status-error = Problème
+status-cancelled = Annulée
+status-pending = À valider
+status-approved = Validée
+status-rejected = Refusée
+status-published = Publiée
+status-failed = Échec
+campaign-status-help-draft = Cette campagne n'a pas encore démarré.
+campaign-status-help-scraping = Nous cherchons des commerces. Ceux déjà trouvés sont listés ci-dessous.
+campaign-status-help-enriching = Nous en apprenons plus sur les commerces trouvés.
+campaign-status-help-generating = Nous rédigeons les publications. Vous les validerez avant qu'elles partent.
+campaign-status-help-ready = Les publications sont prêtes : validez celles qui vous plaisent.
+campaign-status-help-completed = Cette campagne est terminée.
+campaign-status-help-error = Un problème a arrêté cette campagne. Nous avons été prévenus.
+campaign-status-help-cancelled = Cette campagne a été annulée.
+
+## Assistant de nouvelle campagne
+wizard-title = Nouvelle campagne
+wizard-step = Étape { $step } sur { $steps }
+wizard-name-question = Comment appeler cette campagne ?
+wizard-name-label = Nom de la campagne
+wizard-name-hint = Vous seul le voyez, par exemple « Boulangeries du printemps ».
+wizard-industry-question = Quel type de commerce cherchez-vous ?
+wizard-industry-label = Type de commerce
+wizard-industry-hint = Par exemple : boulangerie, coiffeur, plombier.
+wizard-city-question = Dans quelle ville ?
+wizard-city-label = Ville ou quartier
+wizard-city-hint = Par exemple : Lyon, ou Paris 11e.
+wizard-back = Retour
+wizard-cancel = Annuler
+wizard-next = Suivant
+wizard-launch = Lancer la campagne
+launched-title = Campagne lancée ! Nous vous tiendrons au courant.
+launched-body = « { $name } » cherche des commerces dès maintenant. Vous pouvez fermer cette page : nous vous préviendrons quand des publications seront prêtes à valider.
+launched-see-campaign = Suivre la campagne
+launched-home = Retour à l'accueil
+
+## Page d'une campagne
+leads-title = Commerces trouvés
+leads-empty = Aucun commerce trouvé pour l'instant.
+leads-business = Commerce
+leads-city = Ville
+leads-rating = Note
+leads-score = Score
+leads-not-scored = en cours
+contents-title = Publications
+contents-empty = Aucune publication rédigée pour l'instant.
+contents-score = Qualité { $score }/100
+
+## Admin : files d'attente
+admin-title = Files d'attente
+admin-intro = Tâches en attente, en cours, planifiées et en échec, par file.
+admin-no-queues = Aucune file n'a encore servi.
+admin-queue = File
+admin-ready = Prêtes
+admin-in-flight = En cours
+admin-scheduled = Planifiées
+admin-dead = En échec
+admin-paused = en pause
+admin-back = ← Toutes les files
+admin-dead-title = Tâches en échec dans { $queue }
+admin-dead-count = { $count ->
+    [one] Une tâche en échec.
+   *[other] { $count } tâches en échec.
+}
+admin-dead-shown = Les { $shown } plus récentes sont affichées.
+admin-dead-empty = Aucune tâche en échec dans cette file.
+admin-dead-meta = Tentative { $attempt } sur { $max }, échec le { $when }
+admin-user = utilisateur { $id }
+admin-retry = Relancer
+admin-discard = Supprimer
+
+## Galerie des publications
+gallery-title = Vos publications
+gallery-intro = Validez les publications qui vous plaisent : elles partent sur LinkedIn. Refusez les autres.
+gallery-filters = Afficher
+gallery-filter-pending = À valider
+gallery-filter-approved = Validées
+gallery-filter-published = Publiées
+gallery-filter-rejected = Refusées
+gallery-filter-failed = En échec
+gallery-filter-all = Toutes
+gallery-empty = Aucune publication ici.
+gallery-count = { $count ->
+    [one] Une publication.
+   *[other] { $count } publications.
+}
+gallery-see-campaign = Sa campagne
+gallery-approve = Valider
+gallery-reject = Refuser
+gallery-done-approved = Validée : elle va être publiée sur LinkedIn.
+gallery-done-approved-waiting = Validée. Connectez LinkedIn pour qu'elle puisse partir.
+gallery-done-rejected = Refusée : elle ne sera pas publiée.
+gallery-done-already-decided = Cette publication avait déjà été traitée.
+gallery-pages = Pages
+gallery-page = Page { $page } sur { $pages }
+gallery-previous = ← Précédente
+gallery-next = Suivante →

@@ -1,0 +1,340 @@
+//! The dashboard: server-rendered pages for owners, beside the JSON API (which stays under
+//! `/api`; no page path starts with it). Same session cookie as the API: signing in on
+//! either signs in both. Pages read without JavaScript; forms post with the session's
+//! CSRF token in a hidden field (or, before sign-in, the `ag_form` cookie's). Every error a
+//! browser gets is a page in its language, never the API's JSON.
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod campaign;
+pub mod contents;
+pub mod home;
+pub mod i18n;
+pub mod render;
+pub mod wizard;
+
+use std::cell::RefCell;
+use std::future::{Ready, ready};
+
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tera::Context;
+
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult, error_chain};
+use crate::session_store::RedisSessionStore;
+use i18n::{LANG_COOKIE, Lang};
+use render::Ui;
+
+/// Scripts, styles and form targets from us only: a field that slipped past escaping
+/// still could not load or send anything elsewhere.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+    script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The error pages there are: `error-<kind>-title` and `-body` in the catalogs.
+pub const ERROR_KINDS: [&str; 7] = [
+    "not-found",
+    "expired",
+    "forbidden",
+    "busy",
+    "unavailable",
+    "internal",
+    "bad-request",
+];
+
+/// Every page route, wrapped in the session middleware (the API's, so one cookie serves
+/// both). Registered after `/api`, so the API keeps its own paths.
+pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessionStore>) {
+    cfg.service(web::resource("/static/{version}/{name:.*}").route(web::get().to(assets::serve)))
+        .service(
+            web::scope("")
+                .wrap(sessions)
+                .app_data(web::PathConfig::default().error_handler(|_, req| {
+                    actix_web::error::InternalError::from_response(
+                        "bad path",
+                        error_page(req, &ApiError::NotFound("page")),
+                    )
+                    .into()
+                }))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(16 * 1024)
+                        .error_handler(|e, req| {
+                            actix_web::error::InternalError::from_response(
+                                "bad form",
+                                error_page(req, &ApiError::BadRequest(e.to_string())),
+                            )
+                            .into()
+                        }),
+                )
+                .route("/", web::get().to(home::show))
+                .route("/sign-in", web::get().to(account::sign_in_form))
+                .route("/sign-in", web::post().to(account::sign_in))
+                .route("/sign-up", web::get().to(account::sign_up_form))
+                .route("/sign-up", web::post().to(account::sign_up))
+                .route("/sign-out", web::post().to(account::sign_out))
+                .route("/language/{code}", web::get().to(switch_language))
+                .route("/campaigns/new", web::get().to(wizard::start))
+                .route("/campaigns/new", web::post().to(wizard::step))
+                .route("/campaigns/{id}", web::get().to(campaign::show))
+                .route(
+                    "/campaigns/{id}/launched",
+                    web::get().to(campaign::launched),
+                )
+                .route("/contents", web::get().to(contents::gallery))
+                .route("/contents/{id}/approve", web::post().to(contents::approve))
+                .route("/contents/{id}/reject", web::post().to(contents::reject))
+                .route("/admin", web::get().to(admin::overview))
+                .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
+                .route("/admin/queues/{queue}/dead", web::post().to(admin::act)),
+        );
+}
+
+/// What every page handler starts from: the reader's language and the renderer.
+pub struct PageCtx {
+    pub lang: Lang,
+    ui: web::Data<Ui>,
+    req: HttpRequest,
+    /// The user once a handler has authenticated them, so an error page after that (a
+    /// 404, a 403) still shows the signed-in menu and its sign-out button.
+    seen: RefCell<Option<CurrentUser>>,
+}
+
+impl FromRequest for PageCtx {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            PageCtx::new(req)
+                .ok_or_else(|| ApiError::internal("page renderer missing"))
+                .map_err(actix_web::Error::from),
+        )
+    }
+}
+
+/// A page's options on top of its template data.
+#[derive(Default)]
+pub struct Shown<'a> {
+    pub user: Option<&'a CurrentUser>,
+    pub status: Option<StatusCode>,
+}
+
+impl PageCtx {
+    fn new(req: &HttpRequest) -> Option<Self> {
+        Some(Self {
+            lang: Lang::of_request(req),
+            ui: req.app_data::<web::Data<Ui>>()?.clone(),
+            req: req.clone(),
+            seen: RefCell::new(None),
+        })
+    }
+
+    /// The signed-in user, for a page that only reads.
+    pub async fn user(&self) -> ApiResult<CurrentUser> {
+        self.remember(auth::authenticate(&self.req, "").await)
+    }
+
+    /// The signed-in user, for a form post: `csrf` is the form's hidden field.
+    pub async fn user_posting(&self, csrf: &str) -> ApiResult<CurrentUser> {
+        self.remember(auth::authenticate(&self.req, csrf).await)
+    }
+
+    fn remember(&self, user: ApiResult<CurrentUser>) -> ApiResult<CurrentUser> {
+        if let Ok(u) = &user {
+            *self.seen.borrow_mut() = Some(u.clone());
+        }
+        user
+    }
+
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
+    /// The template with `context` and what the layout needs (language, switch link,
+    /// assets, the sign-out form's token). The three URLs are ours (the switch's `next`
+    /// is percent-encoded), so the layout prints them unescaped: tera's escaping would
+    /// turn each `/` into `&#x2F;`.
+    pub fn render(
+        &self,
+        template: &str,
+        mut context: Context,
+        shown: Shown<'_>,
+    ) -> ApiResult<HttpResponse> {
+        let assets = self.ui.assets();
+        context.insert("lang", self.lang.code());
+        context.insert(
+            "switch_url",
+            &format!(
+                "/language/{}?next={}",
+                self.lang.other().code(),
+                encode(&here(&self.req))
+            ),
+        );
+        context.insert("css_url", &assets.url("app.css"));
+        context.insert("htmx_url", &assets.url(assets::HTMX));
+        context.insert("signed_in", &shown.user.is_some());
+        context.insert(
+            "is_admin",
+            &shown
+                .user
+                .is_some_and(|u| matches!(u.role, shared::db::users::Role::Admin)),
+        );
+        if let Some(user) = shown.user {
+            context.insert("csrf", &user.csrf_token);
+        }
+        let html = self
+            .ui
+            .render(self.lang, template, &context)
+            .map_err(ApiError::internal)?;
+        Ok(page_response(shown.status.unwrap_or(StatusCode::OK), html))
+    }
+
+    /// A handler's outcome as the browser should get it: a sign-in redirect when the
+    /// session is missing or over, an error page in the reader's language otherwise.
+    pub fn respond(&self, result: ApiResult<HttpResponse>) -> HttpResponse {
+        match result {
+            Ok(response) => response,
+            Err(ApiError::Unauthenticated) => {
+                redirect(&format!("/sign-in?next={}", encode(&here(&self.req))))
+            }
+            Err(e) => self.error(&e),
+        }
+    }
+
+    fn error(&self, e: &ApiError) -> HttpResponse {
+        if let ApiError::Internal(_) = e {
+            tracing::error!(error = %error_chain(e), "page failed");
+        }
+        let status = actix_web::ResponseError::status_code(e);
+        let kind = match e {
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Forbidden {
+                code: "csrf_failed",
+                ..
+            } => "expired",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::RateLimited { .. } | ApiError::Busy { .. } => "busy",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+            _ => "bad-request",
+        };
+        let mut context = Context::new();
+        context.insert("kind", kind);
+        context.insert("status", &status.as_u16());
+        let seen = self.seen.borrow().clone();
+        let shown = Shown {
+            status: Some(status),
+            user: seen.as_ref(),
+        };
+        match self.render("error.html", context, shown) {
+            Ok(response) => response,
+            // The error page itself failed: plain text, still not JSON.
+            Err(render) => {
+                tracing::error!(error = %error_chain(&render), "error page failed");
+                HttpResponse::build(status)
+                    .insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"))
+                    .body(status.to_string())
+            }
+        }
+    }
+}
+
+/// The error page for `req`, outside a handler (the app's default service, extractors).
+pub fn error_page(req: &HttpRequest, e: &ApiError) -> HttpResponse {
+    match PageCtx::new(req) {
+        Some(ctx) => ctx.error(e),
+        None => actix_web::ResponseError::error_response(e),
+    }
+}
+
+fn page_response(status: StatusCode, html: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        // Pages show one account's data: never kept by a shared cache or the back button
+        // after sign-out.
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((X_FRAME_OPTIONS, "DENY"))
+        .insert_header((REFERRER_POLICY, "same-origin"))
+        .body(html)
+}
+
+/// 303, so the browser follows a form post with a GET.
+pub fn redirect(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// The path and query of this request, where the language switch and sign-in come back.
+fn here(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
+    }
+}
+
+/// A local path to go back to, or `/`: never another site (`//evil.example`, `/\evil`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Next {
+    pub next: Option<String>,
+}
+
+/// `GET /language/{code}?next=/path`: a link, not a form, so it works signed out and
+/// without JavaScript; all it changes is a cookie of this browser.
+async fn switch_language(
+    req: HttpRequest,
+    code: web::Path<String>,
+    query: web::Query<Next>,
+) -> HttpResponse {
+    let Some(lang) = Lang::parse(&code) else {
+        return error_page(&req, &ApiError::NotFound("language"));
+    };
+    let cookie = Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(365))
+        .finish();
+    let mut response = redirect(&safe_next(query.next.as_deref()));
+    if response.add_cookie(&cookie).is_err() {
+        tracing::warn!("language cookie not set");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/campaigns/3?x=1")), "/campaigns/3?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

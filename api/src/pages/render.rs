@@ -1,0 +1,244 @@
+//! Templates (`api/templates/`, compiled into the binary like the catalogs, so the `api`
+//! binary runs from any directory and a broken template stops startup rather than a page)
+//! rendered with tera, one instance per language: each has its own `t(k="key", ...)`
+//! function bound to that language's catalog, so templates never name a language.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use fluent_bundle::{FluentArgs, FluentValue};
+use tera::{Context, Tera, Value};
+
+use super::assets::Assets;
+use super::i18n::{Catalog, Lang};
+
+/// Every template, by the name pages render it with.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("sign_in.html", include_str!("../../templates/sign_in.html")),
+    ("sign_up.html", include_str!("../../templates/sign_up.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("wizard.html", include_str!("../../templates/wizard.html")),
+    (
+        "launched.html",
+        include_str!("../../templates/launched.html"),
+    ),
+    (
+        "campaign.html",
+        include_str!("../../templates/campaign.html"),
+    ),
+    (
+        "contents.html",
+        include_str!("../../templates/contents.html"),
+    ),
+    (
+        "admin_overview.html",
+        include_str!("../../templates/admin_overview.html"),
+    ),
+    (
+        "admin_dead.html",
+        include_str!("../../templates/admin_dead.html"),
+    ),
+];
+
+/// What renders pages; built once at startup and shared by the workers.
+pub struct Ui {
+    fr: Tera,
+    en: Tera,
+    catalogs: [Arc<Catalog>; 2],
+    assets: Assets,
+}
+
+impl Ui {
+    pub fn new() -> Result<Self, String> {
+        let fr_catalog = Catalog::load(Lang::Fr)?;
+        let en_catalog = Catalog::load(Lang::En)?;
+        Ok(Self {
+            fr: engine(fr_catalog.clone())?,
+            en: engine(en_catalog.clone())?,
+            catalogs: [fr_catalog, en_catalog],
+            assets: Assets::new(),
+        })
+    }
+
+    pub fn assets(&self) -> &Assets {
+        &self.assets
+    }
+
+    pub fn catalog(&self, lang: Lang) -> &Catalog {
+        match lang {
+            Lang::Fr => &self.catalogs[0],
+            Lang::En => &self.catalogs[1],
+        }
+    }
+
+    pub fn render(&self, lang: Lang, template: &str, context: &Context) -> Result<String, String> {
+        let tera = match lang {
+            Lang::Fr => &self.fr,
+            Lang::En => &self.en,
+        };
+        tera.render(template, context)
+            .map_err(|e| crate::error::error_chain(&e))
+    }
+}
+
+fn engine(catalog: Arc<Catalog>) -> Result<Tera, String> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.iter().copied())
+        .map_err(|e| crate::error::error_chain(&e))?;
+    // Autoescaping is on for `.html`: translations and user text are escaped alike.
+    tera.register_function("t", Translate { catalog });
+    Ok(tera)
+}
+
+/// `t(k="key", name="value", count=3)`: the message `key` with the other arguments as its
+/// Fluent variables. `null` arguments are left out, so a template can pass an optional value.
+struct Translate {
+    catalog: Arc<Catalog>,
+}
+
+impl tera::Function for Translate {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let key = args
+            .get("k")
+            .and_then(Value::as_str)
+            .ok_or_else(|| tera::Error::msg("t() needs k=\"message-id\""))?;
+        let mut fluent = FluentArgs::new();
+        for (name, value) in args.iter().filter(|(n, _)| n.as_str() != "k") {
+            let value: FluentValue<'_> = match value {
+                Value::Null => continue,
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => i.into(),
+                    None => n.as_f64().unwrap_or(0.0).into(),
+                },
+                Value::String(s) => s.as_str().into(),
+                Value::Bool(b) => b.to_string().into(),
+                other => other.to_string().into(),
+            };
+            fluent.set(name.as_str(), value);
+        }
+        self.catalog
+            .text(key, Some(&fluent))
+            .map(Value::String)
+            .map_err(tera::Error::msg)
+    }
+
+    fn is_safe(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_file_is_compiled_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
+    }
+
+    /// Every `t(k="...")` with a literal key names a message both languages have (keys
+    /// built from data, like `"status-" ~ status`, are checked by the pages' tests).
+    #[test]
+    fn every_literal_key_in_the_templates_exists_in_both_languages() {
+        let fr = Catalog::keys(Lang::Fr);
+        let en = Catalog::keys(Lang::En);
+        let mut missing = Vec::new();
+        for (name, source) in TEMPLATES {
+            for piece in source.split("t(k=\"").skip(1) {
+                let (key, rest) = piece.split_once('"').unwrap_or_default();
+                // `"status-" ~ status`: a prefix, checked by the test below.
+                if rest.trim_start().starts_with('~') {
+                    continue;
+                }
+                if !fr.iter().any(|k| k == key) || !en.iter().any(|k| k == key) {
+                    missing.push(format!("{name}: {key}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "keys missing from a catalog: {missing:?}"
+        );
+    }
+
+    /// Keys the templates build from data: every value the data can take has its message.
+    #[test]
+    fn every_built_key_exists_in_both_languages() {
+        let mut keys = Vec::new();
+        let campaign_statuses = [
+            "draft",
+            "scraping",
+            "enriching",
+            "generating",
+            "ready",
+            "completed",
+            "error",
+            "cancelled",
+        ];
+        for s in campaign_statuses {
+            keys.push(format!("status-{s}"));
+            keys.push(format!("campaign-status-help-{s}"));
+        }
+        for s in ["pending", "approved", "rejected", "published", "failed"] {
+            keys.push(format!("status-{s}"));
+        }
+        for kind in super::super::ERROR_KINDS {
+            keys.push(format!("error-{kind}-title"));
+            keys.push(format!("error-{kind}-body"));
+        }
+        for field in ["name", "industry", "city"] {
+            for part in ["question", "label", "hint"] {
+                keys.push(format!("wizard-{field}-{part}"));
+            }
+        }
+        for field in ["name", "email", "password"] {
+            keys.push(format!("field-{field}"));
+        }
+        for kpi in ["leads", "contents", "published", "engagement"] {
+            keys.push(format!("kpi-{kpi}"));
+        }
+        for filter in super::super::contents::FILTERS {
+            keys.push(format!("gallery-filter-{filter}"));
+        }
+        for notice in super::super::contents::NOTICES {
+            keys.push(format!("gallery-done-{notice}"));
+        }
+        for problem in ["sign-in-wrong", "sign-in-throttled"] {
+            keys.push(problem.to_owned());
+        }
+        use crate::validation::Problem;
+        for p in [
+            Problem::Required,
+            Problem::TooLong { len: 2, max: 1 },
+            Problem::ControlCharacters,
+            Problem::InvisibleFormatting,
+            Problem::NotAnEmail,
+            Problem::PasswordTooShort { min: 10 },
+            Problem::PasswordTooLong { max: 128 },
+            Problem::NotAWebsite,
+        ] {
+            keys.push(p.key().to_owned());
+        }
+        for lang in Lang::ALL {
+            let have = Catalog::keys(lang);
+            let missing: Vec<_> = keys.iter().filter(|k| !have.contains(k)).collect();
+            assert!(missing.is_empty(), "{}.ftl lacks {missing:?}", lang.code());
+        }
+    }
+
+    #[test]
+    fn templates_compile_in_both_languages() {
+        Ui::new().unwrap();
+    }
+}

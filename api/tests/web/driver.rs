@@ -1,0 +1,258 @@
+//! A real browser for the page tests: Debian's `chromium`, headless, driven over WebDriver
+//! by its `chromedriver` (both from `scripts/ensure-deps.sh`). Each test gets its own
+//! chromedriver on a free port and a fresh profile directory; both go away on drop.
+//!
+//! The flags keep Chromium from reaching out: this machine has no internet, and without
+//! them Chromium waits on refused connections (component updates, sync, QUIC probes).
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+/// axe-core from its npm package (`api/ui`, `npm run vendor`), for tests only: never served.
+const AXE: &str = include_str!("../vendor/axe-4.14.1.min.js");
+
+/// Runs axe on the page; answers the serious and critical violations, one line each.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ["violations"] })
+  .then(r => done(r.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(" ")).join(", ")}`)))
+  .catch(e => done([`axe failed: ${e}`]));
+"#;
+
+/// The two widths every screenshot is taken at: a desktop and a phone (iPhone 12-15).
+pub const WIDTHS: [(u32, u32); 2] = [(1280, 900), (390, 844)];
+
+pub struct Browser {
+    pub client: Client,
+    /// Where the app listens, `http://127.0.0.1:<port>`.
+    base: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn find(binary: &str, candidates: &[&str]) -> String {
+    for c in candidates {
+        if std::path::Path::new(c).exists() {
+            return (*c).to_owned();
+        }
+    }
+    panic!(
+        "{binary} is not installed: run scripts/ensure-deps.sh (apt-get install chromium chromium-driver)"
+    );
+}
+
+impl Browser {
+    /// A headless Chromium whose `Accept-Language` is `accept_language`.
+    pub async fn start(base: &str, accept_language: &str) -> Self {
+        let chromedriver = find(
+            "chromedriver",
+            &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+        );
+        let chromium = find(
+            "chromium",
+            &["/usr/bin/chromium", "/usr/lib/chromium/chromium"],
+        );
+        let port = free_port();
+        // Its own process group, so dropping it also ends the Chromium it started even
+        // when a failing test never closes the session.
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.path().display()),
+                    format!("--lang={accept_language}"),
+                ],
+                "prefs": { "intl.accept_languages": accept_language },
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromium starts under chromedriver");
+        let browser = Self {
+            client,
+            base: base.to_owned(),
+            driver,
+            _profile: profile,
+        };
+        browser.resize(WIDTHS[0]).await;
+        browser
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// The path of the page shown (without the origin).
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} on {}: {e}", self.base))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The visible text of the whole page.
+    pub async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks a link or a submit button and waits until the next page has replaced this
+    /// one. WebDriver's click usually returns after the navigation it starts, but not
+    /// always on a busy machine, so the old page's root is watched until it goes stale.
+    pub async fn click(&self, css: &str) {
+        let old_root = self.client.find(Locator::Css("html")).await.unwrap();
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while old_root.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "clicking {css} loaded no page");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
+            .await
+            .unwrap();
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+
+    /// `target/screenshots/<name>-1280.png` and `-390.png`, then back to the desktop size;
+    /// at each width the page must also pass axe with no serious or critical violation.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        for size in WIDTHS {
+            self.resize(size).await;
+            self.assert_accessible(name, size.0).await;
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{}.png", size.0)), png).unwrap();
+        }
+        self.resize(WIDTHS[0]).await;
+    }
+
+    /// axe-core's serious and critical violations on the page shown, as a failure.
+    pub async fn assert_accessible(&self, name: &str, width: u32) {
+        self.client.execute(AXE, vec![]).await.unwrap();
+        let found = self.client.execute_async(AXE_RUN, vec![]).await.unwrap();
+        let violations: Vec<String> = serde_json::from_value(found).unwrap();
+        assert!(
+            violations.is_empty(),
+            "{name} at {width} px ({}): {violations:#?}",
+            self.path().await
+        );
+    }
+
+    /// The browser's own checks that the layout fits: no element wider than the window
+    /// (which a phone shows as a sideways scroll).
+    pub async fn assert_no_horizontal_scroll(&self) {
+        for size in WIDTHS {
+            self.resize(size).await;
+            let overflow = self
+                .client
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert!(
+                overflow.as_i64().unwrap_or(0) <= 0,
+                "{} is {overflow} px too wide at {} px",
+                self.path().await,
+                size.0
+            );
+        }
+        self.resize(WIDTHS[0]).await;
+    }
+
+    /// Ends the WebDriver session (Chromium quits); dropping then stops chromedriver.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.driver.id()) {
+            // SAFETY: a plain kill(2) of the process group we created above.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+/// `<workspace>/target/screenshots`, whichever crate directory the test runs from.
+pub fn screenshots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("screenshots")
+}

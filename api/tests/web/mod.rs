@@ -1,0 +1,3 @@
+//! Helpers of the browser tests (`tests/browser.rs`).
+
+pub mod driver;
