@@ -429,10 +429,10 @@ async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
         .filter(|c| c["status"] == 429)
         .count();
     // 40 contents over a 5 s storm that says "2 s": without the shared back-off each one
-    // would be refused on each of its tries (3 or more each). With it: the first wave that
-    // was in flight before the first 429 came back (at most the worker's 8 slots), then
-    // one probe per lapse of the block.
-    assert!(refused <= 12, "{refused} calls refused with 429");
+    // would be refused on each of its tries (3 or more each, 120 in all). With it: the
+    // first wave that was in flight before the first 429 came back (at most the worker's
+    // 8 slots), then a probe or two per lapse of the block: well under one per content.
+    assert!(refused <= 20, "{refused} calls refused with 429");
 }
 
 #[sqlx::test(migrations = "../migrations")]
