@@ -20,16 +20,6 @@ const DEAD_PAGE: usize = 50;
 const ERROR_CHARS: usize = 300;
 
 #[derive(Debug, Serialize)]
-struct QueueRow {
-    queue: String,
-    ready: u64,
-    in_flight: u64,
-    scheduled: u64,
-    dead: u64,
-    paused: bool,
-}
-
-#[derive(Debug, Serialize)]
 struct DeadRow {
     id: String,
     kind: String,
@@ -70,18 +60,7 @@ pub async fn overview(ctx: PageCtx, state: web::Data<AppState>) -> HttpResponse 
 async fn overview_page(ctx: &PageCtx, state: &AppState) -> ApiResult<HttpResponse> {
     let user = ctx.user().await?;
     user.require_admin()?;
-    let mut rows = Vec::new();
-    for queue in state.queue_admin.queues().await? {
-        let s = state.queue_admin.sizes(&queue).await?;
-        rows.push(QueueRow {
-            queue: s.queue,
-            ready: s.ready,
-            in_flight: s.in_flight,
-            scheduled: s.scheduled,
-            dead: s.dead,
-            paused: s.paused,
-        });
-    }
+    let rows = crate::routes::admin::queue_sizes(state).await?;
     let mut context = Context::new();
     context.insert("queues", &rows);
     ctx.render(

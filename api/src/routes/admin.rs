@@ -25,6 +25,11 @@ pub struct QueueSizes {
 #[tracing::instrument(name = "queues", skip_all)]
 pub async fn queues(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
     user.require_admin()?;
+    Ok(HttpResponse::Ok().json(queue_sizes(&state).await?))
+}
+
+/// Every known queue with its sizes (the JSON view and the admin page).
+pub async fn queue_sizes(state: &AppState) -> ApiResult<Vec<QueueSizes>> {
     let mut sizes = Vec::new();
     for queue in state.queue_admin.queues().await? {
         let s = state.queue_admin.sizes(&queue).await?;
@@ -37,5 +42,5 @@ pub async fn queues(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<
             paused: s.paused,
         });
     }
-    Ok(HttpResponse::Ok().json(sizes))
+    Ok(sizes)
 }
