@@ -11,7 +11,7 @@ use redis::aio::ConnectionManager;
 use crate::error::Error;
 
 /// `KEYS[1]`: the limiter's key (its theoretical arrival time, in ms).
-/// `ARGV`: interval ms per unit, burst units, cost units (0 = only look).
+/// `ARGV`: interval ms per unit, burst units. Takes one unit when admitted.
 /// Returns `{1, 0}` when admitted, `{0, wait_ms}` when not.
 static GCRA: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
@@ -20,17 +20,14 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local allow_at = tat + interval * math.max(cost, 1) - interval * burst
+local allow_at = tat + interval - interval * burst
 if allow_at > now then
   return {0, allow_at - now}
 end
-if cost > 0 then
-  local new_tat = tat + interval * cost
-  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', new_tat - now + 1)
-end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', new_tat - now + 1)
 return {1, 0}
 ",
     )
@@ -105,7 +102,20 @@ impl RateLimiter {
     /// [`Self::give_back`]: taking before the attempt is what makes concurrent attempts see
     /// each other, where a peek followed by a later take lets any number through at once.
     pub async fn check(&self, name: &str, subject: &str, limit: Limit) -> Result<Decision, Error> {
-        self.run(name, subject, limit, 1).await
+        let mut conn = self.conn.clone();
+        let (admitted, wait_ms): (i64, i64) = GCRA
+            .key(self.key(name, subject))
+            .arg(limit.interval_ms())
+            .arg(limit.burst.max(1))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(if admitted == 1 {
+            Decision::Allowed
+        } else {
+            Decision::Limited {
+                retry_after: Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0).max(1)),
+            }
+        })
     }
 
     /// Returns a unit taken by [`Self::check`].
@@ -126,30 +136,6 @@ impl RateLimiter {
             .query_async(&mut conn)
             .await?;
         Ok(())
-    }
-
-    async fn run(
-        &self,
-        name: &str,
-        subject: &str,
-        limit: Limit,
-        cost: u32,
-    ) -> Result<Decision, Error> {
-        let mut conn = self.conn.clone();
-        let (admitted, wait_ms): (i64, i64) = GCRA
-            .key(self.key(name, subject))
-            .arg(limit.interval_ms())
-            .arg(limit.burst.max(1))
-            .arg(cost)
-            .invoke_async(&mut conn)
-            .await?;
-        Ok(if admitted == 1 {
-            Decision::Allowed
-        } else {
-            Decision::Limited {
-                retry_after: Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0).max(1)),
-            }
-        })
     }
 
     fn key(&self, name: &str, subject: &str) -> String {

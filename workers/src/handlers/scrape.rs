@@ -6,8 +6,6 @@
 //! enqueued, and the move is conditional on `scraping`, so a re-delivered job after the
 //! commit finds the campaign past `scraping` and does nothing.
 
-use std::time::Duration;
-
 use jobs::kinds::{EnrichLead, ScrapeCampaign};
 use jobs::{JobContext, JobError};
 use serde_json::json;
@@ -17,10 +15,6 @@ use shared::providers::places::{MAX_RESULTS, Place, PlaceQuery};
 
 use crate::pipeline::limits::Resource;
 use crate::pipeline::{Pipeline, internal, last_attempt};
-
-/// A wait this short for the next page is slept through; a longer one defers the job
-/// (and the pages already read are asked for again later: Places page tokens expire).
-const SHORT_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<(), JobError> {
     let Some(campaign) = sqlx::query!(
@@ -74,26 +68,9 @@ async fn search(
     let mut places: Vec<Place> = Vec::new();
     let mut token: Option<String> = None;
     while places.len() < limit {
-        let spent = loop {
-            match p
-                .admit(Resource::Places, user_id, campaign_id, job_id)
-                .await
-            {
-                Ok(spent) => break spent,
-                Err(JobError::Defer { until, .. })
-                    if until
-                        .duration_since(std::time::SystemTime::now())
-                        .unwrap_or_default()
-                        <= SHORT_WAIT =>
-                {
-                    let wait = until
-                        .duration_since(std::time::SystemTime::now())
-                        .unwrap_or_default();
-                    tokio::time::sleep(wait).await;
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        let spent = p
+            .admit(Resource::Places, user_id, campaign_id, job_id)
+            .await?;
         let page = match p.places.page(query, token.as_deref()).await {
             Ok(page) => page,
             Err(e) => {
