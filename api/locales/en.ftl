@@ -188,3 +188,92 @@ gallery-pages = Pages
 gallery-page = Page { $page } of { $pages }
 gallery-previous = ← Previous
 gallery-next = Next →
+
+## Live progress, score breakdowns, gallery filters and editing (issue 11, owner-live)
+kpi-enriched = Businesses analysed
+leads-skipped = Skipped: no post for this one.
+live-title = Live
+live-intro = This list follows the campaign as it runs, without reloading the page.
+live-event-status = Campaign: { $status }
+live-event-leads-found = { $count ->
+    [one] One business found
+   *[other] { $count } businesses found
+}
+live-event-lead-enriched = { $name } analysed: score { $score }/100
+live-event-lead-enriched-unnamed = A business analysed: score { $score }/100
+live-event-content-generated = Post written for { $name }: quality { $score }/100
+live-event-content-generated-unnamed = A post written: quality { $score }/100
+live-event-published = A post is now on LinkedIn.
+live-event-published-link = See it
+live-event-failed-lead = { $name } skipped: { $reason }
+live-event-failed-content = A post could not be published: { $reason }
+live-event-failed-unknown = LinkedIn did not confirm a post: check your LinkedIn page before trying again.
+live-event-failed = Something went wrong: { $reason }
+live-event-deferred = Paused: { $reason }
+live-event-deferred-until = Paused: { $reason }, next try at { $time }
+live-reason-none = no reason given
+live-reason-reconnect = LinkedIn needs you to reconnect your account
+live-reason-daily-limit = { $provider } daily limit reached
+live-reason-quota = { $provider } quota used up for today
+live-reason-rate-limit = { $provider } rate limit reached
+live-reason-busy = { $provider } is not answering right now
+live-provider-enrichment = business lookup
+live-provider-images = image creation
+score-why-lead = Why { $score }?
+score-why-content = Why { $score }/100?
+score-points = { $points }/{ $max }
+score-signal-website = Website
+score-signal-website_reachable = Website works
+score-signal-email = E-mail
+score-signal-phone = Phone
+score-signal-rating = Rating
+score-signal-reviews = Reviews
+score-signal-address = Address
+score-signal-length = Length
+score-signal-names_business = Names the business
+score-signal-names_city = Names the city
+score-signal-hashtags = Hashtags
+score-signal-image = Image
+score-signal-call_to_action = Call to action
+score-signal-clean = Ready to publish
+score-detail-no-website = No website listed
+score-detail-site-answered = The site answered
+score-detail-site-silent = The site did not answer
+score-detail-no-email = No e-mail found
+score-detail-no-phone = No phone found
+score-detail-no-rating = No rating yet
+score-detail-no-reviews = No reviews yet
+score-detail-full-address = Street, city and postal code
+score-detail-address-incomplete = Address incomplete
+score-detail-business-not-named = The business is not named
+score-detail-city-not-named = The city is not named
+score-detail-image = An image goes with the post
+score-detail-no-image = No image
+score-detail-asks-question = Asks the reader a question
+score-detail-no-call-to-action = Does not ask the reader to do anything
+score-detail-no-leftovers = No placeholder text left
+score-detail-reviews = { $count ->
+    [one] One review
+   *[other] { $count } reviews
+}
+score-detail-characters = { $count } characters
+score-detail-hashtags = { $count ->
+    [one] One hashtag
+   *[other] { $count } hashtags
+}
+score-detail-stars = { $value } stars
+score-detail-asks-to = Asks the reader to “{ $value }”
+score-detail-leftover = Placeholder text left: “{ $value }”
+gallery-filter-status = Status
+gallery-filter-campaign = Campaign
+gallery-filter-any-campaign = All campaigns
+gallery-filter-min-score = Quality at least
+gallery-filter-apply = Show
+gallery-min-score-invalid = Enter a number from 0 to 100.
+gallery-image-alt = The picture that goes with this post
+gallery-edit = Edit the text
+gallery-edit-label = Text of the post
+gallery-edit-hint = Up to { $max } characters. Hashtags are kept as they are.
+gallery-edit-save = Save the text
+gallery-done-edited = Text saved. Approve the post when it reads right.
+toast-close = Close this message

@@ -188,3 +188,92 @@ gallery-pages = Pages
 gallery-page = Page { $page } sur { $pages }
 gallery-previous = ← Précédente
 gallery-next = Suivante →
+
+## Avancement en direct, détail des scores, filtres et modification des publications (issue 11, owner-live)
+kpi-enriched = Commerces analysés
+leads-skipped = Mis de côté : pas de publication pour celui-ci.
+live-title = En direct
+live-intro = Cette liste suit la campagne pendant qu'elle avance, sans recharger la page.
+live-event-status = Campagne : { $status }
+live-event-leads-found = { $count ->
+    [one] Un commerce trouvé
+   *[other] { $count } commerces trouvés
+}
+live-event-lead-enriched = { $name } analysé : score { $score }/100
+live-event-lead-enriched-unnamed = Un commerce analysé : score { $score }/100
+live-event-content-generated = Publication rédigée pour { $name } : qualité { $score }/100
+live-event-content-generated-unnamed = Une publication rédigée : qualité { $score }/100
+live-event-published = Une publication est en ligne sur LinkedIn.
+live-event-published-link = La voir
+live-event-failed-lead = { $name } mis de côté : { $reason }
+live-event-failed-content = Une publication n'a pas pu partir : { $reason }
+live-event-failed-unknown = LinkedIn n'a pas confirmé une publication : regardez votre page LinkedIn avant de réessayer.
+live-event-failed = Un problème est survenu : { $reason }
+live-event-deferred = En pause : { $reason }
+live-event-deferred-until = En pause : { $reason }, nouvel essai à { $time }
+live-reason-none = sans raison précisée
+live-reason-reconnect = LinkedIn vous demande de reconnecter votre compte
+live-reason-daily-limit = limite du jour atteinte chez { $provider }
+live-reason-quota = quota du jour épuisé chez { $provider }
+live-reason-rate-limit = trop de demandes envoyées à { $provider }
+live-reason-busy = { $provider } ne répond pas pour le moment
+live-provider-enrichment = l'analyse des commerces
+live-provider-images = la création d'images
+score-why-lead = Pourquoi { $score } ?
+score-why-content = Pourquoi { $score }/100 ?
+score-points = { $points }/{ $max }
+score-signal-website = Site web
+score-signal-website_reachable = Site en ligne
+score-signal-email = E-mail
+score-signal-phone = Téléphone
+score-signal-rating = Note
+score-signal-reviews = Avis
+score-signal-address = Adresse
+score-signal-length = Longueur
+score-signal-names_business = Cite le commerce
+score-signal-names_city = Cite la ville
+score-signal-hashtags = Hashtags
+score-signal-image = Image
+score-signal-call_to_action = Appel à l'action
+score-signal-clean = Prête à publier
+score-detail-no-website = Aucun site indiqué
+score-detail-site-answered = Le site a répondu
+score-detail-site-silent = Le site n'a pas répondu
+score-detail-no-email = Aucun e-mail trouvé
+score-detail-no-phone = Aucun téléphone trouvé
+score-detail-no-rating = Pas encore de note
+score-detail-no-reviews = Pas encore d'avis
+score-detail-full-address = Rue, ville et code postal
+score-detail-address-incomplete = Adresse incomplète
+score-detail-business-not-named = Le commerce n'est pas cité
+score-detail-city-not-named = La ville n'est pas citée
+score-detail-image = Une image accompagne la publication
+score-detail-no-image = Pas d'image
+score-detail-asks-question = Pose une question au lecteur
+score-detail-no-call-to-action = Ne propose rien au lecteur
+score-detail-no-leftovers = Aucun texte provisoire oublié
+score-detail-reviews = { $count ->
+    [one] Un avis
+   *[other] { $count } avis
+}
+score-detail-characters = { $count } caractères
+score-detail-hashtags = { $count ->
+    [one] Un hashtag
+   *[other] { $count } hashtags
+}
+score-detail-stars = { $value } étoiles
+score-detail-asks-to = Invite le lecteur : « { $value } »
+score-detail-leftover = Texte provisoire oublié : « { $value } »
+gallery-filter-status = Statut
+gallery-filter-campaign = Campagne
+gallery-filter-any-campaign = Toutes les campagnes
+gallery-filter-min-score = Qualité minimale
+gallery-filter-apply = Afficher
+gallery-min-score-invalid = Indiquez un nombre entre 0 et 100.
+gallery-image-alt = L'image qui accompagne cette publication
+gallery-edit = Modifier le texte
+gallery-edit-label = Texte de la publication
+gallery-edit-hint = { $max } caractères au maximum. Les hashtags restent les mêmes.
+gallery-edit-save = Enregistrer le texte
+gallery-done-edited = Texte enregistré. Validez la publication quand elle vous convient.
+toast-close = Fermer ce message

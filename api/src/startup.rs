@@ -75,6 +75,7 @@ impl Application {
             redis: redis.clone(),
             vault,
             linkedin,
+            live_streams: Arc::default(),
             db: db.clone(),
             config: config.clone(),
         });

@@ -22,4 +22,6 @@ pub struct AppState {
     pub storage: Storage,
     /// `None` when no LinkedIn app is configured: connecting answers 503.
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
+    /// The campaign pages' live streams open on this instance, bounded per user.
+    pub live_streams: Arc<crate::pages::live::Streams>,
 }

@@ -97,16 +97,22 @@ pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<S
 
 /// Multi-line text (a post): newlines and tabs allowed, other control characters not.
 pub fn multiline(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    multiline_text(value, max).map_err(|p| p.into_api(field))
+}
+
+/// [`multiline`] as a [`Problem`], for the page that edits a post (the same rules as
+/// `PUT /api/contents/{id}`).
+pub fn multiline_text(value: &str, max: usize) -> Result<String, Problem> {
     let value = value.trim();
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
-        return Err(Problem::ControlCharacters.into_api(field));
+        return Err(Problem::ControlCharacters);
     }
-    check_len(value, max).map_err(|p| p.into_api(field))?;
+    check_len(value, max)?;
     if value.is_empty() {
-        return Err(Problem::Required.into_api(field));
+        return Err(Problem::Required);
     }
     Ok(value.to_owned())
 }

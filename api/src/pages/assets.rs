@@ -9,6 +9,8 @@ use actix_web::{HttpResponse, web};
 
 /// The htmx release vendored from the npm package (see `api/ui/package.json`).
 pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
+/// Our own script: live progress, local times, the toast (`api/static/app.js`).
+pub const APP_JS: &str = "app.js";
 
 /// Every file under `api/static/` that is served, with its type.
 const FILES: &[(&str, &[u8], &str)] = &[
@@ -20,6 +22,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
     (
         HTMX,
         include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        APP_JS,
+        include_bytes!("../../static/app.js"),
         "text/javascript; charset=utf-8",
     ),
 ];

@@ -1,64 +1,104 @@
-//! One campaign: its status and counters, its leads with their scores, its contents; and
-//! the page the wizard ends on. Another owner's campaign is a 404 page, as in the API.
+//! One campaign: its status and counters, its leads with their scores (and why), its
+//! contents; and the page the wizard ends on. Another owner's campaign is a 404 page, as
+//! in the API. While the campaign runs, the page also listens to its live events
+//! (`live.rs`), which re-send the parts built here.
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
-use shared::db::campaigns;
+use shared::db::campaigns::{self, Campaign, CampaignStatus};
 use shared::db::contents::{self, Content};
 use shared::db::leads::{self, Lead};
 use tera::Context;
 
 use super::home::{CampaignRow, Kpi};
 use super::i18n::Lang;
+use super::score::{self, Breakdown};
 use super::{PageCtx, Shown};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Rows shown; the API pages through the rest.
-const ROWS: i64 = 100;
+pub(super) const ROWS: i64 = 100;
 /// How much of a post the list shows.
 const EXCERPT_CHARS: usize = 220;
 
 #[derive(Debug, Serialize)]
-struct LeadRow {
-    name: String,
+pub(super) struct LeadRow {
+    pub id: i64,
+    pub name: String,
     city: Option<String>,
     website: Option<String>,
     rating: Option<String>,
     score: Option<i16>,
+    /// Ended without a content (why is in the campaign's details).
+    failed: bool,
+    breakdown: Option<Breakdown>,
 }
 
 impl LeadRow {
-    fn new(l: &Lead, lang: Lang) -> Self {
+    pub(super) fn new(l: &Lead, lang: Lang) -> Self {
         Self {
+            id: l.id,
             name: l.business_name.clone(),
             city: l.city.clone(),
             website: l.website.clone(),
             rating: l.rating.map(|r| lang.decimal(r)),
             score: l.lead_score,
+            failed: l.stage == "failed",
+            breakdown: score::read(l.score_breakdown.as_ref(), lang),
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-struct ContentRow {
+pub(super) struct ContentRow {
+    id: i64,
     excerpt: String,
     score: i16,
     status: &'static str,
+    breakdown: Option<Breakdown>,
 }
 
-impl From<&Content> for ContentRow {
-    fn from(c: &Content) -> Self {
+impl ContentRow {
+    pub(super) fn new(c: &Content, lang: Lang) -> Self {
         let mut excerpt: String = c.text.chars().take(EXCERPT_CHARS).collect();
         if c.text.chars().count() > EXCERPT_CHARS {
             excerpt.push('…');
         }
         Self {
+            id: c.id,
             excerpt,
             score: c.quality_score,
             status: c.status.as_str(),
+            breakdown: score::read(Some(&c.score_breakdown), lang),
         }
     }
+}
+
+/// The counters as cards: `kpi-<name>` labels them, `#kpi-<name>` holds the figure.
+pub(super) fn kpis(c: &Campaign, lang: Lang) -> [Kpi; 4] {
+    let card = |name, n: i32| Kpi {
+        name,
+        value: lang.integer(n.into()),
+    };
+    [
+        card("leads", c.leads_count),
+        card("enriched", c.enriched_count),
+        card("contents", c.contents_count),
+        card("published", c.published_count),
+    ]
+}
+
+/// Whether anything can still happen to the campaign without the owner launching it:
+/// only then does the page open a live stream.
+pub(super) fn runs(status: CampaignStatus) -> bool {
+    matches!(
+        status,
+        CampaignStatus::Scraping
+            | CampaignStatus::Enriching
+            | CampaignStatus::Generating
+            | CampaignStatus::Ready
+    )
 }
 
 pub async fn show(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> HttpResponse {
@@ -73,23 +113,9 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         contents::list_for_campaign(&state.db, campaign.id, ROWS),
     )?;
     let mut context = Context::new();
-    let row = CampaignRow::from(&campaign);
-    let kpis = [
-        Kpi {
-            name: "leads",
-            value: ctx.lang.integer(row.leads.into()),
-        },
-        Kpi {
-            name: "contents",
-            value: ctx.lang.integer(row.contents.into()),
-        },
-        Kpi {
-            name: "published",
-            value: ctx.lang.integer(row.published.into()),
-        },
-    ];
-    context.insert("kpis", &kpis);
-    context.insert("campaign", &row);
+    context.insert("kpis", &kpis(&campaign, ctx.lang));
+    context.insert("campaign", &CampaignRow::from(&campaign));
+    context.insert("live", &runs(campaign.status));
     context.insert(
         "leads",
         &leads
@@ -99,7 +125,10 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
     );
     context.insert(
         "contents",
-        &contents.iter().map(ContentRow::from).collect::<Vec<_>>(),
+        &contents
+            .iter()
+            .map(|c| ContentRow::new(c, ctx.lang))
+            .collect::<Vec<_>>(),
     );
     ctx.render(
         "campaign.html",

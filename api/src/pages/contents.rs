@@ -1,19 +1,29 @@
-//! The content gallery: the owner's posts, filtered by status, with approve and reject on
-//! the ones waiting for them. A decision posts a form and comes back to the same list with
-//! a notice (post/redirect/get: a reload does not decide twice).
+//! The content gallery: the owner's posts, filtered by status, campaign and minimum score
+//! (a GET form, kept in the paging links), each with its image, its quality score and
+//! why; approve, reject, or edit the text of the ones waiting. A change posts a form and
+//! comes back to the same list with a notice (post/redirect/get: a reload does not do it
+//! twice); a text that breaks the rules comes back with the message next to the field.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::Page;
+use shared::db::campaigns::{self, Campaign};
 use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
 use tera::Context;
 
+use super::account::FieldError;
+use super::score::{self, Breakdown};
 use super::{PageCtx, Shown, redirect};
 use crate::error::{ApiError, ApiResult};
+use crate::routes::contents::POST_MAX_CHARS;
 use crate::state::AppState;
+use crate::validation::{self, Problem};
 
 /// Posts per page: a phone scrolls through this many comfortably.
 const PER_PAGE: u32 = 24;
+/// Campaigns offered in the filter: the newest; older ones are reached from their page.
+const CAMPAIGN_CHOICES: u32 = 100;
 
 /// The filters offered, in order; `all` is no filter.
 pub const FILTERS: [&str; 6] = [
@@ -25,53 +35,153 @@ pub const FILTERS: [&str; 6] = [
     "all",
 ];
 
-/// What a decision did, shown once on the list it returns to.
-pub const NOTICES: [&str; 4] = [
+/// What a change did, shown once on the list it returns to.
+pub const NOTICES: [&str; 5] = [
     "approved",
     "approved-waiting",
     "rejected",
+    "edited",
     "already-decided",
 ];
 
-#[derive(Debug, Deserialize)]
+/// The gallery's query, all text: a hand-edited URL gets the page with a message, not a
+/// 400.
+#[derive(Debug, Default, Deserialize)]
 pub struct GalleryQuery {
     status: Option<String>,
-    page: Option<u32>,
+    campaign: Option<String>,
+    min_score: Option<String>,
+    page: Option<String>,
     done: Option<String>,
 }
 
+/// A change's form: the token and the filters to come back to.
 #[derive(Debug, Deserialize)]
 pub struct Decision {
     #[serde(default)]
     csrf: String,
-    /// The filter to come back to.
+    #[serde(flatten)]
+    back: GalleryQuery,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
     #[serde(default)]
-    back: String,
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    #[serde(flatten)]
+    back: GalleryQuery,
+}
+
+/// The list's filters, as understood.
+#[derive(Debug, Clone, Serialize)]
+struct Filters {
+    status: &'static str,
+    campaign: Option<i64>,
+    /// As typed, so the field shows it back.
+    min_score_text: String,
+    #[serde(skip)]
+    min_score: Option<i16>,
+    page: u32,
+}
+
+impl Filters {
+    /// The filters and, when the minimum score is not a number from 0 to 100, its problem
+    /// (the list is then shown without that filter).
+    fn read(q: &GalleryQuery) -> (Self, Option<FieldError>) {
+        let min_score_text = q.min_score.as_deref().unwrap_or("").trim().to_owned();
+        let (min_score, problem) = match min_score_text.as_str() {
+            "" => (None, None),
+            text => match text.parse::<i16>() {
+                Ok(n) if (0..=100).contains(&n) => (Some(n), None),
+                _ => (
+                    None,
+                    Some(FieldError {
+                        key: "gallery-min-score-invalid",
+                        max: None,
+                        min: None,
+                    }),
+                ),
+            },
+        };
+        let filters = Self {
+            status: filter_name(q.status.as_deref()),
+            campaign: q.campaign.as_deref().and_then(|c| c.trim().parse().ok()),
+            min_score_text,
+            min_score,
+            page: q
+                .page
+                .as_deref()
+                .and_then(|p| p.trim().parse().ok())
+                .filter(|p| (1..=Page::MAX_PAGE).contains(p))
+                .unwrap_or(1),
+        };
+        (filters, problem)
+    }
+
+    /// The query string of this list at `page` (empty filters left out).
+    fn query(&self, page: u32) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("status", self.status);
+        if let Some(c) = self.campaign {
+            q.append_pair("campaign", &c.to_string());
+        }
+        if let Some(s) = self.min_score {
+            q.append_pair("min_score", &s.to_string());
+        }
+        if page > 1 {
+            q.append_pair("page", &page.to_string());
+        }
+        q.finish()
+    }
 }
 
 #[derive(Debug, Serialize)]
 struct ContentCard {
     id: i64,
     campaign_id: i64,
+    campaign_name: Option<String>,
     text: String,
     hashtags: Vec<String>,
     score: i16,
+    breakdown: Option<Breakdown>,
     status: &'static str,
     created: String,
+    image_url: Option<String>,
+    error: Option<String>,
 }
 
-impl From<Content> for ContentCard {
-    fn from(c: Content) -> Self {
+impl ContentCard {
+    fn new(c: Content, campaigns: &[Campaign], lang: super::i18n::Lang) -> Self {
         Self {
             id: c.id,
             campaign_id: c.campaign_id,
+            campaign_name: campaigns
+                .iter()
+                .find(|k| k.id == c.campaign_id)
+                .map(|k| k.name.clone()),
+            breakdown: score::read(Some(&c.score_breakdown), lang),
+            // The API's route: same session cookie, owner only, privately cached.
+            image_url: c
+                .image_key
+                .as_ref()
+                .map(|_| format!("/api/contents/{}/image", c.id)),
             text: c.text,
             hashtags: c.hashtags,
             score: c.quality_score,
             status: c.status.as_str(),
             created: c.created_at.format("%Y-%m-%d").to_string(),
+            error: c.error,
         }
     }
+}
+
+/// A text the owner sent back that breaks a rule: shown again with its message.
+struct Editing {
+    id: i64,
+    text: String,
+    error: FieldError,
 }
 
 fn status_filter(name: &str) -> Option<ContentStatus> {
@@ -96,47 +206,75 @@ pub async fn gallery(
     state: web::Data<AppState>,
     query: web::Query<GalleryQuery>,
 ) -> HttpResponse {
-    ctx.respond(gallery_page(&ctx, &state, &query).await)
+    ctx.respond(gallery_page(&ctx, &state, &query, None).await)
 }
 
 async fn gallery_page(
     ctx: &PageCtx,
     state: &AppState,
     query: &GalleryQuery,
+    editing: Option<Editing>,
 ) -> ApiResult<HttpResponse> {
     let user = ctx.user().await?;
-    let filter = filter_name(query.status.as_deref());
-    let page = Page::new(query.page, Some(PER_PAGE))?;
-    let found = contents::list(
-        &state.db,
-        user.id,
-        &ContentFilter {
-            status: status_filter(filter),
-            ..ContentFilter::default()
-        },
-        page,
-    )
-    .await?;
+    let (filters, score_problem) = Filters::read(query);
+    let page = Page::new(Some(filters.page), Some(PER_PAGE))?;
+    let (found, choices) = tokio::try_join!(
+        contents::list(
+            &state.db,
+            user.id,
+            &ContentFilter {
+                status: status_filter(filters.status),
+                campaign_id: filters.campaign,
+                min_score: filters.min_score,
+            },
+            page,
+        ),
+        campaigns::list(
+            &state.db,
+            user.id,
+            Page::new(Some(1), Some(CAMPAIGN_CHOICES))?
+        ),
+    )?;
     let pages = (found.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE);
-    let cards: Vec<ContentCard> = found.items.into_iter().map(ContentCard::from).collect();
+    let cards: Vec<ContentCard> = found
+        .items
+        .into_iter()
+        .map(|c| ContentCard::new(c, &choices.items, ctx.lang))
+        .collect();
+    let campaign_choices: Vec<(i64, &str)> = choices
+        .items
+        .iter()
+        .map(|c| (c.id, c.name.as_str()))
+        .collect();
     let notice = query
         .done
         .as_deref()
         .and_then(|d| NOTICES.iter().find(|n| **n == d));
     let mut context = Context::new();
     context.insert("filters", &FILTERS);
-    context.insert("filter", filter);
+    context.insert("filter", &filters);
+    context.insert("campaigns", &campaign_choices);
+    context.insert("score_error", &score_problem);
     context.insert("contents", &cards);
     context.insert("total", &found.total);
     context.insert("page", &page.page);
     context.insert("pages", &pages);
+    context.insert("previous_query", &filters.query(page.page.saturating_sub(1)));
+    context.insert("next_query", &filters.query(page.page + 1));
+    context.insert("here_query", &filters.query(page.page));
     context.insert("notice", &notice);
+    context.insert("post_max", &POST_MAX_CHARS);
+    let status = editing.as_ref().map(|_| StatusCode::UNPROCESSABLE_ENTITY);
+    // Always there (null when no text came back), so the template can compare them.
+    context.insert("editing_id", &editing.as_ref().map(|e| e.id));
+    context.insert("editing_text", &editing.as_ref().map(|e| e.text.as_str()));
+    context.insert("editing_error", &editing.as_ref().map(|e| &e.error));
     ctx.render(
         "contents.html",
         context,
         Shown {
             user: Some(&user),
-            ..Shown::default()
+            status,
         },
     )
 }
@@ -157,6 +295,16 @@ pub async fn reject(
     form: web::Form<Decision>,
 ) -> HttpResponse {
     ctx.respond(decide(&ctx, &state, *id, &form, false).await)
+}
+
+/// Where a change comes back to: the list it was made from, with its notice.
+fn back_to(back: &GalleryQuery, done: &str, anchor: Option<i64>) -> HttpResponse {
+    let (filters, _) = Filters::read(back);
+    let anchor = anchor.map(|id| format!("#content-{id}")).unwrap_or_default();
+    redirect(&format!(
+        "/contents?{}&done={done}{anchor}",
+        filters.query(filters.page)
+    ))
 }
 
 /// A content decided meanwhile (in another tab, or approved by itself) is not an error
@@ -187,6 +335,78 @@ async fn decide(
         Err(shared::Error::Conflict(_)) => "already-decided",
         Err(e) => return Err(ApiError::from(e)),
     };
-    let back = filter_name(Some(&form.back));
-    Ok(redirect(&format!("/contents?status={back}&done={done}")))
+    Ok(back_to(&form.back, done, None))
+}
+
+/// `POST /contents/{id}/edit`: the owner's text replaces the generated one, with the rules
+/// and the database function of `PUT /api/contents/{id}` (pending contents only).
+pub async fn edit(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<EditForm>,
+) -> HttpResponse {
+    ctx.respond(edit_text(&ctx, &state, *id, form.into_inner()).await)
+}
+
+#[tracing::instrument(name = "page_edit", skip_all, fields(content.id = id))]
+async fn edit_text(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: i64,
+    form: EditForm,
+) -> ApiResult<HttpResponse> {
+    let user = ctx.user_posting(&form.csrf).await?;
+    let text = match validation::multiline_text(&form.text, POST_MAX_CHARS) {
+        Ok(text) => text,
+        Err(problem) => return show_problem(ctx, state, id, form, problem).await,
+    };
+    match contents::edit(&state.db, user.id, id, &text, None).await {
+        Ok(_) => Ok(back_to(&form.back, "edited", Some(id))),
+        Err(shared::Error::Conflict(_)) => Ok(back_to(&form.back, "already-decided", None)),
+        Err(e) => Err(ApiError::from(e)),
+    }
+}
+
+/// The list again, with the text as sent and the problem next to it.
+async fn show_problem(
+    ctx: &PageCtx,
+    state: &AppState,
+    id: i64,
+    form: EditForm,
+    problem: Problem,
+) -> ApiResult<HttpResponse> {
+    let editing = Editing {
+        id,
+        text: form.text,
+        error: FieldError::from(problem),
+    };
+    gallery_page(ctx, state, &form.back, Some(editing)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(status: &str, campaign: &str, min_score: &str, page: &str) -> GalleryQuery {
+        GalleryQuery {
+            status: Some(status.into()),
+            campaign: Some(campaign.into()),
+            min_score: Some(min_score.into()),
+            page: Some(page.into()),
+            done: None,
+        }
+    }
+
+    #[test]
+    fn filters_survive_paging_and_bad_values_fall_back() {
+        let (f, problem) = Filters::read(&query("approved", "7", "70", "2"));
+        assert!(problem.is_none());
+        assert_eq!(f.query(3), "status=approved&campaign=7&min_score=70&page=3");
+        assert_eq!(f.query(1), "status=approved&campaign=7&min_score=70");
+        let (f, problem) = Filters::read(&query("nope", "x", "101", "-1"));
+        assert_eq!(problem.map(|p| p.key), Some("gallery-min-score-invalid"));
+        assert_eq!(f.query(f.page), "status=pending");
+        assert_eq!(f.min_score_text, "101", "the field shows what was typed");
+    }
 }

@@ -11,7 +11,9 @@ pub mod campaign;
 pub mod contents;
 pub mod home;
 pub mod i18n;
+pub mod live;
 pub mod render;
+pub mod score;
 pub mod wizard;
 
 use std::cell::RefCell;
@@ -86,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/campaigns/new", web::get().to(wizard::start))
                 .route("/campaigns/new", web::post().to(wizard::step))
                 .route("/campaigns/{id}", web::get().to(campaign::show))
+                .route("/campaigns/{id}/events", web::get().to(live::events))
                 .route(
                     "/campaigns/{id}/launched",
                     web::get().to(campaign::launched),
@@ -93,6 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/contents", web::get().to(contents::gallery))
                 .route("/contents/{id}/approve", web::post().to(contents::approve))
                 .route("/contents/{id}/reject", web::post().to(contents::reject))
+                .route("/contents/{id}/edit", web::post().to(contents::edit))
                 .route("/admin", web::get().to(admin::overview))
                 .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
                 .route("/admin/queues/{queue}/dead", web::post().to(admin::act)),
@@ -160,6 +164,11 @@ impl PageCtx {
         &self.req
     }
 
+    /// The renderer, for a response that renders after the handler returns (a live stream).
+    pub fn ui(&self) -> web::Data<Ui> {
+        self.ui.clone()
+    }
+
     /// The template with `context` and what the layout needs (language, switch link,
     /// assets, the sign-out form's token). The three URLs are ours (the switch's `next`
     /// is percent-encoded), so the layout prints them unescaped: tera's escaping would
@@ -182,6 +191,7 @@ impl PageCtx {
         );
         context.insert("css_url", &assets.url("app.css"));
         context.insert("htmx_url", &assets.url(assets::HTMX));
+        context.insert("app_js_url", &assets.url(assets::APP_JS));
         context.insert("signed_in", &shown.user.is_some());
         context.insert(
             "is_admin",

@@ -30,6 +30,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/campaign.html"),
     ),
     (
+        "campaign_parts.html",
+        include_str!("../../templates/campaign_parts.html"),
+    ),
+    (
+        "campaign_live.html",
+        include_str!("../../templates/campaign_live.html"),
+    ),
+    (
+        "breakdown.html",
+        include_str!("../../templates/breakdown.html"),
+    ),
+    (
         "contents.html",
         include_str!("../../templates/contents.html"),
     ),

@@ -25,6 +25,9 @@ pub struct ContentQuery {
     pub per_page: Option<u32>,
 }
 
+/// LinkedIn's limit on a post's text; the page that edits a post checks the same.
+pub const POST_MAX_CHARS: usize = 3000;
+
 /// Only a pending content of the caller's can be edited (404 for another's or none, 409
 /// once approved, rejected or published).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -164,7 +167,7 @@ pub async fn edit(
     id: web::Path<i64>,
     body: web::Json<EditContent>,
 ) -> ApiResult<HttpResponse> {
-    let text = validation::multiline("text", &body.text, 3000)?;
+    let text = validation::multiline("text", &body.text, POST_MAX_CHARS)?;
     let hashtags = match &body.hashtags {
         None => None,
         Some(tags) => {
