@@ -250,6 +250,14 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Publishes pipeline events on the users' channels the way the workers do
+    /// (`shared::events`, on this app's Redis).
+    pub async fn publisher(&self) -> shared::events::Events {
+        let client = redis::Client::open(self.redis.url()).unwrap();
+        let conn = client.get_connection_manager().await.unwrap();
+        shared::events::Events::new(conn, PREFIX)
+    }
+
     /// Marks LinkedIn connected in SQL, for tests about approvals rather than OAuth.
     pub async fn connect_linkedin_in_db(&self, user_id: i64) {
         sqlx::query(
