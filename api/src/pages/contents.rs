@@ -218,17 +218,13 @@ async fn gallery_page(
     let user = ctx.user().await?;
     let (filters, score_problem) = Filters::read(query);
     let page = Page::new(Some(filters.page), Some(PER_PAGE))?;
+    let wanted = ContentFilter {
+        status: status_filter(filters.status),
+        campaign_id: filters.campaign,
+        min_score: filters.min_score,
+    };
     let (found, choices) = tokio::try_join!(
-        contents::list(
-            &state.db,
-            user.id,
-            &ContentFilter {
-                status: status_filter(filters.status),
-                campaign_id: filters.campaign,
-                min_score: filters.min_score,
-            },
-            page,
-        ),
+        contents::list(&state.db, user.id, &wanted, page),
         campaigns::list(
             &state.db,
             user.id,

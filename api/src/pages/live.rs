@@ -264,12 +264,12 @@ impl Feed {
     async fn update(&mut self, events: &[LiveEvent]) -> Option<String> {
         match self.render(events).await {
             Ok((html, over)) => {
-                let mut frame = frame("update", &html);
+                let mut out = frame("update", &html);
                 if over {
                     self.over = true;
-                    frame.push_str(&self::frame("done", "over"));
+                    out.push_str(&frame("done", "over"));
                 }
-                Some(frame)
+                Some(out)
             }
             Err(e) => {
                 if !matches!(e, ApiError::NotFound(_)) {

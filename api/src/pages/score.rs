@@ -129,7 +129,7 @@ fn row(s: StoredSignal, lang: Lang) -> SignalRow {
 fn detail(signal: &str, text: &str, lang: Lang) -> (Option<&'static str>, Option<i64>, String) {
     let text = text.trim();
     if let Some((_, key)) = PHRASES.iter().find(|(p, _)| text.starts_with(p)) {
-        return (Some(key), None, String::new());
+        return (Some(*key), None, String::new());
     }
     for (suffix, key) in COUNTED {
         if let Some(n) = text.strip_suffix(suffix).and_then(|n| n.parse().ok()) {
