@@ -13,6 +13,7 @@ use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
 use tera::Context;
 
 use super::account::FieldError;
+use crate::auth::CurrentUser;
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown, redirect};
 use crate::error::{ApiError, ApiResult};
@@ -55,23 +56,30 @@ pub struct GalleryQuery {
     done: Option<String>,
 }
 
-/// A change's form: the token and the filters to come back to.
+/// A change's form (approve, reject, edit): the token, the new text for an edit, and the
+/// filters of the list to come back to.
 #[derive(Debug, Deserialize)]
-pub struct Decision {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    back: GalleryQuery,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct EditForm {
+pub struct ChangeForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
     text: String,
-    #[serde(flatten)]
-    back: GalleryQuery,
+    status: Option<String>,
+    campaign: Option<String>,
+    min_score: Option<String>,
+    page: Option<String>,
+}
+
+impl ChangeForm {
+    fn back(&self) -> GalleryQuery {
+        GalleryQuery {
+            status: self.status.clone(),
+            campaign: self.campaign.clone(),
+            min_score: self.min_score.clone(),
+            page: self.page.clone(),
+            done: None,
+        }
+    }
 }
 
 /// The list's filters, as understood.
@@ -206,16 +214,22 @@ pub async fn gallery(
     state: web::Data<AppState>,
     query: web::Query<GalleryQuery>,
 ) -> HttpResponse {
-    ctx.respond(gallery_page(&ctx, &state, &query, None).await)
+    let shown = async {
+        let user = ctx.user().await?;
+        gallery_page(&ctx, &state, &user, &query, None).await
+    };
+    ctx.respond(shown.await)
 }
 
+/// The list for `user`, who the caller authenticated (a GET, or the form post whose text
+/// comes back).
 async fn gallery_page(
     ctx: &PageCtx,
     state: &AppState,
+    user: &CurrentUser,
     query: &GalleryQuery,
     editing: Option<Editing>,
 ) -> ApiResult<HttpResponse> {
-    let user = ctx.user().await?;
     let (filters, score_problem) = Filters::read(query);
     let page = Page::new(Some(filters.page), Some(PER_PAGE))?;
     let wanted = ContentFilter {
@@ -269,7 +283,7 @@ async fn gallery_page(
         "contents.html",
         context,
         Shown {
-            user: Some(&user),
+            user: Some(user),
             status,
         },
     )
@@ -279,7 +293,7 @@ pub async fn approve(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<Decision>,
+    form: web::Form<ChangeForm>,
 ) -> HttpResponse {
     ctx.respond(decide(&ctx, &state, *id, &form, true).await)
 }
@@ -288,7 +302,7 @@ pub async fn reject(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<Decision>,
+    form: web::Form<ChangeForm>,
 ) -> HttpResponse {
     ctx.respond(decide(&ctx, &state, *id, &form, false).await)
 }
@@ -310,7 +324,7 @@ async fn decide(
     ctx: &PageCtx,
     state: &AppState,
     id: i64,
-    form: &Decision,
+    form: &ChangeForm,
     approve: bool,
 ) -> ApiResult<HttpResponse> {
     let user = ctx.user_posting(&form.csrf).await?;
@@ -331,7 +345,7 @@ async fn decide(
         Err(shared::Error::Conflict(_)) => "already-decided",
         Err(e) => return Err(ApiError::from(e)),
     };
-    Ok(back_to(&form.back, done, None))
+    Ok(back_to(&form.back(), done, None))
 }
 
 /// `POST /contents/{id}/edit`: the owner's text replaces the generated one, with the rules
@@ -340,7 +354,7 @@ pub async fn edit(
     ctx: PageCtx,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<EditForm>,
+    form: web::Form<ChangeForm>,
 ) -> HttpResponse {
     ctx.respond(edit_text(&ctx, &state, *id, form.into_inner()).await)
 }
@@ -350,16 +364,16 @@ async fn edit_text(
     ctx: &PageCtx,
     state: &AppState,
     id: i64,
-    form: EditForm,
+    form: ChangeForm,
 ) -> ApiResult<HttpResponse> {
     let user = ctx.user_posting(&form.csrf).await?;
     let text = match validation::multiline_text(&form.text, POST_MAX_CHARS) {
         Ok(text) => text,
-        Err(problem) => return show_problem(ctx, state, id, form, problem).await,
+        Err(problem) => return show_problem(ctx, state, &user, id, form, problem).await,
     };
     match contents::edit(&state.db, user.id, id, &text, None).await {
-        Ok(_) => Ok(back_to(&form.back, "edited", Some(id))),
-        Err(shared::Error::Conflict(_)) => Ok(back_to(&form.back, "already-decided", None)),
+        Ok(_) => Ok(back_to(&form.back(), "edited", Some(id))),
+        Err(shared::Error::Conflict(_)) => Ok(back_to(&form.back(), "already-decided", None)),
         Err(e) => Err(ApiError::from(e)),
     }
 }
@@ -368,16 +382,18 @@ async fn edit_text(
 async fn show_problem(
     ctx: &PageCtx,
     state: &AppState,
+    user: &CurrentUser,
     id: i64,
-    form: EditForm,
+    form: ChangeForm,
     problem: Problem,
 ) -> ApiResult<HttpResponse> {
+    let back = form.back();
     let editing = Editing {
         id,
         text: form.text,
         error: FieldError::from(problem),
     };
-    gallery_page(ctx, state, &form.back, Some(editing)).await
+    gallery_page(ctx, state, user, &back, Some(editing)).await
 }
 
 #[cfg(test)]

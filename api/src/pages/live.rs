@@ -11,8 +11,9 @@
 //! or arrived for a change the page had already read.
 //!
 //! Nothing is spawned: the response body owns the subscription, so when the browser goes
-//! away actix drops the body and with it the Redis connection and the stream's slot. The
-//! keep-alive comments every 15 s are what notices a peer that vanished without closing.
+//! away actix drops the body and with it the Redis connection and the stream's slot.
+//! actix notices a closed peer when a write fails, which is the second keep-alive comment
+//! after it left (the first one still lands in the socket's buffer): 30 s at most.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -44,8 +45,8 @@ use crate::state::AppState;
 /// Redis connection for as long as its page is open, so without a bound one account (or a
 /// script with its cookie) could hold hundreds of both. Beyond it: 429.
 pub const STREAMS_PER_USER: usize = 4;
-/// Often enough for proxies that cut idle connections at 30-60 s, and for a vanished
-/// browser (no FIN) to be noticed by the failed write.
+/// Often enough for proxies that cut idle connections at 30-60 s, and for a browser that
+/// left to be noticed (by a failed write) within two of them.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What the browser waits before reconnecting a stream that ended (`retry:`).
 const RECONNECT_MS: u32 = 5_000;
