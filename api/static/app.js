@@ -17,7 +17,8 @@
 
   // A campaign page's live progress (pages/live.rs). Each "update" message is HTML: <li>
   // lines go on top of the activity list, every other element replaces the element with
-  // its id. "done" means the campaign is over: the stream is closed for good.
+  // its id (table rows come inside a table[data-rows], since HTML drops a bare <tr>).
+  // "done" means the campaign is over: the stream is closed for good.
   function live(section) {
     var url = section.getAttribute("data-live-url");
     var list = document.getElementById("activity-list");
@@ -32,19 +33,27 @@
           list.insertBefore(node, list.firstChild);
           return;
         }
-        var old = node.id && document.getElementById(node.id);
-        if (!old) return;
-        // A breakdown the reader opened stays open when its row is replaced.
-        var open = {};
-        old.querySelectorAll("details[open][data-key]").forEach(function (d) {
-          open[d.getAttribute("data-key")] = true;
-        });
-        node.querySelectorAll("details[data-key]").forEach(function (d) {
-          if (open[d.getAttribute("data-key")]) d.open = true;
-        });
-        old.replaceWith(node);
+        if (node.hasAttribute("data-rows")) {
+          node.querySelectorAll("tr[id]").forEach(replace);
+          return;
+        }
+        replace(node);
       });
       localTimes(document);
+    }
+
+    function replace(node) {
+      var old = node.id && document.getElementById(node.id);
+      if (!old) return;
+      // A breakdown the reader opened stays open when its row is replaced.
+      var open = {};
+      old.querySelectorAll("details[open][data-key]").forEach(function (d) {
+        open[d.getAttribute("data-key")] = true;
+      });
+      node.querySelectorAll("details[data-key]").forEach(function (d) {
+        if (open[d.getAttribute("data-key")]) d.open = true;
+      });
+      old.replaceWith(node);
     }
 
     function connect() {
