@@ -67,6 +67,7 @@
       });
       source.addEventListener("done", function () {
         source.close();
+        section.setAttribute("data-over", "");
       });
       source.onerror = function () {
         // CONNECTING: the browser reconnects by itself (after the stream's `retry`).

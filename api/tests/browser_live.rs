@@ -103,10 +103,12 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     let other = campaign(&app, user_id, "Une autre campagne", "scraping").await;
 
     b.goto(&format!("/campaigns/{id}")).await;
-    assert_eq!(b.text("#campaign-status").await, "Recherche");
-    assert_eq!(b.text("#kpi-leads").await, "0");
     // The live panel shows once the stream is open; from here the page must not reload.
+    // (Its first message re-sends the counters: read through `wait_for`, which tolerates
+    // an element replaced while it is read.)
     wait_for(&b, "#live", |t| t.contains("En direct")).await;
+    wait_for(&b, "#campaign-status", |t| t == "Recherche").await;
+    wait_for(&b, "#kpi-leads", |t| t == "0").await;
     b.client
         .execute("window.agMarker = 'same page';", vec![])
         .await
@@ -200,6 +202,14 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     assert!(breakdown.contains("0/20"), "{breakdown}");
     b.assert_no_horizontal_scroll().await;
     b.screenshot("live-01-running-fr").await;
+    b.client
+        .execute(
+            "document.getElementById(arguments[0]).scrollIntoView();",
+            vec![json!(format!("lead-{martin}"))],
+        )
+        .await
+        .unwrap();
+    b.screenshot("live-02-breakdown-fr").await;
 
     // A post written, then the campaign done: counters, contents and status follow.
     let content: i64 = sqlx::query_scalar(
@@ -264,7 +274,7 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
         .await
         .unwrap();
     assert_eq!(marker, json!("same page"), "the page was reloaded");
-    b.screenshot("live-02-finished-fr").await;
+    b.screenshot("live-03-finished-fr").await;
 
     // A reload agrees with what the page showed live.
     b.goto(&format!("/campaigns/{id}")).await;
