@@ -140,7 +140,11 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     wait_for(&b, "#campaign-status", |t| t == "Analyse").await;
     let activity = wait_for(&b, "#activity-list", |t| t.contains("3 commerces trouvés")).await;
     assert!(!activity.contains("9 commerces"), "{activity}");
-    assert!(b.text("#campaign-leads").await.contains("Le Fournil du Parc"));
+    assert!(
+        b.text("#campaign-leads")
+            .await
+            .contains("Le Fournil du Parc")
+    );
 
     // One lead enriched: its row gets its score and the breakdown behind it.
     sqlx::query(
@@ -160,7 +164,9 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     events
         .publish(
             user_id,
-            &Event::new(EventKind::LeadEnriched, id).lead(martin).score(72),
+            &Event::new(EventKind::LeadEnriched, id)
+                .lead(martin)
+                .score(72),
         )
         .await;
     wait_for(&b, &format!("#lead-{martin} [data-score]"), |t| t == "72").await;
@@ -185,7 +191,10 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
         activity.contains("En pause : trop de demandes envoyées à Gemini, nouvel essai à"),
         "{activity}"
     );
-    assert!(!activity.contains("UTC"), "the time is shown locally: {activity}");
+    assert!(
+        !activity.contains("UTC"),
+        "the time is shown locally: {activity}"
+    );
 
     // The breakdown opens without JavaScript's help (<details>).
     b.client
@@ -225,13 +234,11 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     .fetch_one(&app.db)
     .await
     .unwrap();
-    sqlx::query(
-        "UPDATE leads SET stage = 'generated' WHERE id = $1",
-    )
-    .bind(martin)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE leads SET stage = 'generated' WHERE id = $1")
+        .bind(martin)
+        .execute(&app.db)
+        .await
+        .unwrap();
     sqlx::query("UPDATE campaigns SET contents_count = 1, status = 'ready' WHERE id = $1")
         .bind(id)
         .execute(&app.db)
@@ -248,14 +255,15 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
         )
         .await;
     wait_for(&b, "#kpi-contents", |t| t == "1").await;
-    wait_for(&b, "#campaign-contents", |t| t.contains("pain sort du four")).await;
-    sqlx::query(
-        "UPDATE campaigns SET status = 'completed', completed_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&app.db)
-    .await
-    .unwrap();
+    wait_for(&b, "#campaign-contents", |t| {
+        t.contains("pain sort du four")
+    })
+    .await;
+    sqlx::query("UPDATE campaigns SET status = 'completed', completed_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
     events
         .publish(
             user_id,
@@ -282,10 +290,7 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
     assert_eq!(b.text("#kpi-enriched").await, "1");
     assert_eq!(b.text("#kpi-contents").await, "1");
     assert_eq!(b.text("#campaign-status").await, "Terminée");
-    assert_eq!(
-        b.text(&format!("#lead-{martin} [data-score]")).await,
-        "72"
-    );
+    assert_eq!(b.text(&format!("#lead-{martin} [data-score]")).await, "72");
     b.close().await;
 }
 
@@ -357,7 +362,13 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(img.attr("loading").await.unwrap().as_deref(), Some("lazy"));
-    assert!(!img.attr("alt").await.unwrap().unwrap_or_default().is_empty());
+    assert!(
+        !img.attr("alt")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .is_empty()
+    );
     let end = Instant::now() + Duration::from_secs(10);
     loop {
         let width = b
@@ -377,18 +388,21 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
 
     // Its quality breakdown.
     b.client
-        .find(Locator::Css(&format!("#content-{good} details[data-key] summary")))
+        .find(Locator::Css(&format!(
+            "#content-{good} details[data-key] summary"
+        )))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let breakdown = b
-        .text(&format!("#content-{good} details[data-key]"))
-        .await;
+    let breakdown = b.text(&format!("#content-{good} details[data-key]")).await;
     assert!(breakdown.contains("Names the business"), "{breakdown}");
     assert!(breakdown.contains("2 hashtags"), "{breakdown}");
-    assert!(breakdown.contains("Asks the reader to “visit”"), "{breakdown}");
+    assert!(
+        breakdown.contains("Asks the reader to “visit”"),
+        "{breakdown}"
+    );
     b.assert_no_horizontal_scroll().await;
     b.screenshot("gallery-01-filtered").await;
 
@@ -409,7 +423,10 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
         .await
         .unwrap();
     b.click(&format!("#save-{good}")).await;
-    assert_eq!(b.text(&format!("#text-{good}-error")).await, "Please fill this in.");
+    assert_eq!(
+        b.text(&format!("#text-{good}-error")).await,
+        "Please fill this in."
+    );
     assert_eq!(
         b.client
             .find(Locator::Css(&field))

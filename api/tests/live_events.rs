@@ -97,7 +97,10 @@ async fn the_event_stream_is_its_owners_only(db: PgPool) {
     assert_eq!(stream.status(), StatusCode::OK);
     assert_eq!(stream.headers()[CONTENT_TYPE], "text/event-stream");
     let first = read_until(&mut stream, "id=\"kpi-leads\"", Duration::from_secs(10)).await;
-    assert!(first.starts_with("retry: 5000\n\nevent: update\n"), "{first}");
+    assert!(
+        first.starts_with("retry: 5000\n\nevent: update\n"),
+        "{first}"
+    );
 
     // Not a number: the 404 page too.
     assert_eq!(
@@ -114,7 +117,10 @@ async fn a_stream_carries_its_campaigns_events_only(db: PgPool) {
     let watched = campaign_in(&app, "Watched", "scraping").await;
     let other = campaign_in(&app, "Other", "scraping").await;
     let mut stream = app
-        .request(reqwest::Method::GET, &format!("/campaigns/{watched}/events"))
+        .request(
+            reqwest::Method::GET,
+            &format!("/campaigns/{watched}/events"),
+        )
         .header("accept-language", "en")
         .send()
         .await
@@ -136,15 +142,24 @@ async fn a_stream_carries_its_campaigns_events_only(db: PgPool) {
         .await
         .unwrap();
     events
-        .publish(user_id, &Event::new(EventKind::LeadsFound, watched).count(1))
+        .publish(
+            user_id,
+            &Event::new(EventKind::LeadsFound, watched).count(1),
+        )
         .await;
     let text = read_until(&mut stream, "One business found", Duration::from_secs(10)).await;
     assert!(text.contains("One business found"), "{text}");
     assert!(text.contains(&format!("id=\"lead-{lead}\"")), "{text}");
     assert!(text.contains("Boulangerie Martin"), "{text}");
     assert!(text.contains("Analysing"), "the status badge: {text}");
-    assert!(!text.contains("7 businesses"), "another campaign's event: {text}");
-    assert!(!text.contains("Elsewhere"), "another campaign's lead: {text}");
+    assert!(
+        !text.contains("7 businesses"),
+        "another campaign's event: {text}"
+    );
+    assert!(
+        !text.contains("Elsewhere"),
+        "another campaign's lead: {text}"
+    );
 
     // A deferral, in words, with its time apart for the browser to show locally.
     events
@@ -232,9 +247,17 @@ async fn a_finished_campaign_says_so_and_its_stream_ends_at_once(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("owner@live.example").await;
     let id = campaign_in(&app, "Done", "completed").await;
-    let page = app.get(&format!("/campaigns/{id}")).await.text().await.unwrap();
+    let page = app
+        .get(&format!("/campaigns/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Cette campagne est terminée."), "{page}");
-    assert!(!page.contains("data-live-url"), "no stream for a finished campaign");
+    assert!(
+        !page.contains("data-live-url"),
+        "no stream for a finished campaign"
+    );
     let mut stream = app.get(&format!("/campaigns/{id}/events")).await;
     let text = read_until(&mut stream, "event: done", Duration::from_secs(10)).await;
     assert!(text.contains("event: done"), "{text}");
@@ -249,7 +272,9 @@ async fn the_gallery_keeps_its_filters_in_paging_links_and_reads_bad_ones(db: Pg
         app.insert_content(id, 75, "pending").await;
     }
     let page = app
-        .get(&format!("/contents?status=pending&campaign={id}&min_score=70"))
+        .get(&format!(
+            "/contents?status=pending&campaign={id}&min_score=70"
+        ))
         .await
         .text()
         .await
@@ -272,7 +297,10 @@ async fn the_gallery_keeps_its_filters_in_paging_links_and_reads_bad_ones(db: Pg
     let response = app.get("/contents?min_score=abc&page=zz&campaign=x").await;
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.unwrap();
-    assert!(page.contains("Indiquez un nombre entre 0 et 100."), "{page}");
+    assert!(
+        page.contains("Indiquez un nombre entre 0 et 100."),
+        "{page}"
+    );
     assert!(page.contains("25 publications."), "{page}");
 }
 
@@ -295,7 +323,10 @@ async fn an_edit_from_the_gallery_follows_the_apis_rules(db: PgPool) {
     let status = r.status();
     let page = r.text().await.unwrap();
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-    assert!(page.contains(&format!("id=\"text-{content}-error\"")), "{page}");
+    assert!(
+        page.contains(&format!("id=\"text-{content}-error\"")),
+        "{page}"
+    );
     assert!(page.contains("Veuillez remplir ce champ."), "{page}");
     let r = edit("bad\u{7}bell", &csrf).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -13,9 +13,9 @@ use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
 use tera::Context;
 
 use super::account::FieldError;
-use crate::auth::CurrentUser;
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown, redirect};
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::contents::POST_MAX_CHARS;
 use crate::state::AppState;
@@ -269,7 +269,10 @@ async fn gallery_page(
     context.insert("total", &found.total);
     context.insert("page", &page.page);
     context.insert("pages", &pages);
-    context.insert("previous_query", &filters.query(page.page.saturating_sub(1)));
+    context.insert(
+        "previous_query",
+        &filters.query(page.page.saturating_sub(1)),
+    );
     context.insert("next_query", &filters.query(page.page + 1));
     context.insert("here_query", &filters.query(page.page));
     context.insert("notice", &notice);
@@ -310,7 +313,9 @@ pub async fn reject(
 /// Where a change comes back to: the list it was made from, with its notice.
 fn back_to(back: &GalleryQuery, done: &str, anchor: Option<i64>) -> HttpResponse {
     let (filters, _) = Filters::read(back);
-    let anchor = anchor.map(|id| format!("#content-{id}")).unwrap_or_default();
+    let anchor = anchor
+        .map(|id| format!("#content-{id}"))
+        .unwrap_or_default();
     redirect(&format!(
         "/contents?{}&done={done}{anchor}",
         filters.query(filters.page)

@@ -135,11 +135,7 @@ struct Activity {
 
 /// `GET /campaigns/{id}/events`: `text/event-stream` for the campaign's owner; another
 /// owner's campaign is a 404 as on the page, a fifth stream a 429.
-pub async fn events(
-    ctx: PageCtx,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-) -> HttpResponse {
+pub async fn events(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>) -> HttpResponse {
     let opened = open(&ctx, state, *id).await;
     ctx.respond(opened)
 }
@@ -384,7 +380,10 @@ fn line(e: &LiveEvent, names: &HashMap<i64, &str>, catalog: &Catalog) -> Option<
             ("live-event-leads-found", "info")
         }
         "lead_enriched" => {
-            let key = named("live-event-lead-enriched", "live-event-lead-enriched-unnamed");
+            let key = named(
+                "live-event-lead-enriched",
+                "live-event-lead-enriched-unnamed",
+            );
             args.set("score", e.score?);
             (key, "info")
         }
@@ -397,10 +396,7 @@ fn line(e: &LiveEvent, names: &HashMap<i64, &str>, catalog: &Catalog) -> Option<
             (key, "info")
         }
         "published" => {
-            link = e
-                .post_url
-                .clone()
-                .filter(|u| u.starts_with("https://"));
+            link = e.post_url.clone().filter(|u| u.starts_with("https://"));
             ("live-event-published", "done")
         }
         "failed" if e.status.as_deref() == Some("unknown") => {
@@ -529,7 +525,9 @@ mod tests {
             "image creation quota used up for today"
         );
         assert_eq!(
-            r("LinkedIn reconnect needed for user 4 (revoked); publishing resumes when the owner reconnects"),
+            r(
+                "LinkedIn reconnect needed for user 4 (revoked); publishing resumes when the owner reconnects"
+            ),
             "LinkedIn needs you to reconnect your account"
         );
         assert_eq!(
@@ -561,7 +559,14 @@ mod tests {
                 let e = event(json.clone());
                 assert!(line(&e, &names, &c).is_some(), "{}: {json}", lang.code());
             }
-            assert!(line(&event(serde_json::json!({"type": "new_kind", "campaign_id": 1})), &names, &c).is_none());
+            assert!(
+                line(
+                    &event(serde_json::json!({"type": "new_kind", "campaign_id": 1})),
+                    &names,
+                    &c
+                )
+                .is_none()
+            );
         }
     }
 

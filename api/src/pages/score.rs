@@ -38,7 +38,10 @@ const PHRASES: [(&str, &str); 17] = [
     ("no reviews", "score-detail-no-reviews"),
     ("street, city and postal code", "score-detail-full-address"),
     ("address incomplete", "score-detail-address-incomplete"),
-    ("the business is not named", "score-detail-business-not-named"),
+    (
+        "the business is not named",
+        "score-detail-business-not-named",
+    ),
     ("the city is not named", "score-detail-city-not-named"),
     ("an image goes with the post", "score-detail-image"),
     ("no image", "score-detail-no-image"),
@@ -101,11 +104,7 @@ pub fn read(stored: Option<&serde_json::Value>, lang: Lang) -> Option<Breakdown>
     }
     Some(Breakdown {
         total: stored.total,
-        signals: stored
-            .signals
-            .into_iter()
-            .map(|s| row(s, lang))
-            .collect(),
+        signals: stored.signals.into_iter().map(|s| row(s, lang)).collect(),
     })
 }
 
@@ -195,22 +194,37 @@ mod tests {
         assert_eq!(b.total, 45);
         let s = &b.signals;
         assert_eq!(s[0].label_key.as_deref(), Some("score-signal-website"));
-        assert_eq!((s[0].detail_key, s[0].value.as_str()), (None, "https://a.fr"));
+        assert_eq!(
+            (s[0].detail_key, s[0].value.as_str()),
+            (None, "https://a.fr")
+        );
         assert!(s[0].full);
         assert_eq!(s[1].detail_key, Some("score-detail-no-email"));
         assert!(!s[1].full);
-        assert_eq!((s[2].detail_key, s[2].value.as_str()), (Some("score-detail-stars"), "4,2"));
-        assert_eq!((s[3].detail_key, s[3].count), (Some("score-detail-reviews"), Some(30)));
+        assert_eq!(
+            (s[2].detail_key, s[2].value.as_str()),
+            (Some("score-detail-stars"), "4,2")
+        );
+        assert_eq!(
+            (s[3].detail_key, s[3].count),
+            (Some("score-detail-reviews"), Some(30))
+        );
         assert_eq!(s[4].value, "book");
         assert_eq!(s[5].value, "lorem");
-        assert_eq!((s[6].label_key.as_deref(), s[6].label.as_str()), (None, "sparkle"));
+        assert_eq!(
+            (s[6].label_key.as_deref(), s[6].label.as_str()),
+            (None, "sparkle")
+        );
         assert_eq!(s[6].value, "shiny");
     }
 
     #[test]
     fn a_breakdown_of_another_shape_is_not_shown() {
         assert_eq!(read(Some(&json!({"relevance": 30})), Lang::En), None);
-        assert_eq!(read(Some(&json!({"total": 3, "signals": []})), Lang::En), None);
+        assert_eq!(
+            read(Some(&json!({"total": 3, "signals": []})), Lang::En),
+            None
+        );
         assert_eq!(read(None, Lang::En), None);
     }
 
