@@ -82,7 +82,8 @@ async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgP
     b.screenshot("profile-02-invalid-fr").await;
 
     // Fixed, and English chosen for the account: the saved page is already English.
-    b.fill("#website", "https://boulangerie-martin.example").await;
+    b.fill("#website", "https://boulangerie-martin.example")
+        .await;
     tick(&b, "#language-en").await;
     b.click("#profile-save").await;
     assert_eq!(b.path().await, "/profile?done=saved");
@@ -135,12 +136,14 @@ async fn busy_month(app: &TestApp, user_id: i64) -> i64 {
     for day in 0..10 {
         for n in 0..(day % 4 + 1) {
             let lead = app.insert_lead(campaign, &format!("lead-{day}-{n}")).await;
-            sqlx::query("UPDATE leads SET created_at = now() - make_interval(days => $2) WHERE id = $1")
-                .bind(lead)
-                .bind(day * 2)
-                .execute(&app.db)
-                .await
-                .unwrap();
+            sqlx::query(
+                "UPDATE leads SET created_at = now() - make_interval(days => $2) WHERE id = $1",
+            )
+            .bind(lead)
+            .bind(day * 2)
+            .execute(&app.db)
+            .await
+            .unwrap();
         }
     }
     for day in 0..6 {
@@ -237,7 +240,11 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
         "{}",
         b.text("#attention-expiring").await
     );
-    assert!(b.text(&format!("#unknown-{first}")).await.contains("Fresh croissants"));
+    assert!(
+        b.text(&format!("#unknown-{first}"))
+            .await
+            .contains("Fresh croissants")
+    );
     assert_eq!(b.text("#chart-leads-total").await, "31");
     assert_eq!(b.text("#chart-contents-total").await, "8");
     assert_eq!(b.text("#chart-published-total").await, "3");
@@ -245,7 +252,8 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
     b.screenshot("home-01-attention-and-charts-en").await;
 
     // Not a LinkedIn post's address: the message under that field, nothing settled.
-    b.fill(&format!("#url-{first}"), "https://www.linkedin.com/in/ana").await;
+    b.fill(&format!("#url-{first}"), "https://www.linkedin.com/in/ana")
+        .await;
     b.click(&format!("#mark-published-{first}")).await;
     assert_eq!(
         b.text(&format!("#url-{first}-error")).await,
@@ -289,7 +297,11 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
     b.click("#attention-expiring").await;
     assert_eq!(b.path().await, "/profile");
     assert_eq!(b.text("#linkedin-state").await, "Connecté");
-    assert!(b.text("#linkedin-expires").await.ends_with("encore 3 jours"));
+    assert!(
+        b.text("#linkedin-expires")
+            .await
+            .ends_with("encore 3 jours")
+    );
     b.screenshot("profile-06-connected-fr").await;
     // Disconnect asks first, and works without JavaScript.
     b.click("#linkedin-disconnect").await;

@@ -327,7 +327,12 @@ async fn an_unknown_publication_is_settled_from_the_home_page(db: PgPool) {
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(done.headers()[LOCATION], "/?done=marked-published");
     assert_eq!(publication_state(&app, id).await, "published");
-    let home = app.get("/?done=marked-published").await.text().await.unwrap();
+    let home = app
+        .get("/?done=marked-published")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("marquée comme publiée"), "{home}");
     assert!(!home.contains(&format!("id=\"unknown-{id}\"")));
     // Settled already (another tab): a notice, not an error.
@@ -488,8 +493,12 @@ async fn linkedin_connects_and_disconnects_from_the_profile_page(db: PgPool) {
     // Connect: a redirect to the consent page, with the state the callback needs.
     let (app_ref, csrf_ref, base_ref) = (&app, &csrf, &base);
     let start = move || async move {
-        let response =
-            post_form(app_ref, "/profile/linkedin/connect", &[("csrf", csrf_ref.as_str())]).await;
+        let response = post_form(
+            app_ref,
+            "/profile/linkedin/connect",
+            &[("csrf", csrf_ref.as_str())],
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let consent = url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap();
         assert!(consent.as_str().starts_with(base_ref), "{consent}");
@@ -510,8 +519,16 @@ async fn linkedin_connects_and_disconnects_from_the_profile_page(db: PgPool) {
         failed.headers()[LOCATION],
         format!("{PUBLIC_URL}/profile?linkedin=failed").as_str()
     );
-    let page = app.get("/profile?linkedin=failed").await.text().await.unwrap();
-    assert!(page.contains("La connexion à LinkedIn n&#x27;a pas abouti"), "{page}");
+    let page = app
+        .get("/profile?linkedin=failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("La connexion à LinkedIn n&#x27;a pas abouti"),
+        "{page}"
+    );
     // The right state connects, and the page names the member and the expiry.
     let state = start().await;
     let done = app
@@ -537,11 +554,22 @@ async fn linkedin_connects_and_disconnects_from_the_profile_page(db: PgPool) {
     // Disconnect: a confirmation page first (a GET changes nothing), then the post.
     let confirm = app.get("/profile/linkedin/disconnect").await;
     assert_eq!(confirm.status(), StatusCode::OK);
-    assert!(confirm.text().await.unwrap().contains("Déconnecter LinkedIn ?"));
+    assert!(
+        confirm
+            .text()
+            .await
+            .unwrap()
+            .contains("Déconnecter LinkedIn ?")
+    );
     let profile: serde_json::Value = app.get("/api/profile").await.json().await.unwrap();
     assert_eq!(profile["linkedin"]["connected"], true);
     assert_eq!(profile["linkedin"]["member_name"], "Ana Baker");
-    let done = post_form(&app, "/profile/linkedin/disconnect", &[("csrf", csrf.as_str())]).await;
+    let done = post_form(
+        &app,
+        "/profile/linkedin/disconnect",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(done.headers()[LOCATION], "/profile?linkedin=disconnected");
     let profile: serde_json::Value = app.get("/api/profile").await.json().await.unwrap();
     assert_eq!(profile["linkedin"]["connected"], false);
@@ -556,8 +584,19 @@ async fn connect_without_linkedin_configured_says_so_on_the_profile(db: PgPool) 
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
     let csrf = app.csrf();
-    let response = post_form(&app, "/profile/linkedin/connect", &[("csrf", csrf.as_str())]).await;
-    assert_eq!(response.headers()[LOCATION], "/profile?linkedin=unavailable");
+    let response = post_form(
+        &app,
+        "/profile/linkedin/connect",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/profile?linkedin=unavailable"
+    );
     let page = app.get("/profile").await.text().await.unwrap();
-    assert!(page.contains("n&#x27;est pas disponible sur ce serveur"), "{page}");
+    assert!(
+        page.contains("n&#x27;est pas disponible sur ce serveur"),
+        "{page}"
+    );
 }

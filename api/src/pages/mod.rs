@@ -8,9 +8,9 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod campaign;
+pub mod chart;
 pub mod contents;
 pub mod home;
-pub mod chart;
 pub mod i18n;
 pub mod profile;
 pub mod publications;
@@ -227,7 +227,10 @@ impl PageCtx {
         let mut response = page_response(shown.status.unwrap_or(StatusCode::OK), html);
         if let Some(origin) = shown.form_target.as_deref()
             && let Ok(csp) = CSP
-                .replace("form-action 'self'", &format!("form-action 'self' {origin}"))
+                .replace(
+                    "form-action 'self'",
+                    &format!("form-action 'self' {origin}"),
+                )
                 .parse::<actix_web::http::header::HeaderValue>()
         {
             response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);

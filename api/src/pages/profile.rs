@@ -146,7 +146,10 @@ async fn load(state: &AppState, user_id: i64) -> ApiResult<Profile> {
     Ok(profiles::get(&state.db, user_id).await?)
 }
 
-fn fields(values: [String; 5], errors: &[(&'static str, crate::validation::Problem)]) -> Vec<FieldView> {
+fn fields(
+    values: [String; 5],
+    errors: &[(&'static str, crate::validation::Problem)],
+) -> Vec<FieldView> {
     FIELDS
         .iter()
         .zip(values)
@@ -200,7 +203,15 @@ async fn show_page(
         .find_map(|n| NOTICES.iter().find(|known| **known == n));
     let mut context = Context::new();
     context.insert("notice", &notice);
-    page(ctx, state, &user, &profile, fields(values, &[]), context, StatusCode::OK)
+    page(
+        ctx,
+        state,
+        &user,
+        &profile,
+        fields(values, &[]),
+        context,
+        StatusCode::OK,
+    )
 }
 
 fn page(
@@ -215,7 +226,10 @@ fn page(
     context.insert("fields", &fields);
     context.insert("languages", &Lang::ALL.map(Lang::code));
     context.insert("language", ctx.lang.code());
-    context.insert("linkedin", &LinkedInView::new(&profile.linkedin, Utc::now()));
+    context.insert(
+        "linkedin",
+        &LinkedInView::new(&profile.linkedin, Utc::now()),
+    );
     context.insert("linkedin_available", &state.linkedin.is_some());
     ctx.render(
         "profile.html",
