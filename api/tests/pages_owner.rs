@@ -200,7 +200,10 @@ async fn bad_profile_fields_come_back_next_to_their_field_and_nothing_is_stored(
     assert!(page.contains("id=\"phone-error\""), "{page}");
     assert!(page.contains("40 caractères"), "{page}");
     // What was typed is kept; the valid field has no message.
-    assert!(page.contains("value=\"ftp://paul.example\""), "{page}");
+    assert!(
+        page.contains("value=\"ftp:&#x2F;&#x2F;paul.example\""),
+        "{page}"
+    );
     assert!(!page.contains("id=\"business_name-error\""), "{page}");
     let profile: serde_json::Value = app.get("/api/profile").await.json().await.unwrap();
     assert!(profile["business_name"].is_null());
@@ -307,8 +310,9 @@ async fn an_unknown_publication_is_settled_from_the_home_page(db: PgPool) {
     };
     // No address: the message next to this publication's field.
     let empty = mark("  ").await;
-    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let status = empty.status();
     let page = empty.text().await.unwrap();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     assert!(page.contains(&format!("id=\"url-{id}-error\"")), "{page}");
     assert!(page.contains("Collez l&#x27;adresse"), "{page}");
     // Not a LinkedIn post's address: its own message, what was typed kept.

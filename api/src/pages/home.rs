@@ -15,6 +15,7 @@ use tera::Context;
 use super::chart::{self, DAYS};
 use super::profile::{DateView, LinkedInView};
 use super::{PageCtx, Shown};
+use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -126,17 +127,23 @@ pub async fn show(
         .done
         .as_deref()
         .and_then(|d| NOTICES.iter().find(|n| **n == d).copied());
-    ctx.respond(home(&ctx, &state, notice, None).await)
+    let page = async {
+        let user = ctx.user().await?;
+        home(&ctx, &state, &user, notice, None).await
+    };
+    ctx.respond(page.await)
 }
 
-/// The home page; `problem` is a resolve form to show again with its message (a 422).
+/// The home page for `user` (authenticated by the caller: a form post that comes back here
+/// has checked its token already); `problem` is a resolve form to show again with its
+/// message (a 422).
 pub async fn home(
     ctx: &PageCtx,
     state: &AppState,
+    user: &CurrentUser,
     notice: Option<&str>,
     problem: Option<ResolveProblem>,
 ) -> ApiResult<HttpResponse> {
-    let user = ctx.user().await?;
     let recent_page = Page::new(Some(1), Some(RECENT))?;
     let pending_filter = ContentFilter {
         status: Some(ContentStatus::Pending),
@@ -238,7 +245,7 @@ pub async fn home(
         "home.html",
         context,
         Shown {
-            user: Some(&user),
+            user: Some(user),
             status: Some(status),
             ..Shown::default()
         },

@@ -49,7 +49,14 @@ async fn settle(
         key,
     };
     if matches!(form.action, ResolveAction::MarkPublished) && url.is_empty() {
-        return home::home(ctx, state, None, Some(problem("resolve-url-required"))).await;
+        return home::home(
+            ctx,
+            state,
+            &user,
+            None,
+            Some(problem("resolve-url-required")),
+        )
+        .await;
     }
     let outcome = match resolution(form.action, Some(url)) {
         Ok(r) => publications::resolve(&state.db, user.id, id, &r)
@@ -62,7 +69,14 @@ async fn settle(
         (Ok(_), ResolveAction::PublishAgain) => "published-again",
         (Err(ApiError::Conflict(_)), _) => "already-resolved",
         (Err(ApiError::Invalid(_)), _) => {
-            return home::home(ctx, state, None, Some(problem("resolve-url-invalid"))).await;
+            return home::home(
+                ctx,
+                state,
+                &user,
+                None,
+                Some(problem("resolve-url-invalid")),
+            )
+            .await;
         }
         (Err(e), _) => return Err(e),
     };
