@@ -146,6 +146,15 @@ async fn busy_month(app: &TestApp, user_id: i64) -> i64 {
             .unwrap();
         }
     }
+    // The counters the pipeline keeps with the rows (the KPI cards read them).
+    sqlx::query(
+        "UPDATE campaigns SET leads_count = 31, contents_count = 8, published_count = 3
+         WHERE id = $1",
+    )
+    .bind(campaign)
+    .execute(&app.db)
+    .await
+    .unwrap();
     for day in 0..6 {
         let content = app.insert_content(campaign, 75, "published").await;
         sqlx::query(

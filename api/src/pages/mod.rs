@@ -117,8 +117,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 )
                 .route("/admin", web::get().to(admin::overview))
                 .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
-                .route("/admin/queues/{queue}/dead", web::post().to(admin::act)),
+                .route("/admin/queues/{queue}/dead", web::post().to(admin::act))
+                .default_service(web::to(not_found)),
         );
+}
+
+/// A path no page has, inside the session middleware: a signed-in owner gets the 404 page
+/// with their menu and in their account's language, like every other page.
+async fn not_found(ctx: PageCtx) -> HttpResponse {
+    // Signed out (or a post without its token), the page is shown all the same.
+    let _ = ctx.user().await;
+    ctx.respond(Err(ApiError::NotFound("page")))
 }
 
 /// What every page handler starts from: the reader's language and the renderer.
