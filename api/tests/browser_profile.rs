@@ -7,8 +7,13 @@
 mod harness;
 mod web;
 
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{App, HttpResponse, HttpServer, web as actix};
 use fantoccini::Locator;
-use harness::{PASSWORD, TestApp, spawn_app};
+use harness::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use sqlx::PgPool;
 use web::driver::Browser;
 
@@ -45,9 +50,36 @@ async fn tick(b: &Browser, css: &str) {
         .unwrap();
 }
 
+/// LinkedIn's consent page on another origin (a local server), and the api's client
+/// pointed at it: enough to see the browser reach it from the profile's connect form.
+fn linkedin_consent() -> (String, Arc<dyn LinkedInConnect>) {
+    async fn consent() -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body("<!doctype html><title>LinkedIn</title><h1>Allow AstroGrowth?</h1>")
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server =
+        HttpServer::new(|| App::new().route("/oauth/v2/authorization", actix::get().to(consent)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .unwrap()
+            .run();
+    tokio::spawn(server);
+    let mut config = shared::Config::default().linkedin;
+    config.client_id = Some("test-client".into());
+    config.client_secret = Some("test-secret".into());
+    config.authorize_url = format!("{base}/oauth/v2/authorization");
+    let client = Arc::new(LinkedInOAuth::from_config(&config).unwrap().unwrap());
+    (base, client)
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgPool) {
-    let app = spawn_app(db).await;
+    let (consent, linkedin) = linkedin_consent();
+    let app = spawn_app_with(db, |_| {}, Some(linkedin)).await;
     let b = Browser::start(&app.address, FRENCH).await;
     sign_up_and_in(&b, "ana@bakery.example").await;
 
@@ -57,6 +89,17 @@ async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgP
     assert_eq!(b.text("#linkedin-state").await, "Non connecté");
     b.assert_no_horizontal_scroll().await;
     b.screenshot("profile-01-empty-fr").await;
+
+    // Connect goes to LinkedIn's consent page (the page's CSP lets its form lead there).
+    b.click("#linkedin-connect").await;
+    let at = b.client.current_url().await.unwrap();
+    assert!(
+        at.as_str()
+            .starts_with(&format!("{consent}/oauth/v2/authorization?")),
+        "{at}"
+    );
+    assert_eq!(b.text("h1").await, "Allow AstroGrowth?");
+    b.goto("/profile").await;
 
     // A website that is not one: the message next to the field, what was typed kept.
     b.fill("#business_name", "Boulangerie Martin").await;
@@ -79,7 +122,9 @@ async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgP
             .as_deref(),
         Some("Boulangerie Martin")
     );
-    b.screenshot("profile-02-invalid-fr").await;
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot_of("profile-02-invalid-fr", "label[for='location']")
+        .await;
 
     // Fixed, and English chosen for the account: the saved page is already English.
     b.fill("#website", "https://boulangerie-martin.example")
@@ -258,18 +303,22 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
     assert_eq!(b.text("#chart-contents-total").await, "8");
     assert_eq!(b.text("#chart-published-total").await, "3");
     b.assert_no_horizontal_scroll().await;
-    b.screenshot("home-01-attention-and-charts-en").await;
+    b.screenshot("home-01-attention-en").await;
+    b.screenshot_of("home-02-charts-en", "#charts-heading")
+        .await;
 
     // Not a LinkedIn post's address: the message under that field, nothing settled.
     b.fill(&format!("#url-{first}"), "https://www.linkedin.com/in/ana")
         .await;
     b.click(&format!("#mark-published-{first}")).await;
+    b.assert_no_horizontal_scroll().await;
     assert_eq!(
         b.text(&format!("#url-{first}-error")).await,
         "This is not the address of a LinkedIn post. It looks like https://www.linkedin.com/feed/update/urn:li:share:…"
     );
     assert_eq!(state_of(&app, first).await, "unknown");
-    b.screenshot("home-02-resolve-invalid-en").await;
+    b.screenshot_of("home-03-resolve-invalid-en", &format!("#unknown-{first}"))
+        .await;
 
     // The post's address: settled, and gone from the list.
     b.fill(
@@ -285,7 +334,7 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
     );
     assert_eq!(state_of(&app, first).await, "published");
     assert!(!b.body().await.contains("Fresh croissants"));
-    b.screenshot("home-03-resolved-en").await;
+    b.screenshot("home-04-resolved-en").await;
 
     // The other one is not on LinkedIn: publish it again.
     b.click(&format!("#publish-again-{second}")).await;
@@ -301,7 +350,7 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
         "{}",
         b.text("#attention-expiring").await
     );
-    b.screenshot("home-04-expiry-fr").await;
+    b.screenshot("home-05-expiry-fr").await;
     // Its link leads to the profile, where the expiry date and the reconnect button are.
     b.click("#attention-expiring").await;
     assert_eq!(b.path().await, "/profile");
@@ -314,6 +363,7 @@ async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publicati
     b.screenshot("profile-06-connected-fr").await;
     // Disconnect asks first, and works without JavaScript.
     b.click("#linkedin-disconnect").await;
+    // WebDriver reads the no-break space before "?" as a space.
     assert_eq!(b.text("h1").await, "Déconnecter LinkedIn ?");
     b.screenshot("profile-07-disconnect-confirm-fr").await;
     b.click("#disconnect-confirm").await;

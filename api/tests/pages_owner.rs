@@ -563,7 +563,7 @@ async fn linkedin_connects_and_disconnects_from_the_profile_page(db: PgPool) {
             .text()
             .await
             .unwrap()
-            .contains("Déconnecter LinkedIn ?")
+            .contains("Déconnecter LinkedIn\u{a0}?")
     );
     let profile: serde_json::Value = app.get("/api/profile").await.json().await.unwrap();
     assert_eq!(profile["linkedin"]["connected"], true);
