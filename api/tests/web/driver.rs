@@ -200,6 +200,7 @@ impl Browser {
 
     /// As [`Self::screenshot`], with the element `css` scrolled to the top of the window at
     /// each width: for what a long page shows below the fold.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn screenshot_of(&self, name: &str, css: &str) {
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();
