@@ -94,7 +94,7 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         "leads",
         &leads
             .iter()
-            .map(|l| LeadRow::new(l, ctx.lang))
+            .map(|l| LeadRow::new(l, *ctx.lang))
             .collect::<Vec<_>>(),
     );
     context.insert(
