@@ -277,3 +277,112 @@ gallery-edit-hint = Up to { $max } characters. Hashtags are kept as they are.
 gallery-edit-save = Save the text
 gallery-done-edited = Text saved. Approve the post when it reads right.
 toast-close = Close this message
+
+## Profile, home charts and "needs your attention" (issue 11, owner side: profile + home)
+nav-profile = Profile
+home-done-marked-published = Thank you: the post is marked as published.
+home-done-published-again = It will be published again in a moment.
+home-done-already-resolved = This publication had already been settled.
+attention-reconnect-action = Reconnect →
+attention-linkedin-expires = { $days ->
+    [one] Your LinkedIn connection expires in { $days } day — reconnect it to keep publishing.
+   *[other] Your LinkedIn connection expires in { $days } days — reconnect it to keep publishing.
+}
+attention-unknown = LinkedIn did not confirm whether this post went out ({ $date }). Check your LinkedIn page, then tell us:
+attention-unknown-more = { $count ->
+    [one] One more publication needs checking: it will show here next.
+   *[other] { $count } more publications need checking: they will show here next.
+}
+resolve-url-label = It is on LinkedIn: paste its address
+resolve-url-placeholder = https://www.linkedin.com/feed/update/…
+resolve-url-hint = On LinkedIn, open the post, then copy the address from your browser.
+resolve-mark-published = It is published
+resolve-not-there = It is not on LinkedIn?
+resolve-publish-again = Publish it again
+resolve-url-required = Paste the address of the post on LinkedIn.
+resolve-url-invalid = This is not the address of a LinkedIn post. It looks like https://www.linkedin.com/feed/update/urn:li:share:…
+charts-title = The last 30 days
+charts-period = per day, the last 30 days
+chart-leads-title = Businesses found
+chart-contents-title = Posts written
+chart-published-title = Posts published
+chart-desc = { $total } in total; the busiest day was { $date }, with { $best }.
+chart-desc-empty = None in the last 30 days.
+chart-bar = { $date }: { $value }
+charts-table-caption = The last 30 days, day by day
+charts-table-day = Day
+date-day-month = { $month ->
+    [1] Jan
+    [2] Feb
+    [3] Mar
+    [4] Apr
+    [5] May
+    [6] Jun
+    [7] Jul
+    [8] Aug
+    [9] Sep
+    [10] Oct
+    [11] Nov
+   *[12] Dec
+} { $day }
+date-full = { $month ->
+    [1] January
+    [2] February
+    [3] March
+    [4] April
+    [5] May
+    [6] June
+    [7] July
+    [8] August
+    [9] September
+    [10] October
+    [11] November
+   *[12] December
+} { $day }, { $year }
+profile-title = Your profile
+profile-intro = Your business, your language, and the LinkedIn account your posts go out from.
+profile-notice-connected = LinkedIn is connected. Approved posts will now be published.
+profile-notice-cancelled = LinkedIn was not connected: the authorisation was cancelled.
+profile-notice-failed = LinkedIn could not be connected. Try again in a few minutes.
+profile-notice-unavailable = Connecting LinkedIn is not available right now. Try again later.
+profile-notice-disconnected = LinkedIn is disconnected. Nothing will be published until you connect it again.
+profile-notice-saved = Your profile is saved.
+profile-linkedin-title = LinkedIn
+profile-linkedin-connected = Connected
+profile-linkedin-reconnect = Reconnect needed
+profile-linkedin-disconnected = Not connected
+profile-linkedin-why = Connect your LinkedIn account so the posts you approve can be published.
+profile-linkedin-member = Publishing as
+profile-linkedin-expires = Connection valid until
+profile-linkedin-days-left = { $days ->
+    [one] { $days } day left
+   *[other] { $days } days left
+}
+profile-linkedin-reconnect-why = LinkedIn no longer accepts this connection. Reconnect so your approved posts can be published.
+profile-linkedin-renew = LinkedIn asks you to reconnect every 60 days; we will remind you a week before.
+profile-linkedin-connect = Connect LinkedIn
+profile-linkedin-reconnect-action = Reconnect LinkedIn
+profile-linkedin-not-available = Connecting LinkedIn is not available on this server.
+profile-linkedin-disconnect = Disconnect
+profile-details-title = Your business
+profile-details-intro = Your business name and type help us write posts that sound like you. Every field is optional.
+profile-field-business_name = Business name
+profile-field-business_type = Type of business
+profile-field-location = City or area
+profile-field-phone = Phone
+profile-field-website = Website
+profile-hint-business_name = As your customers know it.
+profile-hint-business_type = For example: bakery, hair salon, plumber.
+profile-hint-location = For example: Lyon, or Paris 11e.
+profile-hint-phone = Not shown in your posts.
+profile-hint-website = Starting with https://
+profile-language = Language of the pages
+profile-language-hint = Kept on your account: every device you sign in from uses it.
+language-name-fr = Français
+language-name-en = English
+profile-save = Save
+disconnect-title = Disconnect LinkedIn?
+disconnect-member = Account: { $name }
+disconnect-body = We will forget the connection. Approved posts wait until you connect LinkedIn again; nothing is deleted from LinkedIn.
+disconnect-confirm = Yes, disconnect
+disconnect-cancel = Cancel

@@ -277,3 +277,112 @@ gallery-edit-hint = { $max } caractères au maximum. Les hashtags restent les m�
 gallery-edit-save = Enregistrer le texte
 gallery-done-edited = Texte enregistré. Validez la publication quand elle vous convient.
 toast-close = Fermer ce message
+
+## Profil, graphiques de l'accueil et « à traiter » (issue 11, côté propriétaire : profil + accueil)
+nav-profile = Profil
+home-done-marked-published = Merci : la publication est marquée comme publiée.
+home-done-published-again = Elle va être publiée de nouveau dans un instant.
+home-done-already-resolved = Cette publication avait déjà été réglée.
+attention-reconnect-action = Reconnecter →
+attention-linkedin-expires = { $days ->
+    [one] Votre connexion LinkedIn expire dans { $days } jour — reconnectez-la pour continuer à publier.
+   *[other] Votre connexion LinkedIn expire dans { $days } jours — reconnectez-la pour continuer à publier.
+}
+attention-unknown = LinkedIn n'a pas confirmé si cette publication est partie ({ $date }). Vérifiez votre page LinkedIn, puis dites-le-nous :
+attention-unknown-more = { $count ->
+    [one] Une autre publication est à vérifier : elle s'affichera ensuite ici.
+   *[other] { $count } autres publications sont à vérifier : elles s'afficheront ensuite ici.
+}
+resolve-url-label = Elle est sur LinkedIn : collez son adresse
+resolve-url-placeholder = https://www.linkedin.com/feed/update/…
+resolve-url-hint = Sur LinkedIn, ouvrez la publication, puis copiez l'adresse dans votre navigateur.
+resolve-mark-published = Elle est publiée
+resolve-not-there = Elle n'est pas sur LinkedIn ?
+resolve-publish-again = La publier de nouveau
+resolve-url-required = Collez l'adresse de la publication sur LinkedIn.
+resolve-url-invalid = Ce n'est pas l'adresse d'une publication LinkedIn. Elle ressemble à https://www.linkedin.com/feed/update/urn:li:share:…
+charts-title = Les 30 derniers jours
+charts-period = par jour, sur les 30 derniers jours
+chart-leads-title = Commerces trouvés
+chart-contents-title = Publications rédigées
+chart-published-title = Publications en ligne
+chart-desc = { $total } au total ; le jour le plus chargé a été le { $date }, avec { $best }.
+chart-desc-empty = Aucune sur les 30 derniers jours.
+chart-bar = { $date } : { $value }
+charts-table-caption = Les 30 derniers jours, jour par jour
+charts-table-day = Jour
+date-day-month = { $day } { $month ->
+    [1] janv.
+    [2] févr.
+    [3] mars
+    [4] avr.
+    [5] mai
+    [6] juin
+    [7] juil.
+    [8] août
+    [9] sept.
+    [10] oct.
+    [11] nov.
+   *[12] déc.
+}
+date-full = { $day } { $month ->
+    [1] janvier
+    [2] février
+    [3] mars
+    [4] avril
+    [5] mai
+    [6] juin
+    [7] juillet
+    [8] août
+    [9] septembre
+    [10] octobre
+    [11] novembre
+   *[12] décembre
+} { $year }
+profile-title = Votre profil
+profile-intro = Votre entreprise, votre langue, et le compte LinkedIn depuis lequel partent vos publications.
+profile-notice-connected = LinkedIn est connecté. Les publications validées vont maintenant partir.
+profile-notice-cancelled = LinkedIn n'a pas été connecté : l'autorisation a été annulée.
+profile-notice-failed = La connexion à LinkedIn n'a pas abouti. Réessayez dans quelques minutes.
+profile-notice-unavailable = La connexion à LinkedIn n'est pas disponible pour le moment. Réessayez plus tard.
+profile-notice-disconnected = LinkedIn est déconnecté. Rien ne sera publié tant que vous ne l'aurez pas reconnecté.
+profile-notice-saved = Votre profil est enregistré.
+profile-linkedin-title = LinkedIn
+profile-linkedin-connected = Connecté
+profile-linkedin-reconnect = À reconnecter
+profile-linkedin-disconnected = Non connecté
+profile-linkedin-why = Connectez votre compte LinkedIn pour que les publications que vous validez soient publiées.
+profile-linkedin-member = Publie en tant que
+profile-linkedin-expires = Connexion valable jusqu'au
+profile-linkedin-days-left = { $days ->
+    [one] encore { $days } jour
+   *[other] encore { $days } jours
+}
+profile-linkedin-reconnect-why = LinkedIn n'accepte plus cette connexion. Reconnectez-la pour que vos publications validées partent.
+profile-linkedin-renew = LinkedIn demande de vous reconnecter tous les 60 jours ; nous vous le rappellerons une semaine avant.
+profile-linkedin-connect = Connecter LinkedIn
+profile-linkedin-reconnect-action = Reconnecter LinkedIn
+profile-linkedin-not-available = La connexion à LinkedIn n'est pas disponible sur ce serveur.
+profile-linkedin-disconnect = Déconnecter
+profile-details-title = Votre entreprise
+profile-details-intro = Le nom et l'activité de votre entreprise nous aident à écrire des publications qui vous ressemblent. Tous les champs sont facultatifs.
+profile-field-business_name = Nom de l'entreprise
+profile-field-business_type = Activité
+profile-field-location = Ville ou quartier
+profile-field-phone = Téléphone
+profile-field-website = Site web
+profile-hint-business_name = Tel que vos clients le connaissent.
+profile-hint-business_type = Par exemple : boulangerie, salon de coiffure, plombier.
+profile-hint-location = Par exemple : Lyon, ou Paris 11e.
+profile-hint-phone = N'apparaît pas dans vos publications.
+profile-hint-website = Commence par https://
+profile-language = Langue des pages
+profile-language-hint = Enregistrée sur votre compte : tous les appareils où vous vous connectez l'utilisent.
+language-name-fr = Français
+language-name-en = English
+profile-save = Enregistrer
+disconnect-title = Déconnecter LinkedIn ?
+disconnect-member = Compte : { $name }
+disconnect-body = Nous oublierons la connexion. Les publications validées attendront que vous reconnectiez LinkedIn ; rien n'est supprimé sur LinkedIn.
+disconnect-confirm = Oui, déconnecter
+disconnect-cancel = Annuler

@@ -86,10 +86,15 @@ pub fn required_text(value: &str, max: usize) -> Result<String, Problem> {
 
 /// An optional text field: trimmed; empty becomes `None`.
 pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+    optional_text(value, max).map_err(|p| p.into_api(field))
+}
+
+/// [`optional`] as a [`Problem`].
+pub fn optional_text(value: Option<&str>, max: usize) -> Result<Option<String>, Problem> {
     match value {
         None => Ok(None),
         Some(v) => {
-            let v = clean(v, max).map_err(|p| p.into_api(field))?;
+            let v = clean(v, max)?;
             Ok((!v.is_empty()).then_some(v))
         }
     }
@@ -191,12 +196,17 @@ pub fn password_strength(value: &str) -> Result<(), Problem> {
 
 /// An http(s) URL, for the profile's website.
 pub fn website(value: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(v) = optional("website", value, 500)? else {
+    website_address(value).map_err(|p| p.into_api("website"))
+}
+
+/// [`website`] as a [`Problem`].
+pub fn website_address(value: Option<&str>) -> Result<Option<String>, Problem> {
+    let Some(v) = optional_text(value, 500)? else {
         return Ok(None);
     };
     match url::Url::parse(&v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(v)),
-        _ => Err(Problem::NotAWebsite.into_api("website")),
+        _ => Err(Problem::NotAWebsite),
     }
 }
 

@@ -134,11 +134,73 @@ async fn write_until_done(
     }
 }
 
-/// Acks a batch in one script (`ack.lua`): XACK and XDEL, the `processed` counter, and
-/// the release of unique keys, each only for entries that were still pending. Returns how
-/// many entries were acked now.
+/// Acks a batch: XACK and XDEL, the `processed` counter, and the release of unique keys,
+/// each only for entries that were still pending. Returns how many entries were acked now.
+///
+/// A batch without unique keys (most jobs) goes out as one MULTI/EXEC; one with unique keys
+/// needs `ack.lua`, which acks those entries one by one to know whose key it may release.
+/// The script costs about 20 µs of Redis time per call more than the transaction, which is
+/// 10–25% of steady throughput (bench W1), hence the two paths.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, jobs = batch.len()))]
 pub async fn ack_batch(
+    conn: ConnectionManager,
+    keys: &QueueKeys,
+    settings: &Settings,
+    batch: &[Completion],
+) -> Result<usize, Error> {
+    if batch.iter().any(|c| c.unique.is_some()) {
+        ack_with_unique_keys(conn, keys, settings, batch).await
+    } else {
+        ack_plain(conn, keys, settings, batch).await
+    }
+}
+
+/// One transaction: XACK, XDEL, `processed` += the batch. When XACK took fewer entries than
+/// the batch (a reclaim took some, which is rare and logged), a second call takes the
+/// difference back, so the counter counts only what was acked. Deleting the id of an entry
+/// XACK did not take is harmless: the reclaim that took it already deleted it.
+async fn ack_plain(
+    mut conn: ConnectionManager,
+    keys: &QueueKeys,
+    settings: &Settings,
+    batch: &[Completion],
+) -> Result<usize, Error> {
+    let stats = keys.stats_minute(now_ms() / 60_000);
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let ack = pipe.cmd("XACK").arg(&keys.stream).arg(GROUP);
+    for c in batch {
+        ack.arg(&*c.entry_id);
+    }
+    let del = pipe.cmd("XDEL").arg(&keys.stream);
+    for c in batch {
+        del.arg(&*c.entry_id);
+    }
+    del.ignore();
+    pipe.cmd("HINCRBY")
+        .arg(&stats)
+        .arg("processed")
+        .arg(batch.len())
+        .ignore();
+    pipe.cmd("EXPIRE")
+        .arg(&stats)
+        .arg(settings.stats_ttl.as_secs())
+        .ignore();
+    let (acked,): (usize,) = pipe.query_async(&mut conn).await?;
+    if acked < batch.len() {
+        let over = i64::try_from(batch.len() - acked).unwrap_or(i64::MAX);
+        let () = redis::cmd("HINCRBY")
+            .arg(&stats)
+            .arg("processed")
+            .arg(-over)
+            .query_async(&mut conn)
+            .await?;
+    }
+    Ok(acked)
+}
+
+/// `ack.lua`: entries with a unique key one by one, the others in one XACK and XDEL.
+async fn ack_with_unique_keys(
     mut conn: ConnectionManager,
     keys: &QueueKeys,
     settings: &Settings,

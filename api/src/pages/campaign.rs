@@ -113,21 +113,21 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         contents::list_for_campaign(&state.db, campaign.id, ROWS),
     )?;
     let mut context = Context::new();
-    context.insert("kpis", &kpis(&campaign, ctx.lang));
+    context.insert("kpis", &kpis(&campaign, *ctx.lang));
     context.insert("campaign", &CampaignRow::from(&campaign));
     context.insert("live", &runs(campaign.status));
     context.insert(
         "leads",
         &leads
             .iter()
-            .map(|l| LeadRow::new(l, ctx.lang))
+            .map(|l| LeadRow::new(l, *ctx.lang))
             .collect::<Vec<_>>(),
     );
     context.insert(
         "contents",
         &contents
             .iter()
-            .map(|c| ContentRow::new(c, ctx.lang))
+            .map(|c| ContentRow::new(c, *ctx.lang))
             .collect::<Vec<_>>(),
     );
     ctx.render(

@@ -249,7 +249,7 @@ async fn gallery_page(
     let cards: Vec<ContentCard> = found
         .items
         .into_iter()
-        .map(|c| ContentCard::new(c, &choices.items, ctx.lang))
+        .map(|c| ContentCard::new(c, &choices.items, *ctx.lang))
         .collect();
     let campaign_choices: Vec<(i64, &str)> = choices
         .items
@@ -288,6 +288,7 @@ async fn gallery_page(
         Shown {
             user: Some(user),
             status,
+            ..Shown::default()
         },
     )
 }

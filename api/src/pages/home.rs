@@ -1,18 +1,84 @@
-//! The owner's home: KPI cards, recent campaigns, and what needs them.
+//! The owner's home: KPI cards, the last 30 days as charts, recent campaigns, and what
+//! needs them (posts to approve, publications whose outcome is unknown with the forms that
+//! settle them, LinkedIn to reconnect or about to expire).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use shared::db::campaigns::{self, Campaign};
 use shared::db::contents::{self, ContentFilter, ContentStatus};
+use shared::db::publications::{self, Publication, PublicationState};
 use shared::db::{Page, metrics, profiles};
 use tera::Context;
 
+use super::chart::{self, DAYS};
+use super::profile::{DateView, LinkedInView};
 use super::{PageCtx, Shown};
+use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// Enough to see what is going on; the full list is paged elsewhere.
 const RECENT: u32 = 5;
+/// Unknown publications shown at once; settling one brings the next.
+const UNKNOWN_SHOWN: u32 = 5;
+/// How much of a post the owner sees to recognise it on LinkedIn.
+const EXCERPT_CHARS: usize = 160;
+
+/// What a resolve did, shown once on the home page (`home-done-<name>`).
+pub const NOTICES: [&str; 3] = ["marked-published", "published-again", "already-resolved"];
+
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    done: Option<String>,
+}
+
+/// A resolve form that came back with a problem: shown next to that publication's field,
+/// with what was typed.
+#[derive(Debug)]
+pub struct ResolveProblem {
+    pub id: i64,
+    pub url: String,
+    /// The message id (`resolve-url-*`).
+    pub key: &'static str,
+}
+
+/// One day of the charts' text alternative (a table for screen readers).
+#[derive(Debug, Serialize)]
+struct DayRow {
+    date: chart::Day,
+    leads: i64,
+    contents: i64,
+    published: i64,
+}
+
+/// A publication whose outcome is unknown, as its card shows it.
+#[derive(Debug, Serialize)]
+struct UnknownRow {
+    id: i64,
+    excerpt: String,
+    since: DateView,
+    url: String,
+    error: Option<&'static str>,
+}
+
+impl UnknownRow {
+    fn new(p: &Publication, text: &str, problem: Option<&ResolveProblem>) -> Self {
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+        if text.chars().count() > EXCERPT_CHARS {
+            excerpt.push('…');
+        }
+        let problem = problem.filter(|r| r.id == p.id);
+        Self {
+            id: p.id,
+            excerpt,
+            since: p.created_at.into(),
+            url: problem.map(|r| r.url.clone()).unwrap_or_default(),
+            error: problem.map(|r| r.key),
+        }
+    }
+}
 
 /// One figure on a card: `kpi-<name>` is its label.
 #[derive(Debug, Serialize)]
@@ -52,18 +118,38 @@ impl From<&Campaign> for CampaignRow {
     }
 }
 
-pub async fn show(ctx: PageCtx, state: web::Data<AppState>) -> HttpResponse {
-    ctx.respond(home(&ctx, &state).await)
+pub async fn show(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<HomeQuery>,
+) -> HttpResponse {
+    let notice = query
+        .done
+        .as_deref()
+        .and_then(|d| NOTICES.iter().find(|n| **n == d).copied());
+    let page = async {
+        let user = ctx.user().await?;
+        home(&ctx, &state, &user, notice, None).await
+    };
+    ctx.respond(page.await)
 }
 
-async fn home(ctx: &PageCtx, state: &AppState) -> ApiResult<HttpResponse> {
-    let user = ctx.user().await?;
+/// The home page for `user` (authenticated by the caller: a form post that comes back here
+/// has checked its token already); `problem` is a resolve form to show again with its
+/// message (a 422).
+pub async fn home(
+    ctx: &PageCtx,
+    state: &AppState,
+    user: &CurrentUser,
+    notice: Option<&str>,
+    problem: Option<ResolveProblem>,
+) -> ApiResult<HttpResponse> {
     let recent_page = Page::new(Some(1), Some(RECENT))?;
     let pending_filter = ContentFilter {
         status: Some(ContentStatus::Pending),
         ..ContentFilter::default()
     };
-    let (totals, recent, pending, profile) = tokio::try_join!(
+    let (totals, recent, pending, profile, days, unknown) = tokio::try_join!(
         // The totals only: the per-campaign figures of one campaign are enough.
         metrics::for_user(&state.db, user.id, Page::new(Some(1), Some(1))?),
         campaigns::list(&state.db, user.id, recent_page),
@@ -80,8 +166,32 @@ async fn home(ctx: &PageCtx, state: &AppState) -> ApiResult<HttpResponse> {
                 Err(e) => Err(e),
             }
         },
+        metrics::per_day(&state.db, user.id, DAYS),
+        publications::list(
+            &state.db,
+            user.id,
+            Some(PublicationState::Unknown),
+            Page::new(Some(1), Some(UNKNOWN_SHOWN))?
+        ),
     )?;
-    let reconnect = profile.is_some_and(|p| p.linkedin.reconnect_needed);
+    // The posts' texts, so the owner can look for them on LinkedIn. Usually none; at most
+    // UNKNOWN_SHOWN primary-key reads, side by side.
+    let texts = futures::future::try_join_all(
+        unknown
+            .items
+            .iter()
+            .map(|p| contents::get(&state.db, user.id, p.content_id)),
+    )
+    .await?;
+    let unknown_rows: Vec<UnknownRow> = unknown
+        .items
+        .iter()
+        .zip(&texts)
+        .map(|(p, c)| UnknownRow::new(p, &c.text, problem.as_ref()))
+        .collect();
+    let linkedin = profile.map(|p| LinkedInView::new(&p.linkedin, Utc::now()));
+    let reconnect = linkedin.as_ref().is_some_and(|l| l.state == "reconnect");
+    let expiring = linkedin.as_ref().and_then(LinkedInView::expiring_in);
     let rows: Vec<CampaignRow> = recent.items.iter().map(CampaignRow::from).collect();
     let mut context = Context::new();
     let kpis = [
@@ -107,11 +217,36 @@ async fn home(ctx: &PageCtx, state: &AppState) -> ApiResult<HttpResponse> {
     context.insert("campaign_count", &totals.campaign_count);
     context.insert("pending", &pending.total);
     context.insert("reconnect", &reconnect);
+    context.insert("expiring_days", &expiring);
+    context.insert(
+        "unknown_more",
+        &(unknown.total - unknown_rows.len() as i64).max(0),
+    );
+    context.insert("unknown", &unknown_rows);
+    context.insert("charts", &chart::charts(&days, *ctx.lang));
+    let day_rows: Vec<DayRow> = days
+        .iter()
+        .map(|d| DayRow {
+            date: d.day.into(),
+            leads: d.leads,
+            contents: d.contents,
+            published: d.published,
+        })
+        .collect();
+    context.insert("day_rows", &day_rows);
+    context.insert("chart_width", &chart::WIDTH);
+    context.insert("chart_height", &chart::HEIGHT);
+    context.insert("notice", &notice);
+    let status = match problem {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
     ctx.render(
         "home.html",
         context,
         Shown {
-            user: Some(&user),
+            user: Some(user),
+            status: Some(status),
             ..Shown::default()
         },
     )

@@ -1,14 +1,19 @@
 //! French and English for the pages, with Fluent (`api/locales/*.ftl`, compiled into the
-//! binary). Which one a person reads: the language they picked (the `ag_lang` cookie the
-//! switch sets), else their browser's `Accept-Language`, else French: the product's first
-//! owners are French-speaking small businesses.
+//! binary). Which one a person reads: their account's language once they are signed in
+//! (`users.language`, set on the profile page or by the switch), else the language this
+//! browser picked (the `ag_lang` cookie the switch sets), else their browser's
+//! `Accept-Language`, else French: the product's first owners are French-speaking small
+//! businesses.
 
+use std::cell::OnceCell;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
+use shared::db::users::Language;
 use unic_langid::LanguageIdentifier;
 
 /// Set by `/language/{code}`; a year long, so the choice outlives sessions.
@@ -111,11 +116,63 @@ impl Lang {
         }
     }
 
+    /// As the account stores it.
+    pub fn language(self) -> Language {
+        match self {
+            Self::Fr => Language::French,
+            Self::En => Language::English,
+        }
+    }
+
     fn source(self) -> &'static str {
         match self {
             Self::Fr => include_str!("../../locales/fr.ftl"),
             Self::En => include_str!("../../locales/en.ftl"),
         }
+    }
+}
+
+impl From<Language> for Lang {
+    fn from(language: Language) -> Self {
+        match language {
+            Language::French => Self::Fr,
+            Language::English => Self::En,
+        }
+    }
+}
+
+/// The reader's language as a page handler sees it: the browser's choice
+/// ([`Lang::of_request`]) until the handler authenticates the user, the account's from then
+/// on. The account's is only known after the session check (it comes with it, no extra
+/// query), which runs inside the handler, after this was made; it derefs to the [`Lang`] in
+/// force so handlers write `ctx.lang.integer(n)` either way.
+#[derive(Debug)]
+pub struct ReaderLang {
+    browser: Lang,
+    account: OnceCell<Lang>,
+}
+
+impl ReaderLang {
+    pub fn new(browser: Lang) -> Self {
+        Self {
+            browser,
+            account: OnceCell::new(),
+        }
+    }
+
+    /// The signed-in account's language, if it chose one; set once per request.
+    pub fn set_account(&self, language: Option<Language>) {
+        if let Some(language) = language {
+            let _ = self.account.set(Lang::from(language));
+        }
+    }
+}
+
+impl Deref for ReaderLang {
+    type Target = Lang;
+
+    fn deref(&self) -> &Lang {
+        self.account.get().unwrap_or(&self.browser)
     }
 }
 
@@ -189,6 +246,19 @@ mod tests {
         assert_eq!(pick("fr;q=0,en"), Some(Lang::En));
         assert_eq!(pick("de, *;q=0.1"), None);
         assert_eq!(pick(""), None);
+    }
+
+    #[test]
+    fn the_account_s_language_wins_once_known() {
+        let lang = ReaderLang::new(Lang::Fr);
+        assert_eq!(*lang, Lang::Fr);
+        // An account that never chose keeps the browser's.
+        lang.set_account(None);
+        assert_eq!(*lang, Lang::Fr);
+        lang.set_account(Some(Language::English));
+        assert_eq!(*lang, Lang::En);
+        assert_eq!(lang.code(), "en");
+        assert_eq!(Lang::from(Lang::Fr.language()), Lang::Fr);
     }
 
     #[test]

@@ -155,7 +155,7 @@ async fn open(ctx: &PageCtx, state: web::Data<AppState>, id: i64) -> ApiResult<H
     let feed = Feed {
         ui: ctx.ui(),
         state,
-        lang: ctx.lang,
+        lang: *ctx.lang,
         user_id: user.id,
         campaign_id: campaign.id,
         messages,

@@ -8,10 +8,13 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod campaign;
+pub mod chart;
 pub mod contents;
 pub mod home;
 pub mod i18n;
 pub mod live;
+pub mod profile;
+pub mod publications;
 pub mod render;
 pub mod score;
 pub mod wizard;
@@ -34,7 +37,8 @@ use tera::Context;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult, error_chain};
 use crate::session_store::RedisSessionStore;
-use i18n::{LANG_COOKIE, Lang};
+use crate::state::AppState;
+use i18n::{LANG_COOKIE, Lang, ReaderLang};
 use render::Ui;
 
 /// Scripts, styles and form targets from us only: a field that slipped past escaping
@@ -97,15 +101,43 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/contents/{id}/approve", web::post().to(contents::approve))
                 .route("/contents/{id}/reject", web::post().to(contents::reject))
                 .route("/contents/{id}/edit", web::post().to(contents::edit))
+                .route("/profile", web::get().to(profile::show))
+                .route("/profile", web::post().to(profile::save))
+                .route(
+                    "/profile/linkedin/connect",
+                    web::post().to(profile::connect),
+                )
+                .route(
+                    "/profile/linkedin/disconnect",
+                    web::get().to(profile::confirm_disconnect),
+                )
+                .route(
+                    "/profile/linkedin/disconnect",
+                    web::post().to(profile::disconnect),
+                )
+                .route(
+                    "/publications/{id}/resolve",
+                    web::post().to(publications::resolve),
+                )
                 .route("/admin", web::get().to(admin::overview))
                 .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
-                .route("/admin/queues/{queue}/dead", web::post().to(admin::act)),
+                .route("/admin/queues/{queue}/dead", web::post().to(admin::act))
+                .default_service(web::to(not_found)),
         );
+}
+
+/// A path no page has, inside the session middleware: a signed-in owner gets the 404 page
+/// with their menu and in their account's language, like every other page.
+async fn not_found(ctx: PageCtx) -> HttpResponse {
+    // Signed out (or a post without its token), the page is shown all the same.
+    let _ = ctx.user().await;
+    ctx.respond(Err(ApiError::NotFound("page")))
 }
 
 /// What every page handler starts from: the reader's language and the renderer.
 pub struct PageCtx {
-    pub lang: Lang,
+    /// The browser's language, then the account's once `user()` has read it.
+    pub lang: ReaderLang,
     ui: web::Data<Ui>,
     req: HttpRequest,
     /// The user once a handler has authenticated them, so an error page after that (a
@@ -131,12 +163,16 @@ impl FromRequest for PageCtx {
 pub struct Shown<'a> {
     pub user: Option<&'a CurrentUser>,
     pub status: Option<StatusCode>,
+    /// Another origin this page's forms may lead to, added to the CSP's `form-action`: the
+    /// profile's connect form posts to us and is redirected to LinkedIn's consent page, and
+    /// Chromium checks the redirect against `form-action` too.
+    pub form_target: Option<String>,
 }
 
 impl PageCtx {
     fn new(req: &HttpRequest) -> Option<Self> {
         Some(Self {
-            lang: Lang::of_request(req),
+            lang: ReaderLang::new(Lang::of_request(req)),
             ui: req.app_data::<web::Data<Ui>>()?.clone(),
             req: req.clone(),
             seen: RefCell::new(None),
@@ -155,6 +191,7 @@ impl PageCtx {
 
     fn remember(&self, user: ApiResult<CurrentUser>) -> ApiResult<CurrentUser> {
         if let Ok(u) = &user {
+            self.lang.set_account(u.language);
             *self.seen.borrow_mut() = Some(u.clone());
         }
         user
@@ -204,9 +241,20 @@ impl PageCtx {
         }
         let html = self
             .ui
-            .render(self.lang, template, &context)
+            .render(*self.lang, template, &context)
             .map_err(ApiError::internal)?;
-        Ok(page_response(shown.status.unwrap_or(StatusCode::OK), html))
+        let mut response = page_response(shown.status.unwrap_or(StatusCode::OK), html);
+        if let Some(origin) = shown.form_target.as_deref()
+            && let Ok(csp) = CSP
+                .replace(
+                    "form-action 'self'",
+                    &format!("form-action 'self' {origin}"),
+                )
+                .parse::<actix_web::http::header::HeaderValue>()
+        {
+            response.headers_mut().insert(CONTENT_SECURITY_POLICY, csp);
+        }
+        Ok(response)
     }
 
     /// A handler's outcome as the browser should get it: a sign-in redirect when the
@@ -245,6 +293,7 @@ impl PageCtx {
         let shown = Shown {
             status: Some(status),
             user: seen.as_ref(),
+            ..Shown::default()
         };
         match self.render("error.html", context, shown) {
             Ok(response) => response,
@@ -313,26 +362,46 @@ pub struct Next {
 }
 
 /// `GET /language/{code}?next=/path`: a link, not a form, so it works signed out and
-/// without JavaScript; all it changes is a cookie of this browser.
+/// without JavaScript. It sets this browser's cookie and, signed in, the account's language
+/// (so the choice follows the owner to other devices). A link another site makes a browser
+/// follow (`Sec-Fetch-Site: cross-site`) changes the cookie only: the account is changed
+/// from our own pages.
 async fn switch_language(
     req: HttpRequest,
+    state: web::Data<AppState>,
     code: web::Path<String>,
     query: web::Query<Next>,
 ) -> HttpResponse {
     let Some(lang) = Lang::parse(&code) else {
         return error_page(&req, &ApiError::NotFound("language"));
     };
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    if !cross_site && let Ok(user) = auth::authenticate(&req, "").await {
+        let saved = shared::db::users::set_language(&state.db, user.id, lang.language()).await;
+        if let Err(e) = saved {
+            // The cookie still switches this browser.
+            tracing::warn!(error = %error_chain(&e), "account language not saved");
+        }
+    }
+    let mut response = redirect(&safe_next(query.next.as_deref()));
+    set_language_cookie(&mut response, lang);
+    response
+}
+
+/// The `ag_lang` cookie: what a browser reads in before (and without) signing in.
+pub fn set_language_cookie(response: &mut HttpResponse, lang: Lang) {
     let cookie = Cookie::build(LANG_COOKIE, lang.code())
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .max_age(actix_web::cookie::time::Duration::days(365))
         .finish();
-    let mut response = redirect(&safe_next(query.next.as_deref()));
     if response.add_cookie(&cookie).is_err() {
         tracing::warn!("language cookie not set");
     }
-    response
 }
 
 #[cfg(test)]

@@ -45,6 +45,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "contents.html",
         include_str!("../../templates/contents.html"),
     ),
+    ("profile.html", include_str!("../../templates/profile.html")),
+    (
+        "profile_disconnect.html",
+        include_str!("../../templates/profile_disconnect.html"),
+    ),
     (
         "admin_overview.html",
         include_str!("../../templates/admin_overview.html"),
@@ -225,6 +230,29 @@ mod tests {
         }
         for notice in super::super::contents::NOTICES {
             keys.push(format!("gallery-done-{notice}"));
+        }
+        // The profile and home pages (issue 11, owner side).
+        for (field, ..) in super::super::profile::FIELDS {
+            keys.push(format!("profile-field-{field}"));
+            keys.push(format!("profile-hint-{field}"));
+        }
+        for notice in super::super::profile::NOTICES {
+            keys.push(format!("profile-notice-{notice}"));
+        }
+        for state in super::super::profile::LINKEDIN_STATES {
+            keys.push(format!("profile-linkedin-{state}"));
+        }
+        for lang in Lang::ALL {
+            keys.push(format!("language-name-{}", lang.code()));
+        }
+        for notice in super::super::home::NOTICES {
+            keys.push(format!("home-done-{notice}"));
+        }
+        for series in super::super::chart::SERIES {
+            keys.push(format!("chart-{series}-title"));
+        }
+        for problem in ["resolve-url-required", "resolve-url-invalid"] {
+            keys.push(problem.to_owned());
         }
         for problem in ["sign-in-wrong", "sign-in-throttled"] {
             keys.push(problem.to_owned());

@@ -156,6 +156,7 @@ fn show_step(
         Shown {
             user: Some(user),
             status: Some(status),
+            ..Shown::default()
         },
     )
 }

@@ -296,6 +296,7 @@ mod tests {
             id: 1,
             role: Role::Owner,
             csrf_token: "csrf-secret".into(),
+            language: None,
         };
         let printed = format!("{sign_in:?} {sign_up:?} {user:?} {sign_in:#?}");
         assert!(!printed.contains("secret"), "{printed}");

@@ -20,6 +20,9 @@ use crate::validation;
 /// The OAuth `state` and when it was made, kept in the session between start and callback.
 const OAUTH_STATE: &str = "li_state";
 const OAUTH_STATE_AT: &str = "li_state_at";
+/// Set when the profile page started the connect: the callback then brings every outcome
+/// back to that page with a notice, where the JSON API's client gets its error answer.
+const OAUTH_FROM_PAGE: &str = "li_from_page";
 /// LinkedIn's authorization codes live minutes; a state older than this is refused.
 const OAUTH_STATE_TTL_SECS: u64 = 600;
 
@@ -68,14 +71,48 @@ pub async fn update(
     user: CurrentUser,
     body: web::Json<UpdateProfile>,
 ) -> ApiResult<HttpResponse> {
-    let update = ProfileUpdate {
-        business_name: validation::optional("business_name", body.business_name.as_deref(), 200)?,
-        business_type: validation::optional("business_type", body.business_type.as_deref(), 100)?,
-        location: validation::optional("location", body.location.as_deref(), 200)?,
-        phone: validation::optional("phone", body.phone.as_deref(), 40)?,
-        website: validation::website(body.website.as_deref())?,
+    let update = match check_profile(&body) {
+        Ok(update) => update,
+        Err(problems) => {
+            let message = problems
+                .first()
+                .map(|(field, problem)| problem.message(field))
+                .unwrap_or_else(|| "the profile is not valid".into());
+            return Err(ApiError::Invalid(message));
+        }
     };
     Ok(HttpResponse::Ok().json(profiles::update(&state.db, user.id, &update).await?))
+}
+
+/// The checks of a profile edit, shared by `PUT /api/profile` and the profile page: the
+/// update to store, or every field's problem in form order (the API reports the first,
+/// the page shows each next to its field).
+pub fn check_profile(
+    input: &UpdateProfile,
+) -> Result<ProfileUpdate, Vec<(&'static str, validation::Problem)>> {
+    let mut problems = Vec::new();
+    let mut keep = |field: &'static str, checked: Result<Option<String>, validation::Problem>| {
+        checked.unwrap_or_else(|problem| {
+            problems.push((field, problem));
+            None
+        })
+    };
+    let text = validation::optional_text;
+    let update = ProfileUpdate {
+        business_name: keep("business_name", text(input.business_name.as_deref(), 200)),
+        business_type: keep("business_type", text(input.business_type.as_deref(), 100)),
+        location: keep("location", text(input.location.as_deref(), 200)),
+        phone: keep("phone", text(input.phone.as_deref(), 40)),
+        website: keep(
+            "website",
+            validation::website_address(input.website.as_deref()),
+        ),
+    };
+    if problems.is_empty() {
+        Ok(update)
+    } else {
+        Err(problems)
+    }
 }
 
 fn redirect_uri(state: &AppState) -> String {
@@ -109,6 +146,18 @@ pub async fn linkedin_connect(
     user: CurrentUser,
     session: Session,
 ) -> ApiResult<HttpResponse> {
+    let authorize_url = start_connect(&state, &session, &user, false)?;
+    Ok(HttpResponse::Ok().json(ConnectStart { authorize_url }))
+}
+
+/// Remembers a fresh OAuth `state` in the session and answers LinkedIn's consent URL; the
+/// JSON API answers it, the profile page (`from_page`) redirects to it.
+pub fn start_connect(
+    state: &AppState,
+    session: &Session,
+    user: &CurrentUser,
+    from_page: bool,
+) -> ApiResult<String> {
     let linkedin = state
         .linkedin
         .as_ref()
@@ -117,14 +166,16 @@ pub async fn linkedin_connect(
     session
         .insert(OAUTH_STATE, &oauth_state)
         .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
+        .and_then(|()| session.insert(OAUTH_FROM_PAGE, from_page))
         .map_err(ApiError::internal)?;
-    let authorize_url = linkedin.authorize_url(&oauth_state, &redirect_uri(&state));
-    tracing::info!(user.id = user.id, "linkedin connect started");
-    Ok(HttpResponse::Ok().json(ConnectStart { authorize_url }))
+    tracing::info!(user.id = user.id, from_page, "linkedin connect started");
+    Ok(linkedin.authorize_url(&oauth_state, &redirect_uri(state)))
 }
 
 /// Where LinkedIn sends the browser back. Checks `state`, trades the code for tokens, seals
-/// them, and queues the contents approved while LinkedIn was not connected.
+/// them, and queues the contents approved while LinkedIn was not connected. A connect the
+/// profile page started comes back to it with a notice whatever happened; one the JSON API
+/// started gets the error answers documented here.
 #[utoipa::path(get, path = "/api/profile/linkedin/callback", tag = "profile",
     params(CallbackQuery),
     responses((status = 303, description = "back to the profile page"),
@@ -137,6 +188,38 @@ pub async fn linkedin_callback(
     session: Session,
     query: web::Query<CallbackQuery>,
 ) -> ApiResult<HttpResponse> {
+    let from_page = session
+        .remove_as::<bool>(OAUTH_FROM_PAGE)
+        .and_then(Result::ok)
+        .unwrap_or(false);
+    let back = |outcome: &str| {
+        HttpResponse::SeeOther()
+            .insert_header((
+                LOCATION,
+                format!(
+                    "{}/profile?linkedin={outcome}",
+                    state.config.api.public_url.trim_end_matches('/')
+                ),
+            ))
+            .finish()
+    };
+    match complete_connect(&state, &user, &session, &query).await {
+        Ok(outcome) => Ok(back(outcome)),
+        Err(e) if from_page => {
+            tracing::warn!(error = %crate::error::error_chain(&e), "linkedin connect failed");
+            Ok(back("failed"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The callback's work; answers the outcome the profile page's notice names.
+async fn complete_connect(
+    state: &AppState,
+    user: &CurrentUser,
+    session: &Session,
+    query: &CallbackQuery,
+) -> ApiResult<&'static str> {
     let linkedin = state
         .linkedin
         .as_ref()
@@ -151,26 +234,15 @@ pub async fn linkedin_callback(
             "state does not match a connect started from this session; connect again".into(),
         ));
     }
-    let back = |outcome: &str| {
-        HttpResponse::SeeOther()
-            .insert_header((
-                LOCATION,
-                format!(
-                    "{}/profile?linkedin={outcome}",
-                    state.config.api.public_url.trim_end_matches('/')
-                ),
-            ))
-            .finish()
-    };
     if query.error.is_some() {
-        return Ok(back("cancelled"));
+        return Ok("cancelled");
     }
     let code = query
         .code
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 2048)
         .ok_or_else(|| ApiError::BadRequest("code is missing".into()))?;
-    let grant = linkedin.exchange_code(code, &redirect_uri(&state)).await?;
+    let grant = linkedin.exchange_code(code, &redirect_uri(state)).await?;
     let now = Utc::now();
     let to_chrono = |d: std::time::Duration| {
         chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(60))
@@ -187,13 +259,14 @@ pub async fn linkedin_callback(
         expires_at: now + to_chrono(grant.expires_in),
         refresh_expires_at: grant.refresh_expires_in.map(|d| now + to_chrono(d)),
         member_urn: grant.member_urn,
+        member_name: grant.member_name,
     };
     let mut tx = state.db.begin().await.map_err(shared::Error::from)?;
     profiles::connect_linkedin(&mut tx, user.id, &sealed).await?;
     let queued = contents::queue_waiting_approvals(&mut tx, user.id).await?;
     tx.commit().await.map_err(shared::Error::from)?;
     tracing::info!(user.id = user.id, queued, "linkedin connected");
-    Ok(back("connected"))
+    Ok("connected")
 }
 
 /// Forget the LinkedIn tokens.

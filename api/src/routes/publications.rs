@@ -63,20 +63,24 @@ pub async fn resolve(
     id: web::Path<i64>,
     body: web::Json<Resolve>,
 ) -> ApiResult<HttpResponse> {
-    let resolution = match (body.action, &body.url) {
-        (ResolveAction::MarkPublished, Some(url)) if url.len() <= 500 => {
-            Resolution::MarkPublished {
-                url: url.trim().to_owned(),
-            }
-        }
-        (ResolveAction::MarkPublished, _) => {
-            return Err(ApiError::Invalid(
-                "url: mark_published needs the post's LinkedIn address (at most 500 characters)"
-                    .to_owned(),
-            ));
-        }
-        (ResolveAction::PublishAgain, _) => Resolution::PublishAgain,
-    };
+    let resolution = resolution(body.action, body.url.as_deref())?;
     let publication = publications::resolve(&state.db, user.id, *id, &resolution).await?;
     Ok(HttpResponse::Ok().json(publication))
+}
+
+/// The owner's answer as the resolution to store; shared with the home page's forms. Whether
+/// the address is a LinkedIn post's is `publications::resolve`'s to say.
+pub fn resolution(action: ResolveAction, url: Option<&str>) -> ApiResult<Resolution> {
+    match (action, url) {
+        (ResolveAction::MarkPublished, Some(url)) if url.len() <= 500 => {
+            Ok(Resolution::MarkPublished {
+                url: url.trim().to_owned(),
+            })
+        }
+        (ResolveAction::MarkPublished, _) => Err(ApiError::Invalid(
+            "url: mark_published needs the post's LinkedIn address (at most 500 characters)"
+                .to_owned(),
+        )),
+        (ResolveAction::PublishAgain, _) => Ok(Resolution::PublishAgain),
+    }
 }

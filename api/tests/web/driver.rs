@@ -198,6 +198,29 @@ impl Browser {
         self.resize(WIDTHS[0]).await;
     }
 
+    /// As [`Self::screenshot`], with the element `css` scrolled to the top of the window at
+    /// each width: for what a long page shows below the fold.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn screenshot_of(&self, name: &str, css: &str) {
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        for size in WIDTHS {
+            self.resize(size).await;
+            self.assert_accessible(name, size.0).await;
+            self.client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'start'});",
+                    vec![serde_json::to_value(&element).unwrap()],
+                )
+                .await
+                .unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{}.png", size.0)), png).unwrap();
+        }
+        self.resize(WIDTHS[0]).await;
+    }
+
     /// axe-core's serious and critical violations on the page shown, as a failure.
     pub async fn assert_accessible(&self, name: &str, width: u32) {
         self.client.execute(AXE, vec![]).await.unwrap();

@@ -118,3 +118,58 @@ pub async fn for_user(db: &PgPool, user_id: i64, page: Page) -> Result<Metrics, 
         campaigns,
     })
 }
+
+/// One UTC day of the home page's charts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayCounts {
+    pub day: chrono::NaiveDate,
+    pub leads: i64,
+    pub contents: i64,
+    pub published: i64,
+}
+
+/// Leads found, contents written and posts published per UTC day over the last `days` days
+/// (today included), every day present (zeros too), oldest first. One statement: each count
+/// is one indexed range of the user's rows (campaigns then their leads, `contents_user_id_idx`,
+/// `publications_state_idx`) grouped by day, joined to the generated days.
+pub async fn per_day(db: &PgPool, user_id: i64, days: i32) -> Result<Vec<DayCounts>, Error> {
+    Ok(sqlx::query_as!(
+        DayCounts,
+        r#"WITH since AS (
+               SELECT date_trunc('day', now(), 'UTC') - make_interval(days => $2 - 1) AS t
+           ),
+           lead_days AS (
+               SELECT date_trunc('day', l.created_at, 'UTC') AS day, count(*) AS n
+               FROM since, campaigns c JOIN leads l ON l.campaign_id = c.id
+               WHERE c.user_id = $1 AND l.created_at >= since.t
+               GROUP BY 1
+           ),
+           content_days AS (
+               SELECT date_trunc('day', ct.created_at, 'UTC') AS day, count(*) AS n
+               FROM since, contents ct
+               WHERE ct.user_id = $1 AND ct.created_at >= since.t
+               GROUP BY 1
+           ),
+           published_days AS (
+               SELECT date_trunc('day', p.published_at, 'UTC') AS day, count(*) AS n
+               FROM since, publications p
+               WHERE p.user_id = $1 AND p.state = 'published' AND p.published_at >= since.t
+               GROUP BY 1
+           )
+           SELECT (d.day AT TIME ZONE 'UTC')::date AS "day!",
+                  COALESCE(l.n, 0) AS "leads!",
+                  COALESCE(c.n, 0) AS "contents!",
+                  COALESCE(p.n, 0) AS "published!"
+           FROM since
+           CROSS JOIN generate_series(since.t, date_trunc('day', now(), 'UTC'), interval '1 day')
+                AS d(day)
+           LEFT JOIN lead_days l ON l.day = d.day
+           LEFT JOIN content_days c ON c.day = d.day
+           LEFT JOIN published_days p ON p.day = d.day
+           ORDER BY d.day"#,
+        user_id,
+        days,
+    )
+    .fetch_all(db)
+    .await?)
+}

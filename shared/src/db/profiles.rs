@@ -24,6 +24,8 @@ pub struct LinkedInStatus {
     /// LinkedIn refused the token: publishing waits until the owner connects again.
     pub reconnect_needed: bool,
     pub member_urn: Option<String>,
+    /// The member's name as LinkedIn gave it, so the owner sees which account posts.
+    pub member_name: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -44,13 +46,14 @@ pub struct SealedGrant {
     pub expires_at: DateTime<Utc>,
     pub refresh_expires_at: Option<DateTime<Utc>>,
     pub member_urn: String,
+    pub member_name: Option<String>,
 }
 
 pub async fn get(db: &PgPool, user_id: i64) -> Result<Profile, Error> {
     let row = sqlx::query!(
         r#"SELECT business_name, business_type, location, phone, website,
                   linkedin_connected, linkedin_reconnect_needed, linkedin_member_urn,
-                  linkedin_token_expires_at
+                  linkedin_member_name, linkedin_token_expires_at
            FROM user_profiles WHERE user_id = $1"#,
         user_id
     )
@@ -67,6 +70,7 @@ pub async fn get(db: &PgPool, user_id: i64) -> Result<Profile, Error> {
             connected: row.linkedin_connected,
             reconnect_needed: row.linkedin_reconnect_needed,
             member_urn: row.linkedin_member_urn,
+            member_name: row.linkedin_member_name,
             expires_at: row.linkedin_token_expires_at,
         },
     })
@@ -104,7 +108,7 @@ pub async fn connect_linkedin(
         r#"UPDATE user_profiles
            SET linkedin_access_token = $2, linkedin_refresh_token = $3,
                linkedin_token_expires_at = $4, linkedin_refresh_expires_at = $5,
-               linkedin_member_urn = $6, linkedin_connected = true,
+               linkedin_member_urn = $6, linkedin_member_name = $7, linkedin_connected = true,
                linkedin_reconnect_needed = false, updated_at = now()
            WHERE user_id = $1"#,
         user_id,
@@ -113,6 +117,7 @@ pub async fn connect_linkedin(
         grant.expires_at,
         grant.refresh_expires_at,
         grant.member_urn,
+        grant.member_name,
     )
     .execute(conn)
     .await?;
@@ -128,7 +133,8 @@ pub async fn disconnect_linkedin(db: &PgPool, user_id: i64) -> Result<(), Error>
         r#"UPDATE user_profiles
            SET linkedin_access_token = NULL, linkedin_refresh_token = NULL,
                linkedin_token_expires_at = NULL, linkedin_refresh_expires_at = NULL,
-               linkedin_member_urn = NULL, linkedin_connected = false,
+               linkedin_member_urn = NULL, linkedin_member_name = NULL,
+               linkedin_connected = false,
                linkedin_reconnect_needed = false, updated_at = now()
            WHERE user_id = $1"#,
         user_id

@@ -33,6 +33,15 @@ pub struct NewUser<'a> {
     pub role: Role,
 }
 
+text_enum! {
+    /// The language an owner chose for the pages (`users.language`); none chosen, the
+    /// browser's decides.
+    pub enum Language {
+        French => "fr",
+        English => "en",
+    }
+}
+
 /// What sign-in needs to check a password. Not `Debug`: it holds the hash.
 pub struct Credentials {
     pub user_id: i64,
@@ -42,11 +51,13 @@ pub struct Credentials {
 }
 
 /// What every authenticated request checks its session against: the role as it is now,
-/// and the version a session must carry to be still valid.
+/// and the version a session must carry to be still valid. The language rides along so the
+/// pages know it without another query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionCheck {
     pub role: Role,
     pub session_version: i64,
+    pub language: Option<Language>,
 }
 
 /// Creates the account and its empty business profile together.
@@ -113,11 +124,24 @@ pub async fn record_sign_in(db: &PgPool, id: i64) -> Result<(), Error> {
 pub async fn session_check(db: &PgPool, id: i64) -> Result<Option<SessionCheck>, Error> {
     Ok(sqlx::query_as!(
         SessionCheck,
-        r#"SELECT role AS "role: Role", session_version FROM users WHERE id = $1"#,
+        r#"SELECT role AS "role: Role", session_version, language AS "language: Language"
+           FROM users WHERE id = $1"#,
         id
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// The pages' language for this account from now on, on every device it signs in from.
+pub async fn set_language(db: &PgPool, id: i64, language: Language) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE users SET language = $2 WHERE id = $1",
+        id,
+        language.as_str()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Ends every session of the account (sign out everywhere): they carry the old version.

@@ -20,7 +20,13 @@ pub struct Grant {
     pub refresh_expires_in: Option<Duration>,
     /// `urn:li:person:{sub}`, the author of the member's posts.
     pub member_urn: String,
+    /// userinfo's `name` (with the `profile` scope), at most [`MEMBER_NAME_MAX`] characters:
+    /// shown to the owner so they see which LinkedIn account posts.
+    pub member_name: Option<String>,
 }
+
+/// The longest member name kept (the column's limit); LinkedIn's are far shorter.
+pub const MEMBER_NAME_MAX: usize = 200;
 
 impl std::fmt::Debug for Grant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,6 +140,10 @@ impl LinkedInOAuth {
             refresh_token: token.refresh_token,
             refresh_expires_in: token.refresh_token_expires_in.map(Duration::from_secs),
             member_urn: format!("urn:li:person:{}", info.sub),
+            member_name: info
+                .name
+                .map(|n| n.trim().chars().take(MEMBER_NAME_MAX).collect::<String>())
+                .filter(|n| !n.is_empty()),
         })
     }
 }
@@ -192,4 +202,6 @@ struct OAuthError {
 struct UserInfo {
     #[serde(default)]
     sub: String,
+    #[serde(default)]
+    name: Option<String>,
 }
