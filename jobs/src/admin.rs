@@ -142,6 +142,7 @@ pub struct Page {
 pub struct Admin {
     conn: ConnectionManager,
     prefix: String,
+    heartbeat_interval: std::time::Duration,
 }
 
 impl Admin {
@@ -149,11 +150,43 @@ impl Admin {
         Self {
             conn,
             prefix: settings.prefix.clone(),
+            heartbeat_interval: settings.heartbeat_interval,
         }
     }
 
     fn keys(&self, queue: &QueueName) -> QueueKeys {
         QueueKeys::new(&self.prefix, queue)
+    }
+
+    /// Whether any job was ever enqueued to, or any worker consumed, this queue.
+    pub async fn is_known(&self, queue: &QueueName) -> Result<bool, Error> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("SISMEMBER")
+            .arg(GlobalKeys::new(&self.prefix).queues)
+            .arg(queue.as_str())
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    /// The queue's per-minute counters over the last `minutes` minutes, oldest first.
+    pub async fn recent_stats(
+        &self,
+        queue: &QueueName,
+        minutes: u64,
+    ) -> Result<Vec<crate::stats::Minute>, Error> {
+        let mut conn = self.conn.clone();
+        crate::stats::recent(&mut conn, &self.keys(queue), minutes).await
+    }
+
+    /// The worker processes whose heartbeat is recent, newest beat first.
+    pub async fn live_workers(&self) -> Result<Vec<crate::heartbeat::WorkerInfo>, Error> {
+        let mut conn = self.conn.clone();
+        crate::heartbeat::live_workers(
+            &mut conn,
+            &GlobalKeys::new(&self.prefix),
+            self.heartbeat_interval,
+        )
+        .await
     }
 
     /// Every queue that was ever enqueued to or consumed.
