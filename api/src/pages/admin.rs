@@ -393,13 +393,33 @@ impl ListQuery {
         Ok(JobFilter::new(Some(&self.kind), user, Some(&self.q)))
     }
 
-    /// The filter's part of a URL query (`kind=..&user=..&q=..`), without the cursor.
+    /// The filter's part of a URL query (`kind=..&user=..&q=..`, only the fields given),
+    /// without the cursor.
     fn filter_query(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("kind", self.kind.trim())
-            .append_pair("user", self.user.trim())
-            .append_pair("q", self.q.trim())
-            .finish()
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [("kind", &self.kind), ("user", &self.user), ("q", &self.q)] {
+            if !value.trim().is_empty() {
+                query.append_pair(name, value.trim());
+            }
+        }
+        query.finish()
+    }
+
+    /// `path` with this filter and, if given, a cursor.
+    fn url(&self, path: &str, cursor: Option<&str>) -> String {
+        let mut query = self.filter_query();
+        if let Some(c) = cursor {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str("cursor=");
+            query.push_str(&encode(c));
+        }
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        }
     }
 }
 
@@ -489,7 +509,8 @@ async fn list_page(
         ("scheduled", sizes.scheduled),
     ];
     let here = format!("/admin/queues/{}/{}", queue.as_str(), slug_of(job_state));
-    let filter_query = query.filter_query();
+    let cursor = Some(query.cursor.as_str()).filter(|c| !c.is_empty());
+    let back = query.url(&here, cursor);
     context.insert("queue", queue.as_str());
     context.insert("paused", &sizes.paused);
     context.insert("state", slug_of(job_state));
@@ -499,16 +520,24 @@ async fn list_page(
     context.insert("kind", query.kind.trim());
     context.insert("user_filter", query.user.trim());
     context.insert("q", query.q.trim());
-    context.insert("filter_query", &filter_query);
-    context.insert("here", &here);
+    context.insert("first_url", &query.url(&here, None));
+    let next_cursor: Option<String> = context
+        .get("next_cursor")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     context.insert(
-        "back",
-        &if query.cursor.is_empty() {
-            format!("{here}?{filter_query}")
-        } else {
-            format!("{here}?{filter_query}&cursor={}", encode(&query.cursor))
-        },
+        "next_url",
+        &next_cursor.map(|c| query.url(&here, Some(&c))),
     );
+    let bulk = |action: &str| {
+        let f = query.filter_query();
+        let sep = if f.is_empty() { "" } else { "&" };
+        format!("/admin/queues/{}/bulk?action={action}{sep}{f}", queue.as_str())
+    };
+    context.insert("bulk_retry_url", &bulk("retry"));
+    context.insert("bulk_discard_url", &bulk("discard"));
+    context.insert("job_suffix", &format!("?back={}", encode(&back)));
+    context.insert("back", &back);
     context.insert("budget", &jobs::admin::SCAN_BUDGET);
     context.insert("section", "queues");
     render(ctx, &user, "admin_jobs.html", context)
@@ -516,13 +545,20 @@ async fn list_page(
 
 // ---- one job ----
 
+#[derive(Debug, Deserialize)]
+pub struct JobQuery {
+    /// The list this job was opened from, to come back to.
+    back: Option<String>,
+}
+
 pub async fn job(
     ctx: PageCtx,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<JobQuery>,
 ) -> HttpResponse {
     let (queue, id) = path.into_inner();
-    ctx.respond(job_page(&ctx, &state, &queue, &id).await)
+    ctx.respond(job_page(&ctx, &state, &queue, &id, query.back.as_deref()).await)
 }
 
 #[derive(Debug, Serialize)]
@@ -532,7 +568,13 @@ struct ErrorRow {
     message: String,
 }
 
-async fn job_page(ctx: &PageCtx, state: &AppState, raw: &str, id: &str) -> ApiResult<HttpResponse> {
+async fn job_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    raw: &str,
+    id: &str,
+    back: Option<&str>,
+) -> ApiResult<HttpResponse> {
     let user = admin(ctx).await?;
     let queue = known_queue(state, raw).await?;
     let view = ops::find_job(state, &queue, id).await?;
@@ -567,10 +609,12 @@ async fn job_page(ctx: &PageCtx, state: &AppState, raw: &str, id: &str) -> ApiRe
             .as_ref()
             .map(|d| (d.reason.clone(), when(Some(d.until)), d.count)),
     );
-    context.insert(
-        "back",
-        &format!("/admin/queues/{}/{}", queue.as_str(), slug_of(view.state)),
-    );
+    let list = format!("/admin/queues/{}/{}", queue.as_str(), slug_of(view.state));
+    let back = match back {
+        Some(b) if b.starts_with(&list) => safe_next(Some(b)),
+        _ => list,
+    };
+    context.insert("back", &back);
     context.insert("section", "queues");
     render(ctx, &user, "admin_job.html", context)
 }
@@ -684,11 +728,9 @@ async fn confirm_page(
     context.insert("filtered", &!filter.is_empty());
     context.insert(
         "back",
-        &format!(
-            "/admin/queues/{}/dead?{}",
-            queue.as_str(),
-            query.list.filter_query()
-        ),
+        &query
+            .list
+            .url(&format!("/admin/queues/{}/dead", queue.as_str()), None),
     );
     context.insert("section", "queues");
     render(ctx, &user, "admin_confirm.html", context)
@@ -745,11 +787,11 @@ async fn bulk_act(
         },
         n,
     );
-    Ok(redirect(&format!(
-        "/admin/queues/{}/dead?{}",
-        queue.as_str(),
-        form.list.filter_query()
-    )))
+    Ok(redirect(
+        &form
+            .list
+            .url(&format!("/admin/queues/{}/dead", queue.as_str()), None),
+    ))
 }
 
 // ---- pause / resume ----
