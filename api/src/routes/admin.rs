@@ -374,7 +374,7 @@ async fn overview_data(
 pub async fn overview_of(state: &AppState, minutes: u64) -> ApiResult<Overview> {
     let ((queues, minutes), workers) = tokio::try_join!(
         overview_data(state, minutes),
-        async { Ok(state.queue_admin.live_workers().await?) }
+        async { state.queue_admin.live_workers().await.map_err(ApiError::from) }
     )?;
     Ok(Overview {
         queues,
