@@ -843,7 +843,8 @@ async fn set_paused(
 
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
-    page: Option<u32>,
+    /// Text, so `?page=x` is the first page rather than the query extractor's JSON error.
+    page: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -885,7 +886,8 @@ fn filter_text(filter: Option<&serde_json::Value>) -> String {
 
 async fn audit_page(ctx: &PageCtx, state: &AppState, query: &AuditQuery) -> ApiResult<HttpResponse> {
     let user = admin(ctx).await?;
-    let page = Page::new(query.page, Some(AUDIT_PAGE))?;
+    let number = query.page.as_deref().and_then(|p| p.parse().ok());
+    let page = Page::new(number, Some(AUDIT_PAGE))?;
     let found = admin_audit::list(&state.db, page).await?;
     let pages = (found.total + i64::from(AUDIT_PAGE) - 1) / i64::from(AUDIT_PAGE);
     let rows: Vec<AuditRow> = found
