@@ -277,3 +277,31 @@ async fn retrying_and_deferred_counts_follow_the_scheduled_set() {
     // The oldest ready job's age is known (the lag).
     assert!(sizes.oldest_ready_at.is_some());
 }
+
+#[tokio::test]
+async fn a_heartbeat_lists_the_running_jobs_with_their_start() {
+    let env = common::env().await;
+    let worker = env.worker(2).await;
+    let slow = Step {
+        tag: "slow".into(),
+        sleep_ms: 3_000,
+        ..Step::default()
+    };
+    let id = env.client.enqueue(&slow).await.unwrap().id().to_owned();
+    let admin = env.admin();
+    let listed = common::wait_until(Duration::from_secs(5), || {
+        let admin = admin.clone();
+        let id = id.clone();
+        async move {
+            admin.live_workers().await.unwrap().iter().any(|w| {
+                w.busy == vec![("steps".to_owned(), 1)]
+                    && w.jobs.iter().any(|j| {
+                        j.id == id && j.kind == "step" && j.queue == "steps" && j.started_at > 0
+                    })
+            })
+        }
+    })
+    .await;
+    assert!(listed, "the running job is in the heartbeat");
+    worker.shutdown(Duration::from_secs(10)).await;
+}

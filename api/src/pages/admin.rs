@@ -429,7 +429,7 @@ struct JobRow {
     job: JobSummary,
     error: String,
     died: String,
-    run_at: String,
+    runs: String,
     enqueued: String,
 }
 
@@ -438,7 +438,7 @@ impl From<JobSummary> for JobRow {
         Self {
             error: jobs::envelope::truncate(job.last_error.as_deref().unwrap_or(""), ERROR_CHARS),
             died: when(job.died_at),
-            run_at: when(job.run_at),
+            runs: when(job.run_at),
             enqueued: when(Some(job.enqueued_at)),
             job,
         }
