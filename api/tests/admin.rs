@@ -19,7 +19,16 @@ async fn json(response: reqwest::Response) -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn owners_are_refused_every_admin_route(db: PgPool) {
     let app = spawn_app(db).await;
-    bury(&app, "publish", "j1", "publish_post", Some(1), json!({}), "boom").await;
+    bury(
+        &app,
+        "publish",
+        "j1",
+        "publish_post",
+        Some(1),
+        json!({}),
+        "boom",
+    )
+    .await;
     app.sign_up("owner@example.com").await;
     for path in [
         "/api/admin/queues",
@@ -65,7 +74,16 @@ async fn owners_are_refused_every_admin_route(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn unknown_jobs_and_queues_are_404_and_writes_need_the_csrf_header(db: PgPool) {
     let app = spawn_app(db).await;
-    bury(&app, "publish", "j1", "publish_post", Some(1), json!({}), "boom").await;
+    bury(
+        &app,
+        "publish",
+        "j1",
+        "publish_post",
+        Some(1),
+        json!({}),
+        "boom",
+    )
+    .await;
     let admin = app.admin("root@example.com").await;
     for path in [
         "/api/admin/jobs/nope",
@@ -115,8 +133,26 @@ async fn admins_list_filter_and_read_jobs_with_secrets_redacted(db: PgPool) {
         "linkedin answered 500",
     )
     .await;
-    bury(&app, "publish", "p2", "publish_post", Some(8), json!({"content_id": 2}), "x").await;
-    bury(&app, "publish", "p3", "sync_metrics", Some(7), json!({"content_id": 3}), "y").await;
+    bury(
+        &app,
+        "publish",
+        "p2",
+        "publish_post",
+        Some(8),
+        json!({"content_id": 2}),
+        "x",
+    )
+    .await;
+    bury(
+        &app,
+        "publish",
+        "p3",
+        "sync_metrics",
+        Some(7),
+        json!({"content_id": 3}),
+        "y",
+    )
+    .await;
     let admin = app.admin("root@example.com").await;
 
     let page = json(admin.get("/api/admin/queues/publish/jobs").await).await;
@@ -150,7 +186,9 @@ async fn admins_list_filter_and_read_jobs_with_secrets_redacted(db: PgPool) {
     let cursor = first["next_cursor"].as_str().unwrap().to_owned();
     let second = json(
         admin
-            .get(&format!("/api/admin/queues/publish/jobs?limit=2&cursor={cursor}"))
+            .get(&format!(
+                "/api/admin/queues/publish/jobs?limit=2&cursor={cursor}"
+            ))
             .await,
     )
     .await;
@@ -186,17 +224,39 @@ async fn admins_list_filter_and_read_jobs_with_secrets_redacted(db: PgPool) {
 async fn bulk_actions_by_filter_count_and_are_audited(db: PgPool) {
     let app = spawn_app(db).await;
     for i in 0..3 {
-        bury(&app, "scrape", &format!("s{i}"), "scrape_campaign", Some(5), json!({"i": i}), "maps 503").await;
+        bury(
+            &app,
+            "scrape",
+            &format!("s{i}"),
+            "scrape_campaign",
+            Some(5),
+            json!({"i": i}),
+            "maps 503",
+        )
+        .await;
     }
     for i in 0..2 {
-        bury(&app, "scrape", &format!("e{i}"), "enrich_lead", Some(6), json!({"i": i}), "timeout").await;
+        bury(
+            &app,
+            "scrape",
+            &format!("e{i}"),
+            "enrich_lead",
+            Some(6),
+            json!({"i": i}),
+            "timeout",
+        )
+        .await;
     }
     let admin = app.admin("root@example.com").await;
     let count = |q: &'static str| {
         let admin = &admin;
         async move {
-            json(admin.get(&format!("/api/admin/queues/scrape/dead/count?{q}")).await).await
-                ["count"]
+            json(
+                admin
+                    .get(&format!("/api/admin/queues/scrape/dead/count?{q}"))
+                    .await,
+            )
+            .await["count"]
                 .as_u64()
                 .unwrap()
         }
@@ -228,7 +288,10 @@ async fn bulk_actions_by_filter_count_and_are_audited(db: PgPool) {
         .await;
     assert_eq!(json(response).await["affected"], 0);
     let response = admin
-        .post_json("/api/admin/queues/scrape/dead/retry", &json!({"user_id": 6}))
+        .post_json(
+            "/api/admin/queues/scrape/dead/retry",
+            &json!({"user_id": 6}),
+        )
         .await;
     assert_eq!(json(response).await["affected"], 1);
     assert_eq!(stream_len(&app, "scrape").await, 2);
@@ -242,7 +305,10 @@ async fn bulk_actions_by_filter_count_and_are_audited(db: PgPool) {
     assert_eq!(queues[0]["ready"], 2);
     assert!(queues[0]["lag_ms"].as_u64().is_some());
     admin.post("/api/admin/queues/scrape/resume").await;
-    assert_eq!(json(admin.get("/api/admin/queues").await).await[0]["paused"], false);
+    assert_eq!(
+        json(admin.get("/api/admin/queues").await).await[0]["paused"],
+        false
+    );
 
     let s = |a: &str, n: i64| (a.to_owned(), "scrape".to_owned(), n);
     assert_eq!(

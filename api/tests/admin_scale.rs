@@ -41,7 +41,10 @@ fn envelope(id: &str, kind: &str, queue: &str, user: i64, i: usize, dead: bool) 
                                "message": format!("linkedin answered 500 for content {i}") }]);
         e["died_at"] = json!(1_767_225_660_000u64 + i as u64);
     }
-    Envelope::decode(e.to_string().as_bytes()).unwrap().encode().unwrap()
+    Envelope::decode(e.to_string().as_bytes())
+        .unwrap()
+        .encode()
+        .unwrap()
 }
 
 /// Writes what the engine would have written: streams for the queued jobs (with a consumer
@@ -76,7 +79,14 @@ async fn load(url: &str) {
                 .arg(&k.stream)
                 .arg("*")
                 .arg("e")
-                .arg(envelope(&id, &format!("{q}_job"), q, (i % 1_000) as i64 + 1, i, false))
+                .arg(envelope(
+                    &id,
+                    &format!("{q}_job"),
+                    q,
+                    (i % 1_000) as i64 + 1,
+                    i,
+                    false,
+                ))
                 .ignore();
         }
         let () = pipe.query_async(&mut conn).await.unwrap();
@@ -112,16 +122,34 @@ async fn load(url: &str) {
             let kind = format!("kind_{}", i % 10);
             let user = (i % 1_000) as i64 + 1;
             let died = 1_767_225_660_000u64 + i as u64;
-            pipe.cmd("ZADD").arg(&publish.dead).arg(died).arg(&id).ignore();
+            pipe.cmd("ZADD")
+                .arg(&publish.dead)
+                .arg(died)
+                .arg(&id)
+                .ignore();
             pipe.cmd("HSET")
                 .arg(&publish.dead_jobs)
                 .arg(&id)
                 .arg(envelope(&id, &kind, "publish", user, i, true))
                 .ignore();
-            pipe.cmd("ZADD").arg(publish.dead_kind(&kind)).arg(died).arg(&id).ignore();
-            pipe.cmd("ZADD").arg(publish.dead_user(user)).arg(died).arg(&id).ignore();
-            pipe.cmd("SADD").arg(&publish.dead_indexes).arg(publish.dead_kind(&kind)).ignore();
-            pipe.cmd("SADD").arg(&publish.dead_indexes).arg(publish.dead_user(user)).ignore();
+            pipe.cmd("ZADD")
+                .arg(publish.dead_kind(&kind))
+                .arg(died)
+                .arg(&id)
+                .ignore();
+            pipe.cmd("ZADD")
+                .arg(publish.dead_user(user))
+                .arg(died)
+                .arg(&id)
+                .ignore();
+            pipe.cmd("SADD")
+                .arg(&publish.dead_indexes)
+                .arg(publish.dead_kind(&kind))
+                .ignore();
+            pipe.cmd("SADD")
+                .arg(&publish.dead_indexes)
+                .arg(publish.dead_user(user))
+                .ignore();
         }
         let () = pipe.query_async(&mut conn).await.unwrap();
     }
@@ -135,7 +163,11 @@ async fn load(url: &str) {
             .arg(far + i as u64)
             .arg(envelope(&id, "publish_post", "publish", 1, i, false))
             .ignore();
-        pipe.cmd("ZADD").arg(&publish.retrying).arg(far + i as u64).arg(&id).ignore();
+        pipe.cmd("ZADD")
+            .arg(&publish.retrying)
+            .arg(far + i as u64)
+            .arg(&id)
+            .ignore();
     }
     // Three hours of counters in every queue.
     let now = jobs::now_ms() / 60_000;
@@ -260,9 +292,15 @@ async fn the_overview_and_a_filtered_dead_list_answer_in_under_100_ms(db: PgPool
         )
         .await,
     ];
-    println!("\n{:<34} {:>9} {:>9} {:>9}", "request (200 each)", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "\n{:<34} {:>9} {:>9} {:>9}",
+        "request (200 each)", "p50 ms", "p99 ms", "max ms"
+    );
     for t in &timings {
-        println!("{:<34} {:>9.2} {:>9.2} {:>9.2}", t.name, t.p50, t.p99, t.max);
+        println!(
+            "{:<34} {:>9.2} {:>9.2} {:>9.2}",
+            t.name, t.p50, t.p99, t.max
+        );
     }
     for t in &timings[..7] {
         assert!(t.p50 < 100.0, "{}: p50 {:.1} ms", t.name, t.p50);

@@ -77,7 +77,8 @@ async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retrie
     b.screenshot("admin-11-search").await;
 
     // Its page: the whole error, arguments with the token hidden.
-    b.click(&format!("a[href^='/admin/queues/publish/jobs/{target}?']")).await;
+    b.click(&format!("a[href^='/admin/queues/publish/jobs/{target}?']"))
+        .await;
     assert_eq!(b.text("#job-state").await, "Failed");
     assert!(
         b.text("#job-errors")
@@ -85,7 +86,10 @@ async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retrie
             .contains("linkedin answered 500: upstream unavailable")
     );
     let args = b.text("#job-args").await;
-    assert!(args.contains("4242") && args.contains("[redacted]"), "{args}");
+    assert!(
+        args.contains("4242") && args.contains("[redacted]"),
+        "{args}"
+    );
     assert!(!b.body().await.contains("AQV-secret"));
     b.assert_no_horizontal_scroll().await;
     b.screenshot("admin-12-job").await;
@@ -188,7 +192,16 @@ async fn an_admin_bulk_deletes_failed_jobs_by_filter_after_confirming(db: PgPool
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPool) {
     let app = spawn_app(db).await;
-    bury(&app, "scrape", "0190eeee-0000-7000-8000-000000000001", "scrape_campaign", Some(1), json!({}), "x").await;
+    bury(
+        &app,
+        "scrape",
+        "0190eeee-0000-7000-8000-000000000001",
+        "scrape_campaign",
+        Some(1),
+        json!({}),
+        "x",
+    )
+    .await;
     worker_beat(&app, "scrape", "0190ffff-0000-7000-8000-000000000001").await;
     app.admin("root@example.com").await;
 
@@ -210,7 +223,10 @@ async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPoo
     // The live workers: host, pid, slots, the running job and for how long.
     b.click("a[href='/admin/workers']").await;
     let workers = b.text("#workers").await;
-    assert!(workers.contains("worker-1.example, process 4242"), "{workers}");
+    assert!(
+        workers.contains("worker-1.example, process 4242"),
+        "{workers}"
+    );
     assert!(workers.contains("scrape_campaign"), "{workers}");
     assert!(workers.contains("for 1 min"), "{workers}");
     b.assert_no_horizontal_scroll().await;
@@ -227,7 +243,16 @@ async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPoo
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_gets_the_403_page_on_the_admin_pages(db: PgPool) {
     let app = spawn_app(db).await;
-    bury(&app, "scrape", "0190eeee-0000-7000-8000-000000000002", "scrape_campaign", Some(1), json!({}), "x").await;
+    bury(
+        &app,
+        "scrape",
+        "0190eeee-0000-7000-8000-000000000002",
+        "scrape_campaign",
+        Some(1),
+        json!({}),
+        "x",
+    )
+    .await;
     app.other_user("owner@example.com").await;
     let o = Browser::start(&app.address, FRENCH).await;
     sign_in(&o, "owner@example.com").await;

@@ -684,7 +684,9 @@ impl Admin {
                         .query_async(&mut conn)
                         .await?;
                     let entries: Vec<_> = match reply {
-                        Value::Array(entries) => entries.into_iter().filter_map(parse_entry).collect(),
+                        Value::Array(entries) => {
+                            entries.into_iter().filter_map(parse_entry).collect()
+                        }
                         _ => Vec::new(),
                     };
                     let fetched = entries.len();
@@ -1100,7 +1102,10 @@ async fn discard_dead_ids(
         pipe.cmd("HDEL").arg(&keys.dead_jobs).arg(id);
         pipe.cmd("ZREM").arg(&keys.dead).arg(id).ignore();
         if let Some(e) = envelope {
-            pipe.cmd("ZREM").arg(keys.dead_kind(&e.kind)).arg(id).ignore();
+            pipe.cmd("ZREM")
+                .arg(keys.dead_kind(&e.kind))
+                .arg(id)
+                .ignore();
             if let Some(user) = e.user_id {
                 pipe.cmd("ZREM").arg(keys.dead_user(user)).arg(id).ignore();
             }

@@ -87,10 +87,38 @@ async fn keys_like(w: &World, pattern: &str) -> Vec<String> {
 #[tokio::test]
 async fn dead_indexes_follow_bury_retry_and_discard() {
     let w = world(common::fast_settings()).await;
-    bury(&w, "a1", "scrape", Some(1), serde_json::json!({"city": "Lyon"})).await;
-    bury(&w, "a2", "scrape", Some(2), serde_json::json!({"city": "Paris"})).await;
-    bury(&w, "a3", "publish", Some(1), serde_json::json!({"content_id": 9})).await;
-    bury(&w, "a4", "publish", None, serde_json::json!({"content_id": 10})).await;
+    bury(
+        &w,
+        "a1",
+        "scrape",
+        Some(1),
+        serde_json::json!({"city": "Lyon"}),
+    )
+    .await;
+    bury(
+        &w,
+        "a2",
+        "scrape",
+        Some(2),
+        serde_json::json!({"city": "Paris"}),
+    )
+    .await;
+    bury(
+        &w,
+        "a3",
+        "publish",
+        Some(1),
+        serde_json::json!({"content_id": 9}),
+    )
+    .await;
+    bury(
+        &w,
+        "a4",
+        "publish",
+        None,
+        serde_json::json!({"content_id": 10}),
+    )
+    .await;
 
     assert_eq!(count(&w, None, None, None).await, 4);
     assert_eq!(count(&w, Some("scrape"), None, None).await, 2);
@@ -144,7 +172,10 @@ async fn dead_indexes_follow_bury_retry_and_discard() {
 
     // Empty the dead set: no index key is left behind.
     assert_eq!(w.admin.discard_all_dead(&steps()).await.unwrap(), 1);
-    assert_eq!(keys_like(&w, "ag:{steps}:dead*").await, Vec::<String>::new());
+    assert_eq!(
+        keys_like(&w, "ag:{steps}:dead*").await,
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]
@@ -156,7 +187,14 @@ async fn the_cap_drops_the_oldest_jobs_from_their_indexes_too() {
     .await;
     for i in 0..6 {
         let kind = if i % 2 == 0 { "even" } else { "odd" };
-        bury(&w, &format!("j{i}"), kind, Some(i % 3), serde_json::json!({ "i": i })).await;
+        bury(
+            &w,
+            &format!("j{i}"),
+            kind,
+            Some(i % 3),
+            serde_json::json!({ "i": i }),
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     // j3, j4, j5 remain.
@@ -188,8 +226,16 @@ async fn a_text_search_stops_at_its_budget_and_continues() {
             serde_json::json!({"q": "hay"})
         };
         let e = envelope(&format!("h{i:05}"), "step", None, args);
-        pipe.cmd("ZADD").arg(&keys.dead).arg(now + i as u64).arg(&e.id).ignore();
-        pipe.cmd("HSET").arg(&keys.dead_jobs).arg(&e.id).arg(e.encode().unwrap()).ignore();
+        pipe.cmd("ZADD")
+            .arg(&keys.dead)
+            .arg(now + i as u64)
+            .arg(&e.id)
+            .ignore();
+        pipe.cmd("HSET")
+            .arg(&keys.dead_jobs)
+            .arg(&e.id)
+            .arg(e.encode().unwrap())
+            .ignore();
     }
     let () = pipe.query_async(&mut conn).await.unwrap();
     let filter = JobFilter::new(None, None, Some("needle"));
@@ -254,10 +300,7 @@ async fn retrying_and_deferred_counts_follow_the_scheduled_set() {
         .await
         .unwrap();
     let sizes = w.admin.sizes(&steps()).await.unwrap();
-    assert_eq!(
-        (sizes.scheduled, sizes.retrying, sizes.deferred),
-        (4, 1, 2)
-    );
+    assert_eq!((sizes.scheduled, sizes.retrying, sizes.deferred), (4, 1, 2));
 
     // Discarded: it leaves its index.
     assert!(w.admin.discard_scheduled(&steps(), &env3.id).await.unwrap());
@@ -269,10 +312,7 @@ async fn retrying_and_deferred_counts_follow_the_scheduled_set() {
         .await
         .unwrap();
     let sizes = w.admin.sizes(&steps()).await.unwrap();
-    assert_eq!(
-        (sizes.scheduled, sizes.retrying, sizes.deferred),
-        (1, 0, 0)
-    );
+    assert_eq!((sizes.scheduled, sizes.retrying, sizes.deferred), (1, 0, 0));
     assert_eq!(sizes.ready, 2);
     // The oldest ready job's age is known (the lag).
     assert!(sizes.oldest_ready_at.is_some());

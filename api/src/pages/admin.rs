@@ -45,12 +45,7 @@ fn flash(ctx: &PageCtx, key: &str, count: u64) {
         key: key.to_owned(),
         count,
     };
-    if ctx
-        .request()
-        .get_session()
-        .insert(FLASH, notice)
-        .is_err()
-    {
+    if ctx.request().get_session().insert(FLASH, notice).is_err() {
         tracing::warn!("admin notice not kept");
     }
 }
@@ -525,14 +520,14 @@ async fn list_page(
         .get("next_cursor")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
-    context.insert(
-        "next_url",
-        &next_cursor.map(|c| query.url(&here, Some(&c))),
-    );
+    context.insert("next_url", &next_cursor.map(|c| query.url(&here, Some(&c))));
     let bulk = |action: &str| {
         let f = query.filter_query();
         let sep = if f.is_empty() { "" } else { "&" };
-        format!("/admin/queues/{}/bulk?action={action}{sep}{f}", queue.as_str())
+        format!(
+            "/admin/queues/{}/bulk?action={action}{sep}{f}",
+            queue.as_str()
+        )
     };
     context.insert("bulk_retry_url", &bulk("retry"));
     context.insert("bulk_discard_url", &bulk("discard"));
@@ -787,11 +782,10 @@ async fn bulk_act(
         },
         n,
     );
-    Ok(redirect(
-        &form
-            .list
-            .url(&format!("/admin/queues/{}/dead", queue.as_str()), None),
-    ))
+    Ok(redirect(&form.list.url(
+        &format!("/admin/queues/{}/dead", queue.as_str()),
+        None,
+    )))
 }
 
 // ---- pause / resume ----
@@ -884,7 +878,11 @@ fn filter_text(filter: Option<&serde_json::Value>) -> String {
     parts.join(" ")
 }
 
-async fn audit_page(ctx: &PageCtx, state: &AppState, query: &AuditQuery) -> ApiResult<HttpResponse> {
+async fn audit_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    query: &AuditQuery,
+) -> ApiResult<HttpResponse> {
     let user = admin(ctx).await?;
     let number = query.page.as_deref().and_then(|p| p.parse().ok());
     let page = Page::new(number, Some(AUDIT_PAGE))?;
@@ -894,10 +892,7 @@ async fn audit_page(ctx: &PageCtx, state: &AppState, query: &AuditQuery) -> ApiR
         .items
         .into_iter()
         .map(|e| AuditRow {
-            at: when(
-                u64::try_from(e.at.timestamp_millis())
-                    .ok(),
-            ),
+            at: when(u64::try_from(e.at.timestamp_millis()).ok()),
             user_email: e.user_email,
             action: e.action.as_str(),
             filter: filter_text(e.filter.as_ref()),

@@ -107,14 +107,20 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/queues/{queue}/bulk", web::get().to(admin::confirm))
         .route("/admin/queues/{queue}/bulk", web::post().to(admin::bulk))
         .route("/admin/queues/{queue}/pause", web::post().to(admin::pause))
-        .route("/admin/queues/{queue}/resume", web::post().to(admin::resume))
+        .route(
+            "/admin/queues/{queue}/resume",
+            web::post().to(admin::resume),
+        )
         .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
         .route(
             "/admin/queues/{queue}/{state:(ready|running|scheduled)}",
             web::get().to(admin::list),
         )
         .route("/admin/queues/{queue}/jobs/{id}", web::get().to(admin::job))
-        .route("/admin/queues/{queue}/jobs/{id}", web::post().to(admin::act));
+        .route(
+            "/admin/queues/{queue}/jobs/{id}",
+            web::post().to(admin::act),
+        );
 }
 
 /// What every page handler starts from: the reader's language and the renderer.

@@ -13,8 +13,8 @@ use actix_web::{HttpResponse, web};
 use jobs::QueueName;
 use jobs::admin::{JobFilter, JobState, JobView};
 use serde::{Deserialize, Serialize};
-use shared::db::admin_audit::{self, AuditAction, AuditEntry, NewAuditEntry};
 use shared::db::Paged;
+use shared::db::admin_audit::{self, AuditAction, AuditEntry, NewAuditEntry};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
@@ -342,7 +342,8 @@ async fn overview_data(
             t.deferred += m.deferred;
         }
         let last_hour = stats.iter().rev().take(60);
-        let (processed, failed) = last_hour.fold((0, 0), |(p, f), m| (p + m.processed, f + m.failed));
+        let (processed, failed) =
+            last_hour.fold((0, 0), |(p, f), m| (p + m.processed, f + m.failed));
         rows.push(QueueSizes {
             queue: s.queue,
             ready: s.ready,
@@ -372,10 +373,13 @@ async fn overview_data(
 
 /// The overview: queues, the last `minutes` minutes, how many workers are alive.
 pub async fn overview_of(state: &AppState, minutes: u64) -> ApiResult<Overview> {
-    let ((queues, minutes), workers) = tokio::try_join!(
-        overview_data(state, minutes),
-        async { state.queue_admin.live_workers().await.map_err(ApiError::from) }
-    )?;
+    let ((queues, minutes), workers) = tokio::try_join!(overview_data(state, minutes), async {
+        state
+            .queue_admin
+            .live_workers()
+            .await
+            .map_err(ApiError::from)
+    })?;
     Ok(Overview {
         queues,
         minutes,
@@ -528,9 +532,8 @@ async fn audit(
     filter: Option<&JobFilter>,
     affected: u64,
 ) -> ApiResult<()> {
-    let filter = filter.map(|f| {
-        serde_json::json!({ "kind": f.kind, "user_id": f.user_id, "text": f.text() })
-    });
+    let filter = filter
+        .map(|f| serde_json::json!({ "kind": f.kind, "user_id": f.user_id, "text": f.text() }));
     admin_audit::record(
         &state.db,
         &NewAuditEntry {
@@ -591,7 +594,9 @@ pub async fn act_on_matching(
     let n = if retry {
         admin.retry_dead_matching(queue, filter, cutoff_ms).await?
     } else {
-        admin.discard_dead_matching(queue, filter, cutoff_ms).await?
+        admin
+            .discard_dead_matching(queue, filter, cutoff_ms)
+            .await?
     };
     let action = if retry {
         AuditAction::RetryMatching
@@ -652,10 +657,15 @@ pub async fn overview(
     user.require_admin()?;
     let minutes = query.minutes.unwrap_or(CHART_MINUTES);
     if !(1..=MAX_CHART_MINUTES).contains(&minutes) {
-        return Err(ApiError::Invalid("minutes must be between 1 and 1440".into()));
+        return Err(ApiError::Invalid(
+            "minutes must be between 1 and 1440".into(),
+        ));
     }
     let mut overview = overview_of(&state, minutes).await?;
-    let skip = overview.minutes.len().saturating_sub(usize::try_from(minutes).unwrap_or(0));
+    let skip = overview
+        .minutes
+        .len()
+        .saturating_sub(usize::try_from(minutes).unwrap_or(0));
     overview.minutes.drain(..skip);
     Ok(HttpResponse::Ok().json(overview))
 }
