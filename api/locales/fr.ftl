@@ -139,28 +139,179 @@ contents-title = Publications
 contents-empty = Aucune publication rédigée pour l'instant.
 contents-score = Qualité { $score }/100
 
-## Admin : files d'attente
+## Admin : files d'attente (issue 11, la partie admin : vue d'ensemble, workers, tâches, actions, journal)
 admin-title = Files d'attente
 admin-intro = Tâches en attente, en cours, planifiées et en échec, par file.
+admin-nav-label = Sections de l'administration
+admin-nav-overview = Vue d'ensemble
+admin-nav-workers = Workers
+admin-nav-audit = Journal des actions
+admin-find-label = Trouver une tâche par son identifiant
+admin-find = Trouver
+admin-find-missing = Aucune tâche n'a l'identifiant { $id } (elle est peut-être terminée).
+admin-queues-heading = Files
+admin-live-workers = { $count ->
+    [0] Aucun worker ne tourne.
+    [one] Un worker tourne.
+   *[other] { $count } workers tournent.
+}
+admin-see-workers = Voir les workers
 admin-no-queues = Aucune file n'a encore servi.
 admin-queue = File
 admin-ready = Prêtes
 admin-in-flight = En cours
 admin-scheduled = Planifiées
+admin-delayed = Différées
+admin-retrying = À réessayer
+admin-deferred = Reportées
 admin-dead = En échec
+admin-lag = Retard
+admin-last-hour = Dernière heure
+admin-actions = Actions
 admin-paused = en pause
-admin-back = ← Toutes les files
-admin-dead-title = Tâches en échec dans { $queue }
-admin-dead-count = { $count ->
-    [one] Une tâche en échec.
-   *[other] { $count } tâches en échec.
+admin-hour-counts = { $processed } faites · { $failed } échecs
+admin-pause = Mettre en pause
+admin-resume = Reprendre
+admin-columns-help = Retard : depuis combien de temps la plus ancienne tâche prête attend. Les tâches différées, à réessayer et reportées attendent leur heure dans l'ensemble planifié.
+admin-charts-heading = Les { $hours } dernières heures, minute par minute
+admin-chart-throughput = Tâches terminées
+admin-chart-failures = Tentatives en échec
+admin-chart-summary = { $total } au total ; au plus { $peak } en une minute, à { $at } UTC.
+admin-chart-empty = Aucune sur cette période.
+admin-chart-table = Afficher sous forme de tableau
+admin-chart-from = À partir de (UTC)
+admin-notice-retried = La tâche est de retour dans sa file.
+admin-notice-discarded = La tâche a été supprimée.
+admin-notice-run-now = La tâche va être exécutée dans un instant.
+admin-notice-gone = Cette tâche n'est plus là : quelqu'un ou quelque chose s'en est déjà occupé.
+admin-notice-unique-held = La tâche reste en échec : la même tâche est déjà de nouveau en file.
+admin-notice-bulk-retried = { $count ->
+    [0] Plus aucune tâche n'était à relancer.
+    [one] Une tâche est de retour dans sa file.
+   *[other] { $count } tâches sont de retour dans leur file.
 }
-admin-dead-shown = Les { $shown } plus récentes sont affichées.
-admin-dead-empty = Aucune tâche en échec dans cette file.
+admin-notice-bulk-discarded = { $count ->
+    [0] Plus aucune tâche n'était à supprimer.
+    [one] Une tâche a été supprimée.
+   *[other] { $count } tâches ont été supprimées.
+}
+admin-notice-paused = La file est en pause : les workers n'y prennent plus de nouvelle tâche.
+admin-notice-resumed = La file tourne de nouveau.
+admin-back = ← Toutes les files
+admin-jobs-title-dead = Tâches en échec dans { $queue }
+admin-jobs-title-ready = Tâches prêtes dans { $queue }
+admin-jobs-title-running = Tâches en cours dans { $queue }
+admin-jobs-title-scheduled = Tâches planifiées dans { $queue }
+admin-pause-queue = Mettre cette file en pause
+admin-resume-queue = Reprendre cette file
+admin-queue-paused-help = En pause : les workers ne prennent plus de nouvelle tâche dans cette file.
+admin-states-label = Tâches par état
+admin-state-dead = En échec
+admin-state-ready = Prêtes
+admin-state-running = En cours
+admin-state-scheduled = Planifiées
+admin-filter-kind = Type
+admin-filter-user = Identifiant utilisateur
+admin-filter-user-invalid = Un identifiant utilisateur est un nombre entier, comme 42.
+admin-filter-too-long = Cette recherche est trop longue.
+admin-filter-text = Texte dans les arguments
+admin-filter-submit = Rechercher
+admin-filter-clear = Effacer
+admin-bulk-matching = Toutes les tâches en échec qui correspondent à cette recherche :
+admin-bulk-all = Toutes les tâches en échec de cette file :
+admin-bulk-retry = Les relancer…
+admin-bulk-discard = Les supprimer…
+admin-scan-budget = { $scanned } tâches parcourues, des plus récentes aux plus anciennes ; { $found } trouvées pour l'instant.
+admin-scan-continue = Chercher dans les suivantes
+admin-jobs-none-matching = Aucune tâche ne correspond à cette recherche.
+admin-jobs-empty-dead = Aucune tâche en échec dans cette file.
+admin-jobs-empty-ready = Aucune tâche n'attend dans cette file.
+admin-jobs-empty-running = Aucune tâche de cette file n'est en cours.
+admin-jobs-empty-scheduled = Aucune tâche de cette file n'est planifiée.
 admin-dead-meta = Tentative { $attempt } sur { $max }, échec le { $when }
+admin-scheduled-meta = Prévue le { $when } · { $attempt } tentative(s) sur { $max } utilisée(s)
+admin-enqueued-meta = En file depuis le { $when } · { $attempt } tentative(s) sur { $max } utilisée(s)
 admin-user = utilisateur { $id }
+admin-deferred-because = En attente : { $reason }
 admin-retry = Relancer
+admin-run-now = Exécuter maintenant
 admin-discard = Supprimer
+admin-first-page = ← Première page
+admin-job-title = Tâche { $kind }
+admin-back-to-dead = ← Tâches en échec dans { $queue }
+admin-back-to-ready = ← Tâches prêtes dans { $queue }
+admin-back-to-running = ← Tâches en cours dans { $queue }
+admin-back-to-scheduled = ← Tâches planifiées dans { $queue }
+admin-job-state = État
+admin-job-attempts = Tentatives utilisées
+admin-job-attempts-value = { $attempt } sur { $max }
+admin-job-user = Identifiant utilisateur
+admin-job-enqueued = Mise en file
+admin-job-run-at = Prochaine exécution
+admin-job-died = Échec définitif
+admin-job-worker = Tenue par
+admin-job-idle = depuis { $idle }
+admin-job-unique = Clé d'unicité
+admin-job-deferred = Reportée
+admin-job-deferred-text = { $reason } — nouvel essai le { $until } ({ $count ->
+    [one] reportée une fois
+   *[other] reportée { $count } fois de suite
+}).
+admin-job-errors = Erreurs, de la plus récente à la plus ancienne
+admin-job-no-errors = Aucune erreur pour l'instant.
+admin-job-error-meta = Tentative { $attempt }, le { $when }
+admin-job-args = Arguments
+admin-job-args-help = Les valeurs dont le nom ressemble à un secret (jeton, mot de passe, clé…) sont masquées.
+admin-confirm-title-retry = Relancer des tâches en échec ?
+admin-confirm-title-discard = Supprimer des tâches en échec ?
+admin-confirm-count-retry = { $count ->
+    [0] Aucune tâche en échec de { $queue } ne correspond : rien à relancer.
+    [one] Une tâche en échec de { $queue } va retourner dans sa file.
+   *[other] { $count } tâches en échec de { $queue } vont retourner dans leur file.
+}
+admin-confirm-count-discard = { $count ->
+    [0] Aucune tâche en échec de { $queue } ne correspond : rien à supprimer.
+    [one] Une tâche en échec de { $queue } va être supprimée définitivement.
+   *[other] { $count } tâches en échec de { $queue } vont être supprimées définitivement.
+}
+admin-confirm-no-filter = Aucun filtre : cela concerne toutes les tâches en échec de la file.
+admin-confirm-help-retry = Leurs tentatives repartent de zéro. Les tâches qui échoueront à partir de maintenant ne sont pas concernées.
+admin-confirm-help-discard = C'est définitif. Les tâches qui échoueront à partir de maintenant ne sont pas concernées.
+admin-confirm-button-retry = { $count ->
+    [one] Relancer 1 tâche
+   *[other] Relancer { $count } tâches
+}
+admin-confirm-button-discard = { $count ->
+    [one] Supprimer 1 tâche
+   *[other] Supprimer { $count } tâches
+}
+admin-confirm-cancel = Annuler
+admin-workers-title = Workers
+admin-workers-intro = Les processus worker qui ont donné signe de vie ces dernières secondes.
+admin-workers-none = Aucun worker ne tourne.
+admin-worker-host = { $host }, processus { $pid }
+admin-worker-beat = dernier signe de vie il y a { $age }
+admin-worker-started = démarré le { $when }
+admin-worker-concurrency = Places
+admin-worker-busy = Occupées
+admin-worker-running = Tâches en cours
+admin-worker-runtime = depuis { $runtime }
+admin-audit-title = Journal des actions
+admin-audit-intro = Chaque action sur les files : qui, quoi, quand, et sur combien de tâches.
+admin-audit-empty = Aucune action pour l'instant.
+admin-audit-when = Quand (UTC)
+admin-audit-who = Qui
+admin-audit-what = Quoi
+admin-audit-target = Tâche ou filtre
+admin-audit-count = Tâches
+admin-audit-every-job = toutes les tâches
+admin-action-retry = A relancé une tâche
+admin-action-discard = A supprimé une tâche
+admin-action-run_now = A exécuté une tâche sans attendre
+admin-action-retry_matching = A relancé des tâches en échec
+admin-action-discard_matching = A supprimé des tâches en échec
+admin-action-pause = A mis la file en pause
+admin-action-resume = A repris la file
 
 ## Galerie des publications
 gallery-title = Vos publications

@@ -6,6 +6,7 @@ pub mod error;
 pub mod openapi;
 pub mod pages;
 pub mod password;
+pub mod redact;
 pub mod routes;
 pub mod session_store;
 pub mod startup;

@@ -1,6 +1,7 @@
 //! What the admin queue UI and ops scripts do to queues: sizes, listing jobs per state,
 //! job detail, retrying and discarding dead jobs, pausing.
 
+use futures::StreamExt;
 use redis::Value;
 use redis::aio::ConnectionManager;
 use serde::Serialize;
@@ -23,11 +24,20 @@ pub struct QueueSizes {
     pub ready: u64,
     /// Delivered and not yet acked (running, or left by a dead worker).
     pub in_flight: u64,
+    /// Everything in the scheduled set: delayed jobs, retries waiting for their backoff
+    /// and deferrals.
     pub scheduled: u64,
+    /// Of `scheduled`, the retries waiting for their backoff.
+    pub retrying: u64,
+    /// Of `scheduled`, the deferred jobs (waiting without using an attempt).
+    pub deferred: u64,
     pub dead: u64,
     /// Dead jobs the dead-set cap dropped, oldest first, since the queue began.
     pub dead_dropped: u64,
     pub paused: bool,
+    /// When the oldest ready job (not yet delivered) became ready, ms; `None` when no job
+    /// waits. `now - this` is the queue's lag.
+    pub oldest_ready_at: Option<u64>,
 }
 
 /// A job state the UI lists.
@@ -51,11 +61,88 @@ pub struct JobView {
     pub idle_ms: Option<u64>,
 }
 
+/// Jobs read at most by one filtered page that cannot use an index (argument text, or any
+/// filter on ready, in-flight or scheduled jobs); the page then says where to continue.
+pub const SCAN_BUDGET: usize = 5_000;
+/// Jobs read per round trip while scanning.
+const SCAN_CHUNK: usize = 500;
+
+/// Which jobs a list or a bulk action is about. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JobFilter {
+    pub kind: Option<String>,
+    pub user_id: Option<i64>,
+    /// Matched case-insensitively in the job's arguments (their JSON text).
+    text: Option<String>,
+}
+
+impl JobFilter {
+    /// Blank strings count as no filter.
+    pub fn new(kind: Option<&str>, user_id: Option<i64>, text: Option<&str>) -> Self {
+        let clean = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            kind: clean(kind),
+            user_id,
+            text: clean(text).map(|t| t.to_lowercase()),
+        }
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_none() && self.user_id.is_none() && self.text.is_none()
+    }
+
+    pub fn matches(&self, e: &Envelope) -> bool {
+        self.kind.as_ref().is_none_or(|k| *k == e.kind)
+            && self.user_id.is_none_or(|u| e.user_id == Some(u))
+            && self
+                .text
+                .as_ref()
+                .is_none_or(|t| e.args.get().to_lowercase().contains(t.as_str()))
+    }
+
+    /// The dead-set key whose members are the candidates: the user's index, else the
+    /// kind's, else the whole dead set.
+    fn dead_source(&self, keys: &QueueKeys) -> String {
+        match (self.user_id, &self.kind) {
+            (Some(user), _) => keys.dead_user(user),
+            (None, Some(kind)) => keys.dead_kind(kind),
+            (None, None) => keys.dead.clone(),
+        }
+    }
+
+    /// Whether dead candidates from [`Self::dead_source`] still need checking.
+    fn needs_check_beyond_index(&self) -> bool {
+        self.text.is_some() || (self.user_id.is_some() && self.kind.is_some())
+    }
+}
+
+/// One page of a filtered list.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Page {
+    pub jobs: Vec<JobView>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<String>,
+    /// Jobs read to make this page.
+    pub scanned: usize,
+    /// The page stopped at [`SCAN_BUDGET`] jobs read before it was full: `next` continues
+    /// the search.
+    pub budget_spent: bool,
+}
+
 /// Admin operations on one Redis. Cheap to clone.
 #[derive(Clone)]
 pub struct Admin {
     conn: ConnectionManager,
     prefix: String,
+    heartbeat_interval: std::time::Duration,
 }
 
 impl Admin {
@@ -63,11 +150,43 @@ impl Admin {
         Self {
             conn,
             prefix: settings.prefix.clone(),
+            heartbeat_interval: settings.heartbeat_interval,
         }
     }
 
     fn keys(&self, queue: &QueueName) -> QueueKeys {
         QueueKeys::new(&self.prefix, queue)
+    }
+
+    /// Whether any job was ever enqueued to, or any worker consumed, this queue.
+    pub async fn is_known(&self, queue: &QueueName) -> Result<bool, Error> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("SISMEMBER")
+            .arg(GlobalKeys::new(&self.prefix).queues)
+            .arg(queue.as_str())
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    /// The queue's per-minute counters over the last `minutes` minutes, oldest first.
+    pub async fn recent_stats(
+        &self,
+        queue: &QueueName,
+        minutes: u64,
+    ) -> Result<Vec<crate::stats::Minute>, Error> {
+        let mut conn = self.conn.clone();
+        crate::stats::recent(&mut conn, &self.keys(queue), minutes).await
+    }
+
+    /// The worker processes whose heartbeat is recent, newest beat first.
+    pub async fn live_workers(&self) -> Result<Vec<crate::heartbeat::WorkerInfo>, Error> {
+        let mut conn = self.conn.clone();
+        crate::heartbeat::live_workers(
+            &mut conn,
+            &GlobalKeys::new(&self.prefix),
+            self.heartbeat_interval,
+        )
+        .await
     }
 
     /// Every queue that was ever enqueued to or consumed.
@@ -84,10 +203,13 @@ impl Admin {
             .collect())
     }
 
+    /// A queue's counts in three round trips of O(1) commands (ZCARD, XLEN, GET, EXISTS,
+    /// the group's summary, one stream entry): the same cost with a million jobs queued.
     pub async fn sizes(&self, queue: &QueueName) -> Result<QueueSizes, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, dead, dead_dropped, paused): (u64, u64, Option<u64>, bool) = redis::pipe()
+        type Counts = (u64, u64, Option<u64>, bool, u64, u64);
+        let (scheduled, dead, dead_dropped, paused, retrying, deferred): Counts = redis::pipe()
             .cmd("ZCARD")
             .arg(&keys.scheduled)
             .cmd("ZCARD")
@@ -96,17 +218,45 @@ impl Admin {
             .arg(&keys.dead_dropped)
             .cmd("EXISTS")
             .arg(&keys.paused)
+            .cmd("ZCARD")
+            .arg(&keys.retrying)
+            .cmd("ZCARD")
+            .arg(&keys.deferred)
             .query_async(&mut conn)
             .await?;
         let (ready, in_flight) = group_counts(&mut conn, &keys).await?;
+        let oldest_ready_at = if ready == 0 {
+            None
+        } else {
+            let last = last_delivered(&mut conn, &keys).await?;
+            let reply: Value = redis::cmd("XRANGE")
+                .arg(&keys.stream)
+                .arg(format!("({last}"))
+                .arg("+")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(&mut conn)
+                .await?;
+            match reply {
+                Value::Array(entries) => entries
+                    .into_iter()
+                    .filter_map(parse_entry)
+                    .next()
+                    .and_then(|e| stream_id_ms(&e.id)),
+                _ => None,
+            }
+        };
         Ok(QueueSizes {
             queue: queue.to_string(),
             ready,
             in_flight,
             scheduled,
+            retrying: retrying.min(scheduled),
+            deferred: deferred.min(scheduled.saturating_sub(retrying)),
             dead,
             dead_dropped: dead_dropped.unwrap_or(0),
             paused,
+            oldest_ready_at,
         })
     }
 
@@ -337,8 +487,13 @@ impl Admin {
             .await?;
         let Some(body) = body else { return Ok(false) };
         let mut unique_key = None;
+        let mut indexes = (None, None);
         let revived = match Envelope::decode(body.as_bytes()) {
             Ok(mut env) => {
+                indexes = (
+                    Some(keys.dead_kind(&env.kind)),
+                    env.user_id.map(|u| keys.dead_user(u)),
+                );
                 env.attempt = 0;
                 env.died_at = None;
                 env.run_at = None;
@@ -356,6 +511,8 @@ impl Admin {
             .key(&keys.dead_jobs)
             .key(&keys.stream)
             .key(unique.as_deref().unwrap_or(&keys.stream))
+            .key(indexes.0.as_deref().unwrap_or(&keys.dead))
+            .key(indexes.1.as_deref().unwrap_or(&keys.dead))
             .arg(id)
             .arg(revived)
             .arg(if unique.is_some() { "1" } else { "0" })
@@ -422,37 +579,342 @@ impl Admin {
         Ok(total)
     }
 
-    /// Deletes a dead job for good. `false` if there was none.
+    /// Deletes a dead job for good, with its index entries. `false` if there was none.
     pub async fn discard_dead(&self, queue: &QueueName, id: &str) -> Result<bool, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (removed, _): (i64, i64) = redis::pipe()
-            .atomic()
-            .cmd("HDEL")
+        let body: Option<String> = redis::cmd("HGET")
             .arg(&keys.dead_jobs)
-            .arg(id)
-            .cmd("ZREM")
-            .arg(&keys.dead)
             .arg(id)
             .query_async(&mut conn)
             .await?;
+        let envelope = body.and_then(|b| Envelope::decode(b.as_bytes()).ok());
+        let removed = discard_dead_ids(&mut conn, &keys, &[(id.to_owned(), envelope)]).await?;
         Ok(removed == 1)
     }
 
-    /// Empties the dead set; returns how many jobs it held.
+    /// Empties the dead set and its indexes; returns how many jobs it held.
     pub async fn discard_all_dead(&self, queue: &QueueName) -> Result<u64, Error> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (n, _, _): (u64, i64, i64) = redis::pipe()
-            .atomic()
-            .cmd("ZCARD")
-            .arg(&keys.dead)
-            .cmd("DEL")
-            .arg(&keys.dead)
-            .cmd("DEL")
-            .arg(&keys.dead_jobs)
-            .query_async(&mut conn)
+        let n: u64 = SCRIPTS
+            .discard_all_dead
+            .key(&keys.dead)
+            .key(&keys.dead_jobs)
+            .key(&keys.dead_indexes)
+            .invoke_async(&mut conn)
             .await?;
+        Ok(n)
+    }
+
+    /// One page of jobs in `state` matching `filter`, from `cursor` (what the previous
+    /// page returned as `next`; `None` for the first page). Newest first for dead jobs,
+    /// oldest first for ready and in-flight ones, soonest first for scheduled ones.
+    ///
+    /// Never a full scan: dead jobs filtered by kind or user are read from that kind's or
+    /// user's index (a page costs one ZREVRANGE and one HMGET); any other filter (argument
+    /// text, or a filter on another state) reads at most [`SCAN_BUDGET`] jobs and then
+    /// stops with a cursor to continue from, saying how many it read.
+    pub async fn page(
+        &self,
+        queue: &QueueName,
+        state: JobState,
+        filter: &JobFilter,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page, Error> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let mut out = Page::default();
+        // Whole-index reads need no predicate: a page is exactly `limit` entries.
+        let needs_check = state != JobState::Dead || filter.needs_check_beyond_index();
+        let chunk = if needs_check { SCAN_CHUNK } else { limit };
+        match state {
+            JobState::Dead | JobState::Scheduled => {
+                let mut offset: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+                let source = if state == JobState::Dead {
+                    filter.dead_source(&keys)
+                } else {
+                    keys.scheduled.clone()
+                };
+                loop {
+                    let rows = if state == JobState::Dead {
+                        dead_rows(&mut conn, &keys, &source, offset, chunk).await?
+                    } else {
+                        scheduled_rows(&mut conn, &keys, offset, chunk).await?
+                    };
+                    let fetched = rows.len();
+                    for (i, view) in rows.into_iter().enumerate() {
+                        out.scanned += 1;
+                        if let Some(view) = view
+                            && filter.matches(&view.envelope)
+                        {
+                            out.jobs.push(view);
+                            if out.jobs.len() == limit {
+                                let next = offset + i + 1;
+                                out.next = Some(next.to_string());
+                                return Ok(out);
+                            }
+                        }
+                    }
+                    offset += fetched;
+                    if fetched < chunk {
+                        return Ok(out);
+                    }
+                    if out.scanned >= SCAN_BUDGET {
+                        out.next = Some(offset.to_string());
+                        out.budget_spent = true;
+                        return Ok(out);
+                    }
+                }
+            }
+            JobState::Ready => {
+                let mut from = match cursor {
+                    Some(c) if valid_stream_id(c) => format!("({c}"),
+                    _ => format!("({}", last_delivered(&mut conn, &keys).await?),
+                };
+                loop {
+                    let reply: Value = redis::cmd("XRANGE")
+                        .arg(&keys.stream)
+                        .arg(&from)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(chunk)
+                        .query_async(&mut conn)
+                        .await?;
+                    let entries: Vec<_> = match reply {
+                        Value::Array(entries) => {
+                            entries.into_iter().filter_map(parse_entry).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let fetched = entries.len();
+                    let mut last = None;
+                    for e in entries {
+                        out.scanned += 1;
+                        last = Some(e.id.clone());
+                        if let Ok(envelope) = decode(&e)
+                            && filter.matches(&envelope)
+                        {
+                            out.jobs.push(JobView {
+                                state,
+                                position: e.id.clone(),
+                                envelope,
+                                consumer: None,
+                                idle_ms: None,
+                            });
+                            if out.jobs.len() == limit {
+                                out.next = Some(e.id);
+                                return Ok(out);
+                            }
+                        }
+                    }
+                    let Some(last) = last else { return Ok(out) };
+                    if fetched < chunk {
+                        return Ok(out);
+                    }
+                    if out.scanned >= SCAN_BUDGET {
+                        out.next = Some(last);
+                        out.budget_spent = true;
+                        return Ok(out);
+                    }
+                    from = format!("({last}");
+                }
+            }
+            JobState::InFlight => {
+                let mut from = match cursor {
+                    Some(c) if valid_stream_id(c) => format!("({c}"),
+                    _ => "-".to_owned(),
+                };
+                loop {
+                    let pending: Result<Vec<(String, String, u64, u64)>, redis::RedisError> =
+                        redis::cmd("XPENDING")
+                            .arg(&keys.stream)
+                            .arg(GROUP)
+                            .arg(&from)
+                            .arg("+")
+                            .arg(chunk)
+                            .query_async(&mut conn)
+                            .await;
+                    let pending = match pending {
+                        Ok(p) => p,
+                        Err(e) if e.code() == Some("NOGROUP") => return Ok(out),
+                        Err(e) => return Err(e.into()),
+                    };
+                    let fetched = pending.len();
+                    let mut pipe = redis::pipe();
+                    for (id, _, _, _) in &pending {
+                        pipe.cmd("XRANGE").arg(&keys.stream).arg(id).arg(id);
+                    }
+                    let bodies: Vec<Value> = if pending.is_empty() {
+                        Vec::new()
+                    } else {
+                        pipe.query_async(&mut conn).await?
+                    };
+                    let mut last = None;
+                    for ((id, consumer, idle, _), body) in pending.into_iter().zip(bodies) {
+                        out.scanned += 1;
+                        last = Some(id.clone());
+                        let envelope = match body {
+                            Value::Array(entries) => entries
+                                .into_iter()
+                                .filter_map(parse_entry)
+                                .next()
+                                .and_then(|e| decode(&e).ok()),
+                            _ => None,
+                        };
+                        if let Some(envelope) = envelope
+                            && filter.matches(&envelope)
+                        {
+                            out.jobs.push(JobView {
+                                state,
+                                position: id.clone(),
+                                envelope,
+                                consumer: Some(consumer),
+                                idle_ms: Some(idle),
+                            });
+                            if out.jobs.len() == limit {
+                                out.next = Some(id);
+                                return Ok(out);
+                            }
+                        }
+                    }
+                    let Some(last) = last else { return Ok(out) };
+                    if fetched < chunk {
+                        return Ok(out);
+                    }
+                    if out.scanned >= SCAN_BUDGET {
+                        out.next = Some(last);
+                        out.budget_spent = true;
+                        return Ok(out);
+                    }
+                    from = format!("({last}");
+                }
+            }
+        }
+    }
+
+    /// How many dead jobs match `filter`. O(1) for no filter or one of kind and user (a
+    /// ZCARD), a ZINTERCARD for both; with argument text it reads every candidate (the
+    /// dead set is capped at `dead_max`), which only the bulk confirmation does.
+    pub async fn count_dead(&self, queue: &QueueName, filter: &JobFilter) -> Result<u64, Error> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        if filter.text().is_none() {
+            return Ok(match (&filter.kind, filter.user_id) {
+                (Some(kind), Some(user)) => {
+                    redis::cmd("ZINTERCARD")
+                        .arg(2)
+                        .arg(keys.dead_user(user))
+                        .arg(keys.dead_kind(kind))
+                        .query_async(&mut conn)
+                        .await?
+                }
+                _ => {
+                    redis::cmd("ZCARD")
+                        .arg(filter.dead_source(&keys))
+                        .query_async(&mut conn)
+                        .await?
+                }
+            });
+        }
+        Ok(self.matching_dead(queue, filter, u64::MAX).await?.len() as u64)
+    }
+
+    /// Every dead job matching `filter` that died at or before `cutoff_ms`, with its
+    /// envelope (for the index entries a discard removes).
+    async fn matching_dead(
+        &self,
+        queue: &QueueName,
+        filter: &JobFilter,
+        cutoff_ms: u64,
+    ) -> Result<Vec<(String, Option<Envelope>)>, Error> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let source = filter.dead_source(&keys);
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let ids: Vec<String> = redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&source)
+                .arg(cutoff_ms)
+                .arg("-inf")
+                .arg("LIMIT")
+                .arg(offset)
+                .arg(SCAN_CHUNK)
+                .query_async(&mut conn)
+                .await?;
+            if ids.is_empty() {
+                return Ok(out);
+            }
+            let fetched = ids.len();
+            let mut hmget = redis::cmd("HMGET");
+            hmget.arg(&keys.dead_jobs);
+            for id in &ids {
+                hmget.arg(id);
+            }
+            let bodies: Vec<Option<String>> = hmget.query_async(&mut conn).await?;
+            for (id, body) in ids.into_iter().zip(bodies) {
+                let envelope = body.and_then(|b| Envelope::decode(b.as_bytes()).ok());
+                let keep = match &envelope {
+                    Some(e) => filter.matches(e),
+                    // Not a job envelope (or gone): only an unfiltered action takes it.
+                    None => filter.is_empty(),
+                };
+                if keep {
+                    out.push((id, envelope));
+                }
+            }
+            offset += fetched;
+            if fetched < SCAN_CHUNK {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Retries every dead job matching `filter` that died at or before `cutoff_ms` (when
+    /// the admin saw the count: jobs that die later are not swept up). Returns how many
+    /// went back to the stream; a job whose unique key another job holds stays dead.
+    pub async fn retry_dead_matching(
+        &self,
+        queue: &QueueName,
+        filter: &JobFilter,
+        cutoff_ms: u64,
+    ) -> Result<u64, Error> {
+        let targets = self.matching_dead(queue, filter, cutoff_ms).await?;
+        let results: Vec<Result<bool, Error>> = futures::stream::iter(targets)
+            .map(|(id, _)| async move {
+                match self.retry_dead(queue, &id).await {
+                    Err(Error::UniqueHeld { .. }) => Ok(false),
+                    other => other,
+                }
+            })
+            .buffer_unordered(32)
+            .collect()
+            .await;
+        let mut n = 0;
+        for r in results {
+            n += u64::from(r?);
+        }
+        Ok(n)
+    }
+
+    /// Discards every dead job matching `filter` that died at or before `cutoff_ms`, in
+    /// atomic batches; returns how many were removed.
+    pub async fn discard_dead_matching(
+        &self,
+        queue: &QueueName,
+        filter: &JobFilter,
+        cutoff_ms: u64,
+    ) -> Result<u64, Error> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let targets = self.matching_dead(queue, filter, cutoff_ms).await?;
+        let mut n = 0;
+        for batch in targets.chunks(SCAN_CHUNK) {
+            n += discard_dead_ids(&mut conn, &keys, batch).await?;
+        }
         Ok(n)
     }
 
@@ -492,6 +954,8 @@ impl Admin {
             .discard_scheduled
             .key(&keys.scheduled)
             .key(unique.as_deref().unwrap_or(&keys.scheduled))
+            .key(&keys.retrying)
+            .key(&keys.deferred)
             .arg(&member)
             .arg(id)
             .arg(if unique.is_some() { "1" } else { "0" })
@@ -619,6 +1083,119 @@ async fn scheduled_member(
         }
         cursor = next;
     }
+}
+
+/// Removes dead jobs with their index entries, atomically per batch; returns how many
+/// bodies were removed. The kind and user of each come from its envelope (`None`: not a
+/// job envelope, in no index).
+async fn discard_dead_ids(
+    conn: &mut ConnectionManager,
+    keys: &QueueKeys,
+    batch: &[(String, Option<Envelope>)],
+) -> Result<u64, Error> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for (id, envelope) in batch {
+        pipe.cmd("HDEL").arg(&keys.dead_jobs).arg(id);
+        pipe.cmd("ZREM").arg(&keys.dead).arg(id).ignore();
+        if let Some(e) = envelope {
+            pipe.cmd("ZREM")
+                .arg(keys.dead_kind(&e.kind))
+                .arg(id)
+                .ignore();
+            if let Some(user) = e.user_id {
+                pipe.cmd("ZREM").arg(keys.dead_user(user)).arg(id).ignore();
+            }
+        }
+    }
+    let removed: Vec<u64> = pipe.query_async(conn).await?;
+    Ok(removed.iter().sum())
+}
+
+/// Dead jobs from `source` (the dead set or one of its indexes), newest first, `offset`
+/// in; `None` for an id whose body is gone or unreadable.
+async fn dead_rows(
+    conn: &mut ConnectionManager,
+    keys: &QueueKeys,
+    source: &str,
+    offset: usize,
+    count: usize,
+) -> Result<Vec<Option<JobView>>, Error> {
+    let ids: Vec<(String, f64)> = redis::cmd("ZREVRANGE")
+        .arg(source)
+        .arg(offset)
+        .arg(offset + count - 1)
+        .arg("WITHSCORES")
+        .query_async(conn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut hmget = redis::cmd("HMGET");
+    hmget.arg(&keys.dead_jobs);
+    for (id, _) in &ids {
+        hmget.arg(id);
+    }
+    let bodies: Vec<Option<String>> = hmget.query_async(conn).await?;
+    Ok(ids
+        .into_iter()
+        .zip(bodies)
+        .map(|((_, score), body)| {
+            let envelope = Envelope::decode(body?.as_bytes()).ok()?;
+            Some(JobView {
+                state: JobState::Dead,
+                position: format!("{score:.0}"),
+                envelope,
+                consumer: None,
+                idle_ms: None,
+            })
+        })
+        .collect())
+}
+
+/// Scheduled jobs soonest first, `offset` in.
+async fn scheduled_rows(
+    conn: &mut ConnectionManager,
+    keys: &QueueKeys,
+    offset: usize,
+    count: usize,
+) -> Result<Vec<Option<JobView>>, Error> {
+    let rows: Vec<(String, f64)> = redis::cmd("ZRANGE")
+        .arg(&keys.scheduled)
+        .arg(offset)
+        .arg(offset + count - 1)
+        .arg("WITHSCORES")
+        .query_async(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(m, score)| {
+            Envelope::decode(m.as_bytes()).ok().map(|envelope| JobView {
+                state: JobState::Scheduled,
+                position: format!("{score:.0}"),
+                envelope,
+                consumer: None,
+                idle_ms: None,
+            })
+        })
+        .collect())
+}
+
+/// `ms-seq`, digits only: what a stream cursor from a client may be.
+fn valid_stream_id(s: &str) -> bool {
+    let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
+    !ms.is_empty()
+        && !seq.is_empty()
+        && ms.bytes().all(|b| b.is_ascii_digit())
+        && seq.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The time part of a stream entry id (when it was added), ms.
+fn stream_id_ms(id: &str) -> Option<u64> {
+    id.split_once('-').map_or(id, |(ms, _)| ms).parse().ok()
 }
 
 /// Stream ids compare as (ms, seq).

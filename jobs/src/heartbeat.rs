@@ -24,6 +24,23 @@ pub struct WorkerInfo {
     pub last_beat: u64,
     /// Jobs running now, per queue.
     pub busy: Vec<(String, usize)>,
+    /// The running jobs themselves, longest running first, at most [`JOBS_LISTED`] per
+    /// queue so a beat stays small. Absent in beats of older workers.
+    #[serde(default)]
+    pub jobs: Vec<BusyJob>,
+}
+
+/// Running jobs a heartbeat lists per queue.
+pub const JOBS_LISTED: usize = 20;
+
+/// One running job in a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusyJob {
+    pub queue: String,
+    pub id: String,
+    pub kind: String,
+    /// When its handler started, ms.
+    pub started_at: u64,
 }
 
 /// Writes this worker's record and refreshes its score in the registry zset. The record

@@ -76,8 +76,17 @@ pub struct QueueKeys {
     /// Counter of dead jobs dropped by the dead-set cap, oldest first (never expires).
     pub dead_dropped: String,
     pub paused: String,
+    /// Set of the dead-set secondary index keys that exist (by kind, by user), so
+    /// emptying the dead set can drop them all without a key scan.
+    pub dead_indexes: String,
+    /// Zset job id → run-at ms of the scheduled jobs that wait for a retry's backoff; with
+    /// [`Self::deferred`], lets the overview count both without reading the scheduled set.
+    pub retrying: String,
+    /// Zset job id → run-at ms of the scheduled jobs that were deferred.
+    pub deferred: String,
     stats: String,
     unique: String,
+    base: String,
 }
 
 impl QueueKeys {
@@ -91,8 +100,12 @@ impl QueueKeys {
             dead_jobs: format!("{base}:dead:jobs"),
             dead_dropped: format!("{base}:dead:dropped"),
             paused: format!("{base}:paused"),
+            dead_indexes: format!("{base}:dead:indexes"),
+            retrying: format!("{base}:scheduled:retrying"),
+            deferred: format!("{base}:scheduled:deferred"),
             stats: format!("{base}:stats"),
             unique: format!("{base}:unique:"),
+            base,
         }
     }
 
@@ -104,6 +117,26 @@ impl QueueKeys {
 
     pub fn unique(&self, key: &str) -> String {
         format!("{}{key}", self.unique)
+    }
+
+    /// Zset job id → died-at ms of the dead jobs of one kind (a secondary index of the
+    /// dead set, kept by the bury, revive and discard writes).
+    pub fn dead_kind(&self, kind: &str) -> String {
+        format!("{}{kind}", self.dead_kind_prefix())
+    }
+
+    /// Zset job id → died-at ms of the dead jobs of one user.
+    pub fn dead_user(&self, user_id: i64) -> String {
+        format!("{}{user_id}", self.dead_user_prefix())
+    }
+
+    /// What `bury.lua` prefixes a dropped job's kind with to find its index.
+    pub fn dead_kind_prefix(&self) -> String {
+        format!("{}:dead:kind:", self.base)
+    }
+
+    pub fn dead_user_prefix(&self) -> String {
+        format!("{}:dead:user:", self.base)
     }
 }
 
@@ -152,5 +185,7 @@ mod tests {
         assert_eq!(keys.stream, "ag:{scrape}:stream");
         assert_eq!(keys.dead_jobs, "ag:{scrape}:dead:jobs");
         assert_eq!(keys.unique("publish:7"), "ag:{scrape}:unique:publish:7");
+        assert_eq!(keys.dead_kind("scrape"), "ag:{scrape}:dead:kind:scrape");
+        assert_eq!(keys.dead_user(7), "ag:{scrape}:dead:user:7");
     }
 }

@@ -111,7 +111,14 @@ where
         let entry_id = task.args.entry_id.clone();
         let envelope = task.args.envelope.clone();
         let state = self.state.clone();
-        state.start(&entry_id);
+        state.start(
+            &entry_id,
+            crate::queue_state::RunningJob {
+                job_id: envelope.id.clone(),
+                kind: envelope.kind.clone(),
+                started_at: now_ms(),
+            },
+        );
         let span = tracing::info_span!("job", job.id = %envelope.id, job.kind = %envelope.kind,
             queue = %envelope.queue, user.id = ?envelope.user_id, attempt = envelope.attempt + 1);
         // A handler can panic while building its future, before any `.await`: that

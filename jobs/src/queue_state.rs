@@ -1,7 +1,7 @@
 //! What the parts of one queue's worker share: its keys, its consumer name, the jobs it
 //! is running, and the handles that write outcomes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -22,14 +22,23 @@ use crate::settle::Settler;
 #[derive(Default)]
 pub(crate) struct Holdings {
     held: Mutex<HashSet<Arc<str>>>,
-    /// Handler started: never handed back at shutdown.
-    running: Mutex<HashSet<Arc<str>>>,
+    /// Handler started: never handed back at shutdown. With what the live-workers view
+    /// shows of each.
+    running: Mutex<HashMap<Arc<str>, RunningJob>>,
     /// Completed, ack queued but not yet written: never handed back at shutdown either,
     /// or a completed job would run again.
     acking: Mutex<HashSet<Arc<str>>>,
 }
 
-fn with<T>(set: &Mutex<HashSet<Arc<str>>>, f: impl FnOnce(&mut HashSet<Arc<str>>) -> T) -> T {
+/// A running job as the heartbeat reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningJob {
+    pub job_id: String,
+    pub kind: String,
+    pub started_at: u64,
+}
+
+fn with<S, T>(set: &Mutex<S>, f: impl FnOnce(&mut S) -> T) -> T {
     // A panic while the lock was held cannot leave a HashSet half-updated in a way that
     // matters here: keep using it.
     let mut guard = set
@@ -43,8 +52,8 @@ impl Holdings {
         with(&self.held, |s| s.insert(entry.clone()));
     }
 
-    pub fn start(&self, entry: &Arc<str>) {
-        with(&self.running, |s| s.insert(entry.clone()));
+    pub fn start(&self, entry: &Arc<str>, job: RunningJob) {
+        with(&self.running, |s| s.insert(entry.clone(), job));
     }
 
     /// The handler succeeded; the entry stays held until the acker writes its ack.
@@ -77,7 +86,15 @@ impl Holdings {
     }
 
     pub fn running(&self) -> Vec<Arc<str>> {
-        with(&self.running, |s| s.iter().cloned().collect())
+        with(&self.running, |s| s.keys().cloned().collect())
+    }
+
+    /// At most `max` running jobs, longest running first, for the heartbeat.
+    pub fn running_jobs(&self, max: usize) -> Vec<RunningJob> {
+        let mut jobs: Vec<RunningJob> = with(&self.running, |s| s.values().cloned().collect());
+        jobs.sort_by_key(|j| j.started_at);
+        jobs.truncate(max);
+        jobs
     }
 
     /// Entries a shutdown must not hand back: running, or completed and awaiting the ack.
@@ -177,8 +194,8 @@ impl QueueState {
         self.holdings.hold(entry);
     }
 
-    pub fn start(&self, entry: &Arc<str>) {
-        self.holdings.start(entry);
+    pub fn start(&self, entry: &Arc<str>, job: RunningJob) {
+        self.holdings.start(entry, job);
     }
 
     /// The job's fate is written (retried, deferred, buried): nothing is held any more.

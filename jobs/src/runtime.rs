@@ -223,6 +223,7 @@ pub async fn start(
         started_at: now_ms(),
         last_beat: now_ms(),
         busy: Vec::new(),
+        jobs: Vec::new(),
     };
     let (heartbeat_stop, heartbeat_stop_rx) = watch::channel(false);
     let states: Vec<_> = runs.iter().map(|r| r.state.clone()).collect();
@@ -274,6 +275,20 @@ async fn beat_loop(
         info.busy = states
             .iter()
             .map(|s| (s.keys.queue.to_string(), s.busy()))
+            .collect();
+        info.jobs = states
+            .iter()
+            .flat_map(|s| {
+                s.holdings
+                    .running_jobs(heartbeat::JOBS_LISTED)
+                    .into_iter()
+                    .map(|j| heartbeat::BusyJob {
+                        queue: s.keys.queue.to_string(),
+                        id: j.job_id,
+                        kind: j.kind,
+                        started_at: j.started_at,
+                    })
+            })
             .collect();
         if let Err(e) = heartbeat::beat(&mut conn, &keys, &info, interval).await {
             tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed");

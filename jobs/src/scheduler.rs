@@ -22,6 +22,8 @@ pub async fn move_due(
         .move_due
         .key(&keys.scheduled)
         .key(&keys.stream)
+        .key(&keys.retrying)
+        .key(&keys.deferred)
         .arg(now_ms())
         .arg(limit.max(1))
         .invoke_async(conn)

@@ -16,6 +16,7 @@ pub(crate) struct Scripts {
     pub revive: Script,
     pub prune: Script,
     pub discard_scheduled: Script,
+    pub discard_all_dead: Script,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -29,6 +30,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     revive: Script::new(include_str!("lua/revive.lua")),
     prune: Script::new(include_str!("lua/prune.lua")),
     discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
+    discard_all_dead: Script::new(include_str!("lua/discard_all_dead.lua")),
 });
 
 /// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).

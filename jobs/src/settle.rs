@@ -207,6 +207,7 @@ impl Settler {
         dead.deferred = None;
         let encoded = dead.encode()?;
         let unique = dead.unique_key.as_deref().map(|k| self.keys.unique(k));
+        let by_user = dead.user_id.map(|u| self.keys.dead_user(u));
         let mut conn = self.conn.clone();
         let (done, dropped): (i64, u64) = SCRIPTS
             .bury
@@ -216,6 +217,9 @@ impl Settler {
             .key(self.keys.stats_minute(now / 60_000))
             .key(unique.as_deref().unwrap_or(&self.keys.stream))
             .key(&self.keys.dead_dropped)
+            .key(self.keys.dead_kind(&dead.kind))
+            .key(by_user.as_deref().unwrap_or(&self.keys.dead))
+            .key(&self.keys.dead_indexes)
             .arg(GROUP)
             .arg(entry_id.unwrap_or(""))
             .arg(&dead.id)
@@ -224,6 +228,9 @@ impl Settler {
             .arg(self.settings.dead_max)
             .arg(self.settings.stats_ttl.as_secs())
             .arg(if unique.is_some() { "1" } else { "0" })
+            .arg(if by_user.is_some() { "1" } else { "0" })
+            .arg(self.keys.dead_kind_prefix())
+            .arg(self.keys.dead_user_prefix())
             .invoke_async(&mut conn)
             .await?;
         if dropped > 0 {
@@ -251,12 +258,15 @@ impl Settler {
             .key(&self.keys.stream)
             .key(&self.keys.scheduled)
             .key(self.keys.stats_minute(now_ms() / 60_000))
+            .key(&self.keys.retrying)
+            .key(&self.keys.deferred)
             .arg(GROUP)
             .arg(entry_id)
             .arg(&encoded)
             .arg(run_at)
             .arg(stat)
             .arg(self.settings.stats_ttl.as_secs())
+            .arg(&next.id)
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Step, steps};
 use jobs::ack::{Completion, ack_batch};
-use jobs::admin::{Admin, JobState};
+use jobs::admin::{Admin, JobFilter, JobState};
 use jobs::settle::Settler;
 use jobs::test_support::TestRedis;
 use jobs::{Client, EnqueueOptions, Envelope};
@@ -276,6 +276,15 @@ fn no_interleaving_loses_a_job_or_reruns_an_acked_one() {
                     );
                 }
                 prop_assert_eq!(model.acked.len() + dead.len(), model.enqueued.len());
+                // The admin indexes follow: nothing waits, so no retry or deferral is
+                // counted, and the kind index holds exactly the dead jobs.
+                let sizes = world.admin.sizes(&steps()).await.unwrap();
+                prop_assert_eq!((sizes.retrying, sizes.deferred), (0, 0));
+                let by_kind = JobFilter::new(Some("step"), None, None);
+                prop_assert_eq!(
+                    world.admin.count_dead(&steps(), &by_kind).await.unwrap(),
+                    dead.len() as u64
+                );
                 Ok(())
             })
         })

@@ -83,6 +83,7 @@ async fn beat(env: &common::Env, id: &str) {
         started_at: now,
         last_beat: now,
         busy: Vec::new(),
+        jobs: Vec::new(),
     };
     let keys = jobs::keys::GlobalKeys::new(&env.client.settings().prefix);
     let mut conn = env.client.connection();

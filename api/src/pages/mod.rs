@@ -119,10 +119,34 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                     "/publications/{id}/resolve",
                     web::post().to(publications::resolve),
                 )
-                .route("/admin", web::get().to(admin::overview))
-                .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
-                .route("/admin/queues/{queue}/dead", web::post().to(admin::act))
+                .configure(admin_routes)
                 .default_service(web::to(not_found)),
+        );
+}
+
+/// The admin queue UI (pages/admin.rs). Fixed segments before `{state}`, which only
+/// matches the four state names.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(admin::overview))
+        .route("/admin/find", web::get().to(admin::find))
+        .route("/admin/workers", web::get().to(admin::workers))
+        .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/queues/{queue}/bulk", web::get().to(admin::confirm))
+        .route("/admin/queues/{queue}/bulk", web::post().to(admin::bulk))
+        .route("/admin/queues/{queue}/pause", web::post().to(admin::pause))
+        .route(
+            "/admin/queues/{queue}/resume",
+            web::post().to(admin::resume),
+        )
+        .route("/admin/queues/{queue}/dead", web::get().to(admin::dead))
+        .route(
+            "/admin/queues/{queue}/{state:(ready|running|scheduled)}",
+            web::get().to(admin::list),
+        )
+        .route("/admin/queues/{queue}/jobs/{id}", web::get().to(admin::job))
+        .route(
+            "/admin/queues/{queue}/jobs/{id}",
+            web::post().to(admin::act),
         );
 }
 

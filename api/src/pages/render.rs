@@ -55,8 +55,28 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin_overview.html"),
     ),
     (
-        "admin_dead.html",
-        include_str!("../../templates/admin_dead.html"),
+        "admin_macros.html",
+        include_str!("../../templates/admin_macros.html"),
+    ),
+    (
+        "admin_jobs.html",
+        include_str!("../../templates/admin_jobs.html"),
+    ),
+    (
+        "admin_job.html",
+        include_str!("../../templates/admin_job.html"),
+    ),
+    (
+        "admin_confirm.html",
+        include_str!("../../templates/admin_confirm.html"),
+    ),
+    (
+        "admin_workers.html",
+        include_str!("../../templates/admin_workers.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../templates/admin_audit.html"),
     ),
 ];
 

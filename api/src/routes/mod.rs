@@ -87,8 +87,51 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                 resource("/profile/linkedin/disconnect", "POST")
                     .route(web::post().to(profile::linkedin_disconnect)),
             )
-            .service(resource("/admin/queues", "GET").route(web::get().to(admin::queues))),
+            .service(resource("/admin/queues", "GET").route(web::get().to(admin::queues)))
+            .configure(admin_routes),
     );
+}
+
+/// `/api/admin/*`: the admin queue UI's operations as JSON (routes/admin.rs).
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/admin/overview", "GET").route(web::get().to(admin::overview)))
+        .service(resource("/admin/workers", "GET").route(web::get().to(admin::workers)))
+        .service(resource("/admin/audit", "GET").route(web::get().to(admin::audit_log)))
+        .service(resource("/admin/jobs/{id}", "GET").route(web::get().to(admin::find)))
+        .service(resource("/admin/queues/{queue}/jobs", "GET").route(web::get().to(admin::jobs)))
+        .service(
+            resource("/admin/queues/{queue}/jobs/{id}", "GET").route(web::get().to(admin::job)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/jobs/{id}/retry", "POST")
+                .route(web::post().to(admin::retry)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/jobs/{id}/discard", "POST")
+                .route(web::post().to(admin::discard)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/jobs/{id}/run-now", "POST")
+                .route(web::post().to(admin::run_now)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/dead/count", "GET")
+                .route(web::get().to(admin::dead_count)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/dead/retry", "POST")
+                .route(web::post().to(admin::retry_matching)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/dead/discard", "POST")
+                .route(web::post().to(admin::discard_matching)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/pause", "POST").route(web::post().to(admin::pause)),
+        )
+        .service(
+            resource("/admin/queues/{queue}/resume", "POST").route(web::post().to(admin::resume)),
+        );
 }
 
 /// A resource that answers an unsupported method with 405 and the methods it has.

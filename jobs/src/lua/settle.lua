@@ -1,14 +1,22 @@
 -- Ack a delivered entry and put its successor envelope back: into the stream now, or
 -- into the scheduled set at run_at. Does nothing if the entry is no longer pending (a
--- reclaim or an earlier settle already handled it), so a job is never duplicated.
--- KEYS: stream, scheduled, stats hash
--- ARGV: group, entry id, envelope, run_at ms (0 = now), stats field ('' = none), stats ttl s
+-- reclaim or an earlier settle already handled it), so a job is never duplicated. A job
+-- scheduled as a retry or a deferral is also noted in the retrying or deferred index, so
+-- the admin overview counts them without reading the scheduled set.
+-- KEYS: stream, scheduled, stats hash, retrying index, deferred index
+-- ARGV: group, entry id, envelope, run_at ms (0 = now), stats field ('' = none), stats ttl s,
+--       job id
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return 0
 end
 redis.call('XDEL', KEYS[1], ARGV[2])
 if tonumber(ARGV[4]) > 0 then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+  if ARGV[5] == 'retried' then
+    redis.call('ZADD', KEYS[4], ARGV[4], ARGV[7])
+  elseif ARGV[5] == 'deferred' then
+    redis.call('ZADD', KEYS[5], ARGV[4], ARGV[7])
+  end
 else
   redis.call('XADD', KEYS[1], '*', 'e', ARGV[3])
 end

@@ -2,6 +2,7 @@
 //! query that reads or changes a user's rows takes that user's id, so a row of another user
 //! is simply not found.
 
+pub mod admin_audit;
 pub mod campaigns;
 pub mod contents;
 pub mod leads;
