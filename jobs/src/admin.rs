@@ -137,6 +137,23 @@ pub struct Page {
     pub budget_spent: bool,
 }
 
+impl Page {
+    /// After one chunk of a filtered scan: true when the scan stops here, because the source
+    /// ran out (a short chunk) or because [`SCAN_BUDGET`] entries were read; then `next`
+    /// resumes after `resume()` and `budget_spent` says the page may not be full.
+    fn ends_scan(&mut self, fetched: usize, chunk: usize, resume: impl FnOnce() -> String) -> bool {
+        if fetched < chunk {
+            return true;
+        }
+        if self.scanned >= SCAN_BUDGET {
+            self.next = Some(resume());
+            self.budget_spent = true;
+            return true;
+        }
+        false
+    }
+}
+
 /// Admin operations on one Redis. Cheap to clone.
 #[derive(Clone)]
 pub struct Admin {
@@ -659,12 +676,7 @@ impl Admin {
                         }
                     }
                     offset += fetched;
-                    if fetched < chunk {
-                        return Ok(out);
-                    }
-                    if out.scanned >= SCAN_BUDGET {
-                        out.next = Some(offset.to_string());
-                        out.budget_spent = true;
+                    if out.ends_scan(fetched, chunk, || offset.to_string()) {
                         return Ok(out);
                     }
                 }
@@ -711,12 +723,7 @@ impl Admin {
                         }
                     }
                     let Some(last) = last else { return Ok(out) };
-                    if fetched < chunk {
-                        return Ok(out);
-                    }
-                    if out.scanned >= SCAN_BUDGET {
-                        out.next = Some(last);
-                        out.budget_spent = true;
+                    if out.ends_scan(fetched, chunk, || last.clone()) {
                         return Ok(out);
                     }
                     from = format!("({last}");
@@ -781,12 +788,7 @@ impl Admin {
                         }
                     }
                     let Some(last) = last else { return Ok(out) };
-                    if fetched < chunk {
-                        return Ok(out);
-                    }
-                    if out.scanned >= SCAN_BUDGET {
-                        out.next = Some(last);
-                        out.budget_spent = true;
+                    if out.ends_scan(fetched, chunk, || last.clone()) {
                         return Ok(out);
                     }
                     from = format!("({last}");
