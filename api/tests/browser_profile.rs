@@ -163,7 +163,7 @@ async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgP
         b.goto(path).await;
         assert_eq!(b.text("h1").await, title, "{path}");
     }
-    b.screenshot("profile-05-profile-en").await;
+    b.screenshot("profile-05-not-found-en").await;
     b.close().await;
 }
 
