@@ -500,10 +500,35 @@ fn post_text(prompt: &str, seed: u64) -> String {
         "Tell us what you think in the comments.",
         "Share this with a friend who would love it.",
     ];
+    // A real model never writes the same post for two prompts; 1,024 combinations keep
+    // businesses that share a name (the fixtures invent some) from colliding on LinkedIn's
+    // duplicate check in a demo, except about once in a thousand pairs.
+    let details = [
+        "Fresh this week: something new to try.",
+        "Family-run and proud of it.",
+        "Ask us about our seasonal specials.",
+        "Open early, closing late on Fridays.",
+        "Everything made right here, by hand.",
+        "Thank you for ten wonderful years!",
+        "Parking is easy, just around the corner.",
+        "Gift cards available at the counter.",
+        "Our regulars know the secret menu.",
+        "Now with online booking.",
+        "Local suppliers, short distances.",
+        "Kids and dogs welcome.",
+        "New faces on the team this month.",
+        "Rain or shine, we're here for you.",
+        "Follow us for weekly news.",
+        "A warm welcome, every single day.",
+    ];
     let i = usize::try_from(seed % 4).unwrap_or(0);
     let j = usize::try_from((seed >> 8) % 4).unwrap_or(0);
     let k = usize::try_from((seed >> 16) % 4).unwrap_or(0);
-    format!("{} {} {}", openers[i], middles[j], closers[k])
+    let d = usize::try_from((seed >> 24) % 16).unwrap_or(0);
+    format!(
+        "{} {} {} {}",
+        openers[i], middles[j], details[d], closers[k]
+    )
 }
 
 fn image_bytes(call: &Call<'_>, prompt: &str) -> (Vec<u8>, &'static str) {
