@@ -105,13 +105,6 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-fn state_of_slug(slug: &str) -> Option<JobState> {
-    match slug {
-        "running" => Some(JobState::InFlight),
-        other => ops::parse_state(other),
-    }
-}
-
 fn slug_of(state: JobState) -> &'static str {
     match state {
         JobState::InFlight => "running",
@@ -470,7 +463,7 @@ async fn list_page(
 ) -> ApiResult<HttpResponse> {
     let user = admin(ctx).await?;
     let queue = known_queue(state, raw).await?;
-    let job_state = state_of_slug(slug).ok_or(ApiError::NotFound("page"))?;
+    let job_state = ops::parse_state(slug).ok_or(ApiError::NotFound("page"))?;
     let sizes = state.queue_admin.sizes(&queue).await?;
     let mut context = Context::new();
     let filter = query.filter();

@@ -300,10 +300,6 @@ pub async fn known_queue(state: &AppState, raw: &str) -> ApiResult<QueueName> {
     Ok(queue)
 }
 
-fn now_ms() -> u64 {
-    jobs::now_ms()
-}
-
 /// Every known queue with its sizes and last hour, read concurrently.
 pub async fn queue_sizes(state: &AppState) -> ApiResult<Vec<QueueSizes>> {
     Ok(overview_data(state, 60).await?.0)
@@ -322,7 +318,7 @@ async fn overview_data(
         Ok::<_, jobs::Error>((sizes, stats))
     }))
     .await?;
-    let now = now_ms();
+    let now = jobs::now_ms();
     let mut totals: Vec<MinuteTotals> = Vec::new();
     let mut rows = Vec::with_capacity(per_queue.len());
     for (s, stats) in per_queue {
@@ -388,7 +384,7 @@ pub async fn overview_of(state: &AppState, minutes: u64) -> ApiResult<Overview> 
 }
 
 pub async fn workers_of(state: &AppState) -> ApiResult<Vec<Worker>> {
-    let now = now_ms();
+    let now = jobs::now_ms();
     Ok(state
         .queue_admin
         .live_workers()
@@ -840,7 +836,7 @@ async fn bulk(
     user.require_admin()?;
     let queue = known_queue(state, raw).await?;
     let filter = filter_of(body.kind.as_deref(), body.user_id, body.q.as_deref());
-    let cutoff = body.cutoff_ms.unwrap_or_else(now_ms);
+    let cutoff = body.cutoff_ms.unwrap_or_else(jobs::now_ms);
     let affected = act_on_matching(state, user, &queue, &filter, retry, cutoff).await?;
     Ok(HttpResponse::Ok().json(Affected { affected }))
 }
