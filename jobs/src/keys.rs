@@ -84,9 +84,12 @@ pub struct QueueKeys {
     pub retrying: String,
     /// Zset job id → run-at ms of the scheduled jobs that were deferred.
     pub deferred: String,
+    /// What a kind's or a user's dead index key starts with (`bury.lua` builds the keys of
+    /// the jobs the cap drops from these).
+    pub dead_kind_prefix: String,
+    pub dead_user_prefix: String,
     stats: String,
     unique: String,
-    base: String,
 }
 
 impl QueueKeys {
@@ -104,8 +107,9 @@ impl QueueKeys {
             retrying: format!("{base}:scheduled:retrying"),
             deferred: format!("{base}:scheduled:deferred"),
             stats: format!("{base}:stats"),
+            dead_kind_prefix: format!("{base}:dead:kind:"),
+            dead_user_prefix: format!("{base}:dead:user:"),
             unique: format!("{base}:unique:"),
-            base,
         }
     }
 
@@ -122,21 +126,12 @@ impl QueueKeys {
     /// Zset job id → died-at ms of the dead jobs of one kind (a secondary index of the
     /// dead set, kept by the bury, revive and discard writes).
     pub fn dead_kind(&self, kind: &str) -> String {
-        format!("{}{kind}", self.dead_kind_prefix())
+        format!("{}{kind}", self.dead_kind_prefix)
     }
 
     /// Zset job id → died-at ms of the dead jobs of one user.
     pub fn dead_user(&self, user_id: i64) -> String {
-        format!("{}{user_id}", self.dead_user_prefix())
-    }
-
-    /// What `bury.lua` prefixes a dropped job's kind with to find its index.
-    pub fn dead_kind_prefix(&self) -> String {
-        format!("{}:dead:kind:", self.base)
-    }
-
-    pub fn dead_user_prefix(&self) -> String {
-        format!("{}:dead:user:", self.base)
+        format!("{}{user_id}", self.dead_user_prefix)
     }
 }
 

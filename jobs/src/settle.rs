@@ -229,8 +229,8 @@ impl Settler {
             .arg(self.settings.stats_ttl.as_secs())
             .arg(if unique.is_some() { "1" } else { "0" })
             .arg(if by_user.is_some() { "1" } else { "0" })
-            .arg(self.keys.dead_kind_prefix())
-            .arg(self.keys.dead_user_prefix())
+            .arg(&self.keys.dead_kind_prefix)
+            .arg(&self.keys.dead_user_prefix)
             .invoke_async(&mut conn)
             .await?;
         if dropped > 0 {
