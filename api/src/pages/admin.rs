@@ -16,7 +16,7 @@ use shared::db::Page;
 use shared::db::admin_audit;
 use tera::Context;
 
-use super::{PageCtx, Shown, redirect, safe_next};
+use super::{PageCtx, Shown, encode, redirect, safe_next};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::admin::{
@@ -297,10 +297,6 @@ async fn find_job(ctx: &PageCtx, state: &AppState, id: &str) -> ApiResult<HttpRe
         ))),
         None => Ok(redirect(&format!("/admin?missing={}", encode(id)))),
     }
-}
-
-fn encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 // ---- workers ----

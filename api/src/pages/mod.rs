@@ -376,6 +376,7 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// `s` as one query-string value (form encoding).
 fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
