@@ -110,6 +110,19 @@ impl Registry {
         self
     }
 
+    /// Replaces the backoff of every registered kind whose kind-level backoff is the
+    /// default: a deployment (or a test) that wants its retries sooner or later than
+    /// [`Backoff::DEFAULT`] without a build of its own.
+    #[must_use]
+    pub fn with_default_backoff(mut self, backoff: Backoff) -> Self {
+        for entry in self.kinds.values_mut() {
+            if entry.backoff == Backoff::DEFAULT {
+                entry.backoff = backoff;
+            }
+        }
+        self
+    }
+
     /// Lets this worker consume queues that none of its kinds belongs to. Their jobs
     /// are deferred for a worker that knows them (see `Router`), so this is for probes
     /// sent to any queue and for draining, not the normal case.

@@ -106,6 +106,10 @@ pub struct Options {
     /// Whether the token endpoint issues refresh tokens (LinkedIn gives them only to
     /// approved partners; off by default, as for self-serve apps).
     pub refresh_tokens: bool,
+    /// How long LinkedIn remembers a post to refuse an identical one (422 DUPLICATE_POST):
+    /// a day, as LinkedIn does. Zero forgets at once, so tests can show that publishing
+    /// stays exactly-once without LinkedIn's check.
+    pub duplicate_window_s: u64,
 }
 
 impl Default for Options {
@@ -120,6 +124,7 @@ impl Default for Options {
             linkedin_client_secret: "sandbox-client-secret".to_owned(),
             token_expires_in_s: 5_184_000,
             refresh_tokens: false,
+            duplicate_window_s: 24 * 3600,
         }
     }
 }

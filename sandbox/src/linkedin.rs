@@ -601,6 +601,7 @@ fn create_post(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {
         }
     }
     let stored = little_text(commentary);
+    let window_ms = call.shared.options.duplicate_window_s.saturating_mul(1000);
     let earlier = data
         .posts
         .iter()
@@ -608,7 +609,7 @@ fn create_post(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {
         .find(|p| {
             p.author == author
                 && (call.mode == Some("duplicate")
-                    || (p.commentary == stored && now - p.created_at_ms < DAY_MS))
+                    || (p.commentary == stored && now - p.created_at_ms < window_ms))
         })
         .map(|p| p.urn.clone());
     if let Some(urn) = earlier.or_else(|| {

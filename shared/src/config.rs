@@ -281,6 +281,23 @@ pub struct PipelineConfig {
     pub analytics_every_secs: u64,
     /// Publications older than this are no longer refreshed.
     pub analytics_window_days: u32,
+    /// How long a step keeps waiting on a provider that says "later" (429s with a delay, a
+    /// quota, a LinkedIn grant that needs reconnecting) before it ends with that reason:
+    /// a wait uses no attempt, so without this bound a provider that never says yes would
+    /// keep the campaign open forever. Our own limits (daily budgets) are not counted:
+    /// they always reopen.
+    pub give_up_waiting_secs: u64,
+    /// The wait after a 429 that names no delay: it is a wait (no attempt used), for
+    /// this long, with the provider's credential held back for everyone meanwhile.
+    pub throttle_wait_secs: u64,
+    /// How long LinkedIn refuses an identical post by the same author (a day). A POST
+    /// whose answer was lost may be sent once more only within it: then LinkedIn refuses
+    /// the copy and names the first; past it, the copy would be a second post, so the
+    /// publication is `unknown` for the owner instead.
+    pub duplicate_window_secs: u64,
+    /// The first retry's delay ceiling (doubling each attempt, with jitter, up to an
+    /// hour), for every pipeline job. Tests shorten it.
+    pub retry_base_ms: u64,
     pub limits: PipelineLimits,
 }
 
@@ -523,6 +540,10 @@ impl Default for Config {
                 reconcile_every_secs: 60,
                 analytics_every_secs: 3600,
                 analytics_window_days: 30,
+                give_up_waiting_secs: 3 * 24 * 3600,
+                throttle_wait_secs: 30,
+                duplicate_window_secs: 24 * 3600,
+                retry_base_ms: 1_000,
                 limits: PipelineLimits {
                     places: RateConfig {
                         per_minute: 600,
@@ -668,9 +689,16 @@ impl Config {
                 "pipeline.auto_approve_score must be between 0 and 100".into(),
             ));
         }
-        if p.stall_after_secs == 0 || p.reconcile_every_secs == 0 || p.analytics_every_secs == 0 {
+        if p.stall_after_secs == 0
+            || p.reconcile_every_secs == 0
+            || p.analytics_every_secs == 0
+            || p.give_up_waiting_secs == 0
+            || p.throttle_wait_secs == 0
+        {
             return Err(Error::Config(
-                "pipeline.stall_after_secs and the pipeline's periods must be above 0".into(),
+                "pipeline.stall_after_secs, give_up_waiting_secs, throttle_wait_secs and the \
+                 pipeline's periods must be above 0"
+                    .into(),
             ));
         }
         if self.api.body_limit_bytes < 1024 {

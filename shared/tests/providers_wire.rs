@@ -158,6 +158,11 @@ async fn google_errors_say_what_to_do() {
     server.push(google_error(429, "RESOURCE_EXHAUSTED", json!([])).header("retry-after", "3"));
     let e = client.search(&query(), 20).await.unwrap_err();
     assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+    // Too many requests, and no word on when: a wait of ours, never a spent attempt.
+    server.push(google_error(429, "RESOURCE_EXHAUSTED", json!([])));
+    let e = client.search(&query(), 20).await.unwrap_err();
+    assert!(matches!(e, ProviderError::Throttled { .. }), "{e:?}");
+    assert!(e.is_retryable());
 
     for status in [500, 503, 504] {
         server.push(google_error(status, "UNAVAILABLE", json!([])));
@@ -436,6 +441,13 @@ async fn linkedin_errors_say_what_to_do() {
         ProviderError::Duplicate {
             urn: "urn:li:share:7141138937766391808".into()
         }
+    );
+    // A duplicate that names no earlier post: the post exists, which one is not known.
+    server.push(Reply::json(422, json!({"message": "Content is a duplicate", "errorDetails": {"inputErrors": [{"description": "Duplicate post is detected", "code": "DUPLICATE_POST"}]}, "status": 422})));
+    let e = client.create_post(TOKEN, &post("a")).await.unwrap_err();
+    assert!(
+        matches!(e, ProviderError::DuplicateUnnamed { .. }),
+        "a duplicate without its URN: {e:?}"
     );
 
     server.push(linkedin_error(500, "", "boom"));

@@ -41,6 +41,9 @@ struct Cli {
     /// Issue LinkedIn refresh tokens (approved partners only, in reality).
     #[arg(long)]
     refresh_tokens: bool,
+    /// Seconds LinkedIn refuses an identical post by the same author (0: never refuses).
+    #[arg(long, default_value_t = 24 * 3600)]
+    duplicate_window: u64,
 }
 
 fn main() -> Result<()> {
@@ -62,6 +65,7 @@ fn main() -> Result<()> {
         linkedin_client_secret: cli.linkedin_client_secret,
         token_expires_in_s: cli.token_expires_in,
         refresh_tokens: cli.refresh_tokens,
+        duplicate_window_s: cli.duplicate_window,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

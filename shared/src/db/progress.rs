@@ -42,18 +42,35 @@ pub async fn advance(
 }
 
 /// `ready → completed` once no content of the campaign waits for generation, approval or
-/// publishing. Also called when the owner rejects a content or settles a publication.
+/// publishing. A content whose publication's outcome is `unknown` waits for nothing the
+/// pipeline can do: the owner settles it when she likes, and the campaign is over meanwhile.
+/// Also called when the owner rejects a content or settles a publication.
+///
+/// The decision is taken under a lock on the campaign's row. Without it, two transactions
+/// that each end one of the last two contents (a publication failing while the owner
+/// rejects the other) each read the other's content as still waiting, under their own
+/// snapshots, and neither completes the campaign. With it the second one waits for the
+/// first to commit, and its check (a new snapshot) sees both ends.
 pub async fn complete(
     conn: &mut PgConnection,
     campaign_id: i64,
 ) -> Result<Option<CampaignStatus>, Error> {
+    sqlx::query!(
+        "SELECT id FROM campaigns WHERE id = $1 FOR UPDATE",
+        campaign_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(sqlx::query_scalar!(
         r#"UPDATE campaigns SET status = 'completed', completed_at = now(), updated_at = now()
            WHERE id = $1 AND status = 'ready'
              AND NOT EXISTS (
                  SELECT 1 FROM contents c
+                 LEFT JOIN publications pb ON pb.content_id = c.id
                  WHERE c.campaign_id = $1
-                   AND c.status IN ('generating', 'pending', 'approved'))
+                   AND (c.status IN ('generating', 'pending')
+                        OR (c.status = 'approved'
+                            AND (pb.state IS NULL OR pb.state = 'publishing'))))
            RETURNING status AS "status: CampaignStatus""#,
         campaign_id
     )
@@ -82,6 +99,16 @@ pub async fn fail_lead(conn: &mut PgConnection, lead_id: i64, reason: &str) -> R
     let Some(failed) = failed else {
         return Ok(false);
     };
+    // A content whose text was saved but that never finished (its image kept failing,
+    // the last attempt ran out) ends with its lead, or the campaign would wait for it.
+    sqlx::query!(
+        r#"UPDATE contents SET status = 'failed', error = $2, updated_at = now()
+           WHERE lead_id = $1 AND status = 'generating'"#,
+        lead_id,
+        reason
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query!(
         r#"UPDATE campaigns
            SET failed_count = failed_count + 1,

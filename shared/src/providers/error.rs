@@ -16,6 +16,10 @@ pub enum ProviderError {
         after: Option<Duration>,
         reason: String,
     },
+    /// Too many requests, and the provider named no delay (a Google 429 without
+    /// `RetryInfo`): a wait of our choosing, not a failure of the call.
+    #[error("throttled: {reason}")]
+    Throttled { reason: String },
     /// A daily quota is used up: asking before `until` only burns more of tomorrow's.
     #[error("rate limited until {until}: {reason}")]
     RateLimitedUntil {
@@ -31,6 +35,10 @@ pub enum ProviderError {
     /// LinkedIn already has this exact post: `urn` is the earlier one, record it as ours.
     #[error("duplicate of {urn}")]
     Duplicate { urn: String },
+    /// LinkedIn refused the post as a duplicate of an earlier one without naming it (or in
+    /// a shape we cannot read): the earlier post exists, but which one is not known.
+    #[error("duplicate of an unnamed post: {reason}")]
+    DuplicateUnnamed { reason: String },
     /// A non-idempotent request was sent and no answer says whether it took effect.
     #[error("outcome unknown: {reason}")]
     OutcomeUnknown { reason: String },
@@ -41,7 +49,7 @@ impl ProviderError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::RetryLater { .. } | Self::RateLimitedUntil { .. }
+            Self::RetryLater { .. } | Self::Throttled { .. } | Self::RateLimitedUntil { .. }
         )
     }
 

@@ -134,6 +134,7 @@ pub(crate) async fn google_error(
             until: next_pacific_midnight(Utc::now()),
             reason,
         },
+        429 if delay.is_none() => ProviderError::Throttled { reason },
         429 | 500..=599 => ProviderError::RetryLater {
             after: delay,
             reason,
@@ -194,7 +195,7 @@ pub(crate) async fn linkedin_error(
         401 => ProviderError::Reconnect { reason },
         422 if duplicate => match duplicate_urn(&message) {
             Some(urn) => ProviderError::Duplicate { urn },
-            None => ProviderError::Permanent { reason },
+            None => ProviderError::DuplicateUnnamed { reason },
         },
         429 => match header_delay {
             Some(after) => ProviderError::RetryLater {

@@ -14,7 +14,7 @@ use shared::events::{Event, EventKind};
 
 use crate::pipeline::limits::Resource;
 use crate::pipeline::scoring::{self, LeadFacts};
-use crate::pipeline::{Pipeline, internal, last_attempt};
+use crate::pipeline::{Pipeline, internal};
 
 pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), JobError> {
     let Some(lead) = sqlx::query!(
@@ -65,7 +65,7 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
             && lead.city.is_some()
             && lead.postal_code.is_some(),
     });
-    let result = save(
+    let saved = save(
         &p,
         job.lead_id,
         campaign_id,
@@ -74,30 +74,43 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
         &phone,
         &score,
     )
-    .await;
-    match result {
-        Ok(true) => {
-            tracing::info!(lead.id = job.lead_id, score = score.total, "lead enriched");
-            p.emit(
-                user_id,
-                Event::new(EventKind::LeadEnriched, campaign_id)
-                    .lead(job.lead_id)
-                    .score(score.total),
-            )
-            .await;
-            Ok(())
-        }
+    .await?;
+    if !saved {
         // Someone else enriched it meanwhile: our unit paid for nothing.
-        Ok(false) => {
-            p.refund(spent).await;
-            Ok(())
-        }
-        Err(e) => {
-            if last_attempt(&ctx) {
-                fail(&p, job.lead_id, campaign_id, user_id, &e.to_string()).await?;
-            }
-            Err(e)
-        }
+        p.refund(spent).await;
+        return Ok(());
+    }
+    tracing::info!(lead.id = job.lead_id, score = score.total, "lead enriched");
+    p.emit(
+        user_id,
+        Event::new(EventKind::LeadEnriched, campaign_id)
+            .lead(job.lead_id)
+            .score(score.total),
+    )
+    .await;
+    Ok(())
+}
+
+/// The job ends (out of attempts, refused): the lead fails with the reason, and the
+/// campaign moves on without it.
+pub async fn end(p: Pipeline, job: EnrichLead, reason: String) -> Result<(), JobError> {
+    end_lead(&p, job.lead_id, &reason).await
+}
+
+/// Fails the lead (and a content it had started) with the reason; for every step whose
+/// job belongs to a lead.
+pub async fn end_lead(p: &Pipeline, lead_id: i64, reason: &str) -> Result<(), JobError> {
+    let owner = sqlx::query!(
+        r#"SELECT l.campaign_id, c.user_id FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+           WHERE l.id = $1"#,
+        lead_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?;
+    match owner {
+        Some(o) => fail(p, lead_id, o.campaign_id, o.user_id, reason).await,
+        None => Ok(()),
     }
 }
 

@@ -17,7 +17,7 @@ use shared::providers::ProviderError;
 use shared::providers::images::ImageFormat;
 use shared::storage;
 
-use super::enrich::{active, fail};
+use super::enrich::{active, end_lead, fail};
 use crate::pipeline::limits::Resource;
 use crate::pipeline::scoring::{self, PostFacts};
 use crate::pipeline::{Pipeline, internal, last_attempt};
@@ -31,6 +31,9 @@ a photo-style image that would go with the post (no text in the image).";
 struct Lead {
     /// The running job's id: a reserved rate slot is kept under it.
     job_id: String,
+    /// This run is the job's last: an image that still cannot be made then leaves the
+    /// content without one rather than failing the lead whose text is paid for.
+    last_attempt: bool,
     campaign_id: i64,
     user_id: i64,
     business_name: String,
@@ -61,6 +64,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
     }
     let lead = Lead {
         job_id: ctx.id.clone(),
+        last_attempt: last_attempt(&ctx),
         campaign_id: row.campaign_id,
         user_id: row.user_id,
         business_name: row.business_name.clone(),
@@ -74,22 +78,15 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
         Err(Stop::Lead(reason)) => {
             fail(&p, job.lead_id, lead.campaign_id, lead.user_id, &reason).await
         }
-        Err(Stop::Job(e)) => {
-            if last_attempt(&ctx)
-                && !matches!(e, JobError::Defer { .. } | JobError::RetryAfter { .. })
-            {
-                fail(
-                    &p,
-                    job.lead_id,
-                    lead.campaign_id,
-                    lead.user_id,
-                    &e.to_string(),
-                )
-                .await?;
-            }
-            Err(e)
-        }
+        // Out of attempts or refused: `end` fails the lead and its unfinished content.
+        Err(Stop::Job(e)) => Err(e),
     }
+}
+
+/// The job ends (out of attempts, refused, waited too long): the lead fails with the
+/// reason, and with it the content whose text was saved but never finished.
+pub async fn end(p: Pipeline, job: GenerateContent, reason: String) -> Result<(), JobError> {
+    end_lead(&p, job.lead_id, &reason).await
 }
 
 /// Why generation stopped: the lead cannot get a content (recorded, the job succeeds), or
@@ -124,7 +121,14 @@ async fn generate(
     }
     let (image_key, image_error) = match content.image_key.clone() {
         Some(key) => (Some(key), None),
-        None => image(p, job.lead_id, lead, content.id, &content.image_prompt).await?,
+        None => match image(p, job.lead_id, lead, content.id, &content.image_prompt).await {
+            Err(Stop::Job(JobError::Retryable(reason))) if lead.last_attempt => {
+                let reason = format!("image: {reason} (gave up after the last attempt)");
+                note_image(p, lead.campaign_id, content.id, &reason).await?;
+                (None, Some(reason))
+            }
+            other => other?,
+        },
     };
     finish(p, job.lead_id, lead, &content, image_key, image_error).await
 }
@@ -280,15 +284,7 @@ async fn image(
         Err(ProviderError::Permanent { reason }) => {
             p.refund(spent).await;
             let reason = format!("image: {reason}");
-            let mut conn = p.db.acquire().await.map_err(internal)?;
-            progress::note(
-                &mut conn,
-                lead.campaign_id,
-                &format!("content {content_id}"),
-                &reason,
-            )
-            .await
-            .map_err(internal)?;
+            note_image(p, lead.campaign_id, content_id, &reason).await?;
             return Ok((None, Some(reason)));
         }
         Err(e) => {
@@ -305,6 +301,24 @@ async fn image(
     let key = storage::image_key(lead.user_id, lead_id, ext);
     p.storage.put(&key, image.bytes).await.map_err(internal)?;
     Ok((Some(key), None))
+}
+
+/// Why the content has no image, in the campaign's `error_details`.
+async fn note_image(
+    p: &Pipeline,
+    campaign_id: i64,
+    content_id: i64,
+    reason: &str,
+) -> Result<(), JobError> {
+    let mut conn = p.db.acquire().await.map_err(internal)?;
+    progress::note(
+        &mut conn,
+        campaign_id,
+        &format!("content {content_id}"),
+        reason,
+    )
+    .await
+    .map_err(internal)
 }
 
 /// One commit: the content's score and status, the lead's stage, the campaign's count and

@@ -10,23 +10,38 @@ pub mod publish;
 pub mod reconcile;
 pub mod scrape;
 
+use std::time::Duration;
+
 use redis::aio::ConnectionManager;
 
 use crate::pipeline::Pipeline;
+use crate::pipeline::ending::step;
 
-/// The registry of a production worker: the probe, and the pipeline's handlers.
+/// The registry of a production worker: the probe, and the pipeline's handlers. Each
+/// pipeline step goes through [`step`], so a job that ends (refused for good, out of
+/// attempts, waiting past the bound) ends its row with the reason first.
 pub fn production(redis: ConnectionManager, prefix: &str, pipeline: Pipeline) -> jobs::Registry {
+    let backoff = jobs::Backoff {
+        base: Duration::from_millis(pipeline.config.retry_base_ms.max(1)),
+        cap: jobs::Backoff::DEFAULT.cap,
+    };
     let registry = probe::register(jobs::Registry::new(), redis, prefix);
     let p = pipeline.clone();
-    let registry = registry.register(move |job, ctx| scrape::run(p.clone(), job, ctx));
+    let registry =
+        registry.register(move |job, ctx| step(p.clone(), job, ctx, scrape::run, scrape::end));
     let p = pipeline.clone();
-    let registry = registry.register(move |job, ctx| enrich::run(p.clone(), job, ctx));
+    let registry =
+        registry.register(move |job, ctx| step(p.clone(), job, ctx, enrich::run, enrich::end));
     let p = pipeline.clone();
-    let registry = registry.register(move |job, ctx| generate::run(p.clone(), job, ctx));
+    let registry =
+        registry.register(move |job, ctx| step(p.clone(), job, ctx, generate::run, generate::end));
     let p = pipeline.clone();
-    let registry = registry.register(move |job, ctx| publish::run(p.clone(), job, ctx));
+    let registry =
+        registry.register(move |job, ctx| step(p.clone(), job, ctx, publish::run, publish::end));
     let p = pipeline.clone();
     let registry = registry.register(move |job, ctx| reconcile::run(p.clone(), job, ctx));
     let p = pipeline;
-    registry.register(move |job, ctx| analytics::run(p.clone(), job, ctx))
+    registry
+        .register(move |job, ctx| analytics::run(p.clone(), job, ctx))
+        .with_default_backoff(backoff)
 }

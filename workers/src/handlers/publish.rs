@@ -11,10 +11,20 @@
 //!    second post with the first one's URN; after two uncertain POSTs the publication is
 //!    `unknown`, for the owner to settle (`/api/publications?state=unknown`), never a blind
 //!    third post.
-//! 4. An expired or revoked token sets the profile's "reconnect needed" and defers the job;
-//!    the owner's reconnect re-queues it. It is never a failed post.
+//! 4. An expired or revoked token sets the profile's "reconnect needed" and waits; the
+//!    owner's reconnect re-queues it. It is never a failed post (unless the owner does not
+//!    reconnect within `pipeline.give_up_waiting_secs`).
+//! 5. Only one run of a content's job is ever past the decision to POST: the run holds a
+//!    PostgreSQL advisory lock on the content from before it reads the publication until
+//!    its outcome is written. A second job for the same content (the queue's uniqueness
+//!    lost with Redis's data, a reconciler's copy) waits; when it gets the lock, it finds
+//!    the outcome. The lock dies with the connection, so a crashed run frees it at once.
+//! 6. A retry of an uncertain POST relies on LinkedIn refusing the copy, which it does
+//!    for a day (`pipeline.duplicate_window_secs`): past that window, or with a duplicate
+//!    that names no post, or a refusal after an uncertain POST, the publication is
+//!    `unknown`, never `failed` and never a second post.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use jobs::kinds::PublishPost;
 use jobs::{JobContext, JobError};
@@ -30,6 +40,11 @@ use crate::pipeline::{Pipeline, internal};
 /// How long a publication waits for the owner to reconnect LinkedIn before it looks again
 /// (the reconnect also re-queues it at once).
 const RECONNECT_WAIT: Duration = Duration::from_secs(600);
+/// How long a job waits while another run of the same content holds its lock.
+const BUSY_WAIT: Duration = Duration::from_secs(5);
+/// The advisory-lock space of publishing (the high half of the key; the content id is
+/// the low half), apart from any other advisory lock on the database (sqlx's migrations).
+const LOCK_SPACE: i64 = 0x7075_626c << 32;
 
 struct Context {
     /// The running job's id: a reserved rate slot is kept under it.
@@ -68,6 +83,16 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     if row.status != "approved" || row.campaign_status == "cancelled" {
         return Ok(());
     }
+    // Held until this run's outcome is written; dropped (rolled back) on every return.
+    let Some(_guard) = lock_content(&p, ctx.content_id).await? else {
+        return Err(JobError::defer_for(
+            BUSY_WAIT,
+            format!(
+                "another run is publishing content {} right now",
+                ctx.content_id
+            ),
+        ));
+    };
     let (Some(true), Some(false), Some(sealed), Some(author)) = (
         row.connected,
         row.reconnect,
@@ -82,7 +107,12 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     let token = p
         .vault()?
         .open(ctx.user_id, Field::LinkedInAccessToken, &sealed)
-        .map_err(|e| JobError::permanent(format!("LinkedIn token of user {}: {e}", ctx.user_id)))?;
+        .map_err(|e| {
+            JobError::permanent(format!(
+                "the stored LinkedIn grant cannot be opened ({e}): reconnect LinkedIn and \
+                 publish again"
+            ))
+        })?;
     let commentary = commentary(&row.text, &row.hashtags);
     let Some(publication) = start(&p, &ctx, &commentary).await? else {
         return Ok(());
@@ -93,6 +123,16 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
             &ctx,
             publication.id,
             "two POSTs went out without an answer",
+        )
+        .await;
+    }
+    if publication.uncertain_sends > 0 && !publication.copy_is_refused {
+        return unknown(
+            &p,
+            &ctx,
+            publication.id,
+            "the last POST went out without an answer longer ago than LinkedIn refuses a \
+             copy, so sending it again could post it twice",
         )
         .await;
     }
@@ -125,8 +165,11 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
         Ok(urn) | Err(ProviderError::Duplicate { urn }) => {
             published(&p, &ctx, publication.id, &urn).await
         }
+        Err(ProviderError::DuplicateUnnamed { reason }) => {
+            unknown(&p, &ctx, publication.id, &reason).await
+        }
         Err(ProviderError::OutcomeUnknown { reason }) => {
-            if sends >= 2 {
+            if sends >= 2 || p.config.duplicate_window_secs == 0 {
                 unknown(&p, &ctx, publication.id, &reason).await
             } else {
                 // One identical retry: it creates the post or is refused as a duplicate
@@ -182,6 +225,25 @@ struct Publication {
     commentary: String,
     image_urn: Option<String>,
     uncertain_sends: i16,
+    /// The last uncertain POST is recent enough that LinkedIn would refuse a copy of it.
+    copy_is_refused: bool,
+}
+
+/// The content's publishing lock, or `None` when another run holds it. The transaction
+/// holds the lock; dropping it (any return) rolls back and frees the lock, and so does a
+/// crash (the connection closes).
+async fn lock_content(
+    p: &Pipeline,
+    content_id: i64,
+) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>, JobError> {
+    let mut tx = p.db.begin().await.map_err(internal)?;
+    let key = LOCK_SPACE | (content_id & 0xffff_ffff);
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(internal)?;
+    Ok(got.then_some(tx))
 }
 
 /// The `publishing` row, made once; `None` when the publication already ended.
@@ -201,10 +263,14 @@ async fn start(
     .execute(&p.db)
     .await
     .map_err(internal)?;
+    let window = i64::try_from(p.config.duplicate_window_secs).unwrap_or(i64::MAX);
     let row = sqlx::query!(
-        r#"SELECT id, state, commentary, image_urn, uncertain_sends
+        r#"SELECT id, state, commentary, image_urn, uncertain_sends,
+                  COALESCE(last_sent_at > now() - make_interval(secs => $2), false)
+                      AS "copy_is_refused!"
            FROM publications WHERE content_id = $1"#,
-        ctx.content_id
+        ctx.content_id,
+        window as f64
     )
     .fetch_one(&p.db)
     .await
@@ -218,6 +284,7 @@ async fn start(
         commentary: row.commentary.unwrap_or_else(|| commentary.to_owned()),
         image_urn: row.image_urn,
         uncertain_sends: row.uncertain_sends,
+        copy_is_refused: row.copy_is_refused,
     }))
 }
 
@@ -277,7 +344,8 @@ async fn upload(
 /// during the POST leaves it counted. Returns the count.
 async fn count_send(p: &Pipeline, publication_id: i64) -> Result<i16, JobError> {
     sqlx::query_scalar!(
-        r#"UPDATE publications SET uncertain_sends = uncertain_sends + 1, updated_at = now()
+        r#"UPDATE publications
+           SET uncertain_sends = uncertain_sends + 1, last_sent_at = now(), updated_at = now()
            WHERE id = $1 RETURNING uncertain_sends"#,
         publication_id
     )
@@ -396,7 +464,8 @@ async fn announce(
     }
 }
 
-/// Nobody knows whether the post exists: the owner settles it.
+/// Nobody knows whether the post exists: the owner settles it. The campaign does not
+/// wait for her (its other contents may complete it); the reason is in its details.
 async fn unknown(
     p: &Pipeline,
     ctx: &Context,
@@ -404,15 +473,31 @@ async fn unknown(
     reason: &str,
 ) -> Result<(), JobError> {
     let reason = format!("LinkedIn did not say whether the post was created: {reason}");
-    sqlx::query!(
+    let mut tx = p.db.begin().await.map_err(internal)?;
+    let done = sqlx::query!(
         r#"UPDATE publications SET state = 'unknown', error = $2, updated_at = now()
            WHERE id = $1 AND state = 'publishing'"#,
         publication_id,
         reason
     )
-    .execute(&p.db)
+    .execute(&mut *tx)
     .await
     .map_err(internal)?;
+    if done.rows_affected() == 0 {
+        return Ok(());
+    }
+    progress::note(
+        &mut tx,
+        ctx.campaign_id,
+        &format!("content {}", ctx.content_id),
+        &reason,
+    )
+    .await
+    .map_err(internal)?;
+    let moved = progress::complete(&mut tx, ctx.campaign_id)
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
     p.emit(
         ctx.user_id,
         Event::new(EventKind::Failed, ctx.campaign_id)
@@ -421,16 +506,29 @@ async fn unknown(
             .reason(reason),
     )
     .await;
+    announce(p, ctx, moved).await;
     Ok(())
 }
 
 /// LinkedIn refused the post for good: the publication and the content failed, with why.
+/// After a POST that went out without an answer, a refusal does not say that post does
+/// not exist: the publication is `unknown` instead, for the owner to settle.
 async fn failed(
     p: &Pipeline,
     ctx: &Context,
     publication_id: i64,
     reason: &str,
 ) -> Result<(), JobError> {
+    let uncertain = sqlx::query_scalar!(
+        "SELECT uncertain_sends FROM publications WHERE id = $1",
+        publication_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?;
+    if uncertain.is_some_and(|n| n > 0) {
+        return unknown(p, ctx, publication_id, reason).await;
+    }
     let mut tx = p.db.begin().await.map_err(internal)?;
     sqlx::query!(
         r#"UPDATE publications SET state = 'failed', error = $2, updated_at = now()
@@ -462,38 +560,81 @@ async fn failed(
     Ok(())
 }
 
-/// A LinkedIn answer that is not about this post: the token (reconnect), a limit (defer),
-/// or an outage (retry).
+/// The job ends without a post (refused for good, out of attempts, waited too long for a
+/// reconnect or a limit): the publication fails with the reason (or is `unknown` after an
+/// uncertain POST), and the content with it, so the campaign can complete.
+pub async fn end(p: Pipeline, job: PublishPost, reason: String) -> Result<(), JobError> {
+    let Some(row) = sqlx::query!(
+        "SELECT user_id, campaign_id, status FROM contents WHERE id = $1",
+        job.content_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?
+    else {
+        return Ok(());
+    };
+    if row.status != "approved" {
+        return Ok(());
+    }
+    let ctx = Context {
+        job_id: String::new(),
+        content_id: job.content_id,
+        user_id: row.user_id,
+        campaign_id: row.campaign_id,
+    };
+    // A job can end before its publication row exists (the grant cannot be opened).
+    let publication_id = sqlx::query_scalar!(
+        r#"INSERT INTO publications (content_id, user_id, state)
+           VALUES ($1, $2, 'publishing')
+           ON CONFLICT (content_id) DO UPDATE SET content_id = EXCLUDED.content_id
+           RETURNING id"#,
+        job.content_id,
+        row.user_id
+    )
+    .fetch_one(&p.db)
+    .await
+    .map_err(internal)?;
+    failed(&p, &ctx, publication_id, &reason).await
+}
+
+/// A LinkedIn answer that is not about this post: the token (reconnect), a limit (wait),
+/// or an outage (retry). A 429 is the member's own limit unless LinkedIn says it is the
+/// application's: then only this member waits, and every other owner goes on publishing.
 async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderError) -> JobError {
+    let member_wait = match &e {
+        ProviderError::RateLimitedUntil { until, .. } if !app_wide(&e) => {
+            Some((*until - chrono::Utc::now()).to_std().unwrap_or_default())
+        }
+        ProviderError::RetryLater {
+            after: Some(delay),
+            reason,
+        } if reason.contains(" 429 ") && !app_wide(&e) => Some(*delay),
+        _ => None,
+    };
+    if let Some(delay) = member_wait {
+        let message = format!(
+            "LinkedIn limit of user {} reached, resumes after {}s: {e}",
+            ctx.user_id,
+            delay.as_secs()
+        );
+        return p
+            .member_wait(ctx.user_id, ctx.campaign_id, delay, message)
+            .await;
+    }
     match e {
         ProviderError::Reconnect { reason } => reconnect(p, ctx, &reason).await,
-        ProviderError::RateLimitedUntil { until, reason } if resource == Resource::LinkedInPost => {
-            // A member's daily limit: this user's posts wait, not everyone's.
-            let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
-            let member = p
-                .gates(Resource::LinkedInPost, ctx.user_id)
-                .into_iter()
-                .find(|g| g.name == "linkedin_post");
-            let blocked = match member {
-                Some(gate) => p.limiter.block(&gate, wait).await,
-                None => Ok(()),
-            };
-            if let Err(e) = blocked {
-                tracing::warn!(error = %e, "LinkedIn back-off not recorded");
-            }
-            JobError::Defer {
-                until: SystemTime::from(until),
-                reason: format!(
-                    "LinkedIn daily limit of user {} reached: {reason}",
-                    ctx.user_id
-                ),
-            }
-        }
         other => {
             p.provider_failed(resource, ctx.user_id, ctx.campaign_id, other)
                 .await
         }
     }
+}
+
+/// LinkedIn names the limit in its message ("Resource level throttle APPLICATION DAY
+/// limit ..." against "... MEMBER DAY limit ...").
+fn app_wide(e: &ProviderError) -> bool {
+    e.to_string().contains("APPLICATION")
 }
 
 /// The token no longer works: the owner must reconnect. Sets the flag the dashboard shows
@@ -523,9 +664,10 @@ async fn reconnect_wait(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
             .reason(&reason),
     )
     .await;
-    JobError::Defer {
-        until: SystemTime::now() + RECONNECT_WAIT,
-        reason,
+    // A wait on LinkedIn's word: bounded by `pipeline.give_up_waiting_secs`.
+    JobError::RetryAfter {
+        delay: RECONNECT_WAIT,
+        message: reason,
     }
 }
 

@@ -14,7 +14,7 @@ use shared::events::{Event, EventKind};
 use shared::providers::places::{MAX_RESULTS, Place, PlaceQuery};
 
 use crate::pipeline::limits::Resource;
-use crate::pipeline::{Pipeline, internal, last_attempt};
+use crate::pipeline::{Pipeline, internal};
 
 pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<(), JobError> {
     let Some(campaign) = sqlx::query!(
@@ -39,15 +39,9 @@ pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<()
         text_query: format!("{} in {}", campaign.industry, campaign.location),
         ..PlaceQuery::default()
     };
-    let places = match search(&p, &query, user_id, job.campaign_id, &ctx.id).await {
-        Ok(places) => places,
-        Err(e) => {
-            if last_attempt(&ctx) {
-                give_up(&p, job.campaign_id, user_id, &e.to_string()).await?;
-            }
-            return Err(e);
-        }
-    };
+    // A refusal or the last attempt ends the campaign in `error` through `end`; a wait
+    // (a provider's delay, our rate gates) never does.
+    let places = search(&p, &query, user_id, job.campaign_id, &ctx.id).await?;
     if places.is_empty() {
         let reason = format!("Google Places found no business for {:?}", query.text_query);
         give_up(&p, job.campaign_id, user_id, &reason).await?;
@@ -169,6 +163,22 @@ async fn store(
     )
     .await;
     Ok(())
+}
+
+/// The job ends without leads (refused for good, out of attempts, waited too long): the
+/// campaign is in `error` with the reason.
+pub async fn end(p: Pipeline, job: ScrapeCampaign, reason: String) -> Result<(), JobError> {
+    let user_id = sqlx::query_scalar!(
+        "SELECT user_id FROM campaigns WHERE id = $1",
+        job.campaign_id
+    )
+    .fetch_optional(&p.db)
+    .await
+    .map_err(internal)?;
+    match user_id {
+        Some(user_id) => give_up(&p, job.campaign_id, user_id, &reason).await,
+        None => Ok(()),
+    }
 }
 
 /// The campaign cannot get its leads: `error` with the reason, for the owner to read.

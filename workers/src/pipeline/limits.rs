@@ -86,17 +86,21 @@ impl Pipeline {
                 gate("image", app(), Rule::Rate(l.image.limit())),
                 gate("image", user, Rule::Rate(l.user_image.limit())),
             ],
+            // `linkedin_member` paces nothing of its own (the app's rate, per member): it is
+            // the gate a member's 429 blocks, so that member waits and no one else does.
             Resource::LinkedInPost => vec![
-                gate("linkedin_post", user, Rule::Daily(l.user_posts_per_day)),
+                gate(
+                    "linkedin_post",
+                    user.clone(),
+                    Rule::Daily(l.user_posts_per_day),
+                ),
+                gate("linkedin_member", user, Rule::Rate(l.linkedin_app.limit())),
                 gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit())),
             ],
-            Resource::LinkedInCall => {
-                vec![gate(
-                    "linkedin_app",
-                    app(),
-                    Rule::Rate(l.linkedin_app.limit()),
-                )]
-            }
+            Resource::LinkedInCall => vec![
+                gate("linkedin_member", user, Rule::Rate(l.linkedin_app.limit())),
+                gate("linkedin_app", app(), Rule::Rate(l.linkedin_app.limit())),
+            ],
         }
     }
 
@@ -170,9 +174,11 @@ impl Pipeline {
         }
     }
 
-    /// Turns a provider's refusal into the job's fate. A delay the provider asked for
-    /// blocks its credential for everyone and uses no attempt; a daily quota defers until
-    /// it resets; a refusal that repeating cannot change is permanent.
+    /// Turns a provider's refusal into the job's fate. A wait the provider asked for (a
+    /// delay, a 429 naming none, a quota until its reset) blocks its credential for
+    /// everyone and uses no attempt; it is a `RetryAfter`, the one kind of wait that
+    /// [`super::ending`] bounds, so a provider that never says yes cannot keep a campaign
+    /// open forever. A refusal that repeating cannot change is permanent.
     pub async fn provider_failed(
         &self,
         resource: Resource,
@@ -181,31 +187,26 @@ impl Pipeline {
         error: ProviderError,
     ) -> JobError {
         let message = format!("{}: {error}", resource.provider());
-        match &error {
+        let wait = match &error {
             ProviderError::RetryLater {
                 after: Some(delay), ..
-            } => {
-                self.block(resource, *delay).await;
-                self.deferred(user_id, campaign_id, &message, *delay).await;
-                JobError::RetryAfter {
-                    delay: *delay,
-                    message,
-                }
-            }
+            } => *delay,
+            ProviderError::Throttled { .. } => Duration::from_secs(self.config.throttle_wait_secs),
             ProviderError::RateLimitedUntil { until, .. } => {
-                let delay = (*until - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                self.block(resource, delay).await;
-                self.deferred(user_id, campaign_id, &message, delay).await;
-                JobError::Defer {
-                    until: SystemTime::from(*until),
-                    reason: message,
-                }
+                (*until - Utc::now()).to_std().unwrap_or(Duration::ZERO)
             }
             ProviderError::RetryLater { after: None, .. }
-            | ProviderError::OutcomeUnknown { .. } => JobError::Retryable(message),
+            | ProviderError::OutcomeUnknown { .. } => return JobError::Retryable(message),
             ProviderError::Permanent { .. }
             | ProviderError::Reconnect { .. }
-            | ProviderError::Duplicate { .. } => JobError::Permanent(message),
+            | ProviderError::Duplicate { .. }
+            | ProviderError::DuplicateUnnamed { .. } => return JobError::Permanent(message),
+        };
+        self.block(resource, wait).await;
+        self.deferred(user_id, campaign_id, &message, wait).await;
+        JobError::RetryAfter {
+            delay: wait,
+            message,
         }
     }
 
@@ -220,6 +221,26 @@ impl Pipeline {
         if let Err(e) = self.limiter.block(&gate, delay).await {
             tracing::warn!(error = %e, "provider back-off not recorded");
         }
+    }
+
+    /// A LinkedIn limit of one member (a 429 about the member's calls, not the app's):
+    /// that member's LinkedIn calls wait `delay`, no attempt used; every other owner goes
+    /// on publishing.
+    pub async fn member_wait(
+        &self,
+        user_id: i64,
+        campaign_id: i64,
+        delay: Duration,
+        message: String,
+    ) -> JobError {
+        let gates = self.gates(Resource::LinkedInPost, user_id);
+        for gate in gates.iter().filter(|g| g.subject != "app") {
+            if let Err(e) = self.limiter.block(gate, delay).await {
+                tracing::warn!(error = %e, "LinkedIn member back-off not recorded");
+            }
+        }
+        self.deferred(user_id, campaign_id, &message, delay).await;
+        JobError::RetryAfter { delay, message }
     }
 
     async fn deferred(&self, user_id: i64, campaign_id: i64, reason: &str, wait: Duration) {
@@ -266,6 +287,7 @@ fn wait_reason(gate: &Gate, resource: Resource, user_id: i64, wait: Duration) ->
 fn unit(gate: &str) -> &'static str {
     match gate {
         "linkedin_post" => "posts",
+        "linkedin_member" => "LinkedIn calls",
         "leads" => "leads",
         "contents" => "contents",
         "places" => "searches",

@@ -1,6 +1,7 @@
 //! What the pipeline's handlers share: the database, the provider clients, the limits, the
 //! events channel and the image storage, built once per worker process.
 
+pub mod ending;
 pub mod limits;
 pub mod scoring;
 
@@ -126,8 +127,8 @@ pub fn internal(e: impl Into<shared::Error>) -> JobError {
     }
 }
 
-/// Whether this run is the job's last: a handler then records the lead or content as
-/// failed with the reason, so the campaign finishes instead of waiting on a dead job.
+/// Whether this run is the job's last (a step that can still give the owner something
+/// without the failing part, such as a content without its image, does so then).
 pub fn last_attempt(ctx: &jobs::JobContext) -> bool {
     ctx.attempt >= ctx.max_attempts
 }
