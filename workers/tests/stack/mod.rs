@@ -296,6 +296,10 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ("STALL_AFTER_SECS", p.stall_after_secs.to_string()),
         ("RECONCILE_EVERY_SECS", p.reconcile_every_secs.to_string()),
         ("ANALYTICS_EVERY_SECS", p.analytics_every_secs.to_string()),
+        ("GIVE_UP_WAITING_SECS", p.give_up_waiting_secs.to_string()),
+        ("THROTTLE_WAIT_SECS", p.throttle_wait_secs.to_string()),
+        ("DUPLICATE_WINDOW_SECS", p.duplicate_window_secs.to_string()),
+        ("RETRY_BASE_MS", p.retry_base_ms.to_string()),
         ("LIMITS__LEADS_PER_DAY", p.limits.leads_per_day.to_string()),
         (
             "LIMITS__CONTENTS_PER_DAY",
@@ -431,6 +435,19 @@ impl Owner {
         self.ok(Method::POST, &format!("/api/campaigns/{id}/launch"), None)
             .await;
         id
+    }
+
+    /// A dashboard page in `lang` (the account's language is switched first, as the
+    /// language menu does), as HTML.
+    pub async fn page_in(&self, lang: &str, path: &str) -> String {
+        let switch = self
+            .http
+            .get(format!("{}/language/{lang}?next={path}", self.api))
+            .send()
+            .await
+            .unwrap();
+        assert!(switch.status().is_success(), "{lang} {path}: {}", switch.status());
+        switch.text().await.unwrap()
     }
 
     pub async fn campaign(&self, id: i64) -> Value {
