@@ -537,3 +537,17 @@ disconnect-member = Account: { $name }
 disconnect-body = We will forget the connection. Approved posts wait until you connect LinkedIn again; nothing is deleted from LinkedIn.
 disconnect-confirm = Yes, disconnect
 disconnect-cancel = Cancel
+
+# Why something ended without its result (pages/reasons.rs); the stored detail follows.
+reason-no-business = Google Places found no business for this search. Try a nearby city or another wording of the activity.
+reason-refused = { $provider } refused the request, and asking again would get the same answer.
+reason-waited = { $provider } kept asking us to wait, for too long: we stopped waiting.
+reason-attempts = { $provider } kept failing: we stopped after several tries.
+reason-reconnect = LinkedIn needs you to reconnect your account; then publish the post again.
+reason-outcome-unknown = LinkedIn did not say whether the post went out. Check your LinkedIn page, then mark it published or publish it again.
+reason-same-text = LinkedIn already has a post with this exact text: edit the text and publish again.
+reason-no-image = The image could not be made: the post goes on without one.
+reason-model-declined = Gemini declined to write this post.
+reason-other = Something went wrong.
+reason-provider-unnamed = the service
+reason-details = Details:

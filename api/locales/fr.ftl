@@ -537,3 +537,17 @@ disconnect-member = Compte : { $name }
 disconnect-body = Nous oublierons la connexion. Les publications validées attendront que vous reconnectiez LinkedIn ; rien n'est supprimé sur LinkedIn.
 disconnect-confirm = Oui, déconnecter
 disconnect-cancel = Annuler
+
+# Pourquoi quelque chose s'est arrêté sans résultat (pages/reasons.rs) ; le détail enregistré suit.
+reason-no-business = Google Places n'a trouvé aucun commerce pour cette recherche. Essayez une ville voisine ou une autre formulation de l'activité.
+reason-refused = { $provider } a refusé la demande, et la refaire donnerait la même réponse.
+reason-waited = { $provider } nous a fait attendre trop longtemps : nous avons arrêté d'attendre.
+reason-attempts = { $provider } a échoué à chaque essai : nous avons arrêté après plusieurs tentatives.
+reason-reconnect = LinkedIn vous demande de reconnecter votre compte ; publiez ensuite la publication à nouveau.
+reason-outcome-unknown = LinkedIn n'a pas dit si la publication est partie. Vérifiez votre page LinkedIn, puis marquez-la publiée ou publiez-la à nouveau.
+reason-same-text = LinkedIn a déjà une publication avec exactement ce texte : modifiez le texte et publiez à nouveau.
+reason-no-image = L'image n'a pas pu être créée : la publication continue sans image.
+reason-model-declined = Gemini a refusé d'écrire cette publication.
+reason-other = Un problème est survenu.
+reason-provider-unnamed = le service
+reason-details = Détails :

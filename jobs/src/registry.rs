@@ -110,15 +110,12 @@ impl Registry {
         self
     }
 
-    /// Replaces the backoff of every registered kind whose kind-level backoff is the
-    /// default: a deployment (or a test) that wants its retries sooner or later than
-    /// [`Backoff::DEFAULT`] without a build of its own.
+    /// Replaces the backoff of the registered kind `J`: a deployment (or a test) that
+    /// wants its retries sooner or later than the kind's own, without a build of its own.
     #[must_use]
-    pub fn with_default_backoff(mut self, backoff: Backoff) -> Self {
-        for entry in self.kinds.values_mut() {
-            if entry.backoff == Backoff::DEFAULT {
-                entry.backoff = backoff;
-            }
+    pub fn with_backoff<J: Job>(mut self, backoff: Backoff) -> Self {
+        if let Some(entry) = self.kinds.get_mut(J::KIND) {
+            entry.backoff = backoff;
         }
         self
     }

@@ -295,9 +295,10 @@ pub struct PipelineConfig {
     /// the copy and names the first; past it, the copy would be a second post, so the
     /// publication is `unknown` for the owner instead.
     pub duplicate_window_secs: u64,
-    /// The first retry's delay ceiling (doubling each attempt, with jitter, up to an
-    /// hour), for every pipeline job. Tests shorten it.
-    pub retry_base_ms: u64,
+    /// When set, the first retry's delay ceiling (doubling each attempt, with jitter, up
+    /// to the kind's cap) of every pipeline job, instead of each kind's own (1 s; 5 s for
+    /// publishing). Tests shorten it.
+    pub retry_base_ms: Option<u64>,
     pub limits: PipelineLimits,
 }
 
@@ -543,7 +544,7 @@ impl Default for Config {
                 give_up_waiting_secs: 3 * 24 * 3600,
                 throttle_wait_secs: 30,
                 duplicate_window_secs: 24 * 3600,
-                retry_base_ms: 1_000,
+                retry_base_ms: None,
                 limits: PipelineLimits {
                     places: RateConfig {
                         per_minute: 600,

@@ -26,6 +26,8 @@ mod stack;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use api::pages::i18n::{Catalog, Lang};
+use api::pages::reasons;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -141,7 +143,7 @@ async fn stack_for(db: PgPool, route: &str) -> Stack {
         c.pipeline.max_leads = 7;
         c.pipeline.give_up_waiting_secs = 3;
         c.pipeline.throttle_wait_secs = 1;
-        c.pipeline.retry_base_ms = 50;
+        c.pipeline.retry_base_ms = Some(50);
         c.pipeline.reconcile_every_secs = 1;
         c.pipeline.stall_after_secs = 1;
         if imagen {
@@ -159,9 +161,10 @@ async fn stack_for(db: PgPool, route: &str) -> Stack {
         stack.worker_env.push((k.into(), v.into()));
     }
     if imagen {
-        stack
-            .worker_env
-            .push(("AG_PROVIDERS__GOOGLE__IMAGE_BACKEND".into(), "imagen".into()));
+        stack.worker_env.push((
+            "AG_PROVIDERS__GOOGLE__IMAGE_BACKEND".into(),
+            "imagen".into(),
+        ));
     }
     stack.spawn_worker("w1").await;
     stack
@@ -215,7 +218,10 @@ async fn drive(stack: &Stack, owner: &Owner, member: &str, id: i64) -> (Value, f
     let started = Instant::now();
     loop {
         let detail = owner.campaign(id).await;
-        let status = detail["campaign"]["status"].as_str().unwrap_or("").to_owned();
+        let status = detail["campaign"]["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         if matches!(status.as_str(), "completed" | "error" | "cancelled") {
             return (detail, started.elapsed().as_secs_f64());
         }
@@ -251,7 +257,10 @@ async fn assert_terminal(db: &PgPool, id: i64) -> String {
             "lead {lead} is {stage}"
         );
         if stage == "failed" {
-            assert!(error.as_deref().is_some_and(|e| !e.trim().is_empty()), "lead {lead} failed without a reason");
+            assert!(
+                error.as_deref().is_some_and(|e| !e.trim().is_empty()),
+                "lead {lead} failed without a reason"
+            );
         }
     }
     let contents: Vec<(i64, String, Option<String>, Option<String>, Option<String>)> =
@@ -286,7 +295,10 @@ async fn assert_terminal(db: &PgPool, id: i64) -> String {
             other => panic!("content {content} is not terminal: {other:?}"),
         }
         if publication == &Some("failed".to_owned()) {
-            assert!(publication_error.is_some(), "publication of {content} failed without a reason");
+            assert!(
+                publication_error.is_some(),
+                "publication of {content} failed without a reason"
+            );
         }
     }
     let failed_leads = leads.iter().filter(|l| l.1 == "failed").count();
@@ -296,41 +308,40 @@ async fn assert_terminal(db: &PgPool, id: i64) -> String {
     )
 }
 
-/// The owner's campaign page shows each reason, in French and in English.
+/// The owner's campaign page tells each reason, in French and in English: the sentence
+/// the catalogs have for it, and the stored detail.
 async fn assert_reasons_shown(owner: &Owner, db: &PgPool, id: i64) {
     let reasons: Vec<(String,)> = sqlx::query_as(
-        r#"SELECT error FROM leads WHERE campaign_id = $1 AND error IS NOT NULL
-           UNION SELECT error FROM contents WHERE campaign_id = $1 AND error IS NOT NULL AND status = 'failed'"#,
+        r#"SELECT error FROM leads WHERE campaign_id = $1 AND stage = 'failed'
+           UNION SELECT error FROM contents WHERE campaign_id = $1 AND error IS NOT NULL
+           UNION SELECT error_details->>'campaign' FROM campaigns
+                 WHERE id = $1 AND error_details ? 'campaign'"#,
     )
     .bind(id)
     .fetch_all(db)
     .await
     .unwrap();
-    if reasons.is_empty() {
-        return;
-    }
-    for lang in ["fr", "en"] {
-        let page = owner.page_in(lang, &format!("/campaigns/{id}")).await;
+    for (lang, code) in [(Lang::Fr, "fr"), (Lang::En, "en")] {
+        let catalog = Catalog::load(lang).unwrap();
+        let page = owner.page_in(code, &format!("/campaigns/{id}")).await;
         for (reason,) in &reasons {
-            let shown = reason_line(reason);
+            let sentence = escape(&reasons::explain(reason, &catalog));
             assert!(
-                page.contains(&shown),
-                "the {lang} campaign page does not show {reason:?}"
+                page.contains(&sentence),
+                "the {code} campaign page does not say {sentence:?} for {reason:?}"
             );
         }
     }
 }
 
-/// How a stored reason appears in a page (HTML-escaped, first line).
-fn reason_line(reason: &str) -> String {
-    let first = reason.lines().next().unwrap_or("");
-    let short: String = first.chars().take(40).collect();
-    short
-        .replace('&', "&amp;")
+/// As the pages escape text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
 }
 
 async fn run_route(db: PgPool, route: &str) {
@@ -375,7 +386,7 @@ async fn run_route(db: PgPool, route: &str) {
                 row.label
             );
         }
-        // assert_reasons_shown(&owner, &db, id).await;
+        assert_reasons_shown(&owner, &db, id).await;
         // Over: two reconciler periods later, nobody has called a provider again. (A
         // slow answer the client gave up on is logged by the sandbox when it is sent,
         // half a second after the client's timeout: let those land first.)

@@ -30,8 +30,10 @@ pub(super) struct LeadRow {
     website: Option<String>,
     rating: Option<String>,
     score: Option<i16>,
-    /// Ended without a content (why is in the campaign's details).
+    /// Ended without a content.
     failed: bool,
+    /// Why, as stored (the page shows the owner's sentence for it and this as detail).
+    error: Option<String>,
     breakdown: Option<Breakdown>,
 }
 
@@ -45,6 +47,7 @@ impl LeadRow {
             rating: l.rating.map(|r| lang.decimal(r)),
             score: l.lead_score,
             failed: l.stage == "failed",
+            error: l.error.clone().filter(|_| l.stage == "failed"),
             breakdown: score::read(l.score_breakdown.as_ref(), lang),
         }
     }
@@ -56,6 +59,8 @@ pub(super) struct ContentRow {
     excerpt: String,
     score: i16,
     status: &'static str,
+    /// Why it failed, or why its publication's outcome is unknown, as stored.
+    error: Option<String>,
     breakdown: Option<Breakdown>,
 }
 
@@ -70,6 +75,7 @@ impl ContentRow {
             excerpt,
             score: c.quality_score,
             status: c.status.as_str(),
+            error: c.error.clone(),
             breakdown: score::read(Some(&c.score_breakdown), lang),
         }
     }
@@ -115,6 +121,13 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
     let mut context = Context::new();
     context.insert("kpis", &kpis(&campaign, *ctx.lang));
     context.insert("campaign", &CampaignRow::from(&campaign));
+    // Why the campaign could not get its leads (only an `error` campaign has one).
+    let campaign_error = campaign
+        .error_details
+        .as_ref()
+        .and_then(|d| d.get("campaign"))
+        .and_then(|r| r.as_str());
+    context.insert("campaign_error", &campaign_error);
     context.insert("live", &runs(campaign.status));
     context.insert(
         "leads",

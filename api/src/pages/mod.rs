@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod live;
 pub mod profile;
 pub mod publications;
+pub mod reasons;
 pub mod render;
 pub mod score;
 pub mod wizard;

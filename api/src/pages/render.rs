@@ -126,8 +126,30 @@ fn engine(catalog: Arc<Catalog>) -> Result<Tera, String> {
     tera.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| crate::error::error_chain(&e))?;
     // Autoescaping is on for `.html`: translations and user text are escaped alike.
+    tera.register_function(
+        "reason",
+        Reason {
+            catalog: catalog.clone(),
+        },
+    );
     tera.register_function("t", Translate { catalog });
     Ok(tera)
+}
+
+/// `reason(text=stored)`: the owner's sentence for a stored reason (`pages::reasons`).
+struct Reason {
+    catalog: Arc<Catalog>,
+}
+
+impl tera::Function for Reason {
+    fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
+        let text = args.get("text").and_then(Value::as_str).unwrap_or("");
+        Ok(Value::String(super::reasons::explain(text, &self.catalog)))
+    }
+
+    fn is_safe(&self) -> bool {
+        false
+    }
 }
 
 /// `t(k="key", name="value", count=3)`: the message `key` with the other arguments as its

@@ -12,6 +12,8 @@ pub mod scrape;
 
 use std::time::Duration;
 
+use jobs::Job;
+use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign};
 use redis::aio::ConnectionManager;
 
 use crate::pipeline::Pipeline;
@@ -21,10 +23,7 @@ use crate::pipeline::ending::step;
 /// pipeline step goes through [`step`], so a job that ends (refused for good, out of
 /// attempts, waiting past the bound) ends its row with the reason first.
 pub fn production(redis: ConnectionManager, prefix: &str, pipeline: Pipeline) -> jobs::Registry {
-    let backoff = jobs::Backoff {
-        base: Duration::from_millis(pipeline.config.retry_base_ms.max(1)),
-        cap: jobs::Backoff::DEFAULT.cap,
-    };
+    let retry_base = pipeline.config.retry_base_ms;
     let registry = probe::register(jobs::Registry::new(), redis, prefix);
     let p = pipeline.clone();
     let registry =
@@ -41,7 +40,17 @@ pub fn production(redis: ConnectionManager, prefix: &str, pipeline: Pipeline) ->
     let p = pipeline.clone();
     let registry = registry.register(move |job, ctx| reconcile::run(p.clone(), job, ctx));
     let p = pipeline;
+    let registry = registry.register(move |job, ctx| analytics::run(p.clone(), job, ctx));
+    let Some(ms) = retry_base else {
+        return registry;
+    };
+    let backoff = |cap| jobs::Backoff {
+        base: Duration::from_millis(ms.max(1)),
+        cap,
+    };
     registry
-        .register(move |job, ctx| analytics::run(p.clone(), job, ctx))
-        .with_default_backoff(backoff)
+        .with_backoff::<ScrapeCampaign>(backoff(ScrapeCampaign::BACKOFF.cap))
+        .with_backoff::<EnrichLead>(backoff(EnrichLead::BACKOFF.cap))
+        .with_backoff::<GenerateContent>(backoff(GenerateContent::BACKOFF.cap))
+        .with_backoff::<PublishPost>(backoff(PublishPost::BACKOFF.cap))
 }

@@ -486,6 +486,14 @@ async fn unknown(
     if done.rows_affected() == 0 {
         return Ok(());
     }
+    sqlx::query!(
+        "UPDATE contents SET error = $2 WHERE id = $1",
+        ctx.content_id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(internal)?;
     progress::note(
         &mut tx,
         ctx.campaign_id,

@@ -299,7 +299,6 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ("GIVE_UP_WAITING_SECS", p.give_up_waiting_secs.to_string()),
         ("THROTTLE_WAIT_SECS", p.throttle_wait_secs.to_string()),
         ("DUPLICATE_WINDOW_SECS", p.duplicate_window_secs.to_string()),
-        ("RETRY_BASE_MS", p.retry_base_ms.to_string()),
         ("LIMITS__LEADS_PER_DAY", p.limits.leads_per_day.to_string()),
         (
             "LIMITS__CONTENTS_PER_DAY",
@@ -311,6 +310,9 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ),
     ] {
         env.push((format!("AG_PIPELINE__{k}"), v));
+    }
+    if let Some(ms) = p.retry_base_ms {
+        env.push(("AG_PIPELINE__RETRY_BASE_MS".into(), ms.to_string()));
     }
     let l = &p.limits;
     for (name, rate) in [
@@ -446,7 +448,11 @@ impl Owner {
             .send()
             .await
             .unwrap();
-        assert!(switch.status().is_success(), "{lang} {path}: {}", switch.status());
+        assert!(
+            switch.status().is_success(),
+            "{lang} {path}: {}",
+            switch.status()
+        );
         switch.text().await.unwrap()
     }
 
