@@ -175,7 +175,10 @@ async fn a_unique_job_scheduled_past_its_window_keeps_its_key_until_done() {
         Enqueued::Duplicate(original.id().to_owned()),
         "a job scheduled past UNIQUE_FOR let a copy in"
     );
-    let bulk = client.enqueue_bulk(&[post.clone()]).await.unwrap();
+    let bulk = client
+        .enqueue_bulk(std::slice::from_ref(&post))
+        .await
+        .unwrap();
     assert_eq!(bulk, vec![Enqueued::Duplicate(original.id().to_owned())]);
     // The first run (which fails here) and its retry both keep the key; the success frees it.
     let (done, runs) = (Arc::default(), Arc::<AtomicU32>::default());
