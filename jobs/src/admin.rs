@@ -11,6 +11,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::keys::{GROUP, GlobalKeys, QueueKeys, QueueName};
 use crate::scripts::SCRIPTS;
+use crate::settle::DEFAULT_UNIQUE_FOR_MS;
 use crate::stream::{decode, parse_entry};
 
 /// Most jobs one page lists.
@@ -504,6 +505,7 @@ impl Admin {
             .await?;
         let Some(body) = body else { return Ok(false) };
         let mut unique_key = None;
+        let mut unique_for = DEFAULT_UNIQUE_FOR_MS;
         let mut indexes = (None, None);
         let revived = match Envelope::decode(body.as_bytes()) {
             Ok(mut env) => {
@@ -516,6 +518,7 @@ impl Admin {
                 env.run_at = None;
                 env.deferred = None;
                 unique_key = env.unique_key.clone();
+                unique_for = env.unique_for.unwrap_or(DEFAULT_UNIQUE_FOR_MS);
                 env.encode()?
             }
             // Not a job envelope: put it back verbatim; it lands here again, visibly.
@@ -533,7 +536,7 @@ impl Admin {
             .arg(id)
             .arg(revived)
             .arg(if unique.is_some() { "1" } else { "0" })
-            .arg(u64::try_from(REVIVED_UNIQUE_FOR.as_millis()).unwrap_or(u64::MAX))
+            .arg(unique_for.max(1))
             .invoke_async(&mut conn)
             .await?;
         if done == -1 {
@@ -966,10 +969,6 @@ impl Admin {
         Ok(n == 1)
     }
 }
-
-/// How long a revived unique job holds its key: the kinds' own `UNIQUE_FOR` is not known
-/// here, and a day is every kind's default.
-const REVIVED_UNIQUE_FOR: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// (undelivered, pending) of the group; both 0 for a queue no worker consumed yet.
 async fn group_counts(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(u64, u64), Error> {

@@ -113,14 +113,13 @@ impl Client {
         let encoded = envelope.encode()?;
         let mut conn = self.conn.clone();
         if let Some(unique) = &envelope.unique_key {
-            let ttl = u64::try_from(J::UNIQUE_FOR.as_millis()).unwrap_or(u64::MAX);
             let (created, holder): (i64, String) = SCRIPTS
                 .enqueue_unique
                 .key(keys.unique(unique))
                 .key(&keys.stream)
                 .key(&keys.scheduled)
                 .arg(&envelope.id)
-                .arg(ttl.max(1))
+                .arg(unique_ttl_ms(run_at, now, unique_for_ms::<J>()))
                 .arg(&encoded)
                 .arg(run_at)
                 .invoke_async(&mut conn)
@@ -172,9 +171,7 @@ impl Client {
         let keys = self.keys(&queue);
         let now = now_ms();
         let run_at = due_time(options.run_at, now);
-        let ttl = u64::try_from(J::UNIQUE_FOR.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let ttl = unique_ttl_ms(run_at, now, unique_for_ms::<J>());
         let mut pipe = redis::pipe();
         let mut ids = Vec::with_capacity(jobs.len());
         let mut unique_slots = Vec::with_capacity(jobs.len());
@@ -257,7 +254,7 @@ fn envelope_for<J: Job>(
         kind: J::KIND.to_owned(),
         source: e,
     })?;
-    Ok(new_envelope(
+    let mut envelope = new_envelope(
         J::KIND,
         queue,
         args,
@@ -266,7 +263,22 @@ fn envelope_for<J: Job>(
         job.unique_key(),
         options,
         now,
-    ))
+    );
+    if envelope.unique_key.is_some() {
+        envelope.unique_for = Some(unique_for_ms::<J>());
+    }
+    Ok(envelope)
+}
+
+fn unique_for_ms<J: Job>() -> u64 {
+    u64::try_from(J::UNIQUE_FOR.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How long a unique key must live so it outlasts its job: until the job is due
+/// (`run_at`, 0 = now) plus the kind's `UNIQUE_FOR`. A key that expired while its job
+/// still waited in the scheduled set would let a second copy of the job in.
+pub(crate) fn unique_ttl_ms(run_at: u64, now: u64, unique_for: u64) -> u64 {
+    run_at.saturating_sub(now).saturating_add(unique_for).max(1)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -291,6 +303,7 @@ fn new_envelope(
         enqueued_at: now,
         run_at: options.run_at.map(to_ms).filter(|t| *t > now),
         unique_key,
+        unique_for: None,
         trace: options.trace.clone(),
         errors: Vec::new(),
         deferred: None,

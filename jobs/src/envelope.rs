@@ -29,6 +29,12 @@ pub struct Envelope {
     pub run_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique_key: Option<String>,
+    /// The kind's `Job::UNIQUE_FOR` in ms, carried so that whoever reschedules the job
+    /// (a retry, a deferral, crash recovery, an admin) can keep its unique key alive until
+    /// the job is due plus this much, without knowing the kind. Absent in envelopes of
+    /// older producers, and in jobs without a unique key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_for: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -140,6 +146,7 @@ mod tests {
             enqueued_at: 1,
             run_at: None,
             unique_key: None,
+            unique_for: None,
             trace: None,
             errors: vec![],
             deferred: None,

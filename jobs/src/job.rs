@@ -29,8 +29,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// A run taking longer is cut off and counts as a failed attempt. Without it a hung
     /// HTTP call would hold a worker slot, and its claim, forever.
     const TIMEOUT: Duration = Duration::from_secs(30 * 60);
-    /// How long a unique key blocks a second enqueue if the job never finishes (it is
-    /// released as soon as the job succeeds or dies).
+    /// How long a unique key blocks a second enqueue past the moment its job is due, if
+    /// the job never finishes (it is released as soon as the job succeeds or dies). Every
+    /// delay, retry or deferral moves that moment, so the key lives as long as its job.
     const UNIQUE_FOR: Duration = Duration::from_secs(24 * 3600);
 
     /// Two jobs with the same key are one: the second enqueue returns the first's id.

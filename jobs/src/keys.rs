@@ -142,6 +142,9 @@ pub struct GlobalKeys {
     pub workers: String,
     /// Set of every queue ever enqueued to, for the admin UI.
     pub queues: String,
+    /// A random token written once per life of Redis's data: when it changes or goes
+    /// missing, Redis lost everything (see `epoch`).
+    pub epoch: String,
     prefix: String,
 }
 
@@ -150,6 +153,7 @@ impl GlobalKeys {
         Self {
             workers: format!("{prefix}workers"),
             queues: format!("{prefix}queues"),
+            epoch: format!("{prefix}epoch"),
             prefix: prefix.to_owned(),
         }
     }

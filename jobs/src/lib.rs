@@ -9,6 +9,7 @@ pub mod admin;
 pub mod connection;
 pub mod enqueue;
 pub mod envelope;
+pub mod epoch;
 pub mod error;
 pub mod heartbeat;
 pub mod job;

@@ -325,6 +325,7 @@ mod tests {
             enqueued_at: 0,
             run_at: None,
             unique_key: None,
+            unique_for: None,
             trace: None,
             errors: Vec::new(),
             deferred: None,

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::ack;
 use crate::backend::StreamsBackend;
 use crate::connection::{Settings, connect, now_ms};
+use crate::epoch::{EpochWatch, Look, Losses};
 use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
@@ -88,6 +89,7 @@ pub struct Running {
     pub(crate) conn: ConnectionManager,
     pub(crate) settings: Arc<Settings>,
     failed: mpsc::UnboundedReceiver<String>,
+    losses: Losses,
 }
 
 pub(crate) struct QueueRun {
@@ -133,11 +135,7 @@ pub async fn start(
         let keys = Arc::new(QueueKeys::new(&settings.prefix, &spec.queue));
         let mut conn = ops.clone();
         stream::ensure_group(&mut conn, &keys).await?;
-        let () = redis::cmd("SADD")
-            .arg(&globals.queues)
-            .arg(spec.queue.as_str())
-            .query_async(&mut conn)
-            .await?;
+        register_queue(&mut conn, &globals, &spec.queue).await?;
         let fetch_conn = connect(url, settings.block + Duration::from_secs(10)).await?;
         let holdings = Arc::new(Holdings::default());
         let (acker, acker_task) = ack::spawn(
@@ -227,12 +225,21 @@ pub async fn start(
     };
     let (heartbeat_stop, heartbeat_stop_rx) = watch::channel(false);
     let states: Vec<_> = runs.iter().map(|r| r.state.clone()).collect();
+    // The first look writes the marker if this Redis has none yet, so a later loss of
+    // everything shows as a changed marker.
+    let mut epoch = EpochWatch::new(&globals);
+    epoch.look(&mut ops.clone()).await?;
+    let (losses_tx, losses) = Losses::channel();
     let heartbeat = tokio::spawn(beat_loop(
-        ops.clone(),
-        globals,
-        info,
-        states,
-        settings.heartbeat_interval,
+        Beat {
+            conn: ops.clone(),
+            keys: globals,
+            info,
+            states,
+            interval: settings.heartbeat_interval,
+            epoch,
+            losses: losses_tx,
+        },
         heartbeat_stop_rx,
     ));
     tracing::info!(worker = %id, queues = ?queues, "worker started");
@@ -244,6 +251,7 @@ pub async fn start(
         conn: ops,
         settings,
         failed,
+        losses,
     })
 }
 
@@ -260,23 +268,75 @@ impl Running {
             .await
             .unwrap_or_else(|| "all workers ended".to_owned())
     }
+
+    /// Reports each time this process notices that Redis lost its data (within one
+    /// heartbeat), after its queues and consumer groups were registered again: the
+    /// periodic schedule enqueues its after-loss jobs on it.
+    pub fn redis_losses(&self) -> Losses {
+        self.losses.clone()
+    }
 }
 
-async fn beat_loop(
-    mut conn: ConnectionManager,
+/// Lists a queue in the registry the admin UI and `workers status` read.
+async fn register_queue(
+    conn: &mut ConnectionManager,
+    globals: &GlobalKeys,
+    queue: &QueueName,
+) -> Result<(), Error> {
+    let () = redis::cmd("SADD")
+        .arg(&globals.queues)
+        .arg(queue.as_str())
+        .query_async(conn)
+        .await?;
+    Ok(())
+}
+
+/// What the heartbeat task owns.
+struct Beat {
+    conn: ConnectionManager,
     keys: GlobalKeys,
-    mut info: WorkerInfo,
+    info: WorkerInfo,
     states: Vec<Arc<QueueState>>,
     interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
+    /// Looked at every beat, so a Redis that lost its data is noticed within one.
+    epoch: EpochWatch,
+    losses: watch::Sender<Option<String>>,
+}
+
+impl Beat {
+    /// After a loss: the registry set and the consumer groups are written again (the
+    /// fetch loops recreate their groups too when a read says NOGROUP, but a paused or
+    /// idle queue would not read), then the process's listeners hear of it.
+    async fn heal(&mut self, epoch: String, won: bool) {
+        tracing::warn!(%epoch, won, "redis lost its data: registering this worker's queues again");
+        for state in &self.states {
+            let queue = &state.keys.queue;
+            if let Err(e) = register_queue(&mut self.conn, &self.keys, queue).await {
+                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not register the queue again");
+            }
+            if let Err(e) = stream::ensure_group(&mut self.conn, &state.keys).await {
+                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not create the consumer group again");
+            }
+        }
+        let _ = self.losses.send(Some(epoch));
+    }
+
+    /// Marker first, so a loss is healed before this beat re-registers the worker.
+    async fn once(&mut self) {
+        match self.epoch.look(&mut self.conn).await {
+            Ok(Look::Lost { epoch, won }) => self.heal(epoch, won).await,
+            Ok(Look::First { .. } | Look::Unchanged) => {}
+            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "epoch look failed"),
+        }
+        let info = &mut self.info;
         info.last_beat = now_ms();
-        info.busy = states
+        info.busy = self
+            .states
             .iter()
             .map(|s| (s.keys.queue.to_string(), s.busy()))
             .collect();
-        info.jobs = states
+        info.jobs = self
+            .states
             .iter()
             .flat_map(|s| {
                 s.holdings
@@ -290,11 +350,17 @@ async fn beat_loop(
                     })
             })
             .collect();
-        if let Err(e) = heartbeat::beat(&mut conn, &keys, &info, interval).await {
+        if let Err(e) = heartbeat::beat(&mut self.conn, &self.keys, info, self.interval).await {
             tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed");
         }
+    }
+}
+
+async fn beat_loop(mut beat: Beat, mut stop: watch::Receiver<bool>) {
+    loop {
+        beat.once().await;
         tokio::select! {
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep(beat.interval) => {}
             _ = stop.changed() => return,
         }
     }

@@ -7,10 +7,15 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 
 use crate::connection::{Settings, now_ms};
+use crate::enqueue::unique_ttl_ms;
 use crate::envelope::{Deferral, Envelope, Malformed, truncate};
 use crate::error::Error;
 use crate::keys::{GROUP, QueueKeys};
 use crate::scripts::SCRIPTS;
+
+/// The unique window of a job whose envelope does not carry its kind's (enqueued by an
+/// older producer): `Job::UNIQUE_FOR`'s default.
+pub(crate) const DEFAULT_UNIQUE_FOR_MS: u64 = 24 * 3600 * 1000;
 
 /// How a settle went: `Stale` means the entry was no longer ours (another worker
 /// reclaimed it after our visibility timeout), so we wrote nothing.
@@ -187,6 +192,7 @@ impl Settler {
             enqueued_at: now,
             run_at: None,
             unique_key: None,
+            unique_for: None,
             trace: None,
             errors: Vec::new(),
             deferred: None,
@@ -252,14 +258,21 @@ impl Settler {
         stat: &str,
     ) -> Result<bool, Error> {
         let encoded = next.encode()?;
+        let now = now_ms();
+        let unique = next.unique_key.as_deref().map(|k| self.keys.unique(k));
+        let unique_ttl = match &unique {
+            Some(_) => unique_ttl_ms(run_at, now, next.unique_for.unwrap_or(DEFAULT_UNIQUE_FOR_MS)),
+            None => 0,
+        };
         let mut conn = self.conn.clone();
         let done: i64 = SCRIPTS
             .settle
             .key(&self.keys.stream)
             .key(&self.keys.scheduled)
-            .key(self.keys.stats_minute(now_ms() / 60_000))
+            .key(self.keys.stats_minute(now / 60_000))
             .key(&self.keys.retrying)
             .key(&self.keys.deferred)
+            .key(unique.as_deref().unwrap_or(&self.keys.stream))
             .arg(GROUP)
             .arg(entry_id)
             .arg(&encoded)
@@ -267,6 +280,7 @@ impl Settler {
             .arg(stat)
             .arg(self.settings.stats_ttl.as_secs())
             .arg(&next.id)
+            .arg(unique_ttl)
             .invoke_async(&mut conn)
             .await?;
         Ok(done == 1)

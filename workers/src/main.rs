@@ -135,6 +135,8 @@ async fn run(cli: Cli) -> Result<()> {
     let bench = matches!(cli.command, Some(Command::Bench { .. }));
     let stop_background = CancellationToken::new();
     let mut background = Vec::new();
+    // The schedule starts with the workers, whose heartbeat tells it of Redis losses.
+    let mut schedule_client = None;
     let registry = if bench {
         bench_registry(handler_conn.clone())?
     } else {
@@ -148,7 +150,7 @@ async fn run(cli: Cli) -> Result<()> {
             ));
         }
         if !cli.no_schedule {
-            background.extend(schedule(&config, &client, &stop_background));
+            schedule_client = Some(client.clone());
         }
         let needs_vault = queues
             .iter()
@@ -170,6 +172,14 @@ async fn run(cli: Cli) -> Result<()> {
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
         .await
         .context("starting the workers")?;
+    if let Some(client) = &schedule_client {
+        background.extend(schedule(
+            &config,
+            client,
+            &running.redis_losses(),
+            &stop_background,
+        ));
+    }
     tracing::info!(worker = running.id(), queues = %describe(&queues), "ready");
 
     let failure = tokio::select! {
@@ -195,23 +205,36 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 /// The periodic jobs (reconciler, analytics sync), enqueued once per period whatever the
-/// number of processes running the schedule.
+/// number of processes running the schedule. When Redis loses its data, one process
+/// enqueues at once a reconcile of every in-flight row (their jobs went with the data)
+/// and the analytics sync the loss may have taken.
 fn schedule(
     config: &shared::Config,
     client: &jobs::Client,
+    losses: &jobs::epoch::Losses,
     stop: &CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let p = &config.pipeline;
     vec![
-        jobs::periodic::spawn(
+        jobs::periodic::spawn_with_losses(
             client.clone(),
             Duration::from_secs(p.reconcile_every_secs),
-            |period| jobs::kinds::Reconcile { period },
+            |period| jobs::kinds::Reconcile {
+                period,
+                after_redis_loss: false,
+            },
+            losses.clone(),
+            |period| jobs::kinds::Reconcile {
+                period,
+                after_redis_loss: true,
+            },
             stop.clone(),
         ),
-        jobs::periodic::spawn(
+        jobs::periodic::spawn_with_losses(
             client.clone(),
             Duration::from_secs(p.analytics_every_secs),
+            |period| jobs::kinds::SyncAnalytics { period },
+            losses.clone(),
             |period| jobs::kinds::SyncAnalytics { period },
             stop.clone(),
         ),

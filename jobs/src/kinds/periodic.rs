@@ -10,6 +10,11 @@ use crate::Job;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconcile {
     pub period: u64,
+    /// Enqueued the moment a process noticed that Redis lost its data: every in-flight
+    /// row is taken, whatever its age, because none of their jobs survived. A routine run
+    /// only takes rows older than the stall age, so work that is merely slow is left be.
+    #[serde(default)]
+    pub after_redis_loss: bool,
 }
 
 impl Job for Reconcile {
@@ -18,9 +23,14 @@ impl Job for Reconcile {
     const MAX_ATTEMPTS: u32 = 2;
     const TIMEOUT: Duration = Duration::from_secs(300);
 
-    /// One at a time across all processes, whatever the period.
+    /// One at a time across all processes, whatever the period. An after-loss run has a
+    /// key of its own, so a routine run already queued cannot swallow it.
     fn unique_key(&self) -> Option<String> {
-        Some("reconcile".to_owned())
+        Some(if self.after_redis_loss {
+            "reconcile:after-redis-loss".to_owned()
+        } else {
+            "reconcile".to_owned()
+        })
     }
 }
 

@@ -1,4 +1,6 @@
 -- Enqueue a job unless another job holds its unique key.
+-- The key's ttl runs until the job is due plus the kind's UNIQUE_FOR, so a job scheduled
+-- far ahead keeps its key while it waits.
 -- KEYS: unique, stream, scheduled   ARGV: job id, ttl ms, envelope, run_at ms (0 = now)
 local holder = redis.call('GET', KEYS[1])
 if holder then

@@ -1,9 +1,11 @@
 //! Reconcile (periodic, one at a time across all processes): PostgreSQL is the truth
 //! (design.md D2). Work whose rows say a job should exist, but which has not moved for
 //! `pipeline.stall_after_secs`, is enqueued again: a job lost with Redis's data (a crash
-//! before the AOF fsync, a failover, a FLUSHALL) or one that never reached Redis. Every
-//! pipeline job is unique in the queue and every handler idempotent, so enqueueing work
-//! that was in fact only slow (deferred for a daily limit, say) changes nothing.
+//! before the AOF fsync, a failover, a FLUSHALL) or one that never reached Redis. When a
+//! worker notices that Redis lost everything, a run flagged `after_redis_loss` takes every
+//! in-flight row at once, whatever its age. Every pipeline job is unique in the queue and
+//! every handler idempotent, so enqueueing work that was in fact only slow (deferred for a
+//! daily limit, say) changes nothing.
 
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, Reconcile, ScrapeCampaign};
 use jobs::{EnqueueOptions, Enqueued, Job, JobContext, JobError};
@@ -13,8 +15,13 @@ use crate::pipeline::{Pipeline, internal};
 /// Rows looked at per kind and run: a backlog bigger than this is taken over a few runs.
 const BATCH: i64 = 2_000;
 
-pub async fn run(p: Pipeline, _job: Reconcile, _ctx: JobContext) -> Result<(), JobError> {
-    let stall = i64::try_from(p.config.stall_after_secs).unwrap_or(i64::MAX);
+pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), JobError> {
+    // After a Redis loss no in-flight row has a job any more: all of them, at once.
+    let stall = if job.after_redis_loss {
+        0
+    } else {
+        i64::try_from(p.config.stall_after_secs).unwrap_or(i64::MAX)
+    };
     let scrapes = sqlx::query!(
         r#"SELECT id, user_id FROM campaigns
            WHERE status = 'scraping' AND updated_at < now() - make_interval(secs => $1)
@@ -67,7 +74,12 @@ pub async fn run(p: Pipeline, _job: Reconcile, _ctx: JobContext) -> Result<(), J
     for c in approved {
         again += enqueue(&p, &PublishPost { content_id: c.id }, c.user_id).await?;
     }
-    if again > 0 {
+    if job.after_redis_loss {
+        tracing::warn!(
+            jobs = again,
+            "reconciler enqueued the in-flight pipeline work a Redis loss took"
+        );
+    } else if again > 0 {
         tracing::warn!(
             jobs = again,
             "reconciler enqueued stalled pipeline work again"
