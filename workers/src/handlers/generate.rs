@@ -20,6 +20,7 @@ use shared::storage;
 use super::enrich::{active, end_lead, fail};
 use crate::pipeline::limits::Resource;
 use crate::pipeline::scoring::{self, PostFacts};
+use crate::pipeline::ending::waited_enough;
 use crate::pipeline::{Pipeline, internal, last_attempt};
 
 /// The house rules every post is written under.
@@ -31,9 +32,11 @@ a photo-style image that would go with the post (no text in the image).";
 struct Lead {
     /// The running job's id: a reserved rate slot is kept under it.
     job_id: String,
-    /// This run is the job's last: an image that still cannot be made then leaves the
-    /// content without one rather than failing the lead whose text is paid for.
+    /// This run is the job's last, or it has waited on providers as long as it may: an
+    /// image that still cannot be made then leaves the content without one rather than
+    /// failing the lead whose text is paid for.
     last_attempt: bool,
+    waited_enough: bool,
     campaign_id: i64,
     user_id: i64,
     business_name: String,
@@ -65,6 +68,10 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
     let lead = Lead {
         job_id: ctx.id.clone(),
         last_attempt: last_attempt(&ctx),
+        waited_enough: waited_enough(
+            &ctx,
+            std::time::Duration::from_secs(p.config.give_up_waiting_secs),
+        ),
         campaign_id: row.campaign_id,
         user_id: row.user_id,
         business_name: row.business_name.clone(),
@@ -124,6 +131,11 @@ async fn generate(
         None => match image(p, job.lead_id, lead, content.id, &content.image_prompt).await {
             Err(Stop::Job(JobError::Retryable(reason))) if lead.last_attempt => {
                 let reason = format!("image: {reason} (gave up after the last attempt)");
+                note_image(p, lead.campaign_id, content.id, &reason).await?;
+                (None, Some(reason))
+            }
+            Err(Stop::Job(JobError::RetryAfter { message, .. })) if lead.waited_enough => {
+                let reason = format!("image: {message} (gave up waiting)");
                 note_image(p, lead.campaign_id, content.id, &reason).await?;
                 (None, Some(reason))
             }

@@ -31,8 +31,7 @@ pub fn ending(e: &JobError, ctx: &JobContext, give_up_waiting: Duration) -> Opti
         )),
         JobError::Retryable(_) | JobError::Defer { .. } => None,
         JobError::RetryAfter { message, .. } => {
-            let waited = Duration::from_millis(jobs::now_ms().saturating_sub(ctx.enqueued_at));
-            (waited >= give_up_waiting).then(|| {
+            waited_enough(ctx, give_up_waiting).then(|| {
                 format!(
                     "{message} (gave up after waiting {})",
                     human(give_up_waiting)
@@ -66,7 +65,7 @@ where
         return Ok(());
     };
     let Some(reason) = ending(&e, &ctx, give_up) else {
-        return Err(e);
+        return Err(within_bound(e, &ctx, give_up));
     };
     tracing::warn!(job.id = %ctx.id, kind = %ctx.kind, reason = %reason, "pipeline step ends");
     match end(p, job, reason.clone()).await {
@@ -75,6 +74,30 @@ where
             "{reason}; the end could not be recorded ({not_recorded}), trying again"
         ))),
     }
+}
+
+/// A provider's wait that would run past the give-up bound comes back at the bound
+/// instead, so the job ends then (with the provider's last word), not after the whole
+/// wait (a LinkedIn member's daily limit, a reconnect wait).
+fn within_bound(e: JobError, ctx: &JobContext, give_up: Duration) -> JobError {
+    let JobError::RetryAfter { delay, message } = e else {
+        return e;
+    };
+    let bound_ms = ctx
+        .enqueued_at
+        .saturating_add(u64::try_from(give_up.as_millis()).unwrap_or(u64::MAX));
+    let left = Duration::from_millis(bound_ms.saturating_sub(jobs::now_ms()));
+    JobError::RetryAfter {
+        delay: delay.min(left.max(Duration::from_millis(100))),
+        message,
+    }
+}
+
+/// Whether the job has waited on providers as long as it may: a step that can still
+/// give the owner something without the part that keeps waiting (a content without its
+/// image) does so then.
+pub fn waited_enough(ctx: &JobContext, give_up: Duration) -> bool {
+    Duration::from_millis(jobs::now_ms().saturating_sub(ctx.enqueued_at)) >= give_up
 }
 
 /// "3 days", "2 h", "40 min", "12 s".

@@ -1,0 +1,127 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Exactly-once publishing without leaning on LinkedIn: the sandbox forgets every post at
+//! once (`duplicate_window_s: 0`), so a second POST of the same text would be a second
+//! post on the owner's page. The real api, real workers, the sandbox over HTTP.
+
+mod harness;
+mod stack;
+
+use std::time::Duration;
+
+use jobs::kinds::PublishPost;
+use jobs::{EnqueueOptions, Enqueued};
+use reqwest::Method;
+use serde_json::json;
+use sqlx::PgPool;
+use stack::Stack;
+use tokio::time::Instant;
+
+const RUN: Duration = Duration::from_secs(60);
+
+async fn forgetful_stack(db: PgPool) -> Stack {
+    let options = sandbox::Options {
+        duplicate_window_s: 0,
+        ..sandbox::Options::default()
+    };
+    let mut stack = Stack::start_with(db, options, |c| {
+        c.pipeline.max_leads = 1;
+        // The owner approves by hand: the test decides when the job starts.
+        c.pipeline.auto_approve_score = 100;
+        c.pipeline.duplicate_window_secs = 0;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    stack
+}
+
+async fn publication_state(db: &PgPool) -> Option<String> {
+    sqlx::query_scalar("SELECT state FROM publications")
+        .fetch_optional(db)
+        .await
+        .unwrap()
+}
+
+/// Two PublishPost jobs for one content at once (the queue's unique key was lost, as
+/// after a Redis failover): only one run is ever past the decision to POST.
+#[sqlx::test(migrations = "../migrations")]
+async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
+    let stack = forgetful_stack(db.clone()).await;
+    let owner = stack.connected_owner().await;
+    let id = owner.launch("Twice", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["ready"], RUN).await;
+    // Slow POSTs: the first run is still waiting for LinkedIn when the second starts.
+    stack
+        .fault(json!({"route": "linkedin.posts", "count": 2, "delay_ms": 1_000}))
+        .await;
+    let pending = owner
+        .ok(Method::GET, "/api/contents?status=pending", None)
+        .await;
+    let content_id = pending["items"][0]["id"].as_i64().unwrap();
+    owner
+        .ok(
+            Method::POST,
+            &format!("/api/contents/{content_id}/approve"),
+            None,
+        )
+        .await;
+    // The approval's job holds the unique key; forget it, and enqueue a second job.
+    let mut conn = stack.redis.conn();
+    let deadline = Instant::now() + RUN;
+    loop {
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("ag:{publish}:unique:*")
+            .query(&mut conn)
+            .unwrap();
+        if !keys.is_empty() {
+            let () = redis::cmd("DEL").arg(&keys).query(&mut conn).unwrap();
+            break;
+        }
+        assert!(Instant::now() < deadline, "the approval's job never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let client = jobs::Client::connect(&stack.redis.url(), jobs::Settings::default())
+        .await
+        .unwrap();
+    let me = owner.ok(Method::GET, "/api/auth/me", None).await;
+    let user_id = me["user"]["id"].as_i64().unwrap();
+    let second = client
+        .enqueue_with(
+            &PublishPost { content_id },
+            EnqueueOptions {
+                user_id: Some(user_id),
+                ..EnqueueOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(second, Enqueued::New(_)), "{second:?}");
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 1);
+    // Both jobs have run by now (the second waited for the first's lock, then found the
+    // post made); a few more seconds for any late POST to show.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let posts = stack.posts().await;
+    assert_eq!(posts.len(), 1, "posted {} times: {posts:?}", posts.len());
+    assert_eq!(publication_state(&db).await.as_deref(), Some("published"));
+}
+
+/// A POST whose answer was lost, when LinkedIn would not refuse a copy: the publication is
+/// `unknown` for the owner, and no second POST goes out.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_lost_answer_past_the_duplicate_window_is_unknown_not_retried(db: PgPool) {
+    let stack = forgetful_stack(db.clone()).await;
+    let owner = stack.connected_owner().await;
+    let id = owner.launch("Lost", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["ready"], RUN).await;
+    // LinkedIn makes the post, then answers 500.
+    stack
+        .fault(json!({"route": "linkedin.posts", "count": 1, "status": 500, "after_effect": true}))
+        .await;
+    owner.approve_pending().await;
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    assert_eq!(detail["campaign"]["published_count"], 0);
+    assert_eq!(publication_state(&db).await.as_deref(), Some("unknown"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stack.posts().await.len(), 1, "one post, the first; no copy");
+    assert_eq!(stack.calls("linkedin.posts").await.len(), 1);
+}
