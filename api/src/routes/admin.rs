@@ -1,8 +1,8 @@
 //! The queues for admins, as JSON for ops scripts (`/api/admin/*`), and the operations the
 //! admin pages share with it: overview, live workers, jobs per state with filters, job
 //! detail with redacted arguments, retry / discard / run now, bulk retry / discard by
-//! filter, pause / resume, and the audit log every action writes to. Admin role only;
-//! cookie-authenticated writes need the CSRF header as everywhere else.
+//! filter, pause / resume, and the audit log every action writes to before it acts. Admin
+//! role only; cookie-authenticated writes need the CSRF header as everywhere else.
 //!
 //! Every read here is O(1) or O(page) in Redis whatever the backlog (see `jobs::admin`):
 //! counts are ZCARD / XLEN / group summaries, charts read the per-minute counter hashes,
@@ -230,9 +230,16 @@ pub struct BulkRequest {
     pub cutoff_ms: Option<u64>,
 }
 
+/// How many dead jobs match a filter.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Count {
+    /// Exact when `exact`; otherwise how many matched among the `scanned` newest.
     pub count: u64,
+    /// False when a text search stopped at its budget (5,000 jobs read, as a list page):
+    /// more of the older jobs may match.
+    pub exact: bool,
+    /// Jobs read to count; 0 when an index answered.
+    pub scanned: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -519,33 +526,46 @@ pub async fn find_anywhere(state: &AppState, id: &str) -> ApiResult<Option<JobVi
     Ok(None)
 }
 
-async fn audit(
+/// Writes the audit row of an action about to be carried out; the action must not start if
+/// this fails, so that none goes unrecorded. Returns the row, to [`settle`] or [`withdraw`].
+async fn audit_before(
     state: &AppState,
     user: &CurrentUser,
     action: AuditAction,
     queue: &QueueName,
     job_id: Option<&str>,
     filter: Option<&JobFilter>,
-    affected: u64,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     let filter = filter
         .map(|f| serde_json::json!({ "kind": f.kind, "user_id": f.user_id, "text": f.text() }));
-    admin_audit::record(
-        &state.db,
-        &NewAuditEntry {
-            user_id: user.id,
-            action,
-            queue: queue.as_str(),
-            job_id,
-            filter,
-            affected: i64::try_from(affected).unwrap_or(i64::MAX),
-        },
-    )
-    .await?;
-    Ok(())
+    let entry = NewAuditEntry {
+        user_id: user.id,
+        action,
+        queue: queue.as_str(),
+        job_id,
+        filter,
+    };
+    Ok(admin_audit::open(&state.db, &entry).await?)
 }
 
-/// Retry, discard or run one job now, and record it. `false`: no job in a state the action
+/// Sets the count on a row whose action is done. A failure is logged, not answered: the
+/// action happened and is recorded (with 0), and an admin told it failed would repeat it.
+async fn settle(state: &AppState, row: i64, affected: u64) {
+    let affected = i64::try_from(affected).unwrap_or(i64::MAX);
+    if let Err(e) = admin_audit::settle(&state.db, row, affected).await {
+        tracing::warn!(error = %e, audit.id = row, affected, "admin audit count not written");
+    }
+}
+
+/// Takes back the row of an action that did nothing (its job had gone, or another job held
+/// its unique key). Left in place on failure: a row too many is the safe side.
+async fn withdraw(state: &AppState, row: i64) {
+    if let Err(e) = admin_audit::withdraw(&state.db, row).await {
+        tracing::warn!(error = %e, audit.id = row, "admin audit row of a no-op left in place");
+    }
+}
+
+/// Retry, discard or run one job now, recorded first. `false`: no job in a state the action
 /// applies to (gone, or never there). Another job holding its unique key is a 409.
 pub async fn act_on_job(
     state: &AppState,
@@ -554,10 +574,12 @@ pub async fn act_on_job(
     id: &str,
     action: JobAction,
 ) -> ApiResult<bool> {
+    let row = audit_before(state, user, action.audit(), queue, Some(id), None).await?;
     let admin = &state.queue_admin;
     let done = match action {
         JobAction::Retry => match admin.retry_dead(queue, id).await {
             Err(jobs::Error::UniqueHeld { holder, .. }) => {
+                withdraw(state, row).await;
                 return Err(ApiError::Conflict(format!(
                     "job {holder} with the same unique key is queued; this one stays dead"
                 )));
@@ -571,13 +593,68 @@ pub async fn act_on_job(
     };
     tracing::info!(user.id = user.id, queue = %queue, job.id = id, ?action, done, "admin action on a job");
     if done {
-        audit(state, user, action.audit(), queue, Some(id), None, 1).await?;
+        settle(state, row, 1).await;
+    } else {
+        withdraw(state, row).await;
     }
     Ok(done)
 }
 
-/// Retries or discards every dead job matching `filter` that died by `cutoff_ms`, and
-/// records it with the count.
+/// How many dead jobs match `filter`, without reading the whole dead set: the indexes answer
+/// a kind or user filter exactly; a text search reads with the list's bounded scan, page
+/// after page, until [`jobs::admin::SCAN_BUDGET`] jobs were read (the last page may read up
+/// to that many again), holding one page in memory at a time.
+pub async fn count_dead(
+    state: &AppState,
+    queue: &QueueName,
+    filter: &JobFilter,
+) -> ApiResult<Count> {
+    let admin = &state.queue_admin;
+    if filter.text().is_none() {
+        let count = admin.count_dead(queue, filter).await?;
+        return Ok(Count {
+            count,
+            exact: true,
+            scanned: 0,
+        });
+    }
+    let mut count = 0;
+    let mut scanned = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = admin
+            .page(
+                queue,
+                JobState::Dead,
+                filter,
+                cursor.as_deref(),
+                jobs::admin::MAX_PAGE,
+            )
+            .await?;
+        count += page.jobs.len() as u64;
+        scanned += page.scanned;
+        match page.next {
+            None => {
+                return Ok(Count {
+                    count,
+                    exact: true,
+                    scanned,
+                });
+            }
+            Some(_) if page.budget_spent || scanned >= jobs::admin::SCAN_BUDGET => {
+                return Ok(Count {
+                    count,
+                    exact: false,
+                    scanned,
+                });
+            }
+            next => cursor = next,
+        }
+    }
+}
+
+/// Retries or discards every dead job matching `filter` that died by `cutoff_ms`, recorded
+/// first, then with the count.
 pub async fn act_on_matching(
     state: &AppState,
     user: &CurrentUser,
@@ -586,6 +663,12 @@ pub async fn act_on_matching(
     retry: bool,
     cutoff_ms: u64,
 ) -> ApiResult<u64> {
+    let action = if retry {
+        AuditAction::RetryMatching
+    } else {
+        AuditAction::DiscardMatching
+    };
+    let row = audit_before(state, user, action, queue, None, Some(filter)).await?;
     let admin = &state.queue_admin;
     let n = if retry {
         admin.retry_dead_matching(queue, filter, cutoff_ms).await?
@@ -594,35 +677,31 @@ pub async fn act_on_matching(
             .discard_dead_matching(queue, filter, cutoff_ms)
             .await?
     };
-    let action = if retry {
-        AuditAction::RetryMatching
-    } else {
-        AuditAction::DiscardMatching
-    };
     tracing::info!(user.id = user.id, queue = %queue, ?filter, ?action, n, "admin bulk action");
-    audit(state, user, action, queue, None, Some(filter), n).await?;
+    settle(state, row, n).await;
     Ok(n)
 }
 
-/// Pauses (or resumes) a queue, and records it.
+/// Pauses (or resumes) a queue, recorded first.
 pub async fn set_paused(
     state: &AppState,
     user: &CurrentUser,
     queue: &QueueName,
     paused: bool,
 ) -> ApiResult<()> {
-    if paused {
-        state.queue_admin.pause(queue).await?;
-    } else {
-        state.queue_admin.resume(queue).await?;
-    }
     let action = if paused {
         AuditAction::Pause
     } else {
         AuditAction::Resume
     };
+    audit_before(state, user, action, queue, None, None).await?;
+    if paused {
+        state.queue_admin.pause(queue).await?;
+    } else {
+        state.queue_admin.resume(queue).await?;
+    }
     tracing::info!(user.id = user.id, queue = %queue, paused, "admin paused or resumed a queue");
-    audit(state, user, action, queue, None, None, 0).await
+    Ok(())
 }
 
 fn filter_of(kind: Option<&str>, user_id: Option<i64>, q: Option<&str>) -> JobFilter {
@@ -822,8 +901,7 @@ pub async fn dead_count(
     user.require_admin()?;
     let queue = known_queue(&state, &path).await?;
     let filter = filter_of(query.kind.as_deref(), query.user_id, query.q.as_deref());
-    let count = state.queue_admin.count_dead(&queue, &filter).await?;
-    Ok(HttpResponse::Ok().json(Count { count }))
+    Ok(HttpResponse::Ok().json(count_dead(&state, &queue, &filter).await?))
 }
 
 async fn bulk(
