@@ -253,3 +253,23 @@ async fn the_wizard_rechecks_earlier_answers_from_hidden_fields(db: PgPool) {
         .unwrap();
     assert_eq!(campaigns, 0);
 }
+
+/// Browsers ask for `/favicon.ico` on every site and log a 404 in the console without one.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_favicon_is_linked_from_every_page_and_served(db: PgPool) {
+    let app = spawn_app(db).await;
+    let response = app.get("/favicon.ico").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
+    assert!(response.text().await.unwrap().starts_with("<svg"));
+    let page = app.get("/sign-in").await.text().await.unwrap();
+    let icon = page
+        .split("<link rel=\"icon\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no icon link: {page}"))
+        .to_owned();
+    let response = app.get(&icon).await;
+    assert_eq!(response.status(), StatusCode::OK, "{icon}");
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
+}

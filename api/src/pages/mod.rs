@@ -61,6 +61,7 @@ pub const ERROR_KINDS: [&str; 7] = [
 /// both). Registered after `/api`, so the API keeps its own paths.
 pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessionStore>) {
     cfg.service(web::resource("/static/{version}/{name:.*}").route(web::get().to(assets::serve)))
+        .service(web::resource("/favicon.ico").route(web::get().to(assets::favicon)))
         .service(
             web::scope("")
                 .wrap(sessions)
@@ -251,6 +252,7 @@ impl PageCtx {
             ),
         );
         context.insert("css_url", &assets.url("app.css"));
+        context.insert("favicon_url", &assets.url(assets::FAVICON));
         context.insert("htmx_url", &assets.url(assets::HTMX));
         context.insert("app_js_url", &assets.url(assets::APP_JS));
         context.insert("signed_in", &shown.user.is_some());

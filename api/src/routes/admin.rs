@@ -10,8 +10,8 @@
 //! text is searched with a bounded scan that returns a cursor to continue from.
 
 use actix_web::{HttpResponse, web};
-use jobs::QueueName;
 use jobs::admin::{JobFilter, JobState, JobView};
+use jobs::{Job, QueueName};
 use serde::{Deserialize, Serialize};
 use shared::db::Paged;
 use shared::db::admin_audit::{self, AuditAction, AuditEntry, NewAuditEntry};
@@ -298,13 +298,59 @@ pub fn state_name(s: JobState) -> &'static str {
     }
 }
 
-/// A queue name from a path, known to the engine; anything else is a 404.
+/// The queues of the code's job kinds. The registry set only learns a queue when the outbox
+/// relay enqueues to it or a worker consumes it, so `periodic` (enqueued by the scheduler)
+/// and `probe` (by ops checks) can be live and still missing from it.
+const CODE_QUEUES: [&str; 7] = [
+    jobs::kinds::ScrapeCampaign::QUEUE,
+    jobs::kinds::EnrichLead::QUEUE,
+    jobs::kinds::GenerateContent::QUEUE,
+    jobs::kinds::PublishPost::QUEUE,
+    jobs::kinds::Reconcile::QUEUE,
+    jobs::kinds::SyncAnalytics::QUEUE,
+    jobs::kinds::probe::Probe::QUEUE,
+];
+
+/// Every queue the admin UI shows, sorted: the registry's, the code's job kinds' and those
+/// the live workers' heartbeats announce (a worker may consume a queue no kind here names).
+pub async fn all_queues(state: &AppState) -> ApiResult<Vec<QueueName>> {
+    let admin = &state.queue_admin;
+    let (registered, workers) = tokio::try_join!(admin.queues(), admin.live_workers())?;
+    let mut names: Vec<String> = registered
+        .iter()
+        .map(|q| q.as_str().to_owned())
+        .chain(CODE_QUEUES.iter().map(|q| (*q).to_owned()))
+        .chain(
+            workers
+                .into_iter()
+                .flat_map(|w| w.queues.into_iter().map(|(q, _)| q)),
+        )
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names
+        .iter()
+        .filter_map(|n| QueueName::new(n).ok())
+        .collect())
+}
+
+/// A queue name from a path, among [`all_queues`]; anything else is a 404.
 pub async fn known_queue(state: &AppState, raw: &str) -> ApiResult<QueueName> {
     let queue = QueueName::new(raw).map_err(|_| ApiError::NotFound("queue"))?;
-    if !state.queue_admin.is_known(&queue).await? {
-        return Err(ApiError::NotFound("queue"));
+    if CODE_QUEUES.contains(&queue.as_str()) || state.queue_admin.is_known(&queue).await? {
+        return Ok(queue);
     }
-    Ok(queue)
+    let announced = state
+        .queue_admin
+        .live_workers()
+        .await?
+        .iter()
+        .any(|w| w.queues.iter().any(|(q, _)| q == queue.as_str()));
+    if announced {
+        Ok(queue)
+    } else {
+        Err(ApiError::NotFound("queue"))
+    }
 }
 
 /// Every known queue with its sizes and last hour, read concurrently.
@@ -318,7 +364,7 @@ async fn overview_data(
     minutes: u64,
 ) -> ApiResult<(Vec<QueueSizes>, Vec<MinuteTotals>)> {
     let minutes = minutes.clamp(60, MAX_CHART_MINUTES);
-    let queues = state.queue_admin.queues().await?;
+    let queues = all_queues(state).await?;
     let admin = &state.queue_admin;
     let per_queue = futures::future::try_join_all(queues.iter().map(|q| async move {
         let (sizes, stats) = tokio::try_join!(admin.sizes(q), admin.recent_stats(q, minutes))?;
@@ -518,7 +564,7 @@ pub async fn find_anywhere(state: &AppState, id: &str) -> ApiResult<Option<JobVi
     if id.is_empty() || id.len() > 200 {
         return Ok(None);
     }
-    for queue in state.queue_admin.queues().await? {
+    for queue in all_queues(state).await? {
         if let Some(view) = state.queue_admin.find(&queue, id).await? {
             return Ok(Some(view));
         }
