@@ -457,6 +457,7 @@ resolve-not-there = It is not on LinkedIn?
 resolve-publish-again = Publish it again
 resolve-url-required = Paste the address of the post on LinkedIn.
 resolve-url-invalid = This is not the address of a LinkedIn post. It looks like https://www.linkedin.com/feed/update/urn:li:share:…
+resolve-url-taken = This post is already recorded for another publication. Paste the address of this one's own post.
 charts-title = The last 30 days
 charts-period = per day, the last 30 days
 chart-leads-title = Businesses found

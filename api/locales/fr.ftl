@@ -457,6 +457,7 @@ resolve-not-there = Elle n'est pas sur LinkedIn ?
 resolve-publish-again = La publier de nouveau
 resolve-url-required = Collez l'adresse de la publication sur LinkedIn.
 resolve-url-invalid = Ce n'est pas l'adresse d'une publication LinkedIn. Elle ressemble à https://www.linkedin.com/feed/update/urn:li:share:…
+resolve-url-taken = Cette publication LinkedIn est déjà enregistrée pour une autre publication. Collez l'adresse de celle-ci.
 charts-title = Les 30 derniers jours
 charts-period = par jour, sur les 30 derniers jours
 chart-leads-title = Commerces trouvés
