@@ -37,11 +37,13 @@ use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profi
 pub struct ApiDoc;
 
 /// The document is the same for the life of the process: render it once.
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-});
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| document().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+
+/// The document as JSON text, as served; `api openapi` prints it for the validator.
+pub fn document() -> Result<String, serde_json::Error> {
+    ApiDoc::openapi().to_json()
+}
 
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
