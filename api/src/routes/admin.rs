@@ -194,7 +194,8 @@ pub struct JobPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
-    /// `ready`, `in_flight`, `scheduled` or `dead` (default).
+    /// `ready`, `in_flight` (or `running`), `scheduled` or `dead` (default).
+    #[param(pattern = "^(ready|in_flight|running|scheduled|dead)$")]
     pub state: Option<String>,
     /// Only jobs of this kind.
     pub kind: Option<String>,
