@@ -274,6 +274,11 @@ admin-confirm-count-discard = { $count ->
     [one] One failed job of { $queue } will be deleted for good.
    *[other] { $count } failed jobs of { $queue } will be deleted for good.
 }
+admin-confirm-count-partial-retry = At least { $count } failed jobs of { $queue } match; every one that matches will go back to its queue.
+admin-confirm-count-partial-discard = At least { $count } failed jobs of { $queue } match; every one that matches will be deleted for good.
+admin-confirm-scan-budget = Counted among the newest { $scanned } failed jobs only: older ones may match too.
+admin-confirm-button-all-retry = Retry every match
+admin-confirm-button-all-discard = Delete every match
 admin-confirm-no-filter = No filter: this takes every failed job of the queue.
 admin-confirm-help-retry = Their attempts start again from zero. Jobs that fail after now are not included.
 admin-confirm-help-discard = This cannot be undone. Jobs that fail after now are not included.
@@ -452,6 +457,7 @@ resolve-not-there = It is not on LinkedIn?
 resolve-publish-again = Publish it again
 resolve-url-required = Paste the address of the post on LinkedIn.
 resolve-url-invalid = This is not the address of a LinkedIn post. It looks like https://www.linkedin.com/feed/update/urn:li:share:…
+resolve-url-taken = This post is already recorded for another publication. Paste the address of this one's own post.
 charts-title = The last 30 days
 charts-period = per day, the last 30 days
 chart-leads-title = Businesses found

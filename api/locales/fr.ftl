@@ -274,6 +274,11 @@ admin-confirm-count-discard = { $count ->
     [one] Une tâche en échec de { $queue } va être supprimée définitivement.
    *[other] { $count } tâches en échec de { $queue } vont être supprimées définitivement.
 }
+admin-confirm-count-partial-retry = Au moins { $count } tâches en échec de { $queue } correspondent ; toutes celles qui correspondent vont retourner dans leur file.
+admin-confirm-count-partial-discard = Au moins { $count } tâches en échec de { $queue } correspondent ; toutes celles qui correspondent vont être supprimées définitivement.
+admin-confirm-scan-budget = Compté parmi les { $scanned } tâches en échec les plus récentes seulement : de plus anciennes peuvent aussi correspondre.
+admin-confirm-button-all-retry = Relancer toutes celles qui correspondent
+admin-confirm-button-all-discard = Supprimer toutes celles qui correspondent
 admin-confirm-no-filter = Aucun filtre : cela concerne toutes les tâches en échec de la file.
 admin-confirm-help-retry = Leurs tentatives repartent de zéro. Les tâches qui échoueront à partir de maintenant ne sont pas concernées.
 admin-confirm-help-discard = C'est définitif. Les tâches qui échoueront à partir de maintenant ne sont pas concernées.
@@ -452,6 +457,7 @@ resolve-not-there = Elle n'est pas sur LinkedIn ?
 resolve-publish-again = La publier de nouveau
 resolve-url-required = Collez l'adresse de la publication sur LinkedIn.
 resolve-url-invalid = Ce n'est pas l'adresse d'une publication LinkedIn. Elle ressemble à https://www.linkedin.com/feed/update/urn:li:share:…
+resolve-url-taken = Cette publication LinkedIn est déjà enregistrée pour une autre publication. Collez l'adresse de celle-ci.
 charts-title = Les 30 derniers jours
 charts-period = par jour, sur les 30 derniers jours
 chart-leads-title = Commerces trouvés

@@ -7,20 +7,25 @@
 //! PostgreSQL on every request, with the version, in one primary-key query: a demotion
 //! takes effect at the next request.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
+use actix_web::cookie::{CookieJar, Key};
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use serde::de::DeserializeOwned;
 use shared::db::users::{self, Language, Role};
 use shared::rate_limit::{Decision, Limit};
 
 use crate::error::ApiError;
+use crate::session_store::RedisSessionStore;
+use crate::startup::SESSION_COOKIE;
 use crate::state::AppState;
 
 /// The header a cookie-authenticated write must carry, with the token sign-in returned.
@@ -130,24 +135,20 @@ struct SessionClaims {
 }
 
 fn from_session(session: &Session) -> Result<SessionClaims, ApiError> {
-    let get = |key: &str| session.get::<i64>(key).ok().flatten();
-    let id = get(USER_ID).ok_or(ApiError::Unauthenticated)?;
-    let version = get(VERSION).ok_or(ApiError::Unauthenticated)?;
-    let csrf_token = session
-        .get::<String>(CSRF)
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Unauthenticated)?;
-    let seen = session
-        .get::<u64>(SEEN)
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Unauthenticated)?;
+    claims_of(&session.entries())
+}
+
+/// The claims in a session's state as actix-session keeps it: each value JSON text.
+fn claims_of(entries: &HashMap<String, String>) -> Result<SessionClaims, ApiError> {
+    fn get<T: DeserializeOwned>(entries: &HashMap<String, String>, key: &str) -> Option<T> {
+        entries.get(key).and_then(|v| serde_json::from_str(v).ok())
+    }
+    let missing = || ApiError::Unauthenticated;
     Ok(SessionClaims {
-        id,
-        version,
-        csrf_token,
-        seen,
+        id: get(entries, USER_ID).ok_or_else(missing)?,
+        version: get(entries, VERSION).ok_or_else(missing)?,
+        csrf_token: get(entries, CSRF).ok_or_else(missing)?,
+        seen: get(entries, SEEN).ok_or_else(missing)?,
     })
 }
 
@@ -161,7 +162,7 @@ async fn check_account(
     let idle = state.config.api.session_idle_secs;
     let now = now_secs();
     let since = now.saturating_sub(claims.seen);
-    if since > idle {
+    if is_idle(state, &claims) {
         session.purge();
         return Err(ApiError::Unauthenticated);
     }
@@ -180,6 +181,78 @@ async fn check_account(
         csrf_token: claims.csrf_token,
         language: account.language,
     })
+}
+
+fn is_idle(state: &AppState, claims: &SessionClaims) -> bool {
+    now_secs().saturating_sub(claims.seen) > state.config.api.session_idle_secs
+}
+
+/// A session as a response that outlives its request (a live page's event stream) checks it
+/// again later: the request was authenticated once, but the session can end while the
+/// response is still being written (sign-out here or everywhere, an account reset, a role
+/// change, idleness). [`SessionWatch::holds`] answers what [`authenticate`] would.
+#[derive(Debug)]
+pub struct SessionWatch {
+    /// The session's Redis key, from the request's signed cookie.
+    store_key: String,
+    user_id: i64,
+    version: i64,
+    /// The role when the response began: a change ends the response, and the reconnect
+    /// that follows is authorized under the new role.
+    role: Role,
+}
+
+impl SessionWatch {
+    /// For `user`, whom [`authenticate`] just let through on `req`. A request whose cookie
+    /// names no session (a new one was made by this very request) is refused as signed out.
+    pub fn new(req: &HttpRequest, user: &CurrentUser) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::internal("application state missing"))?;
+        let session_key =
+            signed_session_key(req, &state.cookie_key).ok_or(ApiError::Unauthenticated)?;
+        let version = from_session(&req.get_session())?.version;
+        Ok(Self {
+            store_key: RedisSessionStore::key_for(&state.config.queue.prefix, &session_key),
+            user_id: user.id,
+            version,
+            role: user.role,
+        })
+    }
+
+    /// Whether the session still stands: in the store, not idle, for this account at the
+    /// same session version and role. One Redis GET and one primary-key read.
+    pub async fn holds(&self, state: &AppState) -> Result<bool, ApiError> {
+        let mut conn = state.redis.clone();
+        let stored: Option<String> = redis::cmd("GET")
+            .arg(&self.store_key)
+            .query_async(&mut conn)
+            .await
+            .map_err(shared::Error::from)?;
+        let Some(entries) =
+            stored.and_then(|s| serde_json::from_str::<HashMap<String, String>>(&s).ok())
+        else {
+            return Ok(false);
+        };
+        let Ok(claims) = claims_of(&entries) else {
+            return Ok(false);
+        };
+        if claims.id != self.user_id || claims.version != self.version || is_idle(state, &claims) {
+            return Ok(false);
+        }
+        let account = users::session_check(&state.db, self.user_id).await?;
+        Ok(account.is_some_and(|a| a.session_version == self.version && a.role == self.role))
+    }
+}
+
+/// The session key the request's cookie names, if its signature is ours (the session
+/// middleware signs it; see `startup`).
+fn signed_session_key(req: &HttpRequest, key: &Key) -> Option<String> {
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(SESSION_COOKIE)?);
+    jar.signed(key)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
 }
 
 fn is_write(method: &Method) -> bool {

@@ -1,5 +1,6 @@
 //! `api`: serves the HTTP API; `api migrate` applies the migrations; `api create-user`
-//! creates (or resets) an account, for the demo and for ops.
+//! creates (or resets) an account, for the demo and for ops; `api openapi` prints the
+//! OpenAPI document, for the validator `just test` runs on it.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Print the OpenAPI document (what `/api/openapi.json` serves) and exit; needs no
+    /// configuration, database or Redis.
+    Openapi,
     /// Create an account, or set the password and role of an existing one.
     CreateUser {
         #[arg(long)]
@@ -44,6 +48,10 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     return_big_buffers_to_the_os();
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        // Before the configuration: printing the document needs none.
+        return print_openapi();
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if cli.json_logs {
         tracing_subscriber::fmt()
@@ -91,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
                 user.email, user.id, user.role
             );
         }
+        Command::Openapi => print_openapi()?,
         Command::Serve { migrate } => {
             if migrate {
                 shared::db::migrate(&db)
@@ -104,6 +113,12 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await.context("serving")?;
         }
     }
+    Ok(())
+}
+
+fn print_openapi() -> anyhow::Result<()> {
+    let document = api::openapi::document().context("rendering the OpenAPI document")?;
+    println!("{document}");
     Ok(())
 }
 

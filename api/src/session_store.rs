@@ -23,12 +23,18 @@ impl RedisSessionStore {
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
         Self {
             conn,
-            prefix: format!("{prefix}session:"),
+            prefix: prefix.to_owned(),
         }
     }
 
     fn key(&self, session_key: &SessionKey) -> String {
-        format!("{}{}", self.prefix, session_key.as_ref())
+        Self::key_for(&self.prefix, session_key.as_ref())
+    }
+
+    /// The Redis key of a session, for a reader outside the middleware (a live stream
+    /// checking its session is still there).
+    pub fn key_for(prefix: &str, session_key: &str) -> String {
+        format!("{prefix}session:{session_key}")
     }
 }
 

@@ -76,6 +76,7 @@ impl Application {
             vault,
             linkedin,
             live_streams: Arc::default(),
+            cookie_key: cookie_key.clone(),
             db: db.clone(),
             config: config.clone(),
         });

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use actix_web::cookie::Key;
 use redis::aio::ConnectionManager;
 use shared::Config;
 use shared::rate_limit::RateLimiter;
@@ -13,6 +14,9 @@ use shared::providers::linkedin_oauth::LinkedInConnect;
 
 pub struct AppState {
     pub config: Config,
+    /// Signs the session cookie; a live stream reads its session key from the cookie with
+    /// it, to check later that the session still exists.
+    pub cookie_key: Key,
     pub db: PgPool,
     pub redis: ConnectionManager,
     pub limiter: RateLimiter,

@@ -210,9 +210,95 @@ pub fn website_address(value: Option<&str>) -> Result<Option<String>, Problem> {
     }
 }
 
+/// The OpenAPI document's patterns for the checks above, so that a generator (schemathesis)
+/// produces values these checks take, and a client can check before sending. Each one
+/// accepts every value its check accepts: a value the pattern refuses is refused here too.
+pub mod patterns {
+    /// What `str::trim` removes (Unicode White_Space), as the body of a regex class.
+    const SPACE: &str =
+        r"\t\n\u000B\u000C\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+    /// Control characters, refused anywhere in a one-line value.
+    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    /// The invisible formatting characters `is_invisible_format` refuses.
+    const INVISIBLE: &str = r"\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF";
+
+    /// A trimmed one-line value: starts and ends with a visible character, and holds no
+    /// control or invisible formatting character.
+    fn trimmed() -> String {
+        format!(
+            "[^{CONTROL}{INVISIBLE}{SPACE}](?:[^{CONTROL}{INVISIBLE}]*[^{CONTROL}{INVISIBLE}{SPACE}])?"
+        )
+    }
+
+    /// [`super::required_text`]: a value, with any white space around it.
+    pub fn line() -> String {
+        format!("^[{SPACE}]*{}[{SPACE}]*$", trimmed())
+    }
+
+    /// [`super::optional_text`]: a value or only white space (which clears the field).
+    pub fn optional_line() -> String {
+        format!("^[{SPACE}]*(?:{}[{SPACE}]*)?$", trimmed())
+    }
+
+    /// [`super::email_address`]: one `@`, no white space inside, a dotted domain that
+    /// neither starts nor ends with a dot.
+    pub fn email() -> String {
+        let not = format!("@{CONTROL}{INVISIBLE}{SPACE}");
+        format!("^[{SPACE}]*[^{not}]+@[^{not}.][^{not}]*\\.[^{not}]*[^{not}.][{SPACE}]*$")
+    }
+
+    /// [`super::website_address`]: empty, or starting with `http:` or `https:` (what the
+    /// URL parser then takes, `http:host` included, is its own to say).
+    pub fn website() -> String {
+        format!(
+            "^[{SPACE}]*(?:[Hh][Tt][Tt][Pp][Ss]?:[^{CONTROL}{INVISIBLE}]*[^{CONTROL}{INVISIBLE}{SPACE}])?[{SPACE}]*$"
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The characters where the checks and the patterns could disagree, plus plain ones.
+    const TRICKY: &[char] = &[
+        'a', 'Z', '7', '.', '@', ':', '/', 'h', 't', 'p', 's', ' ', '\t', '\n', '\r', '\u{0}',
+        '\u{b}', '\u{1c}', '\u{7f}', '\u{85}', '\u{9f}', '\u{a0}', '\u{61c}', '\u{1680}',
+        '\u{2000}', '\u{200a}', '\u{200b}', '\u{200f}', '\u{2028}', '\u{202e}', '\u{202f}',
+        '\u{2060}', '\u{2066}', '\u{3000}', '\u{feff}', 'é',
+    ];
+
+    fn tricky_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(TRICKY), 0..12)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn matches(pattern: &str, value: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(value)
+    }
+
+    proptest! {
+        /// A pattern refusing a value the API takes would make schemathesis' negative
+        /// tests fail; the ones here are exact, so generated values are also taken.
+        #[test]
+        fn the_patterns_say_what_the_checks_take(value in tricky_text()) {
+            prop_assert_eq!(matches(&patterns::line(), &value), required_text(&value, 50).is_ok());
+            prop_assert_eq!(
+                matches(&patterns::optional_line(), &value),
+                optional_text(Some(&value), 50).is_ok()
+            );
+            prop_assert_eq!(matches(&patterns::email(), &value), email_address(&value).is_ok());
+        }
+
+        #[test]
+        fn the_website_pattern_takes_every_website_taken(value in tricky_text()) {
+            let value = format!("https:{value}");
+            if website_address(Some(&value)).is_ok() {
+                prop_assert!(matches(&patterns::website(), &value), "{value:?}");
+            }
+        }
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {

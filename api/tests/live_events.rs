@@ -360,3 +360,95 @@ async fn an_edit_from_the_gallery_follows_the_apis_rules(db: PgPool) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// The keep-alive interval of a stream (15 s), plus time for the session check it makes.
+const RECHECK_WITHIN: Duration = Duration::from_secs(22);
+
+/// Reads the stream to its end: `true` when it ended within `within`.
+async fn ends_within(response: &mut reqwest::Response, within: Duration) -> bool {
+    let end = Instant::now() + within;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, response.chunk()).await {
+            Ok(Ok(Some(_))) => {}
+            Ok(Ok(None) | Err(_)) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// `browser`'s stream of a running campaign of theirs, read past its first update.
+async fn open_stream(app: &TestApp, browser: &harness::Browser, name: &str) -> reqwest::Response {
+    let id = campaign_in_for(app, browser, name).await;
+    let mut stream = browser.get(&format!("/campaigns/{id}/events")).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    read_until(&mut stream, "id=\"kpi-leads\"", Duration::from_secs(10)).await;
+    stream
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_ends_when_its_account_signs_out_everywhere(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("owner@live.example").await;
+    let laptop = app.browser();
+    laptop.sign_in_as("owner@live.example").await;
+    let mut stream = open_stream(&app, &laptop, "Watched").await;
+    let bob = app.other_user("bob@live.example").await;
+    let mut bobs = open_stream(&app, &bob, "Bob's").await;
+
+    let response = app.post("/api/auth/sign-out-everywhere").await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    // The laptop's page stops getting updates by the next keep-alive...
+    assert!(ends_within(&mut stream, RECHECK_WITHIN).await);
+    let owner = app.user_id("owner@live.example").await;
+    wait_for_subscribers(&app, owner, 0, Duration::from_secs(5)).await;
+    // ...while another account's stream, checked at the same time, goes on.
+    let text = read_until(&mut bobs, ": keep-alive", Duration::from_secs(5)).await;
+    assert!(text.contains(": keep-alive"), "{text}");
+    assert!(!ends_within(&mut bobs, Duration::from_millis(500)).await);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_ends_when_its_session_signs_out(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("owner@live.example").await;
+    let mut stream = open_stream(&app, &app.user, "Watched").await;
+    assert_eq!(
+        app.post("/api/auth/sign-out").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(ends_within(&mut stream, RECHECK_WITHIN).await);
+}
+
+/// A reset (`api create-user` on an existing account) and a role change in the database,
+/// the two ways an account changes under its sessions without them signing out.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_ends_when_its_account_is_reset_or_demoted(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("owner@live.example").await;
+    let mut owners = open_stream(&app, &app.user, "Owner's").await;
+    let admin = app.admin("root@live.example").await;
+    let mut admins = open_stream(&app, &admin, "Admin's").await;
+
+    let hash = api::password::hash("a new long password".into())
+        .await
+        .unwrap();
+    shared::db::users::reset(
+        &app.db,
+        "owner@live.example",
+        &hash,
+        shared::db::users::Role::Owner,
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE users SET role = 'owner' WHERE email = 'root@live.example'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (owner_ended, admin_ended) = tokio::join!(
+        ends_within(&mut owners, RECHECK_WITHIN),
+        ends_within(&mut admins, RECHECK_WITHIN)
+    );
+    assert!(owner_ended, "the reset account's stream goes on");
+    assert!(admin_ended, "the demoted admin's stream goes on");
+}

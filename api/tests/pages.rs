@@ -59,6 +59,34 @@ async fn signed_out_pages_send_to_sign_in_and_come_back(db: PgPool) {
     assert_eq!(response.headers()[LOCATION], "/");
 }
 
+/// Browsers drop tabs and newlines from a URL and read a backslash as a slash, so each of
+/// these `next` values would leave the site from a signed-out language link.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_language_switch_never_sends_to_another_site(db: PgPool) {
+    let app = spawn_app(db).await;
+    let browser = app.browser();
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%0D%2Fevil.example",
+        "%09%2F%2Fevil.example",
+        "%2F%5C%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%00%2Fevil.example",
+        "%2F",
+        "evil.example",
+    ] {
+        let response = browser.get(&format!("/language/en?next={next}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(response.headers()[LOCATION], "/", "next={next}");
+    }
+    // A path of this site is kept, query and all.
+    let response = browser
+        .get("/language/en?next=%2Fcampaigns%2F3%3Fpage%3D2")
+        .await;
+    assert_eq!(response.headers()[LOCATION], "/campaigns/3?page=2");
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn the_api_session_signs_in_the_pages_and_forms_need_its_token(db: PgPool) {
     let app = spawn_app(db).await;
@@ -224,4 +252,24 @@ async fn the_wizard_rechecks_earlier_answers_from_hidden_fields(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(campaigns, 0);
+}
+
+/// Browsers ask for `/favicon.ico` on every site and log a 404 in the console without one.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_favicon_is_linked_from_every_page_and_served(db: PgPool) {
+    let app = spawn_app(db).await;
+    let response = app.get("/favicon.ico").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
+    assert!(response.text().await.unwrap().starts_with("<svg"));
+    let page = app.get("/sign-in").await.text().await.unwrap();
+    let icon = page
+        .split("<link rel=\"icon\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no icon link: {page}"))
+        .to_owned();
+    let response = app.get(&icon).await;
+    assert_eq!(response.status(), StatusCode::OK, "{icon}");
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/svg+xml");
 }

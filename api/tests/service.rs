@@ -88,6 +88,30 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape(db: PgPool) {
     }
 }
 
+/// Client generators name a method after each operationId, and OpenAPI requires them
+/// unique: handlers named alike in two modules (`list`, `get`) must say theirs.
+#[sqlx::test(migrations = "../migrations")]
+async fn every_operation_has_its_own_operation_id(db: PgPool) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                clashes.push(format!("{method} {path} has no operationId"));
+                continue;
+            };
+            let here = format!("{method} {path}");
+            if let Some(first) = seen.insert(id.to_owned(), here.clone()) {
+                clashes.push(format!("{id}: {first} and {here}"));
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "{clashes:#?}");
+    assert!(seen.len() > 40, "{} operations", seen.len());
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn the_openapi_document_lists_every_route(db: PgPool) {
     let app = spawn_app(db).await;
@@ -211,4 +235,44 @@ async fn the_openapi_document_states_the_edit_and_callback_constraints(db: PgPoo
         sign_out_everywhere.is_object(),
         "sign-out-everywhere is undocumented"
     );
+}
+
+/// The text fields the API trims and checks say how in their pattern, so that a generator
+/// (schemathesis) sends values the API takes rather than mostly 422s; and a value matching
+/// the pattern is taken.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_states_the_text_rules(db: PgPool) {
+    let app = spawn_app(db).await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    for rule in &api::openapi::TEXT_RULES {
+        let (schema, field) = (rule.schema, rule.field);
+        let property = &doc["components"]["schemas"][schema]["properties"][field];
+        assert!(
+            property["pattern"].is_string(),
+            "{schema}.{field}: {property}"
+        );
+    }
+    let pattern = |schema: &str, field: &str| {
+        regex::Regex::new(
+            doc["components"]["schemas"][schema]["properties"][field]["pattern"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let line = pattern("CreateCampaign", "name");
+    assert!(!line.is_match("   "));
+    assert!(!line.is_match("Spring\u{0}"));
+    let name = " Spring\u{a0}bakeries\n";
+    assert!(line.is_match(name));
+    app.sign_up("ana@example.com").await;
+    let created = app
+        .post_json(
+            "/api/campaigns",
+            &serde_json::json!({ "name": name, "industry": "bakery", "location": "Lyon" }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let jobs = &doc["paths"]["/api/admin/queues/{queue}/jobs"]["get"]["parameters"];
+    assert!(jobs.to_string().contains("in_flight|running"), "{jobs}");
 }

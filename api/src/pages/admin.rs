@@ -700,11 +700,13 @@ async fn confirm_page(
         .filter()
         .map_err(|_| ApiError::BadRequest("bad filter".into()))?;
     let cutoff = jobs::now_ms();
-    let count = state.queue_admin.count_dead(&queue, &filter).await?;
+    let count = ops::count_dead(state, &queue, &filter).await?;
     let mut context = Context::new();
     context.insert("queue", queue.as_str());
     context.insert("action", if retry { "retry" } else { "discard" });
-    context.insert("count", &count);
+    context.insert("count", &count.count);
+    context.insert("exact", &count.exact);
+    context.insert("scanned", &count.scanned);
     context.insert("cutoff", &cutoff);
     context.insert("kind", query.list.kind.trim());
     context.insert("user_filter", query.list.user.trim());

@@ -12,8 +12,17 @@ pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 /// Our own script: live progress, local times, the toast (`api/static/app.js`).
 pub const APP_JS: &str = "app.js";
 
+/// The site's icon, linked from every page and served at `/favicon.ico` too (browsers ask
+/// for that path on their own, and log a 404 when it is missing).
+pub const FAVICON: &str = "favicon.svg";
+const FAVICON_TYPE: &str = "image/svg+xml";
+const FAVICON_BYTES: &[u8] = include_bytes!("../../static/favicon.svg");
+/// A day at `/favicon.ico`, whose URL does not change with the content.
+const FAVICON_CACHE: &str = "public, max-age=86400";
+
 /// Every file under `api/static/` that is served, with its type.
 const FILES: &[(&str, &[u8], &str)] = &[
+    (FAVICON, FAVICON_BYTES, FAVICON_TYPE),
     (
         "app.css",
         include_bytes!("../../static/app.css"),
@@ -91,6 +100,16 @@ pub async fn serve(
 ) -> HttpResponse {
     let (version, name) = path.into_inner();
     assets.assets().serve(&version, &name)
+}
+
+/// `GET /favicon.ico`: the SVG icon; browsers read an icon by its content type, not by the
+/// name they asked for.
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, FAVICON_TYPE))
+        .insert_header((CACHE_CONTROL, FAVICON_CACHE))
+        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(FAVICON_BYTES)
 }
 
 #[cfg(test)]

@@ -14,6 +14,11 @@
 //! away actix drops the body and with it the Redis connection and the stream's slot.
 //! actix notices a closed peer when a write fails, which is the second keep-alive comment
 //! after it left (the first one still lands in the socket's buffer): 30 s at most.
+//!
+//! A stream lasts as long as its page, far beyond the request that authenticated it, so it
+//! checks its session again before each update and at each keep-alive, and ends when the
+//! session has (signed out here or everywhere, account reset, role changed, idle): a page
+//! left open on a shared computer stops showing the account within one keep-alive.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -38,6 +43,7 @@ use super::campaign::{self, ContentRow, LeadRow, ROWS};
 use super::home::CampaignRow;
 use super::i18n::{Catalog, Lang};
 use super::render::Ui;
+use crate::auth::SessionWatch;
 use crate::error::{ApiError, ApiResult, error_chain};
 use crate::state::AppState;
 
@@ -45,8 +51,9 @@ use crate::state::AppState;
 /// Redis connection for as long as its page is open, so without a bound one account (or a
 /// script with its cookie) could hold hundreds of both. Beyond it: 429.
 pub const STREAMS_PER_USER: usize = 4;
-/// Often enough for proxies that cut idle connections at 30-60 s, and for a browser that
-/// left to be noticed (by a failed write) within two of them.
+/// Often enough for proxies that cut idle connections at 30-60 s, for a browser that left
+/// to be noticed (by a failed write) within two of them, and for a session that ended to
+/// end its streams within one.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What the browser waits before reconnecting a stream that ended (`retry:`).
 const RECONNECT_MS: u32 = 5_000;
@@ -142,6 +149,7 @@ pub async fn events(ctx: PageCtx, state: web::Data<AppState>, id: web::Path<i64>
 
 async fn open(ctx: &PageCtx, state: web::Data<AppState>, id: i64) -> ApiResult<HttpResponse> {
     let user = ctx.user().await?;
+    let session = SessionWatch::new(ctx.request(), &user)?;
     let campaign = campaigns::get(&state.db, user.id, id).await?;
     let slot = state
         .live_streams
@@ -159,6 +167,7 @@ async fn open(ctx: &PageCtx, state: web::Data<AppState>, id: i64) -> ApiResult<H
         user_id: user.id,
         campaign_id: campaign.id,
         messages,
+        session,
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
         started: false,
         over: false,
@@ -200,6 +209,8 @@ struct Feed {
     user_id: i64,
     campaign_id: i64,
     messages: PubSubStream,
+    /// Checked before each update and at each keep-alive.
+    session: SessionWatch,
     keep_alive: tokio::time::Interval,
     started: bool,
     /// The campaign is over (or could not be read): the stream ends after this message.
@@ -239,10 +250,30 @@ impl Feed {
                         self.keep(&message, &mut events);
                     }
                     if !events.is_empty() {
+                        self.session_holds().await?;
                         return self.update(&events).await;
                     }
                 }
-                _ = self.keep_alive.tick() => return Some(": keep-alive\n\n".to_owned()),
+                _ = self.keep_alive.tick() => {
+                    self.session_holds().await?;
+                    return Some(": keep-alive\n\n".to_owned());
+                }
+            }
+        }
+    }
+
+    /// `None` (ending the stream) once the session is over. A failed check ends it too: the
+    /// browser reconnects after `retry:`, and that request authenticates from scratch.
+    async fn session_holds(&self) -> Option<()> {
+        match self.session.holds(&self.state).await {
+            Ok(true) => Some(()),
+            Ok(false) => {
+                tracing::debug!(user.id = self.user_id, "live stream ended with its session");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "live events: session check failed");
+                None
             }
         }
     }

@@ -62,6 +62,7 @@ pub const ERROR_KINDS: [&str; 7] = [
 /// both). Registered after `/api`, so the API keeps its own paths.
 pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessionStore>) {
     cfg.service(web::resource("/static/{version}/{name:.*}").route(web::get().to(assets::serve)))
+        .service(web::resource("/favicon.ico").route(web::get().to(assets::favicon)))
         .service(
             web::scope("")
                 .wrap(sessions)
@@ -252,6 +253,7 @@ impl PageCtx {
             ),
         );
         context.insert("css_url", &assets.url("app.css"));
+        context.insert("favicon_url", &assets.url(assets::FAVICON));
         context.insert("htmx_url", &assets.url(assets::HTMX));
         context.insert("app_js_url", &assets.url(assets::APP_JS));
         context.insert("signed_in", &shown.user.is_some());
@@ -372,9 +374,19 @@ fn here(req: &HttpRequest) -> String {
 /// A local path to go back to, or `/`: never another site (`//evil.example`, `/\evil`).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n) if is_local_path(n) => n.into(),
         _ => "/".into(),
     }
+}
+
+/// A `/` then anything but a second `/` or a `\`, with no backslash or control character
+/// anywhere: browsers read `\` as `/` and drop tabs and newlines inside a URL, so
+/// `/\evil.example` and `/<tab>/evil.example` both become `//evil.example`, another site.
+fn is_local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && chars.next().is_some_and(|c| c != '/' && c != '\\')
+        && !n.chars().any(|c| c.is_control() || c == '\\')
 }
 
 /// `s` as one query-string value (form encoding).
@@ -440,6 +452,11 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/a\u{7f}b")), "/");
+        assert_eq!(safe_next(Some("/a/b\\c")), "/");
+        assert_eq!(safe_next(Some("/?x=1")), "/?x=1");
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use shared::db::publications;
+use shared::db::publications::{self, PublicationState};
 
 use super::home::{self, ResolveProblem};
 use super::{PageCtx, redirect};
@@ -67,6 +67,13 @@ async fn settle(
     let done = match (outcome, form.action) {
         (Ok(_), ResolveAction::MarkPublished) => "marked-published",
         (Ok(_), ResolveAction::PublishAgain) => "published-again",
+        // A conflict on a publication still unknown is the post's address: another
+        // publication holds that post. Otherwise it was settled meanwhile.
+        (Err(ApiError::Conflict(_)), ResolveAction::MarkPublished)
+            if still_unknown(state, user.id, id).await? =>
+        {
+            return home::home(ctx, state, &user, None, Some(problem("resolve-url-taken"))).await;
+        }
         (Err(ApiError::Conflict(_)), _) => "already-resolved",
         (Err(ApiError::Invalid(_)), _) => {
             return home::home(
@@ -81,4 +88,9 @@ async fn settle(
         (Err(e), _) => return Err(e),
     };
     Ok(redirect(&format!("/?done={done}")))
+}
+
+async fn still_unknown(state: &AppState, user_id: i64, id: i64) -> ApiResult<bool> {
+    let publication = publications::get(&state.db, user_id, id).await?;
+    Ok(publication.state == PublicationState::Unknown)
 }

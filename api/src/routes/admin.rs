@@ -1,8 +1,8 @@
 //! The queues for admins, as JSON for ops scripts (`/api/admin/*`), and the operations the
 //! admin pages share with it: overview, live workers, jobs per state with filters, job
 //! detail with redacted arguments, retry / discard / run now, bulk retry / discard by
-//! filter, pause / resume, and the audit log every action writes to. Admin role only;
-//! cookie-authenticated writes need the CSRF header as everywhere else.
+//! filter, pause / resume, and the audit log every action writes to before it acts. Admin
+//! role only; cookie-authenticated writes need the CSRF header as everywhere else.
 //!
 //! Every read here is O(1) or O(page) in Redis whatever the backlog (see `jobs::admin`):
 //! counts are ZCARD / XLEN / group summaries, charts read the per-minute counter hashes,
@@ -10,8 +10,8 @@
 //! text is searched with a bounded scan that returns a cursor to continue from.
 
 use actix_web::{HttpResponse, web};
-use jobs::QueueName;
 use jobs::admin::{JobFilter, JobState, JobView};
+use jobs::{Job, QueueName};
 use serde::{Deserialize, Serialize};
 use shared::db::Paged;
 use shared::db::admin_audit::{self, AuditAction, AuditEntry, NewAuditEntry};
@@ -194,7 +194,8 @@ pub struct JobPage {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
-    /// `ready`, `in_flight`, `scheduled` or `dead` (default).
+    /// `ready`, `in_flight` (or `running`), `scheduled` or `dead` (default).
+    #[param(pattern = "^(ready|in_flight|running|scheduled|dead)$")]
     pub state: Option<String>,
     /// Only jobs of this kind.
     pub kind: Option<String>,
@@ -230,9 +231,16 @@ pub struct BulkRequest {
     pub cutoff_ms: Option<u64>,
 }
 
+/// How many dead jobs match a filter.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Count {
+    /// Exact when `exact`; otherwise how many matched among the `scanned` newest.
     pub count: u64,
+    /// False when a text search stopped at its budget (5,000 jobs read, as a list page):
+    /// more of the older jobs may match.
+    pub exact: bool,
+    /// Jobs read to count; 0 when an index answered.
+    pub scanned: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -291,13 +299,59 @@ pub fn state_name(s: JobState) -> &'static str {
     }
 }
 
-/// A queue name from a path, known to the engine; anything else is a 404.
+/// The queues of the code's job kinds. The registry set only learns a queue when the outbox
+/// relay enqueues to it or a worker consumes it, so `periodic` (enqueued by the scheduler)
+/// and `probe` (by ops checks) can be live and still missing from it.
+const CODE_QUEUES: [&str; 7] = [
+    jobs::kinds::ScrapeCampaign::QUEUE,
+    jobs::kinds::EnrichLead::QUEUE,
+    jobs::kinds::GenerateContent::QUEUE,
+    jobs::kinds::PublishPost::QUEUE,
+    jobs::kinds::Reconcile::QUEUE,
+    jobs::kinds::SyncAnalytics::QUEUE,
+    jobs::kinds::probe::Probe::QUEUE,
+];
+
+/// Every queue the admin UI shows, sorted: the registry's, the code's job kinds' and those
+/// the live workers' heartbeats announce (a worker may consume a queue no kind here names).
+pub async fn all_queues(state: &AppState) -> ApiResult<Vec<QueueName>> {
+    let admin = &state.queue_admin;
+    let (registered, workers) = tokio::try_join!(admin.queues(), admin.live_workers())?;
+    let mut names: Vec<String> = registered
+        .iter()
+        .map(|q| q.as_str().to_owned())
+        .chain(CODE_QUEUES.iter().map(|q| (*q).to_owned()))
+        .chain(
+            workers
+                .into_iter()
+                .flat_map(|w| w.queues.into_iter().map(|(q, _)| q)),
+        )
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names
+        .iter()
+        .filter_map(|n| QueueName::new(n).ok())
+        .collect())
+}
+
+/// A queue name from a path, among [`all_queues`]; anything else is a 404.
 pub async fn known_queue(state: &AppState, raw: &str) -> ApiResult<QueueName> {
     let queue = QueueName::new(raw).map_err(|_| ApiError::NotFound("queue"))?;
-    if !state.queue_admin.is_known(&queue).await? {
-        return Err(ApiError::NotFound("queue"));
+    if CODE_QUEUES.contains(&queue.as_str()) || state.queue_admin.is_known(&queue).await? {
+        return Ok(queue);
     }
-    Ok(queue)
+    let announced = state
+        .queue_admin
+        .live_workers()
+        .await?
+        .iter()
+        .any(|w| w.queues.iter().any(|(q, _)| q == queue.as_str()));
+    if announced {
+        Ok(queue)
+    } else {
+        Err(ApiError::NotFound("queue"))
+    }
 }
 
 /// Every known queue with its sizes and last hour, read concurrently.
@@ -311,7 +365,7 @@ async fn overview_data(
     minutes: u64,
 ) -> ApiResult<(Vec<QueueSizes>, Vec<MinuteTotals>)> {
     let minutes = minutes.clamp(60, MAX_CHART_MINUTES);
-    let queues = state.queue_admin.queues().await?;
+    let queues = all_queues(state).await?;
     let admin = &state.queue_admin;
     let per_queue = futures::future::try_join_all(queues.iter().map(|q| async move {
         let (sizes, stats) = tokio::try_join!(admin.sizes(q), admin.recent_stats(q, minutes))?;
@@ -511,7 +565,7 @@ pub async fn find_anywhere(state: &AppState, id: &str) -> ApiResult<Option<JobVi
     if id.is_empty() || id.len() > 200 {
         return Ok(None);
     }
-    for queue in state.queue_admin.queues().await? {
+    for queue in all_queues(state).await? {
         if let Some(view) = state.queue_admin.find(&queue, id).await? {
             return Ok(Some(view));
         }
@@ -519,33 +573,46 @@ pub async fn find_anywhere(state: &AppState, id: &str) -> ApiResult<Option<JobVi
     Ok(None)
 }
 
-async fn audit(
+/// Writes the audit row of an action about to be carried out; the action must not start if
+/// this fails, so that none goes unrecorded. Returns the row, to [`settle`] or [`withdraw`].
+async fn audit_before(
     state: &AppState,
     user: &CurrentUser,
     action: AuditAction,
     queue: &QueueName,
     job_id: Option<&str>,
     filter: Option<&JobFilter>,
-    affected: u64,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     let filter = filter
         .map(|f| serde_json::json!({ "kind": f.kind, "user_id": f.user_id, "text": f.text() }));
-    admin_audit::record(
-        &state.db,
-        &NewAuditEntry {
-            user_id: user.id,
-            action,
-            queue: queue.as_str(),
-            job_id,
-            filter,
-            affected: i64::try_from(affected).unwrap_or(i64::MAX),
-        },
-    )
-    .await?;
-    Ok(())
+    let entry = NewAuditEntry {
+        user_id: user.id,
+        action,
+        queue: queue.as_str(),
+        job_id,
+        filter,
+    };
+    Ok(admin_audit::open(&state.db, &entry).await?)
 }
 
-/// Retry, discard or run one job now, and record it. `false`: no job in a state the action
+/// Sets the count on a row whose action is done. A failure is logged, not answered: the
+/// action happened and is recorded (with 0), and an admin told it failed would repeat it.
+async fn settle(state: &AppState, row: i64, affected: u64) {
+    let affected = i64::try_from(affected).unwrap_or(i64::MAX);
+    if let Err(e) = admin_audit::settle(&state.db, row, affected).await {
+        tracing::warn!(error = %e, audit.id = row, affected, "admin audit count not written");
+    }
+}
+
+/// Takes back the row of an action that did nothing (its job had gone, or another job held
+/// its unique key). Left in place on failure: a row too many is the safe side.
+async fn withdraw(state: &AppState, row: i64) {
+    if let Err(e) = admin_audit::withdraw(&state.db, row).await {
+        tracing::warn!(error = %e, audit.id = row, "admin audit row of a no-op left in place");
+    }
+}
+
+/// Retry, discard or run one job now, recorded first. `false`: no job in a state the action
 /// applies to (gone, or never there). Another job holding its unique key is a 409.
 pub async fn act_on_job(
     state: &AppState,
@@ -554,10 +621,12 @@ pub async fn act_on_job(
     id: &str,
     action: JobAction,
 ) -> ApiResult<bool> {
+    let row = audit_before(state, user, action.audit(), queue, Some(id), None).await?;
     let admin = &state.queue_admin;
     let done = match action {
         JobAction::Retry => match admin.retry_dead(queue, id).await {
             Err(jobs::Error::UniqueHeld { holder, .. }) => {
+                withdraw(state, row).await;
                 return Err(ApiError::Conflict(format!(
                     "job {holder} with the same unique key is queued; this one stays dead"
                 )));
@@ -571,13 +640,68 @@ pub async fn act_on_job(
     };
     tracing::info!(user.id = user.id, queue = %queue, job.id = id, ?action, done, "admin action on a job");
     if done {
-        audit(state, user, action.audit(), queue, Some(id), None, 1).await?;
+        settle(state, row, 1).await;
+    } else {
+        withdraw(state, row).await;
     }
     Ok(done)
 }
 
-/// Retries or discards every dead job matching `filter` that died by `cutoff_ms`, and
-/// records it with the count.
+/// How many dead jobs match `filter`, without reading the whole dead set: the indexes answer
+/// a kind or user filter exactly; a text search reads with the list's bounded scan, page
+/// after page, until [`jobs::admin::SCAN_BUDGET`] jobs were read (the last page may read up
+/// to that many again), holding one page in memory at a time.
+pub async fn count_dead(
+    state: &AppState,
+    queue: &QueueName,
+    filter: &JobFilter,
+) -> ApiResult<Count> {
+    let admin = &state.queue_admin;
+    if filter.text().is_none() {
+        let count = admin.count_dead(queue, filter).await?;
+        return Ok(Count {
+            count,
+            exact: true,
+            scanned: 0,
+        });
+    }
+    let mut count = 0;
+    let mut scanned = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = admin
+            .page(
+                queue,
+                JobState::Dead,
+                filter,
+                cursor.as_deref(),
+                jobs::admin::MAX_PAGE,
+            )
+            .await?;
+        count += page.jobs.len() as u64;
+        scanned += page.scanned;
+        match page.next {
+            None => {
+                return Ok(Count {
+                    count,
+                    exact: true,
+                    scanned,
+                });
+            }
+            Some(_) if page.budget_spent || scanned >= jobs::admin::SCAN_BUDGET => {
+                return Ok(Count {
+                    count,
+                    exact: false,
+                    scanned,
+                });
+            }
+            next => cursor = next,
+        }
+    }
+}
+
+/// Retries or discards every dead job matching `filter` that died by `cutoff_ms`, recorded
+/// first, then with the count.
 pub async fn act_on_matching(
     state: &AppState,
     user: &CurrentUser,
@@ -586,6 +710,12 @@ pub async fn act_on_matching(
     retry: bool,
     cutoff_ms: u64,
 ) -> ApiResult<u64> {
+    let action = if retry {
+        AuditAction::RetryMatching
+    } else {
+        AuditAction::DiscardMatching
+    };
+    let row = audit_before(state, user, action, queue, None, Some(filter)).await?;
     let admin = &state.queue_admin;
     let n = if retry {
         admin.retry_dead_matching(queue, filter, cutoff_ms).await?
@@ -594,35 +724,31 @@ pub async fn act_on_matching(
             .discard_dead_matching(queue, filter, cutoff_ms)
             .await?
     };
-    let action = if retry {
-        AuditAction::RetryMatching
-    } else {
-        AuditAction::DiscardMatching
-    };
     tracing::info!(user.id = user.id, queue = %queue, ?filter, ?action, n, "admin bulk action");
-    audit(state, user, action, queue, None, Some(filter), n).await?;
+    settle(state, row, n).await;
     Ok(n)
 }
 
-/// Pauses (or resumes) a queue, and records it.
+/// Pauses (or resumes) a queue, recorded first.
 pub async fn set_paused(
     state: &AppState,
     user: &CurrentUser,
     queue: &QueueName,
     paused: bool,
 ) -> ApiResult<()> {
-    if paused {
-        state.queue_admin.pause(queue).await?;
-    } else {
-        state.queue_admin.resume(queue).await?;
-    }
     let action = if paused {
         AuditAction::Pause
     } else {
         AuditAction::Resume
     };
+    audit_before(state, user, action, queue, None, None).await?;
+    if paused {
+        state.queue_admin.pause(queue).await?;
+    } else {
+        state.queue_admin.resume(queue).await?;
+    }
     tracing::info!(user.id = user.id, queue = %queue, paused, "admin paused or resumed a queue");
-    audit(state, user, action, queue, None, None, 0).await
+    Ok(())
 }
 
 fn filter_of(kind: Option<&str>, user_id: Option<i64>, q: Option<&str>) -> JobFilter {
@@ -822,8 +948,7 @@ pub async fn dead_count(
     user.require_admin()?;
     let queue = known_queue(&state, &path).await?;
     let filter = filter_of(query.kind.as_deref(), query.user_id, query.q.as_deref());
-    let count = state.queue_admin.count_dead(&queue, &filter).await?;
-    Ok(HttpResponse::Ok().json(Count { count }))
+    Ok(HttpResponse::Ok().json(count_dead(&state, &queue, &filter).await?))
 }
 
 async fn bulk(

@@ -82,7 +82,7 @@ pub async fn create(
 }
 
 /// The user's campaigns, newest first.
-#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", params(PageQuery),
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", operation_id = "list_campaigns", params(PageQuery),
     responses((status = 200, body = Paged<Campaign>)))]
 pub async fn list(
     state: web::Data<AppState>,

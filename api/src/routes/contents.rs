@@ -72,7 +72,7 @@ pub struct ApprovalResult {
 }
 
 /// The user's contents, newest first, filtered by status, campaign and minimum score.
-#[utoipa::path(get, path = "/api/contents", tag = "contents", params(ContentQuery),
+#[utoipa::path(get, path = "/api/contents", tag = "contents", operation_id = "list_contents", params(ContentQuery),
     responses((status = 200, body = Paged<Content>)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -112,7 +112,7 @@ pub async fn pending(
     Ok(HttpResponse::Ok().json(contents::list(&state.db, user.id, &filter, page).await?))
 }
 
-#[utoipa::path(get, path = "/api/contents/{id}", tag = "contents",
+#[utoipa::path(get, path = "/api/contents/{id}", tag = "contents", operation_id = "get_content",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = Content)))]
 pub async fn get(

@@ -14,7 +14,7 @@ const CAMPAIGNS_PER_PAGE: u32 = 50;
 
 /// Leads, contents, published posts and engagement in total, and per campaign for one page
 /// of campaigns (newest first; `per_page` defaults to 50 here).
-#[utoipa::path(get, path = "/api/metrics", tag = "metrics", params(PageQuery),
+#[utoipa::path(get, path = "/api/metrics", tag = "metrics", operation_id = "get_metrics", params(PageQuery),
     responses((status = 200, body = Metrics)))]
 pub async fn get(
     state: web::Data<AppState>,

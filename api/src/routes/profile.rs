@@ -58,7 +58,7 @@ pub struct CallbackQuery {
     pub error_description: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/profile", tag = "profile",
+#[utoipa::path(get, path = "/api/profile", tag = "profile", operation_id = "get_profile",
     responses((status = 200, body = Profile)))]
 pub async fn get(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(profiles::get(&state.db, user.id).await?))

@@ -22,7 +22,8 @@ pub struct PublicationQuery {
     pub per_page: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/publications", tag = "publications", params(PublicationQuery),
+#[utoipa::path(get, path = "/api/publications", tag = "publications",
+    operation_id = "list_publications", params(PublicationQuery),
     responses((status = 200, body = Paged<Publication>)))]
 pub async fn list(
     state: web::Data<AppState>,

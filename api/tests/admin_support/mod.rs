@@ -93,3 +93,30 @@ pub async fn audit_rows(app: &TestApp) -> Vec<(String, String, i64)> {
         .await
         .unwrap()
 }
+
+/// `n` failed jobs of `kind` in `queue`'s dead set, buried by the engine over one
+/// connection; `args(i)` gives the arguments of the i-th.
+pub async fn bury_many(
+    app: &TestApp,
+    queue: &str,
+    n: usize,
+    kind: &str,
+    args: impl Fn(usize) -> Value,
+) {
+    let client = client(app).await;
+    let q = QueueName::new(queue).unwrap();
+    client.register_queue(&q).await.unwrap();
+    let settler = Settler::new(
+        client.connection(),
+        Arc::new(client.keys(&q)),
+        Arc::new(client.settings().clone()),
+    );
+    for i in 0..n {
+        let envelope = json!({
+            "id": format!("{queue}-dead-{i}"), "kind": kind, "queue": queue, "args": args(i),
+            "attempt": 4, "max_attempts": 5, "enqueued_at": jobs::now_ms() - 60_000,
+        });
+        let envelope = Envelope::decode(envelope.to_string().as_bytes()).unwrap();
+        settler.bury(None, &envelope, "boom").await.unwrap();
+    }
+}

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use super::text_enum::text_enum;
 use super::{Page, Paged, progress};
-use crate::error::Error;
+use crate::error::{Error, unique_violation};
 use crate::outbox;
 
 text_enum! {
@@ -108,11 +108,12 @@ pub async fn resolve(
         Resolution::MarkPublished { url } => {
             let urn = post_urn(url).ok_or_else(|| {
                 Error::Invalid(
-                    "url must be the LinkedIn post's address,                      https://www.linkedin.com/feed/update/urn:li:share:… (or :ugcPost:…)"
+                    "url must be the LinkedIn post's address, \
+                     https://www.linkedin.com/feed/update/urn:li:share:… (or :ugcPost:…)"
                         .to_owned(),
                 )
             })?;
-            sqlx::query!(
+            let marked = sqlx::query!(
                 r#"UPDATE publications
                    SET state = 'published', post_urn = $2, post_url = $3, published_at = now(),
                        resolved_by = 'owner_marked', updated_at = now()
@@ -122,7 +123,18 @@ pub async fn resolve(
                 url
             )
             .execute(&mut *tx)
-            .await?;
+            .await;
+            // One post is one publication: the URN is unique, and the owner pasting the
+            // address of a post another publication holds is told so.
+            if let Err(e) = &marked
+                && unique_violation(e) == Some("publications_post_urn_key")
+            {
+                return Err(Error::Conflict(format!(
+                    "{urn} is already recorded for another publication; \
+                     paste the address of this publication's own post"
+                )));
+            }
+            marked?;
             let campaign_id = sqlx::query_scalar!(
                 r#"UPDATE contents SET status = 'published', updated_at = now()
                    WHERE id = $1 AND status = 'approved' RETURNING campaign_id"#,
@@ -179,10 +191,18 @@ pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Publication, Erro
     .ok_or(Error::NotFound("publication"))
 }
 
-/// The URN in a LinkedIn post address (`…/feed/update/urn:li:share:7/`).
+/// The URN in a LinkedIn post address (`…/feed/update/urn:li:share:7/`). Only LinkedIn's own
+/// hosts over https, on the default port and without credentials: the address is shown to
+/// the owner as a link, and `evillinkedin.com` also ends with `linkedin.com`.
 fn post_urn(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
-    if parsed.scheme() != "https" || !parsed.host_str()?.ends_with("linkedin.com") {
+    let linkedin = matches!(parsed.host_str()?, "linkedin.com" | "www.linkedin.com");
+    if parsed.scheme() != "https"
+        || !linkedin
+        || parsed.port().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
         return None;
     }
     let segment = parsed
@@ -211,6 +231,14 @@ mod tests {
             None
         );
         assert_eq!(post_urn("https://www.linkedin.com/in/someone"), None);
+        assert_eq!(
+            post_urn("https://evillinkedin.com/feed/update/urn:li:share:1/"),
+            None
+        );
+        assert_eq!(
+            post_urn("https://linkedin.com/feed/update/urn:li:share:2").as_deref(),
+            Some("urn:li:share:2")
+        );
         assert_eq!(post_urn("not a url"), None);
     }
 }
