@@ -56,7 +56,7 @@ pub async fn complete(
     campaign_id: i64,
 ) -> Result<Option<CampaignStatus>, Error> {
     sqlx::query!(
-        "SELECT id FROM campaigns WHERE id = $1 FOR UPDATE",
+        "SELECT id FROM campaigns WHERE id = $1 FOR NO KEY UPDATE",
         campaign_id
     )
     .fetch_optional(&mut *conn)
