@@ -18,9 +18,9 @@ use shared::providers::images::ImageFormat;
 use shared::storage;
 
 use super::enrich::{active, end_lead, fail};
+use crate::pipeline::ending::waited_enough;
 use crate::pipeline::limits::Resource;
 use crate::pipeline::scoring::{self, PostFacts};
-use crate::pipeline::ending::waited_enough;
 use crate::pipeline::{Pipeline, internal, last_attempt};
 
 /// The house rules every post is written under.

@@ -30,14 +30,12 @@ pub fn ending(e: &JobError, ctx: &JobContext, give_up_waiting: Duration) -> Opti
             ctx.max_attempts
         )),
         JobError::Retryable(_) | JobError::Defer { .. } => None,
-        JobError::RetryAfter { message, .. } => {
-            waited_enough(ctx, give_up_waiting).then(|| {
-                format!(
-                    "{message} (gave up after waiting {})",
-                    human(give_up_waiting)
-                )
-            })
-        }
+        JobError::RetryAfter { message, .. } => waited_enough(ctx, give_up_waiting).then(|| {
+            format!(
+                "{message} (gave up after waiting {})",
+                human(give_up_waiting)
+            )
+        }),
     }
 }
 

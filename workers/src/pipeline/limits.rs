@@ -148,6 +148,17 @@ impl Pipeline {
             }
             Admission::Wait { gate, retry_after } => {
                 let reason = wait_reason(&gates[gate], resource, user_id, retry_after);
+                // A rate gate alone never makes anyone wait this long: a provider blocked
+                // it (a 429 with a long delay, a quota until midnight). That wait is the
+                // provider's, bounded like every provider's wait.
+                if matches!(gates[gate].rule, Rule::Rate(_)) && retry_after > MAX_RESERVE {
+                    self.deferred(user_id, campaign_id, &reason, retry_after)
+                        .await;
+                    return Err(JobError::RetryAfter {
+                        delay: retry_after,
+                        message: reason,
+                    });
+                }
                 Err(self.defer(user_id, campaign_id, reason, retry_after).await)
             }
         }
@@ -233,11 +244,14 @@ impl Pipeline {
         delay: Duration,
         message: String,
     ) -> JobError {
-        let gates = self.gates(Resource::LinkedInPost, user_id);
-        for gate in gates.iter().filter(|g| g.subject != "app") {
-            if let Err(e) = self.limiter.block(gate, delay).await {
-                tracing::warn!(error = %e, "LinkedIn member back-off not recorded");
-            }
+        let member = self
+            .gates(Resource::LinkedInCall, user_id)
+            .into_iter()
+            .find(|g| g.name == "linkedin_member");
+        if let Some(gate) = member
+            && let Err(e) = self.limiter.block(&gate, delay).await
+        {
+            tracing::warn!(error = %e, "LinkedIn member back-off not recorded");
         }
         self.deferred(user_id, campaign_id, &message, delay).await;
         JobError::RetryAfter { delay, message }
