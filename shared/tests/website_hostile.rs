@@ -2,6 +2,8 @@
 //! The website reader against sites built to hurt it, served over real HTTP: pages whose
 //! parsing is costly, contact pages that never answer, ports that are not a website's.
 
+// Shared with the provider tests, which use all of it; these use a part.
+#[allow(dead_code)]
 #[path = "providers/canned.rs"]
 mod canned;
 

@@ -3,6 +3,8 @@
 //! the site on its own, past the address checks, and could reach what they refuse. Its
 //! own test binary because it sets process-wide environment variables.
 
+// Shared with the provider tests, which use all of it; these use a part.
+#[allow(dead_code)]
 #[path = "providers/canned.rs"]
 mod canned;
 
