@@ -115,16 +115,14 @@ fn hostile_pages_are_read_within_a_second_off_the_runtime_or_refused() {
             "{name}: {took:?}, runtime blocked at most {gap:?}, {:?}",
             result.as_ref().map(|c| (c.emails.len(), c.phones.len()))
         );
-        match &result {
-            Ok(_) => assert!(took < Duration::from_secs(1), "{name}: read in {took:?}"),
-            Err(e) => {
-                assert!(
-                    matches!(e, WebsiteError::TooSlowToRead(_)),
-                    "{name}: refused for {e}"
-                );
-                assert!(took < Duration::from_millis(1500), "{name}: took {took:?}");
-            }
+        if let Err(e) = &result {
+            assert!(
+                matches!(e, WebsiteError::TooSlowToRead(1_000)),
+                "{name}: refused for {e}"
+            );
         }
+        // Reading gets a second at most; the rest is the transfer of 2 MiB over loopback.
+        assert!(took < Duration::from_millis(1_500), "{name}: took {took:?}");
         assert!(
             gap < Duration::from_millis(250),
             "{name}: runtime blocked {gap:?}"
@@ -181,19 +179,24 @@ async fn one_deadline_covers_the_home_page_and_its_contact_pages() {
 
 #[tokio::test]
 async fn only_ports_80_and_443_are_fetched_unless_private_addresses_are_allowed() {
-    let site = Canned::start().await;
-    site.push(html("<p>hello@site.fr</p>".into()));
-    let port: u16 = site.url.rsplit(':').next().unwrap().parse().unwrap();
-    // Refused for the port before anything is resolved or connected.
-    let err = fetcher(false, 1_000).fetch(&site.url).await.unwrap_err();
-    assert_eq!(err, WebsiteError::Port(port));
-    let err = fetcher(false, 1_000)
+    // A public address on another port: refused without a connection attempt (which,
+    // to an address that drops packets, would last the whole deadline).
+    let started = Instant::now();
+    let err = fetcher(false, 5_000)
         .fetch_contacts("http://93.184.216.34:8080/")
         .await
         .unwrap_err();
     assert_eq!(err, WebsiteError::Port(8080));
-    assert!(site.seen().is_empty(), "the server was contacted");
-    // The sandbox's sites live on random ports of 127.0.0.1.
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let err = fetcher(false, 5_000)
+        .fetch("https://93.184.216.34:8443/x")
+        .await
+        .unwrap_err();
+    assert_eq!(err, WebsiteError::Port(8443));
+    // The sandbox's sites live on random ports of 127.0.0.1: allowed with private
+    // addresses, over real HTTP.
+    let site = Canned::start().await;
+    site.push(html("<p>hello@site.fr</p>".into()));
     let found = fetcher(true, 1_000)
         .fetch_contacts(&site.url)
         .await

@@ -210,10 +210,11 @@ impl SiteFetcher {
             .ok_or_else(|| WebsiteError::BadUrl(url.to_string()))?
             .to_owned();
         let port = url.port_or_known_default().unwrap_or(80);
+        let addrs = self.resolve(&host, port).await?;
+        // After the address check, whose refusal says more about a URL aimed inside.
         if !self.config.allow_private && !address::port_allowed(port) {
             return Err(WebsiteError::Port(port));
         }
-        let addrs = self.resolve(&host, port).await?;
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let client = reqwest::Client::builder()
             .no_proxy()
