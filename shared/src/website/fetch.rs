@@ -159,6 +159,7 @@ impl SiteFetcher {
         })
     }
 
+    /// [`Self::fetch`] against a deadline that the pages of one site share.
     async fn fetch_until(&self, url: &str, deadline: Instant) -> Result<FetchedPage, WebsiteError> {
         let mut current = parse(url)?;
         let mut hops = 0u8;
