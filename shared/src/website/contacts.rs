@@ -1,14 +1,18 @@
-//! E-mails and phones in a page, with a real HTML parser (`scraper`, on html5ever: the
-//! browsers' parsing algorithm, so broken markup reads the way a visitor sees it).
+//! E-mails and phones in a page, read from one pass of the browsers' tokenizer (see
+//! [`super::page`]: broken markup reads the way a visitor sees it, in time linear in the
+//! page's size).
 //!
 //! Sources, best first: `mailto:`/`tel:` links, JSON-LD (`email`, `telephone`, at any depth),
 //! then the visible text (scripts and styles skipped), where obfuscated forms like
 //! `name [at] domain [dot] com` are read too. Results are validated, normalised and
 //! deduplicated in that order.
 
-use scraper::{ElementRef, Html, Node, Selector};
+use std::collections::HashSet;
+
 use serde_json::Value;
 use url::Url;
+
+use super::page::{self, Page};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Contacts {
@@ -20,65 +24,85 @@ pub struct Contacts {
 impl Contacts {
     /// Adds what `other` found that this does not have yet.
     pub fn merge(&mut self, other: Contacts) {
-        for e in other.emails {
-            push_unique(&mut self.emails, e);
-        }
-        for p in other.phones {
-            push_unique(&mut self.phones, p);
+        let mut emails = Unique::from(std::mem::take(&mut self.emails));
+        let mut phones = Unique::from(std::mem::take(&mut self.phones));
+        other.emails.into_iter().for_each(|e| emails.push(e));
+        other.phones.into_iter().for_each(|p| phones.push(p));
+        self.emails = emails.list;
+        self.phones = phones.list;
+    }
+}
+
+/// A list without repeats, in first-seen order. The set makes each addition O(1): a page
+/// listing 10,000 addresses must not cost 5 * 10^7 comparisons.
+#[derive(Default)]
+struct Unique {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl Unique {
+    fn push(&mut self, value: String) {
+        if !self.seen.contains(&value) {
+            self.seen.insert(value.clone());
+            self.list.push(value);
         }
     }
 }
 
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
+impl From<Vec<String>> for Unique {
+    fn from(list: Vec<String>) -> Self {
+        let mut unique = Self::default();
+        list.into_iter().for_each(|v| unique.push(v));
+        unique
     }
 }
 
-/// Everything the page shows of its e-mails and phones.
+/// Everything the page shows of its e-mails and phones. CPU work in proportion to the
+/// page's size, without a time limit: `SiteFetcher` calls [`from_page`] off the async
+/// runtime with a deadline instead.
 pub fn extract_contacts(html: &str, _base: &Url) -> Contacts {
-    let doc = Html::parse_document(html);
-    let mut found = Contacts::default();
-    if let Ok(links) = Selector::parse("a[href]") {
-        for a in doc.select(&links) {
-            let Some(href) = a.value().attr("href") else {
-                continue;
-            };
-            let lower = href.trim().to_ascii_lowercase();
-            if let Some(rest) = lower.strip_prefix("mailto:") {
-                let addr = percent_decode(rest.split('?').next().unwrap_or(""));
-                for one in addr.split(',') {
-                    if let Some(e) = email(one) {
-                        push_unique(&mut found.emails, e);
-                    }
+    match page::read(html, None) {
+        Ok(page) => from_page(&page),
+        // Without a deadline a read cannot run out of time.
+        Err(page::OutOfTime) => Contacts::default(),
+    }
+}
+
+/// The contacts of a page already read.
+pub(crate) fn from_page(page: &Page) -> Contacts {
+    let mut emails = Unique::default();
+    let mut phones = Unique::default();
+    for link in &page.links {
+        let lower = link.href.trim().to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("mailto:") {
+            let addr = percent_decode(rest.split('?').next().unwrap_or(""));
+            for one in addr.split(',') {
+                if let Some(e) = email(one) {
+                    emails.push(e);
                 }
-            } else if let Some(rest) = lower.strip_prefix("tel:")
-                && let Some(p) = phone(&percent_decode(rest))
-            {
-                push_unique(&mut found.phones, p);
             }
+        } else if let Some(rest) = lower.strip_prefix("tel:")
+            && let Some(p) = phone(&percent_decode(rest))
+        {
+            phones.push(p);
         }
     }
-    if let Ok(ld) = Selector::parse(r#"script[type="application/ld+json"]"#) {
-        for script in doc.select(&ld) {
-            let text: String = script.text().collect();
-            if let Ok(value) = serde_json::from_str::<Value>(&text) {
-                json_ld(&value, &mut found, 0);
-            }
+    for text in &page.json_ld {
+        if let Ok(value) = serde_json::from_str::<Value>(text) {
+            json_ld(&value, &mut emails, &mut phones, 0);
         }
     }
-    let text = visible_text(doc.root_element());
-    for e in emails_in_text(&text) {
-        push_unique(&mut found.emails, e);
+    emails_in_text(&page.text, &mut emails);
+    phones_in_text(&page.text, &mut phones);
+    Contacts {
+        emails: emails.list,
+        phones: phones.list,
     }
-    for p in phones_in_text(&text) {
-        push_unique(&mut found.phones, p);
-    }
-    found
 }
 
 /// `email` and `telephone` anywhere in a JSON-LD document (objects, arrays, `@graph`).
-fn json_ld(value: &Value, found: &mut Contacts, depth: usize) {
+fn json_ld(value: &Value, emails: &mut Unique, phones: &mut Unique, depth: usize) {
     if depth > 16 {
         return;
     }
@@ -89,45 +113,25 @@ fn json_ld(value: &Value, found: &mut Contacts, depth: usize) {
                     ("email", Value::String(s)) => {
                         let s = s.trim().trim_start_matches("mailto:");
                         if let Some(e) = email(s) {
-                            push_unique(&mut found.emails, e);
+                            emails.push(e);
                         }
                     }
                     ("telephone", Value::String(s)) => {
                         if let Some(p) = phone(s) {
-                            push_unique(&mut found.phones, p);
+                            phones.push(p);
                         }
                     }
-                    _ => json_ld(v, found, depth + 1),
+                    _ => json_ld(v, emails, phones, depth + 1),
                 }
             }
         }
         Value::Array(items) => {
             for v in items {
-                json_ld(v, found, depth + 1);
+                json_ld(v, emails, phones, depth + 1);
             }
         }
         _ => {}
     }
-}
-
-/// The text a visitor reads: every text node outside `script`, `style`, `noscript` and
-/// `template`, each followed by a space so words of adjacent elements stay apart.
-fn visible_text(root: ElementRef<'_>) -> String {
-    let mut out = String::new();
-    for node in root.descendants() {
-        if let Node::Text(t) = node.value() {
-            let hidden = node.ancestors().any(|a| {
-                a.value().as_element().is_some_and(|e| {
-                    matches!(e.name(), "script" | "style" | "noscript" | "template")
-                })
-            });
-            if !hidden {
-                out.push_str(t);
-                out.push(' ');
-            }
-        }
-    }
-    out
 }
 
 /// Placeholders and addresses that are never a business's.
@@ -201,7 +205,7 @@ pub fn phone(raw: &str) -> Option<String> {
 }
 
 /// E-mails in running text, including `name [at] domain [dot] com` and `name(at)domain.com`.
-fn emails_in_text(text: &str) -> Vec<String> {
+fn emails_in_text(text: &str, out: &mut Unique) {
     let mut normalised = text.to_owned();
     for (from, to) in [
         (" [at] ", "@"),
@@ -216,21 +220,18 @@ fn emails_in_text(text: &str) -> Vec<String> {
     ] {
         normalised = normalised.replace(from, to);
     }
-    let mut out = Vec::new();
     for word in normalised.split(|c: char| c.is_whitespace() || "<>,;\"'()[]".contains(c)) {
         if word.contains('@')
             && let Some(e) = email(word.trim_end_matches('.'))
         {
-            push_unique(&mut out, e);
+            out.push(e);
         }
     }
-    out
 }
 
 /// Phone-shaped runs in text: a `+`, `(` or digit, then digits and separators, 8–15
 /// digits in all, grouped the way phones are (not a date, a price or an id).
-fn phones_in_text(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+fn phones_in_text(text: &str, out: &mut Unique) {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -259,11 +260,10 @@ fn phones_in_text(text: &str) -> Vec<String> {
             && !run.contains("..")
             && let Some(p) = phone(run)
         {
-            push_unique(&mut out, p);
+            out.push(p);
         }
         i = j.max(i + 1);
     }
-    out
 }
 
 fn percent_decode(s: &str) -> String {
@@ -332,5 +332,66 @@ mod tests {
         });
         assert_eq!(a.emails, vec!["a@b.fr", "c@d.fr"]);
         assert_eq!(a.phones, vec!["+33123456789"]);
+    }
+
+    /// `unit` repeated (numbered where it has `{}`) up to the default size cap, 2 MiB.
+    fn up_to_cap(head: &str, unit: &str) -> String {
+        let cap = 2 * 1024 * 1024;
+        let mut page = format!("<!doctype html><html><body>{head}");
+        for i in 0.. {
+            let one = unit.replace("{}", &i.to_string());
+            if page.len() + one.len() > cap {
+                break;
+            }
+            page.push_str(&one);
+        }
+        page
+    }
+
+    /// A reader in quadratic time takes minutes on these pages, a linear one tens of
+    /// milliseconds in release; the debug bound leaves room for unoptimised code on a
+    /// loaded machine and still tells the two apart.
+    #[test]
+    fn hostile_pages_at_the_size_cap_are_read_in_linear_time() {
+        let limit = if cfg!(debug_assertions) {
+            std::time::Duration::from_secs(5)
+        } else {
+            std::time::Duration::from_secs(1)
+        };
+        let mut emails = String::new();
+        for i in 0..10_000 {
+            emails.push_str(&format!(
+                r#"<p><a href="mailto:u{i}@d{i}.fr">u{i}@d{i}.fr</a> u{i} [at] d{i} [dot] fr</p>"#
+            ));
+        }
+        for (name, page, expected_emails) in [
+            // ~350,000 elements, each inside the previous one.
+            ("deep nesting", up_to_cap("", "<div>a"), 0),
+            ("300k elements", up_to_cap("", "<br>a"), 0),
+            (
+                "script in deep nesting",
+                up_to_cap("<script>", "<div>a@b.fr "),
+                0,
+            ),
+            ("10k e-mails", up_to_cap(&emails, "<p>x</p>"), 10_000),
+        ] {
+            // On its own thread, so a reader that takes minutes fails the test instead.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let found = extract_contacts(&page, &base());
+                let _ = tx.send((found, started.elapsed()));
+            });
+            let (found, took) = rx
+                .recv_timeout(limit)
+                .unwrap_or_else(|_| panic!("{name}: not read within {limit:?}"));
+            eprintln!("{name}: {took:?}");
+            assert_eq!(found.emails.len(), expected_emails, "{name}");
+            if expected_emails > 0 {
+                // Each address once (it is there three times), in page order.
+                assert_eq!(found.emails[0], "u0@d0.fr");
+                assert_eq!(found.emails[9_999], "u9999@d9999.fr");
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Fetching one page of a lead's website, safely (see the module above).
+//! Fetching a lead's website, safely (see the module above).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -7,7 +7,8 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::address;
-use super::contacts::{Contacts, extract_contacts};
+use super::contacts::{self, Contacts};
+use super::page::{self, Link};
 use crate::config::WebsiteConfig;
 use crate::error::Error;
 
@@ -36,6 +37,17 @@ pub enum WebsiteError {
     TooLarge(usize),
     #[error("website is not HTML ({0})")]
     NotHtml(String),
+    /// Only the web's own ports: a lead's URL naming another one is aimed at a service
+    /// (a database, an admin console), not at a website.
+    #[error("website port {0} is not 80 or 443: not fetched")]
+    Port(u16),
+    /// Reading a page is CPU work on input someone else wrote; one built to be costly is
+    /// given up rather than waited for.
+    #[error("website page could not be read within {0} ms: not read")]
+    TooSlowToRead(u64),
+    /// The page reader failed (it panicked, or the runtime is shutting down).
+    #[error("website could not be read: {0}")]
+    Unreadable(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +75,9 @@ const CONTACT_WORDS: &[&str] = &[
 ];
 /// Extra pages read at most, after the home page.
 const MAX_EXTRA_PAGES: usize = 2;
+/// Reading a 2 MiB page takes tens of milliseconds; one taking a second was built to be
+/// slow, and is given up rather than let it hold a blocking thread for the whole deadline.
+const READ_BUDGET: Duration = Duration::from_secs(1);
 
 impl SiteFetcher {
     pub fn new(config: &WebsiteConfig) -> Result<Self, Error> {
@@ -77,16 +92,23 @@ impl SiteFetcher {
     }
 
     /// The home page, then up to two contact-like pages of the same site while an e-mail
-    /// or a phone is missing. An error on an extra page keeps what the home page gave.
+    /// or a phone is missing, all within one `website.timeout_ms`: a site whose pages
+    /// each answer just in time must not hold the job for three deadlines. An error on
+    /// an extra page (its share of the deadline used up included) keeps what the home
+    /// page gave.
     pub async fn fetch_contacts(&self, url: &str) -> Result<Contacts, WebsiteError> {
-        let home = self.fetch(url).await?;
-        let mut found = extract_contacts(&home.html, &home.final_url);
+        let deadline = Instant::now() + self.timeout();
+        let home = self.fetch_until(url, deadline).await?;
+        let (mut found, links) = self.read(home, deadline).await?;
         if found.emails.is_empty() || found.phones.is_empty() {
-            for link in contact_links(&home.html, &home.final_url) {
-                if let Ok(page) = self.fetch(link.as_str()).await {
-                    found.merge(extract_contacts(&page.html, &page.final_url));
+            for link in links {
+                if let Ok(page) = self.fetch_until(link.as_str(), deadline).await
+                    && let Ok((more, _)) = self.read(page, deadline).await
+                {
+                    found.merge(more);
                 }
-                if !found.emails.is_empty() && !found.phones.is_empty() {
+                let complete = !found.emails.is_empty() && !found.phones.is_empty();
+                if complete || Instant::now() >= deadline {
                     break;
                 }
             }
@@ -94,21 +116,61 @@ impl SiteFetcher {
         Ok(found)
     }
 
-    /// One page, following at most `max_redirects` redirects, each hop checked.
+    /// One page, following at most `max_redirects` redirects, each hop checked, within
+    /// `website.timeout_ms`.
     pub async fn fetch(&self, url: &str) -> Result<FetchedPage, WebsiteError> {
-        let timeout = Duration::from_millis(self.config.timeout_ms);
-        let deadline = Instant::now() + timeout;
-        let secs = timeout.as_secs().max(1);
+        self.fetch_until(url, Instant::now() + self.timeout()).await
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.config.timeout_ms)
+    }
+
+    /// The error for a deadline passed: the whole allowance, in seconds.
+    fn timed_out(&self) -> WebsiteError {
+        WebsiteError::Timeout(self.timeout().as_secs().max(1))
+    }
+
+    /// The page's contacts and its contact-like links. Parsing is CPU work on hostile
+    /// input: it runs on the blocking pool, so a costly page never keeps the runtime's
+    /// threads from a worker's heartbeats and keepalives, and it stops at the deadline or
+    /// after [`READ_BUDGET`], whichever comes first.
+    async fn read(
+        &self,
+        fetched: FetchedPage,
+        deadline: Instant,
+    ) -> Result<(Contacts, Vec<Url>), WebsiteError> {
+        let budget_end = Instant::now() + READ_BUDGET;
+        let until = deadline.min(budget_end);
+        let std_until = until.into_std();
+        let read = tokio::task::spawn_blocking(move || {
+            let page = page::read(&fetched.html, Some(std_until))?;
+            let links = contact_links(&page.links, &fetched.final_url);
+            Ok::<_, page::OutOfTime>((contacts::from_page(&page), links))
+        })
+        .await
+        .map_err(|e| WebsiteError::Unreadable(e.to_string()))?;
+        read.map_err(|page::OutOfTime| {
+            if until == deadline {
+                self.timed_out()
+            } else {
+                WebsiteError::TooSlowToRead(READ_BUDGET.as_millis() as u64)
+            }
+        })
+    }
+
+    /// [`Self::fetch`] against a deadline that the pages of one site share.
+    async fn fetch_until(&self, url: &str, deadline: Instant) -> Result<FetchedPage, WebsiteError> {
         let mut current = parse(url)?;
         let mut hops = 0u8;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(WebsiteError::Timeout(secs));
+                return Err(self.timed_out());
             }
             let response = tokio::time::timeout(left, self.request(&current, left))
                 .await
-                .map_err(|_| WebsiteError::Timeout(secs))??;
+                .map_err(|_| self.timed_out())??;
             let status = response.status();
             if status.is_redirection() {
                 hops += 1;
@@ -132,7 +194,7 @@ impl SiteFetcher {
             let left = deadline.saturating_duration_since(Instant::now());
             let html = tokio::time::timeout(left, self.body(response))
                 .await
-                .map_err(|_| WebsiteError::Timeout(secs))??;
+                .map_err(|_| self.timed_out())??;
             return Ok(FetchedPage {
                 final_url: current,
                 html,
@@ -140,7 +202,9 @@ impl SiteFetcher {
         }
     }
 
-    /// One request to the address this function checked, not whatever DNS says later.
+    /// One request to the address this function checked, not whatever DNS says later,
+    /// and never through a proxy from the environment (`HTTP_PROXY`...): a proxy would
+    /// connect on its own, to whatever the name means to it, past these checks.
     async fn request(&self, url: &Url, left: Duration) -> Result<reqwest::Response, WebsiteError> {
         let host = url
             .host_str()
@@ -148,8 +212,13 @@ impl SiteFetcher {
             .to_owned();
         let port = url.port_or_known_default().unwrap_or(80);
         let addrs = self.resolve(&host, port).await?;
+        // After the address check, whose refusal says more about a URL aimed inside.
+        if !self.config.allow_private && !address::port_allowed(port) {
+            return Err(WebsiteError::Port(port));
+        }
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let client = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(left)
             .user_agent(&self.config.user_agent)
@@ -163,7 +232,7 @@ impl SiteFetcher {
             .await
             .map_err(|e| {
                 if e.is_timeout() {
-                    WebsiteError::Timeout(left.as_secs().max(1))
+                    self.timed_out()
                 } else {
                     WebsiteError::Unreachable(without_url(e))
                 }
@@ -273,26 +342,29 @@ fn without_url(e: reqwest::Error) -> String {
     msg
 }
 
-/// Same-site links that look like a contact or about page.
-fn contact_links(html: &str, base: &Url) -> Vec<Url> {
-    let doc = scraper::Html::parse_document(html);
-    let Ok(a) = scraper::Selector::parse("a[href]") else {
-        return Vec::new();
-    };
+/// Same-site links that look like a contact or about page, from their address or their
+/// words.
+fn contact_links(links: &[Link], base: &Url) -> Vec<Url> {
+    let words: Vec<(&str, String)> = CONTACT_WORDS
+        .iter()
+        .map(|w| (*w, w.replace('-', " ")))
+        .collect();
     let mut out: Vec<Url> = Vec::new();
-    for link in doc.select(&a) {
-        let Some(href) = link.value().attr("href") else {
+    for link in links {
+        let Ok(url) = base.join(&link.href) else {
             continue;
         };
-        let text = link.text().collect::<String>().to_lowercase();
-        let Ok(url) = base.join(href) else { continue };
-        let path = url.path().to_lowercase();
         let same_site =
             url.host_str() == base.host_str() && matches!(url.scheme(), "http" | "https");
-        let contacty = CONTACT_WORDS
+        if !same_site || url == *base || out.contains(&url) {
+            continue;
+        }
+        let path = url.path().to_lowercase();
+        let text = link.text.to_lowercase();
+        if words
             .iter()
-            .any(|w| path.contains(w) || text.contains(&w.replace('-', " ")));
-        if same_site && contacty && url != *base && !out.contains(&url) {
+            .any(|(w, spaced)| path.contains(w) || text.contains(spaced.as_str()))
+        {
             out.push(url);
         }
         if out.len() >= MAX_EXTRA_PAGES {
@@ -326,7 +398,8 @@ mod tests {
         let base = Url::parse("http://a.fr/").unwrap();
         let html = r#"<a href="/contact">Contact</a><a href="http://evil.fr/contact">x</a>
                       <a href="/menu">Menu</a><a href="a-propos.html">À propos</a>"#;
-        let links: Vec<String> = contact_links(html, &base)
+        let page = page::read(html, None).unwrap();
+        let links: Vec<String> = contact_links(&page.links, &base)
             .iter()
             .map(|u| u.to_string())
             .collect();
