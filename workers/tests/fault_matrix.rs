@@ -253,6 +253,9 @@ async fn drive(stack: &Stack, owner: &Owner, member: &str, id: i64) -> (Value, f
     }
 }
 
+/// A content's id, status and reason, and its publication's state and reason.
+type ContentEnd = (i64, String, Option<String>, Option<String>, Option<String>);
+
 /// Every lead, content and publication of the campaign is terminal, and each that did not
 /// succeed says why. Returns a summary for the table.
 async fn assert_terminal(db: &PgPool, id: i64) -> String {
@@ -274,16 +277,15 @@ async fn assert_terminal(db: &PgPool, id: i64) -> String {
             );
         }
     }
-    let contents: Vec<(i64, String, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as(
-            r#"SELECT c.id, c.status, c.error, pb.state, pb.error
+    let contents: Vec<ContentEnd> = sqlx::query_as(
+        r#"SELECT c.id, c.status, c.error, pb.state, pb.error
                FROM contents c LEFT JOIN publications pb ON pb.content_id = c.id
                WHERE c.campaign_id = $1"#,
-        )
-        .bind(id)
-        .fetch_all(db)
-        .await
-        .unwrap();
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+    .unwrap();
     let (mut published, mut failed, mut unknown) = (0, 0, 0);
     for (content, status, error, publication, publication_error) in &contents {
         match (status.as_str(), publication.as_deref()) {
