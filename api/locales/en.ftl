@@ -557,3 +557,4 @@ reason-model-declined = Gemini declined to write this post.
 reason-other = Something went wrong.
 reason-provider-unnamed = the service
 reason-details = Details:
+reason-foreign-mention = The post mentions a link, an address or an account that is not yours: check it before approving.

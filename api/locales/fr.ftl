@@ -557,3 +557,4 @@ reason-model-declined = Gemini a refusé d'écrire cette publication.
 reason-other = Un problème est survenu.
 reason-provider-unnamed = le service
 reason-details = Détails :
+reason-foreign-mention = La publication mentionne un lien, une adresse ou un compte qui n'est pas le vôtre : vérifiez-la avant de l'approuver.

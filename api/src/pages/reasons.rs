@@ -32,6 +32,8 @@ pub fn explain(reason: &str, catalog: &Catalog) -> String {
         "reason-outcome-unknown"
     } else if lower.contains("already has this exact text") {
         "reason-same-text"
+    } else if lower.contains("which is not yours") {
+        "reason-foreign-mention"
     } else if lower.starts_with("image:") {
         "reason-no-image"
     } else if lower.contains("gave up after waiting") {
@@ -99,6 +101,10 @@ mod tests {
             ),
             ("image: the image was filtered", "could not be made"),
             ("Gemini blocked the prompt (SAFETY)", "Gemini declined"),
+            (
+                "waits for your approval: the post mentions @someone, which is not yours",
+                "not yours",
+            ),
             ("something new", "Something went wrong"),
         ];
         for (reason, words) in cases {

@@ -2,6 +2,7 @@
 //! events channel and the image storage, built once per worker process.
 
 pub mod ending;
+pub mod foreign;
 pub mod limits;
 pub mod scoring;
 
