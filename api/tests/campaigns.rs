@@ -264,3 +264,40 @@ async fn another_users_campaign_is_404_and_untouched(db: PgPool) {
     assert_eq!(app.outbox_rows("scrape_campaign").await, 0);
     assert_eq!(app.jobs_in_queue("scrape").await, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_owner_runs_at_most_the_cap_of_campaigns_at_once(db: PgPool) {
+    let app = harness::spawn_app_with(db, |c| c.pipeline.max_running_campaigns = 2, None).await;
+    app.sign_up("ana@example.com").await;
+    let mut ids = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        ids.push(app.create_campaign(name).await);
+    }
+    // Three launches at once: two run, the third is refused with the reason.
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/api/campaigns/{id}/launch"))
+        .collect();
+    let (a, b, c) = tokio::join!(
+        app.post(&paths[0]),
+        app.post(&paths[1]),
+        app.post(&paths[2])
+    );
+    let mut statuses = [a.status(), b.status(), c.status()];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::CONFLICT
+        ]
+    );
+    let refused = [a, b, c]
+        .into_iter()
+        .find(|r| r.status() == StatusCode::CONFLICT)
+        .unwrap();
+    let body: Value = refused.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("at most 2 at once"), "{message}");
+}

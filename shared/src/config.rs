@@ -299,6 +299,10 @@ pub struct PipelineConfig {
     /// to the kind's cap) of every pipeline job, instead of each kind's own (1 s; 5 s for
     /// publishing). Tests shorten it.
     pub retry_base_ms: Option<u64>,
+    /// Campaigns one owner may have running (scraping, enriching, generating) at once; a
+    /// launch beyond it is refused with the reason, so one owner's backlog cannot fill the
+    /// queues every owner shares.
+    pub max_running_campaigns: u32,
     pub limits: PipelineLimits,
 }
 
@@ -332,6 +336,11 @@ pub struct PipelineLimits {
     pub contents_per_day: u32,
     /// Posts a member may publish per UTC day (LinkedIn counts the same way).
     pub user_posts_per_day: u32,
+    /// Leads enriched per UTC day for one owner: the app's daily budget is shared, and one
+    /// owner's many campaigns must not use it all.
+    pub user_leads_per_day: u32,
+    /// Contents generated per UTC day for one owner, likewise.
+    pub user_contents_per_day: u32,
     pub user_places: RateConfig,
     pub user_gemini_text: RateConfig,
     pub user_image: RateConfig,
@@ -545,6 +554,7 @@ impl Default for Config {
                 throttle_wait_secs: 30,
                 duplicate_window_secs: 24 * 3600,
                 retry_base_ms: None,
+                max_running_campaigns: 5,
                 limits: PipelineLimits {
                     places: RateConfig {
                         per_minute: 600,
@@ -567,6 +577,8 @@ impl Default for Config {
                     leads_per_day: 500,
                     contents_per_day: 500,
                     user_posts_per_day: 100,
+                    user_leads_per_day: 180,
+                    user_contents_per_day: 180,
                     user_places: RateConfig {
                         per_minute: 60,
                         burst: 10,

@@ -106,7 +106,13 @@ async fn advance(ctx: &PageCtx, state: &AppState, form: &WizardForm) -> ApiResul
         },
     )
     .await?;
-    let campaign = campaigns::launch(&state.db, user.id, campaign.id).await?;
+    let campaign = campaigns::launch(
+        &state.db,
+        user.id,
+        campaign.id,
+        state.config.pipeline.max_running_campaigns,
+    )
+    .await?;
     tracing::info!(
         campaign.id = campaign.id,
         "campaign launched from the wizard"

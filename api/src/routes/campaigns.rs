@@ -124,7 +124,13 @@ pub async fn launch(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let campaign = campaigns::launch(&state.db, user.id, *id).await?;
+    let campaign = campaigns::launch(
+        &state.db,
+        user.id,
+        *id,
+        state.config.pipeline.max_running_campaigns,
+    )
+    .await?;
     tracing::info!(campaign.id = campaign.id, "campaign launched");
     Ok(HttpResponse::Accepted().json(campaign))
 }

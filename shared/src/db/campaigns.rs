@@ -112,8 +112,33 @@ pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Error> 
 
 /// `draft` (or `error`, to try again) → `scraping`, and a ScrapeCampaign job in the outbox
 /// in the same commit: a launch is never half done.
-pub async fn launch(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Error> {
+/// Launches a draft (or a failed campaign again). At most `max_running` campaigns of the
+/// owner run at once: the count is taken under a lock on the owner's row, so two launches
+/// at the same moment cannot both pass it.
+pub async fn launch(
+    db: &PgPool,
+    user_id: i64,
+    id: i64,
+    max_running: u32,
+) -> Result<Campaign, Error> {
     let mut tx = db.begin().await?;
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let running: i64 = sqlx::query_scalar(
+        r#"SELECT count(*) FROM campaigns
+           WHERE user_id = $1 AND status IN ('scraping', 'enriching', 'generating')"#,
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if running >= i64::from(max_running) {
+        return Err(Error::Conflict(format!(
+            "{running} of your campaigns are running already (at most {max_running} at once): \
+             launch this one when one of them is ready"
+        )));
+    }
     let launched = sqlx::query_as!(
         Campaign,
         r#"UPDATE campaigns

@@ -385,6 +385,14 @@ async fn published(
     .await
     .map_err(internal)?;
     if let Some(other) = owner {
+        // LinkedIn names the first post with this text, and it is another content's: no
+        // POST of this publication created one (LinkedIn would have named ours), so none
+        // of them is uncertain any more.
+        sqlx::query("UPDATE publications SET uncertain_sends = 0 WHERE id = $1")
+            .bind(publication_id)
+            .execute(&p.db)
+            .await
+            .map_err(internal)?;
         let reason = format!(
             "LinkedIn already has this exact text as the post of content {other}: edit the \
              text and publish again"

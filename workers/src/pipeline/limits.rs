@@ -76,11 +76,19 @@ impl Pipeline {
                 gate("places", app(), Rule::Rate(l.places.limit())),
                 gate("places", user, Rule::Rate(l.user_places.limit())),
             ],
-            Resource::Lead => vec![gate("leads", app(), Rule::Daily(l.leads_per_day))],
+            Resource::Lead => vec![
+                gate("leads", app(), Rule::Daily(l.leads_per_day)),
+                gate("leads", user, Rule::Daily(l.user_leads_per_day)),
+            ],
             Resource::GeminiText => vec![
                 gate("gemini_text", app(), Rule::Rate(l.gemini_text.limit())),
-                gate("gemini_text", user, Rule::Rate(l.user_gemini_text.limit())),
+                gate(
+                    "gemini_text",
+                    user.clone(),
+                    Rule::Rate(l.user_gemini_text.limit()),
+                ),
                 gate("contents", app(), Rule::Daily(l.contents_per_day)),
+                gate("contents", user, Rule::Daily(l.user_contents_per_day)),
             ],
             Resource::Image => vec![
                 gate("image", app(), Rule::Rate(l.image.limit())),

@@ -1,0 +1,60 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Limits that do not punish others: the day's budgets are held per owner as well as
+//! app-wide. Real api, real workers, the sandbox over HTTP.
+
+mod harness;
+mod stack;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use stack::Stack;
+use tokio::time::Instant;
+
+const RUN: Duration = Duration::from_secs(60);
+
+/// The leads of a campaign that are enriched (or further).
+async fn enriched(db: &PgPool, campaign: i64) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM leads WHERE campaign_id = $1 AND stage <> 'found'")
+        .bind(campaign)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// With a day's budget of 5 leads per owner (and plenty app-wide), an owner whose campaign
+/// found 7 gets 5 enriched today and 2 waiting with the reason; another owner's campaign
+/// gets its own 5, not what is left of the first one's (before, the first owner's campaign
+/// took all 7, and nine such campaigns the whole app's day).
+#[sqlx::test(migrations = "../migrations")]
+async fn one_owners_campaigns_cannot_use_the_whole_days_budget(db: PgPool) {
+    let mut stack = Stack::start_with(db.clone(), sandbox::Options::default(), |c| {
+        c.pipeline.limits.user_leads_per_day = 5;
+        c.pipeline.limits.leads_per_day = 500;
+    })
+    .await;
+    stack
+        .worker_env
+        .push(("AG_PIPELINE__LIMITS__USER_LEADS_PER_DAY".into(), "5".into()));
+    stack.spawn_worker("w1").await;
+    let ana = stack.connected_owner().await;
+    let first = ana.launch("Ana's", "bakery", "Smallville").await;
+    let bob = stack.owner();
+    bob.sign_up("bob@example.com").await;
+    bob.connect_linkedin("bob").await;
+    let second = bob.launch("Bob's", "bakery", "Smallville").await;
+    let deadline = Instant::now() + RUN;
+    while enriched(&db, first).await < 5 || enriched(&db, second).await < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "the owners' budgets were not used"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Time for any lead past the budget to be enriched, if the budget did not hold.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(enriched(&db, first).await, 5);
+    assert_eq!(enriched(&db, second).await, 5);
+    let detail = ana.campaign(first).await;
+    assert_eq!(detail["campaign"]["status"], "enriching");
+}
