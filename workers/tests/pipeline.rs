@@ -347,7 +347,19 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
             Some(json!({"action": "publish_again"})),
         )
         .await;
+    // The campaign did not wait for the owner's decision; the post goes out once now.
     stack.wait_status(&owner, id, &["completed"], RUN).await;
+    let deadline = tokio::time::Instant::now() + RUN;
+    loop {
+        let list = owner
+            .ok(Method::GET, "/api/publications?state=published", None)
+            .await;
+        if list["total"] == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(stack.posts().await.len(), 1);
 }
 

@@ -14,11 +14,12 @@
 //! 4. An expired or revoked token sets the profile's "reconnect needed" and waits; the
 //!    owner's reconnect re-queues it. It is never a failed post (unless the owner does not
 //!    reconnect within `pipeline.give_up_waiting_secs`).
-//! 5. Only one run of a content's job is ever past the decision to POST: the run holds a
-//!    PostgreSQL advisory lock on the content from before it reads the publication until
-//!    its outcome is written. A second job for the same content (the queue's uniqueness
-//!    lost with Redis's data, a reconciler's copy) waits; when it gets the lock, it finds
-//!    the outcome. The lock dies with the connection, so a crashed run frees it at once.
+//! 5. Only one job per content is ever past the decision to POST: the run takes the
+//!    publication's send lease (its job id, for five minutes) before it decides, and gives
+//!    it back when it ends without an outcome. A second job for the same content (the
+//!    queue's uniqueness lost with Redis's data, a reconciler's copy) waits; once the
+//!    lease is free, it finds the outcome. A retry of the same job carries the same id and
+//!    goes on at once; a crashed run's lease runs out. No connection is held meanwhile.
 //! 6. A retry of an uncertain POST relies on LinkedIn refusing the copy, which it does
 //!    for a day (`pipeline.duplicate_window_secs`): past that window, or with a duplicate
 //!    that names no post, or a refusal after an uncertain POST, the publication is
@@ -34,17 +35,18 @@ use shared::providers::ProviderError;
 use shared::providers::linkedin::NewPost;
 use shared::vault::Field;
 
+use crate::pipeline::grant;
 use crate::pipeline::limits::Resource;
 use crate::pipeline::{Pipeline, internal};
 
 /// How long a publication waits for the owner to reconnect LinkedIn before it looks again
 /// (the reconnect also re-queues it at once).
 const RECONNECT_WAIT: Duration = Duration::from_secs(600);
-/// How long a job waits while another run of the same content holds its lock.
+/// How long a job waits while another job of the same content holds its send lease.
 const BUSY_WAIT: Duration = Duration::from_secs(5);
-/// The advisory-lock space of publishing (the high half of the key; the content id is
-/// the low half), apart from any other advisory lock on the database (sqlx's migrations).
-const LOCK_SPACE: i64 = 0x7075_626c << 32;
+/// How long a send lease lasts: far beyond one run's calls (upload, image processing,
+/// POST, each with its timeout), so only a run that crashed lets it run out.
+const LEASE: Duration = Duration::from_secs(300);
 
 struct Context {
     /// The running job's id: a reserved rate slot is kept under it.
@@ -83,16 +85,6 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     if row.status != "approved" || row.campaign_status == "cancelled" {
         return Ok(());
     }
-    // Held until this run's outcome is written; dropped (rolled back) on every return.
-    let Some(_guard) = lock_content(&p, ctx.content_id).await? else {
-        return Err(JobError::defer_for(
-            BUSY_WAIT,
-            format!(
-                "another run is publishing content {} right now",
-                ctx.content_id
-            ),
-        ));
-    };
     let (Some(true), Some(false), Some(sealed), Some(author)) = (
         row.connected,
         row.reconnect,
@@ -101,7 +93,17 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     ) else {
         return Err(reconnect_wait(&p, &ctx, "LinkedIn is not connected").await);
     };
-    if row.expires_at.is_some_and(|t| t <= chrono::Utc::now()) {
+    // A grant about to run out is refreshed first when LinkedIn gave a refresh token:
+    // the owner is sent to reconnect only when that cannot be done.
+    let (sealed, expires_at) = if grant::expires_soon(row.expires_at) {
+        match grant::refresh(&p, ctx.user_id, ctx.campaign_id).await? {
+            Some(fresh) => (fresh.access_token, fresh.expires_at),
+            None => (sealed, row.expires_at),
+        }
+    } else {
+        (sealed, row.expires_at)
+    };
+    if expires_at.is_some_and(|t| t <= chrono::Utc::now()) {
         return Err(reconnect(&p, &ctx, "the LinkedIn token expired").await);
     }
     let token = p
@@ -117,10 +119,46 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     let Some(publication) = start(&p, &ctx, &commentary).await? else {
         return Ok(());
     };
+    if !take_lease(&p, publication.id, &ctx.job_id).await? {
+        return Err(JobError::defer_for(
+            BUSY_WAIT,
+            format!(
+                "another run is publishing content {} right now",
+                ctx.content_id
+            ),
+        ));
+    }
+    let result = send(
+        &p,
+        &ctx,
+        row.image_key,
+        &row.business_name,
+        &token,
+        &author,
+        publication,
+    )
+    .await;
+    // Given back whatever the end: with an outcome written the lease guards nothing any
+    // more (the owner's "publish again" starts a new job), and without one another job
+    // need not wait for it to run out.
+    release_lease(&p, &ctx.job_id).await;
+    result
+}
+
+/// From the decision to POST to the outcome written; runs under the publication's lease.
+async fn send(
+    p: &Pipeline,
+    ctx: &Context,
+    image_key: Option<String>,
+    business_name: &str,
+    token: &str,
+    author: &str,
+    publication: Publication,
+) -> Result<(), JobError> {
     if publication.uncertain_sends >= 2 {
         return unknown(
-            &p,
-            &ctx,
+            p,
+            ctx,
             publication.id,
             "two POSTs went out without an answer",
         )
@@ -128,23 +166,23 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     }
     if publication.uncertain_sends > 0 && !publication.copy_is_refused {
         return unknown(
-            &p,
-            &ctx,
+            p,
+            ctx,
             publication.id,
             "the last POST went out without an answer longer ago than LinkedIn refuses a \
              copy, so sending it again could post it twice",
         )
         .await;
     }
-    let image_urn = match (publication.image_urn, row.image_key) {
+    let image_urn = match (publication.image_urn, image_key) {
         (Some(urn), _) => Some(urn),
-        (None, Some(key)) => Some(upload(&p, &ctx, publication.id, &token, &author, &key).await?),
+        (None, Some(key)) => Some(upload(p, ctx, publication.id, token, author, &key).await?),
         (None, None) => None,
     };
     if let Some(urn) = &image_urn
-        && let Err(e) = p.linkedin.wait_image_available(&token, urn).await
+        && let Err(e) = p.linkedin.wait_image_available(token, urn).await
     {
-        return Err(refused(&p, &ctx, Resource::LinkedInCall, e).await);
+        return Err(refused(p, ctx, Resource::LinkedInCall, e).await);
     }
     let spent = p
         .admit(
@@ -154,23 +192,23 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
             &ctx.job_id,
         )
         .await?;
-    let sends = count_send(&p, publication.id).await?;
+    let sends = count_send(p, publication.id).await?;
     let post = NewPost {
-        author_urn: &author,
+        author_urn: author,
         commentary: &publication.commentary,
         image_urn: image_urn.as_deref(),
-        image_alt_text: Some(&row.business_name),
+        image_alt_text: Some(business_name),
     };
-    match p.linkedin.create_post(&token, &post).await {
+    match p.linkedin.create_post(token, &post).await {
         Ok(urn) | Err(ProviderError::Duplicate { urn }) => {
-            published(&p, &ctx, publication.id, &urn).await
+            published(p, ctx, publication.id, &urn).await
         }
         Err(ProviderError::DuplicateUnnamed { reason }) => {
-            unknown(&p, &ctx, publication.id, &reason).await
+            unknown(p, ctx, publication.id, &reason).await
         }
         Err(ProviderError::OutcomeUnknown { reason }) => {
             if sends >= 2 || p.config.duplicate_window_secs == 0 {
-                unknown(&p, &ctx, publication.id, &reason).await
+                unknown(p, ctx, publication.id, &reason).await
             } else {
                 // One identical retry: it creates the post or is refused as a duplicate
                 // naming the first one.
@@ -181,20 +219,20 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
         }
         Err(e) => {
             // An answer: nothing was created.
-            uncount_send(&p, publication.id).await?;
+            uncount_send(p, publication.id).await?;
             p.refund(spent).await;
             match e {
-                ProviderError::Reconnect { reason } => Err(reconnect(&p, &ctx, &reason).await),
+                ProviderError::Reconnect { reason } => Err(reconnect(p, ctx, &reason).await),
                 ProviderError::Permanent { reason } => {
                     failed(
-                        &p,
-                        &ctx,
+                        p,
+                        ctx,
                         publication.id,
                         &format!("LinkedIn refused the post: {reason}"),
                     )
                     .await
                 }
-                other => Err(refused(&p, &ctx, Resource::LinkedInPost, other).await),
+                other => Err(refused(p, ctx, Resource::LinkedInPost, other).await),
             }
         }
     }
@@ -229,21 +267,36 @@ struct Publication {
     copy_is_refused: bool,
 }
 
-/// The content's publishing lock, or `None` when another run holds it. The transaction
-/// holds the lock; dropping it (any return) rolls back and frees the lock, and so does a
-/// crash (the connection closes).
-async fn lock_content(
-    p: &Pipeline,
-    content_id: i64,
-) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>, JobError> {
-    let mut tx = p.db.begin().await.map_err(internal)?;
-    let key = LOCK_SPACE | (content_id & 0xffff_ffff);
-    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(internal)?;
-    Ok(got.then_some(tx))
+/// Takes the publication's send lease for this job (its retries carry the same id): the
+/// only run allowed past the decision to POST, until the lease runs out. `false` when
+/// another job holds it.
+async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<bool, JobError> {
+    let taken = sqlx::query(
+        r#"UPDATE publications
+           SET send_lease_job = $2, send_lease_until = now() + make_interval(secs => $3)
+           WHERE id = $1 AND state = 'publishing'
+             AND (send_lease_job IS NULL OR send_lease_job = $2 OR send_lease_until < now())"#,
+    )
+    .bind(publication_id)
+    .bind(job_id)
+    .bind(LEASE.as_secs_f64())
+    .execute(&p.db)
+    .await
+    .map_err(internal)?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// Gives the lease back when the run ends.
+async fn release_lease(p: &Pipeline, job_id: &str) {
+    let released = sqlx::query(
+        "UPDATE publications SET send_lease_job = NULL, send_lease_until = NULL WHERE send_lease_job = $1",
+    )
+    .bind(job_id)
+    .execute(&p.db)
+    .await;
+    if let Err(e) = released {
+        tracing::warn!(error = %e, "publication lease not given back; it runs out by itself");
+    }
 }
 
 /// The `publishing` row, made once; `None` when the publication already ended.

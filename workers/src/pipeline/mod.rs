@@ -3,6 +3,7 @@
 
 pub mod ending;
 pub mod foreign;
+pub mod grant;
 pub mod limits;
 pub mod scoring;
 
