@@ -547,14 +547,7 @@ async fn unknown(
     if done.rows_affected() == 0 {
         return Ok(());
     }
-    sqlx::query!(
-        "UPDATE contents SET error = $2 WHERE id = $1",
-        ctx.content_id,
-        reason
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    content_error(&mut tx, ctx.content_id, &reason).await?;
     progress::note(
         &mut tx,
         ctx.campaign_id,
@@ -576,6 +569,23 @@ async fn unknown(
     )
     .await;
     announce(p, ctx, moved).await;
+    Ok(())
+}
+
+/// Why the content did not (or may not) reach LinkedIn, for the owner's pages.
+async fn content_error(
+    tx: &mut sqlx::PgConnection,
+    content_id: i64,
+    reason: &str,
+) -> Result<(), JobError> {
+    sqlx::query!(
+        "UPDATE contents SET error = $2 WHERE id = $1",
+        content_id,
+        reason
+    )
+    .execute(tx)
+    .await
+    .map_err(internal)?;
     Ok(())
 }
 
@@ -608,14 +618,7 @@ async fn failed(
     .execute(&mut *tx)
     .await
     .map_err(internal)?;
-    sqlx::query!(
-        "UPDATE contents SET error = $2 WHERE id = $1",
-        ctx.content_id,
-        reason
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    content_error(&mut tx, ctx.content_id, reason).await?;
     let moved = settle_content(&mut tx, ctx, "failed").await?;
     tx.commit().await.map_err(internal)?;
     p.emit(

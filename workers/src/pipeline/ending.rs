@@ -30,12 +30,13 @@ pub fn ending(e: &JobError, ctx: &JobContext, give_up_waiting: Duration) -> Opti
             ctx.max_attempts
         )),
         JobError::Retryable(_) | JobError::Defer { .. } => None,
-        JobError::RetryAfter { message, .. } => waited_enough(ctx, give_up_waiting).then(|| {
-            format!(
-                "{message} (gave up after waiting {})",
-                human(give_up_waiting)
-            )
-        }),
+        JobError::RetryAfter { message, .. } => waited_enough(ctx.enqueued_at, give_up_waiting)
+            .then(|| {
+                format!(
+                    "{message} (gave up after waiting {})",
+                    human(give_up_waiting)
+                )
+            }),
     }
 }
 
@@ -94,8 +95,8 @@ fn within_bound(e: JobError, ctx: &JobContext, give_up: Duration) -> JobError {
 /// Whether the job has waited on providers as long as it may: a step that can still
 /// give the owner something without the part that keeps waiting (a content without its
 /// image) does so then.
-pub fn waited_enough(ctx: &JobContext, give_up: Duration) -> bool {
-    Duration::from_millis(jobs::now_ms().saturating_sub(ctx.enqueued_at)) >= give_up
+pub fn waited_enough(enqueued_at: u64, give_up: Duration) -> bool {
+    Duration::from_millis(jobs::now_ms().saturating_sub(enqueued_at)) >= give_up
 }
 
 /// "3 days", "2 h", "40 min", "12 s".
