@@ -135,14 +135,25 @@ impl Browser {
         }
     }
 
+    /// The element's text. A live page replaces its parts as events arrive: an element
+    /// replaced between finding it and reading it is found again.
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} on {}: {e}", self.base))
-            .text()
-            .await
-            .unwrap()
+        let mut tries = 0;
+        loop {
+            let element = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css} on {}: {e}", self.base));
+            match element.text().await {
+                Ok(text) => return text,
+                Err(e) if tries < 5 && e.to_string().contains("stale element") => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("{css} on {}: {e}", self.base),
+            }
+        }
     }
 
     /// The visible text of the whole page.
