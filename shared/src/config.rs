@@ -252,7 +252,8 @@ impl std::fmt::Debug for S3Config {
 /// How workers read leads' websites (see `crate::website`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebsiteConfig {
-    /// The whole fetch of one page: connect, headers and body.
+    /// One deadline for a lead's whole enrichment: the home page and its contact pages,
+    /// each connect, headers, body and reading together.
     pub timeout_ms: u64,
     /// Pages larger than this are not read (a site that streams forever, a video).
     pub max_bytes: usize,
