@@ -247,18 +247,7 @@ fn forget_provider_blocks(stack: &Stack) {
 /// Every call the sandbox received so far, all routes.
 async fn calls(stack: &Stack) -> usize {
     let mut n = 0;
-    for route in [
-        "places.search",
-        "site",
-        "gemini.text",
-        "gemini.image",
-        "imagen.predict",
-        "linkedin.images.init",
-        "linkedin.images.upload",
-        "linkedin.images.get",
-        "linkedin.posts",
-        "linkedin.userinfo",
-    ] {
+    for route in ROUTES {
         n += stack.calls(route).await.len();
     }
     n
@@ -490,10 +479,7 @@ const AT_ONCE: usize = 5;
 async fn database_for(db: &PgPool, n: usize) -> (PgPool, String) {
     // Short: the test database's own name is near PostgreSQL's 63-byte limit.
     let name = format!("ag_matrix_{}_{n}", std::process::id());
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(db)
-        .await
-        .unwrap();
+    drop_database(db, &name).await;
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))
         .execute(db)
         .await
@@ -506,6 +492,13 @@ async fn database_for(db: &PgPool, n: usize) -> (PgPool, String) {
         .unwrap();
     sqlx::migrate!("../migrations").run(&pool).await.unwrap();
     (pool, name)
+}
+
+async fn drop_database(db: &PgPool, name: &str) {
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(db)
+        .await
+        .unwrap();
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -544,9 +537,6 @@ async fn every_route_and_fault_ends_every_campaign(db: PgPool) {
     }
     println!("matrix: {:.0} s", started.elapsed().as_secs_f64());
     for name in databases {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .execute(&db)
-            .await
-            .unwrap();
+        drop_database(&db, &name).await;
     }
 }

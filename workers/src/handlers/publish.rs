@@ -128,6 +128,7 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
             ),
         ));
     }
+    let publication_id = publication.id;
     let result = send(
         &p,
         &ctx,
@@ -141,7 +142,7 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     // Given back whatever the end: with an outcome written the lease guards nothing any
     // more (the owner's "publish again" starts a new job), and without one another job
     // need not wait for it to run out.
-    release_lease(&p, &ctx.job_id).await;
+    release_lease(&p, publication_id, &ctx.job_id).await;
     result
 }
 
@@ -286,11 +287,13 @@ async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<b
     Ok(taken.rows_affected() == 1)
 }
 
-/// Gives the lease back when the run ends.
-async fn release_lease(p: &Pipeline, job_id: &str) {
+/// Gives the lease back when the run ends (only if this job still holds it).
+async fn release_lease(p: &Pipeline, publication_id: i64, job_id: &str) {
     let released = sqlx::query(
-        "UPDATE publications SET send_lease_job = NULL, send_lease_until = NULL WHERE send_lease_job = $1",
+        r#"UPDATE publications SET send_lease_job = NULL, send_lease_until = NULL
+           WHERE id = $1 AND send_lease_job = $2"#,
     )
+    .bind(publication_id)
     .bind(job_id)
     .execute(&p.db)
     .await;
