@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use shared::db::progress;
+use shared::db::lifecycle;
 use sqlx::PgPool;
 
 /// A `ready` campaign with two contents, one `pending` and one `approved`; returns the
@@ -73,7 +73,9 @@ async fn two_last_contents_ending_at_once_complete_the_campaign(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        progress::complete(&mut rejecting, campaign).await.unwrap(),
+        lifecycle::campaign::complete(&mut rejecting, campaign)
+            .await
+            .unwrap(),
         None,
         "the approved content still waits"
     );
@@ -86,7 +88,9 @@ async fn two_last_contents_ending_at_once_complete_the_campaign(db: PgPool) {
                 .execute(&mut *tx)
                 .await
                 .unwrap();
-            let moved = progress::complete(&mut tx, campaign).await.unwrap();
+            let moved = lifecycle::campaign::complete(&mut tx, campaign)
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             moved
         })
@@ -116,7 +120,12 @@ async fn an_unknown_publication_does_not_hold_the_campaign_open(db: PgPool) {
     .await
     .unwrap();
     let mut conn = db.acquire().await.unwrap();
-    assert_eq!(progress::complete(&mut conn, campaign).await.unwrap(), None);
+    assert_eq!(
+        lifecycle::campaign::complete(&mut conn, campaign)
+            .await
+            .unwrap(),
+        None
+    );
     sqlx::query(
         "UPDATE publications SET state = 'unknown', error = 'timed out' WHERE content_id = $1",
     )
@@ -125,7 +134,7 @@ async fn an_unknown_publication_does_not_hold_the_campaign_open(db: PgPool) {
     .await
     .unwrap();
     assert!(
-        progress::complete(&mut conn, campaign)
+        lifecycle::campaign::complete(&mut conn, campaign)
             .await
             .unwrap()
             .is_some()
