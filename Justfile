@@ -32,16 +32,22 @@ css:
 
 # Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running;
 # headless Chromium for api/tests/browser.rs, screenshots in target/screenshots/), then the
-# OpenAPI document through openapi-spec-validator.
+# OpenAPI document through openapi-spec-validator, then the Kubernetes manifests.
 test: deps lint
     scripts/postgres.sh start {{pg_port}}
     scripts/s3.sh start {{s3_port}}
     trap 'scripts/s3.sh stop {{s3_port}}' EXIT; DATABASE_URL={{pg_url}}/postgres AG_TEST_S3_URL=http://127.0.0.1:{{s3_port}} SQLX_OFFLINE=true cargo test --workspace
     scripts/openapi-validate.sh
+    scripts/k8s-validate.sh
 
 # The OpenAPI document (`api openapi`) through openapi-spec-validator (PyPI, in .run/venv-openapi).
 openapi-validate: deps
     scripts/openapi-validate.sh
+
+# deploy/k8s against the Kubernetes schemas (kubernetes-validate) and KEDA's vendored CRD
+# schemas, plus the rules tying them to the code; needs no cluster (PyPI, in .run/venv-k8s).
+k8s-validate:
+    scripts/k8s-validate.sh
 
 # fmt check and clippy with warnings as errors; queries are checked against .sqlx/, no database.
 lint:
