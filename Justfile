@@ -69,7 +69,7 @@ prepare: migrate
 pg-stop:
     scripts/postgres.sh stop {{pg_port}}
 
-# bench.md's W1–W5 against a private redis-server on port 6390; prints one table.
+# The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
     cargo build --release --bins
     scripts/redis.sh start {{bench_redis_port}}

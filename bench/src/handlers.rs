@@ -1,4 +1,5 @@
-//! The benchmark's handlers, exactly as bench.md specifies.
+//! The benchmark's handlers: `noop` counts, `sleep` waits 20 ms then counts, `lat` records its
+//! pickup latency (the workloads are in `bin/bench_run.rs`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

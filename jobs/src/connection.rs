@@ -31,7 +31,7 @@ pub struct Settings {
     /// concurrency, at most 100. Read-ahead entries are handed back on shutdown.
     pub read_ahead: Option<usize>,
     /// How long a job of a kind this worker has no handler for waits before it is
-    /// offered again (review finding 11): during a rolling deploy an old worker must
+    /// offered again: during a rolling deploy an old worker must
     /// not bury a new kind, so it defers it for a worker that knows it.
     pub unknown_kind_wait: Duration,
 }

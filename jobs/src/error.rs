@@ -53,7 +53,7 @@ impl Error {
 
 /// Displays an error with every cause under it, once: `outer: cause: root`. A cause whose
 /// text the level above already shows (thiserror's `"redis: {0}"` with `#[from]`) is not
-/// repeated. Log sites use it where the error is handled (review finding 22), so the root
+/// repeated. Log sites use it where the error is handled, so the root
 /// cause of a failed keepalive or fetch reaches the log.
 pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 

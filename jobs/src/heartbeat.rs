@@ -58,7 +58,7 @@ pub async fn beat(
     let ttl = (interval * MISSED_BEATS).as_secs().max(1);
     let () = redis::pipe()
         // Entries of workers gone for good are dropped by every beat, so the registry
-        // stays bounded even when nobody reads it (review finding 14).
+        // stays bounded even when nobody reads it.
         .cmd("ZREMRANGEBYSCORE")
         .arg(&keys.workers)
         .arg("-inf")

@@ -3,7 +3,7 @@
 //! Producers use [`Client`]; workers run [`runtime::start`] with a [`Registry`] of
 //! handlers. Delivery is at least once: a job is acked only after its handler returned,
 //! and a job whose worker died is taken back and run again. Handlers make effects
-//! exactly-once (see design.md §5).
+//! exactly-once (docs/pipeline.md, "Jobs").
 
 pub mod admin;
 pub mod connection;

@@ -17,7 +17,7 @@ use crate::settle::Settler;
 /// Entry ids a worker holds in the group's pending list, from the read until the entry's
 /// fate is in Redis. The keepalive keeps every held entry's claim fresh, so none of them
 /// is taken for a dead worker's: read-ahead entries waiting for a slot, running jobs,
-/// and completed jobs whose batched ack is not written yet (review finding 9: letting go
+/// and completed jobs whose batched ack is not written yet (letting go
 /// of those before the ack is written let a Redis stall hand them to another worker).
 #[derive(Default)]
 pub(crate) struct Holdings {

@@ -55,11 +55,11 @@ pub struct ReclaimPolicy {
     pub judge_within: Duration,
 }
 
-/// Crash recovery, following design.md §3: entries of consumers whose heartbeat has
+/// Crash recovery (docs/architecture.md): entries of consumers whose heartbeat has
 /// lapsed are taken once idle past the visibility timeout; a live worker's entries only
 /// when idle `LAST_RESORT_FACTOR` times longer. Each taken entry goes back to the stream
 /// with one attempt used, or to the dead set if that was its last. A worker that is alive
-/// and merely could not reach Redis for a while (review finding 9) keeps its jobs.
+/// and merely could not reach Redis for a while keeps its jobs.
 ///
 /// Requeueing rather than running them here means any free worker takes them, and the
 /// attempt count stays right even if the job keeps killing the worker that runs it.
@@ -278,7 +278,7 @@ async fn claim_from(
 }
 
 /// Each claimed entry back to the stream: one that never started (in `unstarted`) without
-/// using an attempt, up to `MAX_FREE_RETURNS` times (review finding 13); the others with
+/// using an attempt, up to `MAX_FREE_RETURNS` times; the others with
 /// an attempt used (or dead); a non-envelope to the dead set verbatim.
 async fn requeue_all(
     settler: &Settler,

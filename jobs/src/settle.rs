@@ -128,7 +128,7 @@ impl Settler {
     }
 
     /// Crash recovery's return of an entry a dead worker read but never started: back to
-    /// the stream with no attempt used and no error recorded (review finding 13).
+    /// the stream with no attempt used and no error recorded.
     #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn return_unstarted(
         &self,

@@ -196,7 +196,7 @@ fn free_port() -> u16 {
 mod tests {
     use super::*;
 
-    /// Review finding 15: a port taken by another server between the probe and the bind
+    /// A port taken by another server between the probe and the bind
     /// made a test talk to that other server. Here the port is taken on purpose.
     #[test]
     fn a_taken_port_never_gives_someone_elses_server() {

@@ -44,7 +44,7 @@ async fn bulk_enqueue_runs_every_job_exactly_once() {
         assert_eq!(env.runs.done(&format!("j{i}")), vec![1], "job j{i}");
     }
     // Every ack written (the counter moves in the same atomic pipeline), then exactly
-    // one count per job: review finding 16, this once accepted 10 missing.
+    // one count per job (a looser check once accepted 10 missing).
     assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
     let processed: u64 =
         jobs::stats::recent(&mut env.client.connection(), &env.client.keys(&steps()), 5)
@@ -107,7 +107,7 @@ async fn unique_job_is_enqueued_once_until_it_finishes() {
     worker.shutdown(WAIT).await;
 }
 
-/// Review finding 10: discarding a scheduled unique job used to keep its unique key, so
+/// Discarding a scheduled unique job used to keep its unique key, so
 /// every later enqueue of that job was dropped as a duplicate for 24 h.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discarding_a_scheduled_unique_job_releases_its_key() {
@@ -130,7 +130,7 @@ async fn discarding_a_scheduled_unique_job_releases_its_key() {
     assert!(matches!(again, Enqueued::New(_)), "{again:?}");
 }
 
-/// Review finding 9 (revive.lua): an admin retry of a dead unique job takes its key
+/// An admin retry of a dead unique job takes its key
 /// again, and refuses while another job with that key is queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
@@ -262,7 +262,7 @@ async fn permanent_failure_and_panic_are_buried_with_their_reason() {
     worker.shutdown(WAIT).await;
 }
 
-/// Review finding 8: a handler that panics while building its future (before its first
+/// A handler that panics while building its future (before its first
 /// `.await`) used to escape `catch_unwind`, leaving its entry "running" forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synchronous_panic_fails_the_job_and_it_is_retried() {
@@ -384,7 +384,7 @@ async fn live_workers_are_listed_with_their_queues_until_they_stop() {
         .query(&mut env.redis.conn())
         .unwrap();
     let worker = env.worker(3).await;
-    // Review finding 14: a beat trims the registry, not only a read of it.
+    // A beat trims the registry, not only a read of it.
     assert!(
         wait_until(WAIT, || async {
             let score: Option<f64> = redis::cmd("ZSCORE")
@@ -573,7 +573,7 @@ async fn dead_set_is_capped_dropping_the_oldest() {
         .query(&mut env.redis.conn())
         .unwrap();
     assert_eq!(hlen, 3);
-    // Review finding 12: the two dropped jobs are counted, not lost silently.
+    // The two dropped jobs are counted, not lost silently.
     assert_eq!(env.sizes().await.dead_dropped, 2);
     let status = workers_status_dropped(&env).await;
     assert_eq!(status, 2);
@@ -641,7 +641,7 @@ async fn shutdown_ends_even_when_redis_is_gone() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// Review finding 13, the started half: a job a dead worker had started (the keepalive
+/// A job a dead worker had started (the keepalive
 /// saw it running) uses an attempt when crash recovery puts it back. The read-ahead half
 /// needs a real crash: workers/tests/process.rs
 /// sigkill_returns_unstarted_read_ahead_without_an_attempt.
@@ -674,7 +674,7 @@ async fn a_dead_workers_started_job_uses_an_attempt() {
     assert_eq!(env.runs.started("started"), vec![1, 2]);
 }
 
-/// Review finding 11 (second half): a worker does not consume a queue none of its kinds
+/// A worker does not consume a queue none of its kinds
 /// belongs to, unless asked; it would only defer what it reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked() {

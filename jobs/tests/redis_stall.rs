@@ -1,4 +1,4 @@
-//! Review finding 9: a worker that is alive and merely could not reach Redis must not
+//! A worker that is alive and merely could not reach Redis must not
 //! lose its jobs to another worker. Redis is frozen (SIGSTOP) for twice the visibility
 //! timeout, twice, while two workers run jobs and right after many finish: no job may
 //! start twice, and none may be lost.

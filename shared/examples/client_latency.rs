@@ -1,6 +1,6 @@
 //! What our provider clients cost per call, without the providers' own latency: starts the
 //! sandbox in-process with `Latency::None` and times 1,000 calls of each client, printing
-//! p50/p99. Run it on a quiet machine (bench.md):
+//! p50/p99. Run it on a quiet machine (numbers vary with load):
 //! `cargo run -p shared --release --example client_latency [calls]`.
 
 use std::future::Future;

@@ -3,7 +3,7 @@
 //! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
 //! `linkedin.client_secret`, `providers.google.api_key`) belong in the environment; only the
 //! Google key has a default, the sandbox's, because every provider URL defaults to the
-//! sandbox (`http://127.0.0.1:8070`, sandbox.md) so a local run never reaches Google or
+//! sandbox (`http://127.0.0.1:8070`, docs/sandbox.md) so a local run never reaches Google or
 //! LinkedIn. Production sets the URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at startup, not at the first
 //! job that needs it.
 
@@ -133,7 +133,7 @@ impl std::fmt::Debug for VaultConfig {
     }
 }
 
-/// Limits enforced in Redis (design.md §4), shared by every process.
+/// Limits enforced in Redis (`shared::rate_limit`), shared by every process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitsConfig {
     /// REST calls per user per minute, sustained.
@@ -265,7 +265,7 @@ pub struct WebsiteConfig {
     pub user_agent: String,
 }
 
-/// The pipeline's behaviour and its limits (design.md §4, §5).
+/// The pipeline's behaviour and its limits (docs/pipeline.md, "Limits" and "What ends a step").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineConfig {
     /// A content scoring at least this is approved without the owner, when LinkedIn is
@@ -347,7 +347,7 @@ pub struct PipelineLimits {
     pub user_image: RateConfig,
 }
 
-/// The external APIs other than LinkedIn (providers.md §1–3).
+/// The external APIs other than LinkedIn (docs/providers.md, sections 1–3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProvidersConfig {
     pub google: GoogleConfig,
@@ -453,7 +453,7 @@ pub struct WorkersConfig {
     pub heartbeat_interval_ms: u64,
 }
 
-/// Where the sandbox listens by default (sandbox.md): local runs talk to it, not to Google
+/// Where the sandbox listens by default (docs/sandbox.md, "Running it"): local runs talk to it, not to Google
 /// or LinkedIn, until the environment says otherwise.
 const SANDBOX: &str = "http://127.0.0.1:8070";
 

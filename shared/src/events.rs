@@ -1,4 +1,4 @@
-//! Live progress events (design.md §5): every pipeline step publishes one small JSON message
+//! Live progress events (docs/pipeline.md): every pipeline step publishes one small JSON message
 //! on its owner's Redis channel, so the dashboard can stream it to the browser (SSE) without
 //! polling PostgreSQL.
 //!

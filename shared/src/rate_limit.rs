@@ -1,4 +1,4 @@
-//! Rate limits in Redis (design.md §4), shared by every process on every host: GCRA, one
+//! Rate limits in Redis (docs/pipeline.md, "Limits"), shared by every process on every host: GCRA, one
 //! Lua script per check, the clock read from the Redis server so hosts with skewed clocks
 //! agree. A limit of `count` per `period` admits `burst` at once, then one every
 //! `period / count`.

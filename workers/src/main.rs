@@ -25,7 +25,7 @@ struct Cli {
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long)]
     json_logs: bool,
-    /// Do not run an outbox relay in this process (design.md §5: every api and worker
+    /// Do not run an outbox relay in this process (docs/architecture.md: every api and worker
     /// process runs one, so launches reach Redis while any of them is up). For workers
     /// deployed without PostgreSQL access.
     #[arg(long)]
@@ -44,7 +44,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The benchmark worker (bench.md): the bench jobs on queue `bench`, production runtime.
+    /// The benchmark worker (W1–W5, bench/src/bin/bench_run.rs): the bench jobs on queue `bench`, production runtime.
     Bench {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
@@ -241,7 +241,7 @@ fn schedule(
     ]
 }
 
-/// The bench.md jobs, when this binary was built with them (the `bench` feature).
+/// The benchmark's jobs, when this binary was built with them (the `bench` feature).
 #[cfg(feature = "bench")]
 fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
     Ok(bench::handlers::registry(redis))
@@ -266,7 +266,7 @@ fn describe(queues: &[QueueSpec]) -> String {
         .join(",")
 }
 
-/// `RUST_LOG` wins; otherwise INFO, or WARN for the benchmark (bench.md: no per-job lines).
+/// `RUST_LOG` wins; otherwise INFO, or WARN for the benchmark (no per-job lines while it measures).
 fn init_tracing(json: bool, bench: bool) {
     let default = if bench { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

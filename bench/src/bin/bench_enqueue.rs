@@ -1,4 +1,4 @@
-//! `bench-enqueue`: the benchmark's producer (bench.md). Times only the enqueue calls.
+//! `bench-enqueue`: the benchmark's producer, driven by `bench-run` (W1–W5). Times only the enqueue calls.
 //!
 //! ```text
 //! bench-enqueue noop N | sleep N           bulk enqueue, batches of 1,000

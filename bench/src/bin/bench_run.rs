@@ -1,6 +1,6 @@
 //! `bench-run`: the benchmark driver behind `just bench`.
 //!
-//! It runs the workloads W1–W5 of `docs/bench.md` (the benchmark contract) against the
+//! It runs the workloads W1–W5 listed below (the benchmark contract) against the
 //! private redis-server that the `just bench` recipe starts (`REDIS_URL`, default
 //! `redis://127.0.0.1:6390/0`), and prints one plain-text table of medians on stdout.
 //! Per-repetition raw numbers and progress go to stderr.
@@ -98,7 +98,7 @@ const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str = "usage: bench-run [W1 W2 W3 W4 W5 ...] [--reps N]
 
-Runs the AstroGrowth benchmark workloads of docs/bench.md (default: all) and prints a table
+Runs the AstroGrowth queue workloads W1–W5 (default: all) and prints a table
 of medians on stdout (per-rep numbers on stderr).
 
 environment:
