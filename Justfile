@@ -71,7 +71,7 @@ pg-stop:
 
 # The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
-    cargo build --release --bins
+    cargo build --release --bins --features workers/bench
     scripts/redis.sh start {{bench_redis_port}}
     trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-run {{ARGS}}
 

@@ -249,7 +249,10 @@ fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry
 
 #[cfg(not(feature = "bench"))]
 fn bench_registry(_: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
-    anyhow::bail!("this worker was built without the benchmark's jobs (feature `bench`)")
+    anyhow::bail!(
+        "this worker was built without the benchmark's jobs: build it with \
+         `cargo build --release --bins --features workers/bench` (as `just bench` does)"
+    )
 }
 
 async fn client(config: &shared::Config, settings: jobs::Settings) -> Result<jobs::Client> {

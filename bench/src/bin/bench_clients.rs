@@ -1,7 +1,7 @@
 //! What our provider clients cost per call, without the providers' own latency: starts the
 //! sandbox in-process with `Latency::None` and times 1,000 calls of each client, printing
 //! p50/p99. Run it on a quiet machine (numbers vary with load):
-//! `cargo run -p shared --release --example client_latency [calls]`.
+//! `cargo run -p bench --release --bin bench-clients [calls]`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
