@@ -9,18 +9,18 @@ use actix_web::cookie::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 
 type SessionState = HashMap<String, String>;
 
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
 impl RedisSessionStore {
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde_json::value::RawValue;
 
 use crate::connection::{Settings, connect, now_ms, to_ms};
@@ -48,7 +48,7 @@ pub struct EnqueueOptions {
 /// The producer side of the engine. Cheap to clone: one multiplexed connection, shared.
 #[derive(Clone)]
 pub struct Client {
-    conn: ConnectionManager,
+    conn: Conn,
     settings: Arc<Settings>,
 }
 
@@ -58,7 +58,7 @@ impl Client {
         Ok(Self::with_connection(conn, settings))
     }
 
-    pub fn with_connection(conn: ConnectionManager, settings: Settings) -> Self {
+    pub fn with_connection(conn: Conn, settings: Settings) -> Self {
         Self {
             conn,
             settings: Arc::new(settings),
@@ -69,7 +69,7 @@ impl Client {
         &self.settings
     }
 
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> Conn {
         self.conn.clone()
     }
 

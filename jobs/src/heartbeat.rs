@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::now_ms;
@@ -46,7 +46,7 @@ pub struct BusyJob {
 /// Writes this worker's record and refreshes its score in the registry zset. The record
 /// expires on its own if the worker dies, so a dead worker vanishes without cleanup.
 pub async fn beat(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &GlobalKeys,
     info: &WorkerInfo,
     interval: Duration,
@@ -86,7 +86,7 @@ pub fn lapse_cutoff(now_ms: u64, interval: Duration) -> u64 {
 }
 
 pub async fn deregister(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &GlobalKeys,
     id: &str,
 ) -> Result<(), Error> {
@@ -105,7 +105,7 @@ pub async fn deregister(
 
 /// Live workers, newest beat first; drops registry entries of workers long gone.
 pub async fn live_workers(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &GlobalKeys,
     interval: Duration,
 ) -> Result<Vec<WorkerInfo>, Error> {

@@ -1,6 +1,6 @@
 //! Per-queue counters per minute, for the admin UI and metrics.
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde::Serialize;
 
 use crate::connection::now_ms;
@@ -24,7 +24,7 @@ pub struct Minute {
 
 /// The last `minutes` minutes, oldest first, the current minute included.
 pub async fn recent(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     minutes: u64,
 ) -> Result<Vec<Minute>, Error> {

@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 
 use crate::error::Error;
 
@@ -84,13 +84,13 @@ pub enum Decision {
 /// Cheap to clone: one multiplexed connection.
 #[derive(Clone)]
 pub struct RateLimiter {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
 impl RateLimiter {
     /// `prefix` is the deployment's key prefix (`ag:`); keys are `ag:rl:<name>:<subject>`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

@@ -243,12 +243,12 @@ fn schedule(
 
 /// The bench.md jobs, when this binary was built with them (the `bench` feature).
 #[cfg(feature = "bench")]
-fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+fn bench_registry(redis: jobs::Conn) -> Result<jobs::Registry> {
     Ok(bench::handlers::registry(redis))
 }
 
 #[cfg(not(feature = "bench"))]
-fn bench_registry(_: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+fn bench_registry(_: jobs::Conn) -> Result<jobs::Registry> {
     anyhow::bail!("this worker was built without the benchmark's jobs (feature `bench`)")
 }
 

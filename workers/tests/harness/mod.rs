@@ -16,7 +16,7 @@ use jobs::admin::{Admin, QueueSizes};
 use jobs::kinds::probe::Probe;
 use jobs::test_support::TestRedis;
 use jobs::{Client, QueueName, Settings};
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 use tokio::time::Instant;
 
 /// The queue the production registry serves the `probe` job on in these tests.
@@ -255,7 +255,7 @@ pub struct Setup {
     pub client: Client,
     pub admin: Admin,
     /// For reading the probes' run logs and writing raw entries.
-    pub conn: ConnectionManager,
+    pub conn: Conn,
     pub queue: QueueName,
 }
 
