@@ -8,8 +8,8 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 use jobs::Conn;
+use rand::RngCore;
 
 type SessionState = HashMap<String, String>;
 

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::jobs::{Lat, Noop, Sleep};
-use jobs::{JobError, Registry};
 use jobs::Conn;
+use jobs::{JobError, Registry};
 
 pub fn registry(redis: Conn) -> Registry {
     let (r1, r2, r3) = (redis.clone(), redis.clone(), redis);

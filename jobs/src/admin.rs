@@ -1,9 +1,9 @@
 //! What the admin queue UI and ops scripts do to queues: sizes, listing jobs per state,
 //! job detail, retrying and discarding dead jobs, pausing.
 
+use crate::connection::Conn;
 use futures::StreamExt;
 use redis::Value;
-use crate::connection::Conn;
 use serde::Serialize;
 
 use crate::connection::{Settings, now_ms};
@@ -1034,11 +1034,7 @@ async fn last_delivered(conn: &mut Conn, keys: &QueueKeys) -> Result<String, Err
     Ok("0-0".into())
 }
 
-async fn entry(
-    conn: &mut Conn,
-    keys: &QueueKeys,
-    id: &str,
-) -> Result<Option<Envelope>, Error> {
+async fn entry(conn: &mut Conn, keys: &QueueKeys, id: &str) -> Result<Option<Envelope>, Error> {
     let reply: Value = redis::cmd("XRANGE")
         .arg(&keys.stream)
         .arg(id)

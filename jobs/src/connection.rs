@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(cluster_nodes("redis://127.0.0.1:6379/0").unwrap(), None);
         assert_eq!(
             cluster_nodes("redis+cluster://a:7000,b:7001/").unwrap(),
-            Some(vec!["redis://a:7000".to_owned(), "redis://b:7001".to_owned()])
+            Some(vec![
+                "redis://a:7000".to_owned(),
+                "redis://b:7001".to_owned()
+            ])
         );
         assert_eq!(
             cluster_nodes("redis+cluster://u:p@a:7000").unwrap(),

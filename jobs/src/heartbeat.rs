@@ -85,11 +85,7 @@ pub fn lapse_cutoff(now_ms: u64, interval: Duration) -> u64 {
     now_ms.saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0))
 }
 
-pub async fn deregister(
-    conn: &mut Conn,
-    keys: &GlobalKeys,
-    id: &str,
-) -> Result<(), Error> {
+pub async fn deregister(conn: &mut Conn, keys: &GlobalKeys, id: &str) -> Result<(), Error> {
     let () = redis::pipe()
         .cmd("ZREM")
         .arg(&keys.workers)

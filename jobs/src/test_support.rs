@@ -436,10 +436,11 @@ impl ClusterNode {
             }
             if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{}/0", self.port))
                 && let Ok(mut conn) = client.get_connection()
-                && let Ok((_, reported)) = redis::cmd("CONFIG")
-                    .arg("GET")
-                    .arg("dir")
-                    .query::<(String, String)>(&mut conn)
+                && let Ok((_, reported)) =
+                    redis::cmd("CONFIG")
+                        .arg("GET")
+                        .arg("dir")
+                        .query::<(String, String)>(&mut conn)
             {
                 return same_dir(&reported, dir);
             }

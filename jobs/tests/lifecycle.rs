@@ -44,9 +44,7 @@ async fn enqueued_job_runs_once_and_leaves_nothing_behind(env: Env) {
     let sizes = env.sizes().await;
     assert_eq!((sizes.ready, sizes.scheduled, sizes.dead), (0, 0, 0));
     // The stream keeps no acked entries.
-    let len: u64 = env
-        .raw(redis::cmd("XLEN").arg(env.key("stream")))
-        .await;
+    let len: u64 = env.raw(redis::cmd("XLEN").arg(env.key("stream"))).await;
     assert_eq!(len, 0);
     worker.shutdown(WAIT).await;
 }

@@ -282,7 +282,9 @@ impl Env {
 
     /// One raw command on the engine's own connection, for assertions on keys.
     pub async fn raw<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
-        cmd.query_async(&mut self.client.connection()).await.unwrap()
+        cmd.query_async(&mut self.client.connection())
+            .await
+            .unwrap()
     }
 
     pub async fn worker(&self, concurrency: usize) -> jobs::Running {

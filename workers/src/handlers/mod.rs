@@ -12,9 +12,9 @@ pub mod scrape;
 
 use std::time::Duration;
 
+use jobs::Conn;
 use jobs::Job;
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign};
-use jobs::Conn;
 
 use crate::pipeline::Pipeline;
 use crate::pipeline::ending::step;

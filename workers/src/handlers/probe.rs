@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use jobs::Conn;
 use jobs::kinds::probe::Probe;
 use jobs::{JobContext, JobError, Registry};
-use jobs::Conn;
 
 /// Where the runs of a probe tag are logged: one list entry per run start
 /// (`start:<attempt>`) and one per completed run (`done:<attempt>`).
@@ -22,12 +22,7 @@ pub fn register(registry: Registry, redis: Conn, prefix: &str) -> Registry {
     })
 }
 
-async fn run(
-    mut conn: Conn,
-    key: String,
-    job: Probe,
-    ctx: JobContext,
-) -> Result<(), JobError> {
+async fn run(mut conn: Conn, key: String, job: Probe, ctx: JobContext) -> Result<(), JobError> {
     log(&mut conn, &key, &format!("start:{}", ctx.attempt)).await?;
     if job.defer_ms > 0 && ctx.attempt == 1 {
         let deferred: bool = redis::cmd("SET")

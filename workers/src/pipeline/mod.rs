@@ -9,8 +9,8 @@ pub mod scoring;
 
 use std::sync::Arc;
 
-use jobs::JobError;
 use jobs::Conn;
+use jobs::JobError;
 use shared::config::PipelineConfig;
 use shared::events::{Event, EventKind, Events};
 use shared::providers::gemini::GeminiClient;
