@@ -42,6 +42,14 @@ pub struct Settings {
     /// offered again (review finding 11): during a rolling deploy an old worker must
     /// not bury a new kind, so it defers it for a worker that knows it.
     pub unknown_kind_wait: Duration,
+    /// Replicas that must hold an enqueued job before `enqueue` returns (0: the master's
+    /// reply is enough). Redis replicates asynchronously, so a master that dies right after
+    /// acknowledging a write can take it along when its replica is promoted; with this set,
+    /// the write and a `WAIT n` travel in one pipeline (one round trip), and an enqueue
+    /// that fewer replicas confirmed within [`Self::enqueue_replicas_timeout`] fails with
+    /// [`Error::NotReplicated`] (the job may still be there: retrying it is at-least-once).
+    pub enqueue_replicas: u32,
+    pub enqueue_replicas_timeout: Duration,
 }
 
 impl Settings {
@@ -64,6 +72,8 @@ impl Default for Settings {
             unknown_kind_wait: Duration::from_secs(30),
             heartbeat_interval: Duration::from_secs(5),
             read_ahead: None,
+            enqueue_replicas: 0,
+            enqueue_replicas_timeout: Duration::from_millis(500),
         }
     }
 }
