@@ -206,7 +206,34 @@ pub struct TestCluster {
 
 struct ClusterNode {
     port: u16,
+    bus: u16,
+    dir: PathBuf,
     child: Option<Child>,
+}
+
+/// A cluster node's command line: its own port, bus port and directory (its `nodes.conf`
+/// there, so a restarted node rejoins as what the cluster made of it).
+fn node_command(port: u16, bus: u16, dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new("redis-server");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--cluster-port")
+        .arg(bus.to_string())
+        .args(["--bind", "127.0.0.1", "--cluster-enabled", "yes"])
+        .arg("--cluster-config-file")
+        .arg(dir.join("nodes.conf"))
+        .arg("--cluster-node-timeout")
+        .arg(CLUSTER_NODE_TIMEOUT_MS.to_string())
+        // A replica may always take over, however long since it heard its master.
+        .args(["--cluster-replica-validity-factor", "0"])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--logfile")
+        .arg(dir.join("redis.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
 }
 
 /// Milliseconds a node may be unreachable before its replica is promoted.
@@ -282,29 +309,13 @@ impl TestCluster {
             if port == bus {
                 continue;
             }
-            let child = Command::new("redis-server")
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--cluster-port")
-                .arg(bus.to_string())
-                .args(["--bind", "127.0.0.1", "--cluster-enabled", "yes"])
-                .arg("--cluster-config-file")
-                .arg(dir.join("nodes.conf"))
-                .arg("--cluster-node-timeout")
-                .arg(CLUSTER_NODE_TIMEOUT_MS.to_string())
-                // A replica may always take over, however long since it heard its master.
-                .args(["--cluster-replica-validity-factor", "0"])
-                .arg("--dir")
-                .arg(&dir)
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--logfile")
-                .arg(dir.join("redis.log"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+            let child = node_command(port, bus, &dir)
                 .spawn()
                 .expect("redis-server on PATH (apt-get install redis-server)");
             let mut node = ClusterNode {
                 port,
+                bus,
+                dir: dir.clone(),
                 child: Some(child),
             };
             if node.wait_ready(&dir) {
@@ -380,6 +391,13 @@ impl TestCluster {
 
     /// The port of the master that serves `key`'s slot now.
     pub fn master_of(&self, key: &str) -> u16 {
+        self.try_master_of(key)
+            .unwrap_or_else(|| panic!("no master serves the slot of {key}"))
+    }
+
+    /// The port of the healthy master that serves `key`'s slot, if there is one now (none
+    /// while a dead master's replica has not taken over yet).
+    pub fn try_master_of(&self, key: &str) -> Option<u16> {
         let port = self.live_ports()[0];
         let slot: u16 = node_cmd(port, &["CLUSTER", "KEYSLOT", key])
             .trim()
@@ -398,10 +416,10 @@ impl TestCluster {
                 None => range.parse::<u16>().is_ok_and(|s| s == slot),
             });
             if serves && let Some(p) = node_port(f[1]) {
-                return p;
+                return Some(p);
             }
         }
-        panic!("no master serves slot {slot} of {key}");
+        None
     }
 
     /// SIGKILLs the node on `port`: what it had not replicated is gone.
@@ -412,6 +430,26 @@ impl TestCluster {
             .find(|n| n.port == port)
             .expect("a node of this cluster");
         node.kill();
+    }
+
+    /// Starts a killed node again on its port and directory: it finds its cluster in its
+    /// `nodes.conf` and, its slots taken over meanwhile, comes back as a replica.
+    pub fn restart_node(&mut self, port: u16) {
+        let node = self
+            .nodes
+            .iter_mut()
+            .find(|n| n.port == port)
+            .expect("a node of this cluster");
+        node.kill();
+        let child = node_command(node.port, node.bus, &node.dir)
+            .spawn()
+            .expect("redis-server on PATH");
+        node.child = Some(child);
+        let dir = node.dir.clone();
+        assert!(
+            node.wait_ready(&dir),
+            "cluster node could not get its port {port} back"
+        );
     }
 
     /// A synchronous connection to one node, for test assertions that need a node's view.
