@@ -5,6 +5,9 @@
 //! bench-enqueue lat N INTERVAL_MS          one call per job on a fixed grid
 //! bench-enqueue noop-scheduled N DELAY_MS  bulk enqueue of noops due DELAY_MS from now (W4)
 //! ```
+//!
+//! `BENCH_QUEUES=q1,q2,...` spreads the bulk batches over those queues in turn instead of
+//! queue `bench` (on a Redis Cluster, `bench-run` picks one queue per master).
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -51,21 +54,46 @@ async fn bulk<J: Job + Clone>(
 ) -> Result<f64> {
     let n = usize::try_from(n).context("N too large")?;
     let batch = vec![job.clone(); BATCH.min(n.max(1))];
+    let queues = bench_queues()?;
     let options = EnqueueOptions {
         run_at: delay.map(|d| SystemTime::now() + d),
         ..EnqueueOptions::default()
     };
+    let per_queue: Vec<EnqueueOptions> = queues
+        .iter()
+        .map(|q| EnqueueOptions {
+            queue: Some(q.clone()),
+            ..options.clone()
+        })
+        .collect();
     let start = Instant::now();
     let mut left = n;
+    let mut turn = 0usize;
     while left > 0 {
         let take = left.min(BATCH);
+        let options = match per_queue.get(turn % per_queue.len().max(1)) {
+            Some(o) => o.clone(),
+            None => options.clone(),
+        };
+        turn += 1;
         client
-            .enqueue_bulk_with(&batch[..take], options.clone())
+            .enqueue_bulk_with(&batch[..take], options)
             .await
             .context("bulk enqueue")?;
         left -= take;
     }
     Ok(start.elapsed().as_secs_f64())
+}
+
+/// The queues of `BENCH_QUEUES` (comma-separated); none when it is unset.
+fn bench_queues() -> Result<Vec<jobs::QueueName>> {
+    let Ok(list) = std::env::var("BENCH_QUEUES") else {
+        return Ok(Vec::new());
+    };
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| jobs::QueueName::new(s.trim()).context("BENCH_QUEUES"))
+        .collect()
 }
 
 async fn lat(client: &Client, n: u64, interval_ms: u64) -> Result<f64> {
