@@ -102,7 +102,11 @@ of medians on stdout (per-rep numbers on stderr).
 environment:
   REDIS_URL       Redis to benchmark against (default redis://127.0.0.1:6390/0); it is FLUSHed
   BENCH_BIN_DIR   directory holding bench-enqueue and workers (default: next to bench-run)
-  BENCH_ALLOW_PORT_6379=1  allow running against a server on port 6379";
+  BENCH_ALLOW_PORT_6379=1  allow running against a server on port 6379
+  BENCH_W1_N      jobs per W1/W5 repetition (default 20000; fewer only to check a setup runs,
+                  the targets are for 20000)
+  On a Redis Cluster (REDIS_URL=redis+cluster://...) only W1 and W5 run, spread over one
+  queue per master.";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
@@ -427,7 +431,9 @@ impl Bench {
     async fn w1(&mut self, report: &mut Report) -> Result<()> {
         let mut results = Vec::new();
         for rep in 1..=self.cfg.reps {
-            let r = self.throughput_rep("W1", rep, "noop", W1_N, 1, W1_C).await;
+            let r = self
+                .throughput_rep("W1", rep, "noop", w1_n(), 1, W1_C)
+                .await;
             results.push(r);
         }
         let reps = collect_reps(report, "W1", results)?;
@@ -810,7 +816,7 @@ impl Bench {
             for (i, &k) in W5_WORKERS.iter().enumerate() {
                 let label = format!("W5 {k}w");
                 let r = self
-                    .throughput_rep(&label, rep, "noop", W1_N, k, W5_C)
+                    .throughput_rep(&label, rep, "noop", w1_n(), k, W5_C)
                     .await;
                 if let Some(v) = per_count.get_mut(i) {
                     v.push(r);
@@ -1106,6 +1112,15 @@ async fn one_queue_per_master(con: &mut jobs::Conn) -> Result<String> {
         .map(|(_, q)| q)
         .collect::<Vec<_>>()
         .join(","))
+}
+
+/// Jobs per W1/W5 repetition: `BENCH_W1_N` or the contract's 20,000.
+fn w1_n() -> u64 {
+    std::env::var("BENCH_W1_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(W1_N)
 }
 
 fn w2_steady_eff(steady_rate: f64, n: u64) -> f64 {
