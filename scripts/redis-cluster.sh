@@ -46,6 +46,10 @@ case "$cmd" in
       ok=1
       for port in "${ports[@]}"; do
         redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || ok=0
+        # A replica still syncing would fail every enqueue that waits for it.
+        if redis-cli -p "$port" info replication 2>/dev/null | grep -q '^role:slave'; then
+          redis-cli -p "$port" info replication | grep -q 'master_link_status:up' || ok=0
+        fi
       done
       if [ "$ok" -eq 1 ]; then
         (IFS=,; echo "redis+cluster://${nodes[*]}")

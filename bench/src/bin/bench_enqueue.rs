@@ -8,6 +8,8 @@
 //!
 //! `BENCH_QUEUES=q1,q2,...` spreads the bulk batches over those queues in turn instead of
 //! queue `bench` (on a Redis Cluster, `bench-run` picks one queue per master).
+//! `BENCH_ENQUEUE_REPLICAS=N` makes every enqueue wait for N replicas (`WAIT`, the
+//! engine's `enqueue_replicas`), to measure what that durability costs.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,7 +23,7 @@ const BATCH: usize = 1_000;
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6390/0".into());
-    let client = Client::connect(&url, jobs::Settings::default())
+    let client = Client::connect(&url, settings()?)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     let number = |i: usize, what: &str| -> Result<u64> {
@@ -83,6 +85,21 @@ async fn bulk<J: Job + Clone>(
         left -= take;
     }
     Ok(start.elapsed().as_secs_f64())
+}
+
+/// The engine's defaults, with `BENCH_ENQUEUE_REPLICAS` replicas to wait for.
+fn settings() -> Result<jobs::Settings> {
+    let replicas = match std::env::var("BENCH_ENQUEUE_REPLICAS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .context("BENCH_ENQUEUE_REPLICAS must be a whole number")?,
+        _ => 0,
+    };
+    Ok(jobs::Settings {
+        enqueue_replicas: replicas,
+        ..jobs::Settings::default()
+    })
 }
 
 /// The queues of `BENCH_QUEUES` (comma-separated); none when it is unset.
