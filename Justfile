@@ -4,6 +4,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 demo_redis_port := "6380"
 bench_redis_port := "6390"
+# The benchmark's private Redis Cluster: ports 7100-7105 (scripts/redis-cluster.sh).
+bench_cluster_port := "7100"
 # moto's S3 server for the storage tests (scripts/s3.sh).
 s3_port := "5442"
 # One private PostgreSQL cluster (scripts/postgres.sh) shared by the tests, the demo and the
@@ -74,6 +76,13 @@ bench *ARGS: deps
     cargo build --release --bins --features workers/bench
     scripts/redis.sh start {{bench_redis_port}}
     trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-run {{ARGS}}
+
+# W1 and W5 against a private Redis Cluster (three masters with a replica each, ports
+# 7100-7105), the bench jobs spread over one queue per master: `just bench-cluster W1 W5`.
+bench-cluster *ARGS: deps
+    cargo build --release --bins --features workers/bench
+    scripts/redis-cluster.sh stop {{bench_cluster_port}}
+    url=$(scripts/redis-cluster.sh start {{bench_cluster_port}}); trap 'scripts/redis-cluster.sh stop {{bench_cluster_port}}' EXIT; REDIS_URL=$url target/release/bench-run {{ARGS}}
 
 # Private PostgreSQL (database astrogrowth_bench, recreated), Redis on 6391, api on :8090.
 # The API under load: campaigns + metrics at 500 req/s for 30 s, then 64 connections flat out.

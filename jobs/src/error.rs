@@ -18,6 +18,10 @@ pub enum Error {
     Envelope(String),
     #[error("invalid setting: {0}")]
     Config(String),
+    #[error(
+        "the enqueue reached the master but only {got} of {wanted} replicas confirmed it in time"
+    )]
+    NotReplicated { wanted: u32, got: i64 },
     #[error("no job {id} in queue {queue}")]
     NotFound { queue: String, id: String },
     #[error("job {id} cannot be retried: job {holder} with the same unique key {key:?} is queued")]

@@ -46,7 +46,7 @@ internal!(
     ack, backend, delivery, fetch, outcome, reclaim, scheduler, settle, stream
 );
 
-pub use connection::{Settings, connect, now_ms};
+pub use connection::{Conn, Settings, connect, now_ms};
 pub use enqueue::{Client, EnqueueOptions, Enqueued};
 pub use envelope::Envelope;
 pub use error::Error;

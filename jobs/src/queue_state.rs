@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::Notify;
 
 use crate::ack::AckHandle;
@@ -138,7 +138,7 @@ pub(crate) struct QueueState {
     pub acker: AckHandle,
     pub registry: Arc<Registry>,
     /// Connection for maintenance and outcomes; never blocked by a read.
-    pub conn: ConnectionManager,
+    pub conn: Conn,
     /// What this worker holds in the group's pending list; shared with the acker.
     pub holdings: Arc<Holdings>,
     /// Set by the fetch task when it exits, so closing can wait for its last read.
@@ -156,7 +156,7 @@ impl QueueState {
         acker: AckHandle,
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
-        conn: ConnectionManager,
+        conn: Conn,
     ) -> Self {
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
         Self {

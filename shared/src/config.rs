@@ -444,6 +444,18 @@ pub struct QueueConfig {
     /// (at most 100). Lower it for queues of slow jobs so idle workers are not starved.
     #[serde(default)]
     pub read_ahead: Option<usize>,
+    /// Replicas that must confirm an enqueue before it returns (`WAIT`, in the enqueue's own
+    /// round trip); 0 = the master's reply. Set it to 1 on a Redis with replicas (a Redis
+    /// Cluster) so a failover cannot lose a job a producer was told is queued.
+    #[serde(default)]
+    pub enqueue_replicas: u32,
+    /// How long an enqueue waits for those replicas before failing.
+    #[serde(default = "default_enqueue_replicas_timeout_ms")]
+    pub enqueue_replicas_timeout_ms: u64,
+}
+
+fn default_enqueue_replicas_timeout_ms() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -472,6 +484,8 @@ impl Default for Config {
                 mover_interval_ms: ms(q.mover_interval),
                 dead_max: q.dead_max,
                 read_ahead: q.read_ahead,
+                enqueue_replicas: q.enqueue_replicas,
+                enqueue_replicas_timeout_ms: ms(q.enqueue_replicas_timeout),
             },
             workers: WorkersConfig {
                 shutdown_deadline_ms: 25_000,
@@ -626,13 +640,18 @@ impl Config {
         if !(self.redis.url.starts_with("redis://")
             || self.redis.url.starts_with("rediss://")
             || self.redis.url.starts_with("unix://")
-            || self.redis.url.starts_with("redis+unix://"))
+            || self.redis.url.starts_with("redis+unix://")
+            || self.redis.url.starts_with(jobs::connection::CLUSTER_SCHEME))
         {
             return Err(Error::Config(format!(
-                "redis.url must be a redis:// URL, got {:?}",
+                "redis.url must be a redis:// URL (redis+cluster://host:port,... for a Redis \
+                 Cluster), got {:?}",
                 redact_url(&self.redis.url)
             )));
         }
+        // A malformed cluster URL is refused here, with what is wrong, not at first use.
+        jobs::connection::cluster_nodes(&self.redis.url)
+            .map_err(|e| Error::Config(format!("redis.url: {e}")))?;
         if self.queue.visibility_timeout_ms < 1_000 {
             return Err(Error::Config(
                 "queue.visibility_timeout_ms must be at least 1000".into(),
@@ -733,6 +752,10 @@ impl Config {
             dead_max: self.queue.dead_max.max(1),
             heartbeat_interval: Duration::from_millis(self.workers.heartbeat_interval_ms.max(100)),
             read_ahead: self.queue.read_ahead,
+            enqueue_replicas: self.queue.enqueue_replicas,
+            enqueue_replicas_timeout: Duration::from_millis(
+                self.queue.enqueue_replicas_timeout_ms.max(1),
+            ),
             ..jobs::Settings::default()
         }
     }
@@ -760,6 +783,11 @@ mod tests {
     fn bad_values_are_refused_at_startup() {
         let mut c = Config::default();
         c.redis.url = "http://localhost".into();
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.redis.url = "redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into();
+        assert!(c.validate().is_ok());
+        c.redis.url = "redis+cluster://10.0.0.1".into();
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.queue.block_ms = c.queue.visibility_timeout_ms;

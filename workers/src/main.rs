@@ -119,10 +119,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
     // Check the command line before touching Redis, so a typo is reported as a typo.
     let queues = match cli.command {
-        Some(Command::Bench { concurrency }) => {
-            jobs::parse_queues(&format!("bench={concurrency}"), 1)
-                .context("checking --concurrency")?
-        }
+        Some(Command::Bench { concurrency }) => bench_queues(concurrency)?,
         _ => jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
     };
     // Installed before any job starts: a SIGTERM during startup must not kill the process
@@ -138,7 +135,14 @@ async fn run(cli: Cli) -> Result<()> {
     // The schedule starts with the workers, whose heartbeat tells it of Redis losses.
     let mut schedule_client = None;
     let registry = if bench {
-        bench_registry(handler_conn.clone())?
+        let registry = bench_registry(handler_conn.clone())?;
+        // The bench jobs belong to queue `bench`; spread over other queues, they are served
+        // there on purpose.
+        if queues.iter().any(|q| q.queue.as_str() != "bench") {
+            registry.serve_any_queue()
+        } else {
+            registry
+        }
     } else {
         let db = shared::db::pool(&config.database).context("configuring the database pool")?;
         let client = jobs::Client::with_connection(handler_conn.clone(), settings.clone());
@@ -241,14 +245,34 @@ fn schedule(
     ]
 }
 
+/// Queue `bench` at `concurrency`, or the queues of `BENCH_QUEUES` (comma-separated, one
+/// per master of a Redis Cluster) sharing it, rounded up: the benchmark's jobs spread over
+/// the masters while the worker's total concurrency stays about the same.
+fn bench_queues(concurrency: usize) -> Result<Vec<QueueSpec>> {
+    let names: Vec<String> = std::env::var("BENCH_QUEUES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return jobs::parse_queues(&format!("bench={concurrency}"), 1)
+            .context("checking --concurrency");
+    }
+    let each = concurrency.div_ceil(names.len()).max(1);
+    let spec: Vec<String> = names.iter().map(|q| format!("{q}={each}")).collect();
+    jobs::parse_queues(&spec.join(","), 1).context("checking BENCH_QUEUES")
+}
+
 /// The benchmark's jobs, when this binary was built with them (the `bench` feature).
 #[cfg(feature = "bench")]
-fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+fn bench_registry(redis: jobs::Conn) -> Result<jobs::Registry> {
     Ok(bench::handlers::registry(redis))
 }
 
 #[cfg(not(feature = "bench"))]
-fn bench_registry(_: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+fn bench_registry(_: jobs::Conn) -> Result<jobs::Registry> {
     anyhow::bail!(
         "this worker was built without the benchmark's jobs: build it with \
          `cargo build --release --bins --features workers/bench` (as `just bench` does)"
