@@ -96,9 +96,13 @@ async fn queued(db: &PgPool, id: i64) -> Vec<(Option<i64>, Option<DateTime<Utc>>
 async fn approvals_take_slots_and_a_full_day_rolls_to_the_next(db: PgPool) {
     let (user, campaign, ids) = owner_with_pending(&db, 3).await;
     // Every day at 9:00 and 14:00, one post a day: three approvals, three days.
-    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 1))
-        .await
-        .unwrap();
+    schedule::save(
+        &db,
+        user,
+        &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 1),
+    )
+    .await
+    .unwrap();
     let plan = Schedule::from_spec(&spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 1)).unwrap();
     let mut slots = Vec::new();
     for id in &ids {
@@ -106,13 +110,19 @@ async fn approvals_take_slots_and_a_full_day_rolls_to_the_next(db: PgPool) {
         assert!(approval.queued_for_publishing);
         let at = approval.scheduled_at.unwrap();
         assert_eq!(slot(&db, *id).await, Some(at));
-        assert!(at > Utc::now() && plan.is_slot(at), "{at} is not a slot to come");
+        assert!(
+            at > Utc::now() && plan.is_slot(at),
+            "{at} is not a slot to come"
+        );
         // Its job waits in the outbox for exactly that instant, carrying the slot.
         assert_eq!(queued(&db, *id).await, [(Some(at.timestamp()), Some(at))]);
         slots.push(at);
     }
     let days: Vec<_> = slots.iter().map(|t| plan.local_date(*t)).collect();
-    assert!(days[0] < days[1] && days[1] < days[2], "one a day: {days:?}");
+    assert!(
+        days[0] < days[1] && days[1] < days[2],
+        "one a day: {days:?}"
+    );
     assert_eq!((days[1] - days[0]).num_days(), 1, "{days:?}");
     // Posts waiting for their slots keep the campaign `ready`.
     let mut conn = db.acquire().await.unwrap();
@@ -132,12 +142,14 @@ async fn a_new_schedule_reflows_what_is_not_being_published(db: PgPool) {
     }
     let before: Vec<_> = futures_slots(&db, &ids).await;
     // One is being published (its publication exists), one was taken out of the schedule.
-    sqlx::query("INSERT INTO publications (content_id, user_id, state) VALUES ($1, $2, 'publishing')")
-        .bind(ids[0])
-        .bind(user)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO publications (content_id, user_id, state) VALUES ($1, $2, 'publishing')",
+    )
+    .bind(ids[0])
+    .bind(user)
+    .execute(&db)
+    .await
+    .unwrap();
     schedule::unschedule(&db, user, ids[1]).await.unwrap();
     // Mondays at 10:00 only, one a day.
     let new = spec(&[1], &["10:00"], 1);
@@ -146,7 +158,10 @@ async fn a_new_schedule_reflows_what_is_not_being_published(db: PgPool) {
     let plan = Schedule::from_spec(&new).unwrap();
     assert_eq!(slot(&db, ids[0]).await, before[0], "started: untouched");
     assert_eq!(slot(&db, ids[1]).await, None, "unscheduled: stays out");
-    let (a, b) = (slot(&db, ids[2]).await.unwrap(), slot(&db, ids[3]).await.unwrap());
+    let (a, b) = (
+        slot(&db, ids[2]).await.unwrap(),
+        slot(&db, ids[3]).await.unwrap(),
+    );
     for t in [a, b] {
         assert!(plan.is_slot(t), "{t} is not a Monday 10:00 in Paris");
     }
@@ -176,12 +191,17 @@ async fn moves_are_checked_and_unscheduled_posts_wait(db: PgPool) {
     // Not a slot, passed, taken: each refused with its reason.
     let odd = taken + chrono::Duration::minutes(7);
     let e = schedule::move_to(&db, user, ids[0], odd).await.unwrap_err();
-    assert!(e.to_string().contains("not one of your posting slots"), "{e}");
+    assert!(
+        e.to_string().contains("not one of your posting slots"),
+        "{e}"
+    );
     let e = schedule::move_to(&db, user, ids[0], Utc::now() - chrono::Duration::hours(1))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("passed"), "{e}");
-    let e = schedule::move_to(&db, user, ids[0], taken).await.unwrap_err();
+    let e = schedule::move_to(&db, user, ids[0], taken)
+        .await
+        .unwrap_err();
     assert!(matches!(e, shared::Error::Conflict(_)), "{e}");
     // A free slot: moved, with a job for it.
     let free = schedule::free_slots(&db, user, 3).await.unwrap();
@@ -209,7 +229,9 @@ async fn moves_are_checked_and_unscheduled_posts_wait(db: PgPool) {
     let at = now.scheduled_at.unwrap();
     assert!((Utc::now() - at).num_seconds().abs() <= 2);
     // Another user's content, or a pending one: 404 / 409.
-    let e = schedule::unschedule(&db, user + 1, ids[1]).await.unwrap_err();
+    let e = schedule::unschedule(&db, user + 1, ids[1])
+        .await
+        .unwrap_err();
     assert!(matches!(e, shared::Error::NotFound(_)), "{e}");
 }
 
@@ -220,7 +242,9 @@ async fn the_reconciler_leaves_posts_waiting_for_their_slot(db: PgPool) {
         lifecycle::content::approve(&db, user, *id).await.unwrap();
     }
     // Even with no stall age (after a Redis loss), a slot to come is not "late".
-    let late = in_flight::publications(&db, Duration::ZERO, 100).await.unwrap();
+    let late = in_flight::publications(&db, Duration::ZERO, 100)
+        .await
+        .unwrap();
     assert!(late.is_empty(), "{late:?}");
     let waiting = in_flight::scheduled(&db, 100).await.unwrap();
     assert_eq!(waiting.len(), 2);
@@ -230,7 +254,9 @@ async fn the_reconciler_leaves_posts_waiting_for_their_slot(db: PgPool) {
         .execute(&db)
         .await
         .unwrap();
-    let late = in_flight::publications(&db, Duration::ZERO, 100).await.unwrap();
+    let late = in_flight::publications(&db, Duration::ZERO, 100)
+        .await
+        .unwrap();
     assert_eq!(late.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[0]]);
 }
 
@@ -242,9 +268,13 @@ async fn the_reconciler_leaves_posts_waiting_for_their_slot(db: PgPool) {
 async fn a_move_racing_the_publish_job_never_both_wins(db: PgPool) {
     const ROUNDS: usize = 30;
     let (user, _campaign, ids) = owner_with_pending(&db, ROUNDS).await;
-    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 100))
-        .await
-        .unwrap();
+    schedule::save(
+        &db,
+        user,
+        &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 100),
+    )
+    .await
+    .unwrap();
     let (mut moves, mut starts) = (0, 0);
     for id in ids {
         lifecycle::content::approve(&db, user, id).await.unwrap();
@@ -275,7 +305,11 @@ async fn a_move_racing_the_publish_job_never_both_wins(db: PgPool) {
             }
             Err(e) => {
                 starts += 1;
-                assert!(e.to_string().contains("publishing of this content has started"), "{e}");
+                assert!(
+                    e.to_string()
+                        .contains("publishing of this content has started"),
+                    "{e}"
+                );
                 assert!(started.is_some() && row.is_some());
             }
         }

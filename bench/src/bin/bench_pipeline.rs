@@ -156,8 +156,10 @@ async fn run_phase(
             b.call(
                 reqwest::Method::PUT,
                 "/api/profile/schedule",
-                Some(json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
-                                        "times": ["09:00"], "per_day": 100, "immediate": true})),
+                Some(
+                    json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
+                                        "times": ["09:00"], "per_day": 100, "immediate": true}),
+                ),
             )
             .await?;
         }

@@ -30,8 +30,8 @@ use jobs::kinds::PublishPost;
 use jobs::{JobContext, JobError};
 use shared::db::campaigns::CampaignStatus;
 use shared::db::contents::ContentStatus;
-use shared::db::lifecycle::{content, schedule};
 use shared::db::lifecycle::publication::{self, Sending};
+use shared::db::lifecycle::{content, schedule};
 use shared::db::profiles;
 use shared::db::publications::PublicationState;
 use shared::events::{Event, EventKind};
@@ -627,10 +627,7 @@ mod tests {
         assert_eq!(when(Some(now), Some(now.timestamp()), now), When::Due);
         assert_eq!(when(Some(now), None, now), When::Due);
         // The job of an old slot, after a move to a later one: nothing.
-        assert_eq!(
-            when(Some(later), Some(now.timestamp()), now),
-            When::NotMine
-        );
+        assert_eq!(when(Some(later), Some(now.timestamp()), now), When::NotMine);
         assert_eq!(when(Some(later), None, now), When::NotMine);
         // Its own slot, not come yet: it waits for it.
         assert_eq!(

@@ -38,9 +38,7 @@ pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), Jo
         .map_err(internal)?
     {
         again += match l.stage {
-            LeadStage::Found => {
-                enqueue(&p, &EnrichLead { lead_id: l.id }, l.user_id, None).await?
-            }
+            LeadStage::Found => enqueue(&p, &EnrichLead { lead_id: l.id }, l.user_id, None).await?,
             _ => enqueue(&p, &GenerateContent { lead_id: l.id }, l.user_id, None).await?,
         };
     }
@@ -56,10 +54,7 @@ pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), Jo
     // After a loss, the jobs of slots to come are gone from the scheduled set too: each
     // goes back for its slot, never earlier.
     if job.after_redis_loss {
-        for c in in_flight::scheduled(&p.db, BATCH)
-            .await
-            .map_err(internal)?
-        {
+        for c in in_flight::scheduled(&p.db, BATCH).await.map_err(internal)? {
             let job = PublishPost::for_slot(c.id, c.scheduled_at.timestamp());
             again += enqueue(&p, &job, c.user_id, Some(c.scheduled_at)).await?;
         }

@@ -407,9 +407,11 @@ impl Owner {
         self.sign_in(email).await;
         // These tests follow each post from approval to LinkedIn: publish as soon as
         // approved (the schedule's own tests set slots).
-        self.set_schedule(json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
-                                 "times": ["09:00"], "per_day": 100, "immediate": true}))
-            .await;
+        self.set_schedule(
+            json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
+                                 "times": ["09:00"], "per_day": 100, "immediate": true}),
+        )
+        .await;
     }
 
     /// Sets the owner's publishing schedule.

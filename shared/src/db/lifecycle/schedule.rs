@@ -361,15 +361,13 @@ async fn lock_unstarted(
 
 /// The content's slot, as the publishing job checks it before it starts.
 pub async fn slot_of(db: &PgPool, content_id: i64) -> Result<Option<DateTime<Utc>>, Error> {
-    Ok(
-        sqlx::query_scalar::<_, Option<DateTime<Utc>>>(
-            "SELECT scheduled_at FROM contents WHERE id = $1",
-        )
-        .bind(content_id)
-        .fetch_optional(db)
-        .await?
-        .flatten(),
+    Ok(sqlx::query_scalar::<_, Option<DateTime<Utc>>>(
+        "SELECT scheduled_at FROM contents WHERE id = $1",
     )
+    .bind(content_id)
+    .fetch_optional(db)
+    .await?
+    .flatten())
 }
 
 /// The slots of some of the owner's contents, for the pages that list them.
