@@ -30,9 +30,12 @@ use crate::error::Error;
 use crate::outbox;
 use crate::schedule::{Schedule, ScheduleSpec, Taken, parse_time_zone};
 
+/// A `posting_schedules` row: time zone, days, times, per day, immediate.
+type Row = (String, Vec<i16>, Vec<i16>, i16, bool);
+
 /// The owner's schedule, or the default one if she never set it.
 pub async fn load(conn: &mut PgConnection, user_id: i64) -> Result<Schedule, Error> {
-    let row: Option<(String, Vec<i16>, Vec<i16>, i16, bool)> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(
         "SELECT time_zone, days, times, per_day, immediate FROM posting_schedules WHERE user_id = $1",
     )
     .bind(user_id)
