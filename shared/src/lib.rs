@@ -9,6 +9,7 @@ pub mod events;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;
+pub mod schedule;
 pub mod storage;
 pub mod vault;
 pub mod website;
