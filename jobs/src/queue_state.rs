@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::ack::AckHandle;
 use crate::connection::Settings;
 use crate::keys::QueueKeys;
+use crate::lease::Lease;
 use crate::registry::Registry;
 use crate::settle::Settler;
 
@@ -146,6 +147,8 @@ pub(crate) struct QueueState {
     fetch_exit: Notify,
     /// Mirrors the queue's `paused` key, refreshed by maintenance.
     paused: AtomicBool,
+    /// The process's lease, renewed by its heartbeat: no job starts while it has lapsed.
+    pub lease: Arc<Lease>,
 }
 
 impl QueueState {
@@ -157,6 +160,7 @@ impl QueueState {
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
         conn: ConnectionManager,
+        lease: Arc<Lease>,
     ) -> Self {
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
         Self {
@@ -171,6 +175,7 @@ impl QueueState {
             fetch_exited: AtomicBool::new(false),
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
+            lease,
         }
     }
 

@@ -396,7 +396,10 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut conn = loop {
         if let Ok(mut c) = jobs::connect(&url, Duration::from_secs(5)).await
-            && redis::cmd("PING").query_async::<String>(&mut c).await.is_ok()
+            && redis::cmd("PING")
+                .query_async::<String>(&mut c)
+                .await
+                .is_ok()
         {
             break c;
         }
@@ -412,12 +415,12 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
         ("REDIS_URL", url.clone()),
         ("RUST_LOG", "info".to_owned()),
         ("NO_COLOR", "1".to_owned()),
-        (
-            "AG_QUEUE__VISIBILITY_TIMEOUT_MS",
-            VISIBILITY_MS.to_string(),
-        ),
+        ("AG_QUEUE__VISIBILITY_TIMEOUT_MS", VISIBILITY_MS.to_string()),
         ("AG_QUEUE__BLOCK_MS", "500".to_owned()),
-        ("AG_WORKERS__HEARTBEAT_INTERVAL_MS", HEARTBEAT_MS.to_string()),
+        (
+            "AG_WORKERS__HEARTBEAT_INTERVAL_MS",
+            HEARTBEAT_MS.to_string(),
+        ),
         ("AG_WORKERS__SHUTDOWN_DEADLINE_MS", "5000".to_owned()),
     ];
     let concurrency = CONCURRENCY.to_string();
@@ -494,20 +497,27 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     tokio::time::sleep(BEFORE).await;
     let cut_ms = now_ms();
     net.set_link(1 + CUT, false);
-    eprintln!("cut w{CUT} (pid {cut_pid}) off at +{} ms", cut_ms - started_ms);
+    eprintln!(
+        "cut w{CUT} (pid {cut_pid}) off at +{} ms",
+        cut_ms - started_ms
+    );
 
     // The others take over the cut worker's entries once its heartbeat has lapsed and
     // the entries are idle past the visibility timeout.
     let mut taken_over_ms = None;
-    wait_until(CUT_FOR, "the cut worker's entries are taken over", async || {
-        let held = pending_by_consumer(&mut conn.clone(), &stream).await;
-        if held.get(&cut_id).copied().unwrap_or(0) == 0 {
-            taken_over_ms = Some(now_ms() - cut_ms);
-            true
-        } else {
-            false
-        }
-    })
+    wait_until(
+        CUT_FOR,
+        "the cut worker's entries are taken over",
+        async || {
+            let held = pending_by_consumer(&mut conn.clone(), &stream).await;
+            if held.get(&cut_id).copied().unwrap_or(0) == 0 {
+                taken_over_ms = Some(now_ms() - cut_ms);
+                true
+            } else {
+                false
+            }
+        },
+    )
     .await;
     let taken_over_ms = taken_over_ms.expect("taken over");
     eprintln!("the cut worker's entries were taken over {taken_over_ms} ms after the cut");
@@ -523,10 +533,14 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
 
     // It rejoins by itself: the same process beats again and runs new jobs.
     let mut rejoined_ms = 0;
-    wait_until(Duration::from_secs(30), "the cut worker beats again", async || {
-        rejoined_ms = now_ms() - heal_ms;
-        live(&mut conn.clone()).await.contains_key(&cut_pid)
-    })
+    wait_until(
+        Duration::from_secs(30),
+        "the cut worker beats again",
+        async || {
+            rejoined_ms = now_ms() - heal_ms;
+            live(&mut conn.clone()).await.contains_key(&cut_pid)
+        },
+    )
     .await;
     eprintln!("the cut worker beat again {rejoined_ms} ms after the heal");
     tokio::time::sleep(AFTER).await;
@@ -536,17 +550,21 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     eprintln!("enqueued {enqueued} jobs; draining");
 
     // Every job completes.
-    wait_until(Duration::from_secs(120), "every job completes", async || {
-        let recs = records(&mut conn).await;
-        let mut done: Vec<u64> = recs.iter().filter(|r| r.done).map(|r| r.seq).collect();
-        done.sort_unstable();
-        done.dedup();
-        let sizes = admin.sizes(&queue).await.expect("sizes");
-        done.len() as u64 == enqueued
-            && sizes.ready == 0
-            && sizes.in_flight == 0
-            && sizes.scheduled == 0
-    })
+    wait_until(
+        Duration::from_secs(120),
+        "every job completes",
+        async || {
+            let recs = records(&mut conn).await;
+            let mut done: Vec<u64> = recs.iter().filter(|r| r.done).map(|r| r.seq).collect();
+            done.sort_unstable();
+            done.dedup();
+            let sizes = admin.sizes(&queue).await.expect("sizes");
+            done.len() as u64 == enqueued
+                && sizes.ready == 0
+                && sizes.in_flight == 0
+                && sizes.scheduled == 0
+        },
+    )
     .await;
     let drained_ms = now_ms();
     let recs = records(&mut conn).await;
@@ -670,11 +688,22 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
             .collect();
         assert!(attempts.contains(&2), "job {seq} re-ran as {attempts:?}");
     }
+    // The fence acted: the read-ahead the cut worker held was taken over by the others
+    // (returned to the stream), and the cut worker let it go instead of starting it.
+    let cut_log = workers[CUT].log();
+    let let_go = cut_log
+        .matches("not started: another worker took this job over")
+        .count();
+    eprintln!("the cut worker let go of {let_go} jobs it had read ahead");
+    assert!(
+        let_go > 0,
+        "the cut worker's read-ahead was not fenced:\n{cut_log}"
+    );
     // The cut worker's late acks of entries the others had taken over were refused.
-    if by_seq
-        .values()
-        .any(|rs| rs.iter().any(|r| r.done && r.pid == cut_pid && r.redis_ms >= heal_ms && r.local_ms < heal_ms))
-    {
+    if by_seq.values().any(|rs| {
+        rs.iter()
+            .any(|r| r.done && r.pid == cut_pid && r.redis_ms >= heal_ms && r.local_ms < heal_ms)
+    }) {
         let log = workers[CUT].log();
         assert!(
             log.contains("already been reclaimed") || log.contains("outcome is dropped"),
@@ -687,7 +716,10 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
         .iter()
         .filter(|r| r.pid == cut_pid && r.redis_ms >= cut_ms + 500 && r.redis_ms < heal_ms)
         .count();
-    assert_eq!(landed_while_cut, 0, "records of the cut host landed while it was cut off");
+    assert_eq!(
+        landed_while_cut, 0,
+        "records of the cut host landed while it was cut off"
+    );
     assert!(rates[CUT][2] > 0.0, "the cut host did not rejoin: {table}");
     for (i, row) in rates.iter().enumerate().filter(|(i, _)| *i != CUT) {
         assert!(row[1] > 0.0, "w{i} ran nothing during the cut: {table}");
