@@ -160,9 +160,9 @@ impl QueueState {
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
         conn: ConnectionManager,
-        lease: Arc<Lease>,
     ) -> Self {
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
+        let lease = Arc::new(Lease::new(settings.heartbeat_interval));
         Self {
             keys,
             settings,
@@ -177,6 +177,12 @@ impl QueueState {
             paused: AtomicBool::new(false),
             lease,
         }
+    }
+
+    /// Shares the process's lease (one heartbeat for all queues) instead of its own.
+    pub fn with_lease(mut self, lease: Arc<Lease>) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn is_paused(&self) -> bool {

@@ -146,16 +146,18 @@ pub async fn start(
             settings.clone(),
             holdings.clone(),
         );
-        let state = Arc::new(QueueState::new(
-            keys.clone(),
-            settings.clone(),
-            id.clone(),
-            acker,
-            holdings,
-            registry.clone(),
-            ops.clone(),
-            lease.clone(),
-        ));
+        let state = Arc::new(
+            QueueState::new(
+                keys.clone(),
+                settings.clone(),
+                id.clone(),
+                acker,
+                holdings,
+                registry.clone(),
+                ops.clone(),
+            )
+            .with_lease(lease.clone()),
+        );
         // Know the pause flag before the first read, so a paused queue fetches nothing.
         state.refresh_paused().await?;
         // Fetch budget: the running jobs plus the read-ahead. The run limit itself is
