@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::ack::AckHandle;
 use crate::connection::Settings;
 use crate::keys::QueueKeys;
+use crate::lease::Lease;
 use crate::registry::Registry;
 use crate::settle::Settler;
 
@@ -146,6 +147,8 @@ pub(crate) struct QueueState {
     fetch_exit: Notify,
     /// Mirrors the queue's `paused` key, refreshed by maintenance.
     paused: AtomicBool,
+    /// The process's lease, renewed by its heartbeat: no job starts while it has lapsed.
+    pub lease: Arc<Lease>,
 }
 
 impl QueueState {
@@ -159,6 +162,7 @@ impl QueueState {
         conn: Conn,
     ) -> Self {
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
+        let lease = Arc::new(Lease::new(settings.heartbeat_interval));
         Self {
             keys,
             settings,
@@ -171,7 +175,14 @@ impl QueueState {
             fetch_exited: AtomicBool::new(false),
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
+            lease,
         }
+    }
+
+    /// Shares the process's lease (one heartbeat for all queues) instead of its own.
+    pub fn with_lease(mut self, lease: Arc<Lease>) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn is_paused(&self) -> bool {
