@@ -558,3 +558,15 @@ reason-other = Something went wrong.
 reason-provider-unnamed = the service
 reason-details = Details:
 reason-foreign-mention = The post mentions a link, an address or an account that is not yours: check it before approving.
+
+# The leads' CSV export (routes/leads_csv.rs): its column headers and the campaign page's link.
+export-column-name = Business
+export-column-address = Address
+export-column-city = City
+export-column-phone = Phone
+export-column-email = E-mail
+export-column-website = Website
+export-column-rating = Rating
+export-column-score = Score
+export-column-reasons = Why this score
+export-leads-link = Download the businesses (CSV)

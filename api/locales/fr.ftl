@@ -558,3 +558,15 @@ reason-other = Un problème est survenu.
 reason-provider-unnamed = le service
 reason-details = Détails :
 reason-foreign-mention = La publication mentionne un lien, une adresse ou un compte qui n'est pas le vôtre : vérifiez-la avant de l'approuver.
+
+# L'export CSV des commerces (routes/leads_csv.rs) : en-têtes de colonnes et lien de la page campagne.
+export-column-name = Commerce
+export-column-address = Adresse
+export-column-city = Ville
+export-column-phone = Téléphone
+export-column-email = E-mail
+export-column-website = Site web
+export-column-rating = Note
+export-column-score = Score
+export-column-reasons = Pourquoi ce score
+export-leads-link = Télécharger les commerces (CSV)

@@ -11,7 +11,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profile, publications};
+use crate::routes::{
+    accounts, admin, campaigns, contents, health, leads_csv, metrics, profile, publications,
+};
 use crate::validation::patterns;
 
 #[derive(OpenApi)]
@@ -23,6 +25,7 @@ use crate::validation::patterns;
         health::healthz, health::readyz,
         accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::sign_out_everywhere, accounts::me,
         campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
+        leads_csv::export,
         contents::list, contents::pending, contents::get, contents::edit, contents::approve,
         contents::reject, contents::image,
         metrics::get, publications::list, publications::resolve,

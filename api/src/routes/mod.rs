@@ -5,6 +5,7 @@ pub mod admin;
 pub mod campaigns;
 pub mod contents;
 pub mod health;
+pub mod leads_csv;
 pub mod metrics;
 pub mod profile;
 pub mod publications;
@@ -44,6 +45,10 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::post().to(campaigns::create)),
             )
             .service(resource("/campaigns/{id}", "GET").route(web::get().to(campaigns::detail)))
+            .service(
+                resource("/campaigns/{id}/leads.csv", "GET")
+                    .route(web::get().to(leads_csv::export)),
+            )
             .service(
                 resource("/campaigns/{id}/launch", "POST").route(web::post().to(campaigns::launch)),
             )
