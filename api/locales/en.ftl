@@ -570,3 +570,19 @@ export-column-rating = Rating
 export-column-score = Score
 export-column-reasons = Why this score
 export-leads-link = Download the businesses (CSV)
+
+# Forgot password (pages/password_reset.rs) and the sign-in page's link to it.
+forgot-link = Forgot your password?
+forgot-title = Forgot your password
+forgot-intro = Enter your account's e-mail: we send you a link to choose a new password, valid 30 minutes.
+forgot-submit = Send me a link
+forgot-sent = If this e-mail has an account, a link is on its way. It works once, for 30 minutes. Check your spam folder if it does not arrive.
+forgot-back = Back to sign-in
+forgot-throttled = Too many requests for now. Wait a while, then try again.
+reset-title = Choose a new password
+reset-intro = Your new password signs you out on every device; then sign in with it.
+field-new-password = New password
+reset-submit = Save my new password
+reset-invalid = This link does not work any more: it was already used, or its 30 minutes are over.
+reset-ask-again = Ask for a new link
+reset-done = Your password is changed and every session is ended. Sign in with your new password.

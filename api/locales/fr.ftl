@@ -570,3 +570,19 @@ export-column-rating = Note
 export-column-score = Score
 export-column-reasons = Pourquoi ce score
 export-leads-link = Télécharger les commerces (CSV)
+
+# Mot de passe oublié (pages/password_reset.rs) et le lien de la page de connexion.
+forgot-link = Mot de passe oublié ?
+forgot-title = Mot de passe oublié
+forgot-intro = Indiquez l'e-mail de votre compte : nous vous envoyons un lien pour choisir un nouveau mot de passe, valable 30 minutes.
+forgot-submit = M'envoyer un lien
+forgot-sent = Si cet e-mail a un compte, un lien est en route. Il sert une fois, pendant 30 minutes. Regardez dans les indésirables s'il n'arrive pas.
+forgot-back = Retour à la connexion
+forgot-throttled = Trop de demandes pour le moment. Patientez un peu, puis réessayez.
+reset-title = Choisir un nouveau mot de passe
+reset-intro = Votre nouveau mot de passe vous déconnecte de tous vos appareils ; connectez-vous ensuite avec lui.
+field-new-password = Nouveau mot de passe
+reset-submit = Enregistrer mon nouveau mot de passe
+reset-invalid = Ce lien ne fonctionne plus : il a déjà servi, ou ses 30 minutes sont passées.
+reset-ask-again = Demander un nouveau lien
+reset-done = Votre mot de passe est changé et toutes les sessions sont fermées. Connectez-vous avec votre nouveau mot de passe.

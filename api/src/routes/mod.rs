@@ -7,6 +7,7 @@ pub mod contents;
 pub mod health;
 pub mod leads_csv;
 pub mod metrics;
+pub mod password_reset;
 pub mod profile;
 pub mod publications;
 
@@ -34,6 +35,14 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
             .service(resource("/auth/sign-up", "POST").route(web::post().to(accounts::sign_up)))
             .service(resource("/auth/sign-in", "POST").route(web::post().to(accounts::sign_in)))
             .service(resource("/auth/sign-out", "POST").route(web::post().to(accounts::sign_out)))
+            .service(
+                resource("/auth/forgot-password", "POST")
+                    .route(web::post().to(password_reset::forgot)),
+            )
+            .service(
+                resource("/auth/reset-password", "POST")
+                    .route(web::post().to(password_reset::reset)),
+            )
             .service(
                 resource("/auth/sign-out-everywhere", "POST")
                     .route(web::post().to(accounts::sign_out_everywhere)),

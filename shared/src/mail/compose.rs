@@ -173,7 +173,10 @@ fn new_token() -> String {
 }
 
 fn password_reset(lang: Lang, link: &str, expires: DateTime<Utc>) -> (String, String) {
-    let minutes = (expires - Utc::now()).num_minutes().max(1);
+    // Rounded up: a link made a second ago reads "30 minutes", not 29.
+    let minutes = ((expires - Utc::now()).num_seconds() + 59)
+        .div_euclid(60)
+        .max(1);
     match lang {
         Lang::Fr => (
             "Choisir un nouveau mot de passe AstroGrowth".to_owned(),

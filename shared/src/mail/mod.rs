@@ -144,3 +144,28 @@ pub async fn set_notices_off(
         .await?;
     Ok(())
 }
+
+/// Sends one mail if it is still to be sent: composes it, hands it to the SMTP server,
+/// then marks it done. Returns what happened (`sent`, why it was skipped, or `None` when
+/// it was done already). The SendMail handler's work, callable without a queue.
+pub async fn deliver(
+    db: &sqlx::PgPool,
+    mailer: &Mailer,
+    public_url: &str,
+    mail_id: i64,
+) -> Result<Option<&'static str>, Error> {
+    let outcome = match compose::prepare(db, mail_id, public_url).await? {
+        compose::Prepared::Done => return Ok(None),
+        compose::Prepared::Skip(why) => why,
+        compose::Prepared::Send { to, subject, body } => {
+            mailer.send(&to, &subject, body).await?;
+            "sent"
+        }
+    };
+    sqlx::query("UPDATE mails SET sent_at = now(), outcome = $2 WHERE id = $1")
+        .bind(mail_id)
+        .bind(outcome)
+        .execute(db)
+        .await?;
+    Ok(Some(outcome))
+}

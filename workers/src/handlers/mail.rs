@@ -8,35 +8,21 @@
 
 use jobs::kinds::{SendMail, SendNotices};
 use jobs::{JobContext, JobError};
-use shared::mail::compose::{self, Prepared};
 
 use crate::pipeline::{Pipeline, internal};
 
 pub async fn send(p: Pipeline, job: SendMail, _ctx: JobContext) -> Result<(), JobError> {
-    let prepared = compose::prepare(&p.db, job.mail_id, &p.mail_public_url)
+    let done = shared::mail::deliver(&p.db, &p.mailer, &p.mail_public_url, job.mail_id)
         .await
-        .map_err(internal)?;
-    let outcome = match prepared {
-        Prepared::Done => return Ok(()),
-        Prepared::Skip(why) => why,
-        Prepared::Send { to, subject, body } => {
-            p.mailer.send(&to, &subject, body).await.map_err(|e| {
-                if e.is_transient() {
-                    JobError::retryable(&e)
-                } else {
-                    JobError::permanent(&e)
-                }
-            })?;
-            "sent"
-        }
-    };
-    sqlx::query("UPDATE mails SET sent_at = now(), outcome = $2 WHERE id = $1")
-        .bind(job.mail_id)
-        .bind(outcome)
-        .execute(&p.db)
-        .await
-        .map_err(internal)?;
-    tracing::info!(mail.id = job.mail_id, outcome, "mail done");
+        .map_err(|e| match e {
+            shared::Error::Mail {
+                permanent: true, ..
+            } => JobError::permanent(&e),
+            e => internal(e),
+        })?;
+    if let Some(outcome) = done {
+        tracing::info!(mail.id = job.mail_id, outcome, "mail done");
+    }
     Ok(())
 }
 
