@@ -586,3 +586,12 @@ reset-submit = Save my new password
 reset-invalid = This link does not work any more: it was already used, or its 30 minutes are over.
 reset-ask-again = Ask for a new link
 reset-done = Your password is changed and every session is ended. Sign in with your new password.
+
+# The notices mailed to the owner (pages/notices.rs), on the profile page.
+notices-title = E-mail notices
+notices-intro = We write to you when something needs you. Untick what you do not want to receive.
+notices-kind-approvals_waiting = Posts are waiting for my approval
+notices-kind-linkedin_reconnect = LinkedIn must be reconnected, or expires within 7 days
+notices-kind-campaign_error = A campaign stopped with an error
+notices-kind-publication_unknown = LinkedIn did not say whether a post went out
+notices-save = Save my notices

@@ -586,3 +586,12 @@ reset-submit = Enregistrer mon nouveau mot de passe
 reset-invalid = Ce lien ne fonctionne plus : il a déjà servi, ou ses 30 minutes sont passées.
 reset-ask-again = Demander un nouveau lien
 reset-done = Votre mot de passe est changé et toutes les sessions sont fermées. Connectez-vous avec votre nouveau mot de passe.
+
+# Les avis envoyés par e-mail (pages/notices.rs), sur la page profil.
+notices-title = Avis par e-mail
+notices-intro = Nous vous écrivons quand quelque chose a besoin de vous. Décochez ce que vous ne voulez pas recevoir.
+notices-kind-approvals_waiting = Des publications attendent mon accord
+notices-kind-linkedin_reconnect = LinkedIn doit être reconnecté, ou expire dans les 7 jours
+notices-kind-campaign_error = Une campagne s'est arrêtée sur une erreur
+notices-kind-publication_unknown = LinkedIn n'a pas dit si une publication est partie
+notices-save = Enregistrer mes avis

@@ -13,6 +13,7 @@ pub mod contents;
 pub mod home;
 pub mod i18n;
 pub mod live;
+pub mod notices;
 pub mod password_reset;
 pub mod profile;
 pub mod publications;
@@ -113,6 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/contents/{id}/edit", web::post().to(contents::edit))
                 .route("/profile", web::get().to(profile::show))
                 .route("/profile", web::post().to(profile::save))
+                .route("/profile/notices", web::post().to(notices::save))
                 .route(
                     "/profile/linkedin/connect",
                     web::post().to(profile::connect),

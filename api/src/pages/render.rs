@@ -83,6 +83,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/forgot_password.html"),
     ),
     (
+        "profile_notices.html",
+        include_str!("../../templates/profile_notices.html"),
+    ),
+    (
         "reset_password.html",
         include_str!("../../templates/reset_password.html"),
     ),
