@@ -494,16 +494,6 @@ fn line(e: &LiveEvent, names: &HashMap<i64, &str>, catalog: &Catalog) -> Option<
     })
 }
 
-/// Who the reasons the workers write name first (`"Gemini rate limit of ..."`), with the
-/// message of the ones that are not a name.
-const PROVIDERS: [(&str, Option<&str>); 5] = [
-    ("Google Places", None),
-    ("Gemini", None),
-    ("LinkedIn", None),
-    ("lead enrichment", Some("live-provider-enrichment")),
-    ("image generation", Some("live-provider-images")),
-];
-
 /// The reasons the workers give that an owner can be told in their language (a limit, a
 /// quota, a reconnect); any other is shown as written.
 fn reason(reason: Option<&str>, catalog: &Catalog) -> String {
@@ -518,11 +508,8 @@ fn known_reason(reason: &str, catalog: &Catalog) -> Option<String> {
     if lower.contains("reconnect needed") {
         return catalog.text("live-reason-reconnect", None).ok();
     }
-    let (name, key) = PROVIDERS.iter().find(|(p, _)| reason.starts_with(p))?;
-    let provider = match key {
-        Some(key) => catalog.text(key, None).ok()?,
-        None => (*name).to_owned(),
-    };
+    // Who the reason names first (`"Gemini rate limit of ..."`), as the end reasons do.
+    let provider = super::reasons::named_provider(reason, catalog)?;
     let key = if lower.contains("daily limit") {
         "live-reason-daily-limit"
     } else if lower.contains("rate limited until") {

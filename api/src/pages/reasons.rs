@@ -56,16 +56,23 @@ pub fn explain(reason: &str, catalog: &Catalog) -> String {
         .unwrap_or_else(|_| reason.to_owned())
 }
 
+/// The provider a stored reason (or a live event's) names first, in the catalog's words;
+/// `None` when it names none.
+pub(super) fn named_provider(reason: &str, catalog: &Catalog) -> Option<String> {
+    let (name, key) = PROVIDERS.iter().find(|(p, _)| reason.starts_with(p))?;
+    match key {
+        Some(key) => catalog.text(key, None).ok(),
+        None => Some((*name).to_owned()),
+    }
+}
+
 /// The provider the reason names, in the catalog's words ("the provider" when none).
 fn provider(reason: &str, catalog: &Catalog) -> String {
-    let named = PROVIDERS.iter().find(|(p, _)| reason.starts_with(p));
-    match named {
-        Some((name, None)) => (*name).to_owned(),
-        Some((_, Some(key))) => catalog.text(key, None).unwrap_or_default(),
-        None => catalog
+    named_provider(reason, catalog).unwrap_or_else(|| {
+        catalog
             .text("reason-provider-unnamed", None)
-            .unwrap_or_default(),
-    }
+            .unwrap_or_default()
+    })
 }
 
 #[cfg(test)]
