@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod password;

@@ -16,6 +16,7 @@ pub mod job;
 pub mod keys;
 pub mod kinds;
 mod maintenance;
+pub mod metrics;
 pub mod periodic;
 mod queue_state;
 pub mod registry;

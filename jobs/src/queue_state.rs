@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::ack::AckHandle;
 use crate::connection::Settings;
 use crate::keys::QueueKeys;
+use crate::metrics::QueueMetrics;
 use crate::registry::Registry;
 use crate::settle::Settler;
 
@@ -146,6 +147,8 @@ pub(crate) struct QueueState {
     fetch_exit: Notify,
     /// Mirrors the queue's `paused` key, refreshed by maintenance.
     paused: AtomicBool,
+    /// This queue's counters in this process, made at start.
+    pub metrics: QueueMetrics,
 }
 
 impl QueueState {
@@ -157,7 +160,13 @@ impl QueueState {
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
         conn: ConnectionManager,
+        concurrency: usize,
     ) -> Self {
+        let metrics = QueueMetrics::new(
+            keys.queue.as_str(),
+            registry.kinds_of(keys.queue.as_str()),
+            concurrency,
+        );
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
         Self {
             keys,
@@ -171,6 +180,7 @@ impl QueueState {
             fetch_exited: AtomicBool::new(false),
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
+            metrics,
         }
     }
 

@@ -152,6 +152,7 @@ pub async fn start(
             holdings,
             registry.clone(),
             ops.clone(),
+            spec.concurrency,
         ));
         // Know the pause flag before the first read, so a paused queue fetches nothing.
         state.refresh_paused().await?;
