@@ -352,6 +352,7 @@ pub(crate) struct QueueMetrics {
     kinds: HashMap<&'static str, Arc<KindMetrics>>,
     unregistered: Arc<KindMetrics>,
     pub(crate) busy: Gauge,
+    slots: Gauge,
     stale: Counter,
     requeued: Counter,
     buried: Counter,
@@ -361,18 +362,11 @@ pub(crate) struct QueueMetrics {
 impl QueueMetrics {
     /// `kinds`: the registered kinds whose own queue is this one. A registered kind sent to
     /// another queue (a probe sent anywhere) gets its counters at its first run.
-    pub(crate) fn new(
-        queue: &str,
-        kinds: impl Iterator<Item = &'static str>,
-        concurrency: usize,
-    ) -> Self {
+    pub(crate) fn new(queue: &str, kinds: impl Iterator<Item = &'static str>) -> Self {
         let e = &*ENGINE;
         let ql = QueueLabel {
             queue: queue.to_owned(),
         };
-        e.slots_total
-            .get_or_create(&ql)
-            .set(i64::try_from(concurrency).unwrap_or(i64::MAX));
         let recovered = |outcome: &'static str| {
             e.recovered.get_or_create_owned(&RecoveredLabels {
                 queue: queue.to_owned(),
@@ -386,11 +380,18 @@ impl QueueMetrics {
                 .collect(),
             unregistered: Arc::new(KindMetrics::new(queue, UNREGISTERED_KIND)),
             busy: e.slots_busy.get_or_create_owned(&ql),
+            slots: e.slots_total.get_or_create_owned(&ql),
             stale: e.stale.get_or_create_owned(&ql),
             requeued: recovered("requeued"),
             buried: recovered("dead"),
             returned: recovered("returned"),
         }
+    }
+
+    /// This process's concurrency for the queue.
+    pub(crate) fn set_slots(&self, concurrency: usize) {
+        self.slots
+            .set(i64::try_from(concurrency).unwrap_or(i64::MAX));
     }
 
     /// The counters of a job of `kind`; `known`: this worker has a handler for it.

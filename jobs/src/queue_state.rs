@@ -160,13 +160,9 @@ impl QueueState {
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
         conn: ConnectionManager,
-        concurrency: usize,
     ) -> Self {
-        let metrics = QueueMetrics::new(
-            keys.queue.as_str(),
-            registry.kinds_of(keys.queue.as_str()),
-            concurrency,
-        );
+        let metrics =
+            QueueMetrics::new(keys.queue.as_str(), registry.kinds_of(keys.queue.as_str()));
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
         Self {
             keys,

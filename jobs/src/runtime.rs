@@ -152,8 +152,8 @@ pub async fn start(
             holdings,
             registry.clone(),
             ops.clone(),
-            spec.concurrency,
         ));
+        state.metrics.set_slots(spec.concurrency);
         // Know the pause flag before the first read, so a paused queue fetches nothing.
         state.refresh_paused().await?;
         // Fetch budget: the running jobs plus the read-ahead. The run limit itself is

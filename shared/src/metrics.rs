@@ -499,3 +499,123 @@ async fn answer(
 pub fn local_addr(listener: &TcpListener) -> Option<SocketAddr> {
     listener.local_addr().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape() -> String {
+        let mut r = registry();
+        register_providers(&mut r);
+        encode(&r)
+    }
+
+    fn sample(text: &str, series: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing from\n{text}"))
+    }
+
+    #[test]
+    fn a_call_counts_its_route_latency_and_error_class() {
+        // The statics are shared with the other tests: compare before and after.
+        let before = scrape();
+        record_call(Route::GeminiText, Duration::from_millis(30), Ok(429));
+        record_call(Route::GeminiText, Duration::from_millis(40), Ok(503));
+        record_call(Route::GeminiText, Duration::from_millis(50), Ok(200));
+        record_call(
+            Route::GeminiText,
+            Duration::from_secs(60),
+            Err(ErrorClass::Timeout),
+        );
+        let after = scrape();
+        let delta = |series: &str| sample(&after, series) - sample(&before, series);
+        let route = "route=\"gemini.text\"";
+        assert_eq!(
+            delta(&format!("astrogrowth_provider_calls_total{{{route}}}")),
+            4.0
+        );
+        assert_eq!(
+            delta(&format!("astrogrowth_provider_throttled_total{{{route}}}")),
+            1.0
+        );
+        for (class, n) in [
+            ("4xx", 1.0),
+            ("5xx", 1.0),
+            ("timeout", 1.0),
+            ("connect", 0.0),
+        ] {
+            assert_eq!(
+                delta(&format!(
+                    "astrogrowth_provider_errors_total{{{route},class=\"{class}\"}}"
+                )),
+                n,
+                "{class}"
+            );
+        }
+        assert_eq!(
+            delta(&format!(
+                "astrogrowth_provider_call_duration_seconds_bucket{{{route},le=\"0.05\"}}"
+            )),
+            3.0
+        );
+        assert_eq!(
+            delta(&format!(
+                "astrogrowth_provider_call_duration_seconds_count{{{route}}}"
+            )),
+            4.0
+        );
+        // Every route has its series from the start, so a rate is defined before any call.
+        for r in Route::ALL {
+            assert!(
+                after.contains(&format!("provider_calls_total{{route=\"{}\"}}", r.label())),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_map_to_classes() {
+        assert_eq!(ErrorClass::of_status(200), None);
+        assert_eq!(ErrorClass::of_status(303), None);
+        assert_eq!(ErrorClass::of_status(404), Some(ErrorClass::Client));
+        assert_eq!(ErrorClass::of_status(429), Some(ErrorClass::Client));
+        assert_eq!(ErrorClass::of_status(502), Some(ErrorClass::Server));
+    }
+
+    #[tokio::test]
+    async fn the_listener_serves_metrics_and_nothing_else() {
+        let listener = bind("127.0.0.1:0").await.unwrap();
+        let addr = local_addr(&listener).unwrap();
+        let stop = CancellationToken::new();
+        let render: Render = Arc::new(|| Box::pin(async { "astrogrowth_up 1\n".to_owned() }));
+        let server = serve(listener, render, stop.clone());
+        let http = reqwest::Client::new();
+        let r = http
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], CONTENT_TYPE);
+        assert_eq!(r.text().await.unwrap(), "astrogrowth_up 1\n");
+        for path in ["/metrics/x", "/api/campaigns"] {
+            let r = http
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404, "{path}");
+        }
+        let r = http
+            .post(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        // A second process cannot take the same address: a startup error, not a panic.
+        assert!(bind(&addr.to_string()).await.is_err());
+        stop.cancel();
+        server.await.unwrap();
+    }
+}
