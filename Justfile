@@ -4,6 +4,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 demo_redis_port := "6380"
 bench_redis_port := "6390"
+# The benchmark's private Redis Cluster: ports 7100-7105 (scripts/redis-cluster.sh).
+bench_cluster_port := "7100"
 # moto's S3 server for the storage tests (scripts/s3.sh).
 s3_port := "5442"
 # One private PostgreSQL cluster (scripts/postgres.sh) shared by the tests, the demo and the
@@ -32,16 +34,22 @@ css:
 
 # Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running;
 # headless Chromium for api/tests/browser.rs, screenshots in target/screenshots/), then the
-# OpenAPI document through openapi-spec-validator.
+# OpenAPI document through openapi-spec-validator, then the Kubernetes manifests.
 test: deps lint
     scripts/postgres.sh start {{pg_port}}
     scripts/s3.sh start {{s3_port}}
     trap 'scripts/s3.sh stop {{s3_port}}' EXIT; DATABASE_URL={{pg_url}}/postgres AG_TEST_S3_URL=http://127.0.0.1:{{s3_port}} SQLX_OFFLINE=true cargo test --workspace
     scripts/openapi-validate.sh
+    scripts/k8s-validate.sh
 
 # The OpenAPI document (`api openapi`) through openapi-spec-validator (PyPI, in .run/venv-openapi).
 openapi-validate: deps
     scripts/openapi-validate.sh
+
+# deploy/k8s against the Kubernetes schemas (kubernetes-validate) and KEDA's vendored CRD
+# schemas, plus the rules tying them to the code; needs no cluster (PyPI, in .run/venv-k8s).
+k8s-validate:
+    scripts/k8s-validate.sh
 
 # fmt check and clippy with warnings as errors; queries are checked against .sqlx/, no database.
 lint:
@@ -63,11 +71,18 @@ prepare: migrate
 pg-stop:
     scripts/postgres.sh stop {{pg_port}}
 
-# bench.md's W1–W5 against a private redis-server on port 6390; prints one table.
+# The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
-    cargo build --release --bins
+    cargo build --release --bins --features workers/bench
     scripts/redis.sh start {{bench_redis_port}}
     trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-run {{ARGS}}
+
+# W1 and W5 against a private Redis Cluster (three masters with a replica each, ports
+# 7100-7105), the bench jobs spread over one queue per master: `just bench-cluster W1 W5`.
+bench-cluster *ARGS: deps
+    cargo build --release --bins --features workers/bench
+    scripts/redis-cluster.sh stop {{bench_cluster_port}}
+    url=$(scripts/redis-cluster.sh start {{bench_cluster_port}}); trap 'scripts/redis-cluster.sh stop {{bench_cluster_port}}' EXIT; REDIS_URL=$url target/release/bench-run {{ARGS}}
 
 # Private PostgreSQL (database astrogrowth_bench, recreated), Redis on 6391, api on :8090.
 # The API under load: campaigns + metrics at 500 req/s for 30 s, then 64 connections flat out.

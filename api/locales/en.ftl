@@ -139,7 +139,7 @@ contents-title = Posts
 contents-empty = No post written yet.
 contents-score = Quality { $score }/100
 
-## Admin: queues (issue 11, the admin slice: overview, workers, jobs, actions, audit)
+## Admin: queues
 admin-title = Queues
 admin-intro = Jobs waiting, running, scheduled and failed, per queue.
 admin-nav-label = Admin sections
@@ -345,7 +345,7 @@ gallery-page = Page { $page } of { $pages }
 gallery-previous = ← Previous
 gallery-next = Next →
 
-## Live progress, score breakdowns, gallery filters and editing (issue 11, owner-live)
+## Live progress, score breakdowns, gallery filters and editing
 kpi-enriched = Businesses analysed
 leads-skipped = Skipped: no post for this one.
 live-title = Live
@@ -434,7 +434,7 @@ gallery-edit-save = Save the text
 gallery-done-edited = Text saved. Approve the post when it reads right.
 toast-close = Close this message
 
-## Profile, home charts and "needs your attention" (issue 11, owner side: profile + home)
+## Profile, home charts and "needs your attention"
 nav-profile = Profile
 home-done-marked-published = Thank you: the post is marked as published.
 home-done-published-again = It will be published again in a moment.

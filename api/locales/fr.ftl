@@ -139,7 +139,7 @@ contents-title = Publications
 contents-empty = Aucune publication rédigée pour l'instant.
 contents-score = Qualité { $score }/100
 
-## Admin : files d'attente (issue 11, la partie admin : vue d'ensemble, workers, tâches, actions, journal)
+## Admin : files d'attente
 admin-title = Files d'attente
 admin-intro = Tâches en attente, en cours, planifiées et en échec, par file.
 admin-nav-label = Sections de l'administration
@@ -345,7 +345,7 @@ gallery-page = Page { $page } sur { $pages }
 gallery-previous = ← Précédente
 gallery-next = Suivante →
 
-## Avancement en direct, détail des scores, filtres et modification des publications (issue 11, owner-live)
+## Avancement en direct, détail des scores, filtres et modification des publications
 kpi-enriched = Commerces analysés
 leads-skipped = Mis de côté : pas de publication pour celui-ci.
 live-title = En direct
@@ -434,7 +434,7 @@ gallery-edit-save = Enregistrer le texte
 gallery-done-edited = Texte enregistré. Validez la publication quand elle vous convient.
 toast-close = Fermer ce message
 
-## Profil, graphiques de l'accueil et « à traiter » (issue 11, côté propriétaire : profil + accueil)
+## Profil, graphiques de l'accueil et « à traiter »
 nav-profile = Profil
 home-done-marked-published = Merci : la publication est marquée comme publiée.
 home-done-published-again = Elle va être publiée de nouveau dans un instant.

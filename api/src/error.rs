@@ -175,7 +175,7 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
 
-    /// Issue 12 finding 22: an internal error keeps its cause chain for the log (the client
+    /// An internal error keeps its cause chain for the log (the client
     /// still sees only "internal error").
     #[test]
     fn internal_errors_keep_their_cause_chain() {

@@ -1,6 +1,7 @@
 //! The AstroGrowth HTTP API: accounts, campaigns, contents, metrics, profile and LinkedIn
 //! connect, health, and the OpenAPI document; and the dashboard pages (`pages`). `startup::Application` builds it.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod metrics;

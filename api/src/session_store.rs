@@ -8,19 +8,19 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jobs::Conn;
 use rand::RngCore;
-use redis::aio::ConnectionManager;
 
 type SessionState = HashMap<String, String>;
 
 #[derive(Clone)]
 pub struct RedisSessionStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
 impl RedisSessionStore {
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::cookie::Key;
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 use shared::Config;
 use shared::rate_limit::RateLimiter;
 use shared::storage::Storage;
@@ -18,7 +18,7 @@ pub struct AppState {
     /// it, to check later that the session still exists.
     pub cookie_key: Key,
     pub db: PgPool,
-    pub redis: ConnectionManager,
+    pub redis: Conn,
     pub limiter: RateLimiter,
     pub queue_admin: jobs::admin::Admin,
     pub vault: Vault,

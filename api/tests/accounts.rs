@@ -46,7 +46,7 @@ async fn sign_up_creates_an_owner_who_then_signs_in(db: PgPool) {
     assert!(hash.starts_with("$argon2id$"));
 }
 
-/// Issue 12 finding 7: a 409 for a taken e-mail told anyone which addresses have accounts.
+/// A 409 for a taken e-mail told anyone which addresses have accounts.
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_up_answers_a_taken_email_exactly_like_a_new_one(db: PgPool) {
     let app = spawn_app(db).await;
@@ -91,7 +91,7 @@ async fn sign_up_answers_a_taken_email_exactly_like_a_new_one(db: PgPool) {
     );
 }
 
-/// Issue 12 finding 7: names with bidi overrides or zero-width characters are refused (they
+/// Names with bidi overrides or zero-width characters are refused (they
 /// make a name display as something else).
 #[sqlx::test(migrations = "../migrations")]
 async fn names_with_bidi_overrides_or_zero_width_characters_are_refused(db: PgPool) {
@@ -124,7 +124,7 @@ async fn names_with_bidi_overrides_or_zero_width_characters_are_refused(db: PgPo
     assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
-/// Issue 12 finding 7: the cookie follows `public_url` (https → Secure) unless set.
+/// The cookie follows `public_url` (https → Secure) unless set.
 #[sqlx::test(migrations = "../migrations")]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https(db: PgPool) {
     let app = harness::spawn_app_with(
@@ -444,7 +444,7 @@ async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// Issue 12 finding 1: failures were counted after the verify, so concurrent wrong
+/// Failures were counted after the verify, so concurrent wrong
 /// passwords all passed the check before the first one was counted.
 #[sqlx::test(migrations = "../migrations")]
 async fn concurrent_wrong_sign_ins_verify_at_most_the_limit(db: PgPool) {

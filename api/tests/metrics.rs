@@ -131,7 +131,7 @@ async fn publications_list_the_users_posts_newest_first(db: PgPool) {
     );
 }
 
-/// Issue 12 finding 14: the metrics loaded every campaign of the user to sum them. Totals
+/// The metrics loaded every campaign of the user to sum them. Totals
 /// are summed in SQL; the per-campaign figures are a page (`page`, `per_page`, default 50).
 #[sqlx::test(migrations = "../migrations")]
 async fn metrics_page_through_campaigns_and_total_over_all_of_them(db: PgPool) {

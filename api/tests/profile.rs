@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The business profile and the LinkedIn connection. LinkedIn's token and userinfo endpoints
 //! are a small real HTTP server in the test (`LinkedInFixture`), speaking the wire format of
-//! providers.md §4.1, so the real `LinkedInOAuth` client is what the api uses.
+//! docs/providers.md, "4.1 Connecting", so the real `LinkedInOAuth` client is what the api uses.
 
 mod harness;
 
@@ -366,7 +366,7 @@ async fn a_refused_or_bad_linkedin_callback_connects_nothing(db: PgPool) {
     assert_eq!(body["linkedin"]["connected"], false);
 }
 
-/// Issue 12 finding 3: signing in kept the previous session's state, so a LinkedIn connect
+/// Signing in kept the previous session's state, so a LinkedIn connect
 /// started by one account could be completed by the next one to sign in on that browser.
 #[sqlx::test(migrations = "../migrations")]
 async fn signing_in_drops_the_previous_sessions_connect_state(db: PgPool) {
@@ -381,7 +381,7 @@ async fn signing_in_drops_the_previous_sessions_connect_state(db: PgPool) {
     assert!(fixture.token_requests.lock().unwrap().is_empty());
 }
 
-/// Issue 12 finding 4: a GET started the connect, so a cross-site page could make a signed-in
+/// A GET started the connect, so a cross-site page could make a signed-in
 /// browser connect (and the callback publishes the contents waiting for LinkedIn).
 #[sqlx::test(migrations = "../migrations")]
 async fn connecting_linkedin_starts_only_with_a_post_carrying_the_csrf_token(db: PgPool) {

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Issue 12 finding 2: sessions end when the account changes under them. The role and the
+//! Sessions end when the account changes under them. The role and the
 //! session version are read from PostgreSQL on every request, not trusted from the session.
 
 mod harness;

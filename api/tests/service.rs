@@ -213,7 +213,7 @@ async fn a_user_over_the_api_rate_limit_gets_429_with_retry_after(db: PgPool) {
     assert_eq!(bob.get("/api/auth/me").await.status(), StatusCode::OK);
 }
 
-/// Issue 12 finding 17: the document states what `PUT /api/contents/{id}` and the LinkedIn
+/// The document states what `PUT /api/contents/{id}` and the LinkedIn
 /// callback accept, so a generator (schemathesis) can produce values they take.
 #[sqlx::test(migrations = "../migrations")]
 async fn the_openapi_document_states_the_edit_and_callback_constraints(db: PgPool) {

@@ -9,7 +9,7 @@ use actix_web::cookie::time::Duration as Ttl;
 use api::session_store::RedisSessionStore;
 use jobs::test_support::TestRedis;
 
-/// Issue 12 finding 3: an update whose session was deleted meanwhile (signed out by another
+/// An update whose session was deleted meanwhile (signed out by another
 /// request) used to fall back to `save()`, bringing the signed-in state back under a new key.
 #[tokio::test]
 async fn a_session_deleted_meanwhile_is_not_brought_back_by_an_update() {

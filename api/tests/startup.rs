@@ -9,7 +9,7 @@ use harness::test_config;
 use jobs::test_support::TestRedis;
 use sqlx::PgPool;
 
-/// Issue 12 finding 5: in production the cookie key is its own secret, not derived from
+/// In production the cookie key is its own secret, not derived from
 /// the vault key (rotating one must not silently change the other, and one leak is not two).
 #[sqlx::test(migrations = "../migrations")]
 async fn production_needs_its_own_cookie_key(db: PgPool) {

@@ -1,12 +1,13 @@
-//! The benchmark's handlers, exactly as bench.md specifies.
+//! The benchmark's handlers: `noop` counts, `sleep` waits 20 ms then counts, `lat` records its
+//! pickup latency (the workloads are in `bin/bench_run.rs`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::jobs::{Lat, Noop, Sleep};
+use jobs::Conn;
 use jobs::{JobError, Registry};
-use redis::aio::ConnectionManager;
 
-pub fn registry(redis: ConnectionManager) -> Registry {
+pub fn registry(redis: Conn) -> Registry {
     let (r1, r2, r3) = (redis.clone(), redis.clone(), redis);
     Registry::new()
         .register(move |_: Noop, _| {
@@ -40,7 +41,7 @@ pub fn registry(redis: ConnectionManager) -> Registry {
         })
 }
 
-async fn incr_done(conn: &mut ConnectionManager) -> Result<(), JobError> {
+async fn incr_done(conn: &mut Conn) -> Result<(), JobError> {
     let _: i64 = redis::cmd("INCR")
         .arg("bench:done")
         .query_async(conn)

@@ -1,4 +1,4 @@
-//! What the benchmarks need and the product does not: the bench.md jobs and their handlers
+//! What the benchmarks need and the product does not: the benchmark's jobs and their handlers
 //! (run by `workers bench`, built into the worker only with its `bench` feature), the
 //! timerfd sleep of the `sleep` job, and the quantile and table printer the benchmark
 //! programs share. The programs themselves are this crate's binaries.

@@ -69,7 +69,7 @@ pub async fn sleep(d: Duration) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    /// Review finding 16: one sleep under 200 ms also passed with tokio's timer, which
+    /// One sleep under 200 ms also passed with tokio's timer, which
     /// rounds 20 ms up to 21 ms and more. The median of 21 sleeps must stay within 0.5 ms
     /// of the asked duration, which tokio's timer cannot do; the median, not the mean, so
     /// a few sleeps delayed by a loaded machine (the workspace's tests in parallel) do not

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::connection::{Settings, now_ms};
@@ -58,7 +58,7 @@ impl AckHandle {
 /// A batch that fails on a Redis outage is kept and written again; it is never dropped,
 /// because a dropped ack means a job run twice.
 pub(crate) fn spawn(
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Arc<QueueKeys>,
     settings: Arc<Settings>,
     holdings: Arc<Holdings>,
@@ -69,7 +69,7 @@ pub(crate) fn spawn(
 }
 
 async fn run(
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Arc<QueueKeys>,
     settings: Arc<Settings>,
     holdings: Arc<Holdings>,
@@ -106,7 +106,7 @@ fn push(msg: Msg, batch: &mut Vec<Completion>, waiters: &mut Vec<oneshot::Sender
 }
 
 async fn write_until_done(
-    conn: &ConnectionManager,
+    conn: &Conn,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],
@@ -143,7 +143,7 @@ async fn write_until_done(
 /// 10–25% of steady throughput (bench W1), hence the two paths.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, jobs = batch.len()))]
 pub async fn ack_batch(
-    conn: ConnectionManager,
+    conn: Conn,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],
@@ -160,7 +160,7 @@ pub async fn ack_batch(
 /// difference back, so the counter counts only what was acked. Deleting the id of an entry
 /// XACK did not take is harmless: the reclaim that took it already deleted it.
 async fn ack_plain(
-    mut conn: ConnectionManager,
+    mut conn: Conn,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],
@@ -201,7 +201,7 @@ async fn ack_plain(
 
 /// `ack.lua`: entries with a unique key one by one, the others in one XACK and XDEL.
 async fn ack_with_unique_keys(
-    mut conn: ConnectionManager,
+    mut conn: Conn,
     keys: &QueueKeys,
     settings: &Settings,
     batch: &[Completion],

@@ -1,9 +1,9 @@
 //! What the admin queue UI and ops scripts do to queues: sizes, listing jobs per state,
 //! job detail, retrying and discarding dead jobs, pausing.
 
+use crate::connection::Conn;
 use futures::StreamExt;
 use redis::Value;
-use redis::aio::ConnectionManager;
 use serde::Serialize;
 
 use crate::connection::{Settings, now_ms};
@@ -158,13 +158,13 @@ impl Page {
 /// Admin operations on one Redis. Cheap to clone.
 #[derive(Clone)]
 pub struct Admin {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     heartbeat_interval: std::time::Duration,
 }
 
 impl Admin {
-    pub fn new(conn: ConnectionManager, settings: &Settings) -> Self {
+    pub fn new(conn: Conn, settings: &Settings) -> Self {
         Self {
             conn,
             prefix: settings.prefix.clone(),
@@ -971,7 +971,7 @@ impl Admin {
 }
 
 /// (undelivered, pending) of the group; both 0 for a queue no worker consumed yet.
-async fn group_counts(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(u64, u64), Error> {
+async fn group_counts(conn: &mut Conn, keys: &QueueKeys) -> Result<(u64, u64), Error> {
     let len: u64 = redis::cmd("XLEN")
         .arg(&keys.stream)
         .query_async(conn)
@@ -993,7 +993,7 @@ async fn group_counts(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<
     Ok((len.saturating_sub(pending), pending))
 }
 
-async fn last_delivered(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<String, Error> {
+async fn last_delivered(conn: &mut Conn, keys: &QueueKeys) -> Result<String, Error> {
     let reply: Result<Value, redis::RedisError> = redis::cmd("XINFO")
         .arg("GROUPS")
         .arg(&keys.stream)
@@ -1034,11 +1034,7 @@ async fn last_delivered(conn: &mut ConnectionManager, keys: &QueueKeys) -> Resul
     Ok("0-0".into())
 }
 
-async fn entry(
-    conn: &mut ConnectionManager,
-    keys: &QueueKeys,
-    id: &str,
-) -> Result<Option<Envelope>, Error> {
+async fn entry(conn: &mut Conn, keys: &QueueKeys, id: &str) -> Result<Option<Envelope>, Error> {
     let reply: Value = redis::cmd("XRANGE")
         .arg(&keys.stream)
         .arg(id)
@@ -1057,7 +1053,7 @@ async fn entry(
 
 /// Scheduled members are whole envelopes; find one by job id with ZSCAN (admin only).
 async fn scheduled_member(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     id: &str,
 ) -> Result<Option<(String, f64)>, Error> {
@@ -1090,7 +1086,7 @@ async fn scheduled_member(
 /// bodies were removed. The kind and user of each come from its envelope (`None`: not a
 /// job envelope, in no index).
 async fn discard_dead_ids(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     batch: &[(String, Option<Envelope>)],
 ) -> Result<u64, Error> {
@@ -1119,7 +1115,7 @@ async fn discard_dead_ids(
 /// Dead jobs from `source` (the dead set or one of its indexes), newest first, `offset`
 /// in; `None` for an id whose body is gone or unreadable.
 async fn dead_rows(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     source: &str,
     offset: usize,
@@ -1159,7 +1155,7 @@ async fn dead_rows(
 
 /// Scheduled jobs soonest first, `offset` in.
 async fn scheduled_rows(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     offset: usize,
     count: usize,

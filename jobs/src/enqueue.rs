@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde_json::value::RawValue;
 
 use crate::connection::{Settings, connect, now_ms, to_ms};
@@ -48,7 +48,7 @@ pub struct EnqueueOptions {
 /// The producer side of the engine. Cheap to clone: one multiplexed connection, shared.
 #[derive(Clone)]
 pub struct Client {
-    conn: ConnectionManager,
+    conn: Conn,
     settings: Arc<Settings>,
 }
 
@@ -58,7 +58,7 @@ impl Client {
         Ok(Self::with_connection(conn, settings))
     }
 
-    pub fn with_connection(conn: ConnectionManager, settings: Settings) -> Self {
+    pub fn with_connection(conn: Conn, settings: Settings) -> Self {
         Self {
             conn,
             settings: Arc::new(settings),
@@ -69,7 +69,7 @@ impl Client {
         &self.settings
     }
 
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> Conn {
         self.conn.clone()
     }
 
@@ -112,6 +112,11 @@ impl Client {
         let run_at = due_time(options.run_at, now);
         let encoded = envelope.encode()?;
         let mut conn = self.conn.clone();
+        if self.settings.enqueue_replicas > 0 {
+            return self
+                .enqueue_replicated(&keys, &envelope, &encoded, run_at, unique_for_ms::<J>())
+                .await;
+        }
         if let Some(unique) = &envelope.unique_key {
             let (created, holder): (i64, String) = SCRIPTS
                 .enqueue_unique
@@ -215,7 +220,19 @@ impl Client {
             // Scripts must be loaded before a pipeline can call them by SHA.
             SCRIPTS.enqueue_unique.load_async(&mut conn).await?;
         }
-        let replies: Vec<(i64, String)> = pipe.query_async(&mut conn).await?;
+        let replies: Vec<(i64, String)> = if self.settings.enqueue_replicas > 0 {
+            self.wait_replicas(&mut pipe);
+            let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
+            let acked = replies.pop().unwrap_or(redis::Value::Nil);
+            self.check_replicas(&acked)?;
+            replies
+                .iter()
+                .map(redis::from_redis_value_ref)
+                .collect::<Result<_, _>>()
+                .map_err(|e| Error::Envelope(format!("unexpected unique enqueue reply: {e}")))?
+        } else {
+            pipe.query_async(&mut conn).await?
+        };
         let mut replies = replies.into_iter();
         let mut out = Vec::with_capacity(ids.len());
         for (id, unique) in ids.into_iter().zip(unique_slots) {
@@ -230,6 +247,91 @@ impl Client {
             }
         }
         Ok(out)
+    }
+
+    /// One enqueue when [`Settings::enqueue_replicas`] asks for replicas: the write and the
+    /// `WAIT` in one pipeline, so the wait adds the replication lag and no round trip. On a
+    /// cluster the pipeline goes to the queue's master (WAIT has no key and follows the
+    /// write), whose replicas are the ones that count.
+    async fn enqueue_replicated(
+        &self,
+        keys: &QueueKeys,
+        envelope: &Envelope,
+        encoded: &str,
+        run_at: u64,
+        unique_for: u64,
+    ) -> Result<Enqueued, Error> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        match &envelope.unique_key {
+            Some(unique) => {
+                let unique_key = keys.unique(unique);
+                pipe.add_command(
+                    evalsha(
+                        &SCRIPTS.enqueue_unique,
+                        &[&unique_key, &keys.stream, &keys.scheduled],
+                    )
+                    .arg(&envelope.id)
+                    .arg(unique_ttl_ms(run_at, now_ms(), unique_for))
+                    .arg(encoded)
+                    .arg(run_at)
+                    .clone(),
+                );
+            }
+            None if run_at > 0 => {
+                pipe.cmd("ZADD")
+                    .arg(&keys.scheduled)
+                    .arg(run_at)
+                    .arg(encoded);
+            }
+            None => {
+                pipe.cmd("XADD")
+                    .arg(&keys.stream)
+                    .arg("*")
+                    .arg(ENVELOPE_FIELD)
+                    .arg(encoded);
+            }
+        }
+        self.wait_replicas(&mut pipe);
+        let (write, acked): (redis::Value, redis::Value) = match pipe.query_async(&mut conn).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                // A restarted or failed-over master has no scripts yet: load, then again.
+                SCRIPTS.enqueue_unique.load_async(&mut conn).await?;
+                pipe.query_async(&mut conn).await?
+            }
+            other => other?,
+        };
+        self.check_replicas(&acked)?;
+        if envelope.unique_key.is_none() {
+            return Ok(Enqueued::New(envelope.id.clone()));
+        }
+        let (created, holder): (i64, String) = redis::from_redis_value(write)
+            .map_err(|e| Error::Envelope(format!("unexpected unique enqueue reply: {e}")))?;
+        Ok(if created == 1 {
+            Enqueued::New(holder)
+        } else {
+            Enqueued::Duplicate(holder)
+        })
+    }
+
+    fn wait_replicas(&self, pipe: &mut redis::Pipeline) {
+        let timeout_ms =
+            u64::try_from(self.settings.enqueue_replicas_timeout.as_millis()).unwrap_or(u64::MAX);
+        pipe.cmd("WAIT")
+            .arg(self.settings.enqueue_replicas)
+            .arg(timeout_ms.max(1));
+    }
+
+    fn check_replicas(&self, acked: &redis::Value) -> Result<(), Error> {
+        let wanted = self.settings.enqueue_replicas;
+        let got = match acked {
+            redis::Value::Int(n) => *n,
+            _ => 0,
+        };
+        if got < i64::from(wanted) {
+            return Err(Error::NotReplicated { wanted, got });
+        }
+        Ok(())
     }
 
     /// Records a queue in the registry the admin UI lists.

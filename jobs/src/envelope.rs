@@ -45,7 +45,7 @@ pub struct Envelope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub died_at: Option<u64>,
     /// Times crash recovery handed this job back without using an attempt because it had
-    /// not started (review finding 13). Bounded by [`MAX_FREE_RETURNS`]: a job the
+    /// not started. Bounded by [`MAX_FREE_RETURNS`]: a job the
     /// keepalive last saw waiting, which then started and killed its worker before the
     /// next keepalive, must not loop for free forever.
     #[serde(default, skip_serializing_if = "is_zero")]

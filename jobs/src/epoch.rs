@@ -9,7 +9,7 @@
 //! missing writes a new one (`SET NX`); every process remembers the token it last saw, so
 //! a different token means Redis forgot everything since that look.
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::watch;
 
 use crate::error::Error;
@@ -45,7 +45,7 @@ impl EpochWatch {
 
     /// Writes the marker if it is missing and compares it with the last look: one round
     /// trip, so every heartbeat can afford it.
-    pub async fn look(&mut self, conn: &mut ConnectionManager) -> Result<Look, Error> {
+    pub async fn look(&mut self, conn: &mut Conn) -> Result<Look, Error> {
         let candidate = uuid::Uuid::now_v7().to_string();
         // Atomic, so the token read back is the one the SET saw (a flush between the two
         // would otherwise read nothing).

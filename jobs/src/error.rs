@@ -18,6 +18,10 @@ pub enum Error {
     Envelope(String),
     #[error("invalid setting: {0}")]
     Config(String),
+    #[error(
+        "the enqueue reached the master but only {got} of {wanted} replicas confirmed it in time"
+    )]
+    NotReplicated { wanted: u32, got: i64 },
     #[error("no job {id} in queue {queue}")]
     NotFound { queue: String, id: String },
     #[error("job {id} cannot be retried: job {holder} with the same unique key {key:?} is queued")]
@@ -53,7 +57,7 @@ impl Error {
 
 /// Displays an error with every cause under it, once: `outer: cause: root`. A cause whose
 /// text the level above already shows (thiserror's `"redis: {0}"` with `#[from]`) is not
-/// repeated. Log sites use it where the error is handled (review finding 22), so the root
+/// repeated. Log sites use it where the error is handled, so the root
 /// cause of a failed keepalive or fetch reaches the log.
 pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 

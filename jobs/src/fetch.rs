@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis_core::task::{Task, builder::TaskBuilder, task_id::TaskId};
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::delivery::Delivery;
@@ -23,7 +23,7 @@ const MAX_READ: usize = 1_000;
 /// consumer's pending list, and closing the backend hands it back (see `release.lua`).
 pub(crate) async fn run(
     state: Arc<QueueState>,
-    conn: ConnectionManager,
+    conn: Conn,
     budget: Arc<Semaphore>,
     tx: mpsc::Sender<Task<Delivery>>,
     stop: watch::Receiver<bool>,
@@ -34,7 +34,7 @@ pub(crate) async fn run(
 
 async fn run_loop(
     state: &Arc<QueueState>,
-    mut conn: ConnectionManager,
+    mut conn: Conn,
     budget: Arc<Semaphore>,
     tx: mpsc::Sender<Task<Delivery>>,
     mut stop: watch::Receiver<bool>,

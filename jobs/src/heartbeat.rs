@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::now_ms;
@@ -46,7 +46,7 @@ pub struct BusyJob {
 /// Writes this worker's record and refreshes its score in the registry zset. The record
 /// expires on its own if the worker dies, so a dead worker vanishes without cleanup.
 pub async fn beat(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &GlobalKeys,
     info: &WorkerInfo,
     interval: Duration,
@@ -58,7 +58,7 @@ pub async fn beat(
     let ttl = (interval * MISSED_BEATS).as_secs().max(1);
     let () = redis::pipe()
         // Entries of workers gone for good are dropped by every beat, so the registry
-        // stays bounded even when nobody reads it (review finding 14).
+        // stays bounded even when nobody reads it.
         .cmd("ZREMRANGEBYSCORE")
         .arg(&keys.workers)
         .arg("-inf")
@@ -85,11 +85,7 @@ pub fn lapse_cutoff(now_ms: u64, interval: Duration) -> u64 {
     now_ms.saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0))
 }
 
-pub async fn deregister(
-    conn: &mut ConnectionManager,
-    keys: &GlobalKeys,
-    id: &str,
-) -> Result<(), Error> {
+pub async fn deregister(conn: &mut Conn, keys: &GlobalKeys, id: &str) -> Result<(), Error> {
     let () = redis::pipe()
         .cmd("ZREM")
         .arg(&keys.workers)
@@ -105,7 +101,7 @@ pub async fn deregister(
 
 /// Live workers, newest beat first; drops registry entries of workers long gone.
 pub async fn live_workers(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &GlobalKeys,
     interval: Duration,
 ) -> Result<Vec<WorkerInfo>, Error> {

@@ -158,9 +158,25 @@ impl GlobalKeys {
         }
     }
 
+    /// A worker's record. It carries the registry zset's name as its hash tag, so under Redis
+    /// Cluster the record and the zset share a slot: one heartbeat pipeline writes both and
+    /// one MGET reads every record. (A prefix that already holds a hash tag puts every global
+    /// key in that tag's slot, so the record then needs none of its own.)
     pub fn worker(&self, id: &str) -> String {
-        format!("{}worker:{id}", self.prefix)
+        if has_hash_tag(&self.prefix) {
+            format!("{}worker:{id}", self.prefix)
+        } else {
+            format!("{}worker:{{{}}}:{id}", self.prefix, self.workers)
+        }
     }
+}
+
+/// True if Redis Cluster would hash only part of a key starting with `s`: a `{` followed,
+/// later, by a `}` with something between them.
+fn has_hash_tag(s: &str) -> bool {
+    s.find('{')
+        .and_then(|open| s[open + 1..].find('}'))
+        .is_some_and(|len| len > 0)
 }
 
 #[cfg(test)]
@@ -186,5 +202,14 @@ mod tests {
         assert_eq!(keys.unique("publish:7"), "ag:{scrape}:unique:publish:7");
         assert_eq!(keys.dead_kind("scrape"), "ag:{scrape}:dead:kind:scrape");
         assert_eq!(keys.dead_user(7), "ag:{scrape}:dead:user:7");
+    }
+
+    #[test]
+    fn a_worker_record_shares_the_registry_slot() {
+        let g = GlobalKeys::new("ag:");
+        assert_eq!(g.worker("w1"), "ag:worker:{ag:workers}:w1");
+        let tagged = GlobalKeys::new("{env}:");
+        assert_eq!(tagged.worker("w1"), "{env}:worker:w1");
+        assert!(!has_hash_tag("ag:{}"));
     }
 }

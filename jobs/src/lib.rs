@@ -3,7 +3,7 @@
 //! Producers use [`Client`]; workers run [`runtime::start`] with a [`Registry`] of
 //! handlers. Delivery is at least once: a job is acked only after its handler returned,
 //! and a job whose worker died is taken back and run again. Handlers make effects
-//! exactly-once (see design.md §5).
+//! exactly-once (docs/pipeline.md, "Jobs").
 
 pub mod admin;
 pub mod connection;
@@ -47,7 +47,7 @@ internal!(
     ack, backend, delivery, fetch, outcome, reclaim, scheduler, settle, stream
 );
 
-pub use connection::{Settings, connect, now_ms};
+pub use connection::{Conn, Settings, connect, now_ms};
 pub use enqueue::{Client, EnqueueOptions, Enqueued};
 pub use envelope::Envelope;
 pub use error::Error;

@@ -196,7 +196,7 @@ pub(crate) enum Outcome<'a> {
     Panicked(&'a str),
 }
 
-/// The one place a job's fate is decided (review finding 18): every handler outcome, and
+/// The one place a job's fate is decided: every handler outcome, and
 /// crash recovery's "its worker stopped" through [`failure`], ends here.
 ///
 /// - success → ack;

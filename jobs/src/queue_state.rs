@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::Notify;
 
 use crate::ack::AckHandle;
@@ -18,7 +18,7 @@ use crate::settle::Settler;
 /// Entry ids a worker holds in the group's pending list, from the read until the entry's
 /// fate is in Redis. The keepalive keeps every held entry's claim fresh, so none of them
 /// is taken for a dead worker's: read-ahead entries waiting for a slot, running jobs,
-/// and completed jobs whose batched ack is not written yet (review finding 9: letting go
+/// and completed jobs whose batched ack is not written yet (letting go
 /// of those before the ack is written let a Redis stall hand them to another worker).
 #[derive(Default)]
 pub(crate) struct Holdings {
@@ -139,7 +139,7 @@ pub(crate) struct QueueState {
     pub acker: AckHandle,
     pub registry: Arc<Registry>,
     /// Connection for maintenance and outcomes; never blocked by a read.
-    pub conn: ConnectionManager,
+    pub conn: Conn,
     /// What this worker holds in the group's pending list; shared with the acker.
     pub holdings: Arc<Holdings>,
     /// Set by the fetch task when it exits, so closing can wait for its last read.
@@ -159,7 +159,7 @@ impl QueueState {
         acker: AckHandle,
         holdings: Arc<Holdings>,
         registry: Arc<Registry>,
-        conn: ConnectionManager,
+        conn: Conn,
     ) -> Self {
         let metrics =
             QueueMetrics::new(keys.queue.as_str(), registry.kinds_of(keys.queue.as_str()));

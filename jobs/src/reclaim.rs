@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::Value;
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 
 use crate::settle::{Settled, Settler};
 use crate::envelope::MAX_FREE_RETURNS;
@@ -55,17 +55,17 @@ pub struct ReclaimPolicy {
     pub judge_within: Duration,
 }
 
-/// Crash recovery, following design.md §3: entries of consumers whose heartbeat has
+/// Crash recovery (docs/architecture.md): entries of consumers whose heartbeat has
 /// lapsed are taken once idle past the visibility timeout; a live worker's entries only
 /// when idle `LAST_RESORT_FACTOR` times longer. Each taken entry goes back to the stream
 /// with one attempt used, or to the dead set if that was its last. A worker that is alive
-/// and merely could not reach Redis for a while (review finding 9) keeps its jobs.
+/// and merely could not reach Redis for a while keeps its jobs.
 ///
 /// Requeueing rather than running them here means any free worker takes them, and the
 /// attempt count stays right even if the job keeps killing the worker that runs it.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %settler.keys().queue, consumer = %consumer))]
 pub async fn reclaim(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     settler: &Settler,
     consumer: &str,
     policy: ReclaimPolicy,
@@ -106,7 +106,7 @@ pub async fn reclaim(
 /// Consumers of the group, other than `me`, holding entries while their heartbeat is
 /// older than `lapse` (or gone).
 async fn lapsed_consumers(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     settler: &Settler,
     me: &str,
     lapse: Duration,
@@ -161,7 +161,7 @@ async fn lapsed_consumers(
 
 /// XAUTOCLAIM over the whole group: entries idle past `min_idle`, whoever holds them.
 async fn autoclaim(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     settler: &Settler,
     consumer: &str,
     min_idle: Duration,
@@ -227,7 +227,7 @@ async fn autoclaim(
 /// Takes the entries of one dead consumer idle past `min_idle` (XPENDING … consumer,
 /// then XCLAIM to `me`, which skips any entry another worker took meanwhile).
 async fn claim_from(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     settler: &Settler,
     me: &str,
     dead: &str,
@@ -278,7 +278,7 @@ async fn claim_from(
 }
 
 /// Each claimed entry back to the stream: one that never started (in `unstarted`) without
-/// using an attempt, up to `MAX_FREE_RETURNS` times (review finding 13); the others with
+/// using an attempt, up to `MAX_FREE_RETURNS` times; the others with
 /// an attempt used (or dead); a non-envelope to the dead set verbatim.
 async fn requeue_all(
     settler: &Settler,
@@ -331,7 +331,7 @@ async fn requeue_all(
 /// count 1 back, so crash recovery knows which used an attempt (see `keepalive.lua`).
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, started = started.len(), waiting = waiting.len()))]
 pub async fn keepalive(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     consumer: &str,
     started: &[Arc<str>],
@@ -361,7 +361,7 @@ pub async fn keepalive(
 /// Hands back entries this consumer holds but never started (see `release.lua`).
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue, consumer = %consumer))]
 pub async fn release(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     consumer: &str,
     running: &[Arc<str>],
@@ -384,7 +384,7 @@ pub async fn release(
 /// consumer list does not grow with every worker restart.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn prune_consumers(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     idle: Duration,
 ) -> Result<usize, Error> {

@@ -133,7 +133,7 @@ impl Registry {
     }
 
     /// Whether a worker with this registry should consume `queue`: one of its kinds
-    /// belongs there, or it was asked to consume any queue (review finding 11: a worker
+    /// belongs there, or it was asked to consume any queue (a worker
     /// that reads a queue it has no handler for only defers what it reads).
     pub fn handles_queue(&self, queue: &str) -> bool {
         self.any_queue || self.queues.contains(queue)

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::connection::Conn;
 use apalis_core::worker::builder::WorkerBuilder;
 use apalis_core::worker::context::WorkerContext;
-use redis::aio::ConnectionManager;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -86,7 +86,7 @@ pub struct Running {
     pub(crate) queues: Vec<QueueRun>,
     pub(crate) heartbeat: JoinHandle<()>,
     pub(crate) heartbeat_stop: watch::Sender<bool>,
-    pub(crate) conn: ConnectionManager,
+    pub(crate) conn: Conn,
     pub(crate) settings: Arc<Settings>,
     failed: mpsc::UnboundedReceiver<String>,
     losses: Losses,
@@ -280,7 +280,7 @@ impl Running {
 
 /// Lists a queue in the registry the admin UI and `workers status` read.
 async fn register_queue(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     globals: &GlobalKeys,
     queue: &QueueName,
 ) -> Result<(), Error> {
@@ -294,7 +294,7 @@ async fn register_queue(
 
 /// What the heartbeat task owns.
 struct Beat {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: GlobalKeys,
     info: WorkerInfo,
     states: Vec<Arc<QueueState>>,

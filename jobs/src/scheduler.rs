@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use tokio::sync::watch;
 
 use crate::connection::{Settings, now_ms};
@@ -14,7 +14,7 @@ use crate::scripts::SCRIPTS;
 /// Moves up to `limit` due jobs; returns how many moved and when the next one is due.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn move_due(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     limit: usize,
 ) -> Result<(usize, Option<u64>), Error> {
@@ -35,7 +35,7 @@ pub async fn move_due(
 /// it goes again at once; otherwise it sleeps until the next due job or the interval,
 /// with jitter so many workers do not call in lockstep.
 pub(crate) async fn run(
-    mut conn: ConnectionManager,
+    mut conn: Conn,
     keys: &QueueKeys,
     settings: &Settings,
     mut stop: watch::Receiver<bool>,

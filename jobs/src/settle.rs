@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 
 use crate::connection::{Settings, now_ms};
 use crate::enqueue::unique_ttl_ms;
@@ -33,13 +33,13 @@ pub enum Settled {
 /// retried and completed, or retried twice.
 #[derive(Clone)]
 pub struct Settler {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Arc<QueueKeys>,
     settings: Arc<Settings>,
 }
 
 impl Settler {
-    pub fn new(conn: ConnectionManager, keys: Arc<QueueKeys>, settings: Arc<Settings>) -> Self {
+    pub fn new(conn: Conn, keys: Arc<QueueKeys>, settings: Arc<Settings>) -> Self {
         Self {
             conn,
             keys,
@@ -128,7 +128,7 @@ impl Settler {
     }
 
     /// Crash recovery's return of an entry a dead worker read but never started: back to
-    /// the stream with no attempt used and no error recorded (review finding 13).
+    /// the stream with no attempt used and no error recorded.
     #[tracing::instrument(level = "debug", skip_all, fields(queue = %self.keys.queue, job = %envelope.id, kind = %envelope.kind))]
     pub async fn return_unstarted(
         &self,

@@ -1,6 +1,6 @@
 //! Per-queue counters per minute, for the admin UI and metrics.
 
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 use serde::Serialize;
 
 use crate::connection::now_ms;
@@ -23,11 +23,7 @@ pub struct Minute {
 }
 
 /// The last `minutes` minutes, oldest first, the current minute included.
-pub async fn recent(
-    conn: &mut ConnectionManager,
-    keys: &QueueKeys,
-    minutes: u64,
-) -> Result<Vec<Minute>, Error> {
+pub async fn recent(conn: &mut Conn, keys: &QueueKeys, minutes: u64) -> Result<Vec<Minute>, Error> {
     let now = now_ms() / 60_000;
     let first = now.saturating_sub(minutes.saturating_sub(1));
     let mut pipe = redis::pipe();

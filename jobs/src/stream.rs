@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use redis::Value;
-use redis::aio::ConnectionManager;
+use crate::connection::Conn;
 
 use crate::envelope::Envelope;
 use crate::error::Error;
@@ -25,7 +25,7 @@ pub struct RawEntry {
 /// Redis that restarted without persistence). Reading from `0` so entries enqueued before
 /// any worker existed are delivered.
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
-pub async fn ensure_group(conn: &mut ConnectionManager, keys: &QueueKeys) -> Result<(), Error> {
+pub async fn ensure_group(conn: &mut Conn, keys: &QueueKeys) -> Result<(), Error> {
     let res: Result<(), redis::RedisError> = redis::cmd("XGROUP")
         .arg("CREATE")
         .arg(&keys.stream)
@@ -44,7 +44,7 @@ pub async fn ensure_group(conn: &mut ConnectionManager, keys: &QueueKeys) -> Res
 /// `XREADGROUP … COUNT n BLOCK t`: returns as soon as one entry is there, so an idle
 /// worker picks a new job up within one round trip, and a busy one takes up to `n`.
 pub async fn read(
-    conn: &mut ConnectionManager,
+    conn: &mut Conn,
     keys: &QueueKeys,
     consumer: &str,
     count: usize,

@@ -5,25 +5,36 @@
 
 mod common;
 
+crate::on_both!(
+    dead_indexes_follow_bury_retry_and_discard,
+    the_cap_drops_the_oldest_jobs_from_their_indexes_too,
+    a_text_search_stops_at_its_budget_and_continues,
+    retrying_and_deferred_counts_follow_the_scheduled_set,
+    a_heartbeat_lists_the_running_jobs_with_their_start,
+);
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Step, steps};
+use common::{Env, Step, steps};
 use jobs::admin::{Admin, JobFilter, JobState};
 use jobs::settle::Settler;
-use jobs::test_support::TestRedis;
 use jobs::{Client, Envelope, Settings};
 
 struct World {
-    _redis: TestRedis,
+    env: Env,
     client: Client,
     settler: Settler,
     admin: Admin,
 }
 
-async fn world(settings: Settings) -> World {
-    let redis = TestRedis::start();
-    let client = Client::connect(&redis.url(), settings).await.unwrap();
+/// The engine's parts on `env`'s Redis, with `settings` under the test's prefix.
+async fn world(env: Env, settings: Settings) -> World {
+    let settings = Settings {
+        prefix: env.prefix.clone(),
+        ..settings
+    };
+    let client = Client::connect(&env.redis.url(), settings).await.unwrap();
     let settler = Settler::new(
         client.connection(),
         Arc::new(client.keys(&steps())),
@@ -31,7 +42,7 @@ async fn world(settings: Settings) -> World {
     );
     let admin = Admin::new(client.connection(), client.settings());
     World {
-        _redis: redis,
+        env,
         client,
         settler,
         admin,
@@ -84,9 +95,8 @@ async fn keys_like(w: &World, pattern: &str) -> Vec<String> {
     keys
 }
 
-#[tokio::test]
-async fn dead_indexes_follow_bury_retry_and_discard() {
-    let w = world(common::fast_settings()).await;
+async fn dead_indexes_follow_bury_retry_and_discard(env: Env) {
+    let w = world(env, common::fast_settings()).await;
     bury(
         &w,
         "a1",
@@ -173,17 +183,19 @@ async fn dead_indexes_follow_bury_retry_and_discard() {
     // Empty the dead set: no index key is left behind.
     assert_eq!(w.admin.discard_all_dead(&steps()).await.unwrap(), 1);
     assert_eq!(
-        keys_like(&w, "ag:{steps}:dead*").await,
+        keys_like(&w, &w.env.key("dead*")).await,
         Vec::<String>::new()
     );
 }
 
-#[tokio::test]
-async fn the_cap_drops_the_oldest_jobs_from_their_indexes_too() {
-    let w = world(Settings {
-        dead_max: 3,
-        ..common::fast_settings()
-    })
+async fn the_cap_drops_the_oldest_jobs_from_their_indexes_too(env: Env) {
+    let w = world(
+        env,
+        Settings {
+            dead_max: 3,
+            ..common::fast_settings()
+        },
+    )
     .await;
     for i in 0..6 {
         let kind = if i % 2 == 0 { "even" } else { "odd" };
@@ -210,9 +222,8 @@ async fn the_cap_drops_the_oldest_jobs_from_their_indexes_too() {
     );
 }
 
-#[tokio::test]
-async fn a_text_search_stops_at_its_budget_and_continues() {
-    let w = world(common::fast_settings()).await;
+async fn a_text_search_stops_at_its_budget_and_continues(env: Env) {
+    let w = world(env, common::fast_settings()).await;
     let mut conn = w.client.connection();
     let now = jobs::now_ms();
     // Straight into the dead set, pipelined: one needle among more than a budget of hay.
@@ -271,9 +282,8 @@ async fn fetch_one(w: &World) -> (String, Envelope) {
     (entry.id, envelope)
 }
 
-#[tokio::test]
-async fn retrying_and_deferred_counts_follow_the_scheduled_set() {
-    let w = world(common::fast_settings()).await;
+async fn retrying_and_deferred_counts_follow_the_scheduled_set(env: Env) {
+    let w = world(env, common::fast_settings()).await;
     let step = Step::default();
     w.client.enqueue(&step).await.unwrap();
     w.client.enqueue(&step).await.unwrap();
@@ -318,9 +328,7 @@ async fn retrying_and_deferred_counts_follow_the_scheduled_set() {
     assert!(sizes.oldest_ready_at.is_some());
 }
 
-#[tokio::test]
-async fn a_heartbeat_lists_the_running_jobs_with_their_start() {
-    let env = common::env().await;
+async fn a_heartbeat_lists_the_running_jobs_with_their_start(env: Env) {
     let worker = env.worker(2).await;
     let slow = Step {
         tag: "slow".into(),

@@ -3,17 +3,39 @@
 
 mod common;
 
+crate::on_both!(
+    enqueued_job_runs_once_and_leaves_nothing_behind,
+    bulk_enqueue_runs_every_job_exactly_once,
+    delayed_job_waits_until_its_time,
+    unique_job_is_enqueued_once_until_it_finishes,
+    discarding_a_scheduled_unique_job_releases_its_key,
+    retrying_a_dead_unique_job_takes_its_key_or_refuses,
+    failing_job_is_retried_with_backoff_then_succeeds,
+    exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded,
+    permanent_failure_and_panic_are_buried_with_their_reason,
+    synchronous_panic_fails_the_job_and_it_is_retried,
+    deferral_uses_no_attempt_and_shows_its_reason,
+    long_job_keeps_its_claim_and_is_not_run_twice,
+    paused_queue_fetches_nothing_until_resumed,
+    live_workers_are_listed_with_their_queues_until_they_stop,
+    shutdown_finishes_running_jobs_and_leaves_overdue_ones_for_reclaim,
+    admin_lists_jobs_per_state_with_paging,
+    retry_all_and_discard_all_dead,
+    dead_set_is_capped_dropping_the_oldest,
+    hung_job_is_cut_off_by_its_timeout,
+    a_dead_workers_started_job_uses_an_attempt,
+    a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked,
+);
+
 use std::time::{Duration, SystemTime};
 
-use common::{Step, SyncPanic, env, fast_settings, step, steps, wait_until};
+use common::{Env, Step, SyncPanic, env, fast_settings, step, steps, wait_until};
 use jobs::admin::JobState;
 use jobs::{EnqueueOptions, Enqueued};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enqueued_job_runs_once_and_leaves_nothing_behind() {
-    let env = env().await;
+async fn enqueued_job_runs_once_and_leaves_nothing_behind(env: Env) {
     let worker = env.worker(4).await;
     let id = env.client.enqueue(&step("a")).await.unwrap();
     assert!(matches!(id, Enqueued::New(_)));
@@ -22,17 +44,12 @@ async fn enqueued_job_runs_once_and_leaves_nothing_behind() {
     let sizes = env.sizes().await;
     assert_eq!((sizes.ready, sizes.scheduled, sizes.dead), (0, 0, 0));
     // The stream keeps no acked entries.
-    let len: u64 = redis::cmd("XLEN")
-        .arg("ag:{steps}:stream")
-        .query(&mut env.redis.conn())
-        .unwrap();
+    let len: u64 = env.raw(redis::cmd("XLEN").arg(env.key("stream"))).await;
     assert_eq!(len, 0);
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bulk_enqueue_runs_every_job_exactly_once() {
-    let env = env().await;
+async fn bulk_enqueue_runs_every_job_exactly_once(env: Env) {
     let jobs: Vec<Step> = (0..2_000).map(|i| step(&format!("j{i}"))).collect();
     for chunk in jobs.chunks(1_000) {
         let ids = env.client.enqueue_bulk(chunk).await.unwrap();
@@ -44,7 +61,7 @@ async fn bulk_enqueue_runs_every_job_exactly_once() {
         assert_eq!(env.runs.done(&format!("j{i}")), vec![1], "job j{i}");
     }
     // Every ack written (the counter moves in the same atomic pipeline), then exactly
-    // one count per job: review finding 16, this once accepted 10 missing.
+    // one count per job (a looser check once accepted 10 missing).
     assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
     let processed: u64 =
         jobs::stats::recent(&mut env.client.connection(), &env.client.keys(&steps()), 5)
@@ -57,9 +74,7 @@ async fn bulk_enqueue_runs_every_job_exactly_once() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delayed_job_waits_until_its_time() {
-    let env = env().await;
+async fn delayed_job_waits_until_its_time(env: Env) {
     let worker = env.worker(2).await;
     let start = std::time::Instant::now();
     env.client
@@ -78,9 +93,7 @@ async fn delayed_job_waits_until_its_time() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unique_job_is_enqueued_once_until_it_finishes() {
-    let env = env().await;
+async fn unique_job_is_enqueued_once_until_it_finishes(env: Env) {
     let mut job = step("u");
     job.unique = Some("publish:7".into());
     let first = env.client.enqueue(&job).await.unwrap();
@@ -107,11 +120,9 @@ async fn unique_job_is_enqueued_once_until_it_finishes() {
     worker.shutdown(WAIT).await;
 }
 
-/// Review finding 10: discarding a scheduled unique job used to keep its unique key, so
+/// Discarding a scheduled unique job used to keep its unique key, so
 /// every later enqueue of that job was dropped as a duplicate for 24 h.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discarding_a_scheduled_unique_job_releases_its_key() {
-    let env = env().await;
+async fn discarding_a_scheduled_unique_job_releases_its_key(env: Env) {
     let mut job = step("later");
     job.unique = Some("publish:9".into());
     let opts = || EnqueueOptions {
@@ -130,11 +141,9 @@ async fn discarding_a_scheduled_unique_job_releases_its_key() {
     assert!(matches!(again, Enqueued::New(_)), "{again:?}");
 }
 
-/// Review finding 9 (revive.lua): an admin retry of a dead unique job takes its key
+/// An admin retry of a dead unique job takes its key
 /// again, and refuses while another job with that key is queued.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
-    let env = env().await;
+async fn retrying_a_dead_unique_job_takes_its_key_or_refuses(env: Env) {
     let worker = env.worker(2).await;
     let mut job = step("gone");
     job.unique = Some("publish:11".into());
@@ -155,10 +164,9 @@ async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
     assert_eq!(env.admin().retry_all_dead(&steps()).await.unwrap(), 0);
     assert_eq!(env.sizes().await.dead, 1);
     // Once the key is free, the retry takes it: a new enqueue is a duplicate of it.
-    let () = redis::cmd("DEL")
-        .arg("ag:{steps}:unique:publish:11")
-        .query(&mut env.redis.conn())
-        .unwrap();
+    let () = env
+        .raw(redis::cmd("DEL").arg(env.key("unique:publish:11")))
+        .await;
     assert!(env.admin().retry_dead(&steps(), &id).await.unwrap());
     assert_eq!(
         env.client.enqueue(&job).await.unwrap(),
@@ -166,9 +174,7 @@ async fn retrying_a_dead_unique_job_takes_its_key_or_refuses() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failing_job_is_retried_with_backoff_then_succeeds() {
-    let env = env().await;
+async fn failing_job_is_retried_with_backoff_then_succeeds(env: Env) {
     let worker = env.worker(2).await;
     let mut job = step("flaky");
     job.fail = 2;
@@ -183,9 +189,7 @@ async fn failing_job_is_retried_with_backoff_then_succeeds() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded() {
-    let env = env().await;
+async fn exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded(env: Env) {
     let worker = env.worker(2).await;
     let mut job = step("doomed");
     job.fail = 100;
@@ -216,9 +220,7 @@ async fn exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn permanent_failure_and_panic_are_buried_with_their_reason() {
-    let env = env().await;
+async fn permanent_failure_and_panic_are_buried_with_their_reason(env: Env) {
     let worker = env.worker(2).await;
     let mut gone = step("gone");
     gone.permanent = true;
@@ -262,11 +264,9 @@ async fn permanent_failure_and_panic_are_buried_with_their_reason() {
     worker.shutdown(WAIT).await;
 }
 
-/// Review finding 8: a handler that panics while building its future (before its first
+/// A handler that panics while building its future (before its first
 /// `.await`) used to escape `catch_unwind`, leaving its entry "running" forever.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn synchronous_panic_fails_the_job_and_it_is_retried() {
-    let env = env().await;
+async fn synchronous_panic_fails_the_job_and_it_is_retried(env: Env) {
     let worker = env.worker(2).await;
     env.client
         .enqueue(&SyncPanic { tag: "sync".into() })
@@ -296,9 +296,7 @@ async fn synchronous_panic_fails_the_job_and_it_is_retried() {
     assert_eq!(report.abandoned, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deferral_uses_no_attempt_and_shows_its_reason() {
-    let env = env().await;
+async fn deferral_uses_no_attempt_and_shows_its_reason(env: Env) {
     let worker = env.worker(2).await;
     let mut job = step("quota");
     job.defer_ms = 300;
@@ -336,9 +334,7 @@ async fn deferral_uses_no_attempt_and_shows_its_reason() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn long_job_keeps_its_claim_and_is_not_run_twice() {
-    let env = env().await;
+async fn long_job_keeps_its_claim_and_is_not_run_twice(env: Env) {
     // Two workers; the job runs for twice the visibility timeout.
     let a = env.worker(1).await;
     let b = env.worker(1).await;
@@ -356,9 +352,7 @@ async fn long_job_keeps_its_claim_and_is_not_run_twice() {
     b.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn paused_queue_fetches_nothing_until_resumed() {
-    let env = env().await;
+async fn paused_queue_fetches_nothing_until_resumed(env: Env) {
     let admin = env.admin();
     admin.pause(&steps()).await.unwrap();
     let worker = env.worker(2).await;
@@ -373,31 +367,29 @@ async fn paused_queue_fetches_nothing_until_resumed() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn live_workers_are_listed_with_their_queues_until_they_stop() {
-    let env = env().await;
+async fn live_workers_are_listed_with_their_queues_until_they_stop(env: Env) {
     // A worker that died an hour ago, never read out of the registry since.
-    let () = redis::cmd("ZADD")
-        .arg("ag:workers")
-        .arg(jobs::now_ms() - 3_600_000)
-        .arg("long-gone")
-        .query(&mut env.redis.conn())
-        .unwrap();
+    let globals = jobs::keys::GlobalKeys::new(&env.prefix);
+    let () = env
+        .raw(
+            redis::cmd("ZADD")
+                .arg(&globals.workers)
+                .arg(jobs::now_ms() - 3_600_000)
+                .arg("long-gone"),
+        )
+        .await;
     let worker = env.worker(3).await;
-    // Review finding 14: a beat trims the registry, not only a read of it.
+    // A beat trims the registry, not only a read of it.
     assert!(
         wait_until(WAIT, || async {
-            let score: Option<f64> = redis::cmd("ZSCORE")
-                .arg("ag:workers")
-                .arg("long-gone")
-                .query(&mut env.redis.conn())
-                .unwrap();
+            let score: Option<f64> = env
+                .raw(redis::cmd("ZSCORE").arg(&globals.workers).arg("long-gone"))
+                .await;
             score.is_none()
         })
         .await
     );
     let id = worker.id().to_owned();
-    let globals = jobs::keys::GlobalKeys::new("ag:");
     let interval = Duration::from_millis(200);
     let mut conn = env.client.connection();
     assert!(
@@ -423,9 +415,7 @@ async fn live_workers_are_listed_with_their_queues_until_they_stop() {
     assert!(live.iter().all(|w| w.id != id));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_finishes_running_jobs_and_leaves_overdue_ones_for_reclaim() {
-    let env = env().await;
+async fn shutdown_finishes_running_jobs_and_leaves_overdue_ones_for_reclaim(env: Env) {
     let worker = env.worker(2).await;
     let mut quick = step("quick");
     quick.sleep_ms = 200;
@@ -469,9 +459,7 @@ async fn shutdown_finishes_running_jobs_and_leaves_overdue_ones_for_reclaim() {
     next.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_lists_jobs_per_state_with_paging() {
-    let env = env().await;
+async fn admin_lists_jobs_per_state_with_paging(env: Env) {
     for i in 0..5 {
         env.client.enqueue(&step(&format!("r{i}"))).await.unwrap();
     }
@@ -530,9 +518,7 @@ async fn admin_lists_jobs_per_state_with_paging() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_all_and_discard_all_dead() {
-    let env = env().await;
+async fn retry_all_and_discard_all_dead(env: Env) {
     let worker = env.worker(4).await;
     for i in 0..6 {
         let mut s = step(&format!("d{i}"));
@@ -549,9 +535,7 @@ async fn retry_all_and_discard_all_dead() {
     worker.shutdown(WAIT).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dead_set_is_capped_dropping_the_oldest() {
-    let env = env().await;
+async fn dead_set_is_capped_dropping_the_oldest(env: Env) {
     let mut settings = common::fast_settings();
     settings.dead_max = 3;
     let worker = env.worker_with(4, settings).await;
@@ -568,12 +552,9 @@ async fn dead_set_is_capped_dropping_the_oldest() {
     }
     assert!(wait_until(WAIT, || async { env.sizes().await.in_flight == 0 }).await);
     assert_eq!(env.sizes().await.dead, 3);
-    let hlen: u64 = redis::cmd("HLEN")
-        .arg("ag:{steps}:dead:jobs")
-        .query(&mut env.redis.conn())
-        .unwrap();
+    let hlen: u64 = env.raw(redis::cmd("HLEN").arg(env.key("dead:jobs"))).await;
     assert_eq!(hlen, 3);
-    // Review finding 12: the two dropped jobs are counted, not lost silently.
+    // The two dropped jobs are counted, not lost silently.
     assert_eq!(env.sizes().await.dead_dropped, 2);
     let status = workers_status_dropped(&env).await;
     assert_eq!(status, 2);
@@ -590,9 +571,7 @@ async fn workers_status_dropped(env: &common::Env) -> u64 {
         .sum()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hung_job_is_cut_off_by_its_timeout() {
-    let env = env().await;
+async fn hung_job_is_cut_off_by_its_timeout(env: Env) {
     let worker = env.worker(2).await;
     env.client.enqueue(&common::Hang).await.unwrap();
     assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
@@ -609,17 +588,21 @@ async fn hung_job_is_cut_off_by_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_recreates_a_lost_consumer_group_and_keeps_consuming() {
-    let env = env().await;
+    let mut env = env().await;
     let worker = env.worker(2).await;
     env.client.enqueue(&step("before")).await.unwrap();
     assert!(wait_until(WAIT, || async { env.runs.done("before") == vec![1] }).await);
     // The stream and its group vanish under a blocked read (UNBLOCKED, then NOGROUP).
-    let () = redis::cmd("FLUSHALL").query(&mut env.redis.conn()).unwrap();
+    let () = redis::cmd("FLUSHALL")
+        .query(&mut env.redis.single().conn())
+        .unwrap();
     env.client.enqueue(&step("after")).await.unwrap();
     assert!(wait_until(WAIT, || async { env.runs.done("after") == vec![1] }).await);
     // Gone again right before shutdown: handing back finds no group and is not an error
     // that hangs or panics the shutdown.
-    let () = redis::cmd("FLUSHALL").query(&mut env.redis.conn()).unwrap();
+    let () = redis::cmd("FLUSHALL")
+        .query(&mut env.redis.single().conn())
+        .unwrap();
     let started = std::time::Instant::now();
     let report = worker.shutdown(WAIT).await;
     assert_eq!(report.abandoned, 0);
@@ -632,7 +615,7 @@ async fn shutdown_ends_even_when_redis_is_gone() {
     let worker = env.worker(2).await;
     env.client.enqueue(&step("last")).await.unwrap();
     assert!(wait_until(WAIT, || async { env.runs.done("last") == vec![1] }).await);
-    env.redis.kill();
+    env.redis.single().kill();
     let started = std::time::Instant::now();
     let report = tokio::time::timeout(Duration::from_secs(20), worker.shutdown(WAIT))
         .await
@@ -641,13 +624,11 @@ async fn shutdown_ends_even_when_redis_is_gone() {
     assert!(started.elapsed() < Duration::from_secs(20));
 }
 
-/// Review finding 13, the started half: a job a dead worker had started (the keepalive
+/// A job a dead worker had started (the keepalive
 /// saw it running) uses an attempt when crash recovery puts it back. The read-ahead half
 /// needs a real crash: workers/tests/process.rs
 /// sigkill_returns_unstarted_read_ahead_without_an_attempt.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dead_workers_started_job_uses_an_attempt() {
-    let env = env().await;
+async fn a_dead_workers_started_job_uses_an_attempt(env: Env) {
     let mut long = step("started");
     long.sleep_ms = 60_000;
     env.client.enqueue(&long).await.unwrap();
@@ -674,18 +655,16 @@ async fn a_dead_workers_started_job_uses_an_attempt() {
     assert_eq!(env.runs.started("started"), vec![1, 2]);
 }
 
-/// Review finding 11 (second half): a worker does not consume a queue none of its kinds
+/// A worker does not consume a queue none of its kinds
 /// belongs to, unless asked; it would only defer what it reads.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked() {
-    let env = env().await;
+async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked(env: Env) {
     let other = vec![jobs::QueueSpec {
         queue: jobs::QueueName::new("elsewhere").unwrap(),
         concurrency: 1,
     }];
     let refused = jobs::runtime::start(
         &env.redis.url(),
-        common::fast_settings(),
+        env.settings(),
         common::registry(&env.runs),
         other.clone(),
     )
@@ -696,7 +675,7 @@ async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked() {
     assert!(e.to_string().contains("elsewhere"), "{e}");
     let asked = jobs::runtime::start(
         &env.redis.url(),
-        common::fast_settings(),
+        env.settings(),
         common::registry(&env.runs).serve_any_queue(),
         other,
     )

@@ -1,4 +1,4 @@
-//! Review finding 9: a worker that is alive and merely could not reach Redis must not
+//! A worker that is alive and merely could not reach Redis must not
 //! lose its jobs to another worker. Redis is frozen (SIGSTOP) for twice the visibility
 //! timeout, twice, while two workers run jobs and right after many finish: no job may
 //! start twice, and none may be lost.
@@ -14,7 +14,7 @@ const JOBS: usize = 400;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_stall_longer_than_the_visibility_timeout_runs_no_job_twice() {
-    let env = env().await;
+    let mut env = env().await;
     let settings = common::fast_settings();
     let stall = settings.visibility_timeout * 2;
     let a = env.worker_with(10, settings.clone()).await;
@@ -35,9 +35,9 @@ async fn a_redis_stall_longer_than_the_visibility_timeout_runs_no_job_twice() {
             })
             .await
         );
-        env.redis.freeze();
+        env.redis.single().freeze();
         tokio::time::sleep(stall).await;
-        env.redis.thaw();
+        env.redis.single().thaw();
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
     assert!(

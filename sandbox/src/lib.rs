@@ -2,8 +2,7 @@
 //! Imagen and LinkedIn (OAuth, userinfo, images, posts, analytics), plus a small website for
 //! every business it invents, so the demo and the tests run our real reqwest clients end to
 //! end. Its routes, fault plan, request log and JSON are a contract that outside tools drive
-//! (`shared/docs/sandbox.md` of the team; this crate's README section in the repository's
-//! README): add fields freely, remove or rename none.
+//! (docs/sandbox.md): add fields freely, remove or rename none.
 //!
 //! Everything is deterministic for a seed, a request and the call order; the clock is the
 //! machine's.

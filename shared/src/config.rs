@@ -3,7 +3,7 @@
 //! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
 //! `linkedin.client_secret`, `providers.google.api_key`) belong in the environment; only the
 //! Google key has a default, the sandbox's, because every provider URL defaults to the
-//! sandbox (`http://127.0.0.1:8070`, sandbox.md) so a local run never reaches Google or
+//! sandbox (`http://127.0.0.1:8070`, docs/sandbox.md) so a local run never reaches Google or
 //! LinkedIn. Production sets the URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at startup, not at the first
 //! job that needs it.
 
@@ -145,7 +145,7 @@ impl std::fmt::Debug for VaultConfig {
     }
 }
 
-/// Limits enforced in Redis (design.md §4), shared by every process.
+/// Limits enforced in Redis (`shared::rate_limit`), shared by every process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitsConfig {
     /// REST calls per user per minute, sustained.
@@ -277,7 +277,7 @@ pub struct WebsiteConfig {
     pub user_agent: String,
 }
 
-/// The pipeline's behaviour and its limits (design.md §4, §5).
+/// The pipeline's behaviour and its limits (docs/pipeline.md, "Limits" and "What ends a step").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineConfig {
     /// A content scoring at least this is approved without the owner, when LinkedIn is
@@ -359,7 +359,7 @@ pub struct PipelineLimits {
     pub user_image: RateConfig,
 }
 
-/// The external APIs other than LinkedIn (providers.md §1–3).
+/// The external APIs other than LinkedIn (docs/providers.md, sections 1–3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProvidersConfig {
     pub google: GoogleConfig,
@@ -456,6 +456,18 @@ pub struct QueueConfig {
     /// (at most 100). Lower it for queues of slow jobs so idle workers are not starved.
     #[serde(default)]
     pub read_ahead: Option<usize>,
+    /// Replicas that must confirm an enqueue before it returns (`WAIT`, in the enqueue's own
+    /// round trip); 0 = the master's reply. Set it to 1 on a Redis with replicas (a Redis
+    /// Cluster) so a failover cannot lose a job a producer was told is queued.
+    #[serde(default)]
+    pub enqueue_replicas: u32,
+    /// How long an enqueue waits for those replicas before failing.
+    #[serde(default = "default_enqueue_replicas_timeout_ms")]
+    pub enqueue_replicas_timeout_ms: u64,
+}
+
+fn default_enqueue_replicas_timeout_ms() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -465,7 +477,7 @@ pub struct WorkersConfig {
     pub heartbeat_interval_ms: u64,
 }
 
-/// Where the sandbox listens by default (sandbox.md): local runs talk to it, not to Google
+/// Where the sandbox listens by default (docs/sandbox.md, "Running it"): local runs talk to it, not to Google
 /// or LinkedIn, until the environment says otherwise.
 const SANDBOX: &str = "http://127.0.0.1:8070";
 
@@ -484,6 +496,8 @@ impl Default for Config {
                 mover_interval_ms: ms(q.mover_interval),
                 dead_max: q.dead_max,
                 read_ahead: q.read_ahead,
+                enqueue_replicas: q.enqueue_replicas,
+                enqueue_replicas_timeout_ms: ms(q.enqueue_replicas_timeout),
             },
             workers: WorkersConfig {
                 shutdown_deadline_ms: 25_000,
@@ -639,13 +653,18 @@ impl Config {
         if !(self.redis.url.starts_with("redis://")
             || self.redis.url.starts_with("rediss://")
             || self.redis.url.starts_with("unix://")
-            || self.redis.url.starts_with("redis+unix://"))
+            || self.redis.url.starts_with("redis+unix://")
+            || self.redis.url.starts_with(jobs::connection::CLUSTER_SCHEME))
         {
             return Err(Error::Config(format!(
-                "redis.url must be a redis:// URL, got {:?}",
+                "redis.url must be a redis:// URL (redis+cluster://host:port,... for a Redis \
+                 Cluster), got {:?}",
                 redact_url(&self.redis.url)
             )));
         }
+        // A malformed cluster URL is refused here, with what is wrong, not at first use.
+        jobs::connection::cluster_nodes(&self.redis.url)
+            .map_err(|e| Error::Config(format!("redis.url: {e}")))?;
         if self.queue.visibility_timeout_ms < 1_000 {
             return Err(Error::Config(
                 "queue.visibility_timeout_ms must be at least 1000".into(),
@@ -760,6 +779,10 @@ impl Config {
             dead_max: self.queue.dead_max.max(1),
             heartbeat_interval: Duration::from_millis(self.workers.heartbeat_interval_ms.max(100)),
             read_ahead: self.queue.read_ahead,
+            enqueue_replicas: self.queue.enqueue_replicas,
+            enqueue_replicas_timeout: Duration::from_millis(
+                self.queue.enqueue_replicas_timeout_ms.max(1),
+            ),
             ..jobs::Settings::default()
         }
     }
@@ -787,6 +810,11 @@ mod tests {
     fn bad_values_are_refused_at_startup() {
         let mut c = Config::default();
         c.redis.url = "http://localhost".into();
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.redis.url = "redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into();
+        assert!(c.validate().is_ok());
+        c.redis.url = "redis+cluster://10.0.0.1".into();
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.queue.block_ms = c.queue.visibility_timeout_ms;

@@ -1,4 +1,4 @@
-//! Live progress events (design.md §5): every pipeline step publishes one small JSON message
+//! Live progress events (docs/pipeline.md): every pipeline step publishes one small JSON message
 //! on its owner's Redis channel, so the dashboard can stream it to the browser (SSE) without
 //! polling PostgreSQL.
 //!
@@ -16,7 +16,7 @@
 //! Publishing is best effort: a lost event never fails or repeats the step that caused it.
 
 use chrono::{DateTime, Utc};
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 use serde::Serialize;
 
 /// One step's news. Built with [`Event::new`] and the `with_*` setters.
@@ -117,12 +117,12 @@ impl Event {
 /// Publishes events. Cheap to clone: one multiplexed connection.
 #[derive(Clone)]
 pub struct Events {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
 impl Events {
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

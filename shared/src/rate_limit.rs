@@ -1,4 +1,4 @@
-//! Rate limits in Redis (design.md §4), shared by every process on every host: GCRA, one
+//! Rate limits in Redis (docs/pipeline.md, "Limits"), shared by every process on every host: GCRA, one
 //! Lua script per check, the clock read from the Redis server so hosts with skewed clocks
 //! agree. A limit of `count` per `period` admits `burst` at once, then one every
 //! `period / count`.
@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use jobs::Conn;
 
 use crate::error::Error;
 
@@ -84,17 +84,31 @@ pub enum Decision {
 /// Cheap to clone: one multiplexed connection.
 #[derive(Clone)]
 pub struct RateLimiter {
-    conn: ConnectionManager,
-    prefix: String,
+    conn: Conn,
+    /// What every key of a limiter starts with: `ag:rl:` on one server, `ag:rl:{rl}:` on a
+    /// Redis Cluster (see [`RateLimiter::new`]).
+    keys: String,
 }
 
 impl RateLimiter {
     /// `prefix` is the deployment's key prefix (`ag:`); keys are `ag:rl:<name>:<subject>`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
-        Self {
-            conn,
-            prefix: prefix.to_owned(),
-        }
+    ///
+    /// On a Redis Cluster the keys carry one common hash tag, `ag:rl:{rl}:<name>:<subject>`:
+    /// [`Self::acquire`] takes the units of several gates (a user's posts and the app's) in
+    /// one script, all or nothing, and a script may only touch keys of one slot. Splitting
+    /// it into per-gate calls would either spend one gate's budget when another refuses or
+    /// need a second round of give-backs that a crash can skip; one slot keeps it one atomic
+    /// step. The price is that all rate-limit state lives on one master, which is small
+    /// (one key per gate and subject) and sees one script per provider call. One server
+    /// keeps the untagged names, so a deployment that stays on one server keeps its counts
+    /// (a day's post count) across the upgrade.
+    pub fn new(conn: Conn, prefix: &str) -> Self {
+        let keys = if conn.is_cluster() {
+            format!("{prefix}rl:{{rl}}:")
+        } else {
+            format!("{prefix}rl:")
+        };
+        Self { conn, keys }
     }
 
     /// Takes one unit if the limit allows it. An attempt that may turn out not to count
@@ -139,7 +153,7 @@ impl RateLimiter {
     }
 
     fn key(&self, name: &str, subject: &str) -> String {
-        format!("{}rl:{name}:{subject}", self.prefix)
+        format!("{}{name}:{subject}", self.keys)
     }
 }
 
@@ -423,7 +437,7 @@ impl RateLimiter {
     pub async fn hold(&self, ticket: &str, after: Duration) -> Result<(), Error> {
         let mut conn = self.conn.clone();
         let _: i64 = HOLD
-            .key(format!("{}rl:ticket:{ticket}", self.prefix))
+            .key(format!("{}ticket:{ticket}", self.keys))
             .arg(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut conn)
             .await?;
@@ -433,7 +447,7 @@ impl RateLimiter {
     pub async fn claim(&self, ticket: &str) -> Result<Ticket, Error> {
         let mut conn = self.conn.clone();
         let ms: i64 = CLAIM
-            .key(format!("{}rl:ticket:{ticket}", self.prefix))
+            .key(format!("{}ticket:{ticket}", self.keys))
             .invoke_async(&mut conn)
             .await?;
         Ok(match ms {

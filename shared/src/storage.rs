@@ -1,4 +1,4 @@
-//! Where generated images live (design.md §7): a local directory by default, an S3 bucket
+//! Where generated images live (docs/pipeline.md, "Storage"): a local directory by default, an S3 bucket
 //! (or any S3-protocol server) when one is configured, both through `object_store`. Keys are
 //! ours and deterministic (`images/u42/lead-311.png`), so a retried GenerateContent finds
 //! the image it already paid for instead of asking for another.

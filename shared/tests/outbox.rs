@@ -143,7 +143,7 @@ async fn the_spawned_relay_is_woken_by_a_commit(db: PgPool) {
     relay.await.unwrap();
 }
 
-/// Review finding 10: a row whose enqueue answers Duplicate (a job with the same unique
+/// A row whose enqueue answers Duplicate (a job with the same unique
 /// key is queued or running) was deleted, though that job may have read the state before
 /// the row's transaction committed. The row now waits, and is enqueued once that job is
 /// done.

@@ -1,5 +1,5 @@
 //! No key, client secret or token reaches a log line, an error's Display or a Debug output,
-//! on any error path of any provider client (issue 9, style.md). Every secret carries a
+//! on any error path of any provider client (docs/providers.md, "Secrets stay out of errors"). Every secret carries a
 //! marker; the sandbox accepts the marked key and secret, and logs of our crate and the HTTP
 //! stack are captured at TRACE.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! The provider clients against the sandbox (sandbox.md): success paths, every fault kind
+//! The provider clients against the sandbox (docs/sandbox.md): success paths, every fault kind
 //! and mode mapped to the ProviderError the pipeline acts on, OAuth, escaping.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
 //! The provider clients against a real HTTP server answering in each provider's wire format
-//! (providers.md): what they send, and how every kind of answer becomes a `ProviderError`.
+//! (docs/providers.md): what they send, and how every kind of answer becomes a `ProviderError`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "providers/canned.rs"]

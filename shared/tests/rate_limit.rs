@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use jobs::test_support::TestRedis;
-use shared::rate_limit::{Admission, Decision, Gate, Limit, RateLimiter, Rule};
+use jobs::test_support::{TestCluster, TestRedis};
+use shared::rate_limit::{Admission, Decision, Gate, Limit, RateLimiter, Rule, Ticket};
 
 async fn limiter(redis: &TestRedis) -> RateLimiter {
     let conn = jobs::connect(&redis.url(), Duration::from_secs(5))
@@ -138,7 +138,32 @@ fn gate(name: &'static str, subject: &str, rule: Rule) -> Gate {
 #[tokio::test]
 async fn gates_take_all_or_nothing() {
     let redis = TestRedis::start();
-    let limiter = limiter(&redis).await;
+    all_or_nothing(&limiter(&redis).await).await;
+}
+
+/// On a Redis Cluster the gates of one acquire (a user's and the app's, with names that hash
+/// to different slots) still go through one script: the cluster would refuse it were their
+/// keys not in one slot. Blocks and tickets work there as well.
+#[tokio::test]
+async fn gates_take_all_or_nothing_on_a_cluster() {
+    let cluster = TestCluster::shared();
+    let conn = jobs::connect(&cluster.url(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let limiter = RateLimiter::new(conn, "ag:");
+    all_or_nothing(&limiter).await;
+    let gate = gate("places", "app", Rule::Rate(Limit::per_minute(60, 1)));
+    limiter.block(&gate, Duration::from_secs(5)).await.unwrap();
+    assert!(matches!(
+        limiter.acquire(std::slice::from_ref(&gate)).await.unwrap(),
+        Admission::Wait { gate: 0, .. }
+    ));
+    limiter.hold("job-1", Duration::ZERO).await.unwrap();
+    assert_eq!(limiter.claim("job-1").await.unwrap(), Ticket::Ready);
+    assert_eq!(limiter.claim("job-1").await.unwrap(), Ticket::None);
+}
+
+async fn all_or_nothing(limiter: &RateLimiter) {
     let user = gate("linkedin_post", "user:42", Rule::Daily(2));
     let app = gate(
         "linkedin_app",

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Issue 12 finding 6: no secret of the configuration reaches a `Debug` print or an error.
+//! No secret of the configuration reaches a `Debug` print or an error.
 
 use shared::Config;
 

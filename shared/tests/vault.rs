@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Issue 12 finding 5: the vault key can be rotated. A keyring (id → key) opens what any of
+//! The vault key can be rotated. A keyring (id → key) opens what any of
 //! its keys sealed; new values are sealed with the current key.
 
 use base64::Engine;

@@ -25,7 +25,7 @@ struct Cli {
     /// Log as JSON lines (for log shippers) instead of text.
     #[arg(long)]
     json_logs: bool,
-    /// Do not run an outbox relay in this process (design.md §5: every api and worker
+    /// Do not run an outbox relay in this process (docs/architecture.md: every api and worker
     /// process runs one, so launches reach Redis while any of them is up). For workers
     /// deployed without PostgreSQL access.
     #[arg(long)]
@@ -49,7 +49,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The benchmark worker (bench.md): the bench jobs on queue `bench`, production runtime.
+    /// The benchmark worker (W1–W5, bench/src/bin/bench_run.rs): the bench jobs on queue `bench`, production runtime.
     Bench {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,
@@ -124,10 +124,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
     // Check the command line before touching Redis, so a typo is reported as a typo.
     let queues = match cli.command {
-        Some(Command::Bench { concurrency }) => {
-            jobs::parse_queues(&format!("bench={concurrency}"), 1)
-                .context("checking --concurrency")?
-        }
+        Some(Command::Bench { concurrency }) => bench_queues(concurrency)?,
         _ => jobs::parse_queues(&cli.queues, cli.concurrency).context("checking --queues")?,
     };
     // Installed before any job starts: a SIGTERM during startup must not kill the process
@@ -148,7 +145,14 @@ async fn run(cli: Cli) -> Result<()> {
     // The schedule starts with the workers, whose heartbeat tells it of Redis losses.
     let mut schedule_client = None;
     let registry = if bench {
-        bench_registry(handler_conn.clone())?
+        let registry = bench_registry(handler_conn.clone())?;
+        // The bench jobs belong to queue `bench`; spread over other queues, they are served
+        // there on purpose.
+        if queues.iter().any(|q| q.queue.as_str() != "bench") {
+            registry.serve_any_queue()
+        } else {
+            registry
+        }
     } else {
         let db = shared::db::pool(&config.database).context("configuring the database pool")?;
         let client = jobs::Client::with_connection(handler_conn.clone(), settings.clone());
@@ -273,15 +277,38 @@ fn metrics_render() -> shared::metrics::Render {
     })
 }
 
-/// The bench.md jobs, when this binary was built with them (the `bench` feature).
+/// Queue `bench` at `concurrency`, or the queues of `BENCH_QUEUES` (comma-separated, one
+/// per master of a Redis Cluster) sharing it, rounded up: the benchmark's jobs spread over
+/// the masters while the worker's total concurrency stays about the same.
+fn bench_queues(concurrency: usize) -> Result<Vec<QueueSpec>> {
+    let names: Vec<String> = std::env::var("BENCH_QUEUES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return jobs::parse_queues(&format!("bench={concurrency}"), 1)
+            .context("checking --concurrency");
+    }
+    let each = concurrency.div_ceil(names.len()).max(1);
+    let spec: Vec<String> = names.iter().map(|q| format!("{q}={each}")).collect();
+    jobs::parse_queues(&spec.join(","), 1).context("checking BENCH_QUEUES")
+}
+
+/// The benchmark's jobs, when this binary was built with them (the `bench` feature).
 #[cfg(feature = "bench")]
-fn bench_registry(redis: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
+fn bench_registry(redis: jobs::Conn) -> Result<jobs::Registry> {
     Ok(bench::handlers::registry(redis))
 }
 
 #[cfg(not(feature = "bench"))]
-fn bench_registry(_: redis::aio::ConnectionManager) -> Result<jobs::Registry> {
-    anyhow::bail!("this worker was built without the benchmark's jobs (feature `bench`)")
+fn bench_registry(_: jobs::Conn) -> Result<jobs::Registry> {
+    anyhow::bail!(
+        "this worker was built without the benchmark's jobs: build it with \
+         `cargo build --release --bins --features workers/bench` (as `just bench` does)"
+    )
 }
 
 async fn client(config: &shared::Config, settings: jobs::Settings) -> Result<jobs::Client> {
@@ -298,7 +325,7 @@ fn describe(queues: &[QueueSpec]) -> String {
         .join(",")
 }
 
-/// `RUST_LOG` wins; otherwise INFO, or WARN for the benchmark (bench.md: no per-job lines).
+/// `RUST_LOG` wins; otherwise INFO, or WARN for the benchmark (no per-job lines while it measures).
 fn init_tracing(json: bool, bench: bool) {
     let default = if bench { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -56,7 +56,7 @@ async fn sigkill_mid_job_reruns_it_on_another_worker() {
     assert!(b.is_alive(), "worker b died:\n{}", b.log());
 }
 
-/// Review finding 13: a crashed worker's read-ahead entry, which it never started, goes
+/// A crashed worker's read-ahead entry, which it never started, goes
 /// back without using an attempt; the job it was running uses one.
 #[tokio::test]
 async fn sigkill_returns_unstarted_read_ahead_without_an_attempt() {
@@ -406,7 +406,7 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
             "dead job {id}: {message:?} should mention {expected:?}"
         );
     }
-    // Review finding 11: a kind this worker does not know waits, with no attempt used,
+    // A kind this worker does not know waits, with no attempt used,
     // for a worker that knows it (a rolling deploy), instead of being buried.
     let scheduled = setup
         .admin
@@ -422,7 +422,7 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
         "{reason}"
     );
     assert_eq!(setup.runs("after").await, ["start:1", "done:1"]);
-    // Review finding 14: a probe's run log expires on its own.
+    // A probe's run log expires on its own.
     let ttl: i64 = redis::cmd("TTL")
         .arg(workers::handlers::probe::runs_key(PREFIX, "after"))
         .query_async(&mut setup.conn.clone())

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::db::campaigns::{self, Campaign, CampaignStatus};
 use shared::db::contents::{self, Content};
-use shared::db::leads::{self, Lead};
+use shared::db::leads::{self, Lead, LeadStage};
 use tera::Context;
 
 use super::home::{CampaignRow, Kpi};
@@ -46,8 +46,8 @@ impl LeadRow {
             website: l.website.clone(),
             rating: l.rating.map(|r| lang.decimal(r)),
             score: l.lead_score,
-            failed: l.stage == "failed",
-            error: l.error.clone().filter(|_| l.stage == "failed"),
+            failed: l.stage == LeadStage::Failed,
+            error: l.error.clone().filter(|_| l.stage == LeadStage::Failed),
             breakdown: score::read(l.score_breakdown.as_ref(), lang),
         }
     }

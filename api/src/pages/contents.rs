@@ -7,9 +7,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use shared::db::Page;
 use shared::db::campaigns::{self, Campaign};
 use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
+use shared::db::{Page, lifecycle};
 use tera::Context;
 
 use super::account::FieldError;
@@ -335,14 +335,14 @@ async fn decide(
 ) -> ApiResult<HttpResponse> {
     let user = ctx.user_posting(&form.csrf).await?;
     let outcome = if approve {
-        contents::approve(&state.db, user.id, id)
+        lifecycle::content::approve(&state.db, user.id, id)
             .await
             .map(|a| match a.queued_for_publishing {
                 true => "approved",
                 false => "approved-waiting",
             })
     } else {
-        contents::reject(&state.db, user.id, id)
+        lifecycle::content::reject(&state.db, user.id, id)
             .await
             .map(|_| "rejected")
     };

@@ -182,12 +182,33 @@ async fn open(ctx: &PageCtx, state: web::Data<AppState>, id: i64) -> ApiResult<H
 }
 
 async fn subscribe(url: &str, channel: &str) -> ApiResult<PubSubStream> {
+    // On a Redis Cluster a PUBLISH reaches every node, so any one node will do: the seed
+    // nodes are tried in turn, and the first that answers carries the subscription.
+    let urls = jobs::connection::pubsub_urls(url).map_err(|e| {
+        redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "redis.url",
+            e.to_string(),
+        ))
+    });
     let connect = async {
-        let client = redis::Client::open(url)?;
-        let mut pubsub = client.get_async_pubsub().await?;
-        pubsub.subscribe(channel).await?;
-        // The stream half keeps the subscription (and the connection) until dropped.
-        Ok::<_, redis::RedisError>(pubsub.into_on_message())
+        let mut last = None;
+        for url in urls? {
+            let attempt = async {
+                let client = redis::Client::open(url.as_str())?;
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(channel).await?;
+                // The stream half keeps the subscription (and the connection) until dropped.
+                Ok::<_, redis::RedisError>(pubsub.into_on_message())
+            };
+            match attempt.await {
+                Ok(messages) => return Ok(messages),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            redis::RedisError::from((redis::ErrorKind::InvalidClientConfig, "no redis node"))
+        }))
     };
     match tokio::time::timeout(SUBSCRIBE_TIMEOUT, connect).await {
         Ok(Ok(messages)) => Ok(messages),

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use shared::db::lifecycle;
 use shared::db::publications::{self, PublicationState};
 
 use super::home::{self, ResolveProblem};
@@ -59,7 +60,7 @@ async fn settle(
         .await;
     }
     let outcome = match resolution(form.action, Some(url)) {
-        Ok(r) => publications::resolve(&state.db, user.id, id, &r)
+        Ok(r) => lifecycle::publication::resolve(&state.db, user.id, id, &r)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),

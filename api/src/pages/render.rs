@@ -273,7 +273,7 @@ mod tests {
         for notice in super::super::contents::NOTICES {
             keys.push(format!("gallery-done-{notice}"));
         }
-        // The profile and home pages (issue 11, owner side).
+        // The profile and home pages.
         for (field, ..) in super::super::profile::FIELDS {
             keys.push(format!("profile-field-{field}"));
             keys.push(format!("profile-hint-{field}"));

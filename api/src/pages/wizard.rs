@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::db::campaigns::{self, NewCampaign};
+use shared::db::lifecycle;
 use tera::Context;
 
 use super::account::FieldError;
@@ -106,7 +107,7 @@ async fn advance(ctx: &PageCtx, state: &AppState, form: &WizardForm) -> ApiResul
         },
     )
     .await?;
-    let campaign = campaigns::launch(
+    let campaign = lifecycle::campaign::launch(
         &state.db,
         user.id,
         campaign.id,

@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
     }
 
-    /// Issue 12 finding 6: request bodies and the session's user print no secret.
+    /// Request bodies and the session's user print no secret.
     #[test]
     fn bodies_and_the_current_user_print_no_secret() {
         let sign_in = SignIn {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::db::campaigns::{self, Campaign, NewCampaign};
 use shared::db::contents::{self, Content};
 use shared::db::leads::{self, Lead};
-use shared::db::{Page, Paged};
+use shared::db::{Page, Paged, lifecycle};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
@@ -124,7 +124,7 @@ pub async fn launch(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let campaign = campaigns::launch(
+    let campaign = lifecycle::campaign::launch(
         &state.db,
         user.id,
         *id,
@@ -145,6 +145,6 @@ pub async fn cancel(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let campaign = campaigns::cancel(&state.db, user.id, *id).await?;
+    let campaign = lifecycle::campaign::cancel(&state.db, user.id, *id).await?;
     Ok(HttpResponse::Ok().json(campaign))
 }

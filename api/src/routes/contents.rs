@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
-use shared::db::{Page, Paged};
+use shared::db::{Page, Paged, lifecycle};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
@@ -134,7 +134,7 @@ pub async fn approve(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let approval = contents::approve(&state.db, user.id, *id).await?;
+    let approval = lifecycle::content::approve(&state.db, user.id, *id).await?;
     Ok(HttpResponse::Ok().json(ApprovalResult {
         content: approval.content,
         queued_for_publishing: approval.queued_for_publishing,
@@ -150,7 +150,7 @@ pub async fn reject(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(contents::reject(&state.db, user.id, *id).await?))
+    Ok(HttpResponse::Ok().json(lifecycle::content::reject(&state.db, user.id, *id).await?))
 }
 
 /// Replace the text (and optionally the hashtags) of a pending content.

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use shared::db::Paged;
 use shared::db::publications::{self, Publication, PublicationState, Resolution};
+use shared::db::{Paged, lifecycle};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
@@ -65,7 +65,7 @@ pub async fn resolve(
     body: web::Json<Resolve>,
 ) -> ApiResult<HttpResponse> {
     let resolution = resolution(body.action, body.url.as_deref())?;
-    let publication = publications::resolve(&state.db, user.id, *id, &resolution).await?;
+    let publication = lifecycle::publication::resolve(&state.db, user.id, *id, &resolution).await?;
     Ok(HttpResponse::Ok().json(publication))
 }
 

@@ -21,7 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jobs::QueueName;
 use jobs::keys::QueueKeys;
-use jobs::test_support::TestRedis;
+use jobs::test_support::{TestCluster, TestRedis};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -48,7 +48,7 @@ pub struct TestApp {
     pub address: String,
     pub db: PgPool,
     /// Killing it is how a test takes Redis away from the running app.
-    pub redis: TestRedis,
+    pub redis: AppRedis,
     /// The first user's browser; `browser()` makes more.
     pub user: Browser,
 }
@@ -63,6 +63,42 @@ pub struct Browser {
     csrf: Mutex<Option<String>>,
 }
 
+/// The app's Redis: a private redis-server, or the test binary's shared Redis Cluster.
+pub enum AppRedis {
+    Single(TestRedis),
+    Cluster(&'static TestCluster),
+}
+
+impl AppRedis {
+    pub fn url(&self) -> String {
+        match self {
+            Self::Single(r) => r.url(),
+            Self::Cluster(c) => c.url(),
+        }
+    }
+
+    /// A connection to the private server (tests of one server only).
+    pub fn conn(&self) -> redis::Connection {
+        match self {
+            Self::Single(r) => r.conn(),
+            Self::Cluster(_) => panic!("this test needs a private redis-server"),
+        }
+    }
+
+    /// Kills the private server (tests of one server only).
+    pub fn kill(&mut self) {
+        match self {
+            Self::Single(r) => r.kill(),
+            Self::Cluster(_) => panic!("this test needs a private redis-server"),
+        }
+    }
+}
+
+/// The app on the shared Redis Cluster (three masters with a replica each).
+pub async fn spawn_app_on_cluster(db: PgPool) -> TestApp {
+    spawn_app_on(db, AppRedis::Cluster(TestCluster::shared()), |_| {}, None).await
+}
+
 pub async fn spawn_app(db: PgPool) -> TestApp {
     spawn_app_with(db, |_| {}, None).await
 }
@@ -74,8 +110,22 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut Config),
     linkedin: Option<Arc<dyn LinkedInConnect>>,
 ) -> TestApp {
+    spawn_app_on(
+        db,
+        AppRedis::Single(TestRedis::start()),
+        configure,
+        linkedin,
+    )
+    .await
+}
+
+async fn spawn_app_on(
+    db: PgPool,
+    redis: AppRedis,
+    configure: impl FnOnce(&mut Config),
+    linkedin: Option<Arc<dyn LinkedInConnect>>,
+) -> TestApp {
     init_logs();
-    let redis = TestRedis::start();
     let mut config = test_config(&redis.url());
     configure(&mut config);
     let app = Application::build_with(config, db.clone(), linkedin)
@@ -182,8 +232,9 @@ impl TestApp {
     /// Jobs waiting in a queue: its stream (`ag:{scrape}:stream`) plus its scheduled set.
     pub async fn jobs_in_queue(&self, queue: &str) -> u64 {
         let keys = QueueKeys::new(PREFIX, &QueueName::new(queue).unwrap());
-        let client = redis::Client::open(self.redis.url()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut conn = jobs::connect(&self.redis.url(), Duration::from_secs(5))
+            .await
+            .unwrap();
         let (ready, scheduled): (u64, u64) = redis::pipe()
             .cmd("XLEN")
             .arg(&keys.stream)
@@ -253,8 +304,9 @@ impl TestApp {
     /// Publishes pipeline events on the users' channels the way the workers do
     /// (`shared::events`, on this app's Redis).
     pub async fn publisher(&self) -> shared::events::Events {
-        let client = redis::Client::open(self.redis.url()).unwrap();
-        let conn = client.get_connection_manager().await.unwrap();
+        let conn = jobs::connect(&self.redis.url(), Duration::from_secs(5))
+            .await
+            .unwrap();
         shared::events::Events::new(conn, PREFIX)
     }
 

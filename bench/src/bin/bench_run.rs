@@ -1,6 +1,6 @@
 //! `bench-run`: the benchmark driver behind `just bench`.
 //!
-//! It runs the workloads W1–W5 of `docs/bench.md` (the benchmark contract) against the
+//! It runs the workloads W1–W5 listed below (the benchmark contract) against the
 //! private redis-server that the `just bench` recipe starts (`REDIS_URL`, default
 //! `redis://127.0.0.1:6390/0`), and prints one plain-text table of medians on stdout.
 //! Per-repetition raw numbers and progress go to stderr.
@@ -44,8 +44,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bench::report::{quantile, table};
-use redis::AsyncConnectionConfig;
-use redis::aio::MultiplexedConnection;
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::MissedTickBehavior;
@@ -98,13 +96,17 @@ const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str = "usage: bench-run [W1 W2 W3 W4 W5 ...] [--reps N]
 
-Runs the AstroGrowth benchmark workloads of docs/bench.md (default: all) and prints a table
+Runs the AstroGrowth queue workloads W1–W5 (default: all) and prints a table
 of medians on stdout (per-rep numbers on stderr).
 
 environment:
   REDIS_URL       Redis to benchmark against (default redis://127.0.0.1:6390/0); it is FLUSHed
   BENCH_BIN_DIR   directory holding bench-enqueue and workers (default: next to bench-run)
-  BENCH_ALLOW_PORT_6379=1  allow running against a server on port 6379";
+  BENCH_ALLOW_PORT_6379=1  allow running against a server on port 6379
+  BENCH_W1_N      jobs per W1/W5 repetition (default 20000; fewer only to check a setup runs,
+                  the targets are for 20000)
+  On a Redis Cluster (REDIS_URL=redis+cluster://...) only W1 and W5 run, spread over one
+  queue per master.";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
@@ -258,8 +260,11 @@ fn check_binaries(cfg: &Config) -> Result<()> {
 
 struct Bench {
     cfg: Config,
-    con: MultiplexedConnection,
+    con: jobs::Conn,
     redis_version: String,
+    /// `BENCH_QUEUES` for the producer and the workers: on a Redis Cluster one queue per
+    /// master, so the load spreads over all of them; empty (queue `bench`) on one server.
+    queues: String,
 }
 
 /// What a poll loop waits on.
@@ -328,18 +333,38 @@ impl ThroughputRep {
 
 impl Bench {
     async fn connect(cfg: Config) -> Result<Self> {
-        let client = redis::Client::open(cfg.redis_url.as_str())
-            .with_context(|| format!("bad REDIS_URL {:?}", cfg.redis_url))?;
-        let con_cfg = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(REDIS_RESPONSE_TIMEOUT));
-        let mut con = client
-            .get_multiplexed_async_connection_with_config(&con_cfg)
+        let cluster = jobs::connection::cluster_nodes(&cfg.redis_url)
+            .with_context(|| format!("bad REDIS_URL {:?}", cfg.redis_url))?
+            .is_some();
+        if cluster
+            && let Some(w) = cfg
+                .workloads
+                .iter()
+                .find(|w| !matches!(w, Workload::W1 | Workload::W5))
+        {
+            bail!(
+                "{} needs one server (it reads INFO memory or one list of latencies); on a \
+                 Redis Cluster bench-run runs W1 and W5",
+                w.name()
+            );
+        }
+        let mut con = jobs::connect(&cfg.redis_url, REDIS_RESPONSE_TIMEOUT)
             .await
             .with_context(|| format!("connecting to {}", cfg.redis_url))?;
+        // INFO from one node (the server itself, or the first seed of a cluster): a cluster
+        // connection would fan it out to every node.
+        let first = jobs::connection::pubsub_urls(&cfg.redis_url)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("REDIS_URL names no node"))?;
+        let mut node = redis::Client::open(first.as_str())
+            .with_context(|| format!("bad REDIS_URL {:?}", cfg.redis_url))?
+            .get_multiplexed_async_connection()
+            .await
+            .with_context(|| format!("connecting to {first}"))?;
         let info: String = redis::cmd("INFO")
             .arg("server")
-            .query_async(&mut con)
+            .query_async(&mut node)
             .await
             .context("INFO server")?;
         let redis_version = info_field(&info, "redis_version").unwrap_or("?").to_owned();
@@ -352,10 +377,18 @@ impl Bench {
                 cfg.redis_url
             );
         }
+        let queues = if cluster {
+            let queues = one_queue_per_master(&mut con).await?;
+            eprintln!("  cluster: bench queues {queues} (one per master)");
+            queues
+        } else {
+            String::new()
+        };
         Ok(Self {
             cfg,
             con,
             redis_version,
+            queues,
         })
     }
 
@@ -398,7 +431,9 @@ impl Bench {
     async fn w1(&mut self, report: &mut Report) -> Result<()> {
         let mut results = Vec::new();
         for rep in 1..=self.cfg.reps {
-            let r = self.throughput_rep("W1", rep, "noop", W1_N, 1, W1_C).await;
+            let r = self
+                .throughput_rep("W1", rep, "noop", w1_n(), 1, W1_C)
+                .await;
             results.push(r);
         }
         let reps = collect_reps(report, "W1", results)?;
@@ -781,7 +816,7 @@ impl Bench {
             for (i, &k) in W5_WORKERS.iter().enumerate() {
                 let label = format!("W5 {k}w");
                 let r = self
-                    .throughput_rep(&label, rep, "noop", W1_N, k, W5_C)
+                    .throughput_rep(&label, rep, "noop", w1_n(), k, W5_C)
                     .await;
                 if let Some(v) = per_count.get_mut(i) {
                     v.push(r);
@@ -939,6 +974,7 @@ impl Bench {
         let child = Command::new(&exe)
             .args(args)
             .env("REDIS_URL", &self.cfg.redis_url)
+            .env("BENCH_QUEUES", &self.queues)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -974,6 +1010,7 @@ impl Bench {
                 .arg("--concurrency")
                 .arg(concurrency.to_string())
                 .env("REDIS_URL", &self.cfg.redis_url)
+                .env("BENCH_QUEUES", &self.queues)
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(stdout))
@@ -1025,6 +1062,65 @@ impl Bench {
             .parse()
             .context("parsing used_memory")
     }
+}
+
+/// Queue names `bench-N`, the first whose keys (`ag:{bench-N}:...`) land on each master of
+/// the cluster, comma-separated: the cluster's own slot map decides, not a guess.
+async fn one_queue_per_master(con: &mut jobs::Conn) -> Result<String> {
+    let slots: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER")
+        .arg("SLOTS")
+        .query_async(con)
+        .await
+        .context("CLUSTER SLOTS")?;
+    // (first slot, last slot, master port) per range.
+    let mut ranges = Vec::new();
+    for range in &slots {
+        let (Some(redis::Value::Int(a)), Some(redis::Value::Int(b)), Some(redis::Value::Array(m))) =
+            (range.first(), range.get(1), range.get(2))
+        else {
+            bail!("unexpected CLUSTER SLOTS reply: {range:?}");
+        };
+        let Some(redis::Value::Int(port)) = m.get(1) else {
+            bail!("unexpected CLUSTER SLOTS master: {m:?}");
+        };
+        ranges.push((*a, *b, *port));
+    }
+    let mut masters: Vec<i64> = ranges.iter().map(|r| r.2).collect();
+    masters.sort_unstable();
+    masters.dedup();
+    let mut chosen: Vec<(i64, String)> = Vec::new();
+    for i in 0..1_000 {
+        let name = format!("bench-{i}");
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(format!("ag:{{{name}}}:stream"))
+            .query_async(con)
+            .await
+            .context("CLUSTER KEYSLOT")?;
+        let Some(&(_, _, port)) = ranges.iter().find(|r| r.0 <= slot && slot <= r.1) else {
+            continue;
+        };
+        if !chosen.iter().any(|(p, _)| *p == port) {
+            chosen.push((port, name));
+        }
+        if chosen.len() == masters.len() {
+            break;
+        }
+    }
+    Ok(chosen
+        .into_iter()
+        .map(|(_, q)| q)
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// Jobs per W1/W5 repetition: `BENCH_W1_N` or the contract's 20,000.
+fn w1_n() -> u64 {
+    std::env::var("BENCH_W1_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(W1_N)
 }
 
 fn w2_steady_eff(steady_rate: f64, n: u64) -> f64 {

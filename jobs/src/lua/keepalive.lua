@@ -2,7 +2,7 @@
 -- for a dead worker's. An entry another consumer already claimed is left alone. The
 -- first ARGV[3] ids have started (delivery count 1, as XREADGROUP left it); the others
 -- wait in the read-ahead and get count 0, which tells crash recovery they never started
--- and go back without using an attempt (review finding 13). An entry read and started
+-- and go back without using an attempt. An entry read and started
 -- between two keepalives still has count 1: started unless marked otherwise, so a job
 -- that kills its worker at once always uses an attempt.
 -- KEYS: stream   ARGV: group, consumer, how many started, entry ids...

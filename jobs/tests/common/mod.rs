@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jobs::test_support::TestRedis;
+use jobs::test_support::{TestCluster, TestRedis};
 use jobs::{Client, Job, JobContext, JobError, QueueName, Registry, Settings};
 use serde::{Deserialize, Serialize};
 
@@ -186,30 +186,117 @@ pub fn steps() -> QueueName {
     QueueName::new("steps").unwrap()
 }
 
-pub struct Env {
-    pub redis: TestRedis,
-    pub client: Client,
-    pub runs: Runs,
+/// Where a test's Redis is: a private server of its own, or the test binary's shared
+/// Redis Cluster (three masters, a replica each), where the test keeps to a key prefix
+/// of its own.
+pub enum Target {
+    Single(TestRedis),
+    Cluster(&'static TestCluster),
 }
 
+impl Target {
+    pub fn url(&self) -> String {
+        match self {
+            Self::Single(r) => r.url(),
+            Self::Cluster(c) => c.url(),
+        }
+    }
+
+    /// The private server, for the tests that kill or flush it (never run on the cluster).
+    pub fn single(&mut self) -> &mut TestRedis {
+        match self {
+            Self::Single(r) => r,
+            Self::Cluster(_) => panic!("this test needs a private redis-server"),
+        }
+    }
+}
+
+pub struct Env {
+    pub redis: Target,
+    pub client: Client,
+    pub runs: Runs,
+    /// The key prefix of this test (`ag:` on its own server).
+    pub prefix: String,
+}
+
+/// A test on a private redis-server.
 pub async fn env() -> Env {
-    let redis = TestRedis::start();
-    let client = Client::connect(&redis.url(), fast_settings())
-        .await
-        .unwrap();
+    env_on(Target::Single(TestRedis::start()), "ag:".to_owned()).await
+}
+
+/// A test on the shared Redis Cluster, under a prefix no other test of the binary uses.
+pub async fn cluster_env() -> Env {
+    let prefix = format!("t{}:", uuid::Uuid::now_v7().simple());
+    env_on(Target::Cluster(TestCluster::shared()), prefix).await
+}
+
+async fn env_on(redis: Target, prefix: String) -> Env {
+    let settings = Settings {
+        prefix: prefix.clone(),
+        ..fast_settings()
+    };
+    let client = Client::connect(&redis.url(), settings).await.unwrap();
     Env {
         redis,
         client,
         runs: Runs::default(),
+        prefix,
     }
 }
 
+/// Runs each named `async fn(Env)` twice: `name::single` on a private redis-server and
+/// `name::cluster` on the shared Redis Cluster, where every command, transaction and
+/// script whose keys span slots is refused.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn single() {
+                    super::$name($crate::common::env().await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn cluster() {
+                    super::$name($crate::common::cluster_env().await).await;
+                }
+            }
+        )*
+    };
+}
+
 impl Env {
+    /// This test's settings: the fast ones under its prefix.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            prefix: self.prefix.clone(),
+            ..fast_settings()
+        }
+    }
+
+    /// A key of the steps queue by its suffix (`stream`, `dead:jobs`), under this prefix.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}{{steps}}:{suffix}", self.prefix)
+    }
+
+    /// One raw command on the engine's own connection, for assertions on keys.
+    pub async fn raw<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> T {
+        cmd.query_async(&mut self.client.connection())
+            .await
+            .unwrap()
+    }
+
     pub async fn worker(&self, concurrency: usize) -> jobs::Running {
         self.worker_with(concurrency, fast_settings()).await
     }
 
+    /// Starts a worker with `settings` under this test's prefix.
     pub async fn worker_with(&self, concurrency: usize, settings: Settings) -> jobs::Running {
+        let settings = Settings {
+            prefix: self.prefix.clone(),
+            ..settings
+        };
         jobs::runtime::start(
             &self.redis.url(),
             settings,

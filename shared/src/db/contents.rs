@@ -1,13 +1,12 @@
-//! Generated posts and the owner's decisions on them. An approval and the PublishPost job it
-//! causes commit together; a second approval finds the content no longer pending and
-//! queues nothing.
+//! Generated posts as the owner reads and edits them. Their transitions (the owner's
+//! approval and rejection, the pipeline's moves) are in `db::lifecycle::content`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
 use super::text_enum::text_enum;
-use super::{Page, Paged, profiles};
+use super::{Page, Paged};
 use crate::error::Error;
 use crate::outbox;
 
@@ -119,64 +118,6 @@ pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error> {
     .ok_or(Error::NotFound("content"))
 }
 
-/// `pending → approved`; with LinkedIn connected, a PublishPost in the same commit.
-pub async fn approve(db: &PgPool, user_id: i64, id: i64) -> Result<Approval, Error> {
-    let mut tx = db.begin().await?;
-    let approved = sqlx::query_as!(
-        Content,
-        r#"UPDATE contents SET status = 'approved', approved_at = now(), updated_at = now()
-           WHERE id = $1 AND user_id = $2 AND status = 'pending'
-           RETURNING id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
-                     score_breakdown, status AS "status: ContentStatus", created_at,
-                     updated_at, approved_at"#,
-        id,
-        user_id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(content) = approved else {
-        return Err(not_pending(db, user_id, id, "approved").await);
-    };
-    let ready = profiles::linkedin_ready(&mut tx, user_id).await?;
-    if ready {
-        outbox::push(
-            &mut tx,
-            &jobs::kinds::PublishPost { content_id: id },
-            Some(user_id),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Approval {
-        content,
-        queued_for_publishing: ready,
-    })
-}
-
-pub async fn reject(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error> {
-    let rejected = sqlx::query_as!(
-        Content,
-        r#"UPDATE contents SET status = 'rejected', updated_at = now()
-           WHERE id = $1 AND user_id = $2 AND status = 'pending'
-           RETURNING id, lead_id, campaign_id, text, image_key, error, hashtags, quality_score,
-                     score_breakdown, status AS "status: ContentStatus", created_at,
-                     updated_at, approved_at"#,
-        id,
-        user_id,
-    )
-    .fetch_optional(db)
-    .await?;
-    match rejected {
-        Some(content) => {
-            // The last content waiting on the owner may have been this one.
-            let mut conn = db.acquire().await?;
-            super::progress::complete(&mut conn, content.campaign_id).await?;
-            Ok(content)
-        }
-        None => Err(not_pending(db, user_id, id, "rejected").await),
-    }
-}
-
 /// The owner's own words replace the generated ones, only while the content is pending:
 /// an approved text may already be on its way to LinkedIn.
 pub async fn edit(
@@ -202,7 +143,7 @@ pub async fn edit(
     .await?;
     match edited {
         Some(content) => Ok(content),
-        None => Err(not_pending(db, user_id, id, "edited").await),
+        None => Err(super::lifecycle::content::not_pending(db, user_id, id, "edited").await),
     }
 }
 
@@ -253,16 +194,4 @@ pub async fn queue_waiting_approvals(
         .await?;
     }
     Ok(waiting.len() as u64)
-}
-
-/// Why a pending-only change did not happen: the content is not the user's, or it is no
-/// longer pending.
-async fn not_pending(db: &PgPool, user_id: i64, id: i64, verb: &str) -> Error {
-    match get(db, user_id, id).await {
-        Ok(c) => Error::Conflict(format!(
-            "content is {}; only a pending content can be {verb}",
-            c.status
-        )),
-        Err(e) => e,
-    }
 }

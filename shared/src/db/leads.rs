@@ -1,10 +1,25 @@
-//! Leads found for a campaign. Inserted by the scrape job (next issue); read here.
+//! Leads found for a campaign, as the owner's pages read them. The scrape job inserts them
+//! and the pipeline moves them (`db::lifecycle::lead`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::text_enum::text_enum;
 use crate::error::Error;
+
+text_enum! {
+    /// `found → enriched → generated`, or `failed` (see the lead's `error`).
+    pub enum LeadStage {
+        /// Stored by the scrape; waits for its enrichment.
+        Found => "found",
+        /// Contacts and score known; waits for its content.
+        Enriched => "enriched",
+        /// Its content exists.
+        Generated => "generated",
+        Failed => "failed",
+    }
+}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lead {
@@ -27,8 +42,7 @@ pub struct Lead {
     pub score_breakdown: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub enriched_at: Option<DateTime<Utc>>,
-    /// `found`, `enriched`, `generated` (its content exists) or `failed` (see `error`).
-    pub stage: String,
+    pub stage: LeadStage,
     pub error: Option<String>,
 }
 
@@ -42,7 +56,7 @@ pub async fn list_for_campaign(
         Lead,
         r#"SELECT id, campaign_id, place_id, business_name, address, city, province, postal_code,
                   phone, email, website, rating, review_count, lead_score, score_breakdown,
-                  created_at, enriched_at, stage, error
+                  created_at, enriched_at, stage AS "stage: LeadStage", error
            FROM leads WHERE campaign_id = $1 ORDER BY id LIMIT $2"#,
         campaign_id,
         limit,

@@ -155,3 +155,85 @@ pub async fn linkedin_ready(conn: &mut PgConnection, user_id: i64) -> Result<boo
     .await?
     .unwrap_or(false))
 }
+
+/// LinkedIn refused the owner's token: publishing waits until she connects again, and the
+/// dashboard asks her to.
+pub async fn reconnect_needed(db: &PgPool, user_id: i64) -> Result<(), Error> {
+    sqlx::query!(
+        "UPDATE user_profiles SET linkedin_reconnect_needed = true, updated_at = now() WHERE user_id = $1",
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The advisory-lock space of grant refreshes (high half; the owner's id is the low half).
+const REFRESH_LOCK_SPACE: i64 = 0x7266_7368 << 32;
+
+/// Takes the owner's refresh lock for the rest of the transaction: several publishing
+/// jobs of hers that find the token about to expire make one refresh between them.
+pub async fn lock_refresh(conn: &mut PgConnection, user_id: i64) -> Result<(), Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(REFRESH_LOCK_SPACE | (user_id & 0xffff_ffff))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The connected owner's grant as stored (sealed), for a refresh.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredGrant {
+    pub access_token: Option<Vec<u8>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+}
+
+/// `None` when LinkedIn is not connected.
+pub async fn stored_grant(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<StoredGrant>, Error> {
+    Ok(sqlx::query_as(
+        r#"SELECT linkedin_access_token AS access_token, linkedin_token_expires_at AS expires_at,
+                  linkedin_refresh_token AS refresh_token,
+                  linkedin_refresh_expires_at AS refresh_expires_at
+           FROM user_profiles WHERE user_id = $1 AND linkedin_connected"#,
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A refreshed grant, sealed; the refresh token stays when LinkedIn did not send a new one.
+pub struct RefreshedGrant {
+    pub access_token: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+    pub refresh_token: Option<Vec<u8>>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a refreshed grant, which also clears "reconnect needed".
+pub async fn store_refreshed(
+    conn: &mut PgConnection,
+    user_id: i64,
+    grant: &RefreshedGrant,
+) -> Result<(), Error> {
+    sqlx::query(
+        r#"UPDATE user_profiles
+           SET linkedin_access_token = $2, linkedin_token_expires_at = $3,
+               linkedin_refresh_token = COALESCE($4, linkedin_refresh_token),
+               linkedin_refresh_expires_at = COALESCE($5, linkedin_refresh_expires_at),
+               linkedin_reconnect_needed = false, updated_at = now()
+           WHERE user_id = $1"#,
+    )
+    .bind(user_id)
+    .bind(&grant.access_token)
+    .bind(grant.expires_at)
+    .bind(&grant.refresh_token)
+    .bind(grant.refresh_expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -5,9 +5,8 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use super::text_enum::text_enum;
-use super::{Page, Paged, progress};
-use crate::error::{Error, unique_violation};
-use crate::outbox;
+use super::{Page, Paged};
+use crate::error::Error;
 
 text_enum! {
     pub enum PublicationState {
@@ -81,101 +80,6 @@ pub enum Resolution {
     PublishAgain,
 }
 
-/// Settles an `unknown` publication. 404 for another user's, 409 for one that is not
-/// `unknown`, 400 for an address that is not a LinkedIn post's.
-pub async fn resolve(
-    db: &PgPool,
-    user_id: i64,
-    id: i64,
-    resolution: &Resolution,
-) -> Result<Publication, Error> {
-    let mut tx = db.begin().await?;
-    let current = sqlx::query!(
-        "SELECT content_id, state FROM publications WHERE id = $1 AND user_id = $2 FOR UPDATE",
-        id,
-        user_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("publication"))?;
-    if current.state != PublicationState::Unknown.as_str() {
-        return Err(Error::Conflict(format!(
-            "publication is {}; only one whose outcome is unknown can be resolved",
-            current.state
-        )));
-    }
-    match resolution {
-        Resolution::MarkPublished { url } => {
-            let urn = post_urn(url).ok_or_else(|| {
-                Error::Invalid(
-                    "url must be the LinkedIn post's address, \
-                     https://www.linkedin.com/feed/update/urn:li:share:… (or :ugcPost:…)"
-                        .to_owned(),
-                )
-            })?;
-            let marked = sqlx::query!(
-                r#"UPDATE publications
-                   SET state = 'published', post_urn = $2, post_url = $3, published_at = now(),
-                       resolved_by = 'owner_marked', updated_at = now()
-                   WHERE id = $1"#,
-                id,
-                urn,
-                url
-            )
-            .execute(&mut *tx)
-            .await;
-            // One post is one publication: the URN is unique, and the owner pasting the
-            // address of a post another publication holds is told so.
-            if let Err(e) = &marked
-                && unique_violation(e) == Some("publications_post_urn_key")
-            {
-                return Err(Error::Conflict(format!(
-                    "{urn} is already recorded for another publication; \
-                     paste the address of this publication's own post"
-                )));
-            }
-            marked?;
-            let campaign_id = sqlx::query_scalar!(
-                r#"UPDATE contents SET status = 'published', updated_at = now()
-                   WHERE id = $1 AND status = 'approved' RETURNING campaign_id"#,
-                current.content_id
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(campaign_id) = campaign_id {
-                sqlx::query!(
-                    "UPDATE campaigns SET published_count = published_count + 1 WHERE id = $1",
-                    campaign_id
-                )
-                .execute(&mut *tx)
-                .await?;
-                progress::complete(&mut tx, campaign_id).await?;
-            }
-        }
-        Resolution::PublishAgain => {
-            sqlx::query!(
-                r#"UPDATE publications
-                   SET state = 'publishing', uncertain_sends = 0, error = NULL,
-                       resolved_by = 'owner_republished', updated_at = now()
-                   WHERE id = $1"#,
-                id
-            )
-            .execute(&mut *tx)
-            .await?;
-            outbox::push(
-                &mut tx,
-                &jobs::kinds::PublishPost {
-                    content_id: current.content_id,
-                },
-                Some(user_id),
-            )
-            .await?;
-        }
-    }
-    tx.commit().await?;
-    get(db, user_id, id).await
-}
-
 pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Publication, Error> {
     sqlx::query_as!(
         Publication,
@@ -194,7 +98,7 @@ pub async fn get(db: &PgPool, user_id: i64, id: i64) -> Result<Publication, Erro
 /// The URN in a LinkedIn post address (`…/feed/update/urn:li:share:7/`). Only LinkedIn's own
 /// hosts over https, on the default port and without credentials: the address is shown to
 /// the owner as a link, and `evillinkedin.com` also ends with `linkedin.com`.
-fn post_urn(url: &str) -> Option<String> {
+pub(crate) fn post_urn(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     let linkedin = matches!(parsed.host_str()?, "linkedin.com" | "www.linkedin.com");
     if parsed.scheme() != "https"
@@ -241,4 +145,66 @@ mod tests {
         );
         assert_eq!(post_urn("not a url"), None);
     }
+}
+
+/// A published post whose engagement is due for a refresh, with its owner's sealed token.
+#[derive(Debug, Clone)]
+pub struct DueForSync {
+    pub id: i64,
+    pub user_id: i64,
+    pub post_urn: String,
+    pub token: Vec<u8>,
+}
+
+/// Posts published within `window_days`, not synced for `every`, of owners whose LinkedIn
+/// works; least recently synced first.
+pub async fn due_for_sync(
+    db: &PgPool,
+    window_days: i32,
+    every: std::time::Duration,
+    limit: i64,
+) -> Result<Vec<DueForSync>, Error> {
+    Ok(sqlx::query_as!(
+        DueForSync,
+        r#"SELECT pb.id, pb.user_id, pb.post_urn AS "post_urn!", pr.linkedin_access_token AS "token!"
+           FROM publications pb JOIN user_profiles pr ON pr.user_id = pb.user_id
+           WHERE pb.state = 'published' AND pb.post_urn IS NOT NULL
+             AND pb.published_at > now() - make_interval(days => $1)
+             AND (pb.last_synced_at IS NULL
+                  OR pb.last_synced_at < now() - make_interval(secs => $2))
+             AND pr.linkedin_connected AND NOT pr.linkedin_reconnect_needed
+             AND pr.linkedin_access_token IS NOT NULL
+           ORDER BY pb.last_synced_at NULLS FIRST, pb.id LIMIT $3"#,
+        window_days,
+        every.as_secs_f64(),
+        limit
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// LinkedIn's counts for one post, as last synced.
+#[derive(Debug, Clone, Copy)]
+pub struct Engagement {
+    pub likes: i32,
+    pub comments: i32,
+    pub shares: i32,
+    pub impressions: i32,
+}
+
+pub async fn synced(db: &PgPool, id: i64, engagement: Engagement) -> Result<(), Error> {
+    sqlx::query!(
+        r#"UPDATE publications
+           SET likes = $2, comments = $3, shares = $4, impressions = $5,
+               last_synced_at = now()
+           WHERE id = $1"#,
+        id,
+        engagement.likes,
+        engagement.comments,
+        engagement.shares,
+        engagement.impressions,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Gemini `generateContent` for post text (providers.md §2): a system instruction and a JSON
+//! Gemini `generateContent` for post text (docs/providers.md, "2. Gemini text"): a system instruction and a JSON
 //! response schema; the answer is parsed leniently, and every way Gemini declines to write
 //! (blocked prompt, SAFETY, MAX_TOKENS, broken JSON) is a `Permanent` content failure.
 

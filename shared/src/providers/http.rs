@@ -98,7 +98,7 @@ struct GoogleError {
     details: Vec<serde_json::Value>,
 }
 
-/// A non-2xx answer of Places or Gemini as the error the caller acts on (providers.md §2:
+/// A non-2xx answer of Places or Gemini as the error the caller acts on (docs/providers.md, "Google's error answers":
 /// `RetryInfo.retryDelay`, `QuotaFailure` quota ids with `PerDay`). Every Google call we
 /// make is free of side effects, so 5xx is always `RetryLater`.
 pub(crate) async fn google_error(
@@ -164,7 +164,7 @@ struct LinkedInErrorBody {
 }
 
 /// A non-2xx LinkedIn answer (REST, v2 or OAuth) as the error the caller acts on
-/// (providers.md §4.2 table).
+/// (docs/providers.md, "4.8 LinkedIn's error answers").
 pub(crate) async fn linkedin_error(
     what: &str,
     response: reqwest::Response,

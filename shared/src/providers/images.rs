@@ -1,4 +1,4 @@
-//! Image generation (providers.md §3): Gemini `generateContent` with IMAGE output by
+//! Image generation (docs/providers.md, "3. Image generation"): Gemini `generateContent` with IMAGE output by
 //! default, Imagen `:predict` when configured. Bytes leave this module only after their
 //! header proves them a PNG or JPEG with sane dimensions, so nothing else gets stored or
 //! uploaded to LinkedIn.

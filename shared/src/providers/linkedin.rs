@@ -1,4 +1,4 @@
-//! LinkedIn after the connect (providers.md §4.1–4.3): refreshing a grant, the member's
+//! LinkedIn after the connect (docs/providers.md, 4.2–4.7): refreshing a grant, the member's
 //! userinfo, the image upload (initializeUpload, PUT, wait for AVAILABLE), creating a post
 //! with its commentary in little-text format, and member post analytics. Every `/rest` call
 //! carries the §4.2 headers. Only `POST /rest/posts` creates something, so only its

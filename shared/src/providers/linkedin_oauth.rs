@@ -1,4 +1,4 @@
-//! LinkedIn's 3-legged OAuth (providers.md §4.1): the authorization URL, the code exchange
+//! LinkedIn's 3-legged OAuth (docs/providers.md, "4.1 Connecting"): the authorization URL, the code exchange
 //! and the member id. [`LinkedInConnect`] is what the api depends on, so tests and the
 //! sandbox-backed demo run this same client against another base URL.
 

@@ -1,4 +1,4 @@
-//! Clients of the external APIs, speaking their real wire formats (providers.md). Base URLs,
+//! Clients of the external APIs, speaking their real wire formats (docs/providers.md). Base URLs,
 //! keys, models and the LinkedIn version come from config, so the same clients talk to the
 //! real hosts or to the sandbox. Every failure is one [`ProviderError`] saying what the
 //! caller must do.

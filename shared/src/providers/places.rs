@@ -1,4 +1,4 @@
-//! Google Places Text Search (New), providers.md §1: one query paged through
+//! Google Places Text Search (New), docs/providers.md, "1. Google Places": one query paged through
 //! `nextPageToken` up to Google's 60-result cap, mapped to the fields a lead keeps.
 
 use std::time::Duration;

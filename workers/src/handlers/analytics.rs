@@ -5,6 +5,8 @@
 
 use jobs::kinds::SyncAnalytics;
 use jobs::{JobContext, JobError};
+use shared::db::profiles;
+use shared::db::publications::{self, Engagement};
 use shared::providers::ProviderError;
 use shared::vault::Field;
 
@@ -16,24 +18,10 @@ const BATCH: i64 = 500;
 
 pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(), JobError> {
     let window = i32::try_from(p.config.analytics_window_days).unwrap_or(30);
-    let every = p.config.analytics_every_secs as f64;
-    let due = sqlx::query!(
-        r#"SELECT pb.id, pb.user_id, pb.post_urn AS "post_urn!", pr.linkedin_access_token AS "token!"
-           FROM publications pb JOIN user_profiles pr ON pr.user_id = pb.user_id
-           WHERE pb.state = 'published' AND pb.post_urn IS NOT NULL
-             AND pb.published_at > now() - make_interval(days => $1)
-             AND (pb.last_synced_at IS NULL
-                  OR pb.last_synced_at < now() - make_interval(secs => $2))
-             AND pr.linkedin_connected AND NOT pr.linkedin_reconnect_needed
-             AND pr.linkedin_access_token IS NOT NULL
-           ORDER BY pb.last_synced_at NULLS FIRST, pb.id LIMIT $3"#,
-        window,
-        every * 0.9,
-        BATCH
-    )
-    .fetch_all(&p.db)
-    .await
-    .map_err(internal)?;
+    let every = std::time::Duration::from_secs(p.config.analytics_every_secs).mul_f64(0.9);
+    let due = publications::due_for_sync(&p.db, window, every, BATCH)
+        .await
+        .map_err(internal)?;
     let mut synced = 0;
     for post in due {
         // The gate closed: the rest waits for the next period (no attempt used).
@@ -62,30 +50,21 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
         match p.linkedin.post_stats(&token, &post.post_urn).await {
             Ok(stats) => {
                 let clamp = |n: i64| i32::try_from(n.max(0)).unwrap_or(i32::MAX);
-                sqlx::query!(
-                    r#"UPDATE publications
-                       SET likes = $2, comments = $3, shares = $4, impressions = $5,
-                           last_synced_at = now()
-                       WHERE id = $1"#,
-                    post.id,
-                    clamp(stats.reactions),
-                    clamp(stats.comments),
-                    clamp(stats.reshares),
-                    clamp(stats.impressions),
-                )
-                .execute(&p.db)
-                .await
-                .map_err(internal)?;
+                let engagement = Engagement {
+                    likes: clamp(stats.reactions),
+                    comments: clamp(stats.comments),
+                    shares: clamp(stats.reshares),
+                    impressions: clamp(stats.impressions),
+                };
+                publications::synced(&p.db, post.id, engagement)
+                    .await
+                    .map_err(internal)?;
                 synced += 1;
             }
             Err(ProviderError::Reconnect { .. }) => {
-                sqlx::query!(
-                    "UPDATE user_profiles SET linkedin_reconnect_needed = true WHERE user_id = $1",
-                    post.user_id
-                )
-                .execute(&p.db)
-                .await
-                .map_err(internal)?;
+                profiles::reconnect_needed(&p.db, post.user_id)
+                    .await
+                    .map_err(internal)?;
             }
             Err(e) if e.is_retryable() => {
                 // Back off the whole credential and leave the rest for the next period.

@@ -9,7 +9,10 @@
 
 use jobs::kinds::{EnrichLead, GenerateContent};
 use jobs::{JobContext, JobError};
-use shared::db::progress;
+use shared::db::campaigns::CampaignStatus;
+use shared::db::leads::LeadStage;
+use shared::db::lifecycle::campaign;
+use shared::db::lifecycle::lead::{self, Enrichment};
 use shared::events::{Event, EventKind};
 
 use crate::pipeline::limits::Resource;
@@ -17,22 +20,14 @@ use crate::pipeline::scoring::{self, LeadFacts};
 use crate::pipeline::{Pipeline, internal};
 
 pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), JobError> {
-    let Some(lead) = sqlx::query!(
-        r#"SELECT l.campaign_id, l.stage, l.website, l.email, l.phone, l.rating,
-                  l.review_count, l.address, l.city, l.postal_code,
-                  c.user_id, c.status AS campaign_status
-           FROM leads l JOIN campaigns c ON c.id = l.campaign_id
-           WHERE l.id = $1"#,
-        job.lead_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?
+    let Some(lead) = lead::to_enrich(&p.db, job.lead_id)
+        .await
+        .map_err(internal)?
     else {
         // Deleted with its campaign: nothing left to do.
         return Ok(());
     };
-    if lead.stage != "found" || !active(&lead.campaign_status) {
+    if lead.stage != LeadStage::Found || !active(lead.campaign_status) {
         return Ok(());
     }
     let (user_id, campaign_id) = (lead.user_id, lead.campaign_id);
@@ -100,23 +95,19 @@ pub async fn end(p: Pipeline, job: EnrichLead, reason: String) -> Result<(), Job
 /// Fails the lead (and a content it had started) with the reason; for every step whose
 /// job belongs to a lead.
 pub async fn end_lead(p: &Pipeline, lead_id: i64, reason: &str) -> Result<(), JobError> {
-    let owner = sqlx::query!(
-        r#"SELECT l.campaign_id, c.user_id FROM leads l JOIN campaigns c ON c.id = l.campaign_id
-           WHERE l.id = $1"#,
-        lead_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?;
+    let owner = lead::owner(&p.db, lead_id).await.map_err(internal)?;
     match owner {
-        Some(o) => fail(p, lead_id, o.campaign_id, o.user_id, reason).await,
+        Some((campaign_id, user_id)) => fail(p, lead_id, campaign_id, user_id, reason).await,
         None => Ok(()),
     }
 }
 
 /// The campaign still wants work done on its leads.
-pub fn active(status: &str) -> bool {
-    matches!(status, "enriching" | "generating" | "ready")
+pub fn active(status: CampaignStatus) -> bool {
+    matches!(
+        status,
+        CampaignStatus::Enriching | CampaignStatus::Generating | CampaignStatus::Ready
+    )
 }
 
 async fn save(
@@ -129,34 +120,22 @@ async fn save(
     score: &scoring::Score,
 ) -> Result<bool, JobError> {
     let mut tx = p.db.begin().await.map_err(internal)?;
-    let done = sqlx::query!(
-        r#"UPDATE leads
-           SET email = $2, phone = $3, lead_score = $4, score_breakdown = $5,
-               stage = 'enriched', enriched_at = now(), updated_at = now()
-           WHERE id = $1 AND stage = 'found' AND enriched_at IS NULL"#,
-        lead_id,
-        email.as_deref(),
-        phone.as_deref(),
-        score.total,
-        score.breakdown(),
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    if done.rows_affected() == 0 {
+    let found = Enrichment {
+        email: email.as_deref(),
+        phone: phone.as_deref(),
+        score: score.total,
+        breakdown: score.breakdown(),
+    };
+    if !lead::enriched(&mut tx, lead_id, campaign_id, &found)
+        .await
+        .map_err(internal)?
+    {
         return Ok(false);
     }
-    sqlx::query!(
-        "UPDATE campaigns SET enriched_count = enriched_count + 1, updated_at = now() WHERE id = $1",
-        campaign_id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
     shared::outbox::push(&mut tx, &GenerateContent { lead_id }, Some(user_id))
         .await
         .map_err(internal)?;
-    let moved = progress::advance(&mut tx, campaign_id)
+    let moved = campaign::advance(&mut tx, campaign_id)
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
@@ -173,10 +152,10 @@ pub async fn fail(
     reason: &str,
 ) -> Result<(), JobError> {
     let mut tx = p.db.begin().await.map_err(internal)?;
-    let failed = progress::fail_lead(&mut tx, lead_id, reason)
+    let failed = lead::fail(&mut tx, lead_id, reason)
         .await
         .map_err(internal)?;
-    let moved = progress::advance(&mut tx, campaign_id)
+    let moved = campaign::advance(&mut tx, campaign_id)
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;

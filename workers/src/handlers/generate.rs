@@ -11,7 +11,10 @@
 
 use jobs::kinds::{GenerateContent, PublishPost};
 use jobs::{JobContext, JobError};
-use shared::db::progress;
+use shared::db::contents::ContentStatus;
+use shared::db::leads::LeadStage;
+use shared::db::lifecycle::content::{self, Draft as SavedDraft, Generated, Saved};
+use shared::db::lifecycle::{campaign, lead};
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
 use shared::providers::images::ImageFormat;
@@ -53,24 +56,13 @@ struct Lead {
 }
 
 pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(), JobError> {
-    let Some(row) = sqlx::query!(
-        r#"SELECT l.campaign_id, l.stage, l.business_name, l.address, l.city, l.lead_score,
-                  c.user_id, c.status AS campaign_status, c.location, c.industry,
-                  pr.business_name AS "owner_business?", pr.business_type AS "owner_type?",
-                  pr.website AS "owner_site?"
-           FROM leads l
-           JOIN campaigns c ON c.id = l.campaign_id
-           LEFT JOIN user_profiles pr ON pr.user_id = c.user_id
-           WHERE l.id = $1"#,
-        job.lead_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?
+    let Some(row) = lead::to_generate(&p.db, job.lead_id)
+        .await
+        .map_err(internal)?
     else {
         return Ok(());
     };
-    if row.stage != "enriched" || !active(&row.campaign_status) {
+    if row.stage != LeadStage::Enriched || !active(row.campaign_status) {
         return Ok(());
     }
     let lead = Lead {
@@ -80,11 +72,11 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
         give_up: std::time::Duration::from_secs(p.config.give_up_waiting_secs),
         campaign_id: row.campaign_id,
         user_id: row.user_id,
-        business_name: row.business_name.clone(),
-        address: row.address.clone(),
-        city: row.city.clone().unwrap_or_else(|| row.location.clone()),
-        industry: row.industry.clone(),
-        owner_site: row.owner_site.clone(),
+        business_name: row.business_name,
+        address: row.address,
+        city: row.city.unwrap_or(row.location),
+        industry: row.industry,
+        owner_site: row.owner_site,
     };
     let outcome = generate(&p, &job, &lead, row.owner_business, row.owner_type).await;
     match outcome {
@@ -130,12 +122,20 @@ async fn generate(
             save_text(p, job.lead_id, lead, &draft).await?
         }
     };
-    if content.status != "generating" {
+    if content.status != ContentStatus::Generating {
         return Ok(());
     }
     let (image_key, image_error) = match content.image_key.clone() {
         Some(key) => (Some(key), None),
-        None => match image(p, job.lead_id, lead, content.id, &content.image_prompt).await {
+        None => match image(
+            p,
+            job.lead_id,
+            lead,
+            content.id,
+            image_prompt(&content, lead),
+        )
+        .await
+        {
             Err(Stop::Job(JobError::Retryable(reason))) if lead.last_attempt => {
                 let reason = format!("image: {reason} (gave up after the last attempt)");
                 note_image(p, lead.campaign_id, content.id, &reason).await?;
@@ -160,32 +160,16 @@ struct Draft {
     image_prompt: String,
 }
 
-struct Saved {
-    id: i64,
-    status: String,
-    text: String,
-    hashtags: Vec<String>,
-    image_key: Option<String>,
-    image_prompt: String,
+/// The prompt of the content's image: the model's, or a plain one when it gave none.
+fn image_prompt(content: &Saved, lead: &Lead) -> String {
+    content
+        .image_prompt
+        .clone()
+        .unwrap_or_else(|| format!("A warm photo of {} in {}", lead.business_name, lead.city))
 }
 
 async fn existing(p: &Pipeline, lead_id: i64) -> Result<Option<Saved>, JobError> {
-    let row = sqlx::query!(
-        r#"SELECT id, status, text, hashtags, image_key, image_prompt
-           FROM contents WHERE lead_id = $1"#,
-        lead_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?;
-    Ok(row.map(|r| Saved {
-        id: r.id,
-        status: r.status,
-        text: r.text,
-        hashtags: r.hashtags,
-        image_key: r.image_key,
-        image_prompt: r.image_prompt.unwrap_or_default(),
-    }))
+    content::of_lead(&p.db, lead_id).await.map_err(internal)
 }
 
 /// The post text, through the Gemini gates.
@@ -269,23 +253,17 @@ async fn save_text(
     lead: &Lead,
     draft: &Draft,
 ) -> Result<Saved, JobError> {
-    sqlx::query!(
-        r#"INSERT INTO contents (lead_id, campaign_id, user_id, text, hashtags, image_prompt,
-                                 quality_score, status)
-           VALUES ($1, $2, $3, $4, $5, $6, 0, 'generating')
-           ON CONFLICT (lead_id) DO NOTHING"#,
+    let draft = SavedDraft {
         lead_id,
-        lead.campaign_id,
-        lead.user_id,
-        draft.text,
-        &draft.hashtags,
-        draft.image_prompt,
-    )
-    .execute(&p.db)
-    .await
-    .map_err(internal)?;
-    existing(p, lead_id)
-        .await?
+        campaign_id: lead.campaign_id,
+        user_id: lead.user_id,
+        text: &draft.text,
+        hashtags: &draft.hashtags,
+        image_prompt: &draft.image_prompt,
+    };
+    content::drafted(&p.db, &draft)
+        .await
+        .map_err(internal)?
         .ok_or_else(|| JobError::retryable(format!("content of lead {lead_id} vanished")))
 }
 
@@ -296,7 +274,7 @@ async fn image(
     lead_id: i64,
     lead: &Lead,
     content_id: i64,
-    prompt: &str,
+    prompt: String,
 ) -> Result<(Option<String>, Option<String>), Stop> {
     for ext in ["png", "jpg"] {
         let key = storage::image_key(lead.user_id, lead_id, ext);
@@ -312,7 +290,7 @@ async fn image(
             &lead.job_id,
         )
         .await?;
-    let image = match p.images.generate(prompt).await {
+    let image = match p.images.generate(&prompt).await {
         Ok(image) => image,
         Err(ProviderError::Permanent { reason }) => {
             p.refund(spent).await;
@@ -344,7 +322,7 @@ async fn note_image(
     reason: &str,
 ) -> Result<(), JobError> {
     let mut conn = p.db.acquire().await.map_err(internal)?;
-    progress::note(
+    campaign::note(
         &mut conn,
         campaign_id,
         &format!("content {content_id}"),
@@ -384,48 +362,29 @@ async fn finish(
         )
     });
     let approve = ready && score.total >= p.config.auto_approve_score && held.is_none();
-    let status = if approve { "approved" } else { "pending" };
+    let status = if approve {
+        ContentStatus::Approved
+    } else {
+        ContentStatus::Pending
+    };
     let note = match (image_error, held) {
         (Some(image), Some(held)) => Some(format!("{image}; {held}")),
         (image, held) => image.or(held),
     };
-    let done = sqlx::query!(
-        r#"UPDATE contents
-           SET image_key = $2, quality_score = $3, score_breakdown = $4, error = $5,
-               status = $6, approved_at = CASE WHEN $6 = 'approved' THEN now() END,
-               updated_at = now()
-           WHERE id = $1 AND status = 'generating'
-             AND EXISTS (SELECT 1 FROM campaigns
-                         WHERE id = $7 AND status IN ('enriching', 'generating', 'ready'))"#,
-        content.id,
-        image_key,
-        score.total,
-        score.breakdown(),
-        note,
+    let done = Generated {
+        content_id: content.id,
+        lead_id,
+        campaign_id: lead.campaign_id,
+        image_key: image_key.as_deref(),
+        score: score.total,
+        breakdown: score.breakdown(),
+        note: note.as_deref(),
         status,
-        lead.campaign_id,
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    };
     // Already finished by another run, or the campaign was cancelled meanwhile.
-    if done.rows_affected() == 0 {
+    if !content::generated(&mut tx, &done).await.map_err(internal)? {
         return Ok(());
     }
-    sqlx::query!(
-        "UPDATE leads SET stage = 'generated', updated_at = now() WHERE id = $1 AND stage = 'enriched'",
-        lead_id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    sqlx::query!(
-        "UPDATE campaigns SET contents_count = contents_count + 1, updated_at = now() WHERE id = $1",
-        lead.campaign_id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
     if approve {
         shared::outbox::push(
             &mut tx,
@@ -437,14 +396,14 @@ async fn finish(
         .await
         .map_err(internal)?;
     }
-    let moved = progress::advance(&mut tx, lead.campaign_id)
+    let moved = campaign::advance(&mut tx, lead.campaign_id)
         .await
         .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(
         content.id = content.id,
         score = score.total,
-        status,
+        status = status.as_str(),
         "content generated"
     );
     p.emit(
@@ -453,7 +412,7 @@ async fn finish(
             .lead(lead_id)
             .content(content.id)
             .score(score.total)
-            .status(status),
+            .status(status.as_str()),
     )
     .await;
     p.moved(lead.user_id, lead.campaign_id, moved).await;

@@ -12,9 +12,9 @@ pub mod scrape;
 
 use std::time::Duration;
 
+use jobs::Conn;
 use jobs::Job;
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign};
-use redis::aio::ConnectionManager;
 
 use crate::pipeline::Pipeline;
 use crate::pipeline::ending::step;
@@ -22,7 +22,7 @@ use crate::pipeline::ending::step;
 /// The registry of a production worker: the probe, and the pipeline's handlers. Each
 /// pipeline step goes through [`step`], so a job that ends (refused for good, out of
 /// attempts, waiting past the bound) ends its row with the reason first.
-pub fn production(redis: ConnectionManager, prefix: &str, pipeline: Pipeline) -> jobs::Registry {
+pub fn production(redis: Conn, prefix: &str, pipeline: Pipeline) -> jobs::Registry {
     let retry_base = pipeline.config.retry_base_ms;
     let registry = probe::register(jobs::Registry::new(), redis, prefix);
     let p = pipeline.clone();

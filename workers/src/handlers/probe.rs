@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use jobs::Conn;
 use jobs::kinds::probe::Probe;
 use jobs::{JobContext, JobError, Registry};
-use redis::aio::ConnectionManager;
 
 /// Where the runs of a probe tag are logged: one list entry per run start
 /// (`start:<attempt>`) and one per completed run (`done:<attempt>`).
@@ -13,7 +13,7 @@ pub fn runs_key(prefix: &str, tag: &str) -> String {
     format!("{prefix}probe:runs:{tag}")
 }
 
-pub fn register(registry: Registry, redis: ConnectionManager, prefix: &str) -> Registry {
+pub fn register(registry: Registry, redis: Conn, prefix: &str) -> Registry {
     let prefix = prefix.to_owned();
     registry.register(move |job: Probe, ctx: JobContext| {
         let conn = redis.clone();
@@ -22,12 +22,7 @@ pub fn register(registry: Registry, redis: ConnectionManager, prefix: &str) -> R
     })
 }
 
-async fn run(
-    mut conn: ConnectionManager,
-    key: String,
-    job: Probe,
-    ctx: JobContext,
-) -> Result<(), JobError> {
+async fn run(mut conn: Conn, key: String, job: Probe, ctx: JobContext) -> Result<(), JobError> {
     log(&mut conn, &key, &format!("start:{}", ctx.attempt)).await?;
     if job.defer_ms > 0 && ctx.attempt == 1 {
         let deferred: bool = redis::cmd("SET")
@@ -72,7 +67,7 @@ async fn run(
 /// steady probe feed (the demo's, an ops check's) does not grow Redis forever.
 const RUNS_TTL_SECS: u64 = 24 * 3600;
 
-async fn log(conn: &mut ConnectionManager, key: &str, entry: &str) -> Result<(), JobError> {
+async fn log(conn: &mut Conn, key: &str, entry: &str) -> Result<(), JobError> {
     let () = redis::pipe()
         .cmd("RPUSH")
         .arg(key)

@@ -1,5 +1,4 @@
-//! PublishPost: puts an approved content on the owner's LinkedIn, exactly once
-//! (providers.md §4.2).
+//! PublishPost: puts an approved content on the owner's LinkedIn, exactly once.
 //!
 //! 1. A publication row `publishing` exists before anything is sent; it keeps the exact
 //!    commentary, the uploaded image's URN and how many POSTs went out without an answer.
@@ -29,7 +28,12 @@ use std::time::Duration;
 
 use jobs::kinds::PublishPost;
 use jobs::{JobContext, JobError};
-use shared::db::progress;
+use shared::db::campaigns::CampaignStatus;
+use shared::db::contents::ContentStatus;
+use shared::db::lifecycle::content;
+use shared::db::lifecycle::publication::{self, Sending};
+use shared::db::profiles;
+use shared::db::publications::PublicationState;
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
 use shared::providers::linkedin::NewPost;
@@ -57,22 +61,9 @@ struct Context {
 }
 
 pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(), JobError> {
-    let Some(row) = sqlx::query!(
-        r#"SELECT c.user_id, c.campaign_id, c.status, c.text, c.hashtags, c.image_key,
-                  cp.status AS campaign_status, l.business_name,
-                  pr.linkedin_connected AS "connected?", pr.linkedin_reconnect_needed AS "reconnect?",
-                  pr.linkedin_access_token AS "access_token?", pr.linkedin_member_urn AS "member_urn?",
-                  pr.linkedin_token_expires_at AS "expires_at?"
-           FROM contents c
-           JOIN campaigns cp ON cp.id = c.campaign_id
-           JOIN leads l ON l.id = c.lead_id
-           LEFT JOIN user_profiles pr ON pr.user_id = c.user_id
-           WHERE c.id = $1"#,
-        job.content_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?
+    let Some(row) = publication::to_publish(&p.db, job.content_id)
+        .await
+        .map_err(internal)?
     else {
         return Ok(());
     };
@@ -82,12 +73,12 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
         user_id: row.user_id,
         campaign_id: row.campaign_id,
     };
-    if row.status != "approved" || row.campaign_status == "cancelled" {
+    if row.status != ContentStatus::Approved || row.campaign_status == CampaignStatus::Cancelled {
         return Ok(());
     }
     let (Some(true), Some(false), Some(sealed), Some(author)) = (
         row.connected,
-        row.reconnect,
+        row.reconnect_needed,
         row.access_token,
         row.member_urn,
     ) else {
@@ -154,7 +145,7 @@ async fn send(
     business_name: &str,
     token: &str,
     author: &str,
-    publication: Publication,
+    publication: Sending,
 ) -> Result<(), JobError> {
     if publication.uncertain_sends >= 2 {
         return unknown(
@@ -259,89 +250,26 @@ fn commentary(text: &str, hashtags: &[String]) -> String {
     }
 }
 
-struct Publication {
-    id: i64,
-    commentary: String,
-    image_urn: Option<String>,
-    uncertain_sends: i16,
-    /// The last uncertain POST is recent enough that LinkedIn would refuse a copy of it.
-    copy_is_refused: bool,
-}
-
-/// Takes the publication's send lease for this job (its retries carry the same id): the
-/// only run allowed past the decision to POST, until the lease runs out. `false` when
-/// another job holds it.
+/// Takes the publication's send lease for this job; `false` when another job holds it.
 async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<bool, JobError> {
-    let taken = sqlx::query(
-        r#"UPDATE publications
-           SET send_lease_job = $2, send_lease_until = now() + make_interval(secs => $3)
-           WHERE id = $1 AND state = 'publishing'
-             AND (send_lease_job IS NULL OR send_lease_job = $2 OR send_lease_until < now())"#,
-    )
-    .bind(publication_id)
-    .bind(job_id)
-    .bind(LEASE.as_secs_f64())
-    .execute(&p.db)
-    .await
-    .map_err(internal)?;
-    Ok(taken.rows_affected() == 1)
+    publication::take_lease(&p.db, publication_id, job_id, LEASE)
+        .await
+        .map_err(internal)
 }
 
 /// Gives the lease back when the run ends (only if this job still holds it).
 async fn release_lease(p: &Pipeline, publication_id: i64, job_id: &str) {
-    let released = sqlx::query(
-        r#"UPDATE publications SET send_lease_job = NULL, send_lease_until = NULL
-           WHERE id = $1 AND send_lease_job = $2"#,
-    )
-    .bind(publication_id)
-    .bind(job_id)
-    .execute(&p.db)
-    .await;
-    if let Err(e) = released {
+    if let Err(e) = publication::release_lease(&p.db, publication_id, job_id).await {
         tracing::warn!(error = %e, "publication lease not given back; it runs out by itself");
     }
 }
 
 /// The `publishing` row, made once; `None` when the publication already ended.
-async fn start(
-    p: &Pipeline,
-    ctx: &Context,
-    commentary: &str,
-) -> Result<Option<Publication>, JobError> {
-    sqlx::query!(
-        r#"INSERT INTO publications (content_id, user_id, state, commentary)
-           VALUES ($1, $2, 'publishing', $3)
-           ON CONFLICT (content_id) DO NOTHING"#,
-        ctx.content_id,
-        ctx.user_id,
-        commentary
-    )
-    .execute(&p.db)
-    .await
-    .map_err(internal)?;
-    let window = i64::try_from(p.config.duplicate_window_secs).unwrap_or(i64::MAX);
-    let row = sqlx::query!(
-        r#"SELECT id, state, commentary, image_urn, uncertain_sends,
-                  COALESCE(last_sent_at > now() - make_interval(secs => $2), false)
-                      AS "copy_is_refused!"
-           FROM publications WHERE content_id = $1"#,
-        ctx.content_id,
-        window as f64
-    )
-    .fetch_one(&p.db)
-    .await
-    .map_err(internal)?;
-    if row.state != "publishing" {
-        return Ok(None);
-    }
-    Ok(Some(Publication {
-        id: row.id,
-        // Kept from the first run: a retry sends exactly what the first POST sent.
-        commentary: row.commentary.unwrap_or_else(|| commentary.to_owned()),
-        image_urn: row.image_urn,
-        uncertain_sends: row.uncertain_sends,
-        copy_is_refused: row.copy_is_refused,
-    }))
+async fn start(p: &Pipeline, ctx: &Context, commentary: &str) -> Result<Option<Sending>, JobError> {
+    let window = Duration::from_secs(p.config.duplicate_window_secs);
+    publication::start(&p.db, ctx.content_id, ctx.user_id, commentary, window)
+        .await
+        .map_err(internal)
 }
 
 /// Uploads the stored image and keeps its URN, so a retry does not upload it again.
@@ -385,41 +313,24 @@ async fn upload(
     {
         return Err(refused(p, ctx, Resource::LinkedInCall, e).await);
     }
-    sqlx::query!(
-        "UPDATE publications SET image_urn = $2, updated_at = now() WHERE id = $1",
-        publication_id,
-        upload.image
-    )
-    .execute(&p.db)
-    .await
-    .map_err(internal)?;
+    publication::image_uploaded(&p.db, publication_id, &upload.image)
+        .await
+        .map_err(internal)?;
     Ok(upload.image)
 }
 
 /// Counts the POST about to be sent as uncertain, committed before it is sent: a crash
 /// during the POST leaves it counted. Returns the count.
 async fn count_send(p: &Pipeline, publication_id: i64) -> Result<i16, JobError> {
-    sqlx::query_scalar!(
-        r#"UPDATE publications
-           SET uncertain_sends = uncertain_sends + 1, last_sent_at = now(), updated_at = now()
-           WHERE id = $1 RETURNING uncertain_sends"#,
-        publication_id
-    )
-    .fetch_one(&p.db)
-    .await
-    .map_err(internal)
+    publication::count_send(&p.db, publication_id)
+        .await
+        .map_err(internal)
 }
 
 async fn uncount_send(p: &Pipeline, publication_id: i64) -> Result<(), JobError> {
-    sqlx::query!(
-        r#"UPDATE publications SET uncertain_sends = GREATEST(uncertain_sends - 1, 0)
-           WHERE id = $1 AND state = 'publishing'"#,
-        publication_id
-    )
-    .execute(&p.db)
-    .await
-    .map_err(internal)?;
-    Ok(())
+    publication::uncount_send(&p.db, publication_id)
+        .await
+        .map_err(internal)
 }
 
 /// One commit: the publication, the content, the campaign's count and move.
@@ -432,21 +343,14 @@ async fn published(
     let url = format!("https://www.linkedin.com/feed/update/{urn}/");
     // A DUPLICATE_POST naming a post another content already has: this content's text is
     // the same as that one's (two businesses of the same name, say). That post is not ours.
-    let owner = sqlx::query_scalar!(
-        "SELECT content_id FROM publications WHERE post_urn = $1 AND id <> $2",
-        urn,
-        publication_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?;
+    let owner = publication::held_by_another(&p.db, urn, publication_id)
+        .await
+        .map_err(internal)?;
     if let Some(other) = owner {
         // LinkedIn names the first post with this text, and it is another content's: no
         // POST of this publication created one (LinkedIn would have named ours), so none
         // of them is uncertain any more.
-        sqlx::query("UPDATE publications SET uncertain_sends = 0 WHERE id = $1")
-            .bind(publication_id)
-            .execute(&p.db)
+        publication::no_send_created(&p.db, publication_id)
             .await
             .map_err(internal)?;
         let reason = format!(
@@ -456,22 +360,19 @@ async fn published(
         return failed(p, ctx, publication_id, &reason).await;
     }
     let mut tx = p.db.begin().await.map_err(internal)?;
-    let done = sqlx::query!(
-        r#"UPDATE publications
-           SET state = 'published', post_urn = $2, post_url = $3, published_at = now(),
-               error = NULL, updated_at = now()
-           WHERE id = $1 AND state = 'publishing'"#,
+    let ended = publication::published(
+        &mut tx,
         publication_id,
+        ctx.content_id,
+        ctx.campaign_id,
         urn,
-        url
+        &url,
     )
-    .execute(&mut *tx)
     .await
     .map_err(internal)?;
-    if done.rows_affected() == 0 {
+    let Some(ended) = ended else {
         return Ok(());
-    }
-    let moved = settle_content(&mut tx, ctx, "published").await?;
+    };
     tx.commit().await.map_err(internal)?;
     tracing::info!(content.id = ctx.content_id, post.urn = urn, "published");
     p.emit(
@@ -481,37 +382,8 @@ async fn published(
             .post_url(&url),
     )
     .await;
-    announce(p, ctx, moved).await;
+    announce(p, ctx, ended.campaign).await;
     Ok(())
-}
-
-/// The content's final state, the published count, and the campaign's move.
-async fn settle_content(
-    tx: &mut sqlx::PgConnection,
-    ctx: &Context,
-    status: &str,
-) -> Result<Option<shared::db::campaigns::CampaignStatus>, JobError> {
-    sqlx::query!(
-        r#"UPDATE contents SET status = $2, updated_at = now()
-           WHERE id = $1 AND status = 'approved'"#,
-        ctx.content_id,
-        status
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    if status == "published" {
-        sqlx::query!(
-            "UPDATE campaigns SET published_count = published_count + 1, updated_at = now() WHERE id = $1",
-            ctx.campaign_id
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    }
-    progress::complete(tx, ctx.campaign_id)
-        .await
-        .map_err(internal)
 }
 
 async fn announce(
@@ -538,57 +410,28 @@ async fn unknown(
 ) -> Result<(), JobError> {
     let reason = format!("LinkedIn did not say whether the post was created: {reason}");
     let mut tx = p.db.begin().await.map_err(internal)?;
-    let done = sqlx::query!(
-        r#"UPDATE publications SET state = 'unknown', error = $2, updated_at = now()
-           WHERE id = $1 AND state = 'publishing'"#,
-        publication_id,
-        reason
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
-    if done.rows_affected() == 0 {
-        return Ok(());
-    }
-    content_error(&mut tx, ctx.content_id, &reason).await?;
-    progress::note(
+    let ended = publication::unknown(
         &mut tx,
+        publication_id,
+        ctx.content_id,
         ctx.campaign_id,
-        &format!("content {}", ctx.content_id),
         &reason,
     )
     .await
     .map_err(internal)?;
-    let moved = progress::complete(&mut tx, ctx.campaign_id)
-        .await
-        .map_err(internal)?;
+    let Some(ended) = ended else {
+        return Ok(());
+    };
     tx.commit().await.map_err(internal)?;
     p.emit(
         ctx.user_id,
         Event::new(EventKind::Failed, ctx.campaign_id)
             .content(ctx.content_id)
-            .status("unknown")
+            .status(PublicationState::Unknown.as_str())
             .reason(reason),
     )
     .await;
-    announce(p, ctx, moved).await;
-    Ok(())
-}
-
-/// Why the content did not (or may not) reach LinkedIn, for the owner's pages.
-async fn content_error(
-    tx: &mut sqlx::PgConnection,
-    content_id: i64,
-    reason: &str,
-) -> Result<(), JobError> {
-    sqlx::query!(
-        "UPDATE contents SET error = $2 WHERE id = $1",
-        content_id,
-        reason
-    )
-    .execute(tx)
-    .await
-    .map_err(internal)?;
+    announce(p, ctx, ended.campaign).await;
     Ok(())
 }
 
@@ -601,28 +444,25 @@ async fn failed(
     publication_id: i64,
     reason: &str,
 ) -> Result<(), JobError> {
-    let uncertain = sqlx::query_scalar!(
-        "SELECT uncertain_sends FROM publications WHERE id = $1",
-        publication_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?;
+    let uncertain = publication::uncertain_sends(&p.db, publication_id)
+        .await
+        .map_err(internal)?;
     if uncertain.is_some_and(|n| n > 0) {
         return unknown(p, ctx, publication_id, reason).await;
     }
     let mut tx = p.db.begin().await.map_err(internal)?;
-    sqlx::query!(
-        r#"UPDATE publications SET state = 'failed', error = $2, updated_at = now()
-           WHERE id = $1 AND state = 'publishing'"#,
+    let ended = publication::failed(
+        &mut tx,
         publication_id,
-        reason
+        ctx.content_id,
+        ctx.campaign_id,
+        reason,
     )
-    .execute(&mut *tx)
     .await
     .map_err(internal)?;
-    content_error(&mut tx, ctx.content_id, reason).await?;
-    let moved = settle_content(&mut tx, ctx, "failed").await?;
+    let Some(ended) = ended else {
+        return Ok(());
+    };
     tx.commit().await.map_err(internal)?;
     p.emit(
         ctx.user_id,
@@ -631,7 +471,7 @@ async fn failed(
             .reason(reason),
     )
     .await;
-    announce(p, ctx, moved).await;
+    announce(p, ctx, ended.campaign).await;
     Ok(())
 }
 
@@ -639,17 +479,13 @@ async fn failed(
 /// reconnect or a limit): the publication fails with the reason (or is `unknown` after an
 /// uncertain POST), and the content with it, so the campaign can complete.
 pub async fn end(p: Pipeline, job: PublishPost, reason: String) -> Result<(), JobError> {
-    let Some(row) = sqlx::query!(
-        "SELECT user_id, campaign_id, status FROM contents WHERE id = $1",
-        job.content_id
-    )
-    .fetch_optional(&p.db)
-    .await
-    .map_err(internal)?
+    let Some(row) = content::owner(&p.db, job.content_id)
+        .await
+        .map_err(internal)?
     else {
         return Ok(());
     };
-    if row.status != "approved" {
+    if row.status != ContentStatus::Approved {
         return Ok(());
     }
     let ctx = Context {
@@ -659,17 +495,9 @@ pub async fn end(p: Pipeline, job: PublishPost, reason: String) -> Result<(), Jo
         campaign_id: row.campaign_id,
     };
     // A job can end before its publication row exists (the grant cannot be opened).
-    let publication_id = sqlx::query_scalar!(
-        r#"INSERT INTO publications (content_id, user_id, state)
-           VALUES ($1, $2, 'publishing')
-           ON CONFLICT (content_id) DO UPDATE SET content_id = EXCLUDED.content_id
-           RETURNING id"#,
-        job.content_id,
-        row.user_id
-    )
-    .fetch_one(&p.db)
-    .await
-    .map_err(internal)?;
+    let publication_id = publication::ensure(&p.db, job.content_id, row.user_id)
+        .await
+        .map_err(internal)?;
     failed(&p, &ctx, publication_id, &reason).await
 }
 
@@ -715,13 +543,7 @@ fn app_wide(e: &ProviderError) -> bool {
 /// The token no longer works: the owner must reconnect. Sets the flag the dashboard shows
 /// and waits; the reconnect re-queues this content.
 async fn reconnect(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
-    if let Err(e) = sqlx::query!(
-        "UPDATE user_profiles SET linkedin_reconnect_needed = true, updated_at = now() WHERE user_id = $1",
-        ctx.user_id
-    )
-    .execute(&p.db)
-    .await
-    {
+    if let Err(e) = profiles::reconnect_needed(&p.db, ctx.user_id).await {
         return internal(e);
     }
     reconnect_wait(p, ctx, reason).await

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jobs::JobError;
+use shared::db::profiles::{self, RefreshedGrant, StoredGrant};
 use shared::providers::ProviderError;
 use shared::vault::Field;
 
@@ -18,8 +19,6 @@ use super::{Pipeline, internal};
 
 /// A token expiring within this is refreshed first (LinkedIn's last for 60 days).
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(24 * 3600);
-/// The advisory-lock space of refreshes (high half; the owner's id is the low half).
-const LOCK_SPACE: i64 = 0x7266_7368 << 32;
 
 /// The sealed access token and when it expires.
 pub struct Sealed {
@@ -42,27 +41,19 @@ pub async fn refresh(
     campaign_id: i64,
 ) -> Result<Option<Sealed>, JobError> {
     let mut tx = p.db.begin().await.map_err(internal)?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(LOCK_SPACE | (user_id & 0xffff_ffff))
-        .execute(&mut *tx)
+    profiles::lock_refresh(&mut tx, user_id)
         .await
         .map_err(internal)?;
-    type Row = (
-        Option<Vec<u8>>,
-        Option<DateTime<Utc>>,
-        Option<Vec<u8>>,
-        Option<DateTime<Utc>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        r#"SELECT linkedin_access_token, linkedin_token_expires_at, linkedin_refresh_token,
-                  linkedin_refresh_expires_at
-           FROM user_profiles WHERE user_id = $1 AND linkedin_connected"#,
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(internal)?;
-    let Some((Some(access), expires_at, refresh_token, refresh_expires_at)) = row else {
+    let row = profiles::stored_grant(&mut tx, user_id)
+        .await
+        .map_err(internal)?;
+    let Some(StoredGrant {
+        access_token: Some(access),
+        expires_at,
+        refresh_token,
+        refresh_expires_at,
+    }) = row
+    else {
         return Ok(None);
     };
     if !expires_soon(expires_at) {
@@ -104,27 +95,19 @@ pub async fn refresh(
         .map(|t| vault.seal(user_id, Field::LinkedInRefreshToken, t))
         .transpose()
         .map_err(internal)?;
-    let expires_at = now + span(fresh.expires_in);
-    sqlx::query(
-        r#"UPDATE user_profiles
-           SET linkedin_access_token = $2, linkedin_token_expires_at = $3,
-               linkedin_refresh_token = COALESCE($4, linkedin_refresh_token),
-               linkedin_refresh_expires_at = COALESCE($5, linkedin_refresh_expires_at),
-               linkedin_reconnect_needed = false, updated_at = now()
-           WHERE user_id = $1"#,
-    )
-    .bind(user_id)
-    .bind(&access)
-    .bind(expires_at)
-    .bind(new_refresh)
-    .bind(fresh.refresh_expires_in.map(|d| now + span(d)))
-    .execute(&mut *tx)
-    .await
-    .map_err(internal)?;
+    let refreshed = RefreshedGrant {
+        access_token: access,
+        expires_at: now + span(fresh.expires_in),
+        refresh_token: new_refresh,
+        refresh_expires_at: fresh.refresh_expires_in.map(|d| now + span(d)),
+    };
+    profiles::store_refreshed(&mut tx, user_id, &refreshed)
+        .await
+        .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
     tracing::info!(user.id = user_id, "LinkedIn grant refreshed");
     Ok(Some(Sealed {
-        access_token: access,
-        expires_at: Some(expires_at),
+        access_token: refreshed.access_token,
+        expires_at: Some(refreshed.expires_at),
     }))
 }

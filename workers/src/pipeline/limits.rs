@@ -1,4 +1,4 @@
-//! The pipeline's rate limits (design.md §4) and what a provider's refusal does to a job.
+//! The pipeline's rate limits (docs/pipeline.md, "Limits") and what a provider's refusal does to a job.
 //!
 //! Every paid call passes its gates first: the provider credential's (shared by all users)
 //! and the user's own. Over a limit, the job is deferred with a reason a person can read;

@@ -9,8 +9,8 @@ pub mod scoring;
 
 use std::sync::Arc;
 
+use jobs::Conn;
 use jobs::JobError;
-use redis::aio::ConnectionManager;
 use shared::config::PipelineConfig;
 use shared::events::{Event, EventKind, Events};
 use shared::providers::gemini::GeminiClient;
@@ -62,7 +62,7 @@ impl Pipeline {
     pub fn from_config(
         config: &shared::Config,
         db: PgPool,
-        redis: ConnectionManager,
+        redis: Conn,
         needs_vault: bool,
     ) -> Result<Self, Error> {
         let vault = match Vault::from_config(&config.vault) {

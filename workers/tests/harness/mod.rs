@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
+use jobs::Conn;
 use jobs::admin::{Admin, QueueSizes};
 use jobs::kinds::probe::Probe;
 use jobs::test_support::TestRedis;
 use jobs::{Client, QueueName, Settings};
-use redis::aio::ConnectionManager;
 use tokio::time::Instant;
 
 /// The queue the production registry serves the `probe` job on in these tests.
@@ -255,7 +255,7 @@ pub struct Setup {
     pub client: Client,
     pub admin: Admin,
     /// For reading the probes' run logs and writing raw entries.
-    pub conn: ConnectionManager,
+    pub conn: Conn,
     pub queue: QueueName,
 }
 

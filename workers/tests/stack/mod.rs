@@ -157,7 +157,7 @@ impl Stack {
         owner
     }
 
-    /// Adds a sandbox fault (sandbox.md).
+    /// Adds a sandbox fault (docs/sandbox.md, "Faults").
     pub async fn fault(&self, fault: Value) {
         let r = self
             .sandbox_http

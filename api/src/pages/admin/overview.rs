@@ -1,0 +1,182 @@
+//! The overview: every queue with its sizes, the last hours charted per minute.
+
+use super::*;
+
+#[derive(Debug, Serialize)]
+struct QueueRow {
+    #[serde(flatten)]
+    sizes: QueueSizes,
+    delayed: u64,
+    lag: String,
+}
+
+/// A bar chart as the template draws it: SVG coordinates computed here, so the page needs
+/// no script; the same numbers are in the text alternative.
+#[derive(Debug, Serialize)]
+struct Chart {
+    id: &'static str,
+    title_key: &'static str,
+    color: &'static str,
+    width: usize,
+    height: u64,
+    bars: Vec<Bar>,
+    total: u64,
+    peak: u64,
+    peak_at: String,
+    start: String,
+    middle: String,
+    end: String,
+    /// Totals per 15 minutes, for the table under the chart.
+    rows: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Serialize)]
+struct Bar {
+    x: usize,
+    y: u64,
+    h: u64,
+}
+
+const CHART_HEIGHT: u64 = 100;
+const BAR_WIDTH: usize = 4;
+
+fn hhmm(minute: u64) -> String {
+    when(Some(minute * 60_000))
+        .get(11..16)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn chart(
+    id: &'static str,
+    title_key: &'static str,
+    color: &'static str,
+    minutes: &[MinuteTotals],
+    value: impl Fn(&MinuteTotals) -> u64,
+) -> Chart {
+    let values: Vec<u64> = minutes.iter().map(&value).collect();
+    let peak = values.iter().copied().max().unwrap_or(0);
+    let peak_at = minutes
+        .iter()
+        .zip(&values)
+        .find(|(_, v)| **v == peak && peak > 0)
+        .map(|(m, _)| hhmm(m.minute))
+        .unwrap_or_default();
+    let bars = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0)
+        .map(|(i, v)| {
+            // At least 1 unit high, so a single job shows.
+            let h = (v * CHART_HEIGHT).div_ceil(peak.max(1)).max(1);
+            Bar {
+                x: i * BAR_WIDTH,
+                y: CHART_HEIGHT - h,
+                h,
+            }
+        })
+        .collect();
+    let rows = minutes
+        .chunks(15)
+        .map(|c| {
+            let first = c.first().map_or(0, |m| m.minute);
+            (hhmm(first), c.iter().map(&value).sum())
+        })
+        .collect();
+    let at = |i: usize| minutes.get(i).map(|m| hhmm(m.minute)).unwrap_or_default();
+    Chart {
+        id,
+        title_key,
+        color,
+        width: minutes.len() * BAR_WIDTH,
+        height: CHART_HEIGHT,
+        bars,
+        total: values.iter().sum(),
+        peak,
+        peak_at,
+        start: at(0),
+        middle: at(minutes.len() / 2),
+        end: at(minutes.len().saturating_sub(1)),
+        rows,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OverviewQuery {
+    /// A job id searched for and not found.
+    missing: Option<String>,
+}
+
+pub async fn overview(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    query: web::Query<OverviewQuery>,
+) -> HttpResponse {
+    ctx.respond(overview_page(&ctx, &state, &query).await)
+}
+
+async fn overview_page(
+    ctx: &PageCtx,
+    state: &AppState,
+    query: &OverviewQuery,
+) -> ApiResult<HttpResponse> {
+    let user = admin(ctx).await?;
+    let overview = service::overview_of(state, service::CHART_MINUTES).await?;
+    let rows: Vec<QueueRow> = overview
+        .queues
+        .into_iter()
+        .map(|sizes| QueueRow {
+            delayed: sizes.delayed(),
+            lag: sizes.lag_ms.map(duration).unwrap_or_default(),
+            sizes,
+        })
+        .collect();
+    let charts = [
+        chart(
+            "throughput",
+            "admin-chart-throughput",
+            "#4f46e5",
+            &overview.minutes,
+            |m| m.processed,
+        ),
+        chart(
+            "failures",
+            "admin-chart-failures",
+            "#b91c1c",
+            &overview.minutes,
+            |m| m.failed,
+        ),
+    ];
+    let mut context = Context::new();
+    context.insert("queues", &rows);
+    context.insert("charts", &charts);
+    context.insert("hours", &(service::CHART_MINUTES / 60));
+    context.insert("live_workers", &overview.live_workers);
+    context.insert("missing", &query.missing.as_deref().map(|m| m.trim()));
+    context.insert("section", "overview");
+    render(ctx, &user, "admin_overview.html", context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_scales_to_its_peak_and_sums_its_rows() {
+        let minutes: Vec<MinuteTotals> = (0..30)
+            .map(|i| MinuteTotals {
+                minute: 29_000_000 + i,
+                processed: if i == 3 { 10 } else { i % 2 },
+                ..MinuteTotals::default()
+            })
+            .collect();
+        let c = chart("t", "k", "#000", &minutes, |m| m.processed);
+        assert_eq!(c.peak, 10);
+        assert_eq!(c.total, 10 + 14);
+        assert_eq!(c.rows.len(), 2);
+        assert_eq!(c.rows.iter().map(|r| r.1).sum::<u64>(), c.total);
+        let tallest = c.bars.iter().map(|b| b.h).max();
+        assert_eq!(tallest, Some(CHART_HEIGHT));
+        assert!(c.bars.iter().all(|b| b.h >= 1 && b.y + b.h == CHART_HEIGHT));
+    }
+}
