@@ -94,8 +94,9 @@ AstroGrowth demo is running:
   redis      $REDIS_URL (private, port $redis_port)
   workers    2 processes, logs in $run/worker-*.log
   campaign   "Lyon bakeries" (50 leads) runs by itself: scraping → enriching → generating →
-             ready → completed; watch it with GET /api/campaigns (signed in) or the posts
-             LinkedIn received at http://127.0.0.1:8070/_sandbox/posts
+             ready; its posts fill the demo owner's publishing schedule (Tue–Thu 9:00 and
+             14:00, Paris): watch them at http://127.0.0.1:8080/schedule ("Publish now" sends
+             one), and the posts LinkedIn received at http://127.0.0.1:8070/_sandbox/posts
   producer   a mixed feed of probe jobs (some fail once, some are deferred, a few die)
   status     below, refreshed every second; also: REDIS_URL=$REDIS_URL target/release/workers status
 MSG

@@ -13,6 +13,9 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# `ip` and `bridge` build the network namespaces of the partition test
+# (workers/tests/partition.rs).
+{ command -v ip && command -v bridge; } >/dev/null 2>&1 || missing+=(iproute2)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 # The S3 storage tests run moto's server from a venv (scripts/s3.sh).
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

@@ -11,7 +11,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Sch
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{accounts, admin, campaigns, contents, health, metrics, profile, publications};
+use crate::routes::{
+    accounts, admin, campaigns, contents, health, metrics, profile, publications, schedule,
+};
 use crate::validation::patterns;
 
 #[derive(OpenApi)]
@@ -28,6 +30,8 @@ use crate::validation::patterns;
         metrics::get, publications::list, publications::resolve,
         profile::get, profile::update, profile::linkedin_connect, profile::linkedin_callback,
         profile::linkedin_disconnect,
+        schedule::get, schedule::set, schedule::list, schedule::publish_now, schedule::move_to,
+        schedule::unschedule,
         admin::queues, admin::overview, admin::workers, admin::jobs, admin::job, admin::find,
         admin::retry, admin::discard, admin::run_now, admin::dead_count, admin::retry_matching,
         admin::discard_matching, admin::pause, admin::resume, admin::audit_log,

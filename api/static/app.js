@@ -106,8 +106,19 @@
     }
   }
 
+  // A schedule never saved offers the browser's own time zone instead of the default.
+  function browserTimeZone(input) {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone) input.value = zone;
+    } catch (e) {
+      // An old browser: the default stays.
+    }
+  }
+
   function start() {
     localTimes(document);
+    document.querySelectorAll("input[data-browser-time-zone]").forEach(browserTimeZone);
     document.querySelectorAll("[data-live-url]").forEach(live);
     document.querySelectorAll("[data-toast]").forEach(toast);
   }

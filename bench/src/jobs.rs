@@ -32,3 +32,18 @@ impl Job for Lat {
     const KIND: &'static str = "lat";
     const QUEUE: &'static str = "bench";
 }
+
+/// Records its start and its end in `bench:traced` with the pid of the worker process that
+/// ran it, so a test can tell which process ran which job and when: the partition test
+/// (workers/tests/partition.rs) counts per-host throughput and finds every job that ran
+/// twice with it. Sleeps `sleep_ms` between the two records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Traced {
+    pub seq: u64,
+    pub sleep_ms: u64,
+}
+
+impl Job for Traced {
+    const KIND: &'static str = "traced";
+    const QUEUE: &'static str = "bench";
+}

@@ -12,6 +12,9 @@ pub struct Delivery {
     pub envelope: Arc<Envelope>,
     /// The worker slot this job holds; returned when its fate is written.
     pub(crate) permit: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+    /// The worker's lease term when the read that delivered it was sent: if the lease
+    /// lapsed since, the entry may have been taken over and is checked before it starts.
+    pub(crate) lease_term: u64,
 }
 
 impl Delivery {
@@ -20,6 +23,7 @@ impl Delivery {
             entry_id: Arc::from(entry_id),
             envelope: Arc::new(envelope),
             permit: None,
+            lease_term: 0,
         }
     }
 }

@@ -83,6 +83,7 @@ async fn run_loop(
             permits.merge(more);
         }
         let count = permits.num_permits();
+        let lease_term = state.lease.term();
         // Not cancelled on stop: a read dropped mid-flight could still deliver entries
         // after closing handed back the rest. It returns within `block` anyway.
         let entries = read(
@@ -131,7 +132,7 @@ async fn run_loop(
                         // Stopping: leave it pending; closing hands it back.
                         return;
                     }
-                    let task = to_task(&entry.id, envelope, permit);
+                    let task = to_task(&entry.id, envelope, permit, lease_term);
                     state.hold(&task.args.entry_id);
                     if tx.send(task).await.is_err() {
                         return;
@@ -158,11 +159,13 @@ fn to_task(
     entry_id: &str,
     envelope: Envelope,
     permit: tokio::sync::OwnedSemaphorePermit,
+    lease_term: u64,
 ) -> Task<Delivery> {
     let id = envelope.id.clone();
     let attempt = envelope.attempt as usize;
     let mut delivery = Delivery::new(entry_id, envelope);
     delivery.permit = Some(Arc::new(permit));
+    delivery.lease_term = lease_term;
     TaskBuilder::new(delivery)
         .task_id(TaskId::from_string(id))
         .attempt(attempt)

@@ -15,6 +15,7 @@ pub mod heartbeat;
 pub mod job;
 pub mod keys;
 pub mod kinds;
+mod lease;
 mod maintenance;
 pub mod metrics;
 pub mod periodic;

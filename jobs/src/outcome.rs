@@ -116,15 +116,17 @@ where
         let known = state.registry.knows(&envelope.kind);
         let metrics = state.metrics.kind(&envelope.kind, known);
         let busy = BusySlot::take(&state.metrics.busy);
-        let started = Instant::now();
-        state.start(
-            &entry_id,
-            crate::queue_state::RunningJob {
-                job_id: envelope.id.clone(),
-                kind: envelope.kind.clone(),
-                started_at: now_ms(),
-            },
-        );
+        let running = crate::queue_state::RunningJob {
+            job_id: envelope.id.clone(),
+            kind: envelope.kind.clone(),
+            started_at: now_ms(),
+        };
+        // The fence (see `lease`): read before this worker's lease lapsed, the entry may
+        // have been taken over; it starts only once Redis says it is still ours.
+        let fenced = !state.lease.admits(task.args.lease_term);
+        if !fenced {
+            state.start(&entry_id, running.clone());
+        }
         let span = tracing::info_span!("job", job.id = %envelope.id, job.kind = %envelope.kind,
             queue = %envelope.queue, user.id = ?envelope.user_id, attempt = envelope.attempt + 1);
         // A handler can panic while building its future, before any `.await`: that
@@ -132,6 +134,16 @@ where
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(task)));
         Box::pin(
             async move {
+                if fenced {
+                    if !crate::lease::confirm(&state, &entry_id).await {
+                        tracing::warn!("not started: another worker took this job over while this worker's lease had lapsed");
+                        // The handler's future is dropped unpolled: handlers act only when polled.
+                        state.finish(&entry_id);
+                        return Ok(None);
+                    }
+                    state.start(&entry_id, running);
+                }
+                let started = Instant::now();
                 let result = match call {
                     Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
                     Err(panic) => Err(panic),

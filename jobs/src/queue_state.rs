@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::ack::AckHandle;
 use crate::connection::Settings;
 use crate::keys::QueueKeys;
+use crate::lease::Lease;
 use crate::metrics::QueueMetrics;
 use crate::registry::Registry;
 use crate::settle::Settler;
@@ -149,6 +150,8 @@ pub(crate) struct QueueState {
     paused: AtomicBool,
     /// This queue's counters in this process, made at start.
     pub metrics: QueueMetrics,
+    /// The process's lease, renewed by its heartbeat: no job starts while it has lapsed.
+    pub lease: Arc<Lease>,
 }
 
 impl QueueState {
@@ -164,6 +167,7 @@ impl QueueState {
         let metrics =
             QueueMetrics::new(keys.queue.as_str(), registry.kinds_of(keys.queue.as_str()));
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
+        let lease = Arc::new(Lease::new(settings.heartbeat_interval));
         Self {
             keys,
             settings,
@@ -177,7 +181,14 @@ impl QueueState {
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
             metrics,
+            lease,
         }
+    }
+
+    /// Shares the process's lease (one heartbeat for all queues) instead of its own.
+    pub fn with_lease(mut self, lease: Arc<Lease>) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn is_paused(&self) -> bool {

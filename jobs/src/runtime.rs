@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
 use crate::keys::{GlobalKeys, QueueKeys, QueueName};
+use crate::lease::Lease;
 use crate::maintenance;
 use crate::queue_state::{Holdings, QueueState};
 use crate::registry::{Registry, Router};
@@ -130,6 +131,7 @@ pub async fn start(
     let ops = connect(url, Duration::from_secs(10)).await?;
     let globals = GlobalKeys::new(&settings.prefix);
     let (failed_tx, failed) = mpsc::unbounded_channel();
+    let lease = Arc::new(Lease::new(settings.heartbeat_interval));
     let mut runs = Vec::with_capacity(queues.len());
     for spec in &queues {
         let keys = Arc::new(QueueKeys::new(&settings.prefix, &spec.queue));
@@ -144,15 +146,18 @@ pub async fn start(
             settings.clone(),
             holdings.clone(),
         );
-        let state = Arc::new(QueueState::new(
-            keys.clone(),
-            settings.clone(),
-            id.clone(),
-            acker,
-            holdings,
-            registry.clone(),
-            ops.clone(),
-        ));
+        let state = Arc::new(
+            QueueState::new(
+                keys.clone(),
+                settings.clone(),
+                id.clone(),
+                acker,
+                holdings,
+                registry.clone(),
+                ops.clone(),
+            )
+            .with_lease(lease.clone()),
+        );
         state.metrics.set_slots(spec.concurrency);
         // Know the pause flag before the first read, so a paused queue fetches nothing.
         state.refresh_paused().await?;
@@ -240,6 +245,7 @@ pub async fn start(
             interval: settings.heartbeat_interval,
             epoch,
             losses: losses_tx,
+            lease,
         },
         heartbeat_stop_rx,
     ));
@@ -302,6 +308,8 @@ struct Beat {
     /// Looked at every beat, so a Redis that lost its data is noticed within one.
     epoch: EpochWatch,
     losses: watch::Sender<Option<String>>,
+    /// Renewed by each beat that reaches Redis.
+    lease: Arc<Lease>,
 }
 
 impl Beat {
@@ -330,6 +338,7 @@ impl Beat {
             Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "epoch look failed"),
         }
         let info = &mut self.info;
+        let sent = std::time::Instant::now();
         info.last_beat = now_ms();
         info.busy = self
             .states
@@ -351,8 +360,9 @@ impl Beat {
                     })
             })
             .collect();
-        if let Err(e) = heartbeat::beat(&mut self.conn, &self.keys, info, self.interval).await {
-            tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed");
+        match heartbeat::beat(&mut self.conn, &self.keys, info, self.interval).await {
+            Ok(()) => self.lease.renewed(sent),
+            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed"),
         }
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! `type` is one of `campaign_status` (with `status`), `leads_found` (with `count`),
 //! `lead_enriched` (`lead_id`, `score`), `content_generated` (`lead_id`, `content_id`,
-//! `score`, `status`), `published` (`content_id`, `post_url`), `failed` (`lead_id` or
+//! `score`, `status`, and `scheduled_at`, the slot of an auto-approved one), `published` (`content_id`, `post_url`), `failed` (`lead_id` or
 //! `content_id`, `reason`), `deferred` (`reason`, `until`). Fields that do not apply are left
 //! out. Pub/sub keeps nothing: a page that was not listening reads the state from the API.
 //! Publishing is best effort: a lost event never fails or repeats the step that caused it.
@@ -41,6 +41,9 @@ pub struct Event {
     pub post_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
+    /// The slot an approved content waits for in the owner's schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
 }
 
@@ -69,6 +72,7 @@ impl Event {
             reason: None,
             post_url: None,
             until: None,
+            scheduled_at: None,
             at: Utc::now(),
         }
     }
@@ -110,6 +114,11 @@ impl Event {
 
     pub fn until(mut self, until: DateTime<Utc>) -> Self {
         self.until = Some(until);
+        self
+    }
+
+    pub fn scheduled_at(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.scheduled_at = at;
         self
     }
 }

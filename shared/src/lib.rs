@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;
+pub mod schedule;
 pub mod storage;
 pub mod vault;
 pub mod website;

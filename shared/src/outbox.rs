@@ -36,15 +36,25 @@ pub async fn push<J: Job>(
     job: &J,
     user_id: Option<i64>,
 ) -> Result<(), Error> {
+    push_at(conn, job, user_id, None).await
+}
+
+/// Writes a job that must not run before `run_at` (a post's slot): the relay enqueues it
+/// in the queue's scheduled set for that instant, so no worker waits for it.
+pub async fn push_at<J: Job>(
+    conn: &mut PgConnection,
+    job: &J,
+    user_id: Option<i64>,
+    run_at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
     let args = serde_json::to_value(job)?;
-    sqlx::query!(
-        "INSERT INTO outbox (kind, args, user_id) VALUES ($1, $2, $3)",
-        J::KIND,
-        args,
-        user_id,
-    )
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO outbox (kind, args, user_id, run_at) VALUES ($1, $2, $3, $4)")
+        .bind(J::KIND)
+        .bind(args)
+        .bind(user_id)
+        .bind(run_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -152,7 +152,7 @@ async fn a_duplicate_row_waits_for_the_holder_instead_of_vanishing(db: PgPool) {
     let redis = TestRedis::start();
     let client = client(&redis).await;
     let holder = client
-        .enqueue(&jobs::kinds::PublishPost { content_id: 7 })
+        .enqueue(&jobs::kinds::PublishPost::new(7))
         .await
         .unwrap();
     sqlx::query("INSERT INTO outbox (kind, args) VALUES ('publish_post', '{\"content_id\": 7}')")

@@ -86,7 +86,7 @@ async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
     let user_id = me["user"]["id"].as_i64().unwrap();
     let second = client
         .enqueue_with(
-            &PublishPost { content_id },
+            &PublishPost::new(content_id),
             EnqueueOptions {
                 user_id: Some(user_id),
                 ..EnqueueOptions::default()

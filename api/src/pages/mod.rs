@@ -17,6 +17,7 @@ pub mod profile;
 pub mod publications;
 pub mod reasons;
 pub mod render;
+pub mod schedule;
 pub mod score;
 pub mod wizard;
 
@@ -103,6 +104,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/contents/{id}/approve", web::post().to(contents::approve))
                 .route("/contents/{id}/reject", web::post().to(contents::reject))
                 .route("/contents/{id}/edit", web::post().to(contents::edit))
+                .route("/schedule", web::get().to(schedule::show))
+                .route("/schedule", web::post().to(schedule::save))
+                .route(
+                    "/schedule/{id}/publish-now",
+                    web::post().to(schedule::publish_now),
+                )
+                .route("/schedule/{id}/move", web::post().to(schedule::move_to))
+                .route(
+                    "/schedule/{id}/unschedule",
+                    web::post().to(schedule::unschedule),
+                )
                 .route("/profile", web::get().to(profile::show))
                 .route("/profile", web::post().to(profile::save))
                 .route(

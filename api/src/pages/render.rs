@@ -16,6 +16,14 @@ use super::i18n::{Catalog, Lang};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
+    (
+        "schedule.html",
+        include_str!("../../templates/schedule.html"),
+    ),
+    (
+        "schedule_macros.html",
+        include_str!("../../templates/schedule_macros.html"),
+    ),
     ("error.html", include_str!("../../templates/error.html")),
     ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ("sign_up.html", include_str!("../../templates/sign_up.html")),

@@ -69,6 +69,8 @@ pub struct ApprovalResult {
     pub content: Content,
     /// False when LinkedIn is not connected: publishing starts once it is.
     pub queued_for_publishing: bool,
+    /// Its slot in the owner's schedule: when it publishes.
+    pub scheduled_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The user's contents, newest first, filtered by status, campaign and minimum score.
@@ -138,6 +140,7 @@ pub async fn approve(
     Ok(HttpResponse::Ok().json(ApprovalResult {
         content: approval.content,
         queued_for_publishing: approval.queued_for_publishing,
+        scheduled_at: approval.scheduled_at,
     }))
 }
 

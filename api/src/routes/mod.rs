@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod profile;
 pub mod publications;
+pub mod schedule;
 
 use actix_web::http::header::ALLOW;
 use actix_web::{HttpResponse, Resource, web};
@@ -63,6 +64,23 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
             )
             .service(
                 resource("/contents/{id}/reject", "POST").route(web::post().to(contents::reject)),
+            )
+            .service(
+                resource("/contents/{id}/publish-now", "POST")
+                    .route(web::post().to(schedule::publish_now)),
+            )
+            .service(
+                resource("/contents/{id}/move", "POST").route(web::post().to(schedule::move_to)),
+            )
+            .service(
+                resource("/contents/{id}/unschedule", "POST")
+                    .route(web::post().to(schedule::unschedule)),
+            )
+            .service(resource("/schedule", "GET").route(web::get().to(schedule::list)))
+            .service(
+                resource("/profile/schedule", "GET, PUT")
+                    .route(web::get().to(schedule::get))
+                    .route(web::put().to(schedule::set)),
             )
             .service(resource("/metrics", "GET").route(web::get().to(metrics::get)))
             .service(resource("/publications", "GET").route(web::get().to(publications::list)))

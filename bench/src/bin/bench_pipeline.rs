@@ -40,10 +40,26 @@ struct Args {
     /// Gives up on a phase after this long.
     #[arg(long, default_value_t = 900)]
     timeout_s: u64,
+    /// The owners publish each post as soon as it is approved (their schedule's
+    /// `immediate`), so the end-to-end times (launch → completed) stay comparable with runs
+    /// made before publishing schedules. `--publish-now false` keeps the default schedule:
+    /// posts then wait for their slots, and a campaign's run ends when it is `ready`.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    publish_now: bool,
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     #[arg(long, env = "REDIS_URL")]
     redis_url: String,
+}
+
+/// The statuses a campaign's run ends in; the first is the good end. With a schedule,
+/// posts wait for their slots: the run ends at `ready`.
+fn ended(publish_now: bool) -> Vec<&'static str> {
+    if publish_now {
+        vec!["completed", "error", "cancelled"]
+    } else {
+        vec!["ready", "completed", "error", "cancelled"]
+    }
 }
 
 #[tokio::main]
@@ -136,6 +152,17 @@ async fn run_phase(
         let email = format!("{label}-{i}-{}@bench.example", std::process::id());
         b.sign_up(&email).await?;
         b.connect_linkedin(&format!("{label}{i}")).await?;
+        if args.publish_now {
+            b.call(
+                reqwest::Method::PUT,
+                "/api/profile/schedule",
+                Some(
+                    json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
+                                        "times": ["09:00"], "per_day": 100, "immediate": true}),
+                ),
+            )
+            .await?;
+        }
         browsers.push(b);
     }
     let started_ms = now_ms();
@@ -148,9 +175,10 @@ async fn run_phase(
     let deadline = started + Duration::from_secs(args.timeout_s);
     loop {
         let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM campaigns WHERE id = ANY($1) AND status IN ('completed', 'error', 'cancelled')",
+            "SELECT count(*) FROM campaigns WHERE id = ANY($1) AND status = ANY($2)",
         )
         .bind(&ids)
+        .bind(ended(args.publish_now))
         .fetch_one(db)
         .await?;
         if done as usize == ids.len() {
@@ -183,15 +211,20 @@ async fn run_phase(
     let wall = started.elapsed();
     let _ = http;
     let e2e: Vec<f64> = sqlx::query_scalar(
-        "SELECT EXTRACT(EPOCH FROM completed_at - launched_at)::float8 FROM campaigns WHERE id = ANY($1)",
+        "SELECT EXTRACT(EPOCH FROM COALESCE(completed_at, updated_at) - launched_at)::float8 FROM campaigns WHERE id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(db)
     .await?;
     let errors: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM campaigns WHERE id = ANY($1) AND status <> 'completed'",
+        "SELECT count(*) FROM campaigns WHERE id = ANY($1) AND status <> ALL($2)",
     )
     .bind(&ids)
+    .bind(if args.publish_now {
+        vec!["completed"]
+    } else {
+        vec!["ready", "completed"]
+    })
     .fetch_one(db)
     .await?;
     if errors > 0 {

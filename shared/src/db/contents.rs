@@ -58,6 +58,8 @@ pub struct Approval {
     /// False when LinkedIn is not connected: the content waits, approved, and is queued
     /// when the owner connects.
     pub queued_for_publishing: bool,
+    /// Its slot in the owner's schedule.
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
 pub async fn list(
@@ -166,32 +168,35 @@ pub async fn list_for_campaign(
     .await?)
 }
 
-/// Queues PublishPost for every approved content of a user not published yet: the contents
-/// approved while LinkedIn was not connected, and those whose publishing waited for a
-/// reconnect (an expired or revoked token). Inside the connect transaction.
+/// Queues PublishPost for every approved content of a user not published yet, inside the
+/// connect transaction: those whose publishing waited for a reconnect (an expired or
+/// revoked token) go now, as they were already due; those approved while LinkedIn was not
+/// connected take slots of her schedule again (a slot that passed meanwhile is replaced by
+/// one to come, so a reconnect does not publish a backlog all at once).
 pub async fn queue_waiting_approvals(
     conn: &mut sqlx::PgConnection,
     user_id: i64,
 ) -> Result<u64, Error> {
-    let waiting = sqlx::query_scalar!(
+    use crate::db::lifecycle::schedule;
+    schedule::lock_owner(&mut *conn, user_id).await?;
+    let waiting: Vec<i64> = sqlx::query_scalar(
         r#"SELECT c.id FROM contents c
+           JOIN publications p ON p.content_id = c.id AND p.state = 'publishing'
            WHERE c.user_id = $1 AND c.status = 'approved'
-             AND NOT EXISTS (SELECT 1 FROM publications p
-                             WHERE p.content_id = c.id AND p.state <> 'publishing')
            ORDER BY c.id"#,
-        user_id
     )
+    .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
     for content_id in &waiting {
         outbox::push(
             &mut *conn,
-            &jobs::kinds::PublishPost {
-                content_id: *content_id,
-            },
+            &jobs::kinds::PublishPost::new(*content_id),
             Some(user_id),
         )
         .await?;
     }
-    Ok(waiting.len() as u64)
+    let plan = schedule::load(&mut *conn, user_id).await?;
+    let placed = schedule::reflow(&mut *conn, user_id, &plan).await?;
+    Ok(waiting.len() as u64 + placed)
 }

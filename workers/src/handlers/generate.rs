@@ -9,12 +9,12 @@
 //! (filtered, not an image) does not fail the lead: the content goes on without one, with
 //! the reason noted.
 
-use jobs::kinds::{GenerateContent, PublishPost};
+use jobs::kinds::GenerateContent;
 use jobs::{JobContext, JobError};
 use shared::db::contents::ContentStatus;
 use shared::db::leads::LeadStage;
 use shared::db::lifecycle::content::{self, Draft as SavedDraft, Generated, Saved};
-use shared::db::lifecycle::{campaign, lead};
+use shared::db::lifecycle::{campaign, lead, schedule};
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
 use shared::providers::images::ImageFormat;
@@ -350,6 +350,10 @@ async fn finish(
         has_image: image_key.is_some(),
     });
     let mut tx = p.db.begin().await.map_err(internal)?;
+    // The schedule's lock comes first, as everywhere a content takes a slot.
+    schedule::lock_owner(&mut tx, lead.user_id)
+        .await
+        .map_err(internal)?;
     let ready = shared::db::profiles::linkedin_ready(&mut tx, lead.user_id)
         .await
         .map_err(internal)?;
@@ -385,17 +389,17 @@ async fn finish(
     if !content::generated(&mut tx, &done).await.map_err(internal)? {
         return Ok(());
     }
-    if approve {
-        shared::outbox::push(
-            &mut tx,
-            &PublishPost {
-                content_id: content.id,
-            },
-            Some(lead.user_id),
+    // Auto-approved: the next free slot of the owner's schedule, its PublishPost queued
+    // for that instant.
+    let scheduled_at = if approve {
+        Some(
+            schedule::place(&mut tx, lead.user_id, content.id)
+                .await
+                .map_err(internal)?,
         )
-        .await
-        .map_err(internal)?;
-    }
+    } else {
+        None
+    };
     let moved = campaign::advance(&mut tx, lead.campaign_id)
         .await
         .map_err(internal)?;
@@ -412,7 +416,8 @@ async fn finish(
             .lead(lead_id)
             .content(content.id)
             .score(score.total)
-            .status(status.as_str()),
+            .status(status.as_str())
+            .scheduled_at(scheduled_at),
     )
     .await;
     p.moved(lead.user_id, lead.campaign_id, moved).await;

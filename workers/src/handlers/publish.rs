@@ -30,8 +30,8 @@ use jobs::kinds::PublishPost;
 use jobs::{JobContext, JobError};
 use shared::db::campaigns::CampaignStatus;
 use shared::db::contents::ContentStatus;
-use shared::db::lifecycle::content;
 use shared::db::lifecycle::publication::{self, Sending};
+use shared::db::lifecycle::{content, schedule};
 use shared::db::profiles;
 use shared::db::publications::PublicationState;
 use shared::events::{Event, EventKind};
@@ -75,6 +75,21 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     };
     if row.status != ContentStatus::Approved || row.campaign_status == CampaignStatus::Cancelled {
         return Ok(());
+    }
+    // Its slot in the owner's schedule: a job that comes before it, or for a slot the
+    // content left, does nothing (the start of its publication checks again, under a lock).
+    let slot = schedule::slot_of(&p.db, job.content_id)
+        .await
+        .map_err(internal)?;
+    match when(slot, job.slot, chrono::Utc::now()) {
+        When::Due => {}
+        When::NotMine => return Ok(()),
+        When::Early(wait) => {
+            return Err(JobError::defer_for(
+                wait,
+                format!("content {} waits for its slot", job.content_id),
+            ));
+        }
     }
     let (Some(true), Some(false), Some(sealed), Some(author)) = (
         row.connected,
@@ -135,6 +150,35 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     // need not wait for it to run out.
     release_lease(&p, publication_id, &ctx.job_id).await;
     result
+}
+
+/// What a job does with its content's slot.
+#[derive(Debug, PartialEq, Eq)]
+enum When {
+    /// The slot has come.
+    Due,
+    /// This job's own slot, not come yet (the queue's clock is a little ahead): wait.
+    Early(Duration),
+    /// Taken out of the schedule, or moved to a slot that has another job: nothing to do.
+    NotMine,
+}
+
+fn when(
+    slot: Option<chrono::DateTime<chrono::Utc>>,
+    job_slot: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> When {
+    let Some(slot) = slot else {
+        return When::NotMine;
+    };
+    let early = (slot - now).to_std().unwrap_or_default();
+    if early <= publication::DUE_EARLY {
+        When::Due
+    } else if job_slot == Some(slot.timestamp()) {
+        When::Early(early)
+    } else {
+        When::NotMine
+    }
 }
 
 /// From the decision to POST to the outcome written; runs under the publication's lease.
@@ -570,7 +614,29 @@ async fn reconnect_wait(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
 
 #[cfg(test)]
 mod tests {
-    use super::commentary;
+    #![allow(clippy::unwrap_used)]
+    use super::{When, commentary, when};
+    use chrono::{DateTime, Utc};
+    use std::time::Duration;
+
+    #[test]
+    fn a_job_publishes_only_in_its_contents_slot() {
+        let now: DateTime<Utc> = "2026-12-01T08:00:00Z".parse().unwrap();
+        let later: DateTime<Utc> = "2026-12-03T08:00:00Z".parse().unwrap();
+        // Due: whichever job (the slot's own, a reconnect's, a reconciler's copy).
+        assert_eq!(when(Some(now), Some(now.timestamp()), now), When::Due);
+        assert_eq!(when(Some(now), None, now), When::Due);
+        // The job of an old slot, after a move to a later one: nothing.
+        assert_eq!(when(Some(later), Some(now.timestamp()), now), When::NotMine);
+        assert_eq!(when(Some(later), None, now), When::NotMine);
+        // Its own slot, not come yet: it waits for it.
+        assert_eq!(
+            when(Some(later), Some(later.timestamp()), now),
+            When::Early(Duration::from_secs(2 * 86_400))
+        );
+        // Taken out of the schedule.
+        assert_eq!(when(None, Some(now.timestamp()), now), When::NotMine);
+    }
 
     #[test]
     fn hashtags_missing_from_the_text_are_appended_once() {

@@ -31,22 +31,33 @@ pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), Jo
         .await
         .map_err(internal)?
     {
-        again += enqueue(&p, &ScrapeCampaign { campaign_id: c.id }, c.user_id).await?;
+        again += enqueue(&p, &ScrapeCampaign { campaign_id: c.id }, c.user_id, None).await?;
     }
     for l in in_flight::leads(&p.db, stall, BATCH)
         .await
         .map_err(internal)?
     {
         again += match l.stage {
-            LeadStage::Found => enqueue(&p, &EnrichLead { lead_id: l.id }, l.user_id).await?,
-            _ => enqueue(&p, &GenerateContent { lead_id: l.id }, l.user_id).await?,
+            LeadStage::Found => enqueue(&p, &EnrichLead { lead_id: l.id }, l.user_id, None).await?,
+            _ => enqueue(&p, &GenerateContent { lead_id: l.id }, l.user_id, None).await?,
         };
     }
+    // The job of a content's slot (the same unique key as the one its approval queued,
+    // so a job still waiting is not doubled).
     for c in in_flight::publications(&p.db, stall, BATCH)
         .await
         .map_err(internal)?
     {
-        again += enqueue(&p, &PublishPost { content_id: c.id }, c.user_id).await?;
+        let job = PublishPost::for_slot(c.id, c.scheduled_at.timestamp());
+        again += enqueue(&p, &job, c.user_id, None).await?;
+    }
+    // After a loss, the jobs of slots to come are gone from the scheduled set too: each
+    // goes back for its slot, never earlier.
+    if job.after_redis_loss {
+        for c in in_flight::scheduled(&p.db, BATCH).await.map_err(internal)? {
+            let job = PublishPost::for_slot(c.id, c.scheduled_at.timestamp());
+            again += enqueue(&p, &job, c.user_id, Some(c.scheduled_at)).await?;
+        }
     }
     if job.after_redis_loss {
         tracing::warn!(
@@ -63,9 +74,15 @@ pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), Jo
 }
 
 /// 1 when a job was enqueued, 0 when its unique key says it is queued or running.
-async fn enqueue<J: Job>(p: &Pipeline, job: &J, user_id: i64) -> Result<u32, JobError> {
+async fn enqueue<J: Job>(
+    p: &Pipeline,
+    job: &J,
+    user_id: i64,
+    run_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<u32, JobError> {
     let options = EnqueueOptions {
         user_id: Some(user_id),
+        run_at: run_at.map(std::time::SystemTime::from),
         ..EnqueueOptions::default()
     };
     match p.queue.enqueue_with(job, options).await {

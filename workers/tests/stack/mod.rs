@@ -412,6 +412,19 @@ impl Owner {
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         self.sign_in(email).await;
+        // These tests follow each post from approval to LinkedIn: publish as soon as
+        // approved (the schedule's own tests set slots).
+        self.set_schedule(
+            json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
+                                 "times": ["09:00"], "per_day": 100, "immediate": true}),
+        )
+        .await;
+    }
+
+    /// Sets the owner's publishing schedule.
+    pub async fn set_schedule(&self, schedule: Value) -> Value {
+        self.ok(Method::PUT, "/api/profile/schedule", Some(schedule))
+            .await
     }
 
     /// Through the sandbox's OAuth (consent given at once with `auto=allow`), as a browser

@@ -9,7 +9,6 @@ use crate::db::campaigns::CampaignStatus;
 use crate::db::contents::{Approval, Content, ContentStatus, get};
 use crate::db::profiles;
 use crate::error::Error;
-use crate::outbox;
 
 /// A content as saved, for the run that finishes it.
 #[derive(Debug, Clone)]
@@ -132,10 +131,12 @@ pub(super) async fn abandoned(
     Ok(())
 }
 
-/// `pending → approved` by the owner; with LinkedIn connected, a PublishPost in the same
-/// commit, so a second approval finds it no longer pending and queues nothing.
+/// `pending → approved` by the owner, in the next free slot of her schedule; with LinkedIn
+/// connected, a PublishPost for that slot in the same commit, so a second approval finds
+/// it no longer pending and queues nothing.
 pub async fn approve(db: &PgPool, user_id: i64, id: i64) -> Result<Approval, Error> {
     let mut tx = db.begin().await?;
+    super::schedule::lock_owner(&mut tx, user_id).await?;
     let approved = sqlx::query_as!(
         Content,
         r#"UPDATE contents SET status = 'approved', approved_at = now(), updated_at = now()
@@ -152,18 +153,12 @@ pub async fn approve(db: &PgPool, user_id: i64, id: i64) -> Result<Approval, Err
         return Err(not_pending(db, user_id, id, "approved").await);
     };
     let ready = profiles::linkedin_ready(&mut tx, user_id).await?;
-    if ready {
-        outbox::push(
-            &mut tx,
-            &jobs::kinds::PublishPost { content_id: id },
-            Some(user_id),
-        )
-        .await?;
-    }
+    let scheduled_at = super::schedule::place(&mut tx, user_id, id).await?;
     tx.commit().await?;
     Ok(Approval {
         content,
         queued_for_publishing: ready,
+        scheduled_at: Some(scheduled_at),
     })
 }
 

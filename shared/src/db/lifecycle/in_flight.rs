@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use sqlx::PgPool;
 
 use crate::db::leads::LeadStage;
@@ -56,24 +58,58 @@ pub async fn leads(db: &PgPool, stall: Duration, limit: i64) -> Result<Vec<Waiti
     .await?)
 }
 
+/// A content whose publishing should be under way: due, or waiting for its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Publishing {
+    pub id: i64,
+    pub user_id: i64,
+    pub scheduled_at: DateTime<Utc>,
+}
+
 /// Approved contents of owners who can publish, with no publication or one still
-/// `publishing`, unchanged since before `stall` ago. Contents waiting for a reconnect are
-/// left out: the owner's reconnect queues them.
-pub async fn publications(db: &PgPool, stall: Duration, limit: i64) -> Result<Vec<Owned>, Error> {
-    Ok(sqlx::query_as!(
-        Owned,
-        r#"SELECT c.id, c.user_id FROM contents c
+/// `publishing`, unchanged since before `stall` ago and whose slot came before `stall`
+/// ago: a content waiting for its slot is not late, and its job sits in the queue's
+/// scheduled set. Contents waiting for a reconnect are left out: the owner's reconnect
+/// queues them; those the owner took out of the schedule wait for her.
+pub async fn publications(
+    db: &PgPool,
+    stall: Duration,
+    limit: i64,
+) -> Result<Vec<Publishing>, Error> {
+    Ok(sqlx::query_as(
+        r#"SELECT c.id, c.user_id, c.scheduled_at FROM contents c
            JOIN campaigns cp ON cp.id = c.campaign_id
            JOIN user_profiles pr ON pr.user_id = c.user_id
            LEFT JOIN publications pb ON pb.content_id = c.id
            WHERE c.status = 'approved' AND cp.status <> 'cancelled'
+             AND c.scheduled_at IS NOT NULL
              AND pr.linkedin_connected AND NOT pr.linkedin_reconnect_needed
              AND (pb.id IS NULL OR pb.state = 'publishing')
-             AND GREATEST(c.updated_at, pb.updated_at) < now() - make_interval(secs => $1)
+             AND GREATEST(c.updated_at, pb.updated_at, c.scheduled_at)
+                 < now() - make_interval(secs => $1)
            ORDER BY c.updated_at LIMIT $2"#,
-        stall.as_secs_f64(),
-        limit
     )
+    .bind(stall.as_secs_f64())
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Approved contents of owners who can publish whose slot is still to come and whose
+/// publishing has not started: after Redis lost its data, their jobs are gone from the
+/// scheduled set, and each is enqueued again for its slot.
+pub async fn scheduled(db: &PgPool, limit: i64) -> Result<Vec<Publishing>, Error> {
+    Ok(sqlx::query_as(
+        r#"SELECT c.id, c.user_id, c.scheduled_at FROM contents c
+           JOIN campaigns cp ON cp.id = c.campaign_id
+           JOIN user_profiles pr ON pr.user_id = c.user_id
+           WHERE c.status = 'approved' AND cp.status <> 'cancelled'
+             AND c.scheduled_at > now()
+             AND pr.linkedin_connected AND NOT pr.linkedin_reconnect_needed
+             AND NOT EXISTS (SELECT 1 FROM publications pb WHERE pb.content_id = c.id)
+           ORDER BY c.scheduled_at LIMIT $1"#,
+    )
+    .bind(limit)
     .fetch_all(db)
     .await?)
 }

@@ -20,6 +20,11 @@
 //!                 │              └──(auto-approved)─────────────▶ │          └───▶ failed
 //!                 └──(its lead fails)──▶ failed      pending ──reject──▶ rejected
 //!
+//! approved    scheduled(t) ──move──▶ scheduled(t')     scheduled(t) ──publish now──▶ scheduled(now)
+//! (schedule)  scheduled(t) ──unschedule──▶ unscheduled ──move──▶ scheduled(t')
+//!             (approve / auto-approve: next free slot; schedule changed: reflow)
+//!             scheduled(t), t come ──(PublishPost makes its publication)──▶ publishing
+//!
 //! publication publishing ──published──▶ published
 //!                 │  └──────failed────▶ failed
 //!                 └─────────unknown───▶ unknown ──resolve──▶ published
@@ -32,6 +37,8 @@
 //! on them under a lock on the campaign's row. A campaign is over (`completed`) when every
 //! lead has its content or failed with a reason and no content waits for generation,
 //! approval or publishing; a publication whose outcome is `unknown` does not hold it open.
+//! An approved content waiting for its slot, or taken out of the schedule, waits for
+//! publishing: its campaign stays `ready` until it is published.
 //!
 //! Which job takes which arrow, and what a refusal, a transient error and a wait do at each
 //! step, is in `docs/pipeline.md`.
@@ -41,3 +48,4 @@ pub mod content;
 pub mod in_flight;
 pub mod lead;
 pub mod publication;
+pub mod schedule;

@@ -77,7 +77,14 @@ pub struct Sending {
 }
 
 /// The `publishing` row, made once with the commentary about to be sent; `None` when the
-/// publication already ended. `duplicate_window` is how long LinkedIn refuses a copy.
+/// publication already ended, or when there is none and the content is not due (moved to
+/// a later slot or taken out of the schedule since the job looked). `duplicate_window` is
+/// how long LinkedIn refuses a copy.
+///
+/// The row is made only while the content is approved and its slot has come, in one
+/// statement that share-locks the content's row: a move (which locks it for update, then
+/// looks for this row) either commits first, and this finds the content not due, or waits
+/// for this commit and is refused. See `lifecycle::schedule`.
 pub async fn start(
     db: &PgPool,
     content_id: i64,
@@ -85,14 +92,18 @@ pub async fn start(
     commentary: &str,
     duplicate_window: Duration,
 ) -> Result<Option<Sending>, Error> {
-    sqlx::query!(
+    sqlx::query(
         r#"INSERT INTO publications (content_id, user_id, state, commentary)
-           VALUES ($1, $2, 'publishing', $3)
+           SELECT c.id, $2, 'publishing', $3 FROM contents c
+           WHERE c.id = $1 AND c.status = 'approved'
+             AND c.scheduled_at <= now() + make_interval(secs => $4)
+           FOR SHARE OF c
            ON CONFLICT (content_id) DO NOTHING"#,
-        content_id,
-        user_id,
-        commentary
     )
+    .bind(content_id)
+    .bind(user_id)
+    .bind(commentary)
+    .bind(DUE_EARLY.as_secs_f64())
     .execute(db)
     .await?;
     let row = sqlx::query!(
@@ -103,8 +114,11 @@ pub async fn start(
         content_id,
         duplicate_window.as_secs_f64()
     )
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     if row.state != PublicationState::Publishing {
         return Ok(None);
     }
@@ -116,6 +130,10 @@ pub async fn start(
         copy_is_refused: row.copy_is_refused,
     }))
 }
+
+/// How early a job may find its content due: the queue promotes a scheduled job when its
+/// time has come by the Redis clock, and the database's clock may be a little behind.
+pub const DUE_EARLY: Duration = Duration::from_secs(5);
 
 /// The `publishing` row of a job that ends before it made one (the grant cannot be
 /// opened), so the end has a row to write its reason in. Returns its id.
@@ -403,9 +421,7 @@ pub async fn resolve(
             .await?;
             outbox::push(
                 &mut tx,
-                &jobs::kinds::PublishPost {
-                    content_id: current.content_id,
-                },
+                &jobs::kinds::PublishPost::new(current.content_id),
                 Some(user_id),
             )
             .await?;
