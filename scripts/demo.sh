@@ -57,10 +57,18 @@ export AG_STORAGE__LOCAL_DIR="$run/images"
 # The demo campaign asks for 50 businesses (Places gives up to 60).
 export AG_PIPELINE__MAX_LEADS=50
 
+# Mail goes to a local SMTP sink that keeps every message as a file in $run/mail/ (nothing
+# leaves the machine): password-reset links and notices are read there.
+mail_port=2525
+scripts/mail-sink.sh run "$mail_port" "$run/mail" >"$run/mail-sink.log" 2>&1 &
+pids+=($!)
+export AG_MAIL__SMTP_PORT="$mail_port"
+export AG_MAIL__PUBLIC_URL="http://127.0.0.1:8080"
+
 target/release/api >"$run/api.log" 2>&1 &
 pids+=($!)
 for i in 1 2; do
-  target/release/workers --queues scrape,enrich=10,generate=20,publish=10,periodic,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
+  target/release/workers --queues scrape,enrich=10,generate=20,publish=10,periodic,mail,probe=8 --serve-any-queue >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
 done
 target/release/workers probe --count 0 --every-ms 25 --mix >"$run/feed.log" 2>&1 &
@@ -90,6 +98,8 @@ AstroGrowth demo is running:
              e.g. curl -c jar -H 'content-type: application/json' \\
                     -d '{"email":"$demo_email","password":"$demo_password"}' http://127.0.0.1:8080/api/auth/sign-in
   sandbox    http://127.0.0.1:8070  (Places, Gemini, Imagen, LinkedIn imitated; GET /_sandbox/log, /_sandbox/posts)
+  mail       SMTP sink on 127.0.0.1:$mail_port; every message kept as a file in $run/mail/
+             (\`ls -t $run/mail | head\` for the newest: password resets, notices)
   postgres   $DATABASE_URL (private, port $pg_port)
   redis      $REDIS_URL (private, port $redis_port)
   workers    2 processes, logs in $run/worker-*.log

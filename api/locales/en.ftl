@@ -596,3 +596,40 @@ schedule-done-unscheduled = Taken out of the schedule: it waits until you schedu
 schedule-done-started = Its publishing had already started: it was not changed.
 schedule-done-slot-taken = That slot is no longer free: choose another.
 content-scheduled-for = Scheduled for { $when }
+
+# The leads' CSV export (routes/leads_csv.rs): its column headers and the campaign page's link.
+export-column-name = Business
+export-column-address = Address
+export-column-city = City
+export-column-phone = Phone
+export-column-email = E-mail
+export-column-website = Website
+export-column-rating = Rating
+export-column-score = Score
+export-column-reasons = Why this score
+export-leads-link = Download the businesses (CSV)
+
+# Forgot password (pages/password_reset.rs) and the sign-in page's link to it.
+forgot-link = Forgot your password?
+forgot-title = Forgot your password
+forgot-intro = Enter your account's e-mail: we send you a link to choose a new password, valid 30 minutes.
+forgot-submit = Send me a link
+forgot-sent = If this e-mail has an account, a link is on its way. It works once, for 30 minutes. Check your spam folder if it does not arrive.
+forgot-back = Back to sign-in
+forgot-throttled = Too many requests for now. Wait a while, then try again.
+reset-title = Choose a new password
+reset-intro = Your new password signs you out on every device; then sign in with it.
+field-new-password = New password
+reset-submit = Save my new password
+reset-invalid = This link does not work any more: it was already used, or its 30 minutes are over.
+reset-ask-again = Ask for a new link
+reset-done = Your password is changed and every session is ended. Sign in with your new password.
+
+# The notices mailed to the owner (pages/notices.rs), on the profile page.
+notices-title = E-mail notices
+notices-intro = We write to you when something needs you. Untick what you do not want to receive.
+notices-kind-approvals_waiting = Posts are waiting for my approval
+notices-kind-linkedin_reconnect = LinkedIn must be reconnected, or expires within 7 days
+notices-kind-campaign_error = A campaign stopped with an error
+notices-kind-publication_unknown = LinkedIn did not say whether a post went out
+notices-save = Save my notices

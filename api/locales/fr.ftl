@@ -596,3 +596,40 @@ schedule-done-unscheduled = Retiré du calendrier : il attend que vous le planif
 schedule-done-started = Sa publication avait déjà commencé : il n'a pas été modifié.
 schedule-done-slot-taken = Ce créneau n'est plus libre : choisissez-en un autre.
 content-scheduled-for = Prévu le { $when }
+
+# L'export CSV des commerces (routes/leads_csv.rs) : en-têtes de colonnes et lien de la page campagne.
+export-column-name = Commerce
+export-column-address = Adresse
+export-column-city = Ville
+export-column-phone = Téléphone
+export-column-email = E-mail
+export-column-website = Site web
+export-column-rating = Note
+export-column-score = Score
+export-column-reasons = Pourquoi ce score
+export-leads-link = Télécharger les commerces (CSV)
+
+# Mot de passe oublié (pages/password_reset.rs) et le lien de la page de connexion.
+forgot-link = Mot de passe oublié ?
+forgot-title = Mot de passe oublié
+forgot-intro = Indiquez l'e-mail de votre compte : nous vous envoyons un lien pour choisir un nouveau mot de passe, valable 30 minutes.
+forgot-submit = M'envoyer un lien
+forgot-sent = Si cet e-mail a un compte, un lien est en route. Il sert une fois, pendant 30 minutes. Regardez dans les indésirables s'il n'arrive pas.
+forgot-back = Retour à la connexion
+forgot-throttled = Trop de demandes pour le moment. Patientez un peu, puis réessayez.
+reset-title = Choisir un nouveau mot de passe
+reset-intro = Votre nouveau mot de passe vous déconnecte de tous vos appareils ; connectez-vous ensuite avec lui.
+field-new-password = Nouveau mot de passe
+reset-submit = Enregistrer mon nouveau mot de passe
+reset-invalid = Ce lien ne fonctionne plus : il a déjà servi, ou ses 30 minutes sont passées.
+reset-ask-again = Demander un nouveau lien
+reset-done = Votre mot de passe est changé et toutes les sessions sont fermées. Connectez-vous avec votre nouveau mot de passe.
+
+# Les avis envoyés par e-mail (pages/notices.rs), sur la page profil.
+notices-title = Avis par e-mail
+notices-intro = Nous vous écrivons quand quelque chose a besoin de vous. Décochez ce que vous ne voulez pas recevoir.
+notices-kind-approvals_waiting = Des publications attendent mon accord
+notices-kind-linkedin_reconnect = LinkedIn doit être reconnecté, ou expire dans les 7 jours
+notices-kind-campaign_error = Une campagne s'est arrêtée sur une erreur
+notices-kind-publication_unknown = LinkedIn n'a pas dit si une publication est partie
+notices-save = Enregistrer mes avis

@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, admin, campaigns, contents, health, metrics, profile, publications, schedule,
+    accounts, admin, campaigns, contents, health, leads_csv, metrics, password_reset, profile,
+    publications, schedule,
 };
 use crate::validation::patterns;
 
@@ -24,7 +25,9 @@ use crate::validation::patterns;
     paths(
         health::healthz, health::readyz,
         accounts::sign_up, accounts::sign_in, accounts::sign_out, accounts::sign_out_everywhere, accounts::me,
+        password_reset::forgot, password_reset::reset,
         campaigns::create, campaigns::list, campaigns::detail, campaigns::launch, campaigns::cancel,
+        leads_csv::export,
         contents::list, contents::pending, contents::get, contents::edit, contents::approve,
         contents::reject, contents::image,
         metrics::get, publications::list, publications::resolve,
@@ -62,6 +65,8 @@ const PUBLIC: &[&str] = &[
     "/readyz",
     "/api/auth/sign-up",
     "/api/auth/sign-in",
+    "/api/auth/forgot-password",
+    "/api/auth/reset-password",
 ];
 
 struct Errors;

@@ -93,6 +93,18 @@ async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {
     let page = owner.get("/schedule").await.text().await.unwrap();
     assert!(page.contains("Publishing schedule"), "{page}");
 
+    // The gallery and the campaign page say when each approved post goes out, in her
+    // time zone (10:00 in Montreal, whatever the server's zone).
+    for path in [
+        "/contents?status=approved".to_owned(),
+        format!("/campaigns/{campaign}"),
+    ] {
+        let page = owner.get(&path).await.text().await.unwrap();
+        let said = page.matches("Scheduled for ").count();
+        assert_eq!(said, 2, "{path}: {page}");
+        assert!(page.contains(", 10:00"), "{path}: {page}");
+    }
+
     // Take the first out through the page's form, then publish it now.
     let csrf = owner.csrf();
     let r = owner

@@ -31,6 +31,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub website: WebsiteConfig,
     #[serde(default)]
+    pub mail: MailConfig,
+    #[serde(default)]
     pub metrics: MetricsConfig,
 }
 
@@ -406,6 +408,74 @@ impl std::fmt::Debug for GoogleConfig {
     }
 }
 
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTls {
+    /// Plain SMTP: a relay on the same host or network (the demo's and the tests' sink).
+    None,
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// Outgoing mail (`AG_MAIL__*`): password resets and the owners' notices, sent by the
+/// workers of the `mail` queue. The defaults point at the local sink `just demo` starts,
+/// so a local run never mails a real address.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailConfig {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    /// Only from the environment (`AG_MAIL__SMTP_PASSWORD`).
+    pub smtp_password: Option<String>,
+    pub tls: MailTls,
+    /// `AstroGrowth <no-reply@example.com>`: the sender every mail shows.
+    pub from: String,
+    /// Where the links in mails lead: the site as owners reach it.
+    pub public_url: String,
+    /// One deadline for each SMTP conversation step (connect, each command).
+    pub timeout_ms: u64,
+    /// How often the periodic notice scan runs (posts waiting for approval, LinkedIn
+    /// grants about to expire).
+    pub notices_every_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_host: "127.0.0.1".to_owned(),
+            smtp_port: 2525,
+            smtp_username: None,
+            smtp_password: None,
+            tls: MailTls::None,
+            from: "AstroGrowth <no-reply@astrogrowth.local>".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            timeout_ms: 15_000,
+            notices_every_secs: 600,
+        }
+    }
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &self.smtp_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("tls", &self.tls)
+            .field("from", &self.from)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RedisConfig {
     pub url: String,
@@ -571,6 +641,7 @@ impl Default for Config {
                 user_agent: "AstroGrowthBot/0.1 (+https://astrogrowth.example/bot)".to_owned(),
             },
             metrics: MetricsConfig::default(),
+            mail: MailConfig::default(),
             pipeline: PipelineConfig {
                 auto_approve_score: 70,
                 max_leads: 60,
@@ -761,6 +832,28 @@ impl Config {
                 ));
             }
         }
+        let m = &self.mail;
+        if m.smtp_host.trim().is_empty() || m.smtp_port == 0 || m.timeout_ms == 0 {
+            return Err(Error::Config(
+                "mail.smtp_host, smtp_port and timeout_ms must be set".into(),
+            ));
+        }
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(Error::Config(format!(
+                "mail.from must be an address like \"AstroGrowth <no-reply@example.com>\", got {:?}",
+                m.from
+            )));
+        }
+        if !(m.public_url.starts_with("http://") || m.public_url.starts_with("https://")) {
+            return Err(Error::Config(
+                "mail.public_url must be an http(s) URL".into(),
+            ));
+        }
+        if m.notices_every_secs == 0 {
+            return Err(Error::Config(
+                "mail.notices_every_secs must be above 0".into(),
+            ));
+        }
         if self.api.body_limit_bytes < 1024 {
             return Err(Error::Config(
                 "api.body_limit_bytes must be at least 1024".into(),
@@ -834,6 +927,9 @@ mod tests {
         let mut c = Config::default();
         c.providers.google.places_base_url = "places.googleapis.com".into();
         assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.mail.from = "not an address".into();
+        assert!(c.validate().is_err());
         // Metrics never on the public listener.
         let mut c = Config::default();
         c.metrics.bind = Some(c.api.bind.clone());
@@ -864,8 +960,15 @@ mod tests {
         c.linkedin.client_secret = Some("l-secret-2".into());
         c.vault.key = Some("v-secret-3".into());
         c.storage.s3.secret_access_key = Some("s-secret-4".into());
+        c.mail.smtp_password = Some("m-secret-5".into());
         let shown = format!("{c:?}");
-        for secret in ["g-secret-1", "l-secret-2", "v-secret-3", "s-secret-4"] {
+        for secret in [
+            "g-secret-1",
+            "l-secret-2",
+            "v-secret-3",
+            "s-secret-4",
+            "m-secret-5",
+        ] {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("gemini-3.5-flash"), "the rest is shown");

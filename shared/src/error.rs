@@ -30,6 +30,10 @@ pub enum Error {
     /// The image store (local directory or S3) failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// The SMTP server did not take a mail; `permanent` when it refused it for good (a 5xx:
+    /// no such mailbox, a sender it will not relay for), so sending again cannot help.
+    #[error("mail: {message}")]
+    Mail { permanent: bool, message: String },
     /// A sealed value did not open: wrong key, wrong owner or field, or tampering.
     #[error("token vault: {0}")]
     Vault(&'static str),
@@ -47,6 +51,7 @@ impl Error {
             Self::Queue(e) => e.is_transient(),
             Self::Provider { retryable, .. } => *retryable,
             Self::Storage(_) => true,
+            Self::Mail { permanent, .. } => !*permanent,
             _ => false,
         }
     }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod mail;
 pub mod metrics;
 pub mod outbox;
 pub mod providers;

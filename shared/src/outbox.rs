@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
-use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign};
+use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign, SendMail};
 use jobs::{Client, EnqueueOptions, Enqueued, Job};
 use serde::de::DeserializeOwned;
 use sqlx::postgres::PgListener;
@@ -169,6 +169,7 @@ async fn enqueue(
         EnrichLead::KIND => enqueue_as::<EnrichLead>(client, args, options).await,
         GenerateContent::KIND => enqueue_as::<GenerateContent>(client, args, options).await,
         PublishPost::KIND => enqueue_as::<PublishPost>(client, args, options).await,
+        SendMail::KIND => enqueue_as::<SendMail>(client, args, options).await,
         other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
     }
 }

@@ -17,7 +17,10 @@ use tokio_util::sync::CancellationToken;
 #[command(name = "workers", about = "Runs AstroGrowth job handlers")]
 struct Cli {
     /// Queues to consume, each with an optional concurrency: `scrape,enrich=8`.
-    #[arg(long, default_value = "scrape,enrich,generate,publish,periodic,probe")]
+    #[arg(
+        long,
+        default_value = "scrape,enrich,generate,publish,periodic,mail,probe"
+    )]
     queues: String,
     /// Jobs run at once per queue, for queues listed without `=N`.
     #[arg(long, default_value_t = 10)]
@@ -226,7 +229,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The periodic jobs (reconciler, analytics sync), enqueued once per period whatever the
+/// The periodic jobs (reconciler, analytics sync, notice scan), enqueued once per period whatever the
 /// number of processes running the schedule. When Redis loses its data, one process
 /// enqueues at once a reconcile of every in-flight row (their jobs went with the data)
 /// and the analytics sync the loss may have taken.
@@ -258,6 +261,14 @@ fn schedule(
             |period| jobs::kinds::SyncAnalytics { period },
             losses.clone(),
             |period| jobs::kinds::SyncAnalytics { period },
+            stop.clone(),
+        ),
+        jobs::periodic::spawn_with_losses(
+            client.clone(),
+            Duration::from_secs(config.mail.notices_every_secs),
+            |period| jobs::kinds::SendNotices { period },
+            losses.clone(),
+            |period| jobs::kinds::SendNotices { period },
             stop.clone(),
         ),
     ]

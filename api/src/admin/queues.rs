@@ -9,13 +9,14 @@ use crate::state::AppState;
 /// The queues of the code's job kinds. The registry set only learns a queue when the outbox
 /// relay enqueues to it or a worker consumes it, so `periodic` (enqueued by the scheduler)
 /// and `probe` (by ops checks) can be live and still missing from it.
-const CODE_QUEUES: [&str; 7] = [
+const CODE_QUEUES: [&str; 8] = [
     jobs::kinds::ScrapeCampaign::QUEUE,
     jobs::kinds::EnrichLead::QUEUE,
     jobs::kinds::GenerateContent::QUEUE,
     jobs::kinds::PublishPost::QUEUE,
     jobs::kinds::Reconcile::QUEUE,
     jobs::kinds::SyncAnalytics::QUEUE,
+    jobs::kinds::SendMail::QUEUE,
     jobs::kinds::probe::Probe::QUEUE,
 ];
 

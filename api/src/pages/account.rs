@@ -66,10 +66,12 @@ pub struct SignInQuery {
     next: Option<String>,
     /// Set by the sign-up redirect, to say what just happened.
     created: Option<u8>,
+    /// Set by the password reset's redirect.
+    reset: Option<u8>,
 }
 
 /// The browser's form token, or a new one (with the cookie that carries it).
-fn form_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+pub(super) fn form_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     if let Some(c) = req.cookie(FORM_COOKIE).filter(|c| c.value().len() >= 32) {
         return (c.value().to_owned(), None);
     }
@@ -82,7 +84,7 @@ fn form_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
     (token, Some(cookie))
 }
 
-fn form_token_matches(req: &HttpRequest, sent: &str) -> Result<(), ApiError> {
+pub(super) fn form_token_matches(req: &HttpRequest, sent: &str) -> Result<(), ApiError> {
     match req.cookie(FORM_COOKIE) {
         Some(c) if auth::same_token(c.value(), sent) => Ok(()),
         _ => Err(ApiError::Forbidden {
@@ -92,7 +94,10 @@ fn form_token_matches(req: &HttpRequest, sent: &str) -> Result<(), ApiError> {
     }
 }
 
-fn with_cookie(mut response: HttpResponse, cookie: Option<Cookie<'static>>) -> HttpResponse {
+pub(super) fn with_cookie(
+    mut response: HttpResponse,
+    cookie: Option<Cookie<'static>>,
+) -> HttpResponse {
     if let Some(cookie) = cookie
         && response.add_cookie(&cookie).is_err()
     {
@@ -121,6 +126,7 @@ pub async fn sign_in_form(ctx: PageCtx, query: web::Query<SignInQuery>) -> HttpR
     let mut context = Context::new();
     context.insert("next", &safe_next(query.next.as_deref()));
     context.insert("created", &query.created.is_some());
+    context.insert("reset", &query.reset.is_some());
     sign_in_page(&ctx, context, StatusCode::OK)
 }
 

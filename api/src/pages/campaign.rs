@@ -3,6 +3,8 @@
 //! in the API. While the campaign runs, the page also listens to its live events
 //! (`live.rs`), which re-send the parts built here.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::db::campaigns::{self, Campaign, CampaignStatus};
@@ -12,6 +14,7 @@ use tera::Context;
 
 use super::home::{CampaignRow, Kpi};
 use super::i18n::Lang;
+use super::schedule;
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown};
 use crate::error::ApiResult;
@@ -62,10 +65,12 @@ pub(super) struct ContentRow {
     /// Why it failed, or why its publication's outcome is unknown, as stored.
     error: Option<String>,
     breakdown: Option<Breakdown>,
+    /// The slot it waits for, in the owner's words and time zone.
+    scheduled: Option<String>,
 }
 
 impl ContentRow {
-    pub(super) fn new(c: &Content, lang: Lang) -> Self {
+    pub(super) fn new(c: &Content, lang: Lang, slots: &HashMap<i64, String>) -> Self {
         let mut excerpt: String = c.text.chars().take(EXCERPT_CHARS).collect();
         if c.text.chars().count() > EXCERPT_CHARS {
             excerpt.push('…');
@@ -77,6 +82,7 @@ impl ContentRow {
             status: c.status.as_str(),
             error: c.error.clone(),
             breakdown: score::read(Some(&c.score_breakdown), lang),
+            scheduled: slots.get(&c.id).cloned(),
         }
     }
 }
@@ -118,6 +124,7 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         leads::list_for_campaign(&state.db, campaign.id, ROWS),
         contents::list_for_campaign(&state.db, campaign.id, ROWS),
     )?;
+    let slots = schedule::labels(state, user.id, &contents, *ctx.lang).await?;
     let mut context = Context::new();
     context.insert("kpis", &kpis(&campaign, *ctx.lang));
     context.insert("campaign", &CampaignRow::from(&campaign));
@@ -140,7 +147,7 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         "contents",
         &contents
             .iter()
-            .map(|c| ContentRow::new(c, *ctx.lang))
+            .map(|c| ContentRow::new(c, *ctx.lang, &slots))
             .collect::<Vec<_>>(),
     );
     ctx.render(

@@ -158,11 +158,19 @@ struct ContentCard {
     created: String,
     image_url: Option<String>,
     error: Option<String>,
+    /// The slot it waits for, in the owner's words and time zone.
+    scheduled: Option<String>,
 }
 
 impl ContentCard {
-    fn new(c: Content, campaigns: &[Campaign], lang: super::i18n::Lang) -> Self {
+    fn new(
+        c: Content,
+        campaigns: &[Campaign],
+        lang: super::i18n::Lang,
+        slots: &std::collections::HashMap<i64, String>,
+    ) -> Self {
         Self {
+            scheduled: slots.get(&c.id).cloned(),
             id: c.id,
             campaign_id: c.campaign_id,
             campaign_name: campaigns
@@ -245,11 +253,12 @@ async fn gallery_page(
             Page::new(Some(1), Some(CAMPAIGN_CHOICES))?
         ),
     )?;
+    let slots = super::schedule::labels(state, user.id, &found.items, *ctx.lang).await?;
     let pages = (found.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE);
     let cards: Vec<ContentCard> = found
         .items
         .into_iter()
-        .map(|c| ContentCard::new(c, &choices.items, *ctx.lang))
+        .map(|c| ContentCard::new(c, &choices.items, *ctx.lang, &slots))
         .collect();
     let campaign_choices: Vec<(i64, &str)> = choices
         .items

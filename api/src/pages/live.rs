@@ -350,6 +350,7 @@ impl Feed {
         } else {
             Vec::new()
         };
+        let slots = super::schedule::labels(&self.state, self.user_id, &contents, lang).await?;
         let names: HashMap<i64, &str> = leads
             .iter()
             .map(|l| (l.id, l.business_name.as_str()))
@@ -375,7 +376,7 @@ impl Feed {
             "contents",
             &contents
                 .iter()
-                .map(|c| ContentRow::new(c, lang))
+                .map(|c| ContentRow::new(c, lang, &slots))
                 .collect::<Vec<_>>(),
         );
         let html = self

@@ -13,6 +13,8 @@ pub mod contents;
 pub mod home;
 pub mod i18n;
 pub mod live;
+pub mod notices;
+pub mod password_reset;
 pub mod profile;
 pub mod publications;
 pub mod reasons;
@@ -91,6 +93,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/sign-up", web::get().to(account::sign_up_form))
                 .route("/sign-up", web::post().to(account::sign_up))
                 .route("/sign-out", web::post().to(account::sign_out))
+                .route(
+                    "/forgot-password",
+                    web::get().to(password_reset::forgot_form),
+                )
+                .route("/forgot-password", web::post().to(password_reset::forgot))
+                .route("/reset-password", web::get().to(password_reset::reset_form))
+                .route("/reset-password", web::post().to(password_reset::reset))
                 .route("/language/{code}", web::get().to(switch_language))
                 .route("/campaigns/new", web::get().to(wizard::start))
                 .route("/campaigns/new", web::post().to(wizard::step))
@@ -117,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 )
                 .route("/profile", web::get().to(profile::show))
                 .route("/profile", web::post().to(profile::save))
+                .route("/profile/notices", web::post().to(notices::save))
                 .route(
                     "/profile/linkedin/connect",
                     web::post().to(profile::connect),

@@ -203,6 +203,7 @@ async fn show_page(
         .find_map(|n| NOTICES.iter().find(|known| **known == n));
     let mut context = Context::new();
     context.insert("notice", &notice);
+    context.insert("mail_notices", &super::notices::rows(state, user.id).await?);
     page(
         ctx,
         state,

@@ -86,6 +86,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_audit.html",
         include_str!("../../templates/admin_audit.html"),
     ),
+    (
+        "forgot_password.html",
+        include_str!("../../templates/forgot_password.html"),
+    ),
+    (
+        "profile_notices.html",
+        include_str!("../../templates/profile_notices.html"),
+    ),
+    (
+        "reset_password.html",
+        include_str!("../../templates/reset_password.html"),
+    ),
 ];
 
 /// What renders pages; built once at startup and shared by the workers.

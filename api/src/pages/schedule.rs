@@ -8,6 +8,9 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use shared::db::contents::Content;
 use shared::db::lifecycle::schedule;
 use shared::schedule::ScheduleSpec;
 use tera::Context;
@@ -71,13 +74,20 @@ fn month(n: u32, lang: Lang) -> &'static str {
     }
 }
 
-/// The slot labels of some contents, for the gallery and the campaign page.
+/// "Tue 1 Dec, 9:00" for each of these contents that waits for its slot (approved, not
+/// published, in the schedule), in the owner's time zone: for the gallery, the campaign
+/// page and its live updates.
 pub async fn labels(
     state: &AppState,
     user_id: i64,
-    ids: &[i64],
+    contents: &[Content],
     lang: Lang,
-) -> Result<std::collections::HashMap<i64, String>, shared::Error> {
+) -> Result<HashMap<i64, String>, shared::Error> {
+    if contents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = contents.iter().map(|c| c.id).collect();
+    let ids = &ids;
     let slots = schedule::slots(&state.db, user_id, ids).await?;
     if slots.is_empty() {
         return Ok(Default::default());

@@ -5,6 +5,7 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::db::users::{self, NewUser, Role, User};
+use shared::mail::{self, MailKind};
 use shared::rate_limit::Limit;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
@@ -63,7 +64,7 @@ pub struct SessionInfo {
 
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-fn failure_limit(count: u32) -> Limit {
+pub(crate) fn failure_limit(count: u32) -> Limit {
     Limit {
         count,
         period: FAILURE_WINDOW,
@@ -71,7 +72,7 @@ fn failure_limit(count: u32) -> Limit {
     }
 }
 
-fn client_ip(req: &HttpRequest) -> String {
+pub(crate) fn client_ip(req: &HttpRequest) -> String {
     req.peer_addr()
         .map_or_else(|| "unknown".into(), |a| throttle_key(a.ip()))
 }
@@ -102,7 +103,7 @@ const SIGN_UP_ACCEPTED: &str =
 
 /// Create an owner account. The answer is the same when the e-mail already has an account
 /// (nothing is changed then), so sign-up does not tell which e-mails have one; the client
-/// signs in next. (No mail is sent yet: with mail, the taken case would get a notice.)
+/// signs in next. The account's owner, not the person signing up, is told by mail.
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
     responses((status = 202, body = SignUpAccepted)))]
 #[tracing::instrument(name = "sign_up", skip_all)]
@@ -151,9 +152,37 @@ pub async fn create_owner(
     .await;
     match created {
         Ok(user) => tracing::info!(user.id = user.id, "account created"),
-        Err(shared::Error::Conflict(_)) => tracing::info!("sign-up for a taken e-mail"),
+        Err(shared::Error::Conflict(_)) => {
+            tracing::info!("sign-up for a taken e-mail");
+            tell_owner_of_taken_address(state, email).await?;
+        }
         Err(e) => return Err(e.into()),
     }
+    Ok(())
+}
+
+/// Mails "you already have an account" to the address's owner, at most a few times an
+/// hour (a stranger re-submitting the form must not flood her inbox). The answer to the
+/// sign-up does not change either way.
+async fn tell_owner_of_taken_address(state: &AppState, email: &str) -> ApiResult<()> {
+    const PER_ACCOUNT: Limit = Limit {
+        count: 3,
+        period: Duration::from_secs(3600),
+        burst: 3,
+    };
+    let decision = state
+        .limiter
+        .check("account-exists:account", &email.to_lowercase(), PER_ACCOUNT)
+        .await?;
+    if auth::admit(decision).is_err() {
+        return Ok(());
+    }
+    let Some(found) = users::credentials(&state.db, email).await? else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await.map_err(shared::Error::from)?;
+    mail::enqueue(&mut tx, found.user_id, MailKind::AccountExists, None, None).await?;
+    tx.commit().await.map_err(shared::Error::from)?;
     Ok(())
 }
 

@@ -5,7 +5,9 @@ pub mod admin;
 pub mod campaigns;
 pub mod contents;
 pub mod health;
+pub mod leads_csv;
 pub mod metrics;
+pub mod password_reset;
 pub mod profile;
 pub mod publications;
 pub mod schedule;
@@ -35,6 +37,14 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
             .service(resource("/auth/sign-in", "POST").route(web::post().to(accounts::sign_in)))
             .service(resource("/auth/sign-out", "POST").route(web::post().to(accounts::sign_out)))
             .service(
+                resource("/auth/forgot-password", "POST")
+                    .route(web::post().to(password_reset::forgot)),
+            )
+            .service(
+                resource("/auth/reset-password", "POST")
+                    .route(web::post().to(password_reset::reset)),
+            )
+            .service(
                 resource("/auth/sign-out-everywhere", "POST")
                     .route(web::post().to(accounts::sign_out_everywhere)),
             )
@@ -45,6 +55,10 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::post().to(campaigns::create)),
             )
             .service(resource("/campaigns/{id}", "GET").route(web::get().to(campaigns::detail)))
+            .service(
+                resource("/campaigns/{id}/leads.csv", "GET")
+                    .route(web::get().to(leads_csv::export)),
+            )
             .service(
                 resource("/campaigns/{id}/launch", "POST").route(web::post().to(campaigns::launch)),
             )

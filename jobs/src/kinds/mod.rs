@@ -7,9 +7,11 @@ mod periodic;
 pub mod probe;
 mod publish_post;
 mod scrape_campaign;
+mod send_mail;
 
 pub use enrich_lead::EnrichLead;
 pub use generate_content::GenerateContent;
 pub use periodic::{Reconcile, SyncAnalytics};
 pub use publish_post::PublishPost;
 pub use scrape_campaign::ScrapeCampaign;
+pub use send_mail::{SendMail, SendNotices};

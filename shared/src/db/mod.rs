@@ -8,6 +8,7 @@ pub mod contents;
 pub mod leads;
 pub mod lifecycle;
 pub mod metrics;
+pub mod password_resets;
 pub mod profiles;
 pub mod publications;
 mod text_enum;

@@ -159,12 +159,23 @@ pub async fn linkedin_ready(conn: &mut PgConnection, user_id: i64) -> Result<boo
 /// LinkedIn refused the owner's token: publishing waits until she connects again, and the
 /// dashboard asks her to.
 pub async fn reconnect_needed(db: &PgPool, user_id: i64) -> Result<(), Error> {
+    let mut tx = db.begin().await?;
     sqlx::query!(
         "UPDATE user_profiles SET linkedin_reconnect_needed = true, updated_at = now() WHERE user_id = $1",
         user_id
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    // Her posts wait until she reconnects: tell her by mail, once until her grant is
+    // healthy again (the notice scan then forgets this one).
+    crate::mail::notify(
+        &mut tx,
+        user_id,
+        crate::mail::MailKind::LinkedInReconnect,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! One module per job kind: the pipeline's four (scrape, enrich, generate, publish), the
-//! periodic ones (reconcile, analytics), and the diagnostic `probe` every worker runs on
+//! periodic ones (reconcile, analytics, the notice scan), mail, and the diagnostic `probe` every worker runs on
 //! every queue it consumes (`workers bench` runs the benchmark's jobs instead).
 
 pub mod analytics;
 pub mod enrich;
 pub mod generate;
+pub mod mail;
 pub mod probe;
 pub mod publish;
 pub mod reconcile;
@@ -39,8 +40,12 @@ pub fn production(redis: Conn, prefix: &str, pipeline: Pipeline) -> jobs::Regist
         registry.register(move |job, ctx| step(p.clone(), job, ctx, publish::run, publish::end));
     let p = pipeline.clone();
     let registry = registry.register(move |job, ctx| reconcile::run(p.clone(), job, ctx));
-    let p = pipeline;
+    let p = pipeline.clone();
     let registry = registry.register(move |job, ctx| analytics::run(p.clone(), job, ctx));
+    let p = pipeline.clone();
+    let registry = registry.register(move |job, ctx| mail::send(p.clone(), job, ctx));
+    let p = pipeline;
+    let registry = registry.register(move |job, ctx| mail::scan(p.clone(), job, ctx));
     let Some(ms) = retry_base else {
         return registry;
     };

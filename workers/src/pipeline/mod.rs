@@ -44,6 +44,9 @@ pub struct Inner {
     pub storage: Storage,
     pub website: SiteFetcher,
     pub config: PipelineConfig,
+    /// The SMTP client of the `mail` queue's handler, and where its links lead.
+    pub mailer: shared::mail::Mailer,
+    pub mail_public_url: String,
 }
 
 impl std::ops::Deref for Pipeline {
@@ -85,6 +88,8 @@ impl Pipeline {
             storage: Storage::from_config(&config.storage)?,
             website: SiteFetcher::new(&config.website)?,
             config: config.pipeline.clone(),
+            mailer: shared::mail::Mailer::from_config(&config.mail)?,
+            mail_public_url: config.mail.public_url.clone(),
         })))
     }
 

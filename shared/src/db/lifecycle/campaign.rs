@@ -215,6 +215,18 @@ pub async fn scrape_failed(db: &PgPool, id: i64, reason: &str) -> Result<bool, E
     )
     .execute(&mut *tx)
     .await?;
+    // The owner hears of it by mail, committed with the failure (once per campaign).
+    let owner: i64 = sqlx::query_scalar("SELECT user_id FROM campaigns WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    crate::mail::notify(
+        &mut tx,
+        owner,
+        crate::mail::MailKind::CampaignError,
+        Some(id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -335,6 +335,18 @@ pub async fn unknown(
     }
     content::explain(conn, content_id, reason).await?;
     campaign::note(conn, campaign_id, &format!("content {content_id}"), reason).await?;
+    // Only the owner can settle it: she is told by mail (once per campaign).
+    let owner: i64 = sqlx::query_scalar("SELECT user_id FROM publications WHERE id = $1")
+        .bind(publication_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    crate::mail::notify(
+        conn,
+        owner,
+        crate::mail::MailKind::PublicationUnknown,
+        Some(campaign_id),
+    )
+    .await?;
     let moved = campaign::complete(conn, campaign_id).await?;
     Ok(Some(Ended { campaign: moved }))
 }

@@ -1,0 +1,332 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Forgot password and the owners' notices, with mail delivered to a real SMTP server
+//! (aiosmtpd, `mail_sink`) by the SendMail handler's own function (`shared::mail::deliver`).
+
+mod harness;
+mod mail_sink;
+
+use harness::{PASSWORD, error_code, spawn_app};
+use mail_sink::{MailSink, body, reset_token};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::config::MailConfig;
+use shared::mail::{self, MailKind, Mailer};
+use sqlx::PgPool;
+
+const NEW_PASSWORD: &str = "a brand new secret";
+
+/// Sends every mail not sent yet, as the mail queue's workers would.
+async fn deliver_all(db: &PgPool, sink: &MailSink) -> Vec<&'static str> {
+    let mailer = Mailer::from_config(&MailConfig {
+        smtp_port: sink.port,
+        ..MailConfig::default()
+    })
+    .unwrap();
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM mails WHERE sent_at IS NULL ORDER BY id")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    let mut outcomes = Vec::new();
+    for id in ids {
+        outcomes.extend(
+            mail::deliver(db, &mailer, "http://app.test", id)
+                .await
+                .unwrap(),
+        );
+    }
+    outcomes
+}
+
+async fn forgot(browser: &harness::Browser, email: &str) -> reqwest::Response {
+    browser
+        .post_json("/api/auth/forgot-password", &json!({ "email": email }))
+        .await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reset_link_works_once_and_ends_every_session(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let laptop = app.browser();
+    laptop.sign_in_as("ana@example.com").await;
+
+    let stranger = app.browser();
+    let response = forgot(&stranger, "Ana@Example.com").await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
+    let mails = sink.wait_for("ana@example.com", 1).await;
+    let token = reset_token(&mails[0]);
+    assert!(token.len() >= 40, "{token}");
+    assert!(body(&mails[0]).contains("30 minutes"), "{}", mails[0]);
+    // Only its hash is stored.
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_resets")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, shared::db::password_resets::hash(&token));
+    assert_ne!(stored, token.as_bytes());
+
+    // The page behind the link asks for the password.
+    let page = stranger
+        .get(&format!("/reset-password?token={token}"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+
+    let reset = |token: String| {
+        let stranger = &stranger;
+        async move {
+            stranger
+                .post_json(
+                    "/api/auth/reset-password",
+                    &json!({ "token": token, "password": NEW_PASSWORD }),
+                )
+                .await
+        }
+    };
+    assert_eq!(reset(token.clone()).await.status(), StatusCode::NO_CONTENT);
+    // Every session of the account is over.
+    assert_eq!(
+        app.get("/api/auth/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        laptop.get("/api/auth/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The new password works, the old one does not.
+    assert_eq!(
+        app.sign_in("ana@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.sign_in("ana@example.com", NEW_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    // Single use.
+    let again = reset(token.clone()).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(again).await, "invalid");
+    let page = stranger
+        .get(&format!("/reset-password?token={token}"))
+        .await;
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    forgot(&app.browser(), "ana@example.com").await;
+    forgot(&app.browser(), "ana@example.com").await;
+    // The first is sent, then both are past their 30 minutes.
+    let first: i64 = sqlx::query_scalar("SELECT min(id) FROM mails")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let mailer = Mailer::from_config(&MailConfig {
+        smtp_port: sink.port,
+        ..MailConfig::default()
+    })
+    .unwrap();
+    mail::deliver(&app.db, &mailer, "http://app.test", first)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // A mail job that runs after the expiry sends no link.
+    assert_eq!(
+        deliver_all(&app.db, &sink).await,
+        ["the reset was used or expired before it was sent"]
+    );
+    let mails = sink.wait_for("ana@example.com", 1).await;
+    assert_eq!(mails.len(), 1);
+    let response = app
+        .browser()
+        .post_json(
+            "/api/auth/reset-password",
+            &json!({ "token": reset_token(&mails[0]), "password": NEW_PASSWORD }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.sign_in("ana@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let known = forgot(&app.browser(), "ana@example.com").await;
+    let unknown = forgot(&app.browser(), "nobody@example.com").await;
+    assert_eq!(known.status(), unknown.status());
+    let (known, unknown): (Value, Value) =
+        (known.json().await.unwrap(), unknown.json().await.unwrap());
+    assert_eq!(known, unknown);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM mails")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "a mail for the account only");
+    // Three per address and hour, whether or not it has an account.
+    for email in ["ana@example.com", "nobody@example.com"] {
+        for _ in 0..2 {
+            assert_eq!(
+                forgot(&app.browser(), email).await.status(),
+                StatusCode::ACCEPTED
+            );
+        }
+        let refused = forgot(&app.browser(), email).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
+    }
+    // Bad input is a 422, not a mail.
+    let response = forgot(&app.browser(), "not an address").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_up_with_a_taken_address_mails_its_owner(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    sqlx::query("UPDATE users SET language = 'en'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let response = app
+        .browser()
+        .post_json(
+            "/api/auth/sign-up",
+            &json!({ "email": "ANA@example.com", "password": "someone else's", "name": "Eve" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
+    let mails = sink.wait_for("ana@example.com", 1).await;
+    assert!(
+        mails[0].contains("You already have an AstroGrowth account"),
+        "{}",
+        mails[0]
+    );
+}
+
+/// A campaign of `user_id` with `pending` contents waiting for approval, `ready`.
+async fn ready_campaign(app: &harness::TestApp, pending: i16) -> i64 {
+    let id = app.create_campaign("Spring").await;
+    sqlx::query("UPDATE campaigns SET status = 'ready' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for _ in 0..pending {
+        app.insert_content(id, 50, "pending").await;
+    }
+    id
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn notices_are_sent_once_per_campaign_in_her_language_unless_turned_off(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let ana = app.user_id("ana@example.com").await;
+    let campaign = ready_campaign(&app, 3).await;
+
+    assert_eq!(mail::scan::run(&app.db).await.unwrap(), 1);
+    assert_eq!(
+        mail::scan::run(&app.db).await.unwrap(),
+        0,
+        "once per campaign"
+    );
+    let mut tx = app.db.begin().await.unwrap();
+    let again = mail::notify(&mut tx, ana, MailKind::ApprovalsWaiting, Some(campaign))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!again);
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
+    let mails = sink.wait_for("ana@example.com", 1).await;
+    // French by default, with how many wait.
+    assert!(body(&mails[0]).contains("3 publication(s)"), "{}", mails[0]);
+
+    // Another campaign, in English, and the same kind turned off for a third.
+    sqlx::query("UPDATE users SET language = 'en'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    ready_campaign(&app, 2).await;
+    assert_eq!(mail::scan::run(&app.db).await.unwrap(), 1);
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
+    let mails = sink.wait_for("ana@example.com", 2).await;
+    assert!(
+        body(&mails[1]).contains("2 post(s) waiting"),
+        "{}",
+        mails[1]
+    );
+
+    mail::set_notices_off(&app.db, ana, &[MailKind::ApprovalsWaiting])
+        .await
+        .unwrap();
+    ready_campaign(&app, 1).await;
+    assert_eq!(mail::scan::run(&app.db).await.unwrap(), 0, "turned off");
+    // A notice queued before she turned it off is not sent either.
+    let mut tx = app.db.begin().await.unwrap();
+    mail::enqueue(
+        &mut tx,
+        ana,
+        MailKind::ApprovalsWaiting,
+        Some(campaign),
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        deliver_all(&app.db, &sink).await,
+        ["the owner turned this notice off"]
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failed_scrape_tells_the_owner_why_once(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    app.sign_up("ana@example.com").await;
+    let id = app.create_campaign("Spring").await;
+    sqlx::query("UPDATE campaigns SET status = 'scraping' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let reason = "Google Places found no business for \"bakery\" in Lyon";
+    assert!(
+        shared::db::lifecycle::campaign::scrape_failed(&app.db, id, reason)
+            .await
+            .unwrap()
+    );
+    // The notice's job went through the outbox with the failure.
+    app.wait_for_jobs("send_mail", "mail", 1).await;
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
+    let mails = sink.wait_for("ana@example.com", 1).await;
+    assert!(
+        body(&mails[0]).contains("found no business"),
+        "{}",
+        mails[0]
+    );
+    // Failing again (relaunched, failed again) sends nothing more for this campaign.
+    sqlx::query("UPDATE campaigns SET status = 'scraping' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    shared::db::lifecycle::campaign::scrape_failed(&app.db, id, reason)
+        .await
+        .unwrap();
+    assert!(deliver_all(&app.db, &sink).await.is_empty());
+}

@@ -1,0 +1,86 @@
+//! The SMTP client (lettre, on tokio). A connection per mail: mail is rare (a few per
+//! owner per day), and a pooled connection the server closed meanwhile is one more way
+//! to fail.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{MailConfig, MailTls};
+use crate::error::Error;
+
+/// Cheap to clone; built once per worker process. Building it opens no connection.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    pub fn from_config(config: &MailConfig) -> Result<Self, Error> {
+        let host = config.smtp_host.as_str();
+        let builder = match config.tls {
+            MailTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            MailTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| Error::Config(format!("mail.smtp_host: {e}")))?,
+            MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|e| Error::Config(format!("mail.smtp_host: {e}")))?,
+        };
+        let mut builder = builder
+            .port(config.smtp_port)
+            .timeout(Some(Duration::from_millis(config.timeout_ms)));
+        if let Some(user) = &config.smtp_username {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                config.smtp_password.clone().unwrap_or_default(),
+            ));
+        }
+        let from = config
+            .from
+            .parse()
+            .map_err(|e| Error::Config(format!("mail.from: {e}")))?;
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Sends a plain-text mail. A refusal for good (5xx, an address that cannot be a
+    /// mailbox) is a permanent error; anything else (connection refused, timeout, 4xx)
+    /// may pass later.
+    pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), Error> {
+        let to: Mailbox = to.parse().map_err(|e| Error::Mail {
+            permanent: true,
+            message: format!("recipient {to:?}: {e}"),
+        })?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| Error::Mail {
+                permanent: true,
+                message: format!("building the message: {e}"),
+            })?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Mail {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            })
+    }
+}
