@@ -2,9 +2,11 @@
 # Installs what the tests, the demo and the benchmark need on a fresh Debian 12 machine:
 # redis-server and the PostgreSQL server (the tests start private instances of both, see
 # scripts/redis.sh and scripts/postgres.sh), and Chromium with its WebDriver for the
-# dashboard's browser tests (api/tests/browser.rs). Idempotent and quiet when everything is
-# already there. Debian's postgresql package also creates and starts a "main" cluster on
-# port 5432; nothing here uses it.
+# dashboard's browser tests (api/tests/browser.rs), and Prometheus with promtool for the
+# metrics test (workers/tests/metrics.rs starts a private server; it fails without them).
+# Idempotent and quiet when everything is already there. Debian's postgresql package also
+# creates and starts a "main" cluster on port 5432, and its prometheus package a service on
+# :9090 where systemd runs; nothing here uses either.
 set -euo pipefail
 
 missing=()
@@ -19,6 +21,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+# Debian's prometheus package ships both the server and promtool.
+{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -33,8 +33,12 @@ pub const SESSION_COOKIE: &str = "ag_session";
 pub struct Application {
     server: Server,
     port: u16,
+    /// The metrics listener's port, when `metrics.bind` is set.
+    metrics_port: Option<u16>,
     relay: JoinHandle<()>,
+    /// Stops the relay and the metrics listener.
     stop_relay: CancellationToken,
+    metrics: Option<JoinHandle<()>>,
 }
 
 impl Application {
@@ -68,6 +72,12 @@ impl Application {
             .map_err(|e| shared::Error::Config(e.to_string()))?
             .port();
         let storage = shared::storage::Storage::from_config(&config.storage)?;
+        // Bound before serving, like the public listener: a bad or busy address stops the
+        // process here.
+        let metrics_listener = match &config.metrics.bind {
+            Some(bind) => Some(shared::metrics::bind(bind).await?),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             storage,
             limiter: RateLimiter::new(redis.clone(), &settings.prefix),
@@ -122,12 +132,24 @@ impl Application {
             server = server.workers(config.api.http_workers);
         }
         let stop_relay = CancellationToken::new();
+        let mut metrics_port = None;
+        let metrics = metrics_listener.map(|listener| {
+            metrics_port = shared::metrics::local_addr(&listener).map(|a| a.port());
+            tracing::info!(addr = ?shared::metrics::local_addr(&listener), "serving /metrics");
+            let render = crate::metrics::render(
+                jobs::admin::Admin::new(redis.clone(), &settings),
+                db.clone(),
+            );
+            shared::metrics::serve(listener, render, stop_relay.clone())
+        });
         let relay = shared::outbox::spawn_relay(db, client, stop_relay.clone());
         Ok(Self {
             server: server.run(),
             port,
+            metrics_port,
             relay,
             stop_relay,
+            metrics,
         })
     }
 
@@ -135,11 +157,19 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener (`metrics.bind`), if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// Serves until SIGINT/SIGTERM (actix handles both), then stops the relay.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.stop_relay.cancel();
         let _ = self.relay.await;
+        if let Some(metrics) = self.metrics {
+            let _ = metrics.await;
+        }
         served
     }
 }
@@ -200,7 +230,8 @@ async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
 }
 
 /// One span per request, carrying `user.id` once the session is read; one log line per
-/// request at debug, at warn for a 5xx.
+/// request at debug, at warn for a 5xx; the request counted in the HTTP metrics by its
+/// route template (`crate::metrics`).
 ///
 /// Handlers' errors arrive here as responses. An `Err` comes from the session middleware,
 /// whose store is Redis: it is answered as our 503, in our error shape, instead of
@@ -216,11 +247,17 @@ async fn trace_request(
         user.id = tracing::field::Empty,
     );
     let started = Instant::now();
+    let method = req.method().clone();
+    // The template of the route that will answer (`/api/campaigns/{id}`), from the app's
+    // resource map; `None` for the default service.
+    let route = req.match_pattern();
     let response = next.call(req).instrument(span.clone()).await.map_err(|e| {
         span.in_scope(|| tracing::warn!(error = %e, "session store unavailable"));
+        crate::metrics::record_request(&method, route.clone(), 503, started.elapsed());
         ApiError::Unavailable("sessions are unavailable; try again shortly".into())
     })?;
     let status = response.status().as_u16();
+    crate::metrics::record_request(&method, route, status, started.elapsed());
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod kinds;
 mod lease;
 mod maintenance;
+pub mod metrics;
 pub mod periodic;
 mod queue_state;
 pub mod registry;

@@ -67,6 +67,7 @@ pub(crate) async fn run(state: Arc<QueueState>, mut stop: watch::Receiver<bool>)
             };
             match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
                 Ok(r) if r != reclaim::Reclaimed::default() => {
+                    state.metrics.recovered(&r);
                     tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
                         dropped = r.dropped, returned = r.returned, "reclaimed jobs of a dead worker");
                 }

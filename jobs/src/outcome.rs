@@ -5,7 +5,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apalis_core::error::{BoxDynError, DeferredError, RetryAfterError};
 use apalis_core::task::Task;
@@ -20,6 +20,7 @@ use crate::delivery::Delivery;
 use crate::settle::Settled;
 use crate::envelope::Envelope;
 use crate::job::JobError;
+use crate::metrics::{BusySlot, DeferReason, RunOutcome};
 use crate::queue_state::QueueState;
 use crate::retry::Backoff;
 
@@ -111,6 +112,10 @@ where
         let entry_id = task.args.entry_id.clone();
         let envelope = task.args.envelope.clone();
         let state = self.state.clone();
+        // This kind's counters, made at start: a map read and an `Arc` clone, no lock.
+        let known = state.registry.knows(&envelope.kind);
+        let metrics = state.metrics.kind(&envelope.kind, known);
+        let busy = BusySlot::take(&state.metrics.busy);
         let running = crate::queue_state::RunningJob {
             job_id: envelope.id.clone(),
             kind: envelope.kind.clone(),
@@ -138,6 +143,7 @@ where
                     }
                     state.start(&entry_id, running);
                 }
+                let started = Instant::now();
                 let result = match call {
                     Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
                     Err(panic) => Err(panic),
@@ -145,11 +151,16 @@ where
                 let backoff = state.registry.backoff(&envelope.kind);
                 let mut rng = fastrand::Rng::new();
                 let mut decide = |outcome| decide(outcome, &envelope, backoff, now_ms(), &mut rng);
+                let mut reason = None;
                 let (fate, response) = match result {
                     Ok(Ok(r)) => (decide(Outcome::Done), Ok(Some(r))),
                     Ok(Err(e)) => {
                         let e: BoxDynError = e.into();
-                        (decide(Outcome::Failed(&*e)), Err(e))
+                        let fate = decide(Outcome::Failed(&*e));
+                        if matches!(fate, Fate::Defer { .. }) {
+                            reason = Some(defer_reason(&*e, known));
+                        }
+                        (fate, Err(e))
                     }
                     Err(panic) => {
                         let message = panic_message(&*panic);
@@ -157,14 +168,30 @@ where
                         (fate, Err(format!("handler panicked: {message}").into()))
                     }
                 };
-                if fate == Fate::Ack {
+                let seconds = started.elapsed().as_secs_f64();
+                let ran = match &fate {
+                    Fate::Ack => RunOutcome::Completed,
+                    Fate::Retry { .. } => RunOutcome::Retried,
+                    Fate::Defer { .. } => RunOutcome::Deferred,
+                    Fate::Bury { .. } => RunOutcome::Dead,
+                };
+                let settled = if fate == Fate::Ack {
                     // Still held (kept alive) until the acker has written the ack.
                     state.holdings.completed(&entry_id);
-                    settle(&state, &entry_id, &envelope, fate).await;
+                    settle(&state, &entry_id, &envelope, fate).await
                 } else {
-                    settle(&state, &entry_id, &envelope, fate).await;
+                    let settled = settle(&state, &entry_id, &envelope, fate).await;
                     state.finish(&entry_id);
+                    settled
+                };
+                // Counted once the fate is written (an ack once it is queued to the
+                // acker): a fate another worker's reclaim overtook is stale, not counted.
+                match settled {
+                    Some(Written::Done) => metrics.ran(seconds, ran, reason),
+                    Some(Written::Stale) => state.metrics.stale(),
+                    None => {}
                 }
+                drop(busy);
                 drop(slot);
                 drop(permit);
                 response
@@ -246,10 +273,37 @@ pub(crate) fn failure(envelope: &Envelope, delay: Duration, message: String) -> 
     }
 }
 
+/// Why a deferred run waits, in words fit for a metric label.
+fn defer_reason(e: &(dyn std::error::Error + 'static), known_kind: bool) -> DeferReason {
+    if !known_kind {
+        return DeferReason::UnknownKind;
+    }
+    let provider = matches!(e.downcast_ref::<JobError>(), Some(JobError::RetryAfter { .. }))
+        || e.downcast_ref::<RetryAfterError>().is_some();
+    if provider {
+        DeferReason::ProviderWait
+    } else {
+        DeferReason::HandlerWait
+    }
+}
+
+/// Whether a fate was written: `Done` (an ack handed to the acker, or a retry, deferral
+/// or burial written), `Stale` (the entry had been reclaimed by another worker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Done,
+    Stale,
+}
+
 /// Writes the fate. A write that fails (Redis down) is retried for a while; if it still
 /// fails the entry stays pending and crash recovery takes it back later, so the job is
-/// run again rather than lost.
-async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fate: Fate) {
+/// run again rather than lost (`None`).
+async fn settle(
+    state: &QueueState,
+    entry_id: &Arc<str>,
+    envelope: &Envelope,
+    fate: Fate,
+) -> Option<Written> {
     if fate == Fate::Ack {
         let unique = envelope
             .unique_key
@@ -261,13 +315,14 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
         };
         if let Err(e) = state.acker.ack(completion) {
             tracing::error!(error = %crate::error::Chain(&e), "job succeeded but could not be acked; it will run again");
+            return None;
         }
-        return;
+        return Some(Written::Done);
     }
     let mut pause = Duration::from_millis(50);
     for _ in 0..10 {
         let res = match &fate {
-            Fate::Ack => return,
+            Fate::Ack => return None,
             Fate::Retry { delay, message } => {
                 state
                     .settler
@@ -287,7 +342,7 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
                 tracing::warn!(
                     "job was reclaimed by another worker while it ran; its outcome is dropped"
                 );
-                return;
+                return Some(Written::Stale);
             }
             Ok(Settled::Buried) => {
                 tracing::error!(
@@ -295,11 +350,11 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
                     ?fate,
                     "job moved to the dead set"
                 );
-                return;
+                return Some(Written::Done);
             }
             Ok(settled) => {
                 tracing::info!(?settled, ?fate, "job not completed");
-                return;
+                return Some(Written::Done);
             }
             Err(e) => {
                 tracing::warn!(error = %crate::error::Chain(&e), "could not record the job's outcome, retrying");
@@ -309,6 +364,7 @@ async fn settle(state: &QueueState, entry_id: &Arc<str>, envelope: &Envelope, fa
         }
     }
     tracing::error!("gave up recording the job's outcome; crash recovery will run it again");
+    None
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {

@@ -12,6 +12,7 @@ use crate::ack::AckHandle;
 use crate::connection::Settings;
 use crate::keys::QueueKeys;
 use crate::lease::Lease;
+use crate::metrics::QueueMetrics;
 use crate::registry::Registry;
 use crate::settle::Settler;
 
@@ -147,6 +148,8 @@ pub(crate) struct QueueState {
     fetch_exit: Notify,
     /// Mirrors the queue's `paused` key, refreshed by maintenance.
     paused: AtomicBool,
+    /// This queue's counters in this process, made at start.
+    pub metrics: QueueMetrics,
     /// The process's lease, renewed by its heartbeat: no job starts while it has lapsed.
     pub lease: Arc<Lease>,
 }
@@ -161,6 +164,8 @@ impl QueueState {
         registry: Arc<Registry>,
         conn: Conn,
     ) -> Self {
+        let metrics =
+            QueueMetrics::new(keys.queue.as_str(), registry.kinds_of(keys.queue.as_str()));
         let settler = Settler::new(conn.clone(), keys.clone(), settings.clone());
         let lease = Arc::new(Lease::new(settings.heartbeat_interval));
         Self {
@@ -175,6 +180,7 @@ impl QueueState {
             fetch_exited: AtomicBool::new(false),
             fetch_exit: Notify::new(),
             paused: AtomicBool::new(false),
+            metrics,
             lease,
         }
     }

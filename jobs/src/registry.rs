@@ -34,6 +34,8 @@ type Erased = Arc<dyn Fn(Delivery) -> HandlerFuture + Send + Sync>;
 pub struct Entry {
     call: Erased,
     pub backoff: Backoff,
+    /// `Job::QUEUE`.
+    queue: &'static str,
 }
 
 /// Kind name → handler. Built once at startup and shared by every queue's worker.
@@ -105,6 +107,7 @@ impl Registry {
             Entry {
                 call,
                 backoff: J::BACKOFF,
+                queue: J::QUEUE,
             },
         );
         self
@@ -142,6 +145,14 @@ impl Registry {
 
     pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.kinds.keys().copied()
+    }
+
+    /// The registered kinds whose own queue (`Job::QUEUE`) is `queue`.
+    pub fn kinds_of<'a>(&'a self, queue: &'a str) -> impl Iterator<Item = &'static str> + 'a {
+        self.kinds
+            .iter()
+            .filter(move |(_, e)| e.queue == queue)
+            .map(|(k, _)| *k)
     }
 
     pub fn backoff(&self, kind: &str) -> Backoff {

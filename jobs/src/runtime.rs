@@ -158,6 +158,7 @@ pub async fn start(
             )
             .with_lease(lease.clone()),
         );
+        state.metrics.set_slots(spec.concurrency);
         // Know the pause flag before the first read, so a paused queue fetches nothing.
         state.refresh_paused().await?;
         // Fetch budget: the running jobs plus the read-ahead. The run limit itself is

@@ -32,6 +32,18 @@ pub struct Config {
     pub website: WebsiteConfig,
     #[serde(default)]
     pub mail: MailConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// Prometheus's `/metrics` of the api (docs/operations.md, "Metrics and alerts"). Workers
+/// take their own address on the command line (`workers --metrics-bind`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsConfig {
+    /// `host:port` of the api's metrics listener, never the public one
+    /// (`AG_METRICS__BIND`); unset, the api serves no metrics.
+    #[serde(default)]
+    pub bind: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -628,6 +640,7 @@ impl Default for Config {
                 allow_private: false,
                 user_agent: "AstroGrowthBot/0.1 (+https://astrogrowth.example/bot)".to_owned(),
             },
+            metrics: MetricsConfig::default(),
             mail: MailConfig::default(),
             pipeline: PipelineConfig {
                 auto_approve_score: 70,
@@ -805,6 +818,20 @@ impl Config {
                     .into(),
             ));
         }
+        if let Some(bind) = &self.metrics.bind {
+            if bind.trim().is_empty() || !bind.contains(':') {
+                return Err(Error::Config(format!(
+                    "metrics.bind must be host:port, got {bind:?}"
+                )));
+            }
+            if bind.trim() == self.api.bind.trim() {
+                return Err(Error::Config(
+                    "metrics.bind must differ from api.bind: metrics are never served on the \
+                     public listener"
+                        .into(),
+                ));
+            }
+        }
         let m = &self.mail;
         if m.smtp_host.trim().is_empty() || m.smtp_port == 0 || m.timeout_ms == 0 {
             return Err(Error::Config(
@@ -903,6 +930,27 @@ mod tests {
         let mut c = Config::default();
         c.mail.from = "not an address".into();
         assert!(c.validate().is_err());
+        // Metrics never on the public listener.
+        let mut c = Config::default();
+        c.metrics.bind = Some(c.api.bind.clone());
+        assert!(c.validate().is_err());
+        c.metrics.bind = Some("nowhere".into());
+        assert!(c.validate().is_err());
+        c.metrics.bind = Some("127.0.0.1:9464".into());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn the_metrics_bind_comes_from_the_file_or_the_environment() {
+        let dir = std::env::temp_dir().join(format!("ag-config-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("default.toml");
+        std::fs::write(&file, "[metrics]\nbind = \"127.0.0.1:9464\"\n").unwrap();
+        let config = Config::load_from(&file).unwrap();
+        assert_eq!(config.metrics.bind.as_deref(), Some("127.0.0.1:9464"));
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(Config::load_from(&file).unwrap().metrics.bind, None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

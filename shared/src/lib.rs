@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;

@@ -41,6 +41,11 @@ struct Cli {
     /// number of processes may run the schedule: each period's job is enqueued once.
     #[arg(long)]
     no_schedule: bool,
+    /// Serve Prometheus's `/metrics` on this address (`host:port`): this process's jobs,
+    /// slots and provider calls (docs/operations.md, "Metrics and alerts"). The queues'
+    /// contents are the api's to export, not each worker's.
+    #[arg(long, value_name = "ADDR")]
+    metrics_bind: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -129,6 +134,11 @@ async fn run(cli: Cli) -> Result<()> {
     // with jobs half run.
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    // Bound before Redis is touched: a busy address is a startup error, like a typo.
+    let metrics_listener = match &cli.metrics_bind {
+        Some(bind) => Some(shared::metrics::bind(bind).await?),
+        None => None,
+    };
     let handler_conn = jobs::connect(&config.redis.url, Duration::from_secs(10))
         .await
         .with_context(|| format!("connecting to redis at {}", config.redis.url))?;
@@ -179,6 +189,14 @@ async fn run(cli: Cli) -> Result<()> {
     let mut running = jobs::runtime::start(&config.redis.url, settings, registry, queues.clone())
         .await
         .context("starting the workers")?;
+    if let Some(listener) = metrics_listener {
+        tracing::info!(addr = ?shared::metrics::local_addr(&listener), "serving /metrics");
+        background.push(shared::metrics::serve(
+            listener,
+            metrics_render(),
+            stop_background.clone(),
+        ));
+    }
     if let Some(client) = &schedule_client {
         background.extend(schedule(
             &config,
@@ -254,6 +272,20 @@ fn schedule(
             stop.clone(),
         ),
     ]
+}
+
+/// A worker's `/metrics`: what this process did (jobs by kind and fate, crash recovery,
+/// slots, provider calls). Nothing read from Redis or PostgreSQL: the api exports those
+/// once for the whole system.
+fn metrics_render() -> shared::metrics::Render {
+    let mut registry = shared::metrics::registry();
+    jobs::metrics::register(&mut registry);
+    shared::metrics::register_providers(&mut registry);
+    let registry = std::sync::Arc::new(registry);
+    std::sync::Arc::new(move || {
+        let registry = registry.clone();
+        Box::pin(async move { shared::metrics::encode(&registry) })
+    })
 }
 
 /// Queue `bench` at `concurrency`, or the queues of `BENCH_QUEUES` (comma-separated, one

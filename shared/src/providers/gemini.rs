@@ -77,7 +77,13 @@ impl GeminiClient {
             .post(&self.url)
             .header("x-goog-api-key", &self.api_key)
             .json(&body);
-        let response = http::send("gemini text", request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::GeminiText,
+            "gemini text",
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         if !response.status().is_success() {
             return Err(http::google_error("gemini text", response, &[&self.api_key]).await);
         }

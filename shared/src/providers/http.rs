@@ -7,6 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::Deserialize;
 
+pub(crate) use crate::metrics::Route;
+
 use super::error::{
     ProviderError, next_pacific_midnight, next_utc_midnight, parse_google_delay, parse_retry_after,
     quote,
@@ -28,14 +30,18 @@ pub(crate) enum Effect {
     CreatesSomething,
 }
 
-/// Sends `request`; a transport failure is `RetryLater` when nothing can have reached the
-/// provider (connect error) or the call is idempotent, `OutcomeUnknown` otherwise.
+/// Sends `request` as a call of `route` (counted in the provider metrics); a transport
+/// failure is `RetryLater` when nothing can have reached the provider (connect error) or
+/// the call is idempotent, `OutcomeUnknown` otherwise.
 pub(crate) async fn send(
+    route: Route,
     what: &str,
     request: reqwest::RequestBuilder,
     effect: Effect,
 ) -> Result<reqwest::Response, ProviderError> {
-    request.send().await.map_err(|e| transport(what, e, effect))
+    crate::metrics::send(route, request)
+        .await
+        .map_err(|e| transport(what, e, effect))
 }
 
 pub(crate) fn transport(what: &str, e: reqwest::Error, effect: Effect) -> ProviderError {

@@ -116,7 +116,11 @@ impl ImageClient {
             .post(&self.url)
             .header("x-goog-api-key", &self.api_key)
             .json(&body);
-        let response = http::send(what, request, Effect::Idempotent).await?;
+        let route = match self.backend {
+            ImageBackend::Gemini => http::Route::GeminiImage,
+            ImageBackend::Imagen => http::Route::ImagenPredict,
+        };
+        let response = http::send(route, what, request, Effect::Idempotent).await?;
         if !response.status().is_success() {
             return Err(http::google_error(what, response, &[&self.api_key]).await);
         }

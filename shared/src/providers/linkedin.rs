@@ -150,7 +150,13 @@ impl LinkedInClient {
             ("client_id", id),
             ("client_secret", secret),
         ]);
-        let response = http::send("linkedin refresh", request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::LinkedInToken,
+            "linkedin refresh",
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         let status = response.status();
         if !status.is_success() {
             let e = http::linkedin_error(
@@ -188,7 +194,13 @@ impl LinkedInClient {
     /// The member behind `token` (`sub` makes the author URN).
     pub async fn userinfo(&self, token: &str) -> Result<UserInfo, ProviderError> {
         let request = self.http.get(&self.userinfo_url).bearer_auth(token);
-        let response = http::send("linkedin userinfo", request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::LinkedInUserinfo,
+            "linkedin userinfo",
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         let response = self
             .check("linkedin userinfo", response, Effect::Idempotent, token)
             .await?;
@@ -213,7 +225,13 @@ impl LinkedInClient {
                 token,
             )
             .json(&json!({"initializeUploadRequest": {"owner": owner_urn}}));
-        let response = http::send(what, request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::LinkedInImagesInit,
+            what,
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         let response = self
             .check(what, response, Effect::Idempotent, token)
             .await?;
@@ -240,7 +258,13 @@ impl LinkedInClient {
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, mime)
             .body(bytes);
-        let response = http::send(what, request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::LinkedInImagesUpload,
+            what,
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         self.check(what, response, Effect::Idempotent, token)
             .await?;
         Ok(())
@@ -258,7 +282,13 @@ impl LinkedInClient {
         let started = Instant::now();
         loop {
             let request = self.rest(reqwest::Method::GET, &path, token);
-            let response = http::send(what, request, Effect::Idempotent).await?;
+            let response = http::send(
+                http::Route::LinkedInImagesGet,
+                what,
+                request,
+                Effect::Idempotent,
+            )
+            .await?;
             let response = self
                 .check(what, response, Effect::Idempotent, token)
                 .await?;
@@ -311,7 +341,13 @@ impl LinkedInClient {
                 json!({"media": {"id": image, "altText": post.image_alt_text.unwrap_or("")}});
         }
         let request = self.rest(reqwest::Method::POST, "posts", token).json(&body);
-        let response = http::send(what, request, Effect::CreatesSomething).await?;
+        let response = http::send(
+            http::Route::LinkedInPosts,
+            what,
+            request,
+            Effect::CreatesSomething,
+        )
+        .await?;
         let response = self
             .check(what, response, Effect::CreatesSomething, token)
             .await?;
@@ -356,7 +392,13 @@ impl LinkedInClient {
             "memberCreatorPostAnalytics?q=entity&entity={entity}&queryType={metric}&aggregation=TOTAL"
         );
         let request = self.rest(reqwest::Method::GET, &path, token);
-        let response = http::send(what, request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::LinkedInAnalytics,
+            what,
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         let response = self
             .check(what, response, Effect::Idempotent, token)
             .await?;

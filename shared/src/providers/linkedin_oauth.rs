@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::config::LinkedInConfig;
 use crate::error::Error;
+use crate::metrics::{self, Route};
 
 /// What a successful connect yields. Not `Debug`-printable with its tokens.
 pub struct Grant {
@@ -87,17 +88,14 @@ impl LinkedInOAuth {
     }
 
     async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, Error> {
-        let response = self
-            .http
-            .post(&self.token_url)
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.client_secret),
-            ])
-            .send()
+        let request = self.http.post(&self.token_url).form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+        ]);
+        let response = metrics::send(Route::LinkedInToken, request)
             .await
             .map_err(transport)?;
         let status = response.status();
@@ -113,11 +111,11 @@ impl LinkedInOAuth {
             });
         }
         let token: TokenResponse = response.json().await.map_err(transport)?;
-        let info = self
+        let request = self
             .http
             .get(&self.userinfo_url)
-            .bearer_auth(&token.access_token)
-            .send()
+            .bearer_auth(&token.access_token);
+        let info = metrics::send(Route::LinkedInUserinfo, request)
             .await
             .map_err(transport)?;
         let status = info.status();

@@ -128,7 +128,13 @@ impl PlacesClient {
                 page_size: 20,
                 page_token,
             });
-        let response = http::send("places search", request, Effect::Idempotent).await?;
+        let response = http::send(
+            http::Route::PlacesSearch,
+            "places search",
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
         if !response.status().is_success() {
             return Err(http::google_error("places search", response, &[&self.api_key]).await);
         }

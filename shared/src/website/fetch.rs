@@ -225,10 +225,10 @@ impl SiteFetcher {
             .resolve_to_addrs(bare, &addrs)
             .build()
             .map_err(|e| WebsiteError::Unreachable(e.to_string()))?;
-        client
+        let request = client
             .get(url.clone())
-            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml")
-            .send()
+            .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml");
+        crate::metrics::send(crate::metrics::Route::Site, request)
             .await
             .map_err(|e| {
                 if e.is_timeout() {

@@ -114,18 +114,25 @@ impl Stack {
 
     /// Starts a `workers` process on every pipeline queue (and the periodic one).
     pub async fn spawn_worker(&mut self, name: &str) {
+        self.spawn_worker_with(name, &[]).await;
+    }
+
+    /// The same, with more command-line arguments (`--metrics-bind ADDR`).
+    pub async fn spawn_worker_with(&mut self, name: &str, extra: &[&str]) {
         let mut env = self.worker_env.clone();
         env.push(("DATABASE_URL".into(), self.db_url.clone()));
+        let mut args = vec![
+            "--queues",
+            "scrape,enrich,generate,publish,periodic",
+            "--concurrency",
+            "8",
+        ];
+        args.extend_from_slice(extra);
         let mut worker = WorkerProcess::spawn_with_relay(
             name,
             &self.redis.url(),
             &self.redis.dir(),
-            &[
-                "--queues",
-                "scrape,enrich,generate,publish,periodic",
-                "--concurrency",
-                "8",
-            ],
+            &args,
             &env,
         );
         worker.wait_ready().await;
