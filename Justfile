@@ -75,14 +75,16 @@ pg-stop:
 
 # The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
-    cargo build --release --bins --features workers/bench
+    cargo build --release --bins
+    cargo build --release -p workers --features bench
     scripts/redis.sh start {{bench_redis_port}}
     trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-run {{ARGS}}
 
 # W1 and W5 against a private Redis Cluster (three masters with a replica each, ports
 # 7100-7105), the bench jobs spread over one queue per master: `just bench-cluster W1 W5`.
 bench-cluster *ARGS: deps
-    cargo build --release --bins --features workers/bench
+    cargo build --release --bins
+    cargo build --release -p workers --features bench
     scripts/redis-cluster.sh stop {{bench_cluster_port}}
     url=$(scripts/redis-cluster.sh start {{bench_cluster_port}}); trap 'scripts/redis-cluster.sh stop {{bench_cluster_port}}' EXIT; REDIS_URL=$url target/release/bench-run {{ARGS}}
 

@@ -318,7 +318,7 @@ fn bench_registry(redis: jobs::Conn) -> Result<jobs::Registry> {
 fn bench_registry(_: jobs::Conn) -> Result<jobs::Registry> {
     anyhow::bail!(
         "this worker was built without the benchmark's jobs: build it with \
-         `cargo build --release --bins --features workers/bench` (as `just bench` does)"
+         `cargo build --release -p workers --features bench` (as `just bench` does)"
     )
 }
 
