@@ -87,8 +87,7 @@ pub async fn labels(
         return Ok(HashMap::new());
     }
     let ids: Vec<i64> = contents.iter().map(|c| c.id).collect();
-    let ids = &ids;
-    let slots = schedule::slots(&state.db, user_id, ids).await?;
+    let slots = schedule::slots(&state.db, user_id, &ids).await?;
     if slots.is_empty() {
         return Ok(Default::default());
     }

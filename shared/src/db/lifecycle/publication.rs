@@ -286,6 +286,26 @@ pub async fn published(
     Ok(Some(Ended { campaign: moved }))
 }
 
+/// `publishing → failed | unknown` with the reason the owner reads; `false` when the
+/// publication had already ended.
+async fn ended_with(
+    conn: &mut PgConnection,
+    publication_id: i64,
+    state: PublicationState,
+    reason: &str,
+) -> Result<bool, Error> {
+    let done = sqlx::query(
+        r#"UPDATE publications SET state = $2, error = $3, updated_at = now()
+           WHERE id = $1 AND state = 'publishing'"#,
+    )
+    .bind(publication_id)
+    .bind(state)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// `publishing → failed` with the reason, and the content with it; `None` when the
 /// publication had already ended.
 pub async fn failed(
@@ -295,15 +315,7 @@ pub async fn failed(
     campaign_id: i64,
     reason: &str,
 ) -> Result<Option<Ended>, Error> {
-    let done = sqlx::query!(
-        r#"UPDATE publications SET state = 'failed', error = $2, updated_at = now()
-           WHERE id = $1 AND state = 'publishing'"#,
-        publication_id,
-        reason
-    )
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !ended_with(conn, publication_id, PublicationState::Failed, reason).await? {
         return Ok(None);
     }
     content::explain(conn, content_id, reason).await?;
@@ -322,15 +334,7 @@ pub async fn unknown(
     campaign_id: i64,
     reason: &str,
 ) -> Result<Option<Ended>, Error> {
-    let done = sqlx::query!(
-        r#"UPDATE publications SET state = 'unknown', error = $2, updated_at = now()
-           WHERE id = $1 AND state = 'publishing'"#,
-        publication_id,
-        reason
-    )
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !ended_with(conn, publication_id, PublicationState::Unknown, reason).await? {
         return Ok(None);
     }
     content::explain(conn, content_id, reason).await?;
