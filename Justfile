@@ -88,6 +88,14 @@ bench-cluster *ARGS: deps
     scripts/redis-cluster.sh stop {{bench_cluster_port}}
     url=$(scripts/redis-cluster.sh start {{bench_cluster_port}}); trap 'scripts/redis-cluster.sh stop {{bench_cluster_port}}' EXIT; REDIS_URL=$url target/release/bench-run {{ARGS}}
 
+# One owner's backlog beside another owner's few jobs in one queue (bench/src/bin/bench_fairness.rs),
+# owners taking turns against first come first served, on a private redis-server on 6390:
+# `just bench-fairness --noop 100000` adds the turns' cost on no-op jobs.
+bench-fairness *ARGS: deps
+    cargo build --release -p bench --bin bench-fairness
+    scripts/redis.sh start {{bench_redis_port}}
+    trap 'scripts/redis.sh stop {{bench_redis_port}}' EXIT; REDIS_URL=redis://127.0.0.1:{{bench_redis_port}}/0 target/release/bench-fairness {{ARGS}}
+
 # Private PostgreSQL (database astrogrowth_bench, recreated), Redis on 6391, api on :8090.
 # The API under load: campaigns + metrics at 500 req/s for 30 s, then 64 connections flat out.
 bench-api *ARGS: deps

@@ -181,12 +181,16 @@ def rule_errors(objects, kustomizations):
                 continue
             so_path, so = scaled[name]
             streams = set()
+            lists = set()
             for trigger in so["spec"]["triggers"]:
-                if trigger["type"] not in ("redis-streams", "redis-cluster-streams"):
-                    errors.append(f"{where(so_path, so)}: trigger type {trigger['type']} is not redis-streams")
-                    continue
                 meta = trigger.get("metadata", {})
-                streams.add(meta.get("stream"))
+                if trigger["type"] in ("redis", "redis-cluster"):
+                    lists.add(meta.get("listName"))
+                elif trigger["type"] in ("redis-streams", "redis-cluster-streams"):
+                    streams.add(meta.get("stream"))
+                else:
+                    errors.append(f"{where(so_path, so)}: trigger type {trigger['type']} reads neither a stream nor a list")
+                    continue
                 group = meta.get("consumerGroup")
                 if group is not None and group != CONSUMER_GROUP:
                     errors.append(f"{where(so_path, so)}: consumer group {group!r}, the workers' is {CONSUMER_GROUP!r}")
@@ -197,6 +201,14 @@ def rule_errors(objects, kustomizations):
                 errors.append(
                     f"{where(so_path, so)}: streams {sorted(streams)} but the Deployment consumes "
                     f"{sorted(expected)} (AG_QUEUE__PREFIX {prefix!r}, jobs/src/keys.rs)"
+                )
+            # The jobs waiting for their owner's turn are outside the stream: without
+            # these lists a backlog of them would never add a pod.
+            expected = {f"{prefix}{{{q}}}:fair:waiting" for q in queues}
+            if lists != expected:
+                errors.append(
+                    f"{where(so_path, so)}: waiting lists {sorted(l or '' for l in lists)} but the "
+                    f"Deployment consumes {sorted(expected)} (jobs/src/keys.rs, fair_waiting)"
                 )
 
     for name in scaled:
@@ -268,6 +280,13 @@ def self_test(objects, kustomizations, keda):
             "ScaledObject",
             "astrogrowth-workers-publish",
             lambda d: d["spec"]["triggers"][0]["metadata"].update(stream="ag:publish:stream"),
+        ),
+        "a queue's waiting list left out": broken(
+            "ScaledObject",
+            "astrogrowth-workers-generate",
+            lambda d: d["spec"].update(
+                triggers=[t for t in d["spec"]["triggers"] if t["type"] != "redis"]
+            ),
         ),
         "a grace period under the shutdown deadline": broken(
             "Deployment",

@@ -6,5 +6,5 @@
 
 pub mod handlers;
 pub mod jobs;
-mod precise_sleep;
+pub mod precise_sleep;
 pub mod report;

@@ -50,6 +50,12 @@ pub struct Settings {
     /// [`Error::NotReplicated`] (the job may still be there: retrying it is at-least-once).
     pub enqueue_replicas: u32,
     pub enqueue_replicas_timeout: Duration,
+    /// Owners take turns in every queue: a job with a user id enters the stream at once
+    /// only while nobody waits, else it waits in its owner's list and workers let jobs in
+    /// one owner at a time as slots free up (`lua/fair.lua`). So one owner's backlog does
+    /// not hold another owner's few jobs behind it. Off: every job goes straight into the
+    /// stream, first come first served.
+    pub owner_turns: bool,
 }
 
 impl Settings {
@@ -74,6 +80,7 @@ impl Default for Settings {
             read_ahead: None,
             enqueue_replicas: 0,
             enqueue_replicas_timeout: Duration::from_millis(500),
+            owner_turns: true,
         }
     }
 }

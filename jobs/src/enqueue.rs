@@ -10,8 +10,21 @@ use crate::connection::{Settings, connect, now_ms, to_ms};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::job::Job;
-use crate::keys::{ENVELOPE_FIELD, GlobalKeys, QueueKeys, QueueName};
+use crate::keys::{ENVELOPE_FIELD, GROUP, GlobalKeys, QueueKeys, QueueName};
 use crate::scripts::{SCRIPTS, evalsha};
+
+/// One job's write: a plain command whose reply says nothing, or a script that answers
+/// whether the job is new.
+enum Write {
+    Plain(redis::Cmd),
+    Scripted(redis::Cmd),
+}
+
+async fn load_enqueue_scripts(conn: &mut Conn) -> Result<(), Error> {
+    SCRIPTS.enqueue_unique.load_async(conn).await?;
+    SCRIPTS.enqueue_owned.load_async(conn).await?;
+    Ok(())
+}
 
 /// What an enqueue did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,48 +123,11 @@ impl Client {
         let now = now_ms();
         let envelope = envelope_for(job, &queue, &options, now)?;
         let run_at = due_time(options.run_at, now);
-        let encoded = envelope.encode()?;
-        let mut conn = self.conn.clone();
-        if self.settings.enqueue_replicas > 0 {
-            return self
-                .enqueue_replicated(&keys, &envelope, &encoded, run_at, unique_for_ms::<J>())
-                .await;
-        }
-        if let Some(unique) = &envelope.unique_key {
-            let (created, holder): (i64, String) = SCRIPTS
-                .enqueue_unique
-                .key(keys.unique(unique))
-                .key(&keys.stream)
-                .key(&keys.scheduled)
-                .arg(&envelope.id)
-                .arg(unique_ttl_ms(run_at, now, unique_for_ms::<J>()))
-                .arg(&encoded)
-                .arg(run_at)
-                .invoke_async(&mut conn)
-                .await?;
-            return Ok(if created == 1 {
-                Enqueued::New(holder)
-            } else {
-                Enqueued::Duplicate(holder)
-            });
-        }
-        if run_at > 0 {
-            let () = redis::cmd("ZADD")
-                .arg(&keys.scheduled)
-                .arg(run_at)
-                .arg(&encoded)
-                .query_async(&mut conn)
-                .await?;
-        } else {
-            let _: String = redis::cmd("XADD")
-                .arg(&keys.stream)
-                .arg("*")
-                .arg(ENVELOPE_FIELD)
-                .arg(&encoded)
-                .query_async(&mut conn)
-                .await?;
-        }
-        Ok(Enqueued::New(envelope.id))
+        let ttl = unique_ttl_ms(run_at, now, unique_for_ms::<J>());
+        let write = self.write_of(&keys, &envelope, run_at, ttl)?;
+        let mut out = self.send(vec![(envelope.id, write)], true).await?;
+        out.pop()
+            .ok_or_else(|| Error::Envelope("no reply for an enqueue".into()))
     }
 
     /// Enqueues many jobs in one pipelined round trip. Call it with batches of about a
@@ -177,141 +153,154 @@ impl Client {
         let now = now_ms();
         let run_at = due_time(options.run_at, now);
         let ttl = unique_ttl_ms(run_at, now, unique_for_ms::<J>());
-        let mut pipe = redis::pipe();
-        let mut ids = Vec::with_capacity(jobs.len());
-        let mut unique_slots = Vec::with_capacity(jobs.len());
+        let mut writes = Vec::with_capacity(jobs.len());
         for job in jobs {
             let envelope = envelope_for(job, &queue, &options, now)?;
-            let encoded = envelope.encode()?;
-            if let Some(unique) = &envelope.unique_key {
-                let unique_key = keys.unique(unique);
-                pipe.add_command(
-                    evalsha(
-                        &SCRIPTS.enqueue_unique,
-                        &[&unique_key, &keys.stream, &keys.scheduled],
-                    )
-                    .arg(&envelope.id)
-                    .arg(ttl)
-                    .arg(&encoded)
-                    .arg(run_at)
-                    .clone(),
-                );
-                unique_slots.push(true);
-            } else if run_at > 0 {
-                pipe.cmd("ZADD")
-                    .arg(&keys.scheduled)
-                    .arg(run_at)
-                    .arg(encoded)
-                    .ignore();
-                unique_slots.push(false);
-            } else {
-                pipe.cmd("XADD")
-                    .arg(&keys.stream)
-                    .arg("*")
-                    .arg(ENVELOPE_FIELD)
-                    .arg(encoded)
-                    .ignore();
-                unique_slots.push(false);
-            }
-            ids.push(envelope.id);
+            let write = self.write_of(&keys, &envelope, run_at, ttl)?;
+            writes.push((envelope.id, write));
         }
-        let mut conn = self.conn.clone();
-        if unique_slots.iter().any(|u| *u) {
-            // Scripts must be loaded before a pipeline can call them by SHA.
-            SCRIPTS.enqueue_unique.load_async(&mut conn).await?;
-        }
-        let replies: Vec<(i64, String)> = if self.settings.enqueue_replicas > 0 {
-            self.wait_replicas(&mut pipe);
-            let mut replies: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
-            let acked = replies.pop().unwrap_or(redis::Value::Nil);
-            self.check_replicas(&acked)?;
-            replies
-                .iter()
-                .map(redis::from_redis_value_ref)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Error::Envelope(format!("unexpected unique enqueue reply: {e}")))?
-        } else {
-            pipe.query_async(&mut conn).await?
-        };
-        let mut replies = replies.into_iter();
-        let mut out = Vec::with_capacity(ids.len());
-        for (id, unique) in ids.into_iter().zip(unique_slots) {
-            if !unique {
-                out.push(Enqueued::New(id));
-                continue;
-            }
-            match replies.next() {
-                Some((1, holder)) => out.push(Enqueued::New(holder)),
-                Some((_, holder)) => out.push(Enqueued::Duplicate(holder)),
-                None => return Err(Error::Envelope("missing reply for a unique enqueue".into())),
-            }
-        }
-        Ok(out)
+        self.send(writes, false).await
     }
 
-    /// One enqueue when [`Settings::enqueue_replicas`] asks for replicas: the write and the
-    /// `WAIT` in one pipeline, so the wait adds the replication lag and no round trip. On a
-    /// cluster the pipeline goes to the queue's master (WAIT has no key and follows the
-    /// write), whose replicas are the ones that count.
-    async fn enqueue_replicated(
+    /// The command that writes one job, and what its reply will say: an owner's job due
+    /// now goes through its owner's turn (`enqueue_owned.lua`) while owners take turns; a
+    /// unique job through its key; the rest straight into the stream or the scheduled set.
+    fn write_of(
         &self,
         keys: &QueueKeys,
         envelope: &Envelope,
-        encoded: &str,
         run_at: u64,
-        unique_for: u64,
-    ) -> Result<Enqueued, Error> {
+        unique_ttl: u64,
+    ) -> Result<Write, Error> {
+        let encoded = envelope.encode()?;
+        let unique_key = envelope.unique_key.as_deref().map(|u| keys.unique(u));
+        if let Some(owner) = envelope
+            .user_id
+            .filter(|_| self.settings.owner_turns && run_at == 0)
+        {
+            let held = keys.fair_held(owner);
+            let unique = unique_key.as_deref().unwrap_or(&keys.stream);
+            let cmd = evalsha(
+                &SCRIPTS.enqueue_owned,
+                &[
+                    &keys.stream,
+                    &keys.fair_owners,
+                    &keys.fair_waiting,
+                    &keys.fair_clock,
+                    &held,
+                    unique,
+                ],
+            )
+            .arg(GROUP)
+            .arg(owner)
+            .arg(&encoded)
+            .arg(&envelope.id)
+            .arg(if unique_key.is_some() { unique_ttl } else { 0 })
+            .clone();
+            return Ok(Write::Scripted(cmd));
+        }
+        if let Some(unique) = &unique_key {
+            let cmd = evalsha(
+                &SCRIPTS.enqueue_unique,
+                &[unique, &keys.stream, &keys.scheduled],
+            )
+            .arg(&envelope.id)
+            .arg(unique_ttl)
+            .arg(&encoded)
+            .arg(run_at)
+            .clone();
+            return Ok(Write::Scripted(cmd));
+        }
+        let mut cmd;
+        if run_at > 0 {
+            cmd = redis::cmd("ZADD");
+            cmd.arg(&keys.scheduled).arg(run_at).arg(encoded);
+        } else {
+            cmd = redis::cmd("XADD");
+            cmd.arg(&keys.stream)
+                .arg("*")
+                .arg(ENVELOPE_FIELD)
+                .arg(encoded);
+        }
+        Ok(Write::Plain(cmd))
+    }
+
+    /// Sends the writes in one pipeline, with a `WAIT` for the replicas when
+    /// [`Settings::enqueue_replicas`] asks for them (the wait then adds the replication lag
+    /// and no round trip; on a cluster the pipeline goes to the queue's master, whose
+    /// replicas are the ones that count). The scripts are loaded first, except for a single
+    /// write (`retry_unloaded`), which is sent at once and sent again after loading if Redis
+    /// did not know the script (a restarted or failed-over master): a failed EVALSHA alone
+    /// wrote nothing, whereas a bulk pipeline's plain writes would be written twice.
+    async fn send(
+        &self,
+        writes: Vec<(String, Write)>,
+        retry_unloaded: bool,
+    ) -> Result<Vec<Enqueued>, Error> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        match &envelope.unique_key {
-            Some(unique) => {
-                let unique_key = keys.unique(unique);
-                pipe.add_command(
-                    evalsha(
-                        &SCRIPTS.enqueue_unique,
-                        &[&unique_key, &keys.stream, &keys.scheduled],
-                    )
-                    .arg(&envelope.id)
-                    .arg(unique_ttl_ms(run_at, now_ms(), unique_for))
-                    .arg(encoded)
-                    .arg(run_at)
-                    .clone(),
-                );
-            }
-            None if run_at > 0 => {
-                pipe.cmd("ZADD")
-                    .arg(&keys.scheduled)
-                    .arg(run_at)
-                    .arg(encoded);
-            }
-            None => {
-                pipe.cmd("XADD")
-                    .arg(&keys.stream)
-                    .arg("*")
-                    .arg(ENVELOPE_FIELD)
-                    .arg(encoded);
+        let mut ids = Vec::with_capacity(writes.len());
+        for (id, write) in writes {
+            match write {
+                Write::Plain(cmd) => {
+                    pipe.add_command(cmd).ignore();
+                    ids.push((id, false));
+                }
+                Write::Scripted(cmd) => {
+                    pipe.add_command(cmd);
+                    ids.push((id, true));
+                }
             }
         }
-        self.wait_replicas(&mut pipe);
-        let (write, acked): (redis::Value, redis::Value) = match pipe.query_async(&mut conn).await {
-            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                // A restarted or failed-over master has no scripts yet: load, then again.
-                SCRIPTS.enqueue_unique.load_async(&mut conn).await?;
+        let scripted = ids.iter().any(|(_, s)| *s);
+        let replicas = self.settings.enqueue_replicas > 0;
+        if replicas {
+            self.wait_replicas(&mut pipe);
+        }
+        if scripted && !retry_unloaded {
+            load_enqueue_scripts(&mut conn).await?;
+        }
+        let mut replies: Vec<redis::Value> = match pipe.query_async(&mut conn).await {
+            Err(e)
+                if scripted
+                    && retry_unloaded
+                    && e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                load_enqueue_scripts(&mut conn).await?;
                 pipe.query_async(&mut conn).await?
             }
             other => other?,
         };
-        self.check_replicas(&acked)?;
-        if envelope.unique_key.is_none() {
-            return Ok(Enqueued::New(envelope.id.clone()));
+        if replicas {
+            let acked = replies.pop().unwrap_or(redis::Value::Nil);
+            self.check_replicas(&acked)?;
         }
-        let (created, holder): (i64, String) = redis::from_redis_value(write)
-            .map_err(|e| Error::Envelope(format!("unexpected unique enqueue reply: {e}")))?;
-        Ok(if created == 1 {
-            Enqueued::New(holder)
-        } else {
-            Enqueued::Duplicate(holder)
-        })
+        let mut replies = replies.into_iter();
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, scripted) in ids {
+            if !scripted {
+                out.push(Enqueued::New(id));
+                continue;
+            }
+            let reply = replies
+                .next()
+                .ok_or_else(|| Error::Envelope("missing reply for a scripted enqueue".into()))?;
+            // Both scripts answer {1 = new / 0 = duplicate, the job id or the key's holder, …}.
+            let (created, holder): (i64, String) = match reply {
+                redis::Value::Array(mut parts) if parts.len() >= 2 => {
+                    parts.truncate(2);
+                    redis::from_redis_value(redis::Value::Array(parts))
+                }
+                other => redis::from_redis_value(other),
+            }
+            .map_err(|e| Error::Envelope(format!("unexpected enqueue reply: {e}")))?;
+            out.push(if created == 1 {
+                Enqueued::New(holder)
+            } else {
+                Enqueued::Duplicate(holder)
+            });
+        }
+        Ok(out)
     }
 
     fn wait_replicas(&self, pipe: &mut redis::Pipeline) {

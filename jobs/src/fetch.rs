@@ -12,23 +12,34 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 
 use crate::queue_state::QueueState;
-use crate::stream::{decode, ensure_group, is_no_group, read};
+use crate::stream::{admit_and_read, decode, ensure_group, is_no_group, read};
 
 /// Most entries one read asks for, whatever the free concurrency: keeps one reply small.
 const MAX_READ: usize = 1_000;
+
+/// How long a read blocks while owners wait for their turn. Another worker may read what
+/// this one let in; a short block sends this one back to let in more before long.
+const CROWDED_BLOCK: Duration = Duration::from_millis(100);
 
 /// The fetch loop of one queue. Never returns on a Redis error: an outage or a restart
 /// is waited out with a capped backoff and the loop goes on, on a fresh connection.
 /// Stops when `stop` turns true; an entry read but not yet handed out stays in this
 /// consumer's pending list, and closing the backend hands it back (see `release.lua`).
+///
+/// While owners take turns ([`crate::Settings::owner_turns`]), each read first lets waiting
+/// owners' jobs into the stream for the slots it reads for. While some owner still waits,
+/// the read-ahead (`read_ahead` of the budget) is left unused: jobs read ahead would sit
+/// in this worker's buffer in the order they were let in, ahead of an owner whose turn
+/// comes next, and a slot then waits one round trip for its job instead.
 pub(crate) async fn run(
     state: Arc<QueueState>,
     conn: Conn,
     budget: Arc<Semaphore>,
+    read_ahead: usize,
     tx: mpsc::Sender<Task<Delivery>>,
     stop: watch::Receiver<bool>,
 ) {
-    run_loop(&state, conn, budget, tx, stop).await;
+    run_loop(&state, conn, budget, read_ahead, tx, stop).await;
     state.fetch_exited();
 }
 
@@ -36,11 +47,15 @@ async fn run_loop(
     state: &Arc<QueueState>,
     mut conn: Conn,
     budget: Arc<Semaphore>,
+    read_ahead: usize,
     tx: mpsc::Sender<Task<Delivery>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut pause = Duration::from_millis(50);
     let mut group_ready = false;
+    let turns = state.settings.owner_turns;
+    // Owners waited for their turn at the last read.
+    let mut crowded = false;
     loop {
         if *stop.borrow() {
             return;
@@ -65,9 +80,11 @@ async fn run_loop(
             continue;
         }
         // Wait for room in the budget (running jobs plus read-ahead) first: reading more
-        // would strand jobs here while other workers idle.
+        // would strand jobs here while other workers idle. While owners wait for turns,
+        // wait for a free slot: the read-ahead's share is set aside and handed back.
+        let reserve = if crowded { read_ahead } else { 0 };
         let first = tokio::select! {
-            permit = budget.clone().acquire_owned() => match permit {
+            permit = budget.clone().acquire_many_owned(u32::try_from(reserve + 1).unwrap_or(1)) => match permit {
                 Ok(p) => p,
                 Err(_) => return,
             },
@@ -82,18 +99,35 @@ async fn run_loop(
         {
             permits.merge(more);
         }
+        if reserve > 0 {
+            drop(permits.split(reserve));
+        }
         let count = permits.num_permits();
         let lease_term = state.lease.term();
         // Not cancelled on stop: a read dropped mid-flight could still deliver entries
         // after closing handed back the rest. It returns within `block` anyway.
-        let entries = read(
-            &mut conn,
-            &state.keys,
-            &state.consumer,
-            count,
-            state.settings.block,
-        )
-        .await;
+        let entries = if turns {
+            let block = if crowded {
+                state.settings.block.min(CROWDED_BLOCK)
+            } else {
+                state.settings.block
+            };
+            admit_and_read(&mut conn, &state.keys, &state.consumer, count, block)
+                .await
+                .map(|(entries, waiting)| {
+                    crowded = waiting > 0;
+                    entries
+                })
+        } else {
+            read(
+                &mut conn,
+                &state.keys,
+                &state.consumer,
+                count,
+                state.settings.block,
+            )
+            .await
+        };
         let entries = match entries {
             Ok(entries) => {
                 pause = Duration::from_millis(50);

@@ -28,10 +28,25 @@ pub struct WorkerInfo {
     /// queue so a beat stays small. Absent in beats of older workers.
     #[serde(default)]
     pub jobs: Vec<BusyJob>,
+    /// Running jobs per owner, the busiest [`OWNERS_LISTED`] owners per queue, so the admin
+    /// UI can show who holds the slots. Absent in beats of older workers.
+    #[serde(default)]
+    pub owners: Vec<OwnerRunning>,
 }
 
 /// Running jobs a heartbeat lists per queue.
 pub const JOBS_LISTED: usize = 20;
+
+/// Owners a heartbeat lists per queue.
+pub const OWNERS_LISTED: usize = 20;
+
+/// How many jobs of one owner a worker is running in one queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerRunning {
+    pub queue: String,
+    pub user_id: i64,
+    pub running: usize,
+}
 
 /// One running job in a heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

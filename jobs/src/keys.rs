@@ -88,6 +88,19 @@ pub struct QueueKeys {
     /// the jobs the cap drops from these).
     pub dead_kind_prefix: String,
     pub dead_user_prefix: String,
+    /// Zset owner (user id) → turn, of the owners whose jobs wait for their turn to enter
+    /// the stream; the lowest turn goes next (see `fair`).
+    pub fair_owners: String,
+    /// What an owner's list of jobs waiting for their turn starts with (`fair:held:7`).
+    pub fair_held_prefix: String,
+    /// One marker per job waiting in any owner's list, so the overview counts them in O(1).
+    /// A list rather than a counter: KEDA's `redis` scaler reads a list's length (LLEN), so
+    /// an autoscaler sees the jobs waiting for a turn, which the stream's length does not
+    /// hold.
+    pub fair_waiting: String,
+    /// The turn of the owner admitted last: an owner that starts waiting gets this turn,
+    /// so it goes before every owner already served past it.
+    pub fair_clock: String,
     stats: String,
     unique: String,
 }
@@ -109,6 +122,10 @@ impl QueueKeys {
             stats: format!("{base}:stats"),
             dead_kind_prefix: format!("{base}:dead:kind:"),
             dead_user_prefix: format!("{base}:dead:user:"),
+            fair_owners: format!("{base}:fair:owners"),
+            fair_held_prefix: format!("{base}:fair:held:"),
+            fair_waiting: format!("{base}:fair:waiting"),
+            fair_clock: format!("{base}:fair:clock"),
             unique: format!("{base}:unique:"),
         }
     }
@@ -127,6 +144,11 @@ impl QueueKeys {
     /// dead set, kept by the bury, revive and discard writes).
     pub fn dead_kind(&self, kind: &str) -> String {
         format!("{}{kind}", self.dead_kind_prefix)
+    }
+
+    /// List of one owner's jobs waiting for their turn, oldest first.
+    pub fn fair_held(&self, user_id: i64) -> String {
+        format!("{}{user_id}", self.fair_held_prefix)
     }
 
     /// Zset job id → died-at ms of the dead jobs of one user.
@@ -202,6 +224,8 @@ mod tests {
         assert_eq!(keys.unique("publish:7"), "ag:{scrape}:unique:publish:7");
         assert_eq!(keys.dead_kind("scrape"), "ag:{scrape}:dead:kind:scrape");
         assert_eq!(keys.dead_user(7), "ag:{scrape}:dead:user:7");
+        assert_eq!(keys.fair_held(7), "ag:{scrape}:fair:held:7");
+        assert_eq!(keys.fair_owners, "ag:{scrape}:fair:owners");
     }
 
     #[test]

@@ -440,6 +440,7 @@ impl Drop for BusySlot {
 #[derive(Clone)]
 pub struct QueueGauges {
     ready: Family<QueueLabel, Gauge>,
+    waiting_turn: Family<QueueLabel, Gauge>,
     running: Family<QueueLabel, Gauge>,
     scheduled: Family<QueueLabel, Gauge>,
     retrying: Family<QueueLabel, Gauge>,
@@ -460,6 +461,7 @@ impl QueueGauges {
     pub fn new(registry: &mut Registry) -> Self {
         let g = Self {
             ready: Family::default(),
+            waiting_turn: Family::default(),
             running: Family::default(),
             scheduled: Family::default(),
             retrying: Family::default(),
@@ -477,8 +479,14 @@ impl QueueGauges {
         let jobs = [
             (
                 "queue_ready_jobs",
-                "Jobs in the stream not yet delivered to a worker",
+                "Jobs waiting to run: in the stream not yet delivered to a worker, or waiting \
+                 for their owner's turn to enter it",
                 &g.ready,
+            ),
+            (
+                "queue_waiting_turn_jobs",
+                "Of the ready jobs, those waiting for their owner's turn (owners take turns)",
+                &g.waiting_turn,
             ),
             (
                 "queue_running_jobs",
@@ -569,6 +577,7 @@ impl QueueGauges {
         // that went, so no stale series lingers.
         for f in [
             &self.ready,
+            &self.waiting_turn,
             &self.running,
             &self.scheduled,
             &self.retrying,
@@ -612,6 +621,7 @@ impl QueueGauges {
         };
         let v = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         self.ready.get_or_create(&l).set(v(s.ready));
+        self.waiting_turn.get_or_create(&l).set(v(s.waiting_turn));
         self.running.get_or_create(&l).set(v(s.in_flight));
         self.scheduled.get_or_create(&l).set(v(s.scheduled));
         self.retrying.get_or_create(&l).set(v(s.retrying));

@@ -120,6 +120,7 @@ where
             job_id: envelope.id.clone(),
             kind: envelope.kind.clone(),
             started_at: now_ms(),
+            user_id: envelope.user_id,
         };
         // The fence (see `lease`): read before this worker's lease lapsed, the entry may
         // have been taken over; it starts only once Redis says it is still ours.

@@ -38,6 +38,7 @@ pub(crate) struct RunningJob {
     pub job_id: String,
     pub kind: String,
     pub started_at: u64,
+    pub user_id: Option<i64>,
 }
 
 fn with<S, T>(set: &Mutex<S>, f: impl FnOnce(&mut S) -> T) -> T {
@@ -97,6 +98,22 @@ impl Holdings {
         jobs.sort_by_key(|j| j.started_at);
         jobs.truncate(max);
         jobs
+    }
+
+    /// Running jobs per owner, busiest first, at most `max` owners, for the heartbeat.
+    pub fn running_by_owner(&self, max: usize) -> Vec<(i64, usize)> {
+        let mut counts: HashMap<i64, usize> = HashMap::new();
+        with(&self.running, |s| {
+            for job in s.values() {
+                if let Some(owner) = job.user_id {
+                    *counts.entry(owner).or_default() += 1;
+                }
+            }
+        });
+        let mut owners: Vec<(i64, usize)> = counts.into_iter().collect();
+        owners.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        owners.truncate(max);
+        owners
     }
 
     /// Entries a shutdown must not hand back: running, or completed and awaiting the ack.

@@ -163,7 +163,8 @@ pub async fn start(
         state.refresh_paused().await?;
         // Fetch budget: the running jobs plus the read-ahead. The run limit itself is
         // enforced by the outcome layer.
-        let budget = spec.concurrency + settings.read_ahead_for(spec.concurrency);
+        let read_ahead = settings.read_ahead_for(spec.concurrency);
+        let budget = spec.concurrency + read_ahead;
         let (tx, rx) = mpsc::channel(budget);
         let (fetch_stop, fetch_stop_rx) = watch::channel(false);
         let fetch_stop = Arc::new(fetch_stop);
@@ -174,6 +175,7 @@ pub async fn start(
             state.clone(),
             fetch_conn,
             budget,
+            read_ahead,
             tx,
             fetch_stop_rx,
         )));
@@ -228,6 +230,7 @@ pub async fn start(
         last_beat: now_ms(),
         busy: Vec::new(),
         jobs: Vec::new(),
+        owners: Vec::new(),
     };
     let (heartbeat_stop, heartbeat_stop_rx) = watch::channel(false);
     let states: Vec<_> = runs.iter().map(|r| r.state.clone()).collect();
@@ -357,6 +360,20 @@ impl Beat {
                         id: j.job_id,
                         kind: j.kind,
                         started_at: j.started_at,
+                    })
+            })
+            .collect();
+        info.owners = self
+            .states
+            .iter()
+            .flat_map(|s| {
+                s.holdings
+                    .running_by_owner(heartbeat::OWNERS_LISTED)
+                    .into_iter()
+                    .map(|(user_id, running)| heartbeat::OwnerRunning {
+                        queue: s.keys.queue.to_string(),
+                        user_id,
+                        running,
                     })
             })
             .collect();

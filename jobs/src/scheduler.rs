@@ -12,11 +12,14 @@ use crate::keys::QueueKeys;
 use crate::scripts::SCRIPTS;
 
 /// Moves up to `limit` due jobs; returns how many moved and when the next one is due.
+/// With `owner_turns`, an owner's job that comes due while owners wait for their turn joins
+/// its owner's list instead of the stream ([`Settings::owner_turns`]).
 #[tracing::instrument(level = "debug", skip_all, fields(queue = %keys.queue))]
 pub async fn move_due(
     conn: &mut Conn,
     keys: &QueueKeys,
     limit: usize,
+    owner_turns: bool,
 ) -> Result<(usize, Option<u64>), Error> {
     let (moved, next): (usize, i64) = SCRIPTS
         .move_due
@@ -24,8 +27,14 @@ pub async fn move_due(
         .key(&keys.stream)
         .key(&keys.retrying)
         .key(&keys.deferred)
+        .key(&keys.fair_owners)
+        .key(&keys.fair_waiting)
+        .key(&keys.fair_clock)
         .arg(now_ms())
         .arg(limit.max(1))
+        .arg(if owner_turns { "1" } else { "0" })
+        .arg(crate::keys::GROUP)
+        .arg(&keys.fair_held_prefix)
         .invoke_async(conn)
         .await?;
     Ok((moved, u64::try_from(next).ok()))
@@ -42,7 +51,7 @@ pub(crate) async fn run(
 ) {
     let mut rng = fastrand::Rng::new();
     loop {
-        let wait = match move_due(&mut conn, keys, settings.mover_batch).await {
+        let wait = match move_due(&mut conn, keys, settings.mover_batch, settings.owner_turns).await {
             Ok((moved, _)) if moved >= settings.mover_batch => Duration::ZERO,
             Ok((_, next)) => {
                 let interval = settings.mover_interval;

@@ -8,6 +8,7 @@ use redis::Script;
 pub(crate) struct Scripts {
     pub ack: Script,
     pub enqueue_unique: Script,
+    pub enqueue_owned: Script,
     pub settle: Script,
     pub bury: Script,
     pub move_due: Script,
@@ -22,9 +23,16 @@ pub(crate) struct Scripts {
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     ack: Script::new(include_str!("lua/ack.lua")),
     enqueue_unique: Script::new(include_str!("lua/enqueue_unique.lua")),
+    enqueue_owned: Script::new(concat!(
+        include_str!("lua/fair.lua"),
+        include_str!("lua/enqueue_owned.lua")
+    )),
     settle: Script::new(include_str!("lua/settle.lua")),
     bury: Script::new(include_str!("lua/bury.lua")),
-    move_due: Script::new(include_str!("lua/move_due.lua")),
+    move_due: Script::new(concat!(
+        include_str!("lua/fair.lua"),
+        include_str!("lua/move_due.lua")
+    )),
     keepalive: Script::new(include_str!("lua/keepalive.lua")),
     release: Script::new(include_str!("lua/release.lua")),
     revive: Script::new(include_str!("lua/revive.lua")),
@@ -32,6 +40,11 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
     discard_all_dead: Script::new(include_str!("lua/discard_all_dead.lua")),
 });
+
+/// The script that lets waiting owners' jobs into the stream, sent as a whole (`EVAL`) in
+/// the pipeline of every read: a read after a Redis restart must never follow a NOSCRIPT
+/// error, whose pipeline would still deliver entries the worker then never hears of.
+pub(crate) const ADMIT: &str = concat!(include_str!("lua/fair.lua"), include_str!("lua/admit.lua"));
 
 /// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).
 /// The caller loads the script first, as `Script::load_async` does.

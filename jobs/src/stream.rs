@@ -50,8 +50,56 @@ pub async fn read(
     count: usize,
     block: Duration,
 ) -> Result<Vec<RawEntry>, Error> {
-    let reply: Value = redis::cmd("XREADGROUP")
-        .arg("GROUP")
+    let reply: Value = read_cmd(keys, consumer, count, block)
+        .query_async(conn)
+        .await?;
+    Ok(parse_read_reply(reply))
+}
+
+/// [`read`], after letting waiting owners' jobs into the stream for `count` slots
+/// (`lua/admit.lua`), in one round trip. Returns the entries and how many owners still
+/// wait for a turn. The script is sent whole (EVAL), so a Redis that lost its script cache
+/// cannot fail the pipeline after its read delivered entries; its own failure is logged
+/// and the read's entries are kept.
+pub async fn admit_and_read(
+    conn: &mut Conn,
+    keys: &QueueKeys,
+    consumer: &str,
+    count: usize,
+    block: Duration,
+) -> Result<(Vec<RawEntry>, u64), Error> {
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    pipe.cmd("EVAL")
+        .arg(crate::scripts::ADMIT)
+        .arg(4)
+        .arg(&keys.stream)
+        .arg(&keys.fair_owners)
+        .arg(&keys.fair_waiting)
+        .arg(&keys.fair_clock)
+        .arg(GROUP)
+        .arg(count)
+        .arg(&keys.fair_held_prefix);
+    pipe.add_command(read_cmd(keys, consumer, count, block));
+    let mut replies: Vec<Value> = pipe.query_async(conn).await?;
+    let read = replies.pop().unwrap_or(Value::Nil).extract_error()?;
+    let waiting = match replies.pop().map(Value::extract_error) {
+        Some(Ok(Value::Array(parts))) => match parts.get(1) {
+            Some(Value::Int(n)) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        },
+        Some(Err(e)) => {
+            tracing::warn!(queue = %keys.queue, error = %e, "letting waiting owners' jobs in failed");
+            0
+        }
+        _ => 0,
+    };
+    Ok((parse_read_reply(read), waiting))
+}
+
+fn read_cmd(keys: &QueueKeys, consumer: &str, count: usize, block: Duration) -> redis::Cmd {
+    let mut cmd = redis::cmd("XREADGROUP");
+    cmd.arg("GROUP")
         .arg(GROUP)
         .arg(consumer)
         .arg("COUNT")
@@ -60,10 +108,8 @@ pub async fn read(
         .arg(u64::try_from(block.as_millis()).unwrap_or(u64::MAX))
         .arg("STREAMS")
         .arg(&keys.stream)
-        .arg(">")
-        .query_async(conn)
-        .await?;
-    Ok(parse_read_reply(reply))
+        .arg(">");
+    cmd
 }
 
 /// Parses an XREADGROUP reply by hand rather than through typed conversions, so one

@@ -318,7 +318,7 @@ async fn retrying_and_deferred_counts_follow_the_scheduled_set(env: Env) {
     assert!(w.admin.run_scheduled_now(&steps(), &env1.id).await.unwrap());
     assert!(w.admin.run_scheduled_now(&steps(), &env2.id).await.unwrap());
     let keys = w.client.keys(&steps());
-    jobs::scheduler::move_due(&mut w.client.connection(), &keys, 100)
+    jobs::scheduler::move_due(&mut w.client.connection(), &keys, 100, true)
         .await
         .unwrap();
     let sizes = w.admin.sizes(&steps()).await.unwrap();

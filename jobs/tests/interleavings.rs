@@ -175,7 +175,7 @@ async fn apply(world: &World, model: &mut Model, op: Op) -> Result<(), TestCaseE
         }
         Op::MoveDue => {
             let keys = world.client.keys(&steps());
-            jobs::scheduler::move_due(&mut world.client.connection(), &keys, 100)
+            jobs::scheduler::move_due(&mut world.client.connection(), &keys, 100, true)
                 .await
                 .unwrap();
         }
@@ -201,7 +201,7 @@ async fn drain(world: &World, model: &mut Model) -> Result<(), TestCaseError> {
     for _ in 0..200 {
         tokio::time::sleep(Duration::from_millis(3)).await;
         let mut conn = world.client.connection();
-        jobs::scheduler::move_due(&mut conn, &keys, 1_000)
+        jobs::scheduler::move_due(&mut conn, &keys, 1_000, true)
             .await
             .unwrap();
         jobs::reclaim::reclaim(&mut conn, &world.settler, "drain", take_all())

@@ -84,6 +84,7 @@ async fn beat(env: &common::Env, id: &str) {
         last_beat: now,
         busy: Vec::new(),
         jobs: Vec::new(),
+        owners: Vec::new(),
     };
     let keys = jobs::keys::GlobalKeys::new(&env.client.settings().prefix);
     let mut conn = env.client.connection();

@@ -534,6 +534,14 @@ pub struct QueueConfig {
     /// How long an enqueue waits for those replicas before failing.
     #[serde(default = "default_enqueue_replicas_timeout_ms")]
     pub enqueue_replicas_timeout_ms: u64,
+    /// Owners take turns in each queue, so one owner's backlog does not hold another
+    /// owner's jobs behind it (on by default; off = first come, first served).
+    #[serde(default = "default_owner_turns")]
+    pub owner_turns: bool,
+}
+
+fn default_owner_turns() -> bool {
+    true
 }
 
 fn default_enqueue_replicas_timeout_ms() -> u64 {
@@ -568,6 +576,7 @@ impl Default for Config {
                 read_ahead: q.read_ahead,
                 enqueue_replicas: q.enqueue_replicas,
                 enqueue_replicas_timeout_ms: ms(q.enqueue_replicas_timeout),
+                owner_turns: q.owner_turns,
             },
             workers: WorkersConfig {
                 shutdown_deadline_ms: 25_000,
@@ -876,6 +885,7 @@ impl Config {
             enqueue_replicas_timeout: Duration::from_millis(
                 self.queue.enqueue_replicas_timeout_ms.max(1),
             ),
+            owner_turns: self.queue.owner_turns,
             ..jobs::Settings::default()
         }
     }

@@ -2,7 +2,9 @@
 
 use jobs::{Job, QueueName};
 
-use super::views::{BusyJob, MinuteTotals, Overview, QueueSizes, Worker, WorkerQueue};
+use super::views::{
+    BusyJob, MinuteTotals, Overview, OwnerShare, QueueOwners, QueueSizes, Worker, WorkerQueue,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -110,6 +112,7 @@ async fn overview_data(
         rows.push(QueueSizes {
             queue: s.queue,
             ready: s.ready,
+            waiting_turn: s.waiting_turn,
             in_flight: s.in_flight,
             scheduled: s.scheduled,
             retrying: s.retrying,
@@ -143,11 +146,54 @@ pub async fn overview_of(state: &AppState, minutes: u64) -> ApiResult<Overview> 
             .await
             .map_err(ApiError::from)
     })?;
+    let owners = owners_of(state, &queues, &workers).await?;
     Ok(Overview {
         queues,
         minutes,
         live_workers: workers.len(),
+        owners,
     })
+}
+
+/// Owners the overview lists per queue.
+pub const OWNERS_SHOWN: usize = 10;
+
+/// The busiest owners of every queue that has any, with their e-mail addresses.
+async fn owners_of(
+    state: &AppState,
+    queues: &[QueueSizes],
+    workers: &[jobs::heartbeat::WorkerInfo],
+) -> ApiResult<Vec<QueueOwners>> {
+    let admin = &state.queue_admin;
+    let names: Vec<QueueName> = queues
+        .iter()
+        .filter_map(|q| QueueName::new(&q.queue).ok())
+        .collect();
+    let loads =
+        futures::future::try_join_all(names.iter().map(|q| admin.owners(q, workers, OWNERS_SHOWN)))
+            .await?;
+    let ids: Vec<i64> = loads.iter().flatten().map(|o| o.user_id).collect();
+    let emails: std::collections::HashMap<i64, String> = shared::db::users::emails(&state.db, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(names
+        .into_iter()
+        .zip(loads)
+        .filter(|(_, owners)| !owners.is_empty())
+        .map(|(queue, owners)| QueueOwners {
+            queue: queue.to_string(),
+            owners: owners
+                .into_iter()
+                .map(|o| OwnerShare {
+                    email: emails.get(&o.user_id).cloned(),
+                    user_id: o.user_id,
+                    running: o.running,
+                    waiting_turn: o.waiting_turn,
+                })
+                .collect(),
+        })
+        .collect())
 }
 
 pub async fn workers_of(state: &AppState) -> ApiResult<Vec<Worker>> {

@@ -12,8 +12,12 @@ use crate::redact::redact_json;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QueueSizes {
     pub queue: String,
-    /// In the stream, not yet delivered to a worker.
+    /// Waiting to run: in the stream, not yet delivered to a worker, or waiting for its
+    /// owner's turn to enter the stream.
     pub ready: u64,
+    /// Of `ready`, the jobs waiting for their owner's turn (owners take turns, so one
+    /// owner's backlog does not hold the others' jobs behind it).
+    pub waiting_turn: u64,
     /// Delivered and not yet acked: running (or held by a worker that died).
     pub in_flight: u64,
     /// Everything in the scheduled set: delayed jobs, retries waiting for their backoff
@@ -63,6 +67,26 @@ pub struct Overview {
     pub minutes: Vec<MinuteTotals>,
     /// Worker processes with a recent heartbeat.
     pub live_workers: usize,
+    /// Per queue with owners' jobs running or waiting for a turn, the busiest owners.
+    pub owners: Vec<QueueOwners>,
+}
+
+/// The busiest owners of one queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueOwners {
+    pub queue: String,
+    pub owners: Vec<OwnerShare>,
+}
+
+/// One owner's jobs in a queue: running now on live workers, and waiting for the owner's
+/// turn to enter the queue's stream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerShare {
+    pub user_id: i64,
+    /// `null` when the account no longer exists.
+    pub email: Option<String>,
+    pub running: u64,
+    pub waiting_turn: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

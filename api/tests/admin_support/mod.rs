@@ -64,6 +64,11 @@ pub async fn worker_beat(app: &TestApp, queue: &str, job_id: &str) {
             kind: "scrape_campaign".into(),
             started_at: now - 61_000,
         }],
+        owners: vec![jobs::heartbeat::OwnerRunning {
+            queue: queue.to_owned(),
+            user_id: 7,
+            running: 1,
+        }],
     };
     jobs::heartbeat::beat(
         &mut client.connection(),

@@ -90,6 +90,8 @@ pub struct Runs {
     pub started: Arc<Mutex<HashMap<String, Vec<u32>>>>,
     pub done: Arc<Mutex<HashMap<String, Vec<u32>>>>,
     pub deferred: Arc<Mutex<HashMap<String, u32>>>,
+    /// Tags in the order their runs completed.
+    pub order: Arc<Mutex<Vec<String>>>,
 }
 
 impl Runs {
@@ -177,6 +179,7 @@ pub fn registry(runs: &Runs) -> Registry {
                     .entry(step.tag.clone())
                     .or_default()
                     .push(ctx.attempt);
+                runs.order.lock().unwrap().push(step.tag.clone());
                 Ok(())
             }
         })

@@ -99,6 +99,20 @@ pub async fn find(db: &PgPool, id: i64) -> Result<User, Error> {
     .ok_or(Error::NotFound("user"))
 }
 
+/// The e-mail addresses of these users, by id (the admin UI names owners by them); ids
+/// without an account are left out.
+pub async fn emails(db: &PgPool, ids: &[i64]) -> Result<Vec<(i64, String)>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(
+        sqlx::query_as::<_, (i64, String)>("SELECT id, email FROM users WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
 pub async fn credentials(db: &PgPool, email: &str) -> Result<Option<Credentials>, Error> {
     Ok(sqlx::query_as!(
         Credentials,

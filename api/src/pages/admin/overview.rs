@@ -152,6 +152,7 @@ async fn overview_page(
     context.insert("charts", &charts);
     context.insert("hours", &(service::CHART_MINUTES / 60));
     context.insert("live_workers", &overview.live_workers);
+    context.insert("owners", &overview.owners);
     context.insert("missing", &query.missing.as_deref().map(|m| m.trim()));
     context.insert("section", "overview");
     render(ctx, &user, "admin_overview.html", context)
