@@ -637,3 +637,4 @@ notices-kind-linkedin_reconnect = LinkedIn must be reconnected, or expires withi
 notices-kind-campaign_error = A campaign stopped with an error
 notices-kind-publication_unknown = LinkedIn did not say whether a post went out
 notices-save = Save my notices
+notices-saved = Your notices are saved.

@@ -637,3 +637,4 @@ notices-kind-linkedin_reconnect = LinkedIn doit être reconnecté, ou expire dan
 notices-kind-campaign_error = Une campagne s'est arrêtée sur une erreur
 notices-kind-publication_unknown = LinkedIn n'a pas dit si une publication est partie
 notices-save = Enregistrer mes avis
+notices-saved = Vos avis sont enregistrés.

@@ -204,6 +204,10 @@ async fn show_page(
     let mut context = Context::new();
     context.insert("notice", &notice);
     context.insert("mail_notices", &super::notices::rows(state, user.id).await?);
+    context.insert(
+        "notices_saved",
+        &(query.done.as_deref() == Some(super::notices::SAVED)),
+    );
     page(
         ctx,
         state,
