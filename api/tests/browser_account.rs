@@ -14,7 +14,7 @@ use mail_sink::MailSink;
 use shared::mail;
 use sqlx::PgPool;
 use web::account::{Language, sign_in, sign_up_and_in};
-use web::driver::Browser;
+use web::driver::{Browser, WIDTHS};
 
 const NEW_PASSWORD: &str = "a brand new secret";
 
@@ -114,6 +114,18 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link(db: PgPool, lang: La
     assert_eq!(invalid.as_deref(), Some("true"));
     b.screenshot(&format!("account-04-reset-too-short-{tag}"))
         .await;
+
+    // Its language switch comes back to the link, not to a page saying it does not work.
+    b.click("#switch-language").await;
+    assert_eq!(b.path().await, path);
+    assert_eq!(
+        b.text("h1").await,
+        lang.other()
+            .says("Choisir un nouveau mot de passe", "Choose a new password")
+    );
+    assert!(!b.is_shown("#reset-invalid").await);
+    b.click("#switch-language").await;
+    assert_eq!(b.path().await, path);
 
     b.fill("#password", NEW_PASSWORD).await;
     b.click("form[action='/reset-password'] button[type=submit]")
@@ -227,6 +239,19 @@ async fn notices_are_turned_off_and_on(db: PgPool, lang: Language) {
         )
     );
     assert_eq!(which_ticked(&b).await, KINDS);
+    // On a phone the long labels wrap, and the boxes keep their size beside them.
+    b.resize(WIDTHS[1]).await;
+    let widths = b
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('#notices-form input[type=checkbox]'))
+                 .map(box => box.getBoundingClientRect().width);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(widths, serde_json::json!([16, 16, 16, 16]));
+    b.resize(WIDTHS[0]).await;
     b.assert_no_horizontal_scroll().await;
     b.screenshot_of(&format!("account-07-notices-{tag}"), "#notices")
         .await;

@@ -243,6 +243,7 @@ fn page(
             user: Some(user),
             status: Some(status),
             form_target: consent_origin(state),
+            ..Shown::default()
         },
     )
 }
