@@ -100,6 +100,15 @@ async fn slots_are_saved_and_shown_back(db: PgPool, lang: Language) {
         .await
         .unwrap();
     assert_eq!(invalid.as_deref(), Some("true"));
+    let border = b
+        .client
+        .execute(
+            "return getComputedStyle(document.getElementById('time-zone')).borderTopColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(border, "rgb(239, 68, 68)", "the field is outlined in red");
     assert_eq!(saved_schedule(&app, user_id).await, None);
     b.assert_no_horizontal_scroll().await;
     b.screenshot_of(&format!("schedule-02-invalid-{tag}"), "#slots-heading")
