@@ -53,6 +53,7 @@ async fn slots_are_saved_and_shown_back(db: PgPool, lang: Language) {
     let title = lang.says("Calendrier de publication", "Publishing schedule");
 
     // On a phone the header hides its links: the home page leads to the schedule.
+    b.screenshot(&format!("schedule-00-home-{tag}")).await;
     b.resize(WIDTHS[1]).await;
     assert!(!b.is_shown("header a[href='/schedule']").await);
     b.click("main a[href='/schedule']").await;
