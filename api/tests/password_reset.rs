@@ -6,37 +6,13 @@ mod harness;
 mod mail_sink;
 
 use harness::{PASSWORD, error_code, spawn_app};
-use mail_sink::{MailSink, body, reset_token};
+use mail_sink::{MailSink, body, deliver_all, reset_token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::config::MailConfig;
-use shared::mail::{self, MailKind, Mailer};
+use shared::mail::{self, MailKind};
 use sqlx::PgPool;
 
 const NEW_PASSWORD: &str = "a brand new secret";
-
-/// Sends every mail not sent yet, as the mail queue's workers would.
-async fn deliver_all(db: &PgPool, sink: &MailSink) -> Vec<&'static str> {
-    let mailer = Mailer::from_config(&MailConfig {
-        smtp_port: sink.port,
-        ..MailConfig::default()
-    })
-    .unwrap();
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM mails WHERE sent_at IS NULL ORDER BY id")
-            .fetch_all(db)
-            .await
-            .unwrap();
-    let mut outcomes = Vec::new();
-    for id in ids {
-        outcomes.extend(
-            mail::deliver(db, &mailer, "http://app.test", id)
-                .await
-                .unwrap(),
-        );
-    }
-    outcomes
-}
 
 async fn forgot(browser: &harness::Browser, email: &str) -> reqwest::Response {
     browser
@@ -126,14 +102,7 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let mailer = Mailer::from_config(&MailConfig {
-        smtp_port: sink.port,
-        ..MailConfig::default()
-    })
-    .unwrap();
-    mail::deliver(&app.db, &mailer, "http://app.test", first)
-        .await
-        .unwrap();
+    mail_sink::deliver(&app.db, &sink, first).await;
     sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await

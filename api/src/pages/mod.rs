@@ -215,6 +215,10 @@ pub struct Shown<'a> {
     /// profile's connect form posts to us and is redirected to LinkedIn's consent page, and
     /// Chromium checks the redirect against `form-action` too.
     pub form_target: Option<String>,
+    /// Where the language switch leads back to, when this request's address would not
+    /// show the page again: a form shown again after its POST, whose GET needs what the
+    /// form carried (the reset link's token).
+    pub here: Option<String>,
 }
 
 impl PageCtx {
@@ -271,7 +275,7 @@ impl PageCtx {
             &format!(
                 "/language/{}?next={}",
                 self.lang.other().code(),
-                encode(&here(&self.req))
+                encode(&shown.here.clone().unwrap_or_else(|| here(&self.req)))
             ),
         );
         context.insert("css_url", &assets.url("app.css"));

@@ -9,6 +9,9 @@ use super::{PageCtx, redirect};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// The `?done=` the profile page answers a save with (`notices-saved` is its message).
+pub const SAVED: &str = "notices-saved";
+
 /// One check box: `notices-kind-<kind>` is its label.
 #[derive(Debug, Serialize)]
 pub struct NoticeRow {
@@ -59,7 +62,9 @@ pub async fn save(
         .map(|(k, _)| *k)
         .collect();
     match mail::set_notices_off(&state.db, user.id, &off).await {
-        Ok(()) => redirect("/profile#notices"),
+        // Back to the section, saying it is saved: the profile's own notice sits at the
+        // top of the page, out of sight of the section the owner is looking at.
+        Ok(()) => redirect(&format!("/profile?done={SAVED}#notices")),
         Err(e) => ctx.respond(Err(e.into())),
     }
 }

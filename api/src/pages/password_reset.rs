@@ -39,11 +39,23 @@ pub struct ResetForm {
     password: String,
 }
 
-fn page(ctx: &PageCtx, template: &str, mut context: Context, status: StatusCode) -> HttpResponse {
+fn page(ctx: &PageCtx, template: &str, context: Context, status: StatusCode) -> HttpResponse {
+    page_at(ctx, template, context, status, None)
+}
+
+/// As [`page`], with the address the language switch comes back to (`here`).
+fn page_at(
+    ctx: &PageCtx,
+    template: &str,
+    mut context: Context,
+    status: StatusCode,
+    here: Option<String>,
+) -> HttpResponse {
     let (token, cookie) = form_token(ctx.request());
     context.insert("form_token", &token);
     let shown = Shown {
         status: Some(status),
+        here,
         ..Shown::default()
     };
     with_cookie(ctx.respond(ctx.render(template, context, shown)), cookie)
@@ -131,33 +143,42 @@ pub async fn reset(
     }
     let mut context = Context::new();
     context.insert("token", &form.token);
+    // Shown again after the POST, the form's language switch must come back to the link
+    // (its token), not to /reset-password alone, which says the link does not work.
+    let back = format!(
+        "/reset-password?token={}",
+        url::form_urlencoded::byte_serialize(form.token.as_bytes()).collect::<String>()
+    );
     if let Err(p) = validation::password_strength(&form.password) {
         context.insert("password_error", &FieldError::from(p));
-        return page(
+        return page_at(
             &ctx,
             "reset_password.html",
             context,
             StatusCode::UNPROCESSABLE_ENTITY,
+            Some(back),
         );
     }
     match password_reset::complete(&state, ctx.request(), &form.token, &form.password).await {
         Ok(_) => redirect("/sign-in?reset=1"),
         Err(ApiError::Invalid(_)) => {
             context.insert("invalid", &true);
-            page(
+            page_at(
                 &ctx,
                 "reset_password.html",
                 context,
                 StatusCode::BAD_REQUEST,
+                Some(back),
             )
         }
         Err(ApiError::RateLimited { .. }) => {
             context.insert("problem", "forgot-throttled");
-            page(
+            page_at(
                 &ctx,
                 "reset_password.html",
                 context,
                 StatusCode::TOO_MANY_REQUESTS,
+                Some(back),
             )
         }
         Err(e) => ctx.respond(Err(e)),

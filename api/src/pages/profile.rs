@@ -204,6 +204,10 @@ async fn show_page(
     let mut context = Context::new();
     context.insert("notice", &notice);
     context.insert("mail_notices", &super::notices::rows(state, user.id).await?);
+    context.insert(
+        "notices_saved",
+        &(query.done.as_deref() == Some(super::notices::SAVED)),
+    );
     page(
         ctx,
         state,
@@ -239,6 +243,7 @@ fn page(
             user: Some(user),
             status: Some(status),
             form_target: consent_origin(state),
+            ..Shown::default()
         },
     )
 }

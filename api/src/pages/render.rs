@@ -313,6 +313,12 @@ mod tests {
         for series in super::super::chart::SERIES {
             keys.push(format!("chart-{series}-title"));
         }
+        for notice in super::super::schedule::NOTICES {
+            keys.push(format!("schedule-done-{notice}"));
+        }
+        for (_, field) in super::super::schedule::REFUSED_FIELDS {
+            keys.push(format!("schedule-error-{field}"));
+        }
         for problem in ["resolve-url-required", "resolve-url-invalid"] {
             keys.push(problem.to_owned());
         }

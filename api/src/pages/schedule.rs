@@ -23,7 +23,7 @@ use crate::routes::schedule::upcomings;
 use crate::state::AppState;
 
 /// What a change did, shown once on the page it returns to.
-const NOTICES: [&str; 6] = [
+pub const NOTICES: [&str; 6] = [
     "saved",
     "published-now",
     "moved",
@@ -205,8 +205,10 @@ async fn page(
         Some(r) => (r.spec, Some(r.message)),
         None => (current.spec(), None),
     };
+    let error_field = error.as_deref().and_then(refused_field);
     let mut context = Context::new();
     context.insert("schedule", &spec);
+    context.insert("schedule_error_field", &error_field);
     context.insert("times_text", &spec.times.join(", "));
     context.insert("schedule_set", &set);
     context.insert("schedule_error", &error);
@@ -226,6 +228,26 @@ async fn page(
             ..Shown::default()
         },
     )
+}
+
+/// The fields a schedule can be refused for: the check's name (its message starts with
+/// it, `"times: …"`) and the page's (`schedule-error-<field>` says what is wrong).
+pub const REFUSED_FIELDS: [(&str, &str); 4] = [
+    ("time_zone", "time-zone"),
+    ("days", "days"),
+    ("times", "times"),
+    ("per_day", "per-day"),
+];
+
+/// The field a refused schedule is about, from the check's message: the page says what is
+/// wrong in its own language and marks that field, where the check's message is English,
+/// for the JSON API.
+fn refused_field(message: &str) -> Option<&'static str> {
+    let (name, _) = message.split_once(':')?;
+    REFUSED_FIELDS
+        .iter()
+        .find(|(check, _)| *check == name)
+        .map(|(_, field)| *field)
 }
 
 /// The first words of a post, for a line of the list.
@@ -370,5 +392,15 @@ mod tests {
         assert_eq!(slot_label(at, paris, Lang::Fr), "mar. 1 déc., 9:00");
         let montreal = chrono_tz::America::Montreal;
         assert_eq!(slot_label(at, montreal, Lang::En), "Tue 1 Dec, 3:00");
+    }
+
+    #[test]
+    fn a_refusal_names_its_field_for_the_page() {
+        assert_eq!(
+            refused_field("time_zone: \"Mars\" is not an IANA time zone name"),
+            Some("time-zone")
+        );
+        assert_eq!(refused_field("per_day: 0 is out of range"), Some("per-day"));
+        assert_eq!(refused_field("something else"), None);
     }
 }

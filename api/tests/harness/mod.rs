@@ -246,6 +246,30 @@ impl TestApp {
         ready + scheduled
     }
 
+    /// The envelopes of the jobs ready in a queue's stream, oldest first (as JSON: `kind`,
+    /// `args`, ...): what a worker would take next.
+    pub async fn ready_jobs(&self, queue: &str) -> Vec<Value> {
+        let keys = QueueKeys::new(PREFIX, &QueueName::new(queue).unwrap());
+        let mut conn = jobs::connect(&self.redis.url(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg(&keys.stream)
+            .arg("-")
+            .arg("+")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        reply
+            .ids
+            .iter()
+            .map(|entry| {
+                let envelope: String = entry.get("e").expect("a job envelope");
+                serde_json::from_str(&envelope).unwrap()
+            })
+            .collect()
+    }
+
     /// Waits until the relay has moved every `kind` row out of the outbox and `queue` holds
     /// `expected` jobs; fails with both counts if that does not happen in time.
     pub async fn wait_for_jobs(&self, kind: &str, queue: &str, expected: u64) {

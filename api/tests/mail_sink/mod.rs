@@ -1,6 +1,7 @@
 //! A real SMTP server for the tests: scripts/mail_sink.py (aiosmtpd, in .run/venv-mail,
 //! installed by scripts/mail-sink.sh) on a free port, keeping each message it receives as
-//! a file that [`MailSink::wait_for`] reads.
+//! a file that [`MailSink::wait_for`] reads. The test apps run no worker: [`deliver`] does
+//! what the mail queue's SendMail job does, with the mailer pointed at the sink.
 #![allow(dead_code, reason = "each test file uses a different part of the sink")]
 
 use std::net::TcpListener;
@@ -9,6 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use shared::config::MailConfig;
+use shared::mail::{self, Mailer};
+use sqlx::PgPool;
 use tokio::time::Instant;
 
 pub struct MailSink {
@@ -91,6 +97,34 @@ impl MailSink {
     }
 }
 
+/// Sends the mail of this `mails` row as the SendMail job does (`shared::mail::deliver`,
+/// the handler's whole work) through this sink; answers what became of it ("sent", or why
+/// not), `None` when it was done already.
+pub async fn deliver(db: &PgPool, sink: &MailSink, mail_id: i64) -> Option<&'static str> {
+    let mailer = Mailer::from_config(&MailConfig {
+        smtp_port: sink.port,
+        ..MailConfig::default()
+    })
+    .unwrap();
+    mail::deliver(db, &mailer, crate::harness::PUBLIC_URL, mail_id)
+        .await
+        .unwrap()
+}
+
+/// Sends every mail not sent yet, oldest first, as the mail queue's workers would.
+pub async fn deliver_all(db: &PgPool, sink: &MailSink) -> Vec<&'static str> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM mails WHERE sent_at IS NULL ORDER BY id")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    let mut outcomes = Vec::new();
+    for id in ids {
+        outcomes.extend(deliver(db, sink, id).await);
+    }
+    outcomes
+}
+
 impl Drop for MailSink {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -103,6 +137,66 @@ impl Drop for MailSink {
 pub fn body(message: &str) -> String {
     let body = message.split_once("\r\n\r\n").map_or(message, |(_, b)| b);
     body.replace("=\r\n", "").replace("=3D", "=")
+}
+
+/// The text of a kept message as its reader sees it: its transfer encoding (quoted-printable
+/// or base64, whichever the mailer chose for it) undone, accents included.
+pub fn text(message: &str) -> String {
+    let (head, body) = message.split_once("\r\n\r\n").unwrap_or(("", message));
+    let encoding = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-transfer-encoding:")
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let bytes = match encoding.as_str() {
+        "base64" => STANDARD
+            .decode(body.split_whitespace().collect::<String>())
+            .expect("a base64 body"),
+        "quoted-printable" => quoted_printable(body),
+        _ => body.as_bytes().to_vec(),
+    };
+    String::from_utf8(bytes)
+        .expect("a UTF-8 body")
+        .replace("\r\n", "\n")
+}
+
+/// RFC 2045's quoted-printable: `=` at a line's end joins it to the next, `=XX` is a byte.
+fn quoted_printable(body: &str) -> Vec<u8> {
+    let joined = body.replace("=\r\n", "");
+    let raw = joined.as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The password-reset link in a kept message, whole, as the owner would click it.
+pub fn reset_link(message: &str) -> String {
+    let text = text(message);
+    let start = text.find("http").expect("a link in the message");
+    text[start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The password-reset link's token in a kept message.

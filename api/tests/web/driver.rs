@@ -36,6 +36,8 @@ pub struct Browser {
     /// Where the app listens, `http://127.0.0.1:<port>`.
     base: String,
     driver: Child,
+    /// Where Chromium saves what a link downloads, without asking (inside the profile).
+    downloads: PathBuf,
     _profile: tempfile::TempDir,
 }
 
@@ -61,6 +63,18 @@ fn find(binary: &str, candidates: &[&str]) -> String {
 impl Browser {
     /// A headless Chromium whose `Accept-Language` is `accept_language`.
     pub async fn start(base: &str, accept_language: &str) -> Self {
+        Self::start_with(base, accept_language, None).await
+    }
+
+    /// As [`Self::start`], in the IANA `time_zone` (Chromium reads `TZ`), for pages whose
+    /// script reads the browser's zone: one unlike the machine's and the app's defaults
+    /// shows that the page took it from the browser.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn start_in_time_zone(base: &str, accept_language: &str, time_zone: &str) -> Self {
+        Self::start_with(base, accept_language, Some(time_zone)).await
+    }
+
+    async fn start_with(base: &str, accept_language: &str, time_zone: Option<&str>) -> Self {
         let chromedriver = find(
             "chromedriver",
             &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
@@ -72,7 +86,11 @@ impl Browser {
         let port = free_port();
         // Its own process group, so dropping it also ends the Chromium it started even
         // when a failing test never closes the session.
-        let driver = Command::new(chromedriver)
+        let mut command = Command::new(chromedriver);
+        if let Some(zone) = time_zone {
+            command.env("TZ", zone);
+        }
+        let driver = command
             .arg(format!("--port={port}"))
             .process_group(0)
             .stdout(Stdio::null())
@@ -85,6 +103,8 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
+        let downloads = profile.path().join("downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -97,7 +117,11 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--lang={accept_language}"),
                 ],
-                "prefs": { "intl.accept_languages": accept_language },
+                "prefs": {
+                    "intl.accept_languages": accept_language,
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
             }
         });
         let caps = match caps {
@@ -113,6 +137,7 @@ impl Browser {
             client,
             base: base.to_owned(),
             driver,
+            downloads,
             _profile: profile,
         };
         browser.resize(WIDTHS[0]).await;
@@ -157,6 +182,7 @@ impl Browser {
     }
 
     /// The visible text of the whole page.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn body(&self) -> String {
         self.text("body").await
     }
@@ -191,7 +217,83 @@ impl Browser {
             .unwrap();
     }
 
-    async fn resize(&self, (width, height): (u32, u32)) {
+    /// Clicks what changes the page in place (a check box, a radio button, a download
+    /// link): unlike [`Self::click`], waits for no next page.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn press(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
+    /// A form field's current value (what is typed, not the `value` attribute).
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn value(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    /// Whether the check box or radio button is ticked.
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn is_checked(&self, css: &str) -> bool {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref()
+            == Some("true")
+    }
+
+    /// Whether the element is on the page and shown (not `display: none`, not hidden).
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn is_shown(&self, css: &str) -> bool {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// The file a link saved under `name` in this browser's download folder, once Chromium
+    /// has finished writing it (it writes `<name>.crdownload` first); fails after 15 s.
+    /// The file is taken out of the folder, so the next download of that name keeps it
+    /// (rather than becoming `name (1)`).
+    #[allow(dead_code, reason = "each browser test file uses a different part")]
+    pub async fn downloaded(&self, name: &str) -> Vec<u8> {
+        let path = self.downloads.join(name);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let partial = self.downloads.join(format!("{name}.crdownload")).exists();
+            if !partial && let Ok(bytes) = std::fs::read(&path) {
+                std::fs::remove_file(&path).unwrap();
+                return bytes;
+            }
+            let seen: Vec<_> = std::fs::read_dir(&self.downloads)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .collect();
+            assert!(
+                Instant::now() < deadline,
+                "{name} was not downloaded; the folder holds {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The page's window at one of [`WIDTHS`] (the screenshots put it back to the first).
+    pub async fn resize(&self, (width, height): (u32, u32)) {
         self.client.set_window_size(width, height).await.unwrap();
     }
 

@@ -1,3 +1,5 @@
-//! Helpers of the browser tests (`tests/browser.rs`).
+//! Helpers of the browser tests (`tests/browser*.rs`): the browser itself, and the account
+//! steps every test goes through.
 
+pub mod account;
 pub mod driver;
