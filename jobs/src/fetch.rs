@@ -12,6 +12,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 
 use crate::queue_state::QueueState;
+
 use crate::stream::{admit_and_read, decode, ensure_group, is_no_group, read};
 
 /// Most entries one read asks for, whatever the free concurrency: keeps one reply small.
@@ -28,18 +29,20 @@ const CROWDED_BLOCK: Duration = Duration::from_millis(100);
 ///
 /// While owners take turns ([`crate::Settings::owner_turns`]), each read first lets waiting
 /// owners' jobs into the stream for the slots it reads for. While some owner still waits,
-/// the read-ahead (`read_ahead` of the budget) is left unused: jobs read ahead would sit
-/// in this worker's buffer in the order they were let in, ahead of an owner whose turn
-/// comes next, and a slot then waits one round trip for its job instead.
+/// most of the read-ahead (`read_ahead` of the budget) is left unused: jobs read ahead would
+/// sit in this worker's buffer in the order they were let in, ahead of an owner whose turn
+/// comes next. It keeps only about a millisecond of work ([`QueueState::turn_read_ahead`]):
+/// none for slow jobs, whose slots then wait one round trip for their next job (nothing
+/// beside a job of 50 ms), and the whole read-ahead for jobs of microseconds.
 pub(crate) async fn run(
     state: Arc<QueueState>,
     conn: Conn,
     budget: Arc<Semaphore>,
-    read_ahead: usize,
+    (concurrency, read_ahead): (usize, usize),
     tx: mpsc::Sender<Task<Delivery>>,
     stop: watch::Receiver<bool>,
 ) {
-    run_loop(&state, conn, budget, read_ahead, tx, stop).await;
+    run_loop(&state, conn, budget, (concurrency, read_ahead), tx, stop).await;
     state.fetch_exited();
 }
 
@@ -47,7 +50,7 @@ async fn run_loop(
     state: &Arc<QueueState>,
     mut conn: Conn,
     budget: Arc<Semaphore>,
-    read_ahead: usize,
+    (concurrency, read_ahead): (usize, usize),
     tx: mpsc::Sender<Task<Delivery>>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -82,7 +85,11 @@ async fn run_loop(
         // Wait for room in the budget (running jobs plus read-ahead) first: reading more
         // would strand jobs here while other workers idle. While owners wait for turns,
         // wait for a free slot: the read-ahead's share is set aside and handed back.
-        let reserve = if crowded { read_ahead } else { 0 };
+        let reserve = if crowded {
+            read_ahead - state.turn_read_ahead(concurrency, read_ahead)
+        } else {
+            0
+        };
         let first = tokio::select! {
             permit = budget.clone().acquire_many_owned(u32::try_from(reserve + 1).unwrap_or(1)) => match permit {
                 Ok(p) => p,

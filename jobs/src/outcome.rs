@@ -169,7 +169,9 @@ where
                         (fate, Err(format!("handler panicked: {message}").into()))
                     }
                 };
-                let seconds = started.elapsed().as_secs_f64();
+                let took = started.elapsed();
+                state.note_run(took);
+                let seconds = took.as_secs_f64();
                 let ran = match &fate {
                     Fate::Ack => RunOutcome::Completed,
                     Fate::Retry { .. } => RunOutcome::Retried,

@@ -2,7 +2,7 @@
 //! is running, and the handles that write outcomes.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::connection::Conn;
@@ -169,7 +169,14 @@ pub(crate) struct QueueState {
     pub metrics: QueueMetrics,
     /// The process's lease, renewed by its heartbeat: no job starts while it has lapsed.
     pub lease: Arc<Lease>,
+    /// How long this queue's handlers run, µs, a moving average (0: none ran yet). While
+    /// owners take turns it sizes the read-ahead ([`Self::turn_read_ahead`]).
+    run_us: AtomicU64,
 }
+
+/// The work a worker may read ahead while owners wait for their turn, in µs of its slots'
+/// time: an owner whose turn comes waits behind at most about this much read ahead.
+const TURN_READ_AHEAD_US: u64 = 1_000;
 
 impl QueueState {
     pub fn new(
@@ -199,7 +206,35 @@ impl QueueState {
             paused: AtomicBool::new(false),
             metrics,
             lease,
+            run_us: AtomicU64::new(0),
         }
+    }
+
+    /// Folds one handler's run time into the moving average (weight 1/8).
+    pub fn note_run(&self, took: std::time::Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+        let old = self.run_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            old - old / 8 + sample / 8
+        };
+        self.run_us.store(new, Ordering::Relaxed);
+    }
+
+    /// The read-ahead a worker of `concurrency` slots keeps while owners wait for turns:
+    /// jobs read ahead sit in its buffer in the order they were let in, in front of an
+    /// owner whose turn comes next, so it keeps only about [`TURN_READ_AHEAD_US`] of work
+    /// (none for jobs of 50 ms, all of `read_ahead` for no-op jobs, whose next read would
+    /// otherwise cost each slot a round trip). None before any job ran.
+    pub fn turn_read_ahead(&self, concurrency: usize, read_ahead: usize) -> usize {
+        let run_us = self.run_us.load(Ordering::Relaxed);
+        if run_us == 0 {
+            return 0;
+        }
+        let slots = u64::try_from(concurrency).unwrap_or(u64::MAX);
+        let kept = slots.saturating_mul(TURN_READ_AHEAD_US) / run_us;
+        usize::try_from(kept).unwrap_or(usize::MAX).min(read_ahead)
     }
 
     /// Shares the process's lease (one heartbeat for all queues) instead of its own.

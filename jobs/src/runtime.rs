@@ -175,7 +175,7 @@ pub async fn start(
             state.clone(),
             fetch_conn,
             budget,
-            read_ahead,
+            (spec.concurrency, read_ahead),
             tx,
             fetch_stop_rx,
         )));
