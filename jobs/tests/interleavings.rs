@@ -259,11 +259,8 @@ fn no_interleaving_loses_a_job_or_reruns_an_acked_one() {
                     apply(&world, &mut model, op).await?;
                 }
                 drain(&world, &mut model).await?;
-                let dead: HashSet<String> = world
-                    .admin
-                    .list(&steps(), JobState::Dead, 0, 500)
+                let dead: HashSet<String> = common::listed(&world.admin, JobState::Dead, 500)
                     .await
-                    .unwrap()
                     .into_iter()
                     .map(|v| v.envelope.id)
                     .collect();

@@ -30,7 +30,7 @@ crate::on_both!(
 use std::time::{Duration, SystemTime};
 
 use common::{Env, Step, SyncPanic, env, fast_settings, step, steps, wait_until};
-use jobs::admin::JobState;
+use jobs::admin::{JobFilter, JobState};
 use jobs::{EnqueueOptions, Enqueued};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -197,7 +197,7 @@ async fn exhausted_job_goes_to_the_dead_set_and_can_be_retried_or_discarded(env:
     assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
     assert_eq!(env.runs.started("doomed"), vec![1, 2, 3, 4]);
     let admin = env.admin();
-    let dead = admin.list(&steps(), JobState::Dead, 0, 10).await.unwrap();
+    let dead = common::listed(&admin, JobState::Dead, 10).await;
     assert_eq!(dead.len(), 1);
     let env_dead = &dead[0].envelope;
     assert_eq!(env_dead.id, id);
@@ -242,11 +242,7 @@ async fn permanent_failure_and_panic_are_buried_with_their_reason(env: Env) {
     assert_eq!(env.runs.started("gone"), vec![1], "permanent: no retry");
     assert_eq!(env.runs.started("boom"), vec![1, 2]);
     assert!(wait_until(WAIT, || async { env.runs.done("after") == vec![1] }).await);
-    let dead = env
-        .admin()
-        .list(&steps(), JobState::Dead, 0, 10)
-        .await
-        .unwrap();
+    let dead = common::listed(&env.admin(), JobState::Dead, 10).await;
     let reasons: Vec<String> = dead
         .iter()
         .map(|d| d.envelope.last_error().unwrap().to_owned())
@@ -279,11 +275,7 @@ async fn synchronous_panic_fails_the_job_and_it_is_retried(env: Env) {
         vec![1, 2],
         "retried once, then dead"
     );
-    let dead = env
-        .admin()
-        .list(&steps(), JobState::Dead, 0, 10)
-        .await
-        .unwrap();
+    let dead = common::listed(&env.admin(), JobState::Dead, 10).await;
     let reason = dead[0].envelope.last_error().unwrap().to_owned();
     assert!(
         reason.contains("panicked") && reason.contains("before its first await"),
@@ -472,15 +464,24 @@ async fn admin_lists_jobs_per_state_with_paging(env: Env) {
     let admin = env.admin();
     let sizes = env.sizes().await;
     assert_eq!((sizes.ready, sizes.scheduled, sizes.in_flight), (5, 3, 0));
-    let page1 = admin.list(&steps(), JobState::Ready, 0, 2).await.unwrap();
-    let page2 = admin.list(&steps(), JobState::Ready, 2, 2).await.unwrap();
-    let page3 = admin.list(&steps(), JobState::Ready, 4, 2).await.unwrap();
-    assert_eq!((page1.len(), page2.len(), page3.len()), (2, 2, 1));
-    assert_ne!(page1[0].envelope.id, page2[0].envelope.id);
-    let scheduled = admin
-        .list(&steps(), JobState::Scheduled, 0, 10)
+    let all = JobFilter::default();
+    let first = admin
+        .page(&steps(), JobState::Ready, &all, None, 2)
         .await
         .unwrap();
+    let second = admin
+        .page(&steps(), JobState::Ready, &all, first.next.as_deref(), 2)
+        .await
+        .unwrap();
+    let third = admin
+        .page(&steps(), JobState::Ready, &all, second.next.as_deref(), 2)
+        .await
+        .unwrap();
+    let (page1, page2, page3) = (first.jobs, second.jobs, third.jobs);
+    assert_eq!((page1.len(), page2.len(), page3.len()), (2, 2, 1));
+    assert_eq!(third.next, None);
+    assert_ne!(page1[0].envelope.id, page2[0].envelope.id);
+    let scheduled = common::listed(&admin, JobState::Scheduled, 10).await;
     assert_eq!(scheduled.len(), 3);
     let victim = scheduled[0].envelope.id.clone();
     assert_eq!(
@@ -502,20 +503,10 @@ async fn admin_lists_jobs_per_state_with_paging(env: Env) {
     assert!(admin.find(&steps(), "no-such-id").await.unwrap().is_none());
     // In flight: a consumer that holds two entries.
     common::read_as(&env.client, "holder", 2).await;
-    let in_flight = admin
-        .list(&steps(), JobState::InFlight, 0, 10)
-        .await
-        .unwrap();
+    let in_flight = common::listed(&admin, JobState::InFlight, 10).await;
     assert_eq!(in_flight.len(), 2);
     assert_eq!(in_flight[0].consumer.as_deref(), Some("holder"));
-    assert_eq!(
-        admin
-            .list(&steps(), JobState::Ready, 0, 10)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(common::listed(&admin, JobState::Ready, 10).await.len(), 3);
 }
 
 async fn retry_all_and_discard_all_dead(env: Env) {
@@ -575,11 +566,7 @@ async fn hung_job_is_cut_off_by_its_timeout(env: Env) {
     let worker = env.worker(2).await;
     env.client.enqueue(&common::Hang).await.unwrap();
     assert!(wait_until(WAIT, || async { env.sizes().await.dead == 1 }).await);
-    let dead = env
-        .admin()
-        .list(&steps(), JobState::Dead, 0, 1)
-        .await
-        .unwrap();
+    let dead = common::listed(&env.admin(), JobState::Dead, 1).await;
     let last = dead[0].envelope.last_error().unwrap().to_owned();
     assert!(last.contains("timed out after"), "{last}");
     assert_eq!(dead[0].envelope.attempt, 2);

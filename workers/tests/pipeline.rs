@@ -383,9 +383,16 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
     let deadline = tokio::time::Instant::now() + RUN;
     let deferred = loop {
         let page = admin
-            .list(&queue, jobs::admin::JobState::Scheduled, 0, 100)
+            .page(
+                &queue,
+                jobs::admin::JobState::Scheduled,
+                &jobs::admin::JobFilter::default(),
+                None,
+                100,
+            )
             .await
-            .unwrap();
+            .unwrap()
+            .jobs;
         if page.len() == 5 {
             break page;
         }

@@ -252,9 +252,16 @@ async fn redis_restart_with_aof_loses_nothing() {
         .collect();
     let dead = setup
         .admin
-        .list(&setup.queue, JobState::Dead, 0, 20)
+        .page(
+            &setup.queue,
+            JobState::Dead,
+            &jobs::admin::JobFilter::default(),
+            None,
+            20,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .jobs;
     let dead_errors: Vec<_> = dead.iter().map(|j| j.envelope.last_error()).collect();
     assert!(
         missing.is_empty(),
@@ -378,9 +385,16 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
 
     let dead = setup
         .admin
-        .list(&setup.queue, JobState::Dead, 0, 100)
+        .page(
+            &setup.queue,
+            JobState::Dead,
+            &jobs::admin::JobFilter::default(),
+            None,
+            100,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .jobs;
     let ids: Vec<&str> = dead.iter().map(|j| j.envelope.id.as_str()).collect();
     let last_error = |id: &str| -> String {
         let job = dead
@@ -410,9 +424,16 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
     // for a worker that knows it (a rolling deploy), instead of being buried.
     let scheduled = setup
         .admin
-        .list(&setup.queue, JobState::Scheduled, 0, 10)
+        .page(
+            &setup.queue,
+            JobState::Scheduled,
+            &jobs::admin::JobFilter::default(),
+            None,
+            10,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .jobs;
     let unknown = &scheduled[0].envelope;
     assert_eq!(unknown.id, "unknown-kind-job");
     assert_eq!(unknown.attempt, 0, "no attempt used");
@@ -529,9 +550,16 @@ async fn panicking_handler_is_a_failure_not_a_dead_worker() {
     .await;
     let dead = setup
         .admin
-        .list(&setup.queue, JobState::Dead, 0, 10)
+        .page(
+            &setup.queue,
+            JobState::Dead,
+            &jobs::admin::JobFilter::default(),
+            None,
+            10,
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .jobs;
     assert_eq!(dead.len(), 1);
     let envelope = &dead[0].envelope;
     assert_eq!(envelope.id, id.id());

@@ -355,3 +355,23 @@ pub async fn read_as(client: &Client, name: &str, count: usize) -> Vec<jobs::str
         .await
         .unwrap()
 }
+
+/// The first `limit` jobs of the steps queue in `state`, unfiltered, as the admin UI's
+/// first page lists them.
+pub async fn listed(
+    admin: &jobs::admin::Admin,
+    state: jobs::admin::JobState,
+    limit: usize,
+) -> Vec<jobs::admin::JobView> {
+    admin
+        .page(
+            &steps(),
+            state,
+            &jobs::admin::JobFilter::default(),
+            None,
+            limit,
+        )
+        .await
+        .unwrap()
+        .jobs
+}
