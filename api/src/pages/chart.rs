@@ -1,7 +1,8 @@
-//! The home page's charts: one bar per day, drawn on the server as inline SVG. No script
-//! and no chart library: they show without JavaScript, weigh a few hundred bytes, and the
-//! strict CSP has nothing to allow. The geometry is computed here (in the SVG's own units,
-//! `0 0 300 100`, stretched to the card's width), the template only prints it.
+//! The pages' bar charts (the home page's days, the admin overview's minutes), drawn on the
+//! server as inline SVG. No script and no chart library: they show without JavaScript,
+//! weigh a few hundred bytes, and the strict CSP has nothing to allow. The geometry is
+//! computed here ([`scale`], in the SVG's own units, `0 0 300 100`, stretched to the card's
+//! width), the templates only print it.
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -40,12 +41,44 @@ impl From<NaiveDate> for Day {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Bar {
+/// One bar's rectangle in the SVG's units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rect {
     pub x: f64,
     pub y: f64,
     pub width: f64,
     pub height: f64,
+}
+
+/// One rectangle per value, side by side across [`WIDTH`], scaled so the largest value
+/// reaches the top (less [`HEADROOM`]); a value above zero is never thinner than
+/// [`MIN_BAR`], so one job in a busy hour still shows. Zero and below: height 0.
+pub fn scale(values: &[i64]) -> Vec<Rect> {
+    let max = values.iter().copied().max().unwrap_or(0).max(0);
+    let slot = WIDTH / values.len().max(1) as f64;
+    let width = round(slot * FILL);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &value)| {
+            let height = match value {
+                v if v <= 0 || max == 0 => 0.0,
+                v => ((HEIGHT - HEADROOM) * v as f64 / max as f64).max(MIN_BAR),
+            };
+            Rect {
+                x: round(i as f64 * slot + (slot - width) / 2.0),
+                y: round(HEIGHT - height),
+                width,
+                height: round(height),
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bar {
+    #[serde(flatten)]
+    pub rect: Rect,
     pub value: i64,
     pub date: Day,
 }
@@ -97,25 +130,14 @@ pub fn charts(days: &[DayCounts], lang: Lang) -> Vec<Chart> {
 
 /// Bars scaled so the busiest day reaches the top (less [`HEADROOM`]).
 pub fn chart(name: &'static str, values: &[(NaiveDate, i64)]) -> Chart {
-    let max = values.iter().map(|(_, v)| *v).max().unwrap_or(0).max(0);
-    let slot = WIDTH / values.len().max(1) as f64;
-    let width = round(slot * FILL);
+    let rects = scale(&values.iter().map(|(_, v)| *v).collect::<Vec<_>>());
     let bars = values
         .iter()
-        .enumerate()
-        .map(|(i, &(date, value))| {
-            let height = match value {
-                v if v <= 0 || max == 0 => 0.0,
-                v => ((HEIGHT - HEADROOM) * v as f64 / max as f64).max(MIN_BAR),
-            };
-            Bar {
-                x: round(i as f64 * slot + (slot - width) / 2.0),
-                y: round(HEIGHT - height),
-                width,
-                height: round(height),
-                value,
-                date: date.into(),
-            }
+        .zip(rects)
+        .map(|(&(date, value), rect)| Bar {
+            rect,
+            value,
+            date: date.into(),
         })
         .collect();
     let best = values
@@ -160,14 +182,18 @@ mod tests {
         assert_eq!(c.bars.len(), 30);
         assert_eq!(c.total, 101);
         let top = &c.bars[9];
-        assert_eq!((top.y, top.height), (HEADROOM, HEIGHT - HEADROOM));
+        assert_eq!((top.rect.y, top.rect.height), (HEADROOM, HEIGHT - HEADROOM));
         // One among a hundred is still visible.
-        assert_eq!(c.bars[19].height, MIN_BAR);
-        assert_eq!(c.bars[0].height, 0.0);
-        assert_eq!(c.bars[0].y, HEIGHT);
+        assert_eq!(c.bars[19].rect.height, MIN_BAR);
+        assert_eq!(c.bars[0].rect.height, 0.0);
+        assert_eq!(c.bars[0].rect.y, HEIGHT);
         // Bars stay inside the drawing, left to right.
-        assert!(c.bars.iter().all(|b| b.x >= 0.0 && b.x + b.width <= WIDTH));
-        assert!(c.bars.windows(2).all(|w| w[0].x < w[1].x));
+        assert!(
+            c.bars
+                .iter()
+                .all(|b| b.rect.x >= 0.0 && b.rect.x + b.rect.width <= WIDTH)
+        );
+        assert!(c.bars.windows(2).all(|w| w[0].rect.x < w[1].rect.x));
         assert_eq!(
             c.best,
             Some(Best {
@@ -185,7 +211,7 @@ mod tests {
         let c = chart("published", &values);
         assert_eq!(c.total, 0);
         assert_eq!(c.best, None);
-        assert!(c.bars.iter().all(|b| b.height == 0.0));
+        assert!(c.bars.iter().all(|b| b.rect.height == 0.0));
         let none = chart("leads", &[]);
         assert!(none.bars.is_empty() && none.first.is_none());
     }

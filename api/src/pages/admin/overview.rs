@@ -1,6 +1,7 @@
 //! The overview: every queue with its sizes, the last hours charted per minute.
 
 use super::*;
+use crate::pages::chart::{self, Rect};
 
 #[derive(Debug, Serialize)]
 struct QueueRow {
@@ -17,9 +18,10 @@ struct Chart {
     id: &'static str,
     title_key: &'static str,
     color: &'static str,
-    width: usize,
-    height: u64,
-    bars: Vec<Bar>,
+    width: f64,
+    height: f64,
+    /// Only the minutes with something: 180 empty rectangles would weigh for nothing.
+    bars: Vec<Rect>,
     total: u64,
     peak: u64,
     peak_at: String,
@@ -29,16 +31,6 @@ struct Chart {
     /// Totals per 15 minutes, for the table under the chart.
     rows: Vec<(String, u64)>,
 }
-
-#[derive(Debug, Serialize)]
-struct Bar {
-    x: usize,
-    y: u64,
-    h: u64,
-}
-
-const CHART_HEIGHT: u64 = 100;
-const BAR_WIDTH: usize = 4;
 
 fn hhmm(minute: u64) -> String {
     when(Some(minute * 60_000))
@@ -62,20 +54,15 @@ fn chart(
         .find(|(_, v)| **v == peak && peak > 0)
         .map(|(m, _)| hhmm(m.minute))
         .unwrap_or_default();
-    let bars = values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| **v > 0)
-        .map(|(i, v)| {
-            // At least 1 unit high, so a single job shows.
-            let h = (v * CHART_HEIGHT).div_ceil(peak.max(1)).max(1);
-            Bar {
-                x: i * BAR_WIDTH,
-                y: CHART_HEIGHT - h,
-                h,
-            }
-        })
-        .collect();
+    let bars = chart::scale(
+        &values
+            .iter()
+            .map(|v| i64::try_from(*v).unwrap_or(i64::MAX))
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .filter(|r| r.height > 0.0)
+    .collect();
     let rows = minutes
         .chunks(15)
         .map(|c| {
@@ -88,8 +75,8 @@ fn chart(
         id,
         title_key,
         color,
-        width: minutes.len() * BAR_WIDTH,
-        height: CHART_HEIGHT,
+        width: chart::WIDTH,
+        height: chart::HEIGHT,
         bars,
         total: values.iter().sum(),
         peak,
@@ -176,8 +163,13 @@ mod tests {
         assert_eq!(c.total, 10 + 14);
         assert_eq!(c.rows.len(), 2);
         assert_eq!(c.rows.iter().map(|r| r.1).sum::<u64>(), c.total);
-        let tallest = c.bars.iter().map(|b| b.h).max();
-        assert_eq!(tallest, Some(CHART_HEIGHT));
-        assert!(c.bars.iter().all(|b| b.h >= 1 && b.y + b.h == CHART_HEIGHT));
+        let tallest = c.bars.iter().map(|b| b.height).fold(0.0, f64::max);
+        assert_eq!(tallest, chart::HEIGHT - 4.0);
+        assert_eq!(c.bars.len(), 15, "one bar per minute with something");
+        assert!(
+            c.bars
+                .iter()
+                .all(|b| b.height >= 3.0 && (b.y + b.height - chart::HEIGHT).abs() < 1e-9)
+        );
     }
 }
