@@ -1,4 +1,4 @@
-// The pages' own script, served from /static like htmx (the CSP allows scripts from us
+// The pages' only script, served from /static (the CSP allows scripts from us
 // only: nothing inline). Everything here adds to a page that already works without it.
 (function () {
   "use strict";

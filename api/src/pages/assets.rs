@@ -7,8 +7,6 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use actix_web::{HttpResponse, web};
 
-/// The htmx release vendored from the npm package (see `api/ui/package.json`).
-pub const HTMX: &str = "vendor/htmx-2.0.11.min.js";
 /// Our own script: live progress, local times, the toast (`api/static/app.js`).
 pub const APP_JS: &str = "app.js";
 
@@ -27,11 +25,6 @@ const FILES: &[(&str, &[u8], &str)] = &[
         "app.css",
         include_bytes!("../../static/app.css"),
         "text/css; charset=utf-8",
-    ),
-    (
-        HTMX,
-        include_bytes!("../../static/vendor/htmx-2.0.11.min.js"),
-        "text/javascript; charset=utf-8",
     ),
     (
         APP_JS,

@@ -280,7 +280,6 @@ impl PageCtx {
         );
         context.insert("css_url", &assets.url("app.css"));
         context.insert("favicon_url", &assets.url(assets::FAVICON));
-        context.insert("htmx_url", &assets.url(assets::HTMX));
         context.insert("app_js_url", &assets.url(assets::APP_JS));
         context.insert("signed_in", &shown.user.is_some());
         context.insert(
