@@ -6,11 +6,13 @@ demo_redis_port := "6380"
 bench_redis_port := "6390"
 # The benchmark's private Redis Cluster: ports 7100-7105 (scripts/redis-cluster.sh).
 bench_cluster_port := "7100"
-# moto's S3 server for the storage tests (scripts/s3.sh).
-s3_port := "5442"
+# moto's S3 server for the storage tests (scripts/s3.sh); AG_S3_PORT moves it.
+s3_port := env_var_or_default("AG_S3_PORT", "5442")
 # One private PostgreSQL cluster (scripts/postgres.sh) shared by the tests, the demo and the
-# benchmark; it stays running between recipes (`just pg-stop` stops it).
-pg_port := "5440"
+# benchmark; it stays running between recipes (`just pg-stop` stops it). AG_PG_PORT moves it,
+# for a second checkout on the same machine: a port answered by another checkout's cluster is
+# refused rather than shared.
+pg_port := env_var_or_default("AG_PG_PORT", "5440")
 pg_url := "postgres://postgres@127.0.0.1:" + pg_port
 
 default:
@@ -69,7 +71,7 @@ prepare: migrate
     cargo sqlx --version >/dev/null 2>&1 || cargo install sqlx-cli --locked --version "^0.8" --no-default-features --features postgres,rustls
     DATABASE_URL={{pg_url}}/astrogrowth cargo sqlx prepare --workspace -- --all-targets
 
-# Stop the private PostgreSQL (its data stays in .run/pg-5440).
+# Stop the private PostgreSQL (its data stays in .run/pg-PORT).
 pg-stop:
     scripts/postgres.sh stop {{pg_port}}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster for the tests, the demo and the benchmark, on its own port
 # and directory, never the machine's shared server on 5432 (CI must not depend on it).
-#   scripts/postgres.sh start PORT   initdb if needed, start, wait until ready (idempotent)
+#   scripts/postgres.sh start PORT   initdb if needed, start, wait until ready (idempotent);
+#                                    refuses a port another cluster answers on
 #   scripts/postgres.sh stop PORT    fast shutdown; no error if it is not running
 #   scripts/postgres.sh url PORT [DB]   prints postgres://postgres@127.0.0.1:PORT/DB (DB: postgres)
 #   scripts/postgres.sh createdb PORT DB [fresh]   creates DB if missing; `fresh` drops it first
@@ -69,18 +70,33 @@ ready() {
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1 >/dev/null 2>&1
 }
 
+# A server answering on the port is used only if it is this checkout's cluster. Another
+# checkout's (or the machine's) server could be stopped or wiped by its owner mid-run, and
+# its databases are not ours to drop: refuse, naming both directories.
+ensure_ours() {
+  local other
+  other=$(psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc 'show data_directory' \
+    2>/dev/null) || other=""
+  if [ -z "$other" ] || [ "$(realpath -m "$other")" != "$(realpath -m "$dir")" ]; then
+    echo "port $port is answered by another PostgreSQL (data directory ${other:-unknown, it refused our query})," >&2
+    echo "not this checkout's ($dir): stop that server, or give this checkout another port (AG_PG_PORT=...)" >&2
+    exit 1
+  fi
+}
+
 cd /
 case "$cmd" in
   start)
     if ready; then
-      echo "postgres already answering on port $port" >&2
+      ensure_ours
+      echo "postgres already answering on port $port ($dir)" >&2
       exit 0
     fi
     mkdir -p "$dir"
     # Two `just test` at once: the second waits here, then finds the server answering.
     exec 9>"$dir.lock"
     flock 9
-    if ready; then exit 0; fi
+    if ready; then ensure_ours; exit 0; fi
     chmod 700 "$dir"
     if [ ${#as_pg[@]} -gt 0 ]; then chown postgres: "$dir"; fi
     if [ ! -f "$dir/PG_VERSION" ]; then
