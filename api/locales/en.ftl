@@ -644,3 +644,4 @@ notices-kind-campaign_error = A campaign stopped with an error
 notices-kind-publication_unknown = LinkedIn did not say whether a post went out
 notices-save = Save my notices
 notices-saved = Your notices are saved.
+profile-schedule-change = Change the schedule

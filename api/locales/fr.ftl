@@ -644,3 +644,4 @@ notices-kind-campaign_error = Une campagne s'est arrêtée sur une erreur
 notices-kind-publication_unknown = LinkedIn n'a pas dit si une publication est partie
 notices-save = Enregistrer mes avis
 notices-saved = Vos avis sont enregistrés.
+profile-schedule-change = Modifier le calendrier

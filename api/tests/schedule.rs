@@ -92,6 +92,16 @@ async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {
     owner.get("/language/en?next=/schedule").await;
     let page = owner.get("/schedule").await.text().await.unwrap();
     assert!(page.contains("Publishing schedule"), "{page}");
+    // The profile sums the schedule up and leads to the page that changes it.
+    let profile = owner.get("/profile").await.text().await.unwrap();
+    for shown in [
+        r#"id="profile-time-zone">America/Montreal<"#,
+        r#"id="profile-times">10:00<"#,
+        "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
+        r#"href="/schedule#slots-heading""#,
+    ] {
+        assert!(profile.contains(shown), "{shown} missing from {profile}");
+    }
 
     // The gallery and the campaign page say when each approved post goes out, in her
     // time zone (10:00 in Montreal, whatever the server's zone).

@@ -201,8 +201,17 @@ async fn show_page(
         .into_iter()
         .flatten()
         .find_map(|n| NOTICES.iter().find(|known| **known == n));
+    let mut conn = state.db.acquire().await.map_err(shared::Error::from)?;
+    let schedule = shared::db::lifecycle::schedule::load(&mut conn, user.id)
+        .await?
+        .spec();
+    drop(conn);
     let mut context = Context::new();
     context.insert("notice", &notice);
+    // Her publishing schedule in short; it is set on the schedule page, beside the posts
+    // it places, so a change shows where it lands.
+    context.insert("schedule", &schedule);
+    context.insert("schedule_times", &schedule.times.join(", "));
     context.insert("mail_notices", &super::notices::rows(state, user.id).await?);
     context.insert(
         "notices_saved",
