@@ -13,7 +13,7 @@ use crate::error::Error;
 
 use crate::queue_state::QueueState;
 
-use crate::stream::{admit_and_read, decode, ensure_group, is_no_group, read};
+use crate::stream::{decode, ensure_group, is_no_group, read, read_with_turns};
 
 /// Most entries one read asks for, whatever the free concurrency: keeps one reply small.
 const MAX_READ: usize = 1_000;
@@ -119,7 +119,7 @@ async fn run_loop(
             } else {
                 state.settings.block
             };
-            admit_and_read(&mut conn, &state.keys, &state.consumer, count, block)
+            read_with_turns(&mut conn, &state.keys, &state.consumer, count, block, crowded)
                 .await
                 .map(|(entries, waiting)| {
                     crowded = waiting > 0;

@@ -9,6 +9,7 @@ pub(crate) struct Scripts {
     pub ack: Script,
     pub enqueue_unique: Script,
     pub enqueue_owned: Script,
+    pub admit: Script,
     pub settle: Script,
     pub bury: Script,
     pub move_due: Script,
@@ -27,6 +28,10 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
         include_str!("lua/fair.lua"),
         include_str!("lua/enqueue_owned.lua")
     )),
+    admit: Script::new(concat!(
+        include_str!("lua/fair.lua"),
+        include_str!("lua/admit.lua")
+    )),
     settle: Script::new(include_str!("lua/settle.lua")),
     bury: Script::new(include_str!("lua/bury.lua")),
     move_due: Script::new(concat!(
@@ -40,11 +45,6 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
     discard_all_dead: Script::new(include_str!("lua/discard_all_dead.lua")),
 });
-
-/// The script that lets waiting owners' jobs into the stream, sent as a whole (`EVAL`) in
-/// the pipeline of every read: a read after a Redis restart must never follow a NOSCRIPT
-/// error, whose pipeline would still deliver entries the worker then never hears of.
-pub(crate) const ADMIT: &str = concat!(include_str!("lua/fair.lua"), include_str!("lua/admit.lua"));
 
 /// An EVALSHA command for use inside a pipeline (redis-rs only runs scripts one by one).
 /// The caller loads the script first, as `Script::load_async` does.

@@ -10,6 +10,7 @@ use crate::connection::Conn;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::keys::{ENVELOPE_FIELD, GROUP, QueueKeys};
+use crate::scripts::SCRIPTS;
 
 /// One raw stream entry: its id and its fields, unparsed.
 #[derive(Debug)]
@@ -56,41 +57,60 @@ pub async fn read(
     Ok(parse_read_reply(reply))
 }
 
-/// [`read`], after letting waiting owners' jobs into the stream for `count` slots
-/// (`lua/admit.lua`), in one round trip. Returns the entries and how many owners still
-/// wait for a turn. The script is sent whole (EVAL), so a Redis that lost its script cache
-/// cannot fail the pipeline after its read delivered entries; its own failure is logged
-/// and the read's entries are kept.
-pub async fn admit_and_read(
+/// [`read`], in one round trip with a look at the owners waiting for their turn: with
+/// `admit`, `lua/admit.lua` first lets their jobs into the stream for `count` slots;
+/// without, a plain `ZCARD` only counts them (the fetch loop admits from its next read on
+/// when some wait, and an idle queue pays one O(1) command per read). Returns the entries
+/// and how many owners still wait.
+///
+/// The pipeline ignores errors, so the read's entries always reach the caller: a script a
+/// restarted Redis no longer knows (NOSCRIPT) is loaded for the next read, which admits.
+pub async fn read_with_turns(
     conn: &mut Conn,
     keys: &QueueKeys,
     consumer: &str,
     count: usize,
     block: Duration,
+    admit: bool,
 ) -> Result<(Vec<RawEntry>, u64), Error> {
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
-    pipe.cmd("EVAL")
-        .arg(crate::scripts::ADMIT)
-        .arg(4)
-        .arg(&keys.stream)
-        .arg(&keys.fair_owners)
-        .arg(&keys.fair_waiting)
-        .arg(&keys.fair_clock)
-        .arg(GROUP)
-        .arg(count)
-        .arg(&keys.fair_held_prefix);
+    if admit {
+        pipe.add_command(
+            crate::scripts::evalsha(
+                &SCRIPTS.admit,
+                &[
+                    &keys.stream,
+                    &keys.fair_owners,
+                    &keys.fair_waiting,
+                    &keys.fair_clock,
+                ],
+            )
+            .arg(GROUP)
+            .arg(count)
+            .arg(&keys.fair_held_prefix)
+            .clone(),
+        );
+    } else {
+        pipe.cmd("ZCARD").arg(&keys.fair_owners);
+    }
     pipe.add_command(read_cmd(keys, consumer, count, block));
     let mut replies: Vec<Value> = pipe.query_async(conn).await?;
     let read = replies.pop().unwrap_or(Value::Nil).extract_error()?;
     let waiting = match replies.pop().map(Value::extract_error) {
+        Some(Ok(Value::Int(n))) => u64::try_from(n).unwrap_or(0),
         Some(Ok(Value::Array(parts))) => match parts.get(1) {
             Some(Value::Int(n)) => u64::try_from(*n).unwrap_or(0),
             _ => 0,
         },
         Some(Err(e)) => {
-            tracing::warn!(queue = %keys.queue, error = %e, "letting waiting owners' jobs in failed");
-            0
+            if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) {
+                SCRIPTS.admit.load_async(conn).await?;
+            } else {
+                tracing::warn!(queue = %keys.queue, error = %e, "letting waiting owners' jobs in failed");
+            }
+            // Still crowded as far as we know: the next read tries again.
+            1
         }
         _ => 0,
     };
