@@ -2,7 +2,7 @@
 //! (`metrics.bind`), never the public one.
 //!
 //! The api exports what describes the whole system, read when scraped: the queues in Redis
-//! and the live workers (`jobs::metrics::QueueGauges`), the outbox and the campaigns in
+//! and the live workers (`jobs::gauges::QueueGauges`), the outbox and the campaigns in
 //! PostgreSQL (`shared::metrics::DbGauges`). Workers never export those, so a sum over
 //! processes never counts them twice. Besides, its own traffic: HTTP requests by route
 //! template, and the provider calls it makes (LinkedIn's sign-in).
@@ -11,7 +11,8 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use actix_web::http::Method;
-use jobs::metrics::{Histogram, HistogramFamily, QueueGauges};
+use jobs::gauges::QueueGauges;
+use jobs::metrics::{Histogram, HistogramFamily};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

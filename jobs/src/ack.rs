@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::connection::{Settings, now_ms};
 use crate::error::Error;
 use crate::keys::{GROUP, QueueKeys};
-use crate::queue_state::Holdings;
+use crate::holdings::Holdings;
 use crate::scripts::SCRIPTS;
 
 /// A completed job: its entry, and the unique key it may still hold.

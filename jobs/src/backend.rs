@@ -10,7 +10,8 @@ use apalis_core::backend::{Backend, BackendConfig, WireFormatBackend};
 use apalis_core::task::Task;
 use apalis_core::task::task_id::RandomId;
 use apalis_core::worker::context::WorkerContext;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::connection::Settings;
 use crate::delivery::Delivery;
@@ -27,7 +28,8 @@ type Closing = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 pub struct StreamsBackend {
     state: Arc<QueueState>,
     rx: mpsc::Receiver<Task<Delivery>>,
-    stop: Arc<watch::Sender<bool>>,
+    /// The queue's share of the worker's stop signal: closing cancels it, so fetching ends.
+    stop: CancellationToken,
     closing: Option<Closing>,
     codec: JsonCodec,
     slots: Arc<tokio::sync::Semaphore>,
@@ -37,7 +39,7 @@ impl StreamsBackend {
     pub(crate) fn new(
         state: Arc<QueueState>,
         rx: mpsc::Receiver<Task<Delivery>>,
-        stop: Arc<watch::Sender<bool>>,
+        stop: CancellationToken,
         concurrency: usize,
     ) -> Self {
         Self {
@@ -73,7 +75,7 @@ impl Backend for StreamsBackend {
     /// acks, and hands back entries that were read but never started.
     fn poll_close(&mut self, cx: &mut Context<'_>, _: &WorkerContext) -> Poll<Result<(), Error>> {
         if self.closing.is_none() {
-            let _ = self.stop.send(true);
+            self.stop.cancel();
             self.rx.close();
             // Tasks still buffered hold worker slots; dropping them frees the slots.
             while self.rx.try_recv().is_ok() {}

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use apalis_core::task::{Task, builder::TaskBuilder, task_id::TaskId};
 use crate::connection::Conn;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use crate::delivery::Delivery;
 use crate::envelope::Envelope;
@@ -24,7 +25,7 @@ const CROWDED_BLOCK: Duration = Duration::from_millis(100);
 
 /// The fetch loop of one queue. Never returns on a Redis error: an outage or a restart
 /// is waited out with a capped backoff and the loop goes on, on a fresh connection.
-/// Stops when `stop` turns true; an entry read but not yet handed out stays in this
+/// Stops when `stop` is cancelled; an entry read but not yet handed out stays in this
 /// consumer's pending list, and closing the backend hands it back (see `release.lua`).
 ///
 /// While owners take turns ([`crate::Settings::owner_turns`]), each read first lets waiting
@@ -40,7 +41,7 @@ pub(crate) async fn run(
     budget: Arc<Semaphore>,
     (concurrency, read_ahead): (usize, usize),
     tx: mpsc::Sender<Task<Delivery>>,
-    stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) {
     run_loop(&state, conn, budget, (concurrency, read_ahead), tx, stop).await;
     state.fetch_exited();
@@ -52,7 +53,7 @@ async fn run_loop(
     budget: Arc<Semaphore>,
     (concurrency, read_ahead): (usize, usize),
     tx: mpsc::Sender<Task<Delivery>>,
-    mut stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 ) {
     let mut pause = Duration::from_millis(50);
     let mut group_ready = false;
@@ -60,7 +61,7 @@ async fn run_loop(
     // Owners waited for their turn at the last read.
     let mut crowded = false;
     loop {
-        if *stop.borrow() {
+        if stop.is_cancelled() {
             return;
         }
         if !group_ready {
@@ -68,7 +69,7 @@ async fn run_loop(
                 Ok(()) => group_ready = true,
                 Err(e) => {
                     tracing::warn!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "cannot create the consumer group yet");
-                    if sleep_or_stop(&mut stop, pause).await {
+                    if sleep_or_stop(&stop, pause).await {
                         return;
                     }
                     pause = (pause * 2).min(Duration::from_secs(2));
@@ -77,7 +78,7 @@ async fn run_loop(
             }
         }
         if state.is_paused() {
-            if sleep_or_stop(&mut stop, Duration::from_millis(250)).await {
+            if sleep_or_stop(&stop, Duration::from_millis(250)).await {
                 return;
             }
             continue;
@@ -95,7 +96,7 @@ async fn run_loop(
                 Ok(p) => p,
                 Err(_) => return,
             },
-            _ = stop.changed() => return,
+            () = stop.cancelled() => return,
         };
         let mut permits = first;
         let extra = budget.available_permits().min(MAX_READ - 1);
@@ -156,7 +157,7 @@ async fn run_loop(
                 } else {
                     tracing::error!(queue = %state.keys.queue, error = %crate::error::Chain(&e), "fetch failed");
                 }
-                if sleep_or_stop(&mut stop, pause).await {
+                if sleep_or_stop(&stop, pause).await {
                     return;
                 }
                 pause = (pause * 2).min(Duration::from_secs(2));
@@ -169,7 +170,7 @@ async fn run_loop(
             };
             match decode(&entry) {
                 Ok(envelope) => {
-                    if *stop.borrow() {
+                    if stop.is_cancelled() {
                         // Stopping: leave it pending; closing hands it back.
                         return;
                     }
@@ -214,10 +215,10 @@ fn to_task(
 }
 
 /// Sleeps, or returns true at once if asked to stop.
-pub(crate) async fn sleep_or_stop(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
+async fn sleep_or_stop(stop: &CancellationToken, d: Duration) -> bool {
     tokio::select! {
-        () = tokio::time::sleep(d) => *stop.borrow(),
-        _ = stop.changed() => true,
+        () = tokio::time::sleep(d) => stop.is_cancelled(),
+        () = stop.cancelled() => true,
     }
 }
 

@@ -7,10 +7,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::connection::now_ms;
 use crate::error::Error;
-use crate::keys::GlobalKeys;
+use std::sync::Arc;
 
-/// A worker that missed this many heartbeats is no longer listed as live.
-pub const MISSED_BEATS: u32 = 3;
+use tokio::sync::watch;
+
+use crate::epoch::{EpochWatch, Look};
+use crate::keys::{GlobalKeys, QueueName};
+use crate::lease::Lease;
+use crate::queue_state::QueueState;
+use crate::stream;
+
+pub use crate::lease::MISSED_BEATS;
 
 /// What ops see of one worker process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,4 +153,109 @@ pub async fn live_workers(
         .flatten()
         .filter_map(|r| serde_json::from_str(&r).ok())
         .collect())
+}
+
+/// Lists a queue in the registry the admin UI and `workers status` read.
+pub(crate) async fn register_queue(
+    conn: &mut Conn,
+    globals: &GlobalKeys,
+    queue: &QueueName,
+) -> Result<(), Error> {
+    let () = redis::cmd("SADD")
+        .arg(&globals.queues)
+        .arg(queue.as_str())
+        .query_async(conn)
+        .await?;
+    Ok(())
+}
+
+/// What the heartbeat task owns.
+pub(crate) struct Beat {
+    pub(crate) conn: Conn,
+    pub(crate) keys: GlobalKeys,
+    pub(crate) info: WorkerInfo,
+    pub(crate) states: Vec<Arc<QueueState>>,
+    pub(crate) interval: Duration,
+    /// Looked at every beat, so a Redis that lost its data is noticed within one.
+    pub(crate) epoch: EpochWatch,
+    pub(crate) losses: watch::Sender<Option<String>>,
+    /// Renewed by each beat that reaches Redis.
+    pub(crate) lease: Arc<Lease>,
+}
+
+impl Beat {
+    /// After a loss: the registry set and the consumer groups are written again (the
+    /// fetch loops recreate their groups too when a read says NOGROUP, but a paused or
+    /// idle queue would not read), then the process's listeners hear of it.
+    async fn heal(&mut self, epoch: String, won: bool) {
+        tracing::warn!(%epoch, won, "redis lost its data: registering this worker's queues again");
+        for state in &self.states {
+            let queue = &state.keys.queue;
+            if let Err(e) = register_queue(&mut self.conn, &self.keys, queue).await {
+                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not register the queue again");
+            }
+            if let Err(e) = stream::ensure_group(&mut self.conn, &state.keys).await {
+                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not create the consumer group again");
+            }
+        }
+        let _ = self.losses.send(Some(epoch));
+    }
+
+    /// Marker first, so a loss is healed before this beat re-registers the worker.
+    async fn once(&mut self) {
+        match self.epoch.look(&mut self.conn).await {
+            Ok(Look::Lost { epoch, won }) => self.heal(epoch, won).await,
+            Ok(Look::First { .. } | Look::Unchanged) => {}
+            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "epoch look failed"),
+        }
+        let info = &mut self.info;
+        let sent = std::time::Instant::now();
+        info.last_beat = now_ms();
+        info.busy = self
+            .states
+            .iter()
+            .map(|s| (s.keys.queue.to_string(), s.busy()))
+            .collect();
+        info.jobs = self
+            .states
+            .iter()
+            .flat_map(|s| {
+                s.holdings
+                    .running_jobs(JOBS_LISTED)
+                    .into_iter()
+                    .map(|j| BusyJob {
+                        queue: s.keys.queue.to_string(),
+                        id: j.job_id,
+                        kind: j.kind,
+                        started_at: j.started_at,
+                    })
+            })
+            .collect();
+        info.owners =
+            self.states
+                .iter()
+                .flat_map(|s| {
+                    s.holdings.running_by_owner(OWNERS_LISTED).into_iter().map(
+                        |(user_id, running)| OwnerRunning {
+                            queue: s.keys.queue.to_string(),
+                            user_id,
+                            running,
+                        },
+                    )
+                })
+                .collect();
+        match beat(&mut self.conn, &self.keys, info, self.interval).await {
+            Ok(()) => self.lease.renewed(sent),
+            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed"),
+        }
+    }
+}
+
+/// Beats until the task is aborted (by `Running::shutdown`, which then deregisters the
+/// worker).
+pub(crate) async fn beat_loop(mut beat: Beat) {
+    loop {
+        beat.once().await;
+        tokio::time::sleep(beat.interval).await;
+    }
 }

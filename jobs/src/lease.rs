@@ -27,10 +27,11 @@ use crate::connection::Conn;
 use tokio::sync::Notify;
 
 use crate::error::Error;
-use crate::heartbeat::MISSED_BEATS;
 use crate::keys::{GROUP, QueueKeys};
-use crate::queue_state::QueueState;
 use crate::stream::is_no_group;
+
+/// A worker that missed this many heartbeats is no longer listed as live.
+pub const MISSED_BEATS: u32 = 3;
 
 /// Beats without a heartbeat reaching Redis after which a worker starts nothing more.
 pub const FENCE_BEATS: u32 = MISSED_BEATS - 1;
@@ -101,7 +102,7 @@ impl Lease {
     }
 
     /// Returns once the lease holds (at once if it does).
-    async fn held(&self) {
+    pub(crate) async fn held(&self) {
         loop {
             let renewed = self.renewed.notified();
             tokio::pin!(renewed);
@@ -114,26 +115,8 @@ impl Lease {
     }
 }
 
-/// For an entry [`Lease::admits`] refused: waits until the lease holds again, then asks
-/// Redis whether `entry` is still in this worker's pending list. True: nobody took it,
-/// it may start. False: another worker took it over while the lease had lapsed; it must
-/// not start, and nothing may be written for it.
-pub(crate) async fn confirm(state: &QueueState, entry: &str) -> bool {
-    loop {
-        state.lease.held().await;
-        match owns(&mut state.conn.clone(), &state.keys, &state.consumer, entry).await {
-            Ok(owned) => return owned,
-            Err(e) => {
-                tracing::debug!(queue = %state.keys.queue, entry, error = %crate::error::Chain(&e),
-                    "could not check whether an entry is still ours; trying again");
-                tokio::time::sleep(state.settings.heartbeat_interval).await;
-            }
-        }
-    }
-}
-
 /// `XPENDING … entry entry 1 consumer`: the entry is pending and `consumer` holds it.
-async fn owns(
+pub(crate) async fn owns(
     conn: &mut Conn,
     keys: &QueueKeys,
     consumer: &str,

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-
 use crate::heartbeat;
 use crate::queue_state::QueueState;
 use crate::reclaim;
 
-/// Pause flag, keepalive of running jobs, crash recovery, consumer pruning.
-pub(crate) async fn run(state: Arc<QueueState>, mut stop: watch::Receiver<bool>) {
+/// Pause flag, keepalive of running jobs, crash recovery, consumer pruning. Runs until
+/// the worker's shutdown aborts it, after the drain: the keepalive must go on while running
+/// jobs finish.
+pub(crate) async fn run(state: Arc<QueueState>) {
     let vis = state.settings.visibility_timeout;
     let keepalive_every = (vis / 3).max(Duration::from_millis(100));
     let reclaim_every = (vis / 2).max(Duration::from_millis(100));
@@ -67,7 +67,7 @@ pub(crate) async fn run(state: Arc<QueueState>, mut stop: watch::Receiver<bool>)
             };
             match reclaim::reclaim(&mut conn, &state.settler, &state.consumer, policy).await {
                 Ok(r) if r != reclaim::Reclaimed::default() => {
-                    state.metrics.recovered(&r);
+                    state.metrics.recovered(r.requeued, r.buried, r.returned);
                     tracing::warn!(queue = %state.keys.queue, requeued = r.requeued, buried = r.buried,
                         dropped = r.dropped, returned = r.returned, "reclaimed jobs of a dead worker");
                 }
@@ -93,9 +93,6 @@ pub(crate) async fn run(state: Arc<QueueState>, mut stop: watch::Receiver<bool>)
             .min(next_keepalive)
             .min(next_reclaim)
             .min(next_prune);
-        tokio::select! {
-            () = tokio::time::sleep_until(wake) => {}
-            _ = stop.changed() => return,
-        }
+        tokio::time::sleep_until(wake).await;
     }
 }

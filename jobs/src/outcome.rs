@@ -116,7 +116,7 @@ where
         let known = state.registry.knows(&envelope.kind);
         let metrics = state.metrics.kind(&envelope.kind, known);
         let busy = BusySlot::take(&state.metrics.busy);
-        let running = crate::queue_state::RunningJob {
+        let running = crate::holdings::RunningJob {
             job_id: envelope.id.clone(),
             kind: envelope.kind.clone(),
             started_at: now_ms(),
@@ -136,7 +136,7 @@ where
         Box::pin(
             async move {
                 if fenced {
-                    if !crate::lease::confirm(&state, &entry_id).await {
+                    if !confirm(&state, &entry_id).await {
                         tracing::warn!("not started: another worker took this job over while this worker's lease had lapsed");
                         // The handler's future is dropped unpolled: handlers act only when polled.
                         state.finish(&entry_id);
@@ -377,6 +377,24 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_owned()
+    }
+}
+
+/// For an entry [`Lease::admits`] refused: waits until the lease holds again, then asks
+/// Redis whether `entry` is still in this worker's pending list. True: nobody took it,
+/// it may start. False: another worker took it over while the lease had lapsed; it must
+/// not start, and nothing may be written for it.
+pub(crate) async fn confirm(state: &QueueState, entry: &str) -> bool {
+    loop {
+        state.lease.held().await;
+        match crate::lease::owns(&mut state.conn.clone(), &state.keys, &state.consumer, entry).await {
+            Ok(owned) => return owned,
+            Err(e) => {
+                tracing::debug!(queue = %state.keys.queue, entry, error = %crate::error::Chain(&e),
+                    "could not check whether an entry is still ours; trying again");
+                tokio::time::sleep(state.settings.heartbeat_interval).await;
+            }
+        }
     }
 }
 

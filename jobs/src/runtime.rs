@@ -7,22 +7,25 @@ use std::time::Duration;
 use crate::connection::Conn;
 use apalis_core::worker::builder::WorkerBuilder;
 use apalis_core::worker::context::WorkerContext;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::ack;
 use crate::backend::StreamsBackend;
 use crate::connection::{Settings, connect, now_ms};
-use crate::epoch::{EpochWatch, Look, Losses};
+use crate::epoch::{EpochWatch, Losses};
 use crate::error::Error;
 use crate::fetch;
 use crate::heartbeat::{self, WorkerInfo};
+use crate::holdings::Holdings;
 use crate::keys::{GlobalKeys, QueueKeys, QueueName};
 use crate::lease::Lease;
 use crate::maintenance;
-use crate::queue_state::{Holdings, QueueState};
+use crate::queue_state::QueueState;
 use crate::registry::{Registry, Router};
 use crate::scheduler;
+use crate::shutdown::{self, ShutdownReport};
 use crate::stream;
 
 /// Highest concurrency one queue may ask for in one process: past this a process only
@@ -83,24 +86,27 @@ fn check_concurrency(n: usize) -> Result<(), Error> {
 
 /// A running worker process's queues. Dropping it does not stop them: call `shutdown`.
 pub struct Running {
-    pub(crate) id: String,
-    pub(crate) queues: Vec<QueueRun>,
-    pub(crate) heartbeat: JoinHandle<()>,
-    pub(crate) heartbeat_stop: watch::Sender<bool>,
-    pub(crate) conn: Conn,
-    pub(crate) settings: Arc<Settings>,
+    id: String,
+    queues: Vec<QueueRun>,
+    /// The one stop signal: cancelled, every queue stops taking work (each queue's fetch
+    /// and backend hold a child of it). What runs on through the drain (keepalive, crash
+    /// recovery, the mover, the acker, the heartbeat) is ended by `shutdown` itself once
+    /// the drain is over, so it needs no signal of its own.
+    stop: CancellationToken,
+    heartbeat: JoinHandle<()>,
+    conn: Conn,
+    settings: Arc<Settings>,
     failed: mpsc::UnboundedReceiver<String>,
     losses: Losses,
 }
 
-pub(crate) struct QueueRun {
-    pub(crate) state: Arc<QueueState>,
-    pub(crate) ctx: WorkerContext,
-    pub(crate) worker: JoinHandle<()>,
-    pub(crate) fetch_stop: Arc<watch::Sender<bool>>,
-    pub(crate) maintenance_stop: watch::Sender<bool>,
-    pub(crate) background: Vec<JoinHandle<()>>,
-    pub(crate) acker: JoinHandle<()>,
+struct QueueRun {
+    state: Arc<QueueState>,
+    ctx: WorkerContext,
+    worker: JoinHandle<()>,
+    /// Maintenance and the scheduled-jobs mover.
+    background: Vec<JoinHandle<()>>,
+    acker: JoinHandle<()>,
 }
 
 /// Starts one apalis worker per queue on `url`. Returns once every queue's consumer
@@ -132,12 +138,13 @@ pub async fn start(
     let globals = GlobalKeys::new(&settings.prefix);
     let (failed_tx, failed) = mpsc::unbounded_channel();
     let lease = Arc::new(Lease::new(settings.heartbeat_interval));
+    let stop = CancellationToken::new();
     let mut runs = Vec::with_capacity(queues.len());
     for spec in &queues {
         let keys = Arc::new(QueueKeys::new(&settings.prefix, &spec.queue));
         let mut conn = ops.clone();
         stream::ensure_group(&mut conn, &keys).await?;
-        register_queue(&mut conn, &globals, &spec.queue).await?;
+        heartbeat::register_queue(&mut conn, &globals, &spec.queue).await?;
         let fetch_conn = connect(url, settings.block + Duration::from_secs(10)).await?;
         let holdings = Arc::new(Holdings::default());
         let (acker, acker_task) = ack::spawn(
@@ -166,9 +173,7 @@ pub async fn start(
         let read_ahead = settings.read_ahead_for(spec.concurrency);
         let budget = spec.concurrency + read_ahead;
         let (tx, rx) = mpsc::channel(budget);
-        let (fetch_stop, fetch_stop_rx) = watch::channel(false);
-        let fetch_stop = Arc::new(fetch_stop);
-        let (maintenance_stop, maintenance_stop_rx) = watch::channel(false);
+        let queue_stop = stop.child_token();
         let budget = Arc::new(Semaphore::new(budget));
         let mut background = Vec::new();
         background.push(tokio::spawn(fetch::run(
@@ -177,25 +182,17 @@ pub async fn start(
             budget,
             (spec.concurrency, read_ahead),
             tx,
-            fetch_stop_rx,
+            queue_stop.clone(),
         )));
         {
-            let (conn, keys, settings, stop) = (
-                ops.clone(),
-                keys.clone(),
-                settings.clone(),
-                maintenance_stop_rx.clone(),
-            );
+            let (conn, keys, settings) = (ops.clone(), keys.clone(), settings.clone());
             background.push(tokio::spawn(async move {
-                scheduler::run(conn, &keys, &settings, stop).await;
+                scheduler::run(conn, &keys, &settings).await;
             }));
         }
-        background.push(tokio::spawn(maintenance::run(
-            state.clone(),
-            maintenance_stop_rx,
-        )));
+        background.push(tokio::spawn(maintenance::run(state.clone())));
 
-        let backend = StreamsBackend::new(state.clone(), rx, fetch_stop.clone(), spec.concurrency);
+        let backend = StreamsBackend::new(state.clone(), rx, queue_stop, spec.concurrency);
         let ctx = WorkerContext::new(&format!("{id}/{}", spec.queue));
         let worker = WorkerBuilder::new(ctx.clone())
             .backend(backend)
@@ -212,8 +209,6 @@ pub async fn start(
             state,
             ctx,
             worker,
-            fetch_stop,
-            maintenance_stop,
             background,
             acker: acker_task,
         });
@@ -232,32 +227,28 @@ pub async fn start(
         jobs: Vec::new(),
         owners: Vec::new(),
     };
-    let (heartbeat_stop, heartbeat_stop_rx) = watch::channel(false);
     let states: Vec<_> = runs.iter().map(|r| r.state.clone()).collect();
     // The first look writes the marker if this Redis has none yet, so a later loss of
     // everything shows as a changed marker.
     let mut epoch = EpochWatch::new(&globals);
     epoch.look(&mut ops.clone()).await?;
     let (losses_tx, losses) = Losses::channel();
-    let heartbeat = tokio::spawn(beat_loop(
-        Beat {
-            conn: ops.clone(),
-            keys: globals,
-            info,
-            states,
-            interval: settings.heartbeat_interval,
-            epoch,
-            losses: losses_tx,
-            lease,
-        },
-        heartbeat_stop_rx,
-    ));
+    let heartbeat = tokio::spawn(heartbeat::beat_loop(heartbeat::Beat {
+        conn: ops.clone(),
+        keys: globals,
+        info,
+        states,
+        interval: settings.heartbeat_interval,
+        epoch,
+        losses: losses_tx,
+        lease,
+    }));
     tracing::info!(worker = %id, queues = ?queues, "worker started");
     Ok(Running {
         id,
         queues: runs,
+        stop,
         heartbeat,
-        heartbeat_stop,
         conn: ops,
         settings,
         failed,
@@ -287,110 +278,48 @@ impl Running {
     }
 }
 
-/// Lists a queue in the registry the admin UI and `workers status` read.
-async fn register_queue(
-    conn: &mut Conn,
-    globals: &GlobalKeys,
-    queue: &QueueName,
-) -> Result<(), Error> {
-    let () = redis::cmd("SADD")
-        .arg(&globals.queues)
-        .arg(queue.as_str())
-        .query_async(conn)
-        .await?;
-    Ok(())
-}
-
-/// What the heartbeat task owns.
-struct Beat {
-    conn: Conn,
-    keys: GlobalKeys,
-    info: WorkerInfo,
-    states: Vec<Arc<QueueState>>,
-    interval: Duration,
-    /// Looked at every beat, so a Redis that lost its data is noticed within one.
-    epoch: EpochWatch,
-    losses: watch::Sender<Option<String>>,
-    /// Renewed by each beat that reaches Redis.
-    lease: Arc<Lease>,
-}
-
-impl Beat {
-    /// After a loss: the registry set and the consumer groups are written again (the
-    /// fetch loops recreate their groups too when a read says NOGROUP, but a paused or
-    /// idle queue would not read), then the process's listeners hear of it.
-    async fn heal(&mut self, epoch: String, won: bool) {
-        tracing::warn!(%epoch, won, "redis lost its data: registering this worker's queues again");
-        for state in &self.states {
-            let queue = &state.keys.queue;
-            if let Err(e) = register_queue(&mut self.conn, &self.keys, queue).await {
-                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not register the queue again");
+impl Running {
+    /// Stops fetching at once, lets running jobs finish until `deadline`, acks them, and
+    /// hands back what was fetched but not started. Jobs still running at the deadline
+    /// stay pending and another worker reclaims them after the visibility timeout.
+    pub async fn shutdown(self, deadline: Duration) -> ShutdownReport {
+        let mut report = ShutdownReport::default();
+        self.stop.cancel();
+        // apalis's worker loop ends on its own context's stop, once its backend closed.
+        for run in &self.queues {
+            let _ = run.ctx.stop();
+        }
+        let until = tokio::time::Instant::now() + deadline;
+        for run in self.queues {
+            let mut worker = run.worker;
+            let finished = tokio::time::timeout_at(until, &mut worker).await.is_ok();
+            if !finished {
+                worker.abort();
+                let _ = worker.await;
+                let running = run.state.running().len();
+                report.abandoned += running;
+                tracing::warn!(queue = %run.state.keys.queue, running,
+                    "shutdown deadline passed; unfinished jobs are left for crash recovery");
+                if let Err(e) = shutdown::close(&run.state).await {
+                    tracing::warn!(error = %crate::error::Chain(&e), "could not hand back unstarted jobs; they will be reclaimed");
+                }
             }
-            if let Err(e) = stream::ensure_group(&mut self.conn, &state.keys).await {
-                tracing::warn!(%queue, error = %crate::error::Chain(&e), "could not create the consumer group again");
+            if !run.state.acker.flush_within(shutdown::LAST_ACKS_WAIT).await {
+                tracing::warn!(queue = %run.state.keys.queue, "could not write the last acks; those jobs will run again");
             }
+            for task in run.background {
+                task.abort();
+            }
+            run.acker.abort();
         }
-        let _ = self.losses.send(Some(epoch));
-    }
-
-    /// Marker first, so a loss is healed before this beat re-registers the worker.
-    async fn once(&mut self) {
-        match self.epoch.look(&mut self.conn).await {
-            Ok(Look::Lost { epoch, won }) => self.heal(epoch, won).await,
-            Ok(Look::First { .. } | Look::Unchanged) => {}
-            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "epoch look failed"),
+        self.heartbeat.abort();
+        let _ = self.heartbeat.await;
+        let mut conn = self.conn.clone();
+        let globals = GlobalKeys::new(&self.settings.prefix);
+        if let Err(e) = heartbeat::deregister(&mut conn, &globals, &self.id).await {
+            tracing::warn!(error = %crate::error::Chain(&e), "could not remove the worker from the registry");
         }
-        let info = &mut self.info;
-        let sent = std::time::Instant::now();
-        info.last_beat = now_ms();
-        info.busy = self
-            .states
-            .iter()
-            .map(|s| (s.keys.queue.to_string(), s.busy()))
-            .collect();
-        info.jobs = self
-            .states
-            .iter()
-            .flat_map(|s| {
-                s.holdings
-                    .running_jobs(heartbeat::JOBS_LISTED)
-                    .into_iter()
-                    .map(|j| heartbeat::BusyJob {
-                        queue: s.keys.queue.to_string(),
-                        id: j.job_id,
-                        kind: j.kind,
-                        started_at: j.started_at,
-                    })
-            })
-            .collect();
-        info.owners = self
-            .states
-            .iter()
-            .flat_map(|s| {
-                s.holdings
-                    .running_by_owner(heartbeat::OWNERS_LISTED)
-                    .into_iter()
-                    .map(|(user_id, running)| heartbeat::OwnerRunning {
-                        queue: s.keys.queue.to_string(),
-                        user_id,
-                        running,
-                    })
-            })
-            .collect();
-        match heartbeat::beat(&mut self.conn, &self.keys, info, self.interval).await {
-            Ok(()) => self.lease.renewed(sent),
-            Err(e) => tracing::debug!(error = %crate::error::Chain(&e), "heartbeat failed"),
-        }
-    }
-}
-
-async fn beat_loop(mut beat: Beat, mut stop: watch::Receiver<bool>) {
-    loop {
-        beat.once().await;
-        tokio::select! {
-            () = tokio::time::sleep(beat.interval) => {}
-            _ = stop.changed() => return,
-        }
+        report
     }
 }
 

@@ -3,11 +3,9 @@
 use std::time::Duration;
 
 use crate::connection::Conn;
-use tokio::sync::watch;
 
 use crate::connection::{Settings, now_ms};
 use crate::error::Error;
-use crate::fetch::sleep_or_stop;
 use crate::keys::QueueKeys;
 use crate::scripts::SCRIPTS;
 
@@ -42,13 +40,9 @@ pub async fn move_due(
 
 /// Every worker runs this for each of its queues. A full batch means more are due, so
 /// it goes again at once; otherwise it sleeps until the next due job or the interval,
-/// with jitter so many workers do not call in lockstep.
-pub(crate) async fn run(
-    mut conn: Conn,
-    keys: &QueueKeys,
-    settings: &Settings,
-    mut stop: watch::Receiver<bool>,
-) {
+/// with jitter so many workers do not call in lockstep. Runs until the worker's shutdown
+/// aborts it; a move is one atomic script, so an abort never leaves half of one.
+pub(crate) async fn run(mut conn: Conn, keys: &QueueKeys, settings: &Settings) {
     let mut rng = fastrand::Rng::new();
     loop {
         let wait = match move_due(&mut conn, keys, settings.mover_batch, settings.owner_turns).await {
@@ -67,14 +61,9 @@ pub(crate) async fn run(
             }
         };
         if wait.is_zero() {
-            if *stop.borrow() {
-                return;
-            }
             tokio::task::yield_now().await;
-            continue;
-        }
-        if sleep_or_stop(&mut stop, wait).await {
-            return;
+        } else {
+            tokio::time::sleep(wait).await;
         }
     }
 }

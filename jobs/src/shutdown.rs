@@ -2,65 +2,15 @@
 //! the last acks, hand back entries read ahead but never started, and leave jobs still
 //! running at the deadline pending for crash recovery.
 
-use std::time::Duration;
-
 use crate::error::Error;
-use crate::heartbeat;
-use crate::keys::GlobalKeys;
 use crate::queue_state::QueueState;
 use crate::reclaim;
-use crate::runtime::Running;
 
 /// What a shutdown did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ShutdownReport {
     /// Jobs still running at the deadline, left pending for crash recovery.
     pub abandoned: usize,
-}
-
-impl Running {
-    /// Stops fetching at once, lets running jobs finish until `deadline`, acks them, and
-    /// hands back what was fetched but not started. Jobs still running at the deadline
-    /// stay pending and another worker reclaims them after the visibility timeout.
-    pub async fn shutdown(self, deadline: Duration) -> ShutdownReport {
-        let mut report = ShutdownReport::default();
-        for run in &self.queues {
-            let _ = run.fetch_stop.send(true);
-            let _ = run.ctx.stop();
-        }
-        let until = tokio::time::Instant::now() + deadline;
-        for run in self.queues {
-            let mut worker = run.worker;
-            let finished = tokio::time::timeout_at(until, &mut worker).await.is_ok();
-            if !finished {
-                worker.abort();
-                let _ = worker.await;
-                let running = run.state.running().len();
-                report.abandoned += running;
-                tracing::warn!(queue = %run.state.keys.queue, running,
-                    "shutdown deadline passed; unfinished jobs are left for crash recovery");
-                if let Err(e) = close(&run.state).await {
-                    tracing::warn!(error = %crate::error::Chain(&e), "could not hand back unstarted jobs; they will be reclaimed");
-                }
-            }
-            if !run.state.acker.flush_within(LAST_ACKS_WAIT).await {
-                tracing::warn!(queue = %run.state.keys.queue, "could not write the last acks; those jobs will run again");
-            }
-            let _ = run.maintenance_stop.send(true);
-            for task in run.background {
-                task.abort();
-            }
-            run.acker.abort();
-        }
-        let _ = self.heartbeat_stop.send(true);
-        let _ = self.heartbeat.await;
-        let mut conn = self.conn.clone();
-        let globals = GlobalKeys::new(&self.settings.prefix);
-        if let Err(e) = heartbeat::deregister(&mut conn, &globals, &self.id).await {
-            tracing::warn!(error = %crate::error::Chain(&e), "could not remove the worker from the registry");
-        }
-        report
-    }
 }
 
 /// How long closing waits for the last batched acks to reach Redis.
