@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_session::storage::{SessionKey, SessionStore};
 use actix_web::cookie::time::Duration as Ttl;
 use api::session_store::RedisSessionStore;
-use jobs::test_support::TestRedis;
+use test_support::TestRedis;
 
 /// An update whose session was deleted meanwhile (signed out by another
 /// request) used to fall back to `save()`, bringing the signed-in state back under a new key.

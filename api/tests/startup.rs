@@ -6,8 +6,8 @@ mod harness;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use harness::test_config;
-use jobs::test_support::TestRedis;
 use sqlx::PgPool;
+use test_support::TestRedis;
 
 /// In production the cookie key is its own secret, not derived from
 /// the vault key (rotating one must not silently change the other, and one leak is not two).

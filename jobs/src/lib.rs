@@ -28,8 +28,6 @@ pub mod runtime;
 mod scripts;
 mod shutdown;
 pub mod stats;
-#[cfg(feature = "test-support")]
-pub mod test_support;
 
 /// The engine's internals: crate-private, so the public API is what a user needs
 /// (`Client`, `Job`, `Registry`, `runtime`, `admin::Admin`, errors, keys, stats,

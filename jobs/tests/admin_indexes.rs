@@ -337,7 +337,7 @@ async fn a_heartbeat_lists_the_running_jobs_with_their_start(env: Env) {
     };
     let id = env.client.enqueue(&slow).await.unwrap().id().to_owned();
     let admin = env.admin();
-    let listed = common::wait_until(Duration::from_secs(5), || {
+    let listed = test_support::wait_until(Duration::from_secs(5), || {
         let admin = admin.clone();
         let id = id.clone();
         async move {

@@ -18,9 +18,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Runs, fast_settings, registry, step, steps, wait_until};
-use jobs::test_support::TestCluster;
+use common::{Runs, fast_settings, registry, step, steps};
 use jobs::{Client, Settings};
+use test_support::TestCluster;
+use test_support::wait_until;
 
 /// Jobs a worker may hold at once (running plus read-ahead): more repeats than a few
 /// batches of these would mean acks were lost beyond the failover window.

@@ -8,8 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, Step, fast_settings, steps, wait_until};
+use common::{Env, Step, fast_settings, steps};
 use jobs::{Client, EnqueueOptions, Enqueued, Settings};
+use test_support::wait_until;
 
 const BIG: i64 = 1;
 const SMALL: i64 = 2;

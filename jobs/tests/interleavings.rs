@@ -12,10 +12,10 @@ use common::{Step, steps};
 use jobs::ack::{Completion, ack_batch};
 use jobs::admin::{Admin, JobFilter, JobState};
 use jobs::settle::Settler;
-use jobs::test_support::TestRedis;
 use jobs::{Client, EnqueueOptions, Envelope};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use test_support::TestRedis;
 
 #[derive(Debug, Clone)]
 enum Op {

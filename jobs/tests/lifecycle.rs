@@ -29,9 +29,10 @@ crate::on_both!(
 
 use std::time::{Duration, SystemTime};
 
-use common::{Env, Step, SyncPanic, env, fast_settings, step, steps, wait_until};
+use common::{Env, Step, SyncPanic, env, fast_settings, step, steps};
 use jobs::admin::{JobFilter, JobState};
 use jobs::{EnqueueOptions, Enqueued};
+use test_support::wait_until;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -6,8 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Step, env, step, wait_until};
+use common::{Step, env, step};
 use serde::{Deserialize, Serialize};
+use test_support::wait_until;
 
 const WAIT: Duration = Duration::from_secs(15);
 

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use jobs::test_support::TestRedis;
 use serde::{Deserialize, Serialize};
+use test_support::TestRedis;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,10 +9,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{fast_settings, wait_until};
-use jobs::test_support::TestRedis;
+use common::fast_settings;
 use jobs::{Client, Job, QueueName, Registry};
 use serde::{Deserialize, Serialize};
+use test_support::TestRedis;
+use test_support::wait_until;
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);

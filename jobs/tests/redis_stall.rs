@@ -8,7 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{env, step, wait_until};
+use common::{env, step};
+use test_support::wait_until;
 
 const JOBS: usize = 400;
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{fast_settings, wait_until};
-use jobs::test_support::TestRedis;
+use common::fast_settings;
 use jobs::{Client, Enqueued, Job, JobError, QueueName, Registry};
 use serde::{Deserialize, Serialize};
+use test_support::TestRedis;
+use test_support::wait_until;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use jobs::test_support::TestRedis;
 use shared::outbox;
 use sqlx::PgPool;
+use test_support::TestRedis;
 
 async fn client(redis: &TestRedis) -> jobs::Client {
     jobs::Client::connect(&redis.url(), jobs::Settings::default())

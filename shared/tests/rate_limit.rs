@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use jobs::test_support::{TestCluster, TestRedis};
 use shared::rate_limit::{Admission, Decision, Gate, Limit, RateLimiter, Rule, Ticket};
+use test_support::{TestCluster, TestRedis};
 
 async fn limiter(redis: &TestRedis) -> RateLimiter {
     let conn = jobs::connect(&redis.url(), Duration::from_secs(5))

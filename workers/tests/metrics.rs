@@ -20,7 +20,7 @@ use sqlx::PgPool;
 use stack::Stack;
 use tokio::time::Instant;
 
-use crate::harness::unused_port;
+use test_support::free_port;
 
 const RUN: Duration = Duration::from_secs(90);
 
@@ -87,7 +87,7 @@ struct Prometheus {
 impl Prometheus {
     fn start(api: &str, workers: &[String], rules: &Path) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = unused_port();
+        let port = free_port();
         let targets = |t: &[String]| {
             t.iter()
                 .map(|a| format!("\"{a}\""))
@@ -243,7 +243,7 @@ async fn prometheus_scrapes_the_api_and_two_workers_through_a_pipeline_run(db: P
     let checked = promtool(&["check", "rules", rules.to_str().unwrap()], None);
     assert!(checked.contains("SUCCESS"), "{checked}");
 
-    let metrics_port = unused_port();
+    let metrics_port = free_port();
     let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
         c.metrics.bind = Some(format!("127.0.0.1:{metrics_port}"));
     })
@@ -251,7 +251,7 @@ async fn prometheus_scrapes_the_api_and_two_workers_through_a_pipeline_run(db: P
     let api_metrics = format!("127.0.0.1:{metrics_port}");
     let mut worker_metrics = Vec::new();
     for name in ["w1", "w2"] {
-        let addr = format!("127.0.0.1:{}", unused_port());
+        let addr = format!("127.0.0.1:{}", free_port());
         stack
             .spawn_worker_with(name, &["--metrics-bind", &addr])
             .await;

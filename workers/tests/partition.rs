@@ -338,17 +338,6 @@ async fn pending_by_consumer(conn: &mut Conn, stream: &str) -> HashMap<String, u
     out
 }
 
-async fn wait_until(timeout: Duration, what: &str, mut cond: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond().await {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     if !is_root() {
@@ -461,7 +450,7 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
             .collect()
     };
     let mut ids = HashMap::new();
-    wait_until(Duration::from_secs(10), "every worker beats", async || {
+    test_support::wait_for(Duration::from_secs(10), "every worker beats", async || {
         ids = live(&mut conn.clone()).await;
         pids.iter().all(|p| ids.contains_key(p))
     })
@@ -505,7 +494,7 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     // The others take over the cut worker's entries once its heartbeat has lapsed and
     // the entries are idle past the visibility timeout.
     let mut taken_over_ms = None;
-    wait_until(
+    test_support::wait_for(
         CUT_FOR,
         "the cut worker's entries are taken over",
         async || {
@@ -533,7 +522,7 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
 
     // It rejoins by itself: the same process beats again and runs new jobs.
     let mut rejoined_ms = 0;
-    wait_until(
+    test_support::wait_for(
         Duration::from_secs(30),
         "the cut worker beats again",
         async || {
@@ -550,7 +539,7 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     eprintln!("enqueued {enqueued} jobs; draining");
 
     // Every job completes.
-    wait_until(
+    test_support::wait_for(
         Duration::from_secs(120),
         "every job completes",
         async || {

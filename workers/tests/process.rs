@@ -6,15 +6,12 @@ mod harness;
 
 use std::time::{Duration, SystemTime};
 
-use harness::{
-    PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, start_count, unused_port,
-    wait_until,
-};
+use harness::{PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, start_count};
 use jobs::admin::JobState;
 use jobs::kinds::probe::Probe;
-use jobs::test_support::TestRedis;
 use jobs::{EnqueueOptions, now_ms};
 use serde_json::json;
+use test_support::{TestRedis, free_port, wait_for};
 use tokio::time::Instant;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -29,7 +26,7 @@ async fn sigkill_mid_job_reruns_it_on_another_worker() {
         ..probe("slow")
     };
     setup.client.enqueue(&slow).await.unwrap();
-    wait_until(10 * SECOND, "worker a starts the job", async || {
+    wait_for(10 * SECOND, "worker a starts the job", async || {
         setup.runs("slow").await == ["start:1"]
     })
     .await;
@@ -37,7 +34,7 @@ async fn sigkill_mid_job_reruns_it_on_another_worker() {
     // A crash: no shutdown code runs, the entry stays in a's pending list.
     a.sigkill();
     let mut b = setup.ready_worker("b", &config).await;
-    wait_until(20 * SECOND, "worker b completes the job", async || {
+    wait_for(20 * SECOND, "worker b completes the job", async || {
         done_count(&setup.runs("slow").await) > 0
     })
     .await;
@@ -69,12 +66,12 @@ async fn sigkill_returns_unstarted_read_ahead_without_an_attempt() {
         ..probe("slow")
     };
     setup.client.enqueue(&slow).await.unwrap();
-    wait_until(10 * SECOND, "worker a starts the job", async || {
+    wait_for(10 * SECOND, "worker a starts the job", async || {
         setup.runs("slow").await == ["start:1"]
     })
     .await;
     setup.client.enqueue(&probe("ahead")).await.unwrap();
-    wait_until(10 * SECOND, "worker a reads ahead", async || {
+    wait_for(10 * SECOND, "worker a reads ahead", async || {
         setup.sizes().await.in_flight == 2
     })
     .await;
@@ -82,7 +79,7 @@ async fn sigkill_returns_unstarted_read_ahead_without_an_attempt() {
     tokio::time::sleep(Duration::from_millis(config.visibility_ms)).await;
     a.sigkill();
     let mut b = setup.ready_worker("b", &config).await;
-    wait_until(30 * SECOND, "worker b runs both", async || {
+    wait_for(30 * SECOND, "worker b runs both", async || {
         done_count(&setup.runs("slow").await) > 0 && done_count(&setup.runs("ahead").await) > 0
     })
     .await;
@@ -110,7 +107,7 @@ async fn sigterm_lets_running_jobs_finish_and_acks_them() {
         })
         .collect();
     setup.client.enqueue_bulk(&jobs).await.unwrap();
-    wait_until(10 * SECOND, "some jobs have started", async || {
+    wait_for(10 * SECOND, "some jobs have started", async || {
         let logs = setup.runs_of(&tags).await;
         logs.iter().filter(|l| !l.is_empty()).count() >= 5
     })
@@ -146,7 +143,7 @@ async fn sigterm_lets_running_jobs_finish_and_acks_them() {
     assert_eq!((sizes.scheduled, sizes.dead), (0, 0), "{sizes:?}");
 
     let _b = setup.ready_worker("b", &config).await;
-    wait_until(20 * SECOND, "worker b runs the rest", async || {
+    wait_for(20 * SECOND, "worker b runs the rest", async || {
         let logs = setup.runs_of(&tags).await;
         logs.iter().all(|l| done_count(l) > 0)
     })
@@ -173,7 +170,7 @@ async fn sigterm_deadline_leaves_unfinished_jobs_to_another_worker() {
         ..probe(t)
     });
     setup.client.enqueue_bulk(&jobs).await.unwrap();
-    wait_until(10 * SECOND, "both jobs have started", async || {
+    wait_for(10 * SECOND, "both jobs have started", async || {
         setup.runs_of(&tags).await.iter().all(|l| l == &["start:1"])
     })
     .await;
@@ -195,7 +192,7 @@ async fn sigterm_deadline_leaves_unfinished_jobs_to_another_worker() {
     assert_eq!((sizes.in_flight, sizes.ready), (2, 0), "{sizes:?}");
 
     let _b = setup.ready_worker("b", &config).await;
-    wait_until(20 * SECOND, "worker b completes both jobs", async || {
+    wait_for(20 * SECOND, "worker b completes both jobs", async || {
         setup.runs_of(&tags).await.iter().all(|l| done_count(l) > 0)
     })
     .await;
@@ -233,7 +230,7 @@ async fn redis_restart_with_aof_loses_nothing() {
     // Restart while jobs are running: at about a quarter at once, at about two thirds
     // after an outage longer than the visibility timeout and the clients' retries.
     for (left, outage) in [(1_500, Duration::ZERO), (700, 3 * SECOND)] {
-        wait_until(30 * SECOND, "the workers make progress", async || {
+        wait_for(30 * SECOND, "the workers make progress", async || {
             setup.sizes().await.ready <= left
         })
         .await;
@@ -323,7 +320,7 @@ async fn one_hundred_thousand_due_jobs_all_run() {
         .await;
     let key = harness::runs_key("bulk");
     let mut conn = setup.conn.clone();
-    wait_until(80 * SECOND, "every job has run", async || {
+    wait_for(80 * SECOND, "every job has run", async || {
         let len: usize = redis::cmd("LLEN")
             .arg(&key)
             .query_async(&mut conn)
@@ -373,7 +370,7 @@ async fn malformed_entries_go_to_the_dead_set_and_the_worker_keeps_running() {
     xadd(&[("e", bad_args.as_bytes())]).await;
     setup.client.enqueue(&probe("after")).await.unwrap();
 
-    wait_until(
+    wait_for(
         15 * SECOND,
         "three dead jobs, the unknown kind deferred, and the probe done",
         async || {
@@ -486,7 +483,7 @@ async fn bad_command_lines_fail_fast_with_a_clear_error() {
     }
 
     // Nothing listens at the URL: an error, not a hang.
-    let url = format!("redis://127.0.0.1:{}/0", unused_port());
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
     let mut w = WorkerProcess::spawn(
         "no-redis",
         &url,
@@ -511,7 +508,7 @@ async fn bad_command_lines_fail_fast_with_a_clear_error() {
 #[tokio::test]
 async fn bad_command_lines_are_refused_before_connecting_to_redis() {
     let redis = TestRedis::start();
-    let url = format!("redis://127.0.0.1:{}/0", unused_port());
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
     let mut w = WorkerProcess::spawn(
         "typo-no-redis",
         &url,
@@ -544,7 +541,7 @@ async fn panicking_handler_is_a_failure_not_a_dead_worker() {
         ..EnqueueOptions::default()
     };
     let id = setup.client.enqueue_with(&boom, options).await.unwrap();
-    wait_until(15 * SECOND, "the panicking job is dead", async || {
+    wait_for(15 * SECOND, "the panicking job is dead", async || {
         setup.sizes().await.dead == 1
     })
     .await;
@@ -571,7 +568,7 @@ async fn panicking_handler_is_a_failure_not_a_dead_worker() {
 
     // The same process goes on with the next job.
     setup.client.enqueue(&probe("after")).await.unwrap();
-    wait_until(10 * SECOND, "the next job completes", async || {
+    wait_for(10 * SECOND, "the next job completes", async || {
         setup.runs("after").await == ["start:1", "done:1"]
     })
     .await;
@@ -594,7 +591,7 @@ async fn a_job_waiting_for_a_free_slot_is_not_run_twice() {
         probe("next"),
     ];
     setup.client.enqueue_bulk(&jobs).await.unwrap();
-    wait_until(20 * SECOND, "both jobs complete", async || {
+    wait_for(20 * SECOND, "both jobs complete", async || {
         done_count(&setup.runs("next").await) > 0 && done_count(&setup.runs("long").await) > 0
     })
     .await;

@@ -21,7 +21,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jobs::QueueName;
 use jobs::keys::QueueKeys;
-use jobs::test_support::{TestCluster, TestRedis};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -29,6 +28,7 @@ use shared::Config;
 use shared::db::users::{self, NewUser, Role};
 use shared::providers::linkedin_oauth::LinkedInConnect;
 use sqlx::PgPool;
+use test_support::{TestCluster, TestRedis};
 use tokio::time::Instant;
 
 /// The vault key of every test app: 32 bytes, so sealed tokens can be opened in assertions.

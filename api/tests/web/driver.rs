@@ -5,7 +5,7 @@
 //! The flags keep Chromium from reaching out: this machine has no internet, and without
 //! them Chromium waits on refused connections (component updates, sync, QUIC probes).
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -39,14 +39,6 @@ pub struct Browser {
     /// Where Chromium saves what a link downloads, without asking (inside the profile).
     downloads: PathBuf,
     _profile: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn find(binary: &str, candidates: &[&str]) -> String {
@@ -83,7 +75,7 @@ impl Browser {
             "chromium",
             &["/usr/bin/chromium", "/usr/lib/chromium/chromium"],
         );
-        let port = free_port();
+        let port = test_support::free_port();
         // Its own process group, so dropping it also ends the Chromium it started even
         // when a failing test never closes the session.
         let mut command = Command::new(chromedriver);

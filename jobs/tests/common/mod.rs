@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use jobs::test_support::{TestCluster, TestRedis};
 use jobs::{Client, Job, JobContext, JobError, QueueName, Registry, Settings};
 use serde::{Deserialize, Serialize};
+use test_support::{TestCluster, TestRedis};
 
 /// Settings that make reclaim, the mover and pause checks happen within a second.
 pub fn fast_settings() -> Settings {
@@ -320,22 +320,6 @@ impl Env {
     pub async fn sizes(&self) -> jobs::admin::QueueSizes {
         self.admin().sizes(&steps()).await.unwrap()
     }
-}
-
-/// Polls `cond` every 10 ms until it holds or `timeout` passes.
-pub async fn wait_until<F, Fut>(timeout: Duration, mut cond: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if cond().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    cond().await
 }
 
 pub fn step(tag: &str) -> Step {

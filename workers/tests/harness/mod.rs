@@ -7,7 +7,6 @@
 )]
 
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -15,8 +14,8 @@ use std::time::Duration;
 use jobs::Conn;
 use jobs::admin::{Admin, QueueSizes};
 use jobs::kinds::probe::Probe;
-use jobs::test_support::TestRedis;
 use jobs::{Client, QueueName, Settings};
+use test_support::TestRedis;
 use tokio::time::Instant;
 
 /// The queue the production registry serves the `probe` job on in these tests.
@@ -354,7 +353,7 @@ impl Setup {
 
     /// Waits until nothing is ready, in flight or scheduled: every job reached its end.
     pub async fn wait_settled(&self, timeout: Duration) {
-        wait_until(timeout, "the queue is empty", async || {
+        test_support::wait_for(timeout, "the queue is empty", async || {
             let s = self.sizes().await;
             s.ready == 0 && s.in_flight == 0 && s.scheduled == 0
         })
@@ -399,25 +398,4 @@ pub async fn retry<T, E: std::fmt::Display>(
             Err(e) => panic!("{what}: {e}"),
         }
     }
-}
-
-/// Polls `cond` every 25 ms; panics with `what` if it is still false after `timeout`.
-pub async fn wait_until(timeout: Duration, what: &str, mut cond: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if cond().await {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// A local port nothing listens on (bound, then released).
-pub fn unused_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }

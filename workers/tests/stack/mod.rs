@@ -7,17 +7,16 @@
     reason = "each test file uses a different part of the stack"
 )]
 
-use std::net::TcpListener;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jobs::test_support::TestRedis;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::Config;
 use sqlx::PgPool;
+use test_support::{TestRedis, free_port};
 use tokio::time::Instant;
 
 use crate::harness::WorkerProcess;
@@ -40,13 +39,6 @@ pub struct Stack {
     /// Extra `AG_*` settings every worker gets.
     pub worker_env: Vec<(String, String)>,
     pub sandbox_http: reqwest::Client,
-}
-
-/// A free port on 127.0.0.1: the api's public URL must name its port before it binds
-/// (LinkedIn's redirect goes there).
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 impl Stack {

@@ -1,16 +1,11 @@
-//! Private `redis-server` instances for integration tests, here and in other crates.
-//! Each test gets its own server on a free port, because some tests kill and restart it.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    reason = "test support: a test that cannot start Redis should fail loudly"
-)]
+//! Private `redis-server` instances for integration tests. Each test gets its own server
+//! on a free port, because some tests kill and restart it.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::free_port;
 
 /// A redis-server owned by one test; killed on drop.
 pub struct TestRedis {
@@ -185,11 +180,6 @@ impl Drop for TestRedis {
 fn same_dir(reported: &str, ours: &std::path::Path) -> bool {
     let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
     canon(std::path::Path::new(reported)) == canon(ours)
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
 }
 
 /// A real Redis Cluster of three masters with a replica each, for the tests that must prove
