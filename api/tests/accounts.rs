@@ -51,14 +51,14 @@ async fn sign_up_creates_an_owner_who_then_signs_in(db: PgPool) {
 async fn sign_up_answers_a_taken_email_exactly_like_a_new_one(db: PgPool) {
     let app = spawn_app(db).await;
     let new = app
-        .browser()
+        .visitor()
         .post_json(
             "/api/auth/sign-up",
             &json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" }),
         )
         .await;
     let taken = app
-        .browser()
+        .visitor()
         .post_json(
             "/api/auth/sign-up",
             &json!({ "email": "ANA@Example.COM", "password": "another long password", "name": "Eve" }),
@@ -77,7 +77,7 @@ async fn sign_up_answers_a_taken_email_exactly_like_a_new_one(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(n, 1);
-    let browser = app.browser();
+    let browser = app.visitor();
     assert_eq!(
         browser
             .sign_in("ana@example.com", "another long password")
@@ -181,7 +181,7 @@ async fn sign_up_refuses_bad_values_with_422(db: PgPool) {
 async fn sign_in_checks_the_password(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let browser = app.browser();
+    let browser = app.visitor();
     // Wrong password and unknown account: the same 401.
     let wrong = browser.sign_in("ana@example.com", "wrong password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -214,7 +214,7 @@ async fn sign_in_checks_the_password(db: PgPool) {
 async fn sign_in_is_refused_after_five_failures_even_with_the_right_password(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let browser = app.browser();
+    let browser = app.visitor();
     // Five wrong passwords: 401 each.
     for _ in 0..5 {
         let response = browser.sign_in("ana@example.com", "wrong password").await;
@@ -229,7 +229,7 @@ async fn sign_in_is_refused_after_five_failures_even_with_the_right_password(db:
     // Another account from the same address is not affected.
     app.other_user("bob@example.com").await;
     assert_eq!(
-        app.browser()
+        app.visitor()
             .sign_in("bob@example.com", PASSWORD)
             .await
             .status(),
@@ -386,7 +386,7 @@ async fn request_bodies_are_checked_before_handlers_run(db: PgPool) {
     let response = app.post_json("/api/campaigns", &big).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(response).await, "payload_too_large");
-    let response = app.browser().post_json("/api/auth/sign-up", &big).await;
+    let response = app.visitor().post_json("/api/auth/sign-up", &big).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -450,7 +450,7 @@ async fn the_session_cookie_is_http_only_and_dies_with_the_session(db: PgPool) {
 async fn concurrent_wrong_sign_ins_verify_at_most_the_limit(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let browser = app.browser();
+    let browser = app.visitor();
     let attempts = (0..50).map(|_| browser.sign_in("ana@example.com", "wrong password"));
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
         .await
@@ -471,6 +471,6 @@ async fn concurrent_wrong_sign_ins_verify_at_most_the_limit(db: PgPool) {
     );
     assert_eq!(verified + throttled, 50, "{statuses:?}");
     // The right password is still refused: the failures were all counted.
-    let response = app.browser().sign_in("ana@example.com", PASSWORD).await;
+    let response = app.visitor().sign_in("ana@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-async fn page(browser: &harness::Browser, path: &str) -> (StatusCode, String) {
+async fn page(browser: &harness::Visitor, path: &str) -> (StatusCode, String) {
     let response = browser
         .request(Method::GET, path)
         .header("accept-language", "en")
@@ -134,7 +134,7 @@ async fn refuse_audit_rows(app: &TestApp) {
     .unwrap();
 }
 
-async fn dead_count(admin: &harness::Browser) -> u64 {
+async fn dead_count(admin: &harness::Visitor) -> u64 {
     admin
         .get("/api/admin/queues/publish/dead/count")
         .await

@@ -252,7 +252,7 @@ struct Timing {
     max: f64,
 }
 
-async fn time(admin: &harness::Browser, name: &'static str, path: &str) -> Timing {
+async fn time(admin: &harness::Visitor, name: &'static str, path: &str) -> Timing {
     // Warm up (connection, script cache).
     for _ in 0..5 {
         assert_eq!(admin.get(path).await.status(), StatusCode::OK, "{path}");
@@ -353,7 +353,7 @@ async fn the_overview_and_a_filtered_dead_list_answer_in_under_100_ms(db: PgPool
     }
 
     // The owners' side on the same loaded system.
-    let owner = app.browser();
+    let owner = app.visitor();
     owner.sign_up("owner@example.com").await;
     let user_id = app.user_id("owner@example.com").await;
     load_owner(&app.db, user_id).await;

@@ -19,7 +19,7 @@ async fn sessions_and_live_events_work_on_a_redis_cluster(db: PgPool) {
     app.sign_up("owner@cluster.example").await;
     assert_eq!(app.get("/api/auth/me").await.status(), StatusCode::OK);
     // A second browser, a second session.
-    let laptop = app.browser();
+    let laptop = app.visitor();
     laptop.sign_in_as("owner@cluster.example").await;
     assert_eq!(laptop.get("/api/auth/me").await.status(), StatusCode::OK);
 

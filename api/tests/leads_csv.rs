@@ -108,7 +108,7 @@ async fn another_owners_campaign_is_a_404_and_no_session_a_401(db: PgPool) {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(response).await, "not_found");
     let response = app
-        .browser()
+        .visitor()
         .get(&format!("/api/campaigns/{id}/leads.csv"))
         .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);

@@ -76,7 +76,7 @@ async fn the_event_stream_is_its_owners_only(db: PgPool) {
     let id = campaign_in(&app, "Mine", "scraping").await;
 
     // Signed out: to sign-in, as every page.
-    let signed_out = app.browser().get(&format!("/campaigns/{id}/events")).await;
+    let signed_out = app.visitor().get(&format!("/campaigns/{id}/events")).await;
     assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
     assert!(
         signed_out.headers()[LOCATION]
@@ -232,7 +232,7 @@ async fn a_user_holds_four_streams_and_a_closed_one_gives_its_place_back(db: PgP
     read_until(&mut again, "id=\"kpi-leads\"", Duration::from_secs(10)).await;
 }
 
-async fn campaign_in_for(app: &TestApp, browser: &harness::Browser, name: &str) -> i64 {
+async fn campaign_in_for(app: &TestApp, browser: &harness::Visitor, name: &str) -> i64 {
     let id = browser.create_campaign(name).await;
     sqlx::query("UPDATE campaigns SET status = 'scraping' WHERE id = $1")
         .bind(id)
@@ -378,7 +378,7 @@ async fn ends_within(response: &mut reqwest::Response, within: Duration) -> bool
 }
 
 /// `browser`'s stream of a running campaign of theirs, read past its first update.
-async fn open_stream(app: &TestApp, browser: &harness::Browser, name: &str) -> reqwest::Response {
+async fn open_stream(app: &TestApp, browser: &harness::Visitor, name: &str) -> reqwest::Response {
     let id = campaign_in_for(app, browser, name).await;
     let mut stream = browser.get(&format!("/campaigns/{id}/events")).await;
     assert_eq!(stream.status(), StatusCode::OK);
@@ -390,7 +390,7 @@ async fn open_stream(app: &TestApp, browser: &harness::Browser, name: &str) -> r
 async fn a_stream_ends_when_its_account_signs_out_everywhere(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("owner@live.example").await;
-    let laptop = app.browser();
+    let laptop = app.visitor();
     laptop.sign_in_as("owner@live.example").await;
     let mut stream = open_stream(&app, &laptop, "Watched").await;
     let bob = app.other_user("bob@live.example").await;

@@ -64,7 +64,7 @@ async fn signed_out_pages_send_to_sign_in_and_come_back(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_language_switch_never_sends_to_another_site(db: PgPool) {
     let app = spawn_app(db).await;
-    let browser = app.browser();
+    let browser = app.visitor();
     for next in [
         "%2F%09%2Fevil.example",
         "%2F%0A%2Fevil.example",
@@ -143,7 +143,7 @@ async fn the_api_session_signs_in_the_pages_and_forms_need_its_token(db: PgPool)
 async fn sign_in_forms_need_their_form_cookie(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let browser = app.browser();
+    let browser = app.visitor();
     // Another site's post carries no `ag_form` cookie (SameSite=Lax): refused.
     let refused = browser
         .request(reqwest::Method::POST, "/sign-in")
@@ -191,7 +191,7 @@ async fn the_chosen_language_beats_the_browser_s(db: PgPool) {
     let app = spawn_app(db).await;
     let page = |cookie: Option<&'static str>| {
         let mut request = app
-            .browser()
+            .visitor()
             .request(reqwest::Method::GET, "/sign-in")
             .header("accept-language", "en-US,en;q=0.9");
         if let Some(c) = cookie {

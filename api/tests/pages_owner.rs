@@ -27,7 +27,7 @@ fn is_html(response: &Response) -> bool {
 }
 
 /// A page form post from `browser` with `fields` (add `csrf` yourself).
-async fn post_form(browser: &harness::Browser, path: &str, fields: &[(&str, &str)]) -> Response {
+async fn post_form(browser: &harness::Visitor, path: &str, fields: &[(&str, &str)]) -> Response {
     browser
         .request(Method::POST, path)
         .form(fields)
@@ -147,7 +147,7 @@ async fn the_profile_saves_details_and_the_account_language_wins_everywhere(db: 
 
     // Another browser, French and without the cookie, signs in: the account's English wins
     // over its Accept-Language, on every page.
-    let other = app.browser();
+    let other = app.visitor();
     other.sign_in_as("ana@example.com").await;
     for path in ["/", "/contents", "/campaigns/new", "/profile"] {
         let page = other
@@ -163,7 +163,7 @@ async fn the_profile_saves_details_and_the_account_language_wins_everywhere(db: 
     }
     // Signed out, the browser's language is back.
     let signed_out = app
-        .browser()
+        .visitor()
         .request(Method::GET, "/sign-in")
         .header("accept-language", FRENCH)
         .send()
@@ -244,7 +244,7 @@ async fn the_language_switch_saves_the_account_language_from_our_pages_only(db: 
     assert_eq!(ours.status(), StatusCode::SEE_OTHER);
     assert_eq!(language().await.as_deref(), Some("en"));
     // Signed out, it still just sets the cookie.
-    let anonymous = app.browser().get("/language/fr?next=/sign-in").await;
+    let anonymous = app.visitor().get("/language/fr?next=/sign-in").await;
     assert_eq!(anonymous.headers()[LOCATION], "/sign-in");
     assert_eq!(language().await.as_deref(), Some("en"));
 }

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 
 const NEW_PASSWORD: &str = "a brand new secret";
 
-async fn forgot(browser: &harness::Browser, email: &str) -> reqwest::Response {
+async fn forgot(browser: &harness::Visitor, email: &str) -> reqwest::Response {
     browser
         .post_json("/api/auth/forgot-password", &json!({ "email": email }))
         .await
@@ -25,10 +25,10 @@ async fn a_reset_link_works_once_and_ends_every_session(db: PgPool) {
     let sink = MailSink::start().await;
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let laptop = app.browser();
+    let laptop = app.visitor();
     laptop.sign_in_as("ana@example.com").await;
 
-    let stranger = app.browser();
+    let stranger = app.visitor();
     let response = forgot(&stranger, "Ana@Example.com").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert_eq!(deliver_all(&app.db, &sink).await, ["sent"]);
@@ -95,8 +95,8 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
     let sink = MailSink::start().await;
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    forgot(&app.browser(), "ana@example.com").await;
-    forgot(&app.browser(), "ana@example.com").await;
+    forgot(&app.visitor(), "ana@example.com").await;
+    forgot(&app.visitor(), "ana@example.com").await;
     // The first is sent, then both are past their 30 minutes.
     let first: i64 = sqlx::query_scalar("SELECT min(id) FROM mails")
         .fetch_one(&app.db)
@@ -115,7 +115,7 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
     let mails = sink.wait_for("ana@example.com", 1).await;
     assert_eq!(mails.len(), 1);
     let response = app
-        .browser()
+        .visitor()
         .post_json(
             "/api/auth/reset-password",
             &json!({ "token": reset_token(&mails[0]), "password": NEW_PASSWORD }),
@@ -132,8 +132,8 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
 async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let known = forgot(&app.browser(), "ana@example.com").await;
-    let unknown = forgot(&app.browser(), "nobody@example.com").await;
+    let known = forgot(&app.visitor(), "ana@example.com").await;
+    let unknown = forgot(&app.visitor(), "nobody@example.com").await;
     assert_eq!(known.status(), unknown.status());
     let (known, unknown): (Value, Value) =
         (known.json().await.unwrap(), unknown.json().await.unwrap());
@@ -147,15 +147,15 @@ async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
     for email in ["ana@example.com", "nobody@example.com"] {
         for _ in 0..2 {
             assert_eq!(
-                forgot(&app.browser(), email).await.status(),
+                forgot(&app.visitor(), email).await.status(),
                 StatusCode::ACCEPTED
             );
         }
-        let refused = forgot(&app.browser(), email).await;
+        let refused = forgot(&app.visitor(), email).await;
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{email}");
     }
     // Bad input is a 422, not a mail.
-    let response = forgot(&app.browser(), "not an address").await;
+    let response = forgot(&app.visitor(), "not an address").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -169,7 +169,7 @@ async fn signing_up_with_a_taken_address_mails_its_owner(db: PgPool) {
         .await
         .unwrap();
     let response = app
-        .browser()
+        .visitor()
         .post_json(
             "/api/auth/sign-up",
             &json!({ "email": "ANA@example.com", "password": "someone else's", "name": "Eve" }),

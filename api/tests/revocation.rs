@@ -47,7 +47,7 @@ async fn resetting_an_account_ends_its_sessions(db: PgPool) {
         StatusCode::UNAUTHORIZED
     );
     // The new password opens a new session.
-    let browser = app.browser();
+    let browser = app.visitor();
     assert_eq!(
         browser
             .sign_in("root@example.com", "a new long password")
@@ -61,7 +61,7 @@ async fn resetting_an_account_ends_its_sessions(db: PgPool) {
 async fn sign_out_everywhere_ends_every_session_of_the_account(db: PgPool) {
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
-    let laptop = app.browser();
+    let laptop = app.visitor();
     laptop.sign_in_as("ana@example.com").await;
     let bob = app.other_user("bob@example.com").await;
     let response = app.post("/api/auth/sign-out-everywhere").await;

@@ -13,7 +13,7 @@ use sqlx::PgPool;
 #[sqlx::test(migrations = "../migrations")]
 async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {
     let app = spawn_app(db.clone()).await;
-    let owner = app.browser();
+    let owner = app.visitor();
     owner.sign_up("owner@example.com").await;
     let user_id = app.user_id("owner@example.com").await;
     app.connect_linkedin_in_db(user_id).await;

@@ -44,7 +44,7 @@ async fn a_redis_outage_answers_503_in_the_error_shape(db: PgPool) {
     assert_eq!(error_code(response).await, "unavailable");
     // A sign-in: its throttle cannot be checked.
     let response = app
-        .browser()
+        .visitor()
         .sign_in("ana@example.com", "anything at all")
         .await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

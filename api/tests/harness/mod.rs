@@ -49,13 +49,15 @@ pub struct TestApp {
     pub db: PgPool,
     /// Killing it is how a test takes Redis away from the running app.
     pub redis: AppRedis,
-    /// The first user's browser; `browser()` makes more.
-    pub user: Browser,
+    /// The first user's visitor; `visitor()` makes more.
+    pub user: Visitor,
 }
 
-/// One browser: its own cookie jar (so its own session), and the CSRF token its last
-/// sign-up or sign-in returned, sent on every write unless the test says otherwise.
-pub struct Browser {
+/// One visitor over plain HTTP, as a browser without JavaScript would be (the real
+/// Chromium is `web::driver::Browser`): its own cookie jar (so its own session), and the
+/// CSRF token its last sign-up or sign-in returned, sent on every write unless the test
+/// says otherwise.
+pub struct Visitor {
     pub http: reqwest::Client,
     /// The cookie jar, so a test can copy a session cookie elsewhere.
     pub cookies: Arc<Jar>,
@@ -134,7 +136,7 @@ async fn spawn_app_on(
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        user: Browser::new(&address),
+        user: Visitor::new(&address),
         address,
         db,
         redis,
@@ -172,29 +174,29 @@ fn init_logs() {
 }
 
 impl std::ops::Deref for TestApp {
-    type Target = Browser;
+    type Target = Visitor;
 
-    fn deref(&self) -> &Browser {
+    fn deref(&self) -> &Visitor {
         &self.user
     }
 }
 
 impl TestApp {
     /// A second browser: another cookie jar, signed in as nobody yet.
-    pub fn browser(&self) -> Browser {
-        Browser::new(&self.address)
+    pub fn visitor(&self) -> Visitor {
+        Visitor::new(&self.address)
     }
 
     /// A new browser signed up as `email`.
-    pub async fn other_user(&self, email: &str) -> Browser {
-        let browser = self.browser();
+    pub async fn other_user(&self, email: &str) -> Visitor {
+        let browser = self.visitor();
         browser.sign_up(email).await;
         browser
     }
 
     /// An admin account, made the way `api create-user --admin` makes it (there is no
     /// sign-up for admins), signed in in a new browser.
-    pub async fn admin(&self, email: &str) -> Browser {
+    pub async fn admin(&self, email: &str) -> Visitor {
         let hash = api::password::hash(PASSWORD.into()).await.unwrap();
         users::create(
             &self.db,
@@ -207,7 +209,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let browser = self.browser();
+        let browser = self.visitor();
         browser.sign_in_as(email).await;
         browser
     }
@@ -356,7 +358,7 @@ fn next_suffix() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-impl Browser {
+impl Visitor {
     fn new(address: &str) -> Self {
         let cookies = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
