@@ -10,22 +10,14 @@ mod harness;
 mod web;
 
 use admin_support::{audit_rows, bury, stream_len, worker_beat};
-use harness::{PASSWORD, spawn_app};
+use harness::spawn_app;
 use serde_json::json;
 use sqlx::PgPool;
+use web::account::sign_in_home;
 use web::driver::Browser;
 
 const FRENCH: &str = "fr-FR,fr";
 const ENGLISH: &str = "en-GB,en";
-
-/// Signs in through the sign-in page.
-async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/sign-in").await;
-    b.fill("#email", email).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/");
-}
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retries_it(db: PgPool) {
@@ -56,7 +48,7 @@ async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retrie
     app.admin("root@example.com").await;
 
     let b = Browser::start(&app.address, ENGLISH).await;
-    sign_in(&b, "root@example.com").await;
+    sign_in_home(&b, "root@example.com").await;
     b.click("a[href='/admin']").await;
     assert_eq!(b.text("h1").await, "Queues");
     assert!(b.text("#queue-publish").await.contains('5'));
@@ -141,7 +133,7 @@ async fn an_admin_bulk_deletes_failed_jobs_by_filter_after_confirming(db: PgPool
 
     // In French this time.
     let b = Browser::start(&app.address, FRENCH).await;
-    sign_in(&b, "root@example.com").await;
+    sign_in_home(&b, "root@example.com").await;
     b.goto("/admin/queues/scrape/dead").await;
     // A user id that is not one: a message next to the field, not an error page.
     b.fill("#filter-user", "sept").await;
@@ -206,7 +198,7 @@ async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPoo
     app.admin("root@example.com").await;
 
     let b = Browser::start(&app.address, ENGLISH).await;
-    sign_in(&b, "root@example.com").await;
+    sign_in_home(&b, "root@example.com").await;
     b.goto("/admin").await;
     b.click("#pause-scrape").await;
     assert_eq!(b.path().await, "/admin");
@@ -255,7 +247,7 @@ async fn an_owner_gets_the_403_page_on_the_admin_pages(db: PgPool) {
     .await;
     app.other_user("owner@example.com").await;
     let o = Browser::start(&app.address, FRENCH).await;
-    sign_in(&o, "owner@example.com").await;
+    sign_in_home(&o, "owner@example.com").await;
     for path in [
         "/admin",
         "/admin/workers",

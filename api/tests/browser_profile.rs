@@ -12,32 +12,14 @@ use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web as actix};
 use fantoccini::Locator;
-use harness::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use harness::{TestApp, spawn_app, spawn_app_with};
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use sqlx::PgPool;
+use web::account::{sign_in_home, sign_up_and_in};
 use web::driver::Browser;
 
 const FRENCH: &str = "fr-FR,fr";
 const ENGLISH: &str = "en-GB,en";
-
-/// Signs up, then in, through the pages.
-async fn sign_up_and_in(b: &Browser, email: &str) {
-    b.goto("/sign-up").await;
-    b.fill("#name", "Ana Martin").await;
-    b.fill("#email", email).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/sign-up'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/sign-in?created=1");
-    sign_in(b, email).await;
-}
-
-/// Signs in on the sign-in page shown.
-async fn sign_in(b: &Browser, email: &str) {
-    b.fill("#email", email).await;
-    b.fill("#password", PASSWORD).await;
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/");
-}
 
 /// A radio button or checkbox: a click that loads no page.
 async fn tick(b: &Browser, css: &str) {
@@ -151,7 +133,7 @@ async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgP
     b.client.delete_all_cookies().await.unwrap();
     b.goto("/sign-in").await;
     assert_eq!(b.text("h1").await, "Connexion");
-    sign_in(&b, "ana@bakery.example").await;
+    sign_in_home(&b, "ana@bakery.example").await;
     assert_eq!(b.text("h1").await, "Your dashboard");
     b.screenshot("profile-04-home-en-after-sign-in").await;
     for (path, title) in [

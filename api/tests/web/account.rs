@@ -68,3 +68,10 @@ pub async fn sign_in(b: &Browser, email: &str, password: &str) {
     b.fill("#password", password).await;
     b.click("form[action='/sign-in'] button[type=submit]").await;
 }
+
+/// Signs in with [`PASSWORD`] from the sign-in page and lands on the home page.
+pub async fn sign_in_home(b: &Browser, email: &str) {
+    b.goto("/sign-in").await;
+    sign_in(b, email, PASSWORD).await;
+    assert_eq!(b.path().await, "/", "signing in as {email}");
+}
