@@ -211,6 +211,11 @@ async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPoo
     b.click("#resume-scrape").await;
     assert_eq!(b.text("#notice").await, "The queue is running again.");
     assert!(!b.text("#queue-scrape").await.contains("paused"));
+    // Who holds the scrape queue's slots: the heartbeat's owner 7, whose account is gone.
+    let owners = b.text("#owners-scrape").await;
+    assert!(owners.contains("account deleted (#7)"), "{owners}");
+    assert!(owners.contains("Running") && owners.contains("Waiting for their turn"));
+    b.screenshot_of("admin-32-owners", "#owners").await;
 
     // The live workers: host, pid, slots, the running job and for how long.
     b.click("a[href='/admin/workers']").await;
