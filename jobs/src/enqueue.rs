@@ -58,6 +58,47 @@ pub struct EnqueueOptions {
     pub user_id: Option<i64>,
 }
 
+/// A job taken apart into what its envelope is made of, without its type: a producer that
+/// stores jobs to enqueue later (the outbox) keeps these and enqueues them with
+/// [`Client::enqueue_parts`], which makes the envelope a typed enqueue of the same job would
+/// have made (same unique key and lifetime, same attempt budget, same owner's turn).
+#[derive(Debug, Clone)]
+pub struct JobParts {
+    /// `Job::KIND`.
+    pub kind: String,
+    /// `Job::QUEUE`, validated when enqueued.
+    pub queue: String,
+    /// The job serialized, as its handler will read it.
+    pub args: Box<RawValue>,
+    /// `Job::unique_key`.
+    pub unique_key: Option<String>,
+    /// `Job::MAX_ATTEMPTS`.
+    pub max_attempts: u32,
+    /// `Job::UNIQUE_FOR`.
+    pub unique_for: Duration,
+    /// `Job::user_id`; [`EnqueueOptions::user_id`] comes first when set.
+    pub user_id: Option<i64>,
+}
+
+impl JobParts {
+    /// The parts of a typed job, as [`Client::enqueue_with`] uses them.
+    pub fn of<J: Job>(job: &J) -> Result<Self, Error> {
+        let args = serde_json::value::to_raw_value(job).map_err(|e| Error::Encode {
+            kind: J::KIND.to_owned(),
+            source: e,
+        })?;
+        Ok(Self {
+            kind: J::KIND.to_owned(),
+            queue: J::QUEUE.to_owned(),
+            args,
+            unique_key: job.unique_key(),
+            max_attempts: J::MAX_ATTEMPTS,
+            unique_for: J::UNIQUE_FOR,
+            user_id: job.user_id(),
+        })
+    }
+}
+
 /// The producer side of the engine. Cheap to clone: one multiplexed connection, shared.
 #[derive(Clone)]
 pub struct Client {
@@ -115,15 +156,26 @@ impl Client {
         job: &J,
         options: EnqueueOptions,
     ) -> Result<Enqueued, Error> {
+        self.enqueue_parts(JobParts::of(job)?, options).await
+    }
+
+    /// Enqueues a job from its parts, without its type: the envelope, unique key and
+    /// owner's turn are those [`Self::enqueue_with`] gives the typed job the parts came from.
+    pub async fn enqueue_parts(
+        &self,
+        parts: JobParts,
+        options: EnqueueOptions,
+    ) -> Result<Enqueued, Error> {
         let queue = match options.queue.clone() {
             Some(q) => q,
-            None => QueueName::new(J::QUEUE)?,
+            None => QueueName::new(&parts.queue)?,
         };
         let keys = self.keys(&queue);
         let now = now_ms();
-        let envelope = envelope_for(job, &queue, &options, now)?;
+        let unique_for = duration_ms(parts.unique_for);
+        let envelope = envelope_for(parts, &queue, &options, now);
         let run_at = due_time(options.run_at, now);
-        let ttl = unique_ttl_ms(run_at, now, unique_for_ms::<J>());
+        let ttl = unique_ttl_ms(run_at, now, unique_for);
         let write = self.write_of(&keys, &envelope, run_at, ttl)?;
         let mut out = self.send(vec![(envelope.id, write)], true).await?;
         out.pop()
@@ -152,10 +204,10 @@ impl Client {
         let keys = self.keys(&queue);
         let now = now_ms();
         let run_at = due_time(options.run_at, now);
-        let ttl = unique_ttl_ms(run_at, now, unique_for_ms::<J>());
+        let ttl = unique_ttl_ms(run_at, now, duration_ms(J::UNIQUE_FOR));
         let mut writes = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let envelope = envelope_for(job, &queue, &options, now)?;
+            let envelope = envelope_for(JobParts::of(job)?, &queue, &options, now);
             let write = self.write_of(&keys, &envelope, run_at, ttl)?;
             writes.push((envelope.id, write));
         }
@@ -335,34 +387,33 @@ impl Client {
     }
 }
 
-fn envelope_for<J: Job>(
-    job: &J,
+/// The envelope of a job: the options' queue, attempt budget and user come before the
+/// job's own.
+fn envelope_for(
+    parts: JobParts,
     queue: &QueueName,
     options: &EnqueueOptions,
     now: u64,
-) -> Result<Envelope, Error> {
-    let args = serde_json::value::to_raw_value(job).map_err(|e| Error::Encode {
-        kind: J::KIND.to_owned(),
-        source: e,
-    })?;
+) -> Envelope {
+    let unique_for = duration_ms(parts.unique_for);
     let mut envelope = new_envelope(
-        J::KIND,
+        &parts.kind,
         queue,
-        args,
-        options.max_attempts.unwrap_or(J::MAX_ATTEMPTS),
-        options.user_id.or_else(|| job.user_id()),
-        job.unique_key(),
+        parts.args,
+        options.max_attempts.unwrap_or(parts.max_attempts),
+        options.user_id.or(parts.user_id),
+        parts.unique_key,
         options,
         now,
     );
     if envelope.unique_key.is_some() {
-        envelope.unique_for = Some(unique_for_ms::<J>());
+        envelope.unique_for = Some(unique_for);
     }
-    Ok(envelope)
+    envelope
 }
 
-fn unique_for_ms<J: Job>() -> u64 {
-    u64::try_from(J::UNIQUE_FOR.as_millis()).unwrap_or(u64::MAX)
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// How long a unique key must live so it outlasts its job: until the job is due

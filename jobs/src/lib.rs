@@ -49,7 +49,7 @@ internal!(
 );
 
 pub use connection::{Conn, Settings, connect, now_ms};
-pub use enqueue::{Client, EnqueueOptions, Enqueued};
+pub use enqueue::{Client, EnqueueOptions, Enqueued, JobParts};
 pub use envelope::Envelope;
 pub use error::Error;
 pub use job::{Job, JobError};

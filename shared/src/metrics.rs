@@ -343,7 +343,7 @@ impl DbGauges {
         );
         registry.register(
             "outbox_failing_rows",
-            "Outbox rows the relay failed to enqueue at least once (a kind no build knows)",
+            "Outbox rows the relay failed to enqueue at least once (see their last_error)",
             g.outbox_failing.clone(),
         );
         registry.register("campaigns", "Campaigns by status", g.campaigns.clone());

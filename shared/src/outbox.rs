@@ -5,14 +5,18 @@
 //! Delivery is at least once: if the relay dies between the enqueue and its commit, the rows
 //! are enqueued again by the next relay. The pipeline jobs that must not run twice are
 //! unique in the queue (their `unique_key`), and every handler is idempotent.
+//!
+//! A row carries what its job is enqueued with (queue, unique key, attempt budget, the
+//! unique key's lifetime), decided from the typed job when the row is written, so the relay
+//! knows no job type: a new kind needs no change here.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, ScrapeCampaign, SendMail};
-use jobs::{Client, EnqueueOptions, Enqueued, Job};
-use serde::de::DeserializeOwned;
+use jobs::{Client, EnqueueOptions, Enqueued, Job, JobParts};
+use serde_json::value::RawValue;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio::task::JoinHandle;
@@ -41,21 +45,47 @@ pub async fn push<J: Job>(
 
 /// Writes a job that must not run before `run_at` (a post's slot): the relay enqueues it
 /// in the queue's scheduled set for that instant, so no worker waits for it.
+///
+/// The row gets what the job is enqueued with (its queue, unique key, attempt budget and
+/// unique key lifetime) now, from the type, so the relay enqueues it without knowing it.
 pub async fn push_at<J: Job>(
     conn: &mut PgConnection,
     job: &J,
     user_id: Option<i64>,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
-    let args = serde_json::to_value(job)?;
-    sqlx::query("INSERT INTO outbox (kind, args, user_id, run_at) VALUES ($1, $2, $3, $4)")
-        .bind(J::KIND)
-        .bind(args)
-        .bind(user_id)
-        .bind(run_at)
-        .execute(conn)
-        .await?;
+    let parts = JobParts::of(job)?;
+    sqlx::query(
+        "INSERT INTO outbox (kind, args, user_id, run_at, queue, unique_key, max_attempts, unique_for_ms)
+         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&parts.kind)
+    .bind(parts.args.get())
+    // The relay gives the envelope the row's user, as a typed enqueue gives it the job's
+    // own when the caller names none.
+    .bind(user_id.or(parts.user_id))
+    .bind(run_at)
+    .bind(&parts.queue)
+    .bind(&parts.unique_key)
+    .bind(i32::try_from(parts.max_attempts).unwrap_or(i32::MAX))
+    .bind(i64::try_from(parts.unique_for.as_millis()).unwrap_or(i64::MAX))
+    .execute(conn)
+    .await?;
     Ok(())
+}
+
+/// An outbox row as the relay reads it. The parts are NULL in rows an older release wrote.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    kind: String,
+    args: String,
+    user_id: Option<i64>,
+    run_at: Option<DateTime<Utc>>,
+    queue: Option<String>,
+    unique_key: Option<String>,
+    max_attempts: Option<i32>,
+    unique_for_ms: Option<i64>,
 }
 
 /// One pass: moves up to `BATCH` due rows to Redis and deletes them. Rows another relay
@@ -63,13 +93,15 @@ pub async fn push_at<J: Job>(
 /// enqueueing a row twice while both are alive. Returns how many rows were moved.
 pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut tx = db.begin().await?;
-    let rows = sqlx::query!(
-        r#"SELECT id, kind, args, user_id, run_at FROM outbox
+    let rows: Vec<Row> = sqlx::query_as(
+        r#"SELECT id, kind, args::text AS args, user_id, run_at,
+                  queue, unique_key, max_attempts, unique_for_ms
+           FROM outbox
            WHERE next_attempt_at <= now()
            ORDER BY id LIMIT $1
            FOR UPDATE SKIP LOCKED"#,
-        BATCH
     )
+    .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
@@ -80,7 +112,8 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut registered = BTreeSet::new();
     let mut outage = None;
     for row in rows {
-        match enqueue(client, &row.kind, row.args, row.user_id, row.run_at).await {
+        let (id, kind) = (row.id, row.kind.clone());
+        match enqueue(client, row).await {
             // A job with the same unique key is queued or running. It may have read the
             // state before this row's transaction committed (a publish that found nothing
             // approved yet), so deleting the row could lose this request. The row waits
@@ -90,18 +123,18 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
                 // A holder waiting in the schedule (a job deferred until the owner
                 // reconnects LinkedIn, say) is made due now: the change this row records is
                 // what it was waiting for.
-                wake(client, queue, &holder).await;
+                wake(client, &queue, &holder).await;
                 let reason = format!(
                     "job {holder} with the same unique key is queued or running; \
                      enqueued again once it is done"
                 );
-                tracing::info!(outbox.id = row.id, kind = %row.kind, %reason, "outbox row waits");
-                set_aside(&mut tx, row.id, &reason).await?;
+                tracing::info!(outbox.id = id, kind = %kind, %reason, "outbox row waits");
+                set_aside(&mut tx, id, &reason).await?;
             }
             Ok((queue, Enqueued::New(_))) => {
-                moved.push(row.id);
-                if registered.insert(queue)
-                    && let Err(e) = register(client, queue).await
+                moved.push(id);
+                if registered.insert(queue.clone())
+                    && let Err(e) = register(client, &queue).await
                 {
                     outage = Some(e);
                     break;
@@ -113,11 +146,12 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
                 outage = Some(e);
                 break;
             }
-            // A row this build cannot enqueue (a kind from a newer release, bad args):
+            // A row that cannot be enqueued (an invalid queue name; a row written without
+            // its parts whose kind this build does not know, or whose args do not fit it):
             // set it aside with its reason instead of blocking the rows behind it.
             Err(e) => {
-                tracing::error!(outbox.id = row.id, kind = %row.kind, error = %e, "outbox row cannot be enqueued");
-                set_aside(&mut tx, row.id, &e.to_string()).await?;
+                tracing::error!(outbox.id = id, kind = %kind, error = %e, "outbox row cannot be enqueued");
+                set_aside(&mut tx, id, &e.to_string()).await?;
             }
         }
     }
@@ -149,39 +183,49 @@ async fn set_aside(
     Ok(())
 }
 
-/// The typed job for a row, so the queue, unique key and attempt budget come from the type.
-/// Returns the queue it went to and whether it was new.
-async fn enqueue(
-    client: &Client,
-    kind: &str,
-    args: serde_json::Value,
-    user_id: Option<i64>,
-    run_at: Option<DateTime<Utc>>,
-) -> Result<(&'static str, Enqueued), Error> {
+/// Enqueues a row as it was written. Returns the queue it went to and whether it was new.
+async fn enqueue(client: &Client, row: Row) -> Result<(String, Enqueued), Error> {
+    let parts = match (row.queue, row.max_attempts, row.unique_for_ms) {
+        (Some(queue), Some(max_attempts), Some(unique_for_ms)) => JobParts {
+            kind: row.kind,
+            queue,
+            args: RawValue::from_string(row.args)?,
+            unique_key: row.unique_key,
+            max_attempts: u32::try_from(max_attempts).unwrap_or(1),
+            unique_for: Duration::from_millis(u64::try_from(unique_for_ms).unwrap_or(0)),
+            user_id: None,
+        },
+        _ => parts_of_old_row(&row.kind, &row.args)?,
+    };
+    let queue = parts.queue.clone();
     // The user travels in the envelope: per-user limits, fairness and the admin UI key on it.
     let options = EnqueueOptions {
-        run_at: run_at.map(SystemTime::from),
-        user_id,
+        run_at: row.run_at.map(SystemTime::from),
+        user_id: row.user_id,
         ..EnqueueOptions::default()
     };
-    match kind {
-        ScrapeCampaign::KIND => enqueue_as::<ScrapeCampaign>(client, args, options).await,
-        EnrichLead::KIND => enqueue_as::<EnrichLead>(client, args, options).await,
-        GenerateContent::KIND => enqueue_as::<GenerateContent>(client, args, options).await,
-        PublishPost::KIND => enqueue_as::<PublishPost>(client, args, options).await,
-        SendMail::KIND => enqueue_as::<SendMail>(client, args, options).await,
-        other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
-    }
+    let enqueued = client.enqueue_parts(parts, options).await?;
+    Ok((queue, enqueued))
 }
 
-async fn enqueue_as<J: Job + DeserializeOwned>(
-    client: &Client,
-    args: serde_json::Value,
-    options: EnqueueOptions,
-) -> Result<(&'static str, Enqueued), Error> {
-    let job: J = serde_json::from_value(args)?;
-    let enqueued = client.enqueue_with(&job, options).await?;
-    Ok((J::QUEUE, enqueued))
+/// The parts of a row written without them (by a release before rows carried them, which
+/// may still be running while a deploy rolls): taken from its kind's type, as the relay
+/// did then, which also refuses arguments that do not fit the kind. These are the kinds
+/// such a release could write, and the list stays as it is: rows of any later kind carry
+/// their parts.
+fn parts_of_old_row(kind: &str, args: &str) -> Result<JobParts, Error> {
+    fn typed<J: Job>(args: &str) -> Result<JobParts, Error> {
+        let job: J = serde_json::from_str(args)?;
+        Ok(JobParts::of(&job)?)
+    }
+    match kind {
+        ScrapeCampaign::KIND => typed::<ScrapeCampaign>(args),
+        EnrichLead::KIND => typed::<EnrichLead>(args),
+        GenerateContent::KIND => typed::<GenerateContent>(args),
+        PublishPost::KIND => typed::<PublishPost>(args),
+        SendMail::KIND => typed::<SendMail>(args),
+        other => Err(Error::Invalid(format!("unknown job kind {other:?}"))),
+    }
 }
 
 /// Makes a scheduled holder due now; best effort (the row is kept either way).

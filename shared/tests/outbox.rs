@@ -230,3 +230,193 @@ async fn the_rows_user_travels_in_the_envelope(db: PgPool) {
         .collect();
     assert_eq!(users, vec![Some(user), None]);
 }
+
+/// A kind the relay has never heard of, with a queue, attempt budget and unique key
+/// lifetime of its own: what it is enqueued with can only come from the row.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Invoice {
+    invoice_id: i64,
+}
+
+impl jobs::Job for Invoice {
+    const KIND: &'static str = "test_invoice";
+    const QUEUE: &'static str = "invoices";
+    const MAX_ATTEMPTS: u32 = 7;
+    const UNIQUE_FOR: Duration = Duration::from_secs(90);
+
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("invoice:{}", self.invoice_id))
+    }
+}
+
+fn decode(raw: &str) -> jobs::Envelope {
+    jobs::Envelope::decode(raw.as_bytes()).unwrap()
+}
+
+fn stream_envelopes(redis: &TestRedis, queue: &str) -> Vec<jobs::Envelope> {
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(format!("ag:{{{queue}}}:stream"))
+        .arg("-")
+        .arg("+")
+        .query(&mut redis.conn())
+        .unwrap();
+    entries
+        .ids
+        .iter()
+        .map(|e| decode(&e.get::<String>(jobs::keys::ENVELOPE_FIELD).unwrap()))
+        .collect()
+}
+
+fn scheduled_envelopes(redis: &TestRedis, queue: &str) -> Vec<jobs::Envelope> {
+    let members: Vec<String> = redis::cmd("ZRANGE")
+        .arg(format!("ag:{{{queue}}}:scheduled"))
+        .arg(0)
+        .arg(-1)
+        .query(&mut redis.conn())
+        .unwrap();
+    members.iter().map(|m| decode(m)).collect()
+}
+
+fn ttl_ms(redis: &TestRedis, key: &str) -> i64 {
+    redis::cmd("PTTL")
+        .arg(key)
+        .query(&mut redis.conn())
+        .unwrap()
+}
+
+/// `push_at` decides the queue, unique key, attempt budget and unique key lifetime from
+/// the type when it writes the row; the relay, which has no idea what a `test_invoice` is,
+/// enqueues the row with them, as a typed enqueue would have.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_pushed_row_relays_with_what_its_type_decided(db: PgPool) {
+    let redis = TestRedis::start();
+    let client = client(&redis).await;
+    let user: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, name) VALUES ('i@example.com', 'x', 'I') RETURNING id",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let slot = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut conn = db.acquire().await.unwrap();
+    outbox::push(&mut conn, &Invoice { invoice_id: 7 }, Some(user))
+        .await
+        .unwrap();
+    outbox::push_at(&mut conn, &Invoice { invoice_id: 8 }, None, Some(slot))
+        .await
+        .unwrap();
+    drop(conn);
+
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 2);
+    assert_eq!(outbox_len(&db).await, 0);
+    let now = stream_envelopes(&redis, "invoices");
+    assert_eq!(now.len(), 1);
+    let e = &now[0];
+    assert_eq!(
+        (e.kind.as_str(), e.queue.as_str()),
+        ("test_invoice", "invoices")
+    );
+    let args: serde_json::Value = serde_json::from_str(e.args.get()).unwrap();
+    assert_eq!(args, serde_json::json!({ "invoice_id": 7 }));
+    assert_eq!(e.unique_key.as_deref(), Some("invoice:7"));
+    assert_eq!(e.max_attempts, 7);
+    assert_eq!(e.unique_for, Some(90_000));
+    assert_eq!(e.user_id, Some(user));
+    let ttl = ttl_ms(&redis, "ag:{invoices}:unique:invoice:7");
+    assert!((80_000..=90_000).contains(&ttl), "{ttl}");
+
+    // The one for later waits in the scheduled set for its slot, and its unique key lives
+    // until the slot plus UNIQUE_FOR, as for a typed enqueue.
+    let later = scheduled_envelopes(&redis, "invoices");
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].unique_key.as_deref(), Some("invoice:8"));
+    assert_eq!(
+        later[0].run_at,
+        Some(u64::try_from(slot.timestamp_millis()).unwrap())
+    );
+    let ttl = ttl_ms(&redis, "ag:{invoices}:unique:invoice:8");
+    assert!((3_680_000..=3_690_000).contains(&ttl), "{ttl}");
+
+    // The queue is listed for the admin view.
+    let queues: Vec<String> = redis::cmd("SMEMBERS")
+        .arg("ag:queues")
+        .query(&mut redis.conn())
+        .unwrap();
+    assert!(queues.contains(&"invoices".to_owned()), "{queues:?}");
+
+    // The unique key holds as for a typed enqueue: a second row for invoice 7 waits for
+    // the job that holds it.
+    let mut conn = db.acquire().await.unwrap();
+    outbox::push(&mut conn, &Invoice { invoice_id: 7 }, Some(user))
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(outbox::relay_once(&db, &client).await.unwrap(), 0);
+    let reason: Option<String> = sqlx::query_scalar("SELECT last_error FROM outbox")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(reason.unwrap().contains(now[0].id.as_str()));
+    assert_eq!(stream_envelopes(&redis, "invoices").len(), 1);
+}
+
+/// Rows written before the outbox stored what a job is enqueued with (or by a process of
+/// that release while a deploy rolls) have none of it: the relay takes it from the kind's
+/// type, as it did before. The rows are written on the schema before the migration that
+/// added the columns, which then runs.
+#[sqlx::test(migrations = false)]
+async fn a_row_written_before_rows_carried_their_parts_still_relays(db: PgPool) {
+    const PARTS_MIGRATION: &str = "20261208000005";
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let name = |p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(files.iter().any(|p| name(p).starts_with(PARTS_MIGRATION)));
+    let (before, after): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|p| name(p).as_str() < PARTS_MIGRATION);
+    for file in before {
+        let sql = std::fs::read_to_string(file).unwrap();
+        sqlx::raw_sql(&sql).execute(&db).await.unwrap();
+    }
+    let slot = chrono::Utc::now() + chrono::Duration::hours(1);
+    sqlx::query(
+        "INSERT INTO outbox (kind, args, run_at) VALUES
+         ('scrape_campaign', '{\"campaign_id\": 3}', NULL),
+         ('publish_post', '{\"content_id\": 9, \"slot\": 1700000000}', $1)",
+    )
+    .bind(slot)
+    .execute(&db)
+    .await
+    .unwrap();
+    for file in after {
+        let sql = std::fs::read_to_string(file).unwrap();
+        sqlx::raw_sql(&sql).execute(&db).await.unwrap();
+    }
+
+    let redis = TestRedis::start();
+    assert_eq!(
+        outbox::relay_once(&db, &client(&redis).await)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(outbox_len(&db).await, 0);
+    let scrape = stream_envelopes(&redis, "scrape");
+    assert_eq!(scrape.len(), 1);
+    assert_eq!(scrape[0].kind, "scrape_campaign");
+    assert_eq!(scrape[0].unique_key.as_deref(), Some("scrape_campaign:3"));
+    assert_eq!(scrape[0].max_attempts, 5);
+    assert_eq!(scrape[0].unique_for, Some(24 * 3600 * 1000));
+    let publish = scheduled_envelopes(&redis, "publish");
+    assert_eq!(publish.len(), 1);
+    assert_eq!(
+        publish[0].unique_key.as_deref(),
+        Some("publish_post:9@1700000000")
+    );
+    assert_eq!(publish[0].max_attempts, 8);
+}

@@ -6,6 +6,10 @@
 //! in-flight row at once, whatever its age. Every pipeline job is unique in the queue and
 //! every handler idempotent, so enqueueing work that was in fact only slow (deferred for a
 //! daily limit, say) changes nothing.
+//!
+//! The kind of each job comes from the row and its stage (a found lead is enriched, an
+//! enriched one generated), not from a list of kinds, and each is enqueued typed, so its
+//! queue, unique key and attempt budget are the ones the outbox stores for the same job.
 
 use jobs::kinds::{EnrichLead, GenerateContent, PublishPost, Reconcile, ScrapeCampaign};
 use std::time::Duration;
