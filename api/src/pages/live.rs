@@ -44,8 +44,9 @@ use super::home::CampaignRow;
 use super::i18n::{Catalog, Lang};
 use super::render::Ui;
 use crate::auth::SessionWatch;
-use crate::error::{ApiError, ApiResult, error_chain};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use jobs::error::Chain;
 
 /// Streams one user may hold open on one instance: a few tabs. Each holds an HTTP and a
 /// Redis connection for as long as its page is open, so without a bound one account (or a
@@ -293,7 +294,7 @@ impl Feed {
                 None
             }
             Err(e) => {
-                tracing::warn!(error = %error_chain(&e), "live events: session check failed");
+                tracing::warn!(error = %Chain(&e), "live events: session check failed");
                 None
             }
         }
@@ -322,7 +323,7 @@ impl Feed {
             }
             Err(e) => {
                 if !matches!(e, ApiError::NotFound(_)) {
-                    tracing::warn!(error = %error_chain(&e), "live events: update failed");
+                    tracing::warn!(error = %Chain(&e), "live events: update failed");
                 }
                 None
             }
