@@ -166,8 +166,12 @@ pub fn content_type(key: &str) -> &'static str {
     }
 }
 
-fn storage_error(op: &str, key: &str, e: object_store::Error) -> Error {
-    Error::Storage(format!("{op} {key}: {e}"))
+fn storage_error(op: &'static str, key: &str, e: object_store::Error) -> Error {
+    Error::Storage {
+        op,
+        key: key.to_owned(),
+        source: e,
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! server's acceptance and the mark sends twice (see `shared::mail`). A refusal for good
 //! (5xx) ends the job at once, dead and visible in `/admin`; anything else is retried.
 
+use jobs::error::Chain;
 use jobs::kinds::{SendMail, SendNotices};
 use jobs::{JobContext, JobError};
 
@@ -17,7 +18,7 @@ pub async fn send(p: Pipeline, job: SendMail, _ctx: JobContext) -> Result<(), Jo
         .map_err(|e| match e {
             shared::Error::Mail {
                 permanent: true, ..
-            } => JobError::permanent(&e),
+            } => JobError::permanent(Chain(&e)),
             e => internal(e),
         })?;
     if let Some(outcome) = done {

@@ -88,6 +88,6 @@ async fn enqueue<J: Job>(
     match p.queue.enqueue_with(job, options).await {
         Ok(Enqueued::New(_)) => Ok(1),
         Ok(Enqueued::Duplicate(_)) => Ok(0),
-        Err(e) => Err(JobError::retryable(e)),
+        Err(e) => Err(JobError::retryable(jobs::error::Chain(&e))),
     }
 }
