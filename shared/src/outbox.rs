@@ -116,7 +116,7 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
             // A row this build cannot enqueue (a kind from a newer release, bad args):
             // set it aside with its reason instead of blocking the rows behind it.
             Err(e) => {
-                tracing::error!(outbox.id = row.id, kind = %row.kind, error = %e, "outbox row cannot be enqueued");
+                tracing::error!(outbox.id = row.id, kind = %row.kind, error = %jobs::error::Chain(&e), "outbox row cannot be enqueued");
                 set_aside(&mut tx, row.id, &e.to_string()).await?;
             }
         }
@@ -195,7 +195,9 @@ async fn wake(client: &Client, queue: &str, holder: &str) {
             tracing::info!(job.id = holder, %queue, "waiting job made due by an outbox row")
         }
         Ok(false) => {}
-        Err(e) => tracing::warn!(job.id = holder, error = %e, "waiting job not woken"),
+        Err(e) => {
+            tracing::warn!(job.id = holder, error = %jobs::error::Chain(&e), "waiting job not woken")
+        }
     }
 }
 
@@ -229,7 +231,7 @@ pub fn spawn_relay(db: PgPool, client: Client, stop: CancellationToken) -> JoinH
                     POLL
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "outbox relay pass failed");
+                    tracing::warn!(error = %jobs::error::Chain(&e), retry_in_ms = pause.as_millis() as u64, "outbox relay pass failed");
                     let wait = pause;
                     pause = (pause * 2).min(MAX_PAUSE);
                     wait

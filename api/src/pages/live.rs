@@ -214,7 +214,7 @@ async fn subscribe(url: &str, channel: &str) -> ApiResult<PubSubStream> {
     match tokio::time::timeout(SUBSCRIBE_TIMEOUT, connect).await {
         Ok(Ok(messages)) => Ok(messages),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "live events: subscription failed");
+            tracing::warn!(error = %jobs::error::Chain(&e), "live events: subscription failed");
             Err(ApiError::Unavailable("live updates are unavailable".into()))
         }
         Err(_) => Err(ApiError::Unavailable(
@@ -307,7 +307,9 @@ impl Feed {
         match serde_json::from_str::<LiveEvent>(&payload) {
             Ok(e) if e.campaign_id == self.campaign_id => events.push(e),
             Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "live events: unreadable event skipped"),
+            Err(e) => {
+                tracing::debug!(error = %jobs::error::Chain(&e), "live events: unreadable event skipped")
+            }
         }
     }
 

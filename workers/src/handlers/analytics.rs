@@ -43,7 +43,7 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
             Ok(t) => t,
             Err(e) => {
                 p.refund(spent).await;
-                tracing::warn!(user.id = post.user_id, error = %e, "LinkedIn token does not open");
+                tracing::warn!(user.id = post.user_id, error = %jobs::error::Chain(&e), "LinkedIn token does not open");
                 continue;
             }
         };
@@ -74,7 +74,7 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
                 break;
             }
             Err(e) => {
-                tracing::warn!(publication.id = post.id, error = %e, "analytics not synced");
+                tracing::warn!(publication.id = post.id, error = %jobs::error::Chain(&e), "analytics not synced");
             }
         }
     }

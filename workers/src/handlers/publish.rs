@@ -304,7 +304,7 @@ async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<b
 /// Gives the lease back when the run ends (only if this job still holds it).
 async fn release_lease(p: &Pipeline, publication_id: i64, job_id: &str) {
     if let Err(e) = publication::release_lease(&p.db, publication_id, job_id).await {
-        tracing::warn!(error = %e, "publication lease not given back; it runs out by itself");
+        tracing::warn!(error = %jobs::error::Chain(&e), "publication lease not given back; it runs out by itself");
     }
 }
 
