@@ -61,6 +61,7 @@ pub async fn push_at<J: Job>(
 /// One pass: moves up to `BATCH` due rows to Redis and deletes them. Rows another relay
 /// holds are skipped (`SKIP LOCKED`), so any number of relays run at once without
 /// enqueueing a row twice while both are alive. Returns how many rows were moved.
+#[tracing::instrument(level = "debug", name = "outbox.relay", skip_all)]
 pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut tx = db.begin().await?;
     let rows = sqlx::query!(
