@@ -16,6 +16,7 @@ use crate::pipeline::{Pipeline, internal};
 /// Posts refreshed per run at most.
 const BATCH: i64 = 500;
 
+#[tracing::instrument(name = "pipeline.analytics", skip_all)]
 pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(), JobError> {
     let window = i32::try_from(p.config.analytics_window_days).unwrap_or(30);
     let every = std::time::Duration::from_secs(p.config.analytics_every_secs).mul_f64(0.9);
