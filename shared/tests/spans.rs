@@ -79,8 +79,14 @@ async fn provider_calls_run_in_spans_named_by_route_without_key_or_prompt() {
     let text = logs.text();
     assert!(text.contains(r#"route="places.search""#), "{text}");
     assert!(text.contains(r#"route="gemini.text""#), "{text}");
-    assert!(!text.contains("Zq7SPANKEYv3"), "the API key reached the log: {text}");
-    assert!(!text.contains("Zq7SPANPROMPTv3"), "the prompt reached the log: {text}");
+    assert!(
+        !text.contains("Zq7SPANKEYv3"),
+        "the API key reached the log: {text}"
+    );
+    assert!(
+        !text.contains("Zq7SPANPROMPTv3"),
+        "the prompt reached the log: {text}"
+    );
 }
 
 #[tokio::test]
