@@ -138,12 +138,16 @@ pub fn render(admin: jobs::admin::Admin, db: PgPool) -> Render {
             );
             match q {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "metrics: reading the queues failed"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %jobs::error::Chain(&e), "metrics: reading the queues failed")
+                }
                 Err(_) => tracing::warn!("metrics: reading the queues timed out"),
             }
             match b {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "metrics: reading PostgreSQL failed"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %jobs::error::Chain(&e), "metrics: reading PostgreSQL failed")
+                }
                 Err(_) => tracing::warn!("metrics: reading PostgreSQL timed out"),
             }
             shared::metrics::encode(&registry)

@@ -252,7 +252,9 @@ async fn trace_request(
     // resource map; `None` for the default service.
     let route = req.match_pattern();
     let response = next.call(req).instrument(span.clone()).await.map_err(|e| {
-        span.in_scope(|| tracing::warn!(error = %e, "session store unavailable"));
+        span.in_scope(
+            || tracing::warn!(error = %jobs::error::Chain(&e), "session store unavailable"),
+        );
         crate::metrics::record_request(&method, route.clone(), 503, started.elapsed());
         ApiError::Unavailable("sessions are unavailable; try again shortly".into())
     })?;

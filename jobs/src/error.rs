@@ -55,26 +55,29 @@ impl Error {
     }
 }
 
-/// Displays an error with every cause under it, once: `outer: cause: root`. A cause whose
-/// text the level above already shows (thiserror's `"redis: {0}"` with `#[from]`) is not
-/// repeated. Log sites use it where the error is handled, so the root
-/// cause of a failed keepalive or fetch reaches the log.
+/// Displays an error with every cause under it, once, on one line: `outer: cause: root`.
+/// A cause whose text the line already shows (thiserror's `"database: {0}"` with `#[from]`,
+/// or a message that quotes its grandchild) is not repeated. This is the workspace's one
+/// chain formatter: every log of an error writes `error = %Chain(&e)`, so the root cause of a
+/// failed keepalive, fetch or request reaches the log, and an error stored as text (a job's
+/// last error) can keep its causes with `Chain(&e).to_string()`.
 pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut shown = self.0.to_string();
-        f.write_str(&shown)?;
+        // Everything written so far: a cause is compared with the whole line, not only its
+        // parent, so a text two levels up is not written twice either.
+        let mut line = self.0.to_string();
         let mut next = self.0.source();
         while let Some(cause) = next {
             let text = cause.to_string();
-            if !shown.contains(&text) {
-                write!(f, ": {text}")?;
-                shown = text;
+            if !line.contains(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
             }
             next = cause.source();
         }
-        Ok(())
+        f.write_str(&line)
     }
 }
 
@@ -98,5 +101,21 @@ mod tests {
         let e = Error::Redis(redis::RedisError::from(io()));
         let text = Chain(&e).to_string();
         assert_eq!(text.matches("reset by peer").count(), 1, "{text}");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}: while sending")]
+    struct Quoting(String, #[source] Outer);
+
+    #[test]
+    fn chain_skips_a_cause_any_level_above_already_shows() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        // The outer text quotes the root, not its direct cause: the root is still not
+        // written a second time.
+        let e = Quoting("reset by peer".into(), Outer(io));
+        assert_eq!(
+            Chain(&e).to_string(),
+            "reset by peer: while sending: keepalive of queue scrape"
+        );
     }
 }

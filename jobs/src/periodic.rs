@@ -55,7 +55,7 @@ pub fn spawn_with_losses<J: Job>(
                 let marker = format!("{prefix}periodic:{}:{period}", J::KIND);
                 let ttl = every_ms.saturating_mul(2).max(1000);
                 if let Err(e) = enqueue_once(&client, &marker, ttl, &make(period)).await {
-                    tracing::warn!(kind = J::KIND, period, error = %e, "periodic job not enqueued");
+                    tracing::warn!(kind = J::KIND, period, error = %crate::error::Chain(&e), "periodic job not enqueued");
                 }
             }
             // Wake just after the next period starts; a little spread so that many
@@ -79,7 +79,7 @@ pub fn spawn_with_losses<J: Job>(
                     match enqueue_once(&client, &marker, LOSS_CLAIM_MS, &job).await {
                         Ok(true) => tracing::warn!(kind = J::KIND, %epoch, "redis lost its data: after-loss job enqueued"),
                         Ok(false) => {}
-                        Err(e) => tracing::warn!(kind = J::KIND, %epoch, error = %e, "after-loss job not enqueued"),
+                        Err(e) => tracing::warn!(kind = J::KIND, %epoch, error = %crate::error::Chain(&e), "after-loss job not enqueued"),
                     }
                 }
             }

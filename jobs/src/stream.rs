@@ -107,7 +107,7 @@ pub async fn read_with_turns(
             if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) {
                 SCRIPTS.admit.load_async(conn).await?;
             } else {
-                tracing::warn!(queue = %keys.queue, error = %e, "letting waiting owners' jobs in failed");
+                tracing::warn!(queue = %keys.queue, error = %crate::error::Chain(&e), "letting waiting owners' jobs in failed");
             }
             // Still crowded as far as we know: the next read tries again.
             1

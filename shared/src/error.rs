@@ -27,13 +27,26 @@ pub enum Error {
     /// An external API failed; `retryable` says whether asking again can help.
     #[error("{message}")]
     Provider { retryable: bool, message: String },
-    /// The image store (local directory or S3) failed.
-    #[error("storage: {0}")]
-    Storage(String),
+    /// The image store (local directory or S3) failed to `op` (put, get, read, head) the
+    /// object `key`. The store's error is kept as the source, so a log shows its whole
+    /// chain (the S3 answer, the connection error under it).
+    #[error("storage: {op} {key}: {source}")]
+    Storage {
+        op: &'static str,
+        key: String,
+        #[source]
+        source: object_store::Error,
+    },
     /// The SMTP server did not take a mail; `permanent` when it refused it for good (a 5xx:
     /// no such mailbox, a sender it will not relay for), so sending again cannot help.
-    #[error("mail: {message}")]
-    Mail { permanent: bool, message: String },
+    /// `doing` says which step failed; the SMTP, address or message error is the source.
+    #[error("mail: {doing}: {source}")]
+    Mail {
+        permanent: bool,
+        doing: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// A sealed value did not open: wrong key, wrong owner or field, or tampering.
     #[error("token vault: {0}")]
     Vault(&'static str),
@@ -50,7 +63,7 @@ impl Error {
             Self::Redis(_) => true,
             Self::Queue(e) => e.is_transient(),
             Self::Provider { retryable, .. } => *retryable,
-            Self::Storage(_) => true,
+            Self::Storage { .. } => true,
             Self::Mail { permanent, .. } => !*permanent,
             _ => false,
         }

@@ -148,7 +148,7 @@ impl Events {
         let payload = match serde_json::to_string(event) {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(error = %e, "event not encoded");
+                tracing::warn!(error = %jobs::error::Chain(&e), "event not encoded");
                 return;
             }
         };
@@ -159,7 +159,7 @@ impl Events {
             .query_async(&mut conn)
             .await;
         if let Err(e) = sent {
-            tracing::warn!(error = %e, user.id = user_id, "event not published");
+            tracing::warn!(error = %jobs::error::Chain(&e), user.id = user_id, "event not published");
         }
     }
 }

@@ -441,7 +441,7 @@ pub fn serve(listener: TcpListener, render: Render, stop: CancellationToken) -> 
             let (stream, peer) = match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    tracing::warn!(error = %e, "metrics listener: accept failed");
+                    tracing::warn!(error = %jobs::error::Chain(&e), "metrics listener: accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -458,7 +458,7 @@ pub fn serve(listener: TcpListener, render: Render, stop: CancellationToken) -> 
                 tokio::select! {
                     r = conn.as_mut() => {
                         if let Err(e) = r {
-                            tracing::debug!(%peer, error = %e, "metrics connection ended");
+                            tracing::debug!(%peer, error = %jobs::error::Chain(&e), "metrics connection ended");
                         }
                     }
                     () = stop.cancelled() => conn.as_mut().graceful_shutdown(),

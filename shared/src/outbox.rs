@@ -91,6 +91,7 @@ struct Row {
 /// One pass: moves up to `BATCH` due rows to Redis and deletes them. Rows another relay
 /// holds are skipped (`SKIP LOCKED`), so any number of relays run at once without
 /// enqueueing a row twice while both are alive. Returns how many rows were moved.
+#[tracing::instrument(level = "debug", name = "outbox.relay", skip_all)]
 pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
     let mut tx = db.begin().await?;
     let rows: Vec<Row> = sqlx::query_as(
@@ -150,7 +151,7 @@ pub async fn relay_once(db: &PgPool, client: &Client) -> Result<usize, Error> {
             // its parts whose kind this build does not know, or whose args do not fit it):
             // set it aside with its reason instead of blocking the rows behind it.
             Err(e) => {
-                tracing::error!(outbox.id = id, kind = %kind, error = %e, "outbox row cannot be enqueued");
+                tracing::error!(outbox.id = id, kind = %kind, error = %jobs::error::Chain(&e), "outbox row cannot be enqueued");
                 set_aside(&mut tx, id, &e.to_string()).await?;
             }
         }
@@ -239,7 +240,9 @@ async fn wake(client: &Client, queue: &str, holder: &str) {
             tracing::info!(job.id = holder, %queue, "waiting job made due by an outbox row")
         }
         Ok(false) => {}
-        Err(e) => tracing::warn!(job.id = holder, error = %e, "waiting job not woken"),
+        Err(e) => {
+            tracing::warn!(job.id = holder, error = %jobs::error::Chain(&e), "waiting job not woken")
+        }
     }
 }
 
@@ -273,7 +276,7 @@ pub fn spawn_relay(db: PgPool, client: Client, stop: CancellationToken) -> JoinH
                     POLL
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "outbox relay pass failed");
+                    tracing::warn!(error = %jobs::error::Chain(&e), retry_in_ms = pause.as_millis() as u64, "outbox relay pass failed");
                     let wait = pause;
                     pause = (pause * 2).min(MAX_PAUSE);
                     wait

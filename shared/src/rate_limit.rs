@@ -115,6 +115,7 @@ impl RateLimiter {
     /// (sign-in counts only failures) takes its unit first and hands it back with
     /// [`Self::give_back`]: taking before the attempt is what makes concurrent attempts see
     /// each other, where a peek followed by a later take lets any number through at once.
+    #[tracing::instrument(level = "debug", name = "rate_limit.check", skip_all, fields(limit = name))]
     pub async fn check(&self, name: &str, subject: &str, limit: Limit) -> Result<Decision, Error> {
         let mut conn = self.conn.clone();
         let (admitted, wait_ms): (i64, i64) = GCRA
@@ -133,6 +134,7 @@ impl RateLimiter {
     }
 
     /// Returns a unit taken by [`Self::check`].
+    #[tracing::instrument(level = "debug", name = "rate_limit.give_back", skip_all, fields(limit = name))]
     pub async fn give_back(&self, name: &str, subject: &str, limit: Limit) -> Result<(), Error> {
         let mut conn = self.conn.clone();
         let _: i64 = GIVE_BACK
@@ -312,6 +314,7 @@ impl RateLimiter {
     /// As [`Self::acquire`], but a wait up to `reserve` on rate gates takes the units for
     /// that later slot ([`Admission::Reserved`]): many callers waiting for one rate get
     /// one slot each, in turn, instead of all asking again at the same moment.
+    #[tracing::instrument(level = "debug", name = "rate_limit.acquire", skip_all, fields(gates = gates.len(), gate = gates.first().map(|g| g.name), reserve_ms = reserve.as_millis() as u64))]
     pub async fn acquire_within(
         &self,
         gates: &[Gate],
@@ -349,6 +352,7 @@ impl RateLimiter {
     }
 
     /// Gives back what [`Self::acquire`] took, when the paid-for call was not made.
+    #[tracing::instrument(level = "debug", name = "rate_limit.release", skip_all, fields(gates = gates.len(), gate = gates.first().map(|g| g.name)))]
     pub async fn release(&self, gates: &[Gate]) -> Result<(), Error> {
         if gates.is_empty() {
             return Ok(());
@@ -368,6 +372,7 @@ impl RateLimiter {
 
     /// A provider said "not before `for_`" (a 429's Retry-After): every job behind this
     /// gate waits it out, instead of each one asking, being refused and burning an attempt.
+    #[tracing::instrument(level = "debug", name = "rate_limit.block", skip_all, fields(gate = gate.name, for_ms = for_.as_millis() as u64))]
     pub async fn block(&self, gate: &Gate, for_: Duration) -> Result<(), Error> {
         let ms = u64::try_from(for_.as_millis()).unwrap_or(u64::MAX).max(1);
         let key = self.key(gate.name, &gate.subject);
@@ -434,6 +439,7 @@ pub enum Ticket {
 impl RateLimiter {
     /// Keeps a slot [`Self::acquire_within`] reserved `after` from now under `ticket` (a
     /// job's id), for the job to [`Self::claim`] when it runs again.
+    #[tracing::instrument(level = "debug", name = "rate_limit.hold", skip_all, fields(ticket = ticket, after_ms = after.as_millis() as u64))]
     pub async fn hold(&self, ticket: &str, after: Duration) -> Result<(), Error> {
         let mut conn = self.conn.clone();
         let _: i64 = HOLD
@@ -444,6 +450,7 @@ impl RateLimiter {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "rate_limit.claim", skip_all, fields(ticket = ticket))]
     pub async fn claim(&self, ticket: &str) -> Result<Ticket, Error> {
         let mut conn = self.conn.clone();
         let ms: i64 = CLAIM

@@ -93,6 +93,7 @@ impl Storage {
     }
 
     /// Stores `bytes` under `key`, replacing what was there (the same image, on a retry).
+    #[tracing::instrument(level = "debug", name = "storage.put", skip_all, fields(key = key, bytes = bytes.len()))]
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), Error> {
         let path = self.path(key)?;
         self.store
@@ -103,6 +104,7 @@ impl Storage {
     }
 
     /// The object, or `None` if there is none under `key`.
+    #[tracing::instrument(level = "debug", name = "storage.get", skip_all, fields(key = key))]
     pub async fn get(&self, key: &str) -> Result<Option<StoredObject>, Error> {
         let path = self.path(key)?;
         match self.store.get(&path).await {
@@ -121,6 +123,7 @@ impl Storage {
         }
     }
 
+    #[tracing::instrument(level = "debug", name = "storage.exists", skip_all, fields(key = key))]
     pub async fn exists(&self, key: &str) -> Result<bool, Error> {
         let path = self.path(key)?;
         match self.store.head(&path).await {
@@ -166,8 +169,12 @@ pub fn content_type(key: &str) -> &'static str {
     }
 }
 
-fn storage_error(op: &str, key: &str, e: object_store::Error) -> Error {
-    Error::Storage(format!("{op} {key}: {e}"))
+fn storage_error(op: &'static str, key: &str, e: object_store::Error) -> Error {
+    Error::Storage {
+        op,
+        key: key.to_owned(),
+        source: e,
+    }
 }
 
 #[cfg(test)]

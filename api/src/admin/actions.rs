@@ -37,7 +37,7 @@ async fn audit_before(
 async fn settle(state: &AppState, row: i64, affected: u64) {
     let affected = i64::try_from(affected).unwrap_or(i64::MAX);
     if let Err(e) = admin_audit::settle(&state.db, row, affected).await {
-        tracing::warn!(error = %e, audit.id = row, affected, "admin audit count not written");
+        tracing::warn!(error = %jobs::error::Chain(&e), audit.id = row, affected, "admin audit count not written");
     }
 }
 
@@ -45,7 +45,7 @@ async fn settle(state: &AppState, row: i64, affected: u64) {
 /// its unique key). Left in place on failure: a row too many is the safe side.
 async fn withdraw(state: &AppState, row: i64) {
     if let Err(e) = admin_audit::withdraw(&state.db, row).await {
-        tracing::warn!(error = %e, audit.id = row, "admin audit row of a no-op left in place");
+        tracing::warn!(error = %jobs::error::Chain(&e), audit.id = row, "admin audit row of a no-op left in place");
     }
 }
 

@@ -44,8 +44,9 @@ use super::home::CampaignRow;
 use super::i18n::{Catalog, Lang};
 use super::render::Ui;
 use crate::auth::SessionWatch;
-use crate::error::{ApiError, ApiResult, error_chain};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use jobs::error::Chain;
 
 /// Streams one user may hold open on one instance: a few tabs. Each holds an HTTP and a
 /// Redis connection for as long as its page is open, so without a bound one account (or a
@@ -213,7 +214,7 @@ async fn subscribe(url: &str, channel: &str) -> ApiResult<PubSubStream> {
     match tokio::time::timeout(SUBSCRIBE_TIMEOUT, connect).await {
         Ok(Ok(messages)) => Ok(messages),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "live events: subscription failed");
+            tracing::warn!(error = %jobs::error::Chain(&e), "live events: subscription failed");
             Err(ApiError::Unavailable("live updates are unavailable".into()))
         }
         Err(_) => Err(ApiError::Unavailable(
@@ -293,7 +294,7 @@ impl Feed {
                 None
             }
             Err(e) => {
-                tracing::warn!(error = %error_chain(&e), "live events: session check failed");
+                tracing::warn!(error = %Chain(&e), "live events: session check failed");
                 None
             }
         }
@@ -306,7 +307,9 @@ impl Feed {
         match serde_json::from_str::<LiveEvent>(&payload) {
             Ok(e) if e.campaign_id == self.campaign_id => events.push(e),
             Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "live events: unreadable event skipped"),
+            Err(e) => {
+                tracing::debug!(error = %jobs::error::Chain(&e), "live events: unreadable event skipped")
+            }
         }
     }
 
@@ -322,7 +325,7 @@ impl Feed {
             }
             Err(e) => {
                 if !matches!(e, ApiError::NotFound(_)) {
-                    tracing::warn!(error = %error_chain(&e), "live events: update failed");
+                    tracing::warn!(error = %Chain(&e), "live events: update failed");
                 }
                 None
             }

@@ -39,10 +39,11 @@ use serde::Deserialize;
 use tera::Context;
 
 use crate::auth::{self, CurrentUser};
-use crate::error::{ApiError, ApiResult, error_chain};
+use crate::error::{ApiError, ApiResult};
 use crate::session_store::RedisSessionStore;
 use crate::state::AppState;
 use i18n::{LANG_COOKIE, Lang, ReaderLang};
+use jobs::error::Chain;
 use render::Ui;
 
 /// Scripts, styles and form targets from us only: a field that slipped past escaping
@@ -323,7 +324,7 @@ impl PageCtx {
 
     fn error(&self, e: &ApiError) -> HttpResponse {
         if let ApiError::Internal(_) = e {
-            tracing::error!(error = %error_chain(e), "page failed");
+            tracing::error!(error = %Chain(e), "page failed");
         }
         let status = actix_web::ResponseError::status_code(e);
         let kind = match e {
@@ -351,7 +352,7 @@ impl PageCtx {
             Ok(response) => response,
             // The error page itself failed: plain text, still not JSON.
             Err(render) => {
-                tracing::error!(error = %error_chain(&render), "error page failed");
+                tracing::error!(error = %Chain(&render), "error page failed");
                 HttpResponse::build(status)
                     .insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"))
                     .body(status.to_string())
@@ -446,7 +447,7 @@ async fn switch_language(
         let saved = shared::db::users::set_language(&state.db, user.id, lang.language()).await;
         if let Err(e) = saved {
             // The cookie still switches this browser.
-            tracing::warn!(error = %error_chain(&e), "account language not saved");
+            tracing::warn!(error = %Chain(&e), "account language not saved");
         }
     }
     let mut response = redirect(&safe_next(query.next.as_deref()));

@@ -137,14 +137,14 @@ impl Ui {
             Lang::En => &self.en,
         };
         tera.render(template, context)
-            .map_err(|e| crate::error::error_chain(&e))
+            .map_err(|e| jobs::error::Chain(&e).to_string())
     }
 }
 
 fn engine(catalog: Arc<Catalog>) -> Result<Tera, String> {
     let mut tera = Tera::default();
     tera.add_raw_templates(TEMPLATES.iter().copied())
-        .map_err(|e| crate::error::error_chain(&e))?;
+        .map_err(|e| jobs::error::Chain(&e).to_string())?;
     // Autoescaping is on for `.html`: translations and user text are escaped alike.
     tera.register_function(
         "reason",

@@ -85,7 +85,7 @@ fn rows(
     tokio::spawn(async move {
         let catalog = ui.catalog(lang);
         if let Err(e) = write_all(&db, catalog, lang, campaign_id, &tx).await {
-            tracing::warn!(campaign.id = campaign_id, error = %e, "lead export stopped");
+            tracing::warn!(campaign.id = campaign_id, error = %jobs::error::Chain(&e), "lead export stopped");
             let _ = tx.send(Err(std::io::Error::other(e))).await;
         }
     });

@@ -206,7 +206,7 @@ pub async fn linkedin_callback(
     match complete_connect(&state, &user, &session, &query).await {
         Ok(outcome) => Ok(back(outcome)),
         Err(e) if from_page => {
-            tracing::warn!(error = %crate::error::error_chain(&e), "linkedin connect failed");
+            tracing::warn!(error = %jobs::error::Chain(&e), "linkedin connect failed");
             Ok(back("failed"))
         }
         Err(e) => Err(e),

@@ -62,7 +62,8 @@ impl Mailer {
     pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), Error> {
         let to: Mailbox = to.parse().map_err(|e| Error::Mail {
             permanent: true,
-            message: format!("recipient {to:?}: {e}"),
+            doing: format!("recipient {to:?}"),
+            source: Box::new(e),
         })?;
         let message = Message::builder()
             .from(self.from.clone())
@@ -72,7 +73,8 @@ impl Mailer {
             .body(body)
             .map_err(|e| Error::Mail {
                 permanent: true,
-                message: format!("building the message: {e}"),
+                doing: "building the message".into(),
+                source: Box::new(e),
             })?;
         self.transport
             .send(message)
@@ -80,7 +82,8 @@ impl Mailer {
             .map(|_| ())
             .map_err(|e| Error::Mail {
                 permanent: e.is_permanent(),
-                message: e.to_string(),
+                doing: "sending".into(),
+                source: Box::new(e),
             })
     }
 }

@@ -52,6 +52,7 @@ impl GeminiClient {
     }
 
     /// One post for `prompt`, written under `system` (the house voice and rules).
+    #[tracing::instrument(skip_all, fields(route = "gemini.text", prompt_chars = prompt.len()))]
     pub async fn write_post(&self, system: &str, prompt: &str) -> Result<PostDraft, ProviderError> {
         let body = json!({
             "systemInstruction": {"parts": [{"text": system}]},

@@ -56,7 +56,7 @@ pub(crate) fn transport(what: &str, e: reqwest::Error, effect: Effect) -> Provid
     };
     // Never the URL: a Google URL may carry `?key=`.
     let e = e.without_url();
-    tracing::debug!(what, error = %e, "provider transport failure");
+    tracing::debug!(what, error = %jobs::error::Chain(&e), "provider transport failure");
     let reason = format!("{what}: {kind}");
     if e.is_connect() || effect == Effect::Idempotent {
         ProviderError::RetryLater {

@@ -93,7 +93,16 @@ impl ImageClient {
         })
     }
 
+    /// The route this client's backend calls (its metrics label names the span too).
+    fn route(&self) -> http::Route {
+        match self.backend {
+            ImageBackend::Gemini => http::Route::GeminiImage,
+            ImageBackend::Imagen => http::Route::ImagenPredict,
+        }
+    }
+
     /// One square image for `prompt`.
+    #[tracing::instrument(skip_all, fields(route = self.route().label(), prompt_chars = prompt.len()))]
     pub async fn generate(&self, prompt: &str) -> Result<Image, ProviderError> {
         let (what, body) = match self.backend {
             ImageBackend::Gemini => (
@@ -116,11 +125,7 @@ impl ImageClient {
             .post(&self.url)
             .header("x-goog-api-key", &self.api_key)
             .json(&body);
-        let route = match self.backend {
-            ImageBackend::Gemini => http::Route::GeminiImage,
-            ImageBackend::Imagen => http::Route::ImagenPredict,
-        };
-        let response = http::send(route, what, request, Effect::Idempotent).await?;
+        let response = http::send(self.route(), what, request, Effect::Idempotent).await?;
         if !response.status().is_success() {
             return Err(http::google_error(what, response, &[&self.api_key]).await);
         }

@@ -138,6 +138,7 @@ impl LinkedInClient {
 
     /// Trades a refresh token for a new access token. Any refusal (the refresh token
     /// expired or was revoked) means the member must connect again: `Reconnect`.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.token"))]
     pub async fn refresh(&self, refresh_token: &str) -> Result<Refreshed, ProviderError> {
         let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
             return Err(ProviderError::permanent(
@@ -192,6 +193,7 @@ impl LinkedInClient {
     }
 
     /// The member behind `token` (`sub` makes the author URN).
+    #[tracing::instrument(skip_all, fields(route = "linkedin.userinfo"))]
     pub async fn userinfo(&self, token: &str) -> Result<UserInfo, ProviderError> {
         let request = self.http.get(&self.userinfo_url).bearer_auth(token);
         let response = http::send(
@@ -212,6 +214,7 @@ impl LinkedInClient {
     }
 
     /// Step 1 of an image upload. Creates nothing visible; retrying only wastes a URN.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.images.init"))]
     pub async fn init_image_upload(
         &self,
         token: &str,
@@ -244,6 +247,7 @@ impl LinkedInClient {
     }
 
     /// Step 2: the bytes to the upload URL (any 2xx is success).
+    #[tracing::instrument(skip_all, fields(route = "linkedin.images.upload", bytes = bytes.len()))]
     pub async fn upload_image(
         &self,
         token: &str,
@@ -272,6 +276,7 @@ impl LinkedInClient {
 
     /// Step 3: asks until the image is AVAILABLE, at most the configured wait; still
     /// processing after it is `RetryLater`, a failed processing `Permanent`.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.images.get", image = image_urn))]
     pub async fn wait_image_available(
         &self,
         token: &str,
@@ -321,6 +326,7 @@ impl LinkedInClient {
     /// Creates the post; its URN comes from `x-restli-id`. A timeout or 5xx after sending is
     /// `OutcomeUnknown`: retry once with the identical commentary, which either creates it
     /// or answers `Duplicate` with the URN of the one that was created.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.posts", author = post.author_urn))]
     pub async fn create_post(
         &self,
         token: &str,
@@ -364,6 +370,7 @@ impl LinkedInClient {
 
     /// Impressions, reactions, comments and reshares of one of the member's posts: one call
     /// per metric, as the API wants.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.analytics", post = post_urn))]
     pub async fn post_stats(
         &self,
         token: &str,

@@ -87,6 +87,7 @@ impl LinkedInOAuth {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(route = "linkedin.token"))]
     async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, Error> {
         let request = self.http.post(&self.token_url).form(&[
             ("grant_type", "authorization_code"),

@@ -83,6 +83,7 @@ impl PlacesClient {
 
     /// Up to `limit` (at most 60) places, following `nextPageToken` with identical
     /// parameters. No match is an empty list, not an error.
+    #[tracing::instrument(skip_all, fields(route = "places.search", limit = limit))]
     pub async fn search(
         &self,
         query: &PlaceQuery,
@@ -104,6 +105,7 @@ impl PlacesClient {
     }
 
     /// One page of 20: the places and the token of the next page, if any.
+    #[tracing::instrument(skip_all, fields(route = "places.search", next_page = page_token.is_some()))]
     pub async fn page(
         &self,
         query: &PlaceQuery,

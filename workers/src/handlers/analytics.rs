@@ -16,6 +16,7 @@ use crate::pipeline::{Pipeline, internal};
 /// Posts refreshed per run at most.
 const BATCH: i64 = 500;
 
+#[tracing::instrument(name = "pipeline.analytics", skip_all)]
 pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(), JobError> {
     let window = i32::try_from(p.config.analytics_window_days).unwrap_or(30);
     let every = std::time::Duration::from_secs(p.config.analytics_every_secs).mul_f64(0.9);
@@ -43,7 +44,7 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
             Ok(t) => t,
             Err(e) => {
                 p.refund(spent).await;
-                tracing::warn!(user.id = post.user_id, error = %e, "LinkedIn token does not open");
+                tracing::warn!(user.id = post.user_id, error = %jobs::error::Chain(&e), "LinkedIn token does not open");
                 continue;
             }
         };
@@ -74,7 +75,7 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
                 break;
             }
             Err(e) => {
-                tracing::warn!(publication.id = post.id, error = %e, "analytics not synced");
+                tracing::warn!(publication.id = post.id, error = %jobs::error::Chain(&e), "analytics not synced");
             }
         }
     }

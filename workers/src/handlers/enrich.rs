@@ -19,6 +19,7 @@ use crate::pipeline::limits::Resource;
 use crate::pipeline::scoring::{self, LeadFacts};
 use crate::pipeline::{Pipeline, internal};
 
+#[tracing::instrument(name = "pipeline.enrich", skip_all, fields(lead.id = job.lead_id, campaign.id = tracing::field::Empty, attempt = ctx.attempt))]
 pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), JobError> {
     let Some(lead) = lead::to_enrich(&p.db, job.lead_id)
         .await
@@ -31,6 +32,7 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
         return Ok(());
     }
     let (user_id, campaign_id) = (lead.user_id, lead.campaign_id);
+    tracing::Span::current().record("campaign.id", campaign_id);
     let spent = p
         .admit(Resource::Lead, user_id, campaign_id, &ctx.id)
         .await?;
@@ -88,6 +90,7 @@ pub async fn run(p: Pipeline, job: EnrichLead, ctx: JobContext) -> Result<(), Jo
 
 /// The job ends (out of attempts, refused): the lead fails with the reason, and the
 /// campaign moves on without it.
+#[tracing::instrument(name = "pipeline.enrich.end", skip_all, fields(lead.id = job.lead_id))]
 pub async fn end(p: Pipeline, job: EnrichLead, reason: String) -> Result<(), JobError> {
     end_lead(&p, job.lead_id, &reason).await
 }

@@ -55,6 +55,7 @@ struct Lead {
     owner_site: Option<String>,
 }
 
+#[tracing::instrument(name = "pipeline.generate", skip_all, fields(lead.id = job.lead_id, campaign.id = tracing::field::Empty, attempt = ctx.attempt))]
 pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(), JobError> {
     let Some(row) = lead::to_generate(&p.db, job.lead_id)
         .await
@@ -65,6 +66,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
     if row.stage != LeadStage::Enriched || !active(row.campaign_status) {
         return Ok(());
     }
+    tracing::Span::current().record("campaign.id", row.campaign_id);
     let lead = Lead {
         job_id: ctx.id.clone(),
         last_attempt: last_attempt(&ctx),
@@ -91,6 +93,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
 
 /// The job ends (out of attempts, refused, waited too long): the lead fails with the
 /// reason, and with it the content whose text was saved but never finished.
+#[tracing::instrument(name = "pipeline.generate.end", skip_all, fields(lead.id = job.lead_id))]
 pub async fn end(p: Pipeline, job: GenerateContent, reason: String) -> Result<(), JobError> {
     end_lead(&p, job.lead_id, &reason).await
 }

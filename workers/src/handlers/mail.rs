@@ -6,18 +6,20 @@
 //! server's acceptance and the mark sends twice (see `shared::mail`). A refusal for good
 //! (5xx) ends the job at once, dead and visible in `/admin`; anything else is retried.
 
+use jobs::error::Chain;
 use jobs::kinds::{SendMail, SendNotices};
 use jobs::{JobContext, JobError};
 
 use crate::pipeline::{Pipeline, internal};
 
-pub async fn send(p: Pipeline, job: SendMail, _ctx: JobContext) -> Result<(), JobError> {
+#[tracing::instrument(name = "pipeline.mail", skip_all, fields(mail.id = job.mail_id, attempt = ctx.attempt))]
+pub async fn send(p: Pipeline, job: SendMail, ctx: JobContext) -> Result<(), JobError> {
     let done = shared::mail::deliver(&p.db, &p.mailer, &p.mail_public_url, job.mail_id)
         .await
         .map_err(|e| match e {
             shared::Error::Mail {
                 permanent: true, ..
-            } => JobError::permanent(&e),
+            } => JobError::permanent(Chain(&e)),
             e => internal(e),
         })?;
     if let Some(outcome) = done {
@@ -26,6 +28,7 @@ pub async fn send(p: Pipeline, job: SendMail, _ctx: JobContext) -> Result<(), Jo
     Ok(())
 }
 
+#[tracing::instrument(name = "pipeline.notices", skip_all)]
 pub async fn scan(p: Pipeline, _job: SendNotices, _ctx: JobContext) -> Result<(), JobError> {
     let queued = shared::mail::scan::run(&p.db).await.map_err(internal)?;
     if queued > 0 {

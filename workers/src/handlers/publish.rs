@@ -60,6 +60,7 @@ struct Context {
     campaign_id: i64,
 }
 
+#[tracing::instrument(name = "pipeline.publish", skip_all, fields(content.id = job.content_id, campaign.id = tracing::field::Empty, slot = job.slot, attempt = job_ctx.attempt))]
 pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(), JobError> {
     let Some(row) = publication::to_publish(&p.db, job.content_id)
         .await
@@ -67,6 +68,7 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     else {
         return Ok(());
     };
+    tracing::Span::current().record("campaign.id", row.campaign_id);
     let ctx = Context {
         job_id: job_ctx.id,
         content_id: job.content_id,
@@ -304,7 +306,7 @@ async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<b
 /// Gives the lease back when the run ends (only if this job still holds it).
 async fn release_lease(p: &Pipeline, publication_id: i64, job_id: &str) {
     if let Err(e) = publication::release_lease(&p.db, publication_id, job_id).await {
-        tracing::warn!(error = %e, "publication lease not given back; it runs out by itself");
+        tracing::warn!(error = %jobs::error::Chain(&e), "publication lease not given back; it runs out by itself");
     }
 }
 
@@ -522,6 +524,7 @@ async fn failed(
 /// The job ends without a post (refused for good, out of attempts, waited too long for a
 /// reconnect or a limit): the publication fails with the reason (or is `unknown` after an
 /// uncertain POST), and the content with it, so the campaign can complete.
+#[tracing::instrument(name = "pipeline.publish.end", skip_all, fields(content.id = job.content_id))]
 pub async fn end(p: Pipeline, job: PublishPost, reason: String) -> Result<(), JobError> {
     let Some(row) = content::owner(&p.db, job.content_id)
         .await

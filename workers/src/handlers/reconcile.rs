@@ -23,6 +23,7 @@ use crate::pipeline::{Pipeline, internal};
 /// Rows looked at per kind and run: a backlog bigger than this is taken over a few runs.
 const BATCH: i64 = 2_000;
 
+#[tracing::instrument(name = "pipeline.reconcile", skip_all, fields(after_redis_loss = job.after_redis_loss))]
 pub async fn run(p: Pipeline, job: Reconcile, _ctx: JobContext) -> Result<(), JobError> {
     // After a Redis loss no in-flight row has a job any more: all of them, at once.
     let stall = if job.after_redis_loss {
@@ -92,6 +93,6 @@ async fn enqueue<J: Job>(
     match p.queue.enqueue_with(job, options).await {
         Ok(Enqueued::New(_)) => Ok(1),
         Ok(Enqueued::Duplicate(_)) => Ok(0),
-        Err(e) => Err(JobError::retryable(e)),
+        Err(e) => Err(JobError::retryable(jobs::error::Chain(&e))),
     }
 }

@@ -20,6 +20,7 @@ use shared::providers::places::{self, MAX_RESULTS, Place, PlaceQuery};
 use crate::pipeline::limits::Resource;
 use crate::pipeline::{Pipeline, internal};
 
+#[tracing::instrument(name = "pipeline.scrape", skip_all, fields(campaign.id = job.campaign_id, attempt = ctx.attempt))]
 pub async fn run(p: Pipeline, job: ScrapeCampaign, ctx: JobContext) -> Result<(), JobError> {
     let Some(campaign) = campaign::scrape_target(&p.db, job.campaign_id)
         .await
@@ -205,6 +206,7 @@ async fn found(p: &Pipeline, campaign_id: i64, user_id: i64) -> Result<(), JobEr
 
 /// The job ends without leads (refused for good, out of attempts, waited too long): the
 /// campaign is in `error` with the reason.
+#[tracing::instrument(name = "pipeline.scrape.end", skip_all, fields(campaign.id = job.campaign_id))]
 pub async fn end(p: Pipeline, job: ScrapeCampaign, reason: String) -> Result<(), JobError> {
     let user_id = campaign::owner(&p.db, job.campaign_id)
         .await

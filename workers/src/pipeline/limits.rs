@@ -189,7 +189,7 @@ impl Pipeline {
     /// Gives back what [`Self::admit`] took, when no call was made with it.
     pub async fn refund(&self, spent: Spent) {
         if let Err(e) = self.limiter.release(&spent.gates).await {
-            tracing::warn!(error = %e, "rate limit units not given back");
+            tracing::warn!(error = %jobs::error::Chain(&e), "rate limit units not given back");
         }
     }
 
@@ -238,7 +238,7 @@ impl Pipeline {
             return;
         };
         if let Err(e) = self.limiter.block(&gate, delay).await {
-            tracing::warn!(error = %e, "provider back-off not recorded");
+            tracing::warn!(error = %jobs::error::Chain(&e), "provider back-off not recorded");
         }
     }
 
@@ -259,7 +259,7 @@ impl Pipeline {
         if let Some(gate) = member
             && let Err(e) = self.limiter.block(&gate, delay).await
         {
-            tracing::warn!(error = %e, "LinkedIn member back-off not recorded");
+            tracing::warn!(error = %jobs::error::Chain(&e), "LinkedIn member back-off not recorded");
         }
         self.deferred(user_id, campaign_id, &message, delay).await;
         JobError::RetryAfter { delay, message }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use jobs::Conn;
 use jobs::JobError;
+use jobs::error::Chain;
 use shared::config::PipelineConfig;
 use shared::events::{Event, EventKind, Events};
 use shared::providers::gemini::GeminiClient;
@@ -127,10 +128,11 @@ impl Pipeline {
 /// anything else (a constraint the code should have respected) is a bug to look at.
 pub fn internal(e: impl Into<shared::Error>) -> JobError {
     let e = e.into();
+    // The job's last error (shown in `/admin`) keeps the causes, not only the outer text.
     if e.is_transient() {
-        JobError::retryable(&e)
+        JobError::retryable(Chain(&e))
     } else {
-        JobError::Retryable(format!("internal: {e}"))
+        JobError::Retryable(format!("internal: {}", Chain(&e)))
     }
 }
 
