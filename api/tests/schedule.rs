@@ -95,7 +95,7 @@ async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {
     // The profile sums the schedule up and leads to the page that changes it.
     let profile = owner.get("/profile").await.text().await.unwrap();
     for shown in [
-        r#"id="profile-time-zone">America/Montreal<"#,
+        r#"id="profile-time-zone">America&#x2F;Montreal<"#,
         r#"id="profile-times">10:00<"#,
         "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
         r#"href="/schedule#slots-heading""#,
