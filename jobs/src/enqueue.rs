@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::connection::Conn;
+use redis::Script;
 use serde_json::value::RawValue;
+
+use crate::connection::Conn;
 
 use crate::connection::{Settings, connect, now_ms, to_ms};
 use crate::envelope::Envelope;
@@ -13,16 +15,19 @@ use crate::job::Job;
 use crate::keys::{ENVELOPE_FIELD, GROUP, GlobalKeys, QueueKeys, QueueName};
 use crate::scripts::{SCRIPTS, evalsha};
 
-/// One job's write: a plain command whose reply says nothing, or a script that answers
-/// whether the job is new.
+/// One job's write: a plain command whose reply says nothing, or a call of one of the
+/// enqueue scripts, which answers whether the job is new.
 enum Write {
     Plain(redis::Cmd),
-    Scripted(redis::Cmd),
+    Scripted(redis::Cmd, &'static Script),
 }
 
-async fn load_enqueue_scripts(conn: &mut Conn) -> Result<(), Error> {
-    SCRIPTS.enqueue_unique.load_async(conn).await?;
-    SCRIPTS.enqueue_owned.load_async(conn).await?;
+/// Loads the scripts a pipeline calls by SHA, each once: a bulk of plain unique jobs pays
+/// for one load, as before owners took turns, not for both scripts.
+async fn load_scripts(conn: &mut Conn, scripts: &[&'static Script]) -> Result<(), Error> {
+    for script in scripts {
+        script.load_async(conn).await?;
+    }
     Ok(())
 }
 
@@ -249,7 +254,7 @@ impl Client {
             .arg(&envelope.id)
             .arg(if unique_key.is_some() { unique_ttl } else { 0 })
             .clone();
-            return Ok(Write::Scripted(cmd));
+            return Ok(Write::Scripted(cmd, &SCRIPTS.enqueue_owned));
         }
         if let Some(unique) = &unique_key {
             let cmd = evalsha(
@@ -261,7 +266,7 @@ impl Client {
             .arg(&encoded)
             .arg(run_at)
             .clone();
-            return Ok(Write::Scripted(cmd));
+            return Ok(Write::Scripted(cmd, &SCRIPTS.enqueue_unique));
         }
         let mut cmd;
         if run_at > 0 {
@@ -292,25 +297,29 @@ impl Client {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         let mut ids = Vec::with_capacity(writes.len());
+        let mut used: Vec<&'static Script> = Vec::new();
         for (id, write) in writes {
             match write {
                 Write::Plain(cmd) => {
                     pipe.add_command(cmd).ignore();
                     ids.push((id, false));
                 }
-                Write::Scripted(cmd) => {
+                Write::Scripted(cmd, script) => {
                     pipe.add_command(cmd);
                     ids.push((id, true));
+                    if !used.iter().any(|u| std::ptr::eq(*u, script)) {
+                        used.push(script);
+                    }
                 }
             }
         }
-        let scripted = ids.iter().any(|(_, s)| *s);
+        let scripted = !used.is_empty();
         let replicas = self.settings.enqueue_replicas > 0;
         if replicas {
             self.wait_replicas(&mut pipe);
         }
         if scripted && !retry_unloaded {
-            load_enqueue_scripts(&mut conn).await?;
+            load_scripts(&mut conn, &used).await?;
         }
         let mut replies: Vec<redis::Value> = match pipe.query_async(&mut conn).await {
             Err(e)
@@ -318,7 +327,7 @@ impl Client {
                     && retry_unloaded
                     && e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
             {
-                load_enqueue_scripts(&mut conn).await?;
+                load_scripts(&mut conn, &used).await?;
                 pipe.query_async(&mut conn).await?
             }
             other => other?,
