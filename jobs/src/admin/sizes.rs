@@ -96,13 +96,7 @@ impl Admin {
                 .running += u64::try_from(owner.running).unwrap_or(u64::MAX);
         }
         let mut conn = self.conn.clone();
-        let waiting: Vec<String> = redis::cmd("ZRANGE")
-            .arg(&keys.fair_owners)
-            .arg(0)
-            .arg(OWNERS_READ - 1)
-            .query_async(&mut conn)
-            .await?;
-        for owner in waiting.iter().filter_map(|o| o.parse::<i64>().ok()) {
+        for owner in waiting_owners(&mut conn, &keys).await? {
             loads.entry(owner).or_insert_with(|| OwnerLoad::new(owner));
         }
         if !loads.is_empty() {
@@ -147,23 +141,27 @@ impl Admin {
 /// work whatever the number of owners waiting.
 pub const OWNERS_READ: usize = 1_000;
 
-/// When the oldest job waiting for its owner's turn was enqueued: the head of each waiting
-/// owner's list (its oldest), for at most [`OWNERS_READ`] owners, lowest turn first.
-async fn oldest_waiting_turn(conn: &mut Conn, keys: &QueueKeys) -> Result<Option<u64>, Error> {
+/// The owners with jobs waiting for their turn, lowest turn first, at most [`OWNERS_READ`].
+async fn waiting_owners(conn: &mut Conn, keys: &QueueKeys) -> Result<Vec<i64>, Error> {
     let owners: Vec<String> = redis::cmd("ZRANGE")
         .arg(&keys.fair_owners)
         .arg(0)
         .arg(OWNERS_READ - 1)
         .query_async(conn)
         .await?;
+    Ok(owners.iter().filter_map(|o| o.parse().ok()).collect())
+}
+
+/// When the oldest job waiting for its owner's turn was enqueued: the head of each waiting
+/// owner's list (its oldest), for at most [`OWNERS_READ`] owners, lowest turn first.
+async fn oldest_waiting_turn(conn: &mut Conn, keys: &QueueKeys) -> Result<Option<u64>, Error> {
+    let owners = waiting_owners(conn, keys).await?;
     if owners.is_empty() {
         return Ok(None);
     }
     let mut pipe = redis::pipe();
-    for owner in &owners {
-        pipe.cmd("LINDEX")
-            .arg(format!("{}{owner}", keys.fair_held_prefix))
-            .arg(0);
+    for owner in owners {
+        pipe.cmd("LINDEX").arg(keys.fair_held(owner)).arg(0);
     }
     let heads: Vec<Option<Vec<u8>>> = pipe.query_async(conn).await?;
     Ok(heads
