@@ -91,6 +91,39 @@ async fn a_small_owner_waits_behind_one_job_per_turn_not_the_backlog(env: Env) {
     assert_eq!((sizes.ready, sizes.waiting_turn), (0, 0));
 }
 
+/// A Redis that forgot its scripts (a restart, SCRIPT FLUSH) while owners wait: the read
+/// whose admit call fails still delivers its entries, the script is loaded again, and every
+/// job runs exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_keep_their_turns_after_redis_forgets_its_scripts() {
+    let env = common::env().await;
+    env.client
+        .enqueue_bulk_with(&jobs_of("big", 60, 20), owned(BIG))
+        .await
+        .unwrap();
+    env.client
+        .enqueue_bulk_with(&jobs_of("small", 5, 20), owned(SMALL))
+        .await
+        .unwrap();
+    let worker = env.worker(2).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            env.runs.done_count() >= 4
+        })
+        .await
+    );
+    let () = env.raw(&redis::cmd("SCRIPT").arg("FLUSH")).await;
+    assert!(all_done(&env, 65).await, "every job ran after the flush");
+    let done = env.runs.done.lock().unwrap().clone();
+    assert!(done.values().all(|runs| runs.len() == 1), "a job ran twice");
+    let sizes = env.sizes().await;
+    assert_eq!(
+        (sizes.ready, sizes.waiting_turn, sizes.in_flight),
+        (0, 0, 0)
+    );
+    worker.shutdown(Duration::from_secs(5)).await;
+}
+
 /// The control: first come, first served, the small owner waits for the whole backlog.
 /// It shows the test above can fail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
