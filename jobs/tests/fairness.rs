@@ -112,7 +112,7 @@ async fn owners_keep_their_turns_after_redis_forgets_its_scripts() {
         })
         .await
     );
-    let () = env.raw(&redis::cmd("SCRIPT").arg("FLUSH")).await;
+    let () = env.raw(redis::cmd("SCRIPT").arg("FLUSH")).await;
     assert!(all_done(&env, 65).await, "every job ran after the flush");
     let done = env.runs.done.lock().unwrap().clone();
     assert!(done.values().all(|runs| runs.len() == 1), "a job ran twice");
