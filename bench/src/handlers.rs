@@ -51,12 +51,16 @@ pub fn registry(redis: Conn) -> Registry {
 
 /// Where `traced` jobs record their runs: `<event> <seq> <pid> <attempt> <local_ms>
 /// <redis_ms>`, one list entry per start and per completion.
-pub const TRACED_KEY: &str = "bench:traced";
+pub const TRACED_KEY: &str = "bench:{traced}";
+/// The records already written, so a retried write lands once: a write whose reply was
+/// lost to a cut link may still have landed (or land when the link heals), and a second
+/// copy would read as a second run. Same hash slot as [`TRACED_KEY`].
+const TRACED_SEEN_KEY: &str = "bench:{traced}:seen";
 
 /// How long a `traced` job keeps trying to write one record before it gives up.
 const TRACE_PATIENCE: Duration = Duration::from_secs(120);
 
-/// Appends one record. `local_ms` is when this process took the step (a start decided
+/// Appends one record, once. `local_ms` is when this process took the step (a start decided
 /// while Redis was out of reach keeps that moment); `redis_ms` is Redis's clock when the
 /// record landed. The write is retried until it lands, so a run on a host cut off from
 /// Redis is still recorded once the link is back: a test must see every run, not only
@@ -68,12 +72,18 @@ async fn trace(conn: &mut Conn, event: &str, seq: u64, attempt: u32) -> Result<(
         unix_ms()
     );
     let script = redis::Script::new(
-        "local t = redis.call('TIME') \
+        "if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end \
+         local t = redis.call('TIME') \
          return redis.call('RPUSH', KEYS[1], ARGV[1] .. ' ' .. (t[1] * 1000 + math.floor(t[2] / 1000)))",
     );
     let deadline = tokio::time::Instant::now() + TRACE_PATIENCE;
     loop {
-        let res: Result<i64, _> = script.key(TRACED_KEY).arg(&record).invoke_async(conn).await;
+        let res: Result<i64, _> = script
+            .key(TRACED_KEY)
+            .key(TRACED_SEEN_KEY)
+            .arg(&record)
+            .invoke_async(conn)
+            .await;
         match res {
             Ok(_) => return Ok(()),
             Err(e) if tokio::time::Instant::now() >= deadline => {

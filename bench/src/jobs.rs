@@ -33,7 +33,7 @@ impl Job for Lat {
     const QUEUE: &'static str = "bench";
 }
 
-/// Records its start and its end in `bench:traced` with the pid of the worker process that
+/// Records its start and its end in `bench:{traced}` with the pid of the worker process that
 /// ran it, so a test can tell which process ran which job and when: the partition test
 /// (workers/tests/partition.rs) counts per-host throughput and finds every job that ran
 /// twice with it. Sleeps `sleep_ms` between the two records.
