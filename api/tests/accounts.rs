@@ -1,12 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Sign up, sign in, sign out, me; sessions, CSRF and sign-in throttling.
 
-mod harness;
-
-use harness::{PASSWORD, error_code, retry_after, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{PASSWORD, error_code, retry_after, spawn_app};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_up_creates_an_owner_who_then_signs_in(db: PgPool) {
@@ -127,7 +125,7 @@ async fn names_with_bidi_overrides_or_zero_width_characters_are_refused(db: PgPo
 /// The cookie follows `public_url` (https → Secure) unless set.
 #[sqlx::test(migrations = "../migrations")]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https(db: PgPool) {
-    let app = harness::spawn_app_with(
+    let app = test_support::app::spawn_app_with(
         db,
         |c| {
             c.api.public_url = "https://app.example".into();

@@ -4,13 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_support;
-mod harness;
 
 use admin_support::{audit_rows, bury, stream_len};
-use harness::{error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{error_code, spawn_app};
 
 async fn json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()

@@ -4,15 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_support;
-mod harness;
 
 use admin_support::{audit_rows, bury, bury_many, stream_len, worker_beat};
-use harness::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{TestApp, spawn_app};
 
-async fn page(browser: &harness::Visitor, path: &str) -> (StatusCode, String) {
+async fn page(browser: &test_support::app::Visitor, path: &str) -> (StatusCode, String) {
     let response = browser
         .request(Method::GET, path)
         .header("accept-language", "en")
@@ -134,7 +133,7 @@ async fn refuse_audit_rows(app: &TestApp) {
     .unwrap();
 }
 
-async fn dead_count(admin: &harness::Visitor) -> u64 {
+async fn dead_count(admin: &test_support::app::Visitor) -> u64 {
     admin
         .get("/api/admin/queues/publish/dead/count")
         .await

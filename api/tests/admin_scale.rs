@@ -14,16 +14,14 @@
 //! overview or of a filtered dead list is 100 ms or more.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
 use std::time::{Duration, Instant};
 
-use harness::spawn_app_with;
 use jobs::keys::QueueKeys;
 use jobs::{Envelope, QueueName};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
+use test_support::app::spawn_app_with;
 
 const QUEUED: usize = 1_000_000;
 const DEAD: usize = 100_000;
@@ -252,7 +250,7 @@ struct Timing {
     max: f64,
 }
 
-async fn time(admin: &harness::Visitor, name: &'static str, path: &str) -> Timing {
+async fn time(admin: &test_support::app::Visitor, name: &'static str, path: &str) -> Timing {
     // Warm up (connection, script cache).
     for _ in 0..5 {
         assert_eq!(admin.get(path).await.status(), StatusCode::OK, "{path}");

@@ -3,12 +3,9 @@
 //! screenshots at 1280 and 390 px under `target/screenshots/` for a person to look at.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod web;
-
-use harness::{PASSWORD, spawn_app};
 use sqlx::PgPool;
-use web::driver::Browser;
+use test_support::app::{PASSWORD, spawn_app};
+use test_support::browser::Browser;
 
 /// French first: what a French-speaking owner's browser sends.
 const FRENCH: &str = "fr-FR,fr";
@@ -214,7 +211,7 @@ async fn an_owner_cannot_open_another_owners_campaign(db: PgPool) {
 }
 
 /// A job in `queue`'s dead set, as the engine leaves one after its last attempt.
-fn plant_dead_job(app: &harness::TestApp, queue: &str, id: &str, error: &str) {
+fn plant_dead_job(app: &test_support::app::TestApp, queue: &str, id: &str, error: &str) {
     let mut conn = app.redis.conn();
     let base = format!("ag:{{{queue}}}");
     let now = 1_767_225_600_000u64; // 2026-01-01

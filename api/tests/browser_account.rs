@@ -5,16 +5,12 @@
 //! land in `target/screenshots/account-*`; each screenshotted page also passes axe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod mail_sink;
-mod web;
-
-use harness::{PASSWORD, PUBLIC_URL, TestApp, spawn_app};
-use mail_sink::MailSink;
 use shared::mail;
 use sqlx::PgPool;
-use web::account::{Language, sign_in, sign_up_and_in};
-use web::driver::{Browser, WIDTHS};
+use test_support::app::{PASSWORD, PUBLIC_URL, TestApp, spawn_app};
+use test_support::browser::{Browser, WIDTHS};
+use test_support::browser::{Language, sign_in, sign_up_and_in};
+use test_support::mail_sink::MailSink;
 
 const NEW_PASSWORD: &str = "a brand new secret";
 
@@ -71,11 +67,11 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link(db: PgPool, lang: La
     assert_eq!(jobs[0]["kind"], "send_mail", "{jobs:?}");
     let mail_id = jobs[0]["args"]["mail_id"].as_i64().unwrap();
     assert_eq!(
-        mail_sink::deliver(&app.db, &sink, mail_id).await,
+        test_support::mail_sink::deliver(&app.db, &sink, mail_id).await,
         Some("sent")
     );
     let mails = sink.wait_for(email, 1).await;
-    let text = mail_sink::text(&mails[0]);
+    let text = test_support::mail_sink::text(&mails[0]);
     assert!(
         text.contains(lang.says(
             "Ce lien permet d'en choisir un nouveau ; il sert une seule fois",
@@ -85,7 +81,7 @@ async fn a_forgotten_password_is_reset_from_the_mailed_link(db: PgPool, lang: La
     );
 
     // The link as the mail gives it (to the app's public address), opened in the browser.
-    let link = mail_sink::reset_link(&mails[0]);
+    let link = test_support::mail_sink::reset_link(&mails[0]);
     let path = link
         .strip_prefix(PUBLIC_URL)
         .unwrap_or_else(|| panic!("{link} is not on {PUBLIC_URL}"));

@@ -6,15 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_support;
-mod harness;
-mod web;
 
 use admin_support::{audit_rows, bury, stream_len, worker_beat};
-use harness::spawn_app;
 use serde_json::json;
 use sqlx::PgPool;
-use web::account::sign_in_home;
-use web::driver::Browser;
+use test_support::app::spawn_app;
+use test_support::browser::Browser;
+use test_support::browser::sign_in_home;
 
 const FRENCH: &str = "fr-FR,fr";
 const ENGLISH: &str = "en-GB,en";

@@ -5,14 +5,11 @@
 //! `target/screenshots/export-*`; each screenshotted page also passes axe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod web;
-
-use harness::spawn_app;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use web::account::{Language, sign_up_and_in};
-use web::driver::Browser;
+use test_support::app::spawn_app;
+use test_support::browser::Browser;
+use test_support::browser::{Language, sign_up_and_in};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

@@ -6,18 +6,15 @@
 //! `gallery-*`; each is checked with axe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod web;
-
 use std::time::Duration;
 
 use fantoccini::Locator;
-use harness::{PASSWORD, TestApp, spawn_app};
 use serde_json::json;
 use shared::events::{Event, EventKind};
 use sqlx::PgPool;
+use test_support::app::{PASSWORD, TestApp, spawn_app};
+use test_support::browser::Browser;
 use tokio::time::Instant;
-use web::driver::Browser;
 
 const FRENCH: &str = "fr-FR,fr";
 const ENGLISH: &str = "en-GB,en";
@@ -306,9 +303,10 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
     let elsewhere = app.insert_content(autumn, 90, "pending").await;
     // The good one as the generate job leaves it: a real breakdown and an image.
     let key = shared::storage::image_key(user_id, good, "png");
-    let storage =
-        shared::storage::Storage::from_config(&harness::test_config(&app.redis.url()).storage)
-            .unwrap();
+    let storage = shared::storage::Storage::from_config(
+        &test_support::app::test_config(&app.redis.url()).storage,
+    )
+    .unwrap();
     storage
         .put(&key, include_bytes!("fixtures/post-image.png").to_vec())
         .await

@@ -4,19 +4,16 @@
 //! `home-*`; each screenshotted page also passes axe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod web;
-
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web as actix};
 use fantoccini::Locator;
-use harness::{TestApp, spawn_app, spawn_app_with};
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use sqlx::PgPool;
-use web::account::{sign_in_home, sign_up_and_in};
-use web::driver::Browser;
+use test_support::app::{TestApp, spawn_app, spawn_app_with};
+use test_support::browser::Browser;
+use test_support::browser::{sign_in_home, sign_up_and_in};
 
 const FRENCH: &str = "fr-FR,fr";
 const ENGLISH: &str = "en-GB,en";

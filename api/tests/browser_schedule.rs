@@ -5,17 +5,14 @@
 //! in `target/screenshots/schedule-*`; each screenshotted page also passes axe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-mod web;
-
 use chrono::{DateTime, Utc};
 use fantoccini::Locator;
-use harness::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use web::account::{Language, sign_up_and_in};
-use web::driver::{Browser, WIDTHS};
+use test_support::app::{TestApp, spawn_app};
+use test_support::browser::{Browser, WIDTHS};
+use test_support::browser::{Language, sign_up_and_in};
 
 /// The browser's own time zone: neither the machine's nor the app's default (Paris), so a
 /// field showing it was filled from the browser.

@@ -1,12 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Campaigns: create, list, detail, launch (outbox → scrape queue), cancel.
 
-mod harness;
-
-use harness::{error_code, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{error_code, spawn_app};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn creating_a_campaign_trims_and_starts_as_a_draft(db: PgPool) {
@@ -267,7 +265,8 @@ async fn another_users_campaign_is_404_and_untouched(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_runs_at_most_the_cap_of_campaigns_at_once(db: PgPool) {
-    let app = harness::spawn_app_with(db, |c| c.pipeline.max_running_campaigns = 2, None).await;
+    let app =
+        test_support::app::spawn_app_with(db, |c| c.pipeline.max_running_campaigns = 2, None).await;
     app.sign_up("ana@example.com").await;
     let mut ids = Vec::new();
     for name in ["One", "Two", "Three"] {

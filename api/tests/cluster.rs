@@ -3,14 +3,12 @@
 //! heard by the stream's subscription on another: PUBLISH reaches the whole cluster).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
 use std::time::Duration;
 
-use harness::spawn_app_on_cluster;
 use reqwest::StatusCode;
 use shared::events::{Event, EventKind};
 use sqlx::PgPool;
+use test_support::app::spawn_app_on_cluster;
 use tokio::time::Instant;
 
 #[sqlx::test(migrations = "../migrations")]

@@ -2,12 +2,10 @@
 //! Contents: the gallery and its filters, the approval queue, approve / reject / edit, and
 //! the PublishPost an approval queues when LinkedIn is connected.
 
-mod harness;
-
-use harness::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{TestApp, error_code, spawn_app};
 
 /// Ana with one campaign; returns the campaign id.
 async fn ana_with_campaign(app: &TestApp) -> i64 {

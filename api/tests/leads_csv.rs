@@ -2,12 +2,10 @@
 //! The leads' CSV export: RFC 4180 with a BOM, headers in the owner's language, formula
 //! cells neutralised, another owner's campaign a 404, a big campaign streamed in chunks.
 
-mod harness;
-
-use harness::{error_code, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
+use test_support::app::{error_code, spawn_app};
 
 const BOM: &str = "\u{feff}";
 

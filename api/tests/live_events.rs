@@ -4,15 +4,13 @@
 //! `browser_live.rs`. Also the gallery's filters kept in its paging links.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
 use std::time::Duration;
 
-use harness::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use shared::events::{Event, EventKind};
 use sqlx::PgPool;
+use test_support::app::{TestApp, spawn_app};
 use tokio::time::Instant;
 
 /// A campaign of the signed-in user in `status`, as the pipeline leaves it.
@@ -232,7 +230,7 @@ async fn a_user_holds_four_streams_and_a_closed_one_gives_its_place_back(db: PgP
     read_until(&mut again, "id=\"kpi-leads\"", Duration::from_secs(10)).await;
 }
 
-async fn campaign_in_for(app: &TestApp, browser: &harness::Visitor, name: &str) -> i64 {
+async fn campaign_in_for(app: &TestApp, browser: &test_support::app::Visitor, name: &str) -> i64 {
     let id = browser.create_campaign(name).await;
     sqlx::query("UPDATE campaigns SET status = 'scraping' WHERE id = $1")
         .bind(id)
@@ -378,7 +376,11 @@ async fn ends_within(response: &mut reqwest::Response, within: Duration) -> bool
 }
 
 /// `browser`'s stream of a running campaign of theirs, read past its first update.
-async fn open_stream(app: &TestApp, browser: &harness::Visitor, name: &str) -> reqwest::Response {
+async fn open_stream(
+    app: &TestApp,
+    browser: &test_support::app::Visitor,
+    name: &str,
+) -> reqwest::Response {
     let id = campaign_in_for(app, browser, name).await;
     let mut stream = browser.get(&format!("/campaigns/{id}/events")).await;
     assert_eq!(stream.status(), StatusCode::OK);

@@ -2,12 +2,10 @@
 //! The dashboard's KPIs and the publications list. Workers keep the counters and write
 //! publications in production; here they are set in SQL.
 
-mod harness;
-
-use harness::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{TestApp, spawn_app};
 
 async fn set_counters(app: &TestApp, campaign: i64, leads: i32, contents: i32, published: i32) {
     sqlx::query(

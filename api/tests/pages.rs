@@ -2,12 +2,10 @@
 //! The browser tests (`browser.rs`) cover the journeys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
-use harness::spawn_app;
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use sqlx::PgPool;
+use test_support::app::spawn_app;
 
 fn is_html(response: &reqwest::Response) -> bool {
     response
@@ -34,7 +32,7 @@ async fn unknown_paths_are_pages_outside_the_api_and_json_inside(db: PgPool) {
     // The API keeps its JSON errors.
     let api = app.get("/api/no-such-thing").await;
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
-    assert_eq!(harness::error_code(api).await, "not_found");
+    assert_eq!(test_support::app::error_code(api).await, "not_found");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -150,7 +148,7 @@ async fn sign_in_forms_need_their_form_cookie(db: PgPool) {
         .form(&[
             ("csrf", "x".repeat(43).as_str()),
             ("email", "ana@example.com"),
-            ("password", harness::PASSWORD),
+            ("password", test_support::app::PASSWORD),
         ])
         .send()
         .await

@@ -4,18 +4,16 @@
 //! The journeys a person makes are in `browser_profile.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use harness::{PUBLIC_URL, TestApp, spawn_app, spawn_app_with};
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use sqlx::PgPool;
+use test_support::app::{PUBLIC_URL, TestApp, spawn_app, spawn_app_with};
 
 const FRENCH: &str = "fr-FR,fr;q=0.9";
 
@@ -27,7 +25,11 @@ fn is_html(response: &Response) -> bool {
 }
 
 /// A page form post from `browser` with `fields` (add `csrf` yourself).
-async fn post_form(browser: &harness::Visitor, path: &str, fields: &[(&str, &str)]) -> Response {
+async fn post_form(
+    browser: &test_support::app::Visitor,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Response {
     browser
         .request(Method::POST, path)
         .form(fields)

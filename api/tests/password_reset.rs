@@ -2,19 +2,16 @@
 //! Forgot password and the owners' notices, with mail delivered to a real SMTP server
 //! (aiosmtpd, `mail_sink`) by the SendMail handler's own function (`shared::mail::deliver`).
 
-mod harness;
-mod mail_sink;
-
-use harness::{PASSWORD, error_code, spawn_app};
-use mail_sink::{MailSink, body, deliver_all, reset_token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::mail::{self, MailKind};
 use sqlx::PgPool;
+use test_support::app::{PASSWORD, error_code, spawn_app};
+use test_support::mail_sink::{MailSink, body, deliver_all, reset_token};
 
 const NEW_PASSWORD: &str = "a brand new secret";
 
-async fn forgot(browser: &harness::Visitor, email: &str) -> reqwest::Response {
+async fn forgot(browser: &test_support::app::Visitor, email: &str) -> reqwest::Response {
     browser
         .post_json("/api/auth/forgot-password", &json!({ "email": email }))
         .await
@@ -102,7 +99,7 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    mail_sink::deliver(&app.db, &sink, first).await;
+    test_support::mail_sink::deliver(&app.db, &sink, first).await;
     sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
@@ -186,7 +183,7 @@ async fn signing_up_with_a_taken_address_mails_its_owner(db: PgPool) {
 }
 
 /// A campaign of `user_id` with `pending` contents waiting for approval, `ready`.
-async fn ready_campaign(app: &harness::TestApp, pending: i16) -> i64 {
+async fn ready_campaign(app: &test_support::app::TestApp, pending: i16) -> i64 {
     let id = app.create_campaign("Spring").await;
     sqlx::query("UPDATE campaigns SET status = 'ready' WHERE id = $1")
         .bind(id)

@@ -3,19 +3,17 @@
 //! are a small real HTTP server in the test (`LinkedInFixture`), speaking the wire format of
 //! docs/providers.md, "4.1 Connecting", so the real `LinkedInOAuth` client is what the api uses.
 
-mod harness;
-
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use harness::{PUBLIC_URL, TestApp, VAULT_KEY, error_code, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use shared::vault::{Field, Vault};
 use sqlx::PgPool;
+use test_support::app::{PUBLIC_URL, TestApp, VAULT_KEY, error_code, spawn_app, spawn_app_with};
 
 const CLIENT_ID: &str = "test-client";
 const CLIENT_SECRET: &str = "test-secret";

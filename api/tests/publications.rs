@@ -2,12 +2,10 @@
 //! LinkedIn post's, and a post another publication already holds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod harness;
-
-use harness::{TestApp, error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::{TestApp, error_code, spawn_app};
 
 /// A campaign of `user_id` with one approved content and a publication of it whose outcome
 /// is unknown; returns the publication's id.

@@ -2,12 +2,10 @@
 //! Sessions end when the account changes under them. The role and the
 //! session version are read from PostgreSQL on every request, not trusted from the session.
 
-mod harness;
-
-use harness::{PASSWORD, error_code, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use shared::db::users::{self, Role};
 use sqlx::PgPool;
+use test_support::app::{PASSWORD, error_code, spawn_app, spawn_app_with};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_demoted_admin_is_refused_admin_calls_at_once(db: PgPool) {

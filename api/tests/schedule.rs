@@ -3,12 +3,10 @@
 //! 422s), an approval taking the next slot, the schedule page in both languages, and its
 //! forms (move, take out, publish now) going through the same transitions.
 
-mod harness;
-
-use harness::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use test_support::app::spawn_app;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {

@@ -2,12 +2,10 @@
 //! What is not one resource: health and readiness, routing errors, the OpenAPI document,
 //! the admin role, and the per-user API rate limit.
 
-mod harness;
-
-use harness::{error_code, retry_after, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::PgPool;
+use test_support::app::{error_code, retry_after, spawn_app, spawn_app_with};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn health_and_readiness_answer(db: PgPool) {

@@ -1,13 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! What the api refuses to start with.
 
-mod harness;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use harness::test_config;
 use sqlx::PgPool;
 use test_support::TestRedis;
+use test_support::app::test_config;
 
 /// In production the cookie key is its own secret, not derived from
 /// the vault key (rotating one must not silently change the other, and one leak is not two).

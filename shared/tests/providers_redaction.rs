@@ -4,20 +4,17 @@
 //! stack are captured at TRACE.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "providers/sandbox_setup.rs"]
-mod setup;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use setup::{Env, fault};
 use shared::config::ImageBackend;
 use shared::providers::gemini::GeminiClient;
 use shared::providers::images::ImageClient;
 use shared::providers::linkedin::{LinkedInClient, NewPost};
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use shared::providers::places::{PlaceQuery, PlacesClient};
+use test_support::sandbox::{TestSandbox, fault};
 
 const MARKER: &str = "Zq7MARKERv3";
 
@@ -53,7 +50,7 @@ async fn no_secret_in_logs_errors_or_debug_output() {
 
     let key = format!("{MARKER}-google-key");
     let secret = format!("{MARKER}-client-secret");
-    let env = Env::start(sandbox::Options {
+    let env = TestSandbox::start(sandbox::Options {
         latency: sandbox::Latency::None,
         google_api_key: key.clone(),
         linkedin_client_secret: secret.clone(),

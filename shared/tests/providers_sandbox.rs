@@ -2,19 +2,16 @@
 //! and mode mapped to the ProviderError the pipeline acts on, OAuth, escaping.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "providers/sandbox_setup.rs"]
-mod setup;
-
 use std::time::Duration;
 
 use serde_json::json;
-use setup::{Env, fault};
 use shared::config::ImageBackend;
 use shared::providers::ProviderError;
 use shared::providers::gemini::GeminiClient;
 use shared::providers::images::ImageClient;
 use shared::providers::linkedin::{LinkedInClient, NewPost};
 use shared::providers::places::{PlaceQuery, PlacesClient};
+use test_support::sandbox::{TestSandbox, fault};
 
 const KEY: &str = "sandbox-google-key";
 
@@ -35,7 +32,7 @@ fn png() -> Vec<u8> {
 
 #[tokio::test]
 async fn places_pages_to_the_60_cap() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let places = PlacesClient::from_config(&env.google(KEY)).unwrap();
     let all = places.search(&query(), 500).await.unwrap();
     assert_eq!(all.len(), 60);
@@ -58,7 +55,7 @@ async fn places_pages_to_the_60_cap() {
 
 #[tokio::test]
 async fn gemini_text_and_both_image_backends_succeed() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let draft = GeminiClient::from_config(&env.google(KEY))
         .unwrap()
         .write_post(
@@ -86,7 +83,7 @@ async fn gemini_text_and_both_image_backends_succeed() {
     env.sandbox.stop().await;
 }
 
-async fn google_call(env: &Env, route: &str) -> Result<(), ProviderError> {
+async fn google_call(env: &TestSandbox, route: &str) -> Result<(), ProviderError> {
     let config = env.google(KEY);
     match route {
         "places.search" => PlacesClient::from_config(&config)?
@@ -111,7 +108,7 @@ async fn google_call(env: &Env, route: &str) -> Result<(), ProviderError> {
 
 #[tokio::test]
 async fn google_faults_map_to_what_the_caller_must_do() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     for route in [
         "places.search",
         "gemini.text",
@@ -197,7 +194,7 @@ async fn google_faults_map_to_what_the_caller_must_do() {
 }
 
 /// Connects a member and returns the client, its token and the member's URN.
-async fn member(env: &Env, state: &str) -> (LinkedInClient, String, String) {
+async fn member(env: &TestSandbox, state: &str) -> (LinkedInClient, String, String) {
     let config = env.linkedin("sandbox-client-id", "sandbox-client-secret");
     let grant = env.connect(&config, state).await;
     let client = LinkedInClient::from_config(&config).unwrap();
@@ -208,7 +205,7 @@ async fn member(env: &Env, state: &str) -> (LinkedInClient, String, String) {
 
 #[tokio::test]
 async fn a_post_with_every_reserved_character_arrives_intact() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let (client, token, urn) = member(&env, "state-escape").await;
     let upload = client.init_image_upload(&token, &urn).await.unwrap();
     client
@@ -251,7 +248,7 @@ async fn a_post_with_every_reserved_character_arrives_intact() {
 
 #[tokio::test]
 async fn post_faults_and_the_ambiguous_retry() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let (client, token, urn) = member(&env, "state-posts").await;
     let post = |text: &'static str| NewPost {
         author_urn: Box::leak(urn.clone().into_boxed_str()),
@@ -313,7 +310,7 @@ async fn post_faults_and_the_ambiguous_retry() {
 
 #[tokio::test]
 async fn linkedin_faults_map_to_what_the_caller_must_do() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let (client, token, urn) = member(&env, "state-faults").await;
     let call = |route: &'static str| {
         let (client, token, urn) = (&client, token.clone(), urn.clone());
@@ -392,7 +389,7 @@ async fn linkedin_faults_map_to_what_the_caller_must_do() {
 
 #[tokio::test]
 async fn expired_and_revoked_tokens_mean_reconnect() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     for (state, action, code) in [
         ("s-exp", "expire", "EXPIRED_ACCESS_TOKEN"),
         ("s-rev", "revoke", "REVOKED_ACCESS_TOKEN"),
@@ -417,7 +414,7 @@ async fn expired_and_revoked_tokens_mean_reconnect() {
 
 #[tokio::test]
 async fn refresh_when_the_app_gets_refresh_tokens() {
-    let env = Env::start(sandbox::Options {
+    let env = TestSandbox::start(sandbox::Options {
         latency: sandbox::Latency::None,
         refresh_tokens: true,
         ..Default::default()
@@ -438,7 +435,7 @@ async fn refresh_when_the_app_gets_refresh_tokens() {
 
 #[tokio::test]
 async fn a_retired_linkedin_version_is_permanent_and_an_unreachable_host_retryable() {
-    let env = Env::fast().await;
+    let env = TestSandbox::fast().await;
     let (_, token, urn) = member(&env, "s-version").await;
     let mut config = env.linkedin("sandbox-client-id", "sandbox-client-secret");
     config.version = "202001".into();

@@ -2,13 +2,9 @@
 //! (docs/providers.md): what they send, and how every kind of answer becomes a `ProviderError`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "providers/canned.rs"]
-mod canned;
-
 use std::time::Duration;
 
 use base64::Engine;
-use canned::{Canned, Reply};
 use serde_json::json;
 use shared::config::{GoogleConfig, ImageBackend, LinkedInConfig};
 use shared::providers::ProviderError;
@@ -16,6 +12,7 @@ use shared::providers::gemini::GeminiClient;
 use shared::providers::images::{ImageClient, ImageFormat};
 use shared::providers::linkedin::{LinkedInClient, NewPost};
 use shared::providers::places::{FIELD_MASK, PlaceQuery, PlacesClient};
+use test_support::canned::{Canned, Reply};
 
 const KEY: &str = "test-google-key";
 

@@ -4,18 +4,15 @@
 //! (a current-thread runtime: the sandbox and the client run on the test's thread).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "providers/sandbox_setup.rs"]
-mod setup;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use jobs::error::Chain;
-use setup::Env;
 use shared::config::{S3Config, StorageBackend, StorageConfig};
 use shared::providers::gemini::GeminiClient;
 use shared::providers::places::{PlaceQuery, PlacesClient};
 use shared::storage::Storage;
+use test_support::sandbox::TestSandbox;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const KEY: &str = "Zq7SPANKEYv3-google-key";
@@ -55,7 +52,7 @@ fn capture(filter: &str) -> (Buffer, tracing::subscriber::DefaultGuard) {
 
 #[tokio::test]
 async fn provider_calls_run_in_spans_named_by_route_without_key_or_prompt() {
-    let env = Env::start(sandbox::Options {
+    let env = TestSandbox::start(sandbox::Options {
         latency: sandbox::Latency::None,
         google_api_key: KEY.into(),
         ..Default::default()

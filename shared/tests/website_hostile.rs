@@ -4,14 +4,11 @@
 
 // Shared with the provider tests, which use all of it; these use a part.
 #[allow(dead_code)]
-#[path = "providers/canned.rs"]
-mod canned;
-
 use std::time::{Duration, Instant};
 
-use canned::{Canned, Reply};
 use shared::config::{Config, WebsiteConfig};
 use shared::website::{SiteFetcher, WebsiteError};
+use test_support::canned::{Canned, Reply};
 
 /// The default `website.max_bytes`: the hostile pages are as large as a page may be.
 const CAP: usize = 2 * 1024 * 1024;

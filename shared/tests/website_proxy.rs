@@ -5,14 +5,11 @@
 
 // Shared with the provider tests, which use all of it; these use a part.
 #[allow(dead_code)]
-#[path = "providers/canned.rs"]
-mod canned;
-
 use std::time::Duration;
 
-use canned::{Canned, Reply};
 use shared::config::{Config, WebsiteConfig};
 use shared::website::SiteFetcher;
+use test_support::canned::{Canned, Reply};
 
 fn html(body: &str) -> Reply {
     Reply {

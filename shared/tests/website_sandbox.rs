@@ -7,18 +7,7 @@ use serde_json::json;
 use shared::config::{Config, WebsiteConfig};
 use shared::providers::places::{PlaceQuery, PlacesClient};
 use shared::website::{SiteFetcher, WebsiteError};
-
-async fn sandbox() -> sandbox::Sandbox {
-    sandbox::Sandbox::start(
-        "127.0.0.1:0".parse().unwrap(),
-        sandbox::Options {
-            latency: sandbox::Latency::None,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
+use test_support::sandbox::TestSandbox;
 
 fn fetcher(allow_private: bool, timeout_ms: u64) -> SiteFetcher {
     SiteFetcher::new(&WebsiteConfig {
@@ -30,9 +19,9 @@ fn fetcher(allow_private: bool, timeout_ms: u64) -> SiteFetcher {
 }
 
 /// The websites of a search's businesses, as Places gives them.
-async fn websites(sb: &sandbox::Sandbox) -> Vec<String> {
+async fn websites(sb: &TestSandbox) -> Vec<String> {
     let mut config = Config::default().providers.google;
-    config.places_base_url = format!("{}/places", sb.url());
+    config.places_base_url = format!("{}/places", sb.url);
     let places = PlacesClient::from_config(&config).unwrap();
     let query = PlaceQuery {
         text_query: "bakery in Lyon".into(),
@@ -49,7 +38,7 @@ async fn websites(sb: &sandbox::Sandbox) -> Vec<String> {
 
 #[tokio::test]
 async fn every_published_contact_is_found() {
-    let sb = sandbox().await;
+    let sb = TestSandbox::fast().await;
     let sites = websites(&sb).await;
     assert!(sites.len() >= 30, "{} sites", sites.len());
     let fetcher = fetcher(true, 5_000);
@@ -87,21 +76,17 @@ async fn every_published_contact_is_found() {
 
 #[tokio::test]
 async fn hostile_sites_end_in_clear_errors() {
-    let sb = sandbox().await;
+    let sb = TestSandbox::fast().await;
     let site = websites(&sb).await.remove(0);
     let fetcher = fetcher(true, 1_000);
-    let http = reqwest::Client::new();
     for (mode, expect) in [
         ("huge", "larger than"),
         ("hang", "did not answer within 1 s"),
         ("redirect_loop", "redirects more than 5 times"),
         ("not_html", "not HTML (application/pdf)"),
     ] {
-        http.post(format!("{}/_sandbox/faults", sb.url()))
-            .json(&json!({"route": "site", "count": 0, "mode": mode}))
-            .send()
-            .await
-            .unwrap();
+        sb.fault(json!({"route": "site", "count": 0, "mode": mode}))
+            .await;
         let started = std::time::Instant::now();
         let err = fetcher.fetch(&site).await.unwrap_err();
         assert!(err.to_string().contains(expect), "{mode}: {err}");
@@ -110,16 +95,13 @@ async fn hostile_sites_end_in_clear_errors() {
             "{mode} took {:?}",
             started.elapsed()
         );
-        http.delete(format!("{}/_sandbox/faults", sb.url()))
-            .send()
-            .await
-            .unwrap();
+        sb.clear_faults().await;
     }
 }
 
 #[tokio::test]
 async fn private_addresses_are_refused_unless_allowed() {
-    let sb = sandbox().await;
+    let sb = TestSandbox::fast().await;
     let site = websites(&sb).await.remove(0);
     let err = fetcher(false, 1_000).fetch(&site).await.unwrap_err();
     assert!(

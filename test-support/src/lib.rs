@@ -1,8 +1,20 @@
-//! What the workspace's tests share, so each real part is started one way everywhere:
-//! private `redis-server` instances and a Redis Cluster ([`TestRedis`], [`TestCluster`]),
-//! free ports, and polling until a condition holds. The app, sandbox and browser harnesses
-//! stay with the crate whose parts they start (api, workers), since this crate sits below
-//! all of them. A dev-dependency only.
+//! What the workspace's tests share, so each real part is started one way everywhere. A
+//! dev-dependency only; each crate's tests turn on the features for the parts they start:
+//!
+//! - always: private `redis-server` instances and a Redis Cluster ([`TestRedis`],
+//!   [`TestCluster`]), a canned HTTP server playing a provider's side of the wire
+//!   ([`canned`]), `workers` processes ([`worker_process`]), free ports, and polling until a
+//!   condition holds;
+//! - `sandbox`: the sandbox of the provider APIs in process, and configs pointing the real
+//!   clients at it ([`sandbox`]);
+//! - `app`: the api on port 0 with its visitors ([`app`]), the SMTP sink ([`mail_sink`]),
+//!   and the whole system (sandbox, Redis, api, workers) on a `#[sqlx::test]` database
+//!   ([`stack`]);
+//! - `browser`: headless Chromium over WebDriver and the account steps through the pages
+//!   ([`browser`]).
+//!
+//! PostgreSQL is `#[sqlx::test]`'s: a fresh database per test, migrated, on the server
+//! `DATABASE_URL` names (the test command starts a private one).
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -10,12 +22,27 @@
     reason = "test support: a test that cannot start its parts should fail loudly"
 )]
 
+#[cfg(feature = "app")]
+pub mod app;
+#[cfg(feature = "browser")]
+pub mod browser;
+pub mod canned;
+#[cfg(feature = "app")]
+pub mod mail_sink;
 mod redis_server;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "app")]
+pub mod stack;
+pub mod worker_process;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 pub use redis_server::{TestCluster, TestRedis};
+
+/// The password of every account the helpers make, through the api or the pages.
+pub const PASSWORD: &str = "correct horse battery";
 
 /// A port on 127.0.0.1 nothing listens on now (bound, then released): for a server a test
 /// starts whose URL must be known before it binds.

@@ -4,7 +4,6 @@
 //! post on the owner's page. The real api, real workers, the sandbox over HTTP.
 
 mod harness;
-mod stack;
 
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use jobs::{EnqueueOptions, Enqueued};
 use reqwest::Method;
 use serde_json::json;
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 use tokio::time::Instant;
 
 const RUN: Duration = Duration::from_secs(60);
@@ -51,6 +50,7 @@ async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
     stack.wait_status(&owner, id, &["ready"], RUN).await;
     // Slow POSTs: the first run is still waiting for LinkedIn when the second starts.
     stack
+        .sandbox
         .fault(json!({"route": "linkedin.posts", "count": 2, "delay_ms": 1_000}))
         .await;
     let pending = owner
@@ -100,7 +100,7 @@ async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
     // Both jobs have run by now (the second waited for the first's lock, then found the
     // post made); a few more seconds for any late POST to show.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let posts = stack.posts().await;
+    let posts = stack.sandbox.posts().await;
     assert_eq!(posts.len(), 1, "posted {} times: {posts:?}", posts.len());
     assert_eq!(publication_state(&db).await.as_deref(), Some("published"));
 }
@@ -115,6 +115,7 @@ async fn a_lost_answer_past_the_duplicate_window_is_unknown_not_retried(db: PgPo
     stack.wait_status(&owner, id, &["ready"], RUN).await;
     // LinkedIn makes the post, then answers 500.
     stack
+        .sandbox
         .fault(json!({"route": "linkedin.posts", "count": 1, "status": 500, "after_effect": true}))
         .await;
     owner.approve_pending().await;
@@ -122,6 +123,10 @@ async fn a_lost_answer_past_the_duplicate_window_is_unknown_not_retried(db: PgPo
     assert_eq!(detail["campaign"]["published_count"], 0);
     assert_eq!(publication_state(&db).await.as_deref(), Some("unknown"));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stack.posts().await.len(), 1, "one post, the first; no copy");
-    assert_eq!(stack.calls("linkedin.posts").await.len(), 1);
+    assert_eq!(
+        stack.sandbox.posts().await.len(),
+        1,
+        "one post, the first; no copy"
+    );
+    assert_eq!(stack.sandbox.log("linkedin.posts").await.len(), 1);
 }

@@ -21,7 +21,6 @@
 //! other, each with a new owner. The table of results is printed (`--nocapture`).
 
 mod harness;
-mod stack;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -31,7 +30,8 @@ use api::pages::reasons;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use stack::{Owner, Stack};
+use test_support::app::Visitor;
+use test_support::stack::Stack;
 use tokio::time::Instant;
 
 /// How long a row's campaign may take to end. The slowest rows wait out the give-up
@@ -248,14 +248,14 @@ fn forget_provider_blocks(stack: &Stack) {
 async fn calls(stack: &Stack) -> usize {
     let mut n = 0;
     for route in ROUTES {
-        n += stack.calls(route).await.len();
+        n += stack.sandbox.log(route).await.len();
     }
     n
 }
 
 /// Plays the owner until the campaign ends: approves what waits for her, reconnects
 /// LinkedIn when the dashboard says it must be. Returns the campaign and the seconds.
-async fn drive(stack: &Stack, owner: &Owner, member: &str, id: i64) -> (Value, f64) {
+async fn drive(stack: &Stack, owner: &Visitor, member: &str, id: i64) -> (Value, f64) {
     let started = Instant::now();
     loop {
         let detail = owner.campaign(id).await;
@@ -353,7 +353,7 @@ async fn assert_terminal(db: &PgPool, id: i64) -> String {
 
 /// The owner's campaign page tells each reason, in French and in English: the sentence
 /// the catalogs have for it, and the stored detail.
-async fn assert_reasons_shown(owner: &Owner, db: &PgPool, id: i64) {
+async fn assert_reasons_shown(owner: &Visitor, db: &PgPool, id: i64) {
     let reasons: Vec<(String,)> = sqlx::query_as(
         r#"SELECT error FROM leads WHERE campaign_id = $1 AND stage = 'failed'
            UNION SELECT error FROM contents WHERE campaign_id = $1 AND error IS NOT NULL
@@ -391,19 +391,18 @@ async fn run_route(db: PgPool, route: &'static str) -> String {
     let stack = stack_for(db.clone(), route).await;
     let mut table = String::new();
     for (n, row) in rows(route).into_iter().enumerate() {
-        stack.clear_faults().await;
+        stack.sandbox.clear_faults().await;
         forget_provider_blocks(&stack);
-        let owner = stack.owner();
         let email = format!("owner{n}@example.com");
         let member = format!("m{n}");
-        owner.sign_up(&email).await;
+        let owner = stack.owner(&email).await;
         owner.connect_linkedin(&member).await;
         settle_down(&stack).await;
         let spent_before = attempts_spent_on_waits(&stack);
-        stack.fault(row.fault.clone()).await;
+        stack.sandbox.fault(row.fault.clone()).await;
         let id = owner.launch("Matrix", "bakery", "Smallville").await;
         let (detail, secs) = drive(&stack, &owner, &member, id).await;
-        stack.clear_faults().await;
+        stack.sandbox.clear_faults().await;
         let status = detail["campaign"]["status"].as_str().unwrap().to_owned();
         assert_eq!(
             status,
@@ -422,7 +421,7 @@ async fn run_route(db: PgPool, route: &'static str) -> String {
             );
         }
         let summary = assert_terminal(&db, id).await;
-        stack.assert_no_double_post().await;
+        stack.sandbox.assert_no_double_post().await;
         if row.wait {
             assert_eq!(
                 attempts_spent_on_waits(&stack),

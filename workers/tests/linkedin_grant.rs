@@ -3,13 +3,12 @@
 //! issuing short-lived tokens with refresh tokens.
 
 mod harness;
-mod stack;
 
 use std::time::Duration;
 
 use reqwest::Method;
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -32,10 +31,10 @@ async fn a_grant_that_can_be_refreshed_is_refreshed_instead_of_asking_the_owner(
     assert_eq!(detail["campaign"]["published_count"], 3, "{detail}");
     let profile = owner.ok(Method::GET, "/api/profile", None).await;
     assert_eq!(profile["linkedin"]["reconnect_needed"], false, "{profile}");
-    let refreshes = stack.calls("linkedin.token").await;
+    let refreshes = stack.sandbox.log("linkedin.token").await;
     assert!(
         refreshes.len() >= 2,
         "the connect and at least one refresh: {refreshes:?}"
     );
-    stack.assert_no_double_post().await;
+    stack.sandbox.assert_no_double_post().await;
 }

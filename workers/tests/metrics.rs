@@ -8,7 +8,6 @@
 //! Without `prometheus` and `promtool` this test fails, naming scripts/ensure-deps.sh.
 
 mod harness;
-mod stack;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 use tokio::time::Instant;
 
 use test_support::free_port;

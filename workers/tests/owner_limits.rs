@@ -3,12 +3,11 @@
 //! app-wide. Real api, real workers, the sandbox over HTTP.
 
 mod harness;
-mod stack;
 
 use std::time::Duration;
 
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 use tokio::time::Instant;
 
 const RUN: Duration = Duration::from_secs(60);
@@ -39,8 +38,7 @@ async fn one_owners_campaigns_cannot_use_the_whole_days_budget(db: PgPool) {
     stack.spawn_worker("w1").await;
     let ana = stack.connected_owner().await;
     let first = ana.launch("Ana's", "bakery", "Smallville").await;
-    let bob = stack.owner();
-    bob.sign_up("bob@example.com").await;
+    let bob = stack.owner("bob@example.com").await;
     bob.connect_linkedin("bob").await;
     let second = bob.launch("Bob's", "bakery", "Smallville").await;
     let deadline = Instant::now() + RUN;

@@ -3,14 +3,13 @@
 //! api, the sandbox over HTTP, and real `workers` processes.
 
 mod harness;
-mod stack;
 
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 
 /// Generous: a run takes a few seconds; a slow CI machine gets room.
 const RUN: Duration = Duration::from_secs(90);
@@ -79,6 +78,7 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     // The first two images are refused by the model's filter: those two contents have no
     // image, score below the threshold and wait for the owner.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.image", "count": 2, "mode": "filtered"}))
         .await;
     let id = owner.launch("Spring", "bakery", "Smallville").await;
@@ -121,9 +121,9 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
             "{p}"
         );
     }
-    let posts = stack.posts().await;
+    let posts = stack.sandbox.posts().await;
     assert_eq!(posts.len(), 7);
-    stack.assert_no_double_post().await;
+    stack.sandbox.assert_no_double_post().await;
     let metrics = owner.ok(Method::GET, "/api/metrics", None).await;
     assert_eq!(metrics["published"], 7, "{metrics}");
     // The owner's live events told the whole story, in order of the steps.
@@ -164,8 +164,7 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
     assert_eq!(image.status(), 200);
     assert_eq!(image.headers()["content-type"], "image/png");
     assert!(image.bytes().await.unwrap().starts_with(b"\x89PNG"));
-    let stranger = stack.owner();
-    stranger.sign_up("stranger@example.com").await;
+    let stranger = stack.owner("stranger@example.com").await;
     let (status, _) = stranger.call(Method::GET, &path, None).await;
     assert_eq!(status, 404);
     // Every job carried its owner: each run's log line names the user.
@@ -196,9 +195,11 @@ async fn bad_provider_data_ends_the_lead_with_a_reason_not_a_stuck_campaign(db: 
     stack.spawn_worker("w1").await;
     let owner = stack.signed_up_owner().await;
     stack
+        .sandbox
         .fault(json!({"route": "gemini.text", "count": 1, "mode": "blocked"}))
         .await;
     stack
+        .sandbox
         .fault(json!({"route": "gemini.image", "count": 1, "mode": "not_image"}))
         .await;
     let id = owner.launch("Odd", "florist", "Smallville").await;
@@ -244,7 +245,7 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
         json!({"route": "linkedin.posts", "count": 2, "status": 500, "after_effect": true}),
         json!({"route": "linkedin.images.init", "count": 1, "status": 503}),
     ] {
-        stack.fault(fault).await;
+        stack.sandbox.fault(fault).await;
     }
     let id = owner.launch("Storm", "cafe", "Smallville").await;
     // Kill one worker while the campaign runs.
@@ -262,8 +263,8 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
     let c = &detail["campaign"];
     assert_eq!(c["leads_count"], 7, "{c}");
     assert_eq!(c["published_count"], 7, "{c}");
-    stack.assert_no_double_post().await;
-    assert_eq!(stack.posts().await.len(), 7);
+    stack.sandbox.assert_no_double_post().await;
+    assert_eq!(stack.sandbox.posts().await.len(), 7);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -271,12 +272,9 @@ async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db:
     let mut stack = Stack::start(db).await;
     let owner = stack.connected_owner().await;
     stack
-        .sandbox_http
-        .post(format!("{}/_sandbox/tokens/expire", stack.sandbox.url()))
-        .json(&json!({"member": "ana"}))
-        .send()
-        .await
-        .unwrap();
+        .sandbox
+        .control_post("/_sandbox/tokens/expire", json!({"member": "ana"}))
+        .await;
     stack.spawn_worker("w1").await;
     let id = owner.launch("Expired", "bakery", "Smallville").await;
     // The contents approve themselves, publishing meets the expired token.
@@ -293,7 +291,7 @@ async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db:
         .ok(Method::GET, "/api/publications?state=failed", None)
         .await;
     assert_eq!(publications["total"], 0, "{publications}");
-    assert!(stack.posts().await.is_empty());
+    assert!(stack.sandbox.posts().await.is_empty());
     // The owner reconnects: the waiting contents go out at once (the reconnect wakes
     // their deferred jobs), and those generated while LinkedIn needed a reconnect were
     // not approved by themselves: the owner approves them.
@@ -302,7 +300,7 @@ async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db:
     owner.approve_pending().await;
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 7);
-    stack.assert_no_double_post().await;
+    stack.sandbox.assert_no_double_post().await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -315,6 +313,7 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
     let owner = stack.connected_owner().await;
     // Both POSTs answer 500: for a POST, nobody knows whether it took effect.
     stack
+        .sandbox
         .fault(json!({"route": "linkedin.posts", "count": 2, "status": 500}))
         .await;
     let id = owner.launch("Unsure", "bakery", "Smallville").await;
@@ -329,7 +328,10 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
         assert!(tokio::time::Instant::now() < deadline, "{list}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert!(stack.posts().await.is_empty(), "no third, blind POST");
+    assert!(
+        stack.sandbox.posts().await.is_empty(),
+        "no third, blind POST"
+    );
     let pid = unknown["id"].as_i64().unwrap();
     // A wrong address is refused; publishing again goes out once.
     let (status, _) = owner
@@ -360,7 +362,7 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
         assert!(tokio::time::Instant::now() < deadline, "{list}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(stack.posts().await.len(), 1);
+    assert_eq!(stack.sandbox.posts().await.len(), 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -416,7 +418,7 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
         );
         assert_eq!(e.attempt, 0, "a deferral uses no attempt");
     }
-    assert_eq!(stack.posts().await.len(), 2);
+    assert_eq!(stack.sandbox.posts().await.len(), 2);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -433,16 +435,18 @@ async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
     let owner = stack.signed_up_owner().await;
     // Gemini answers 429 "come back in 2 s" until removed.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.text", "count": 0, "status": 429, "retry_after_s": 2}))
         .await;
     let a = owner.launch("A", "bakery", "Lyon").await;
     let b = owner.launch("B", "florist", "Lyon").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    stack.clear_faults().await;
+    stack.sandbox.clear_faults().await;
     stack.wait_status(&owner, a, &["ready"], RUN).await;
     stack.wait_status(&owner, b, &["ready"], RUN).await;
     let refused = stack
-        .calls("gemini.text")
+        .sandbox
+        .log("gemini.text")
         .await
         .iter()
         .filter(|c| c["status"] == 429)
@@ -464,6 +468,7 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
     let owner = stack.connected_owner().await;
     // Slow Gemini so the campaign is mid-way when Redis forgets.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.text", "count": 4, "delay_ms": 700}))
         .await;
     stack.spawn_worker("w1").await;
@@ -474,10 +479,10 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
     let mut conn = stack.redis.conn();
     let () = redis::cmd("FLUSHALL").query(&mut conn).unwrap();
     // The sessions were in Redis too.
-    owner.sign_in("owner@example.com").await;
+    owner.sign_in_as("owner@example.com").await;
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 7);
-    stack.assert_no_double_post().await;
+    stack.sandbox.assert_no_double_post().await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -510,7 +515,7 @@ async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
             "{p}"
         );
     }
-    assert!(!stack.calls("linkedin.analytics").await.is_empty());
+    assert!(!stack.sandbox.log("linkedin.analytics").await.is_empty());
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -521,14 +526,15 @@ async fn a_retried_generation_pays_for_the_text_once(db: PgPool) {
     // Every content's first image call fails: each GenerateContent runs again, after its
     // text was saved.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.image", "count": 7, "status": 500}))
         .await;
     let id = owner.launch("Thrifty", "bakery", "Smallville").await;
     let detail = stack.wait_status(&owner, id, &["ready"], RUN).await;
     assert_eq!(detail["campaign"]["contents_count"], 7);
-    let texts = stack.calls("gemini.text").await;
+    let texts = stack.sandbox.log("gemini.text").await;
     assert_eq!(texts.len(), 7, "one paid text per lead, retries included");
-    let images = stack.calls("gemini.image").await;
+    let images = stack.sandbox.log("gemini.image").await;
     assert_eq!(images.len(), 14, "7 refused, 7 made");
     for c in detail["contents"].as_array().unwrap() {
         assert!(c["image_key"].is_string(), "{c}");
@@ -542,6 +548,7 @@ async fn a_cancelled_campaign_stops_at_the_next_job_boundary(db: PgPool) {
     let owner = stack.connected_owner().await;
     // Slow texts, so the campaign is mid-way when the owner cancels it.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.text", "count": 7, "delay_ms": 1500}))
         .await;
     let id = owner.launch("Oops", "bakery", "Smallville").await;
@@ -560,7 +567,7 @@ async fn a_cancelled_campaign_stops_at_the_next_job_boundary(db: PgPool) {
         0,
         "{detail}"
     );
-    assert!(stack.posts().await.is_empty());
+    assert!(stack.sandbox.posts().await.is_empty());
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -576,6 +583,7 @@ async fn a_duplicate_of_another_contents_post_is_not_claimed(db: PgPool) {
     // The next post is refused as a duplicate of the member's earlier post (as LinkedIn
     // does for an identical text): that post belongs to the first content, not this one.
     stack
+        .sandbox
         .fault(json!({"route": "linkedin.posts", "count": 1, "mode": "duplicate"}))
         .await;
     let second = owner.launch("Second", "florist", "Smallville").await;
@@ -594,5 +602,5 @@ async fn a_duplicate_of_another_contents_post_is_not_claimed(db: PgPool) {
         .ok(Method::GET, "/api/publications?state=failed", None)
         .await;
     assert_eq!(failed["total"], 1, "{failed}");
-    assert_eq!(stack.posts().await.len(), 1);
+    assert_eq!(stack.sandbox.posts().await.len(), 1);
 }

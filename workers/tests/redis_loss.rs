@@ -6,13 +6,12 @@
 //! private Redis, the real api, the sandbox over HTTP, and real `workers` processes.
 
 mod harness;
-mod stack;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 
 use crate::harness::WorkerProcess;
 
@@ -33,6 +32,7 @@ async fn a_flushall_mid_campaign_is_healed_in_seconds_without_waiting_for_the_st
     let owner = stack.connected_owner().await;
     // Slow Gemini so the campaign is mid-way when Redis forgets.
     stack
+        .sandbox
         .fault(json!({"route": "gemini.text", "count": 7, "delay_ms": 700}))
         .await;
     // One job at a time per queue: while one text is written the other leads' jobs wait
@@ -48,7 +48,7 @@ async fn a_flushall_mid_campaign_is_healed_in_seconds_without_waiting_for_the_st
         .unwrap();
     let flushed = Instant::now();
     // The sessions were in Redis too.
-    owner.sign_in("owner@example.com").await;
+    owner.sign_in_as("owner@example.com").await;
     let detail = stack
         .wait_status(&owner, id, &["completed"], HEALED_WITHIN)
         .await;
@@ -57,7 +57,7 @@ async fn a_flushall_mid_campaign_is_healed_in_seconds_without_waiting_for_the_st
         flushed.elapsed().as_secs_f64()
     );
     assert_eq!(detail["campaign"]["published_count"], 7);
-    stack.assert_no_double_post().await;
+    stack.sandbox.assert_no_double_post().await;
 }
 
 /// A `workers` process on every pipeline queue, one job at a time on each.

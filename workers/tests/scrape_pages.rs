@@ -3,13 +3,12 @@
 //! workers, the sandbox over HTTP.
 
 mod harness;
-mod stack;
 
 use std::time::Duration;
 
 use shared::config::RateConfig;
 use sqlx::PgPool;
-use stack::Stack;
+use test_support::stack::Stack;
 
 const PAST_SCRAPING: &[&str] = &["enriching", "generating", "ready", "completed"];
 
@@ -38,7 +37,7 @@ async fn a_scrape_that_waits_between_pages_pays_for_each_page_once(db: PgPool) {
         .wait_status(&owner, id, PAST_SCRAPING, Duration::from_secs(60))
         .await;
     assert_eq!(c["campaign"]["leads_count"], 60, "{c}");
-    let calls = stack.calls("places.search").await;
+    let calls = stack.sandbox.log("places.search").await;
     assert_eq!(calls.len(), 3, "each page once: {calls:#?}");
     let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE campaign_id = $1")
         .bind(id)
@@ -69,7 +68,7 @@ async fn an_expired_page_token_starts_the_paging_over(db: PgPool) {
         .wait_status(&owner, id, PAST_SCRAPING, Duration::from_secs(60))
         .await;
     assert_eq!(c["campaign"]["leads_count"], 60, "{c}");
-    let calls = stack.calls("places.search").await;
+    let calls = stack.sandbox.log("places.search").await;
     assert_eq!(
         calls.len(),
         4,

@@ -9,7 +9,7 @@ use jobs::settle::Settler;
 use jobs::{Client, Envelope, QueueName, Settings};
 use serde_json::{Value, json};
 
-use crate::harness::TestApp;
+use test_support::app::TestApp;
 
 pub async fn client(app: &TestApp) -> Client {
     Client::connect(&app.redis.url(), Settings::default())

@@ -1,21 +1,19 @@
 //! The api as its clients see it: `spawn_app` runs the real `Application` on port 0 with its
-//! own redis-server and the fresh database `#[sqlx::test]` made, and gives the test browsers
-//! (one cookie jar each) plus readers for what the api left behind (outbox rows, queued
-//! jobs). Contents are written by workers in production; `insert_content` writes them in SQL.
-//! `TEST_LOG=1 cargo test -p api` shows the app's logs.
+//! own redis-server and the fresh database `#[sqlx::test]` made, and gives the test
+//! visitors (one cookie jar each) plus readers for what the api left behind (outbox rows,
+//! queued jobs). Contents are written by workers in production; `insert_content` writes
+//! them in SQL. `TEST_LOG=1 cargo test -p api` shows the app's logs.
 //!
 //! A test sometimes ends about 5 s late, and with `--nocapture` prints "failed to delete
 //! database": sqlx 0.8's `Pool::close` can miss a connection the app's worker thread was
 //! still handing back (its release ping races the close), so `DROP DATABASE` waits for it.
 //! Harmless: the next run drops that database first.
-#![allow(
-    dead_code,
-    reason = "each test file uses a different part of the harness"
-)]
 
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
+pub use crate::PASSWORD;
+use crate::{TestCluster, TestRedis};
 use api::Application;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -28,15 +26,12 @@ use shared::Config;
 use shared::db::users::{self, NewUser, Role};
 use shared::providers::linkedin_oauth::LinkedInConnect;
 use sqlx::PgPool;
-use test_support::{TestCluster, TestRedis};
 use tokio::time::Instant;
 
 /// The vault key of every test app: 32 bytes, so sealed tokens can be opened in assertions.
 pub const VAULT_KEY: [u8; 32] = [7; 32];
-/// A password every helper-made account uses.
-pub const PASSWORD: &str = "correct horse battery";
 /// The queue key prefix of the default config.
-const PREFIX: &str = "ag:";
+pub const PREFIX: &str = "ag:";
 /// Where the api thinks browsers reach it; LinkedIn redirects are built from it.
 pub const PUBLIC_URL: &str = "http://app.test";
 /// How long `wait_for_jobs` gives the outbox relay (it is woken by NOTIFY, so it
@@ -54,7 +49,7 @@ pub struct TestApp {
 }
 
 /// One visitor over plain HTTP, as a browser without JavaScript would be (the real
-/// Chromium is `web::driver::Browser`): its own cookie jar (so its own session), and the
+/// Chromium is `crate::browser::Browser`): its own cookie jar (so its own session), and the
 /// CSRF token its last sign-up or sign-in returned, sent on every write unless the test
 /// says otherwise.
 pub struct Visitor {
@@ -352,6 +347,19 @@ impl TestApp {
     }
 }
 
+/// The URL of the database `#[sqlx::test]` made for this test, for processes (workers) that
+/// connect on their own: `DATABASE_URL` with that database's name.
+pub async fn database_url(db: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (the test command sets it)");
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
 fn next_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -359,7 +367,7 @@ fn next_suffix() -> u64 {
 }
 
 impl Visitor {
-    fn new(address: &str) -> Self {
+    pub fn new(address: &str) -> Self {
         let cookies = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(cookies.clone())
@@ -483,9 +491,134 @@ impl Visitor {
         let body: Value = response.json().await.unwrap();
         body["id"].as_i64().unwrap()
     }
+
+    /// A JSON call as the dashboard's scripts make it: the status and the body (JSON, or the
+    /// text as a JSON string when it is not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.write(method, path);
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// A JSON call that must succeed; its body.
+    pub async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, body) = self.call(method.clone(), path, body).await;
+        assert!(status.is_success(), "{method} {path}: {status} {body}");
+        body
+    }
+
+    /// GETs `url` (absolute, or a path of the app) and follows its redirects as a browser
+    /// does, through other hosts too (the sandbox's OAuth pages); the last answer.
+    pub async fn follow(&self, url: &str) -> Response {
+        let mut url = url::Url::parse(&self.address).unwrap().join(url).unwrap();
+        for _ in 0..10 {
+            let response = self.http.get(url.clone()).send().await.unwrap();
+            if !response.status().is_redirection() {
+                return response;
+            }
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            url = url.join(&location).unwrap();
+        }
+        panic!("more than 10 redirects from {url}");
+    }
+
+    /// Sets the owner's publishing schedule.
+    pub async fn set_schedule(&self, schedule: &Value) -> Value {
+        self.ok(Method::PUT, "/api/profile/schedule", Some(schedule.clone()))
+            .await
+    }
+
+    /// Publishes as soon as a post is approved, every day: for tests that follow each post
+    /// from approval to LinkedIn (the schedule's own tests set slots).
+    pub async fn publish_immediately(&self) {
+        self.set_schedule(&json!({
+            "time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5, 6, 7],
+            "times": ["09:00"], "per_day": 100, "immediate": true,
+        }))
+        .await;
+    }
+
+    /// Through the sandbox's OAuth (consent given at once with `auto=allow`), as a browser
+    /// would: the api's callback then stores the sealed grant.
+    pub async fn connect_linkedin(&self, member: &str) {
+        let body = self
+            .ok(Method::POST, "/api/profile/linkedin/connect", None)
+            .await;
+        let url = format!(
+            "{}&auto=allow&member={member}",
+            body["authorize_url"].as_str().unwrap()
+        );
+        // The browser ends on the profile page; what matters is what the callback stored.
+        self.follow(&url).await;
+        let profile = self.ok(Method::GET, "/api/profile", None).await;
+        assert_eq!(profile["linkedin"]["connected"], true, "{profile}");
+    }
+
+    /// Creates and launches a campaign; returns its id.
+    pub async fn launch(&self, name: &str, industry: &str, location: &str) -> i64 {
+        let c = self
+            .ok(
+                Method::POST,
+                "/api/campaigns",
+                Some(json!({"name": name, "industry": industry, "location": location})),
+            )
+            .await;
+        let id = c["id"].as_i64().unwrap();
+        self.ok(Method::POST, &format!("/api/campaigns/{id}/launch"), None)
+            .await;
+        id
+    }
+
+    /// A campaign as `GET /api/campaigns/{id}` answers it.
+    pub async fn campaign(&self, id: i64) -> Value {
+        self.ok(Method::GET, &format!("/api/campaigns/{id}"), None)
+            .await
+    }
+
+    /// A dashboard page in `lang` (the account's language is switched first, as the
+    /// language menu does), as HTML.
+    pub async fn page_in(&self, lang: &str, path: &str) -> String {
+        let page = self.follow(&format!("/language/{lang}?next={path}")).await;
+        assert!(
+            page.status().is_success(),
+            "{lang} {path}: {}",
+            page.status()
+        );
+        page.text().await.unwrap()
+    }
+
+    /// Approves every pending content of the owner; returns how many.
+    pub async fn approve_pending(&self) -> usize {
+        let pending = self
+            .ok(
+                Method::GET,
+                "/api/contents?status=pending&per_page=100",
+                None,
+            )
+            .await;
+        let items = pending["items"].as_array().cloned().unwrap_or_default();
+        for c in &items {
+            let id = c["id"].as_i64().unwrap();
+            self.ok(Method::POST, &format!("/api/contents/{id}/approve"), None)
+                .await;
+        }
+        items.len()
+    }
 }
 
-/// The `error.code` of an error answer.
 /// The whole seconds a 429 asks the client to wait.
 pub fn retry_after(response: &Response) -> u64 {
     response.headers()["retry-after"]
@@ -495,6 +628,7 @@ pub fn retry_after(response: &Response) -> u64 {
         .unwrap()
 }
 
+/// The `error.code` of an error answer.
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["code"]

@@ -16,7 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 /// axe-core from its npm package (`api/ui`, `npm run vendor`), for tests only: never served.
-const AXE: &str = include_str!("../vendor/axe-4.14.1.min.js");
+const AXE: &str = include_str!("../../vendor/axe-4.14.1.min.js");
 
 /// Runs axe on the page; answers the serious and critical violations, one line each.
 const AXE_RUN: &str = r#"
@@ -61,7 +61,6 @@ impl Browser {
     /// As [`Self::start`], in the IANA `time_zone` (Chromium reads `TZ`), for pages whose
     /// script reads the browser's zone: one unlike the machine's and the app's defaults
     /// shows that the page took it from the browser.
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn start_in_time_zone(base: &str, accept_language: &str, time_zone: &str) -> Self {
         Self::start_with(base, accept_language, Some(time_zone)).await
     }
@@ -75,7 +74,7 @@ impl Browser {
             "chromium",
             &["/usr/bin/chromium", "/usr/lib/chromium/chromium"],
         );
-        let port = test_support::free_port();
+        let port = crate::free_port();
         // Its own process group, so dropping it also ends the Chromium it started even
         // when a failing test never closes the session.
         let mut command = Command::new(chromedriver);
@@ -174,7 +173,6 @@ impl Browser {
     }
 
     /// The visible text of the whole page.
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn body(&self) -> String {
         self.text("body").await
     }
@@ -211,7 +209,6 @@ impl Browser {
 
     /// Clicks what changes the page in place (a check box, a radio button, a download
     /// link): unlike [`Self::click`], waits for no next page.
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn press(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
@@ -223,7 +220,6 @@ impl Browser {
     }
 
     /// A form field's current value (what is typed, not the `value` attribute).
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn value(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
@@ -236,7 +232,6 @@ impl Browser {
     }
 
     /// Whether the check box or radio button is ticked.
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn is_checked(&self, css: &str) -> bool {
         self.client
             .find(Locator::Css(css))
@@ -250,7 +245,6 @@ impl Browser {
     }
 
     /// Whether the element is on the page and shown (not `display: none`, not hidden).
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn is_shown(&self, css: &str) -> bool {
         match self.client.find(Locator::Css(css)).await {
             Ok(element) => element.is_displayed().await.unwrap_or(false),
@@ -262,7 +256,6 @@ impl Browser {
     /// has finished writing it (it writes `<name>.crdownload` first); fails after 15 s.
     /// The file is taken out of the folder, so the next download of that name keeps it
     /// (rather than becoming `name (1)`).
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn downloaded(&self, name: &str) -> Vec<u8> {
         let path = self.downloads.join(name);
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -305,7 +298,6 @@ impl Browser {
 
     /// As [`Self::screenshot`], with the element `css` scrolled to the top of the window at
     /// each width: for what a long page shows below the fold.
-    #[allow(dead_code, reason = "each browser test file uses a different part")]
     pub async fn screenshot_of(&self, name: &str, css: &str) {
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();

@@ -1,12 +1,8 @@
 //! What an owner does through the pages before the page under test: sign up, sign in,
 //! in the language her browser asks for.
-#![allow(
-    dead_code,
-    reason = "each browser test file uses a different part of these helpers"
-)]
 
 use super::driver::Browser;
-use crate::harness::PASSWORD;
+use crate::PASSWORD;
 
 /// The two languages of the pages, as a browser asks for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

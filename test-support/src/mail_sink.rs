@@ -2,9 +2,7 @@
 //! installed by scripts/mail-sink.sh) on a free port, keeping each message it receives as
 //! a file that [`MailSink::wait_for`] reads. The test apps run no worker: [`deliver`] does
 //! what the mail queue's SendMail job does, with the mailer pointed at the sink.
-#![allow(dead_code, reason = "each test file uses a different part of the sink")]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Once;
@@ -37,11 +35,7 @@ impl MailSink {
                 .expect("scripts/mail-sink.sh runs");
             assert!(status.success(), "aiosmtpd could not be installed");
         });
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let dir = tempfile::tempdir().unwrap();
         let child = Command::new(root().join(".run/venv-mail/bin/python"))
             .arg(root().join("scripts/mail_sink.py"))
@@ -106,7 +100,7 @@ pub async fn deliver(db: &PgPool, sink: &MailSink, mail_id: i64) -> Option<&'sta
         ..MailConfig::default()
     })
     .unwrap();
-    mail::deliver(db, &mailer, crate::harness::PUBLIC_URL, mail_id)
+    mail::deliver(db, &mailer, crate::app::PUBLIC_URL, mail_id)
         .await
         .unwrap()
 }

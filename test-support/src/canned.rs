@@ -2,8 +2,6 @@
 //! response and records what it received: the provider's side of the wire, so the real
 //! clients are exercised end to end (headers, bodies, status mapping, timeouts).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,210 @@
+//! The sandbox of the provider APIs, in process on a free port: one per test, so faults and
+//! logs never leak between tests. Configs point the real clients (or the whole app) at it,
+//! and its control routes (`/_sandbox/...`, docs/sandbox.md) are one call each.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shared::Config;
+use shared::config::{GoogleConfig, LinkedInConfig};
+use shared::providers::linkedin_oauth::{Grant, LinkedInConnect, LinkedInOAuth};
+
+/// The LinkedIn app the sandbox's OAuth accepts in the app and stack tests.
+pub const CLIENT_ID: &str = "sandbox-client-id";
+pub const CLIENT_SECRET: &str = "sandbox-client-secret";
+
+pub struct TestSandbox {
+    pub sandbox: sandbox::Sandbox,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    control: reqwest::Client,
+}
+
+impl TestSandbox {
+    /// With the sandbox's own latencies, as `options` says.
+    pub async fn start(options: sandbox::Options) -> Self {
+        let sandbox = sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), options)
+            .await
+            .expect("the sandbox starts");
+        let url = sandbox.url();
+        Self {
+            sandbox,
+            url,
+            control: reqwest::Client::new(),
+        }
+    }
+
+    /// Without latency: what tests of behaviour want.
+    pub async fn fast() -> Self {
+        Self::fast_with(sandbox::Options::default()).await
+    }
+
+    /// `options` without latency.
+    pub async fn fast_with(options: sandbox::Options) -> Self {
+        Self::start(sandbox::Options {
+            latency: sandbox::Latency::None,
+            ..options
+        })
+        .await
+    }
+
+    /// The Google settings with the sandbox's prefixes, `key` and 500 ms timeouts.
+    pub fn google(&self, key: &str) -> GoogleConfig {
+        let mut c = Config::default().providers.google;
+        c.places_base_url = format!("{}/places", self.url);
+        c.gemini_base_url = format!("{}/gemini", self.url);
+        c.api_key = Some(key.into());
+        c.places_timeout_ms = 500;
+        c.text_timeout_ms = 500;
+        c.image_timeout_ms = 500;
+        c
+    }
+
+    /// The LinkedIn settings with the sandbox's URLs, this app, and 500 ms timeouts.
+    pub fn linkedin(&self, client_id: &str, secret: &str) -> LinkedInConfig {
+        let mut c = Config::default().linkedin;
+        let www = format!("{}/linkedin-www", self.url);
+        let api = format!("{}/linkedin-api", self.url);
+        c.client_id = Some(client_id.into());
+        c.client_secret = Some(secret.into());
+        c.authorize_url = format!("{www}/oauth/v2/authorization");
+        c.token_url = format!("{www}/oauth/v2/accessToken");
+        c.userinfo_url = format!("{api}/v2/userinfo");
+        c.api_base_url = api;
+        c.scope = "openid profile w_member_social r_member_postAnalytics".into();
+        c.timeout_ms = 500;
+        c.image_poll_interval_ms = 10;
+        c.image_poll_max_ms = 5_000;
+        c
+    }
+
+    /// Points a whole config's providers at the sandbox, keeping its timeouts and API key:
+    /// Places, Gemini, and LinkedIn as the app [`CLIENT_ID`].
+    pub fn point(&self, config: &mut Config) {
+        let google = &mut config.providers.google;
+        google.places_base_url = format!("{}/places", self.url);
+        google.gemini_base_url = format!("{}/gemini", self.url);
+        let linkedin = self.linkedin(CLIENT_ID, CLIENT_SECRET);
+        let c = &mut config.linkedin;
+        c.client_id = linkedin.client_id;
+        c.client_secret = linkedin.client_secret;
+        c.authorize_url = linkedin.authorize_url;
+        c.token_url = linkedin.token_url;
+        c.userinfo_url = linkedin.userinfo_url;
+        c.api_base_url = linkedin.api_base_url;
+    }
+
+    /// Adds a fault (docs/sandbox.md, "Faults"); see [`fault`] to build one.
+    pub async fn fault(&self, fault: Value) {
+        let r = self
+            .control
+            .post(format!("{}/_sandbox/faults", self.url))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "fault {fault} refused: {}",
+            r.text().await.unwrap()
+        );
+    }
+
+    pub async fn clear_faults(&self) {
+        let r = self
+            .control
+            .delete(format!("{}/_sandbox/faults", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "faults not cleared: {}",
+            r.status()
+        );
+    }
+
+    /// A control route's JSON answer.
+    pub async fn get(&self, path: &str) -> Value {
+        self.control
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A control route that takes a JSON body (`/_sandbox/tokens/expire`, ...).
+    pub async fn control_post(&self, path: &str, body: Value) {
+        let r = self
+            .control
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+
+    /// Every post LinkedIn (the sandbox) stored.
+    pub async fn posts(&self) -> Vec<Value> {
+        array(self.get("/_sandbox/posts").await)
+    }
+
+    /// The request log of one route (`places.search`, `linkedin.posts`, ...).
+    pub async fn log(&self, route: &str) -> Vec<Value> {
+        array(self.get(&format!("/_sandbox/log?route={route}")).await)
+    }
+
+    pub async fn log_len(&self, route: &str) -> usize {
+        self.log(route).await.len()
+    }
+
+    /// Asserts no two stored posts have the same author and commentary: the one thing
+    /// exactly-once publishing promises LinkedIn's readers.
+    pub async fn assert_no_double_post(&self) {
+        let mut seen = HashSet::new();
+        for p in &self.posts().await {
+            let key = (p["author"].to_string(), p["commentary"].to_string());
+            assert!(seen.insert(key), "posted twice: {p}");
+        }
+    }
+
+    /// Connects a member through the real OAuth client: `?auto=allow`, the redirect's code,
+    /// the exchange. Returns the grant.
+    pub async fn connect(&self, config: &LinkedInConfig, state: &str) -> Grant {
+        let oauth = LinkedInOAuth::from_config(config).unwrap().unwrap();
+        let redirect_uri = "http://127.0.0.1:9/callback";
+        let url = format!("{}&auto=allow", oauth.authorize_url(state, redirect_uri));
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let r = browser.get(url).send().await.unwrap();
+        assert!(r.status().is_redirection(), "{}", r.status());
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+        assert_eq!(q["state"], state);
+        oauth.exchange_code(&q["code"], redirect_uri).await.unwrap()
+    }
+}
+
+fn array(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items,
+        other => panic!("not a JSON array: {other}"),
+    }
+}
+
+/// A fault on `route` with the fields of `extra` (`{"status": 500, "times": 2}`, ...).
+pub fn fault(route: &str, extra: Value) -> Value {
+    let mut f = json!({ "route": route });
+    for (k, v) in extra.as_object().expect("the fault's fields as an object") {
+        f[k] = v.clone();
+    }
+    f
+}
