@@ -1,45 +1,16 @@
-//! The dashboard in a real browser (headless Chromium, see `web/driver.rs`) against the
+//! The dashboard in a real browser (headless Chromium, `test_support::browser`) against the
 //! real app on a random port, with PostgreSQL and a private Redis. Each step saves
 //! screenshots at 1280 and 390 px under `target/screenshots/` for a person to look at.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::PgPool;
 use test_support::app::{PASSWORD, spawn_app};
-use test_support::browser::Browser;
-
-/// French first: what a French-speaking owner's browser sends.
-const FRENCH: &str = "fr-FR,fr";
-const ENGLISH: &str = "en-GB,en";
-
-/// Signs up and signs in through the pages, as a person would.
-async fn sign_up_and_in(b: &Browser, email: &str, shots: Option<&str>) {
-    b.goto("/sign-up").await;
-    b.fill("#name", "Ana Martin").await;
-    b.fill("#email", email).await;
-    b.fill("#password", PASSWORD).await;
-    if let Some(prefix) = shots {
-        b.screenshot(&format!("{prefix}-01-sign-up")).await;
-    }
-    b.click("form[action='/sign-up'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/sign-in?created=1");
-    sign_in(b, email, shots).await;
-}
-
-/// Signs in on the sign-in page shown.
-async fn sign_in(b: &Browser, email: &str, shots: Option<&str>) {
-    b.fill("#email", email).await;
-    b.fill("#password", PASSWORD).await;
-    if let Some(prefix) = shots {
-        b.screenshot(&format!("{prefix}-02-sign-in")).await;
-    }
-    b.click("form[action='/sign-in'] button[type=submit]").await;
-    assert_eq!(b.path().await, "/");
-}
+use test_support::browser::{Browser, Language, sign_in, sign_up_and_in, sign_up_and_in_shown};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool) {
     let app = spawn_app(db).await;
-    let b = Browser::start(&app.address, FRENCH).await;
+    let b = Browser::start(&app.address, Language::French.accept()).await;
 
     // Signed out, the home page sends to sign-in, in French (the browser's language).
     b.goto("/").await;
@@ -59,7 +30,7 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
     assert!(b.text("#password-error").await.contains("10"));
     b.screenshot("owner-00-sign-up-invalid").await;
 
-    sign_up_and_in(&b, "ana@bakery.example", Some("owner")).await;
+    sign_up_and_in_shown(&b, "ana@bakery.example", "owner").await;
     assert_eq!(b.text("h1").await, "Votre tableau de bord");
     assert_eq!(b.text("#kpi-leads").await, "0");
     b.assert_no_horizontal_scroll().await;
@@ -188,8 +159,8 @@ async fn an_owner_cannot_open_another_owners_campaign(db: PgPool) {
     app.sign_up("first@owner.example").await;
     let theirs = app.create_campaign("Not yours").await;
 
-    let b = Browser::start(&app.address, ENGLISH).await;
-    sign_up_and_in(&b, "second@owner.example", None).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
+    sign_up_and_in(&b, "second@owner.example").await;
     assert_eq!(b.text("h1").await, "Your dashboard");
 
     // The other owner's campaign: a 404 page in this browser's language, nothing of theirs.
@@ -247,9 +218,10 @@ async fn an_admin_retries_a_failed_job_and_an_owner_is_refused(db: PgPool) {
     );
     app.admin("root@example.com").await;
 
-    let b = Browser::start(&app.address, ENGLISH).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
     b.goto("/sign-in").await;
-    sign_in(&b, "root@example.com", None).await;
+    sign_in(&b, "root@example.com", PASSWORD).await;
+    assert_eq!(b.path().await, "/");
     b.click("a[href='/admin']").await;
     assert_eq!(b.text("h1").await, "Queues");
     assert!(b.text("#queues").await.contains("publish"));
@@ -268,8 +240,8 @@ async fn an_admin_retries_a_failed_job_and_an_owner_is_refused(db: PgPool) {
     b.close().await;
 
     // An owner gets the 403 page, in French.
-    let o = Browser::start(&app.address, FRENCH).await;
-    sign_up_and_in(&o, "owner@example.com", None).await;
+    let o = Browser::start(&app.address, Language::French.accept()).await;
+    sign_up_and_in(&o, "owner@example.com").await;
     o.goto("/admin").await;
     assert_eq!(o.text("h1").await, "Accès refusé");
     o.screenshot("owner-13-admin-403").await;

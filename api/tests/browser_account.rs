@@ -8,8 +8,7 @@
 use shared::mail;
 use sqlx::PgPool;
 use test_support::app::{PASSWORD, PUBLIC_URL, TestApp, spawn_app};
-use test_support::browser::{Browser, WIDTHS};
-use test_support::browser::{Language, sign_in, sign_up_and_in};
+use test_support::browser::{Browser, Language, WIDTHS, sign_in, sign_up_and_in};
 use test_support::mail_sink::MailSink;
 
 const NEW_PASSWORD: &str = "a brand new secret";

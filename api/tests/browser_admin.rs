@@ -11,11 +11,7 @@ use admin_support::{audit_rows, bury, stream_len, worker_beat};
 use serde_json::json;
 use sqlx::PgPool;
 use test_support::app::spawn_app;
-use test_support::browser::Browser;
-use test_support::browser::sign_in_home;
-
-const FRENCH: &str = "fr-FR,fr";
-const ENGLISH: &str = "en-GB,en";
+use test_support::browser::{Browser, Language, sign_in_home};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retries_it(db: PgPool) {
@@ -45,7 +41,7 @@ async fn an_admin_finds_a_failed_job_by_its_arguments_reads_its_error_and_retrie
     .await;
     app.admin("root@example.com").await;
 
-    let b = Browser::start(&app.address, ENGLISH).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
     sign_in_home(&b, "root@example.com").await;
     b.click("a[href='/admin']").await;
     assert_eq!(b.text("h1").await, "Queues");
@@ -130,7 +126,7 @@ async fn an_admin_bulk_deletes_failed_jobs_by_filter_after_confirming(db: PgPool
     app.admin("root@example.com").await;
 
     // In French this time.
-    let b = Browser::start(&app.address, FRENCH).await;
+    let b = Browser::start(&app.address, Language::French.accept()).await;
     sign_in_home(&b, "root@example.com").await;
     b.goto("/admin/queues/scrape/dead").await;
     // A user id that is not one: a message next to the field, not an error page.
@@ -195,7 +191,7 @@ async fn an_admin_pauses_and_resumes_a_queue_and_sees_the_live_workers(db: PgPoo
     worker_beat(&app, "scrape", "0190ffff-0000-7000-8000-000000000001").await;
     app.admin("root@example.com").await;
 
-    let b = Browser::start(&app.address, ENGLISH).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
     sign_in_home(&b, "root@example.com").await;
     b.goto("/admin").await;
     b.click("#pause-scrape").await;
@@ -249,7 +245,7 @@ async fn an_owner_gets_the_403_page_on_the_admin_pages(db: PgPool) {
     )
     .await;
     app.other_user("owner@example.com").await;
-    let o = Browser::start(&app.address, FRENCH).await;
+    let o = Browser::start(&app.address, Language::French.accept()).await;
     sign_in_home(&o, "owner@example.com").await;
     for path in [
         "/admin",

@@ -8,8 +8,7 @@
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use test_support::app::spawn_app;
-use test_support::browser::Browser;
-use test_support::browser::{Language, sign_up_and_in};
+use test_support::browser::{Browser, Language, sign_up_and_in};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

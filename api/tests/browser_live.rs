@@ -13,11 +13,8 @@ use serde_json::json;
 use shared::events::{Event, EventKind};
 use sqlx::PgPool;
 use test_support::app::{PASSWORD, TestApp, spawn_app};
-use test_support::browser::Browser;
+use test_support::browser::{Browser, Language};
 use tokio::time::Instant;
-
-const FRENCH: &str = "fr-FR,fr";
-const ENGLISH: &str = "en-GB,en";
 
 /// Signs up and in through the pages; answers the new user's id.
 async fn owner(app: &TestApp, b: &Browser, email: &str) -> i64 {
@@ -94,7 +91,7 @@ fn post_breakdown() -> serde_json::Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool) {
     let app = spawn_app(db).await;
-    let b = Browser::start(&app.address, FRENCH).await;
+    let b = Browser::start(&app.address, Language::French.accept()).await;
     let user_id = owner(&app, &b, "ana@live.example").await;
     let id = campaign(&app, user_id, "Boulangeries de Lyon", "scraping").await;
     let other = campaign(&app, user_id, "Une autre campagne", "scraping").await;
@@ -294,7 +291,7 @@ async fn an_owner_watches_a_running_campaign_update_without_reloading(db: PgPool
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
     let app = spawn_app(db).await;
-    let b = Browser::start(&app.address, ENGLISH).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
     let user_id = owner(&app, &b, "ana@gallery.example").await;
     let spring = campaign(&app, user_id, "Spring bakeries", "ready").await;
     let autumn = campaign(&app, user_id, "Autumn florists", "ready").await;

@@ -12,11 +12,7 @@ use fantoccini::Locator;
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use sqlx::PgPool;
 use test_support::app::{TestApp, spawn_app, spawn_app_with};
-use test_support::browser::Browser;
-use test_support::browser::{sign_in_home, sign_up_and_in};
-
-const FRENCH: &str = "fr-FR,fr";
-const ENGLISH: &str = "en-GB,en";
+use test_support::browser::{Browser, Language, sign_in_home, sign_up_and_in};
 
 /// A radio button or checkbox: a click that loads no page.
 async fn tick(b: &Browser, css: &str) {
@@ -59,7 +55,7 @@ fn linkedin_consent() -> (String, Arc<dyn LinkedInConnect>) {
 async fn an_owner_saves_the_profile_and_the_language_follows_the_account(db: PgPool) {
     let (consent, linkedin) = linkedin_consent();
     let app = spawn_app_with(db, |_| {}, Some(linkedin)).await;
-    let b = Browser::start(&app.address, FRENCH).await;
+    let b = Browser::start(&app.address, Language::French.accept()).await;
     sign_up_and_in(&b, "ana@bakery.example").await;
 
     // From the menu to the profile: empty, LinkedIn not connected.
@@ -237,7 +233,7 @@ async fn state_of(app: &TestApp, publication: i64) -> String {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_home_warns_before_linkedin_expires_and_settles_an_unknown_publication(db: PgPool) {
     let app = spawn_app(db).await;
-    let b = Browser::start(&app.address, ENGLISH).await;
+    let b = Browser::start(&app.address, Language::English.accept()).await;
     sign_up_and_in(&b, "ana@bakery.example").await;
     let user_id = app.user_id("ana@bakery.example").await;
     app.connect_linkedin_in_db(user_id).await;

@@ -11,8 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use test_support::app::{TestApp, spawn_app};
-use test_support::browser::{Browser, WIDTHS};
-use test_support::browser::{Language, sign_up_and_in};
+use test_support::browser::{Browser, Language, WIDTHS, sign_up_and_in};
 
 /// The browser's own time zone: neither the machine's nor the app's default (Paris), so a
 /// field showing it was filled from the browser.

@@ -47,13 +47,31 @@ impl Language {
 
 /// Signs up with [`PASSWORD`], then signs in, through the pages; ends on the home page.
 pub async fn sign_up_and_in(b: &Browser, email: &str) {
+    sign_up_and_in_with(b, email, None).await;
+}
+
+/// As [`sign_up_and_in`], with a screenshot of each form filled in, before it is sent:
+/// `<prefix>-01-sign-up` and `<prefix>-02-sign-in`.
+pub async fn sign_up_and_in_shown(b: &Browser, email: &str, prefix: &str) {
+    sign_up_and_in_with(b, email, Some(prefix)).await;
+}
+
+async fn sign_up_and_in_with(b: &Browser, email: &str, shots: Option<&str>) {
     b.goto("/sign-up").await;
     b.fill("#name", "Ana Martin").await;
     b.fill("#email", email).await;
     b.fill("#password", PASSWORD).await;
+    if let Some(prefix) = shots {
+        b.screenshot(&format!("{prefix}-01-sign-up")).await;
+    }
     b.click("form[action='/sign-up'] button[type=submit]").await;
     assert_eq!(b.path().await, "/sign-in?created=1");
-    sign_in(b, email, PASSWORD).await;
+    b.fill("#email", email).await;
+    b.fill("#password", PASSWORD).await;
+    if let Some(prefix) = shots {
+        b.screenshot(&format!("{prefix}-02-sign-in")).await;
+    }
+    b.click("form[action='/sign-in'] button[type=submit]").await;
     assert_eq!(b.path().await, "/", "signing in as {email}");
 }
 

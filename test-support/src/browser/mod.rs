@@ -4,5 +4,5 @@
 mod account;
 mod driver;
 
-pub use account::{Language, sign_in, sign_in_home, sign_up_and_in};
+pub use account::{Language, sign_in, sign_in_home, sign_up_and_in, sign_up_and_in_shown};
 pub use driver::{Browser, WIDTHS, screenshots_dir};
