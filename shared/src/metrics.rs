@@ -44,7 +44,7 @@ pub fn encode(registry: &Registry) -> String {
     out
 }
 
-/// A provider's route, named as the sandbox's fault plan and log name it (sandbox.md).
+/// A provider's route, named as the sandbox's fault plan and log name it (docs/sandbox.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     PlacesSearch,

@@ -155,12 +155,7 @@ async fn a_launched_campaign_runs_to_completed_and_publishes_each_content_once(d
         .as_i64()
         .unwrap();
     let path = format!("/api/contents/{with_image}/image");
-    let image = owner
-        .http
-        .get(format!("{}{path}", stack.api))
-        .send()
-        .await
-        .unwrap();
+    let image = owner.get(&path).await;
     assert_eq!(image.status(), 200);
     assert_eq!(image.headers()["content-type"], "image/png");
     assert!(image.bytes().await.unwrap().starts_with(b"\x89PNG"));
