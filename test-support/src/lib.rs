@@ -34,6 +34,8 @@ mod redis_server;
 pub mod sandbox;
 #[cfg(feature = "app")]
 pub mod stack;
+#[cfg(feature = "app")]
+mod visitor;
 pub mod worker_process;
 
 use std::net::TcpListener;
