@@ -1,7 +1,7 @@
 //! Private `redis-server` instances for integration tests. Each test gets its own server
 //! on a free port, because some tests kill and restart it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -68,57 +68,17 @@ impl TestRedis {
 
     /// True once our own child answers on `self.port`.
     fn spawn(&mut self) -> bool {
-        let mut cmd = Command::new("redis-server");
-        cmd.arg("--port")
-            .arg(self.port.to_string())
-            .arg("--bind")
-            .arg("127.0.0.1")
-            .arg("--dir")
-            .arg(self.dir.path())
-            .arg("--save")
-            .arg("")
-            .arg("--daemonize")
-            .arg("no")
-            .arg("--logfile")
-            .arg(self.dir.path().join("redis.log"));
+        let mut cmd = server_command(self.port, self.dir.path());
         if self.aof {
             cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
         } else {
             cmd.args(["--appendonly", "no"]);
         }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (apt-get install redis-server)");
-        self.child = Some(child);
-        self.wait_ready()
-    }
-
-    /// Waits until the server on our port is our child; false if the child exited
-    /// (port taken) or someone else's server answers there.
-    fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let exited = match self.child.as_mut() {
-                Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
-                None => true,
-            };
-            if exited {
-                return false;
-            }
-            if let Ok(client) = redis::Client::open(self.url())
-                && let Ok(mut conn) = client.get_connection()
-                && let Ok((_, dir)) = redis::cmd("CONFIG")
-                    .arg("GET")
-                    .arg("dir")
-                    .query::<(String, String)>(&mut conn)
-            {
-                return same_dir(&dir, self.dir.path());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server on port {} did not start", self.port);
+        self.child = Some(
+            cmd.spawn()
+                .expect("redis-server on PATH (apt-get install redis-server)"),
+        );
+        wait_own_server(&mut self.child, self.port, self.dir.path())
     }
 
     /// Kills the server hard (SIGKILL): what it had not persisted is gone.
@@ -177,9 +137,53 @@ impl Drop for TestRedis {
     }
 }
 
-fn same_dir(reported: &str, ours: &std::path::Path) -> bool {
-    let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
-    canon(std::path::Path::new(reported)) == canon(ours)
+/// What every server here runs with: its port on 127.0.0.1, its own directory (its log
+/// there), no RDB snapshots, in the foreground, quiet.
+fn server_command(port: u16, dir: &Path) -> Command {
+    let mut cmd = Command::new("redis-server");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .args(["--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--save", "", "--daemonize", "no"])
+        .arg("--logfile")
+        .arg(dir.join("redis.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Waits until the server answering on `port` is `child`: false if the child exited (the
+/// port was taken) or a server of another directory answers there, so a test never runs
+/// against someone else's Redis.
+fn wait_own_server(child: &mut Option<Child>, port: u16, dir: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let exited = match child.as_mut() {
+            Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
+            None => true,
+        };
+        if exited {
+            return false;
+        }
+        if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
+            && let Ok(mut conn) = client.get_connection()
+            && let Ok((_, reported)) = redis::cmd("CONFIG")
+                .arg("GET")
+                .arg("dir")
+                .query::<(String, String)>(&mut conn)
+        {
+            return same_dir(&reported, dir);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server on port {port} did not start");
+}
+
+fn same_dir(reported: &str, ours: &Path) -> bool {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    canon(Path::new(reported)) == canon(ours)
 }
 
 /// A real Redis Cluster of three masters with a replica each, for the tests that must prove
@@ -203,26 +207,18 @@ struct ClusterNode {
 
 /// A cluster node's command line: its own port, bus port and directory (its `nodes.conf`
 /// there, so a restarted node rejoins as what the cluster made of it).
-fn node_command(port: u16, bus: u16, dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new("redis-server");
-    cmd.arg("--port")
-        .arg(port.to_string())
-        .arg("--cluster-port")
+fn node_command(port: u16, bus: u16, dir: &Path) -> Command {
+    let mut cmd = server_command(port, dir);
+    cmd.arg("--cluster-port")
         .arg(bus.to_string())
-        .args(["--bind", "127.0.0.1", "--cluster-enabled", "yes"])
+        .args(["--cluster-enabled", "yes"])
         .arg("--cluster-config-file")
         .arg(dir.join("nodes.conf"))
         .arg("--cluster-node-timeout")
         .arg(CLUSTER_NODE_TIMEOUT_MS.to_string())
         // A replica may always take over, however long since it heard its master.
         .args(["--cluster-replica-validity-factor", "0"])
-        .arg("--dir")
-        .arg(dir)
-        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-        .arg("--logfile")
-        .arg(dir.join("redis.log"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .args(["--appendonly", "no"]);
     cmd
 }
 
@@ -452,29 +448,8 @@ impl TestCluster {
 }
 
 impl ClusterNode {
-    fn wait_ready(&mut self, dir: &std::path::Path) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let exited = match self.child.as_mut() {
-                Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
-                None => true,
-            };
-            if exited {
-                return false;
-            }
-            if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{}/0", self.port))
-                && let Ok(mut conn) = client.get_connection()
-                && let Ok((_, reported)) =
-                    redis::cmd("CONFIG")
-                        .arg("GET")
-                        .arg("dir")
-                        .query::<(String, String)>(&mut conn)
-            {
-                return same_dir(&reported, dir);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("cluster node on port {} did not start", self.port);
+    fn wait_ready(&mut self, dir: &Path) -> bool {
+        wait_own_server(&mut self.child, self.port, dir)
     }
 
     fn kill(&mut self) {
