@@ -629,15 +629,24 @@ fn create_post(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {
             .count()
     };
     let opts = &call.shared.options;
-    if posted_today(Some(&author)) >= opts.linkedin_daily_member as usize
-        || posted_today(None) >= opts.linkedin_daily_app as usize
-    {
+    // LinkedIn names the limit reached: a client keeps one member waiting for its own
+    // limit, but every member for the application's.
+    let limit = if posted_today(None) >= opts.linkedin_daily_app as usize {
+        Some("APPLICATION")
+    } else if posted_today(Some(&author)) >= opts.linkedin_daily_member as usize {
+        Some("MEMBER")
+    } else {
+        None
+    };
+    if let Some(limit) = limit {
         let reset_s = ((today + 1) * DAY_MS - now).div_ceil(1000);
         let mut resp = err(
             429,
             101,
             "TOO_MANY_REQUESTS",
-            "Resource level throttle MEMBER DAY limit for calls to this resource is reached.",
+            &format!(
+                "Resource level throttle {limit} DAY limit for calls to this resource is reached."
+            ),
         );
         if let Ok(v) = header::HeaderValue::from_str(&reset_s.to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);

@@ -532,6 +532,42 @@ async fn daily_member_limit_answers_429() {
     assert!(third.headers().contains_key("retry-after"));
 }
 
+/// LinkedIn's message names the daily limit that was reached, the member's or the app's:
+/// a client tells from it whether only this member waits or every member does.
+#[tokio::test]
+async fn the_daily_429_names_the_limit_reached() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_daily_member: 1,
+        linkedin_daily_app: 2,
+        ..Options::default()
+    })
+    .await;
+    let ana = connect(&http, &sb, "w_member_social").await;
+    let bob = connect(&http, &sb, "w_member_social r_member_postAnalytics").await;
+    let cleo = connect(&http, &sb, "r_member_postAnalytics w_member_social").await;
+    assert!(ana.sub != bob.sub && bob.sub != cleo.sub && ana.sub != cleo.sub);
+    posted(&http, &sb, &ana, "one").await;
+    let member_limit = post(&http, &sb, &ana, "two").await;
+    assert_eq!(member_limit.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = json_of(member_limit).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("MEMBER DAY"),
+        "{body}"
+    );
+    posted(&http, &sb, &bob, "three").await;
+    let app_limit = post(&http, &sb, &cleo, "four").await;
+    assert_eq!(app_limit.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body = json_of(app_limit).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("APPLICATION DAY"),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn the_consent_page_has_allow_and_cancel() {
     let (sb, http) = start().await;
