@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use test_support::app::{TestApp, spawn_app};
-use test_support::browser::{Browser, Language, WIDTHS, sign_up_and_in};
+use test_support::browser::{Browser, Language, WIDTHS, screenshots_dir, sign_up_and_in};
 
 /// The browser's own time zone: neither the machine's nor the app's default (Paris), so a
 /// field showing it was filled from the browser.
@@ -345,6 +345,11 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
         assert!(!taken.contains(&at), "{value} is taken but offered");
     }
     let (value, label) = options.last().unwrap().clone();
+    // On a phone the list is below the slots' form: the page comes back showing the post
+    // just moved, not its top.
+    b.resize(WIDTHS[1]).await;
+    b.goto("/schedule").await;
+    assert!(!b.is_in_view(&format!("#post-{first}")).await);
     b.client
         .find(Locator::Css(&format!("#move-at-{first}")))
         .await
@@ -354,6 +359,17 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
         .unwrap();
     b.click(&format!("#move-{first}")).await;
     assert_eq!(b.path().await, "/schedule?done=moved");
+    assert!(
+        b.is_in_view(&format!("#post-{first}")).await,
+        "the moved post is out of sight"
+    );
+    let png = b.client.screenshot().await.unwrap();
+    std::fs::write(
+        screenshots_dir().join(format!("schedule-07-moved-{tag}-390.png")),
+        png,
+    )
+    .unwrap();
+    b.resize(WIDTHS[0]).await;
     assert_eq!(b.text("#notice").await, lang.says("Déplacé.", "Moved."));
     let moved: DateTime<Utc> = DateTime::parse_from_rfc3339(&value).unwrap().into();
     assert_eq!(slot(&app, first).await, Some(moved));

@@ -377,7 +377,9 @@ async fn change(
         Err(shared::Error::Conflict(_)) => "slot-taken",
         Err(e) => return Err(e.into()),
     };
-    Ok(redirect(&format!("/schedule?done={done}")))
+    // Back at the post acted on: on a phone the list sits below the slots' form, and a page
+    // that comes back at its top hides what just changed.
+    Ok(redirect(&format!("/schedule?done={done}#post-{id}")))
 }
 
 #[cfg(test)]

@@ -252,6 +252,22 @@ impl Browser {
         }
     }
 
+    /// Whether the element's top is inside the window as scrolled now: what a person sees
+    /// without scrolling.
+    pub async fn is_in_view(&self, css: &str) -> bool {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]);
+                 if (!e) { return false; }
+                 const top = e.getBoundingClientRect().top;
+                 return top >= 0 && top < window.innerHeight;",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            == json!(true)
+    }
+
     /// The file a link saved under `name` in this browser's download folder, once Chromium
     /// has finished writing it (it writes `<name>.crdownload` first); fails after 15 s.
     /// The file is taken out of the folder, so the next download of that name keeps it
