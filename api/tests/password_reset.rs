@@ -2,7 +2,7 @@
 //! Forgot password and the owners' notices, with mail delivered to a real SMTP server
 //! (aiosmtpd, `mail_sink`) by the SendMail handler's own function (`shared::mail::deliver`).
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::mail::{self, MailKind};
 use sqlx::PgPool;
@@ -154,6 +154,45 @@ async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
     // Bad input is a 422, not a mail.
     let response = forgot(&app.visitor(), "not an address").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Her mail speaks the language she signed up in: an owner who signed up on English pages
+/// and never touched the language switch reads English, one whose browser asked for none
+/// reads French.
+#[sqlx::test(migrations = "../migrations")]
+async fn mail_speaks_the_language_she_signed_up_in(db: PgPool) {
+    let sink = MailSink::start().await;
+    let app = spawn_app(db).await;
+    for (email, accept) in [
+        ("ann@example.com", Some("en-GB,en;q=0.9")),
+        ("zoe@example.com", None),
+    ] {
+        let mut request = app
+            .visitor()
+            .request(Method::POST, "/api/auth/sign-up")
+            .json(&json!({ "email": email, "password": PASSWORD, "name": "Ann" }));
+        if let Some(accept) = accept {
+            request = request.header("accept-language", accept);
+        }
+        assert_eq!(request.send().await.unwrap().status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            forgot(&app.visitor(), email).await.status(),
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(deliver_all(&app.db, &sink).await, ["sent", "sent"]);
+    let english = sink.wait_for("ann@example.com", 1).await;
+    assert!(
+        english[0].contains("Choose a new AstroGrowth password"),
+        "{}",
+        english[0]
+    );
+    let french = sink.wait_for("zoe@example.com", 1).await;
+    assert!(
+        french[0].contains("Choisir un nouveau mot de passe AstroGrowth"),
+        "{}",
+        french[0]
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -75,6 +75,12 @@ impl Lang {
 
     /// Cookie, then `Accept-Language`, then French.
     pub fn of_request(req: &HttpRequest) -> Self {
+        Self::asked_by(req).unwrap_or(Self::Fr)
+    }
+
+    /// The language the request asks for (the switch's cookie, then `Accept-Language`), if
+    /// it asks for one of ours.
+    pub fn asked_by(req: &HttpRequest) -> Option<Self> {
         req.cookie(LANG_COOKIE)
             .and_then(|c| Self::parse(c.value()))
             .or_else(|| {
@@ -83,7 +89,6 @@ impl Lang {
                     .and_then(|v| v.to_str().ok())
                     .and_then(Self::from_accept_language)
             })
-            .unwrap_or(Self::Fr)
     }
 
     /// A count as this language writes it: `12 345` in French (with a narrow no-break

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
+use crate::pages::i18n::Lang;
 use crate::password;
 use crate::state::AppState;
 use crate::validation;
@@ -103,7 +104,9 @@ const SIGN_UP_ACCEPTED: &str =
 
 /// Create an owner account. The answer is the same when the e-mail already has an account
 /// (nothing is changed then), so sign-up does not tell which e-mails have one; the client
-/// signs in next. The account's owner, not the person signing up, is told by mail.
+/// signs in next. The account's owner, not the person signing up, is told by mail. A new
+/// account takes the language the request asks for (`Accept-Language`, or the language
+/// switch's cookie): its pages and mail speak it.
 #[utoipa::path(post, path = "/api/auth/sign-up", tag = "accounts", request_body = SignUp,
     responses((status = 202, body = SignUpAccepted)))]
 #[tracing::instrument(name = "sign_up", skip_all)]
@@ -151,7 +154,14 @@ pub async fn create_owner(
     )
     .await;
     match created {
-        Ok(user) => tracing::info!(user.id = user.id, "account created"),
+        Ok(user) => {
+            tracing::info!(user.id = user.id, "account created");
+            // The language she signed up in is hers until she switches: her mail is written
+            // in it, though she never touched the switch.
+            if let Some(lang) = Lang::asked_by(req) {
+                users::set_language(&state.db, user.id, lang.language()).await?;
+            }
+        }
         Err(shared::Error::Conflict(_)) => {
             tracing::info!("sign-up for a taken e-mail");
             tell_owner_of_taken_address(state, email).await?;

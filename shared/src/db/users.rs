@@ -34,8 +34,9 @@ pub struct NewUser<'a> {
 }
 
 text_enum! {
-    /// The language an owner chose for the pages (`users.language`); none chosen, the
-    /// browser's decides.
+    /// An owner's language for the pages and her mail (`users.language`): the one her
+    /// browser asked for at sign-up, or the one she switched to since. None (an account made
+    /// without either), the browser's decides the pages, and mail is in French.
     pub enum Language {
         French => "fr",
         English => "en",

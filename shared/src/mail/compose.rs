@@ -1,5 +1,6 @@
-//! What each mail says, in the owner's language (`users.language`; French when she chose
-//! none, as the pages do). The text is made when the mail is sent, from the rows as they
+//! What each mail says, in the owner's language (`users.language`: the one her browser
+//! asked for when she signed up, or the one she switched to since; French for an account
+//! that has none, as the pages do). The text is made when the mail is sent, from the rows as they
 //! are then: a notice about posts waiting says how many wait now, and one whose cause went
 //! away (the posts were approved, LinkedIn reconnected) is not sent at all.
 //!
