@@ -121,6 +121,7 @@ def rule_errors(objects, kustomizations):
         for path, doc in by_kind.get("PodDisruptionBudget", [])
     ]
     scaled = {doc["spec"]["scaleTargetRef"]["name"]: (path, doc) for path, doc in by_kind.get("ScaledObject", [])}
+    policies = [doc for _, doc in by_kind.get("NetworkPolicy", [])]
 
     for kind in ("Deployment", "Job"):
         for path, doc in by_kind.get(kind, []):
@@ -147,6 +148,7 @@ def rule_errors(objects, kustomizations):
             if not any(sel and sel.items() <= labels.items() for sel, _, _ in pdb_selectors):
                 errors.append(f"{where(path, doc)}: no PodDisruptionBudget selects its pods")
             container = pod["containers"][0]
+            errors += metrics_errors(path, doc, container, labels, policies)
             if container.get("command") != ["workers"]:
                 if container.get("command") == ["api"]:
                     probes = {"livenessProbe": "/healthz", "readinessProbe": "/readyz"}
@@ -236,6 +238,43 @@ def rule_errors(objects, kustomizations):
     return errors
 
 
+def metrics_errors(path, doc, container, labels, policies):
+    """Every process serves its metrics on a `metrics` port it listens on, announces that
+    port to Prometheus's pod discovery, and a NetworkPolicy admits scrapes to it."""
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    port = ports.get("metrics")
+    if port is None:
+        return [f"{where(path, doc)}: no container port named metrics"]
+    errors = []
+    annotations = doc["spec"]["template"]["metadata"].get("annotations") or {}
+    if annotations.get("prometheus.io/scrape") != "true" or annotations.get("prometheus.io/port") != str(port):
+        errors.append(
+            f"{where(path, doc)}: the pod must carry prometheus.io/scrape \"true\" and "
+            f"prometheus.io/port \"{port}\" (its metrics port)"
+        )
+    if container.get("command") == ["workers"]:
+        args = container.get("args", [])
+        bind = args[args.index("--metrics-bind") + 1] if "--metrics-bind" in args[:-1] else None
+        setting = "--metrics-bind"
+    else:
+        bind = env_of(container).get("AG_METRICS__BIND", {}).get("value")
+        setting = "AG_METRICS__BIND"
+    if bind is None or not bind.endswith(f":{port}"):
+        errors.append(f"{where(path, doc)}: {setting} {bind!r} does not listen on the metrics port {port}")
+    admitted = any(
+        policy["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items()
+        and any(
+            p.get("port") in ("metrics", port)
+            for rule in policy["spec"].get("ingress", [])
+            for p in rule.get("ports", [])
+        )
+        for policy in policies
+    )
+    if not admitted:
+        errors.append(f"{where(path, doc)}: no NetworkPolicy admits scrapes to its metrics port")
+    return errors
+
+
 def check(objects, kustomizations, keda):
     errors = []
     for path, doc in objects:
@@ -292,6 +331,23 @@ def self_test(objects, kustomizations, keda):
             "Deployment",
             "astrogrowth-workers-generate",
             lambda d: d["spec"]["template"]["spec"].update(terminationGracePeriodSeconds=30),
+        ),
+        "a worker listening for metrics on another port than it announces": broken(
+            "Deployment",
+            "astrogrowth-workers-publish",
+            lambda d: container(d).update(
+                args=[a.replace(":9465", ":9999") for a in container(d)["args"]]
+            ),
+        ),
+        "an api pod Prometheus cannot discover": broken(
+            "Deployment",
+            "astrogrowth-api",
+            lambda d: d["spec"]["template"]["metadata"].pop("annotations"),
+        ),
+        "metrics no NetworkPolicy admits": broken(
+            "NetworkPolicy",
+            "astrogrowth-workers",
+            lambda d: d["spec"].update(ingress=[]),
         ),
         "a literal secret": broken(
             "Deployment",
