@@ -599,3 +599,117 @@ async fn a_duplicate_of_another_contents_post_is_not_claimed(db: PgPool) {
     assert_eq!(failed["total"], 1, "{failed}");
     assert_eq!(stack.sandbox.posts().await.len(), 1);
 }
+
+/// The contents waiting for the owner's approval, oldest first.
+async fn pending_contents(owner: &test_support::app::Visitor) -> Vec<i64> {
+    let pending = owner
+        .ok(
+            Method::GET,
+            "/api/contents?status=pending&per_page=100",
+            None,
+        )
+        .await;
+    let mut ids: Vec<i64> = pending["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The publications of an owner, as `GET /api/publications` lists them.
+async fn publications_of(owner: &test_support::app::Visitor) -> Vec<Value> {
+    owner.ok(Method::GET, "/api/publications", None).await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// A member at her daily LinkedIn limit waits alone: the next day's sync is hers to wait
+/// for, while every other owner's engagement goes on being synced. Ana's second post meets
+/// LinkedIn's member limit (one a day here), which blocks her member gate until midnight;
+/// Bob's post is synced all the same, though Ana's comes first in the sync's order.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_member_at_her_daily_limit_does_not_stop_the_others_analytics(db: PgPool) {
+    let options = sandbox::Options {
+        linkedin_daily_member: 1,
+        ..sandbox::Options::default()
+    };
+    let mut stack = Stack::start_with(db, options, |c| {
+        c.pipeline.max_leads = 2;
+        c.pipeline.analytics_every_secs = 1;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    // Not connected while the contents are written, so none approves itself.
+    let ana = stack.signed_up_owner().await;
+    let first = ana.launch("Ana's", "bakery", "Smallville").await;
+    stack.wait_status(&ana, first, &["ready"], RUN).await;
+    ana.connect_linkedin("ana").await;
+    for id in pending_contents(&ana).await {
+        ana.ok(Method::POST, &format!("/api/contents/{id}/approve"), None)
+            .await;
+    }
+    let deadline = tokio::time::Instant::now() + RUN;
+    while !stack
+        .sandbox
+        .log("linkedin.posts")
+        .await
+        .iter()
+        .any(|call| call["status"] == 429)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Ana's second post never met her daily limit"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let bob = stack.owner("bob@example.com").await;
+    let second = bob.launch("Bob's", "bakery", "Smallville").await;
+    stack.wait_status(&bob, second, &["ready"], RUN).await;
+    bob.connect_linkedin("bob").await;
+    let bobs = pending_contents(&bob).await[0];
+    bob.ok(Method::POST, &format!("/api/contents/{bobs}/approve"), None)
+        .await;
+    let deadline = tokio::time::Instant::now() + RUN;
+    let synced = loop {
+        let publications = publications_of(&bob).await;
+        if let Some(p) = publications
+            .iter()
+            .find(|p| p["state"] == "published" && !p["last_synced_at"].is_null())
+        {
+            break p.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Bob's post was never synced while Ana waited for her limit: {publications:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(synced["content_id"], bobs, "{synced}");
+    // Ana's published post waits for her limit: LinkedIn was not asked about it.
+    let ana_published: Vec<Value> = publications_of(&ana)
+        .await
+        .into_iter()
+        .filter(|p| p["state"] == "published")
+        .collect();
+    assert_eq!(ana_published.len(), 1, "{ana_published:?}");
+    let asked = stack.sandbox.log("linkedin.analytics").await;
+    // The URN's number: the logged path has the URN percent-encoded.
+    let ana_post = ana_published[0]["post_urn"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !asked
+            .iter()
+            .any(|call| call["path"].as_str().unwrap().contains(&ana_post)),
+        "Ana's analytics were asked for while her member gate was closed: {asked:?}"
+    );
+}

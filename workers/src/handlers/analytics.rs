@@ -1,7 +1,10 @@
 //! SyncAnalytics (periodic): refreshes the likes, comments, shares and impressions of
 //! recent publications, so the dashboard's engagement figure is LinkedIn's. Each post's
-//! calls pass the LinkedIn gate; when the gate is closed the run stops and the next period
-//! goes on from the least recently synced post.
+//! calls pass the LinkedIn gates. When the app's gate is closed the run stops and the next
+//! period goes on from the least recently synced post; when only a member's is (LinkedIn
+//! said she reached her own limit) her posts wait and the others' are synced.
+
+use std::collections::HashSet;
 
 use jobs::kinds::SyncAnalytics;
 use jobs::{JobContext, JobError};
@@ -10,7 +13,7 @@ use shared::db::publications::{self, Engagement};
 use shared::providers::ProviderError;
 use shared::vault::Field;
 
-use crate::pipeline::limits::Resource;
+use crate::pipeline::limits::{self, Resource};
 use crate::pipeline::{Pipeline, internal};
 
 /// Posts refreshed per run at most.
@@ -24,18 +27,29 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
         .await
         .map_err(internal)?;
     let mut synced = 0;
+    // Members whose own LinkedIn limit is reached: their posts wait for the next period.
+    let mut waiting = HashSet::new();
     for post in due {
-        // The gate closed: the rest waits for the next period (no attempt used).
-        let Ok(spent) = p
-            .admit(
+        if waiting.contains(&post.user_id) {
+            continue;
+        }
+        let spent = match p
+            .admit_for(
                 Resource::LinkedInCall,
                 post.user_id,
                 0,
                 &format!("sync-{}", post.id),
             )
             .await
-        else {
-            break;
+        {
+            Ok(spent) => spent,
+            Err(refusal) if refusal.this_user_only => {
+                waiting.insert(post.user_id);
+                continue;
+            }
+            // A gate everyone shares closed: the rest waits for the next period (no
+            // attempt used).
+            Err(_) => break,
         };
         let token = match p
             .vault()?
@@ -66,6 +80,13 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
                 profiles::reconnect_needed(&p.db, post.user_id)
                     .await
                     .map_err(internal)?;
+            }
+            Err(e) if limits::member_limit(&e).is_some() => {
+                // Her own limit on this endpoint: her posts wait for the next period, the
+                // others' are synced. Her gate stays open: LinkedIn counts each endpoint
+                // apart, and her posting has its own limit.
+                tracing::info!(user.id = post.user_id, error = %jobs::error::Chain(&e), "LinkedIn member limit: her analytics wait");
+                waiting.insert(post.user_id);
             }
             Err(e) if e.is_retryable() => {
                 // Back off the whole credential and leave the rest for the next period.

@@ -40,7 +40,7 @@ use shared::providers::linkedin::NewPost;
 use shared::vault::Field;
 
 use crate::pipeline::grant;
-use crate::pipeline::limits::Resource;
+use crate::pipeline::limits::{self, Resource};
 use crate::pipeline::{Pipeline, internal};
 
 /// How long a publication waits for the owner to reconnect LinkedIn before it looks again
@@ -552,17 +552,7 @@ pub async fn end(p: Pipeline, job: PublishPost, reason: String) -> Result<(), Jo
 /// or an outage (retry). A 429 is the member's own limit unless LinkedIn says it is the
 /// application's: then only this member waits, and every other owner goes on publishing.
 async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderError) -> JobError {
-    let member_wait = match &e {
-        ProviderError::RateLimitedUntil { until, .. } if !app_wide(&e) => {
-            Some((*until - chrono::Utc::now()).to_std().unwrap_or_default())
-        }
-        ProviderError::RetryLater {
-            after: Some(delay),
-            reason,
-        } if reason.contains(" 429 ") && !app_wide(&e) => Some(*delay),
-        _ => None,
-    };
-    if let Some(delay) = member_wait {
+    if let Some(delay) = limits::member_limit(&e) {
         let message = format!(
             "LinkedIn limit of user {} reached, resumes after {}s: {e}",
             ctx.user_id,
@@ -579,12 +569,6 @@ async fn refused(p: &Pipeline, ctx: &Context, resource: Resource, e: ProviderErr
                 .await
         }
     }
-}
-
-/// LinkedIn names the limit in its message ("Resource level throttle APPLICATION DAY
-/// limit ..." against "... MEMBER DAY limit ...").
-fn app_wide(e: &ProviderError) -> bool {
-    e.to_string().contains("APPLICATION")
 }
 
 /// The token no longer works: the owner must reconnect. Sets the flag the dashboard shows

@@ -127,13 +127,37 @@ impl Pipeline {
         campaign_id: i64,
         job: &str,
     ) -> Result<Spent, JobError> {
+        self.admit_for(resource, user_id, campaign_id, job)
+            .await
+            .map_err(|refusal| refusal.error)
+    }
+
+    /// As [`Self::admit`], saying whether only this user's own gate refused: a loop over
+    /// many users' calls (the analytics sync) skips that user and goes on, but stops when
+    /// a gate everyone shares is closed.
+    pub async fn admit_for(
+        &self,
+        resource: Resource,
+        user_id: i64,
+        campaign_id: i64,
+        job: &str,
+    ) -> Result<Spent, Refusal> {
+        let shared = |error| Refusal {
+            error,
+            this_user_only: false,
+        };
         let gates = self.gates(resource, user_id);
         let ticket = format!("{}:{job}", resource.credential());
-        match self.limiter.claim(&ticket).await.map_err(internal)? {
+        match self
+            .limiter
+            .claim(&ticket)
+            .await
+            .map_err(|e| shared(internal(e)))?
+        {
             Ticket::Ready => return Ok(Spent { gates }),
             Ticket::Later(wait) => {
                 let reason = turn_reason(resource, wait);
-                return Err(self.defer(user_id, campaign_id, reason, wait).await);
+                return Err(shared(self.defer(user_id, campaign_id, reason, wait).await));
             }
             Ticket::None => {}
         }
@@ -141,7 +165,7 @@ impl Pipeline {
             .limiter
             .acquire_within(&gates, MAX_RESERVE)
             .await
-            .map_err(internal)?
+            .map_err(|e| shared(internal(e)))?
         {
             Admission::Granted => Ok(Spent { gates }),
             // A slot a moment away is ours: wait for it here.
@@ -150,11 +174,21 @@ impl Pipeline {
                 Ok(Spent { gates })
             }
             Admission::Reserved { after } => {
-                self.limiter.hold(&ticket, after).await.map_err(internal)?;
+                self.limiter
+                    .hold(&ticket, after)
+                    .await
+                    .map_err(|e| shared(internal(e)))?;
                 let reason = turn_reason(resource, after);
-                Err(self.defer(user_id, campaign_id, reason, after).await)
+                Err(shared(
+                    self.defer(user_id, campaign_id, reason, after).await,
+                ))
             }
             Admission::Wait { gate, retry_after } => {
+                let this_user_only = gates[gate].subject != "app";
+                let refusal = |error| Refusal {
+                    error,
+                    this_user_only,
+                };
                 let reason = wait_reason(&gates[gate], resource, user_id, retry_after);
                 // A rate gate alone never makes anyone wait this long: a provider blocked
                 // it (a 429 with a long delay, a quota until midnight). That wait is the
@@ -162,12 +196,14 @@ impl Pipeline {
                 if matches!(gates[gate].rule, Rule::Rate(_)) && retry_after > MAX_RESERVE {
                     self.deferred(user_id, campaign_id, &reason, retry_after)
                         .await;
-                    return Err(JobError::RetryAfter {
+                    return Err(refusal(JobError::RetryAfter {
                         delay: retry_after,
                         message: reason,
-                    });
+                    }));
                 }
-                Err(self.defer(user_id, campaign_id, reason, retry_after).await)
+                Err(refusal(
+                    self.defer(user_id, campaign_id, reason, retry_after).await,
+                ))
             }
         }
     }
@@ -274,6 +310,34 @@ impl Pipeline {
                 .until(until),
         )
         .await;
+    }
+}
+
+/// Why [`Pipeline::admit_for`] said no.
+pub struct Refusal {
+    /// The job's fate, as [`Pipeline::admit`] answers it.
+    pub error: JobError,
+    /// Only a gate of this user's own refused (her member gate blocked by LinkedIn, her
+    /// daily count): other users' calls may still go.
+    pub this_user_only: bool,
+}
+
+/// How long LinkedIn asks one member to wait, when its refusal is that member's own limit:
+/// a 429 LinkedIn does not say is the application's (its message names an "APPLICATION"
+/// limit for those). `None` for anything else.
+pub fn member_limit(e: &ProviderError) -> Option<Duration> {
+    if e.to_string().contains("APPLICATION") {
+        return None;
+    }
+    match e {
+        ProviderError::RateLimitedUntil { until, .. } => {
+            Some((*until - Utc::now()).to_std().unwrap_or_default())
+        }
+        ProviderError::RetryLater {
+            after: Some(delay),
+            reason,
+        } if reason.contains(" 429 ") => Some(*delay),
+        _ => None,
     }
 }
 
