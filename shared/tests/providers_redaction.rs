@@ -4,8 +4,7 @@
 //! stack are captured at TRACE.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use test_support::LogBuffer;
 
 use serde_json::json;
 use shared::config::ImageBackend;
@@ -18,19 +17,6 @@ use test_support::sandbox::{TestSandbox, fault};
 
 const MARKER: &str = "Zq7MARKERv3";
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Every observable string: the error's Display and Debug.
 fn seen<E: std::fmt::Display + std::fmt::Debug>(out: &mut Vec<String>, r: Result<impl Sized, E>) {
     let e = r.err().expect("this path must fail");
@@ -40,7 +26,7 @@ fn seen<E: std::fmt::Display + std::fmt::Debug>(out: &mut Vec<String>, r: Result
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_logs_errors_or_debug_output() {
-    let logs = Buffer::default();
+    let logs = LogBuffer::default();
     let writer = logs.clone();
     tracing_subscriber::fmt()
         .with_env_filter("shared=trace,reqwest=trace,hyper=trace,hyper_util=trace,h2=trace")
@@ -192,7 +178,7 @@ async fn no_secret_in_logs_errors_or_debug_output() {
     out.push(format!("{everything:?}"));
     env.sandbox.stop().await;
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(out.len() > 60, "every path was driven: {}", out.len());
     assert!(
         logs.contains("provider transport failure"),

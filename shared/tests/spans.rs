@@ -4,8 +4,7 @@
 //! (a current-thread runtime: the sandbox and the client run on the test's thread).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use test_support::LogBuffer;
 
 use jobs::error::Chain;
 use shared::config::{S3Config, StorageBackend, StorageConfig};
@@ -18,28 +17,9 @@ use tracing_subscriber::fmt::format::FmtSpan;
 const KEY: &str = "Zq7SPANKEYv3-google-key";
 const PROMPT: &str = "Zq7SPANPROMPTv3 a post about Guelph Family Dental";
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 /// Our crate's output at `filter`, a line for every span that closes (with its fields).
-fn capture(filter: &str) -> (Buffer, tracing::subscriber::DefaultGuard) {
-    let logs = Buffer::default();
+fn capture(filter: &str) -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+    let logs = LogBuffer::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)

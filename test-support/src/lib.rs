@@ -4,7 +4,7 @@
 //! - always: private `redis-server` instances and a Redis Cluster ([`TestRedis`],
 //!   [`TestCluster`]), a canned HTTP server playing a provider's side of the wire
 //!   ([`canned`]), `workers` processes ([`worker_process`]), free ports, and polling until a
-//!   condition holds;
+//!   condition holds, and a buffer a test's log subscriber writes to ([`LogBuffer`]);
 //! - `sandbox`: the sandbox of the provider APIs in process, and configs pointing the real
 //!   clients at it ([`sandbox`]);
 //! - `app`: the api on port 0 with its visitors ([`app`]), the SMTP sink ([`mail_sink`]),
@@ -27,6 +27,7 @@ pub mod app;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod canned;
+mod log_buffer;
 #[cfg(feature = "app")]
 pub mod mail_sink;
 mod redis_server;
@@ -41,6 +42,7 @@ pub mod worker_process;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+pub use log_buffer::LogBuffer;
 pub use redis_server::{TestCluster, TestRedis};
 
 /// The password of every account the helpers make, through the api or the pages.
