@@ -304,7 +304,7 @@ impl TestCluster {
                 dir: dir.clone(),
                 child: Some(child),
             };
-            if node.wait_ready(&dir) {
+            if wait_own_server(&mut node.child, port, &dir) {
                 return node;
             }
             node.kill();
@@ -410,30 +410,27 @@ impl TestCluster {
 
     /// SIGKILLs the node on `port`: what it had not replicated is gone.
     pub fn kill_node(&mut self, port: u16) {
-        let node = self
-            .nodes
+        self.node(port).kill();
+    }
+
+    fn node(&mut self, port: u16) -> &mut ClusterNode {
+        self.nodes
             .iter_mut()
             .find(|n| n.port == port)
-            .expect("a node of this cluster");
-        node.kill();
+            .expect("a node of this cluster")
     }
 
     /// Starts a killed node again on its port and directory: it finds its cluster in its
     /// `nodes.conf` and, its slots taken over meanwhile, comes back as a replica.
     pub fn restart_node(&mut self, port: u16) {
-        let node = self
-            .nodes
-            .iter_mut()
-            .find(|n| n.port == port)
-            .expect("a node of this cluster");
+        let node = self.node(port);
         node.kill();
         let child = node_command(node.port, node.bus, &node.dir)
             .spawn()
             .expect("redis-server on PATH");
         node.child = Some(child);
-        let dir = node.dir.clone();
         assert!(
-            node.wait_ready(&dir),
+            wait_own_server(&mut node.child, port, &node.dir),
             "cluster node could not get its port {port} back"
         );
     }
@@ -448,10 +445,6 @@ impl TestCluster {
 }
 
 impl ClusterNode {
-    fn wait_ready(&mut self, dir: &Path) -> bool {
-        wait_own_server(&mut self.child, self.port, dir)
-    }
-
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -177,8 +178,16 @@ impl Browser {
         self.text("body").await
     }
 
+    /// The element `css` finds on the page shown; the test fails naming `css` if none.
+    async fn element(&self, css: &str) -> Element {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
     pub async fn fill(&self, css: &str, value: &str) {
-        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        let field = self.element(css).await;
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
     }
@@ -188,13 +197,7 @@ impl Browser {
     /// always on a busy machine, so the old page's root is watched until it goes stale.
     pub async fn click(&self, css: &str) {
         let old_root = self.client.find(Locator::Css("html")).await.unwrap();
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap();
+        self.element(css).await.click().await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(15);
         while old_root.tag_name().await.is_ok() {
             assert!(Instant::now() < deadline, "clicking {css} loaded no page");
@@ -210,10 +213,8 @@ impl Browser {
     /// Clicks what changes the page in place (a check box, a radio button, a download
     /// link): unlike [`Self::click`], waits for no next page.
     pub async fn press(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
+        self.element(css)
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
             .click()
             .await
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
@@ -221,10 +222,8 @@ impl Browser {
 
     /// A form field's current value (what is typed, not the `value` attribute).
     pub async fn value(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
+        self.element(css)
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
             .prop("value")
             .await
             .unwrap()
@@ -233,10 +232,8 @@ impl Browser {
 
     /// Whether the check box or radio button is ticked.
     pub async fn is_checked(&self, css: &str) -> bool {
-        self.client
-            .find(Locator::Css(css))
+        self.element(css)
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
             .prop("checked")
             .await
             .unwrap()
@@ -317,7 +314,7 @@ impl Browser {
     pub async fn screenshot_of(&self, name: &str, css: &str) {
         let dir = screenshots_dir();
         std::fs::create_dir_all(&dir).unwrap();
-        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        let element = self.element(css).await;
         for size in WIDTHS {
             self.resize(size).await;
             self.assert_accessible(name, size.0).await;
