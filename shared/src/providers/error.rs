@@ -42,6 +42,10 @@ pub enum ProviderError {
     /// A non-idempotent request was sent and no answer says whether it took effect.
     #[error("outcome unknown: {reason}")]
     OutcomeUnknown { reason: String },
+    /// The provider does not know what our configuration asks for (a retired model id, an
+    /// API version it no longer serves): no retry and no owner can fix it, only an operator.
+    #[error("operator action needed: {reason}")]
+    Misconfigured { reason: String },
 }
 
 impl ProviderError {

@@ -255,7 +255,8 @@ impl Pipeline {
             ProviderError::Permanent { .. }
             | ProviderError::Reconnect { .. }
             | ProviderError::Duplicate { .. }
-            | ProviderError::DuplicateUnnamed { .. } => return JobError::Permanent(message),
+            | ProviderError::DuplicateUnnamed { .. }
+            | ProviderError::Misconfigured { .. } => return JobError::Permanent(message),
         };
         self.block(resource, wait).await;
         self.deferred(user_id, campaign_id, &message, wait).await;
