@@ -118,6 +118,15 @@ impl ApiConfig {
     pub fn is_production(&self) -> bool {
         self.production || self.public_url.starts_with("https://")
     }
+
+    /// Where LinkedIn sends the member back after the consent: the URL the connect sends
+    /// and the one the LinkedIn app must list, character for character.
+    pub fn linkedin_redirect_uri(&self) -> String {
+        format!(
+            "{}/api/profile/linkedin/callback",
+            self.public_url.trim_end_matches('/')
+        )
+    }
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -559,6 +568,37 @@ pub struct WorkersConfig {
 /// or LinkedIn, until the environment says otherwise.
 const SANDBOX: &str = "http://127.0.0.1:8070";
 
+/// The sandbox's built-in credentials (its defaults, docs/sandbox.md): accepted by the
+/// sandbox only, so with a real provider's URL they are a forgotten secret.
+pub const SANDBOX_GOOGLE_KEY: &str = "sandbox-google-key";
+pub const SANDBOX_LINKEDIN_CLIENT_ID: &str = "sandbox-client-id";
+pub const SANDBOX_LINKEDIN_CLIENT_SECRET: &str = "sandbox-client-secret";
+
+/// The path prefixes the sandbox serves each provider under (docs/sandbox.md, "Routes"),
+/// wherever it runs; the real providers serve none of them.
+const SANDBOX_PREFIXES: [&str; 4] = ["/places", "/gemini", "/linkedin-www", "/linkedin-api"];
+
+/// Whether `url`'s host is `domain` or one of its subdomains.
+fn host_is(url: &str, domain: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|h| h == domain || h.ends_with(&format!(".{domain}")))
+}
+
+/// Whether `url` is the sandbox's: its default address, or one of its route prefixes.
+fn is_sandbox_url(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    let default = matches!(u.host_str(), Some("127.0.0.1" | "localhost"))
+        && u.port_or_known_default() == Some(8070);
+    default
+        || SANDBOX_PREFIXES.iter().any(|p| {
+            u.path() == *p || u.path().starts_with(&format!("{p}/"))
+        })
+}
+
 impl Default for Config {
     fn default() -> Self {
         let q = jobs::Settings::default();
@@ -627,7 +667,7 @@ impl Default for Config {
                 google: GoogleConfig {
                     places_base_url: format!("{SANDBOX}/places"),
                     gemini_base_url: format!("{SANDBOX}/gemini"),
-                    api_key: Some("sandbox-google-key".to_owned()),
+                    api_key: Some(SANDBOX_GOOGLE_KEY.to_owned()),
                     text_model: "gemini-3.5-flash".to_owned(),
                     image_model: "gemini-3.1-flash-image".to_owned(),
                     imagen_model: "imagen-4.0-generate-001".to_owned(),
@@ -868,6 +908,70 @@ impl Config {
                 "api.body_limit_bytes must be at least 1024".into(),
             ));
         }
+        self.refuse_sandbox_mixups()
+    }
+
+    /// Settings that cannot work together, refused before anything runs: the real
+    /// providers with the sandbox's built-in credentials (every call would answer 400 or
+    /// 401, at the first campaign rather than now), and production pointed at the sandbox
+    /// (every owner's posts would go nowhere). Each refusal names the setting to change.
+    fn refuse_sandbox_mixups(&self) -> Result<(), Error> {
+        let g = &self.providers.google;
+        let li = &self.linkedin;
+        let google_urls = [
+            ("providers.google.places_base_url", &g.places_base_url),
+            ("providers.google.gemini_base_url", &g.gemini_base_url),
+        ];
+        let linkedin_urls = [
+            ("linkedin.authorize_url", &li.authorize_url),
+            ("linkedin.token_url", &li.token_url),
+            ("linkedin.userinfo_url", &li.userinfo_url),
+            ("linkedin.api_base_url", &li.api_base_url),
+        ];
+        if g.api_key.as_deref() == Some(SANDBOX_GOOGLE_KEY)
+            && let Some((name, _)) = google_urls
+                .iter()
+                .find(|(_, url)| host_is(url, "googleapis.com"))
+        {
+            return Err(Error::Config(format!(
+                "providers.google.api_key is the sandbox's built-in key while {name} is                  Google's: set AG_PROVIDERS__GOOGLE__API_KEY to the project's API key"
+            )));
+        }
+        for (setting, value, builtin) in [
+            (
+                "linkedin.client_id",
+                li.client_id.as_deref(),
+                SANDBOX_LINKEDIN_CLIENT_ID,
+            ),
+            (
+                "linkedin.client_secret",
+                li.client_secret.as_deref(),
+                SANDBOX_LINKEDIN_CLIENT_SECRET,
+            ),
+        ] {
+            if value == Some(builtin)
+                && let Some((name, _)) = linkedin_urls
+                    .iter()
+                    .find(|(_, url)| host_is(url, "linkedin.com"))
+            {
+                return Err(Error::Config(format!(
+                    "{setting} is the sandbox's built-in value while {name} is LinkedIn's: set                      AG_{} to the LinkedIn app's (Developer Portal, Auth tab)",
+                    setting.replace('.', "__").to_uppercase()
+                )));
+            }
+        }
+        if self.api.is_production()
+            && let Some((name, url)) = google_urls
+                .iter()
+                .chain(linkedin_urls.iter())
+                .find(|(_, url)| is_sandbox_url(url))
+        {
+            return Err(Error::Config(format!(
+                "{name} is the sandbox ({}) but this is production (api.production, or an                  https api.public_url): set AG_{} to the provider's real URL                  (docs/going-live.md)",
+                redact_url(url),
+                name.replace('.', "__").to_uppercase()
+            )));
+        }
         Ok(())
     }
 
@@ -948,6 +1052,109 @@ mod tests {
         assert!(c.validate().is_err());
         c.metrics.bind = Some("127.0.0.1:9464".into());
         c.validate().unwrap();
+    }
+
+    /// A configuration pointed at the real providers, with real-looking credentials.
+    fn live() -> Config {
+        let mut c = Config::default();
+        c.api.public_url = "https://astrogrowth.example.com".into();
+        let g = &mut c.providers.google;
+        g.places_base_url = "https://places.googleapis.com".into();
+        g.gemini_base_url = "https://generativelanguage.googleapis.com".into();
+        g.api_key = Some("AIzaSy-real".into());
+        let li = &mut c.linkedin;
+        li.authorize_url = "https://www.linkedin.com/oauth/v2/authorization".into();
+        li.token_url = "https://www.linkedin.com/oauth/v2/accessToken".into();
+        li.userinfo_url = "https://api.linkedin.com/v2/userinfo".into();
+        li.api_base_url = "https://api.linkedin.com".into();
+        li.client_id = Some("86abc".into());
+        li.client_secret = Some("real-secret".into());
+        c
+    }
+
+    fn refusal(c: &Config) -> String {
+        c.validate().expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn real_providers_and_a_live_deployment_are_valid() {
+        live().validate().unwrap();
+        // The sandbox on another host, outside production: the demo in a container.
+        let mut c = Config::default();
+        c.providers.google.places_base_url = "http://sandbox:8070/places".into();
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn google_with_the_sandbox_key_is_refused_naming_the_key() {
+        let mut c = live();
+        c.providers.google.api_key = Some(SANDBOX_GOOGLE_KEY.into());
+        let e = refusal(&c);
+        assert!(e.contains("providers.google.api_key"), "{e}");
+        assert!(e.contains("AG_PROVIDERS__GOOGLE__API_KEY"), "{e}");
+        // Only one of the two Google URLs real is enough to refuse, outside production too.
+        let mut c = Config::default();
+        c.providers.google.gemini_base_url = "https://generativelanguage.googleapis.com".into();
+        let e = refusal(&c);
+        assert!(e.contains("providers.google.gemini_base_url"), "{e}");
+    }
+
+    #[test]
+    fn linkedin_with_the_sandbox_app_is_refused_naming_the_setting() {
+        let mut c = live();
+        c.linkedin.client_id = Some(SANDBOX_LINKEDIN_CLIENT_ID.into());
+        let e = refusal(&c);
+        assert!(e.contains("linkedin.client_id"), "{e}");
+        assert!(e.contains("AG_LINKEDIN__CLIENT_ID"), "{e}");
+        let mut c = live();
+        c.linkedin.client_secret = Some(SANDBOX_LINKEDIN_CLIENT_SECRET.into());
+        let e = refusal(&c);
+        assert!(e.contains("linkedin.client_secret"), "{e}");
+        assert!(!e.contains("real-secret"), "{e}");
+    }
+
+    #[test]
+    fn production_pointed_at_the_sandbox_is_refused_naming_the_url() {
+        // The built-in defaults are the sandbox: an https public URL makes them production.
+        let mut c = Config::default();
+        c.api.public_url = "https://astrogrowth.example.com".into();
+        let e = refusal(&c);
+        assert!(e.contains("providers.google.places_base_url"), "{e}");
+        // Each provider URL, wherever the sandbox runs.
+        for (name, set) in [
+            (
+                "providers.google.gemini_base_url",
+                (|c: &mut Config| c.providers.google.gemini_base_url = "http://sb.internal/gemini".into())
+                    as fn(&mut Config),
+            ),
+            ("linkedin.authorize_url", |c| {
+                c.linkedin.authorize_url =
+                    "http://sb.internal/linkedin-www/oauth/v2/authorization".into()
+            }),
+            ("linkedin.token_url", |c| {
+                c.linkedin.token_url = "http://127.0.0.1:8070/linkedin-www/oauth/v2/accessToken".into()
+            }),
+            ("linkedin.userinfo_url", |c| {
+                c.linkedin.userinfo_url = "http://sb.internal/linkedin-api/v2/userinfo".into()
+            }),
+            ("linkedin.api_base_url", |c| {
+                c.linkedin.api_base_url = "http://localhost:8070".into()
+            }),
+        ] {
+            let mut c = live();
+            set(&mut c);
+            let e = refusal(&c);
+            assert!(e.contains(name), "{name}: {e}");
+            assert!(e.contains("production"), "{e}");
+            // The flag makes a deployment production whatever its URL says.
+            let mut c = live();
+            c.api.public_url = "http://10.0.0.5:8080".into();
+            c.api.production = true;
+            set(&mut c);
+            assert!(refusal(&c).contains(name));
+            c.api.production = false;
+            c.validate().unwrap();
+        }
     }
 
     #[test]
