@@ -1,8 +1,10 @@
 //! The AstroGrowth HTTP API: accounts, campaigns, contents, metrics, profile and LinkedIn
-//! connect, health, and the OpenAPI document; and the dashboard pages (`pages`). `startup::Application` builds it.
+//! connect, health, and the OpenAPI document; and the dashboard pages (`pages`). `startup::Application` builds it;
+//! `doctor` checks a deployment against the live services.
 
 pub mod admin;
 pub mod auth;
+pub mod doctor;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

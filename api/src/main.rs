@@ -1,6 +1,7 @@
 //! `api`: serves the HTTP API; `api migrate` applies the migrations; `api create-user`
 //! creates (or resets) an account, for the demo and for ops; `api openapi` prints the
-//! OpenAPI document, for the validator `just test` runs on it.
+//! OpenAPI document, for the validator `just test` runs on it; `api doctor` checks the
+//! deployment's configuration against the live services (docs/going-live.md).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,9 @@ enum Command {
     /// Print the OpenAPI document (what `/api/openapi.json` serves) and exit; needs no
     /// configuration, database or Redis.
     Openapi,
+    /// Check this configuration against the live services (providers, mail, storage,
+    /// PostgreSQL, Redis): one line per check; exits non-zero when one fails.
+    Doctor,
     /// Create an account, or set the password and role of an existing one.
     CreateUser {
         #[arg(long)]
@@ -100,6 +104,13 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Openapi => print_openapi()?,
+        Command::Doctor => {
+            let checks = api::doctor::run(&config, &db).await;
+            print!("{}", api::doctor::render(&checks));
+            if api::doctor::any_failed(&checks) {
+                anyhow::bail!("the deployment is not ready: fix what failed above");
+            }
+        }
         Command::Serve { migrate } => {
             if migrate {
                 shared::db::migrate(&db)

@@ -133,6 +133,16 @@ impl Storage {
         }
     }
 
+    /// Removes the object under `key`; none there is not an error.
+    #[tracing::instrument(level = "debug", name = "storage.delete", skip_all, fields(key = key))]
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
+        let path = self.path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(storage_error("delete", key, e)),
+        }
+    }
+
     /// Our keys only: lower-case letters, digits, `/`, `.`, `_`, `-`, no `..`, no leading
     /// `/`. A key from a row someone tampered with cannot reach outside the store.
     fn path(&self, key: &str) -> Result<Path, Error> {

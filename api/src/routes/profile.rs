@@ -116,10 +116,7 @@ pub fn check_profile(
 }
 
 fn redirect_uri(state: &AppState) -> String {
-    format!(
-        "{}/api/profile/linkedin/callback",
-        state.config.api.public_url.trim_end_matches('/')
-    )
+    state.config.api.linkedin_redirect_uri()
 }
 
 fn now_secs() -> u64 {

@@ -56,6 +56,25 @@ impl Mailer {
         })
     }
 
+    /// Opens a connection as a send would (connect, STARTTLS or TLS as configured, AUTH
+    /// when a username is set), checks the server answers, and quits: a deployment check
+    /// that sends no mail.
+    pub async fn check_connection(&self) -> Result<(), Error> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::Mail {
+                permanent: false,
+                doing: "checking the connection".into(),
+                source: "the server did not answer NOOP".into(),
+            }),
+            Err(e) => Err(Error::Mail {
+                permanent: e.is_permanent(),
+                doing: "checking the connection".into(),
+                source: Box::new(e),
+            }),
+        }
+    }
+
     /// Sends a plain-text mail. A refusal for good (5xx, an address that cannot be a
     /// mailbox) is a permanent error; anything else (connection refused, timeout, 4xx)
     /// may pass later.

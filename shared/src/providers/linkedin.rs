@@ -323,6 +323,35 @@ impl LinkedInClient {
         }
     }
 
+    /// Whether LinkedIn refuses our `LinkedIn-Version`, asked without a member: the image
+    /// status GET of a made-up image with a made-up token. A version LinkedIn retired (or
+    /// never released) answers 426 `NONEXISTENT_VERSION` whatever the token
+    /// (learn.microsoft.com/linkedin/marketing/versioning); that answer is `Some(reason)`.
+    /// Any other refusal of the made-up token (401) is `None`: the version was not refused.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.images.get", probe = true))]
+    pub async fn version_refused(&self) -> Result<Option<String>, ProviderError> {
+        let what = "linkedin version probe";
+        let token = "doctor-probe-not-a-token";
+        let path = format!("images/{}", encode("urn:li:image:doctor-probe"));
+        let request = self.rest(reqwest::Method::GET, &path, token);
+        let response = http::send(
+            http::Route::LinkedInImagesGet,
+            what,
+            request,
+            Effect::Idempotent,
+        )
+        .await?;
+        let status = response.status().as_u16();
+        if status == 426 {
+            let e = http::linkedin_error(what, response, Effect::Idempotent, &[]).await;
+            return Ok(Some(e.to_string()));
+        }
+        if status == 401 || response.status().is_success() {
+            return Ok(None);
+        }
+        Err(http::linkedin_error(what, response, Effect::Idempotent, &[]).await)
+    }
+
     /// Creates the post; its URN comes from `x-restli-id`. A timeout or 5xx after sending is
     /// `OutcomeUnknown`: retry once with the identical commentary, which either creates it
     /// or answers `Duplicate` with the URN of the one that was created.

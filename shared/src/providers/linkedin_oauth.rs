@@ -87,15 +87,36 @@ impl LinkedInOAuth {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(route = "linkedin.token"))]
-    async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, Error> {
-        let request = self.http.post(&self.token_url).form(&[
+    /// The code exchange's request, as the connect sends it and the deployment check too.
+    fn token_request(&self, code: &str, redirect_uri: &str) -> reqwest::RequestBuilder {
+        self.http.post(&self.token_url).form(&[
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect_uri),
             ("client_id", &self.client_id),
             ("client_secret", &self.client_secret),
-        ]);
+        ])
+    }
+
+    /// Whether LinkedIn knows this app, without a member: the code exchange with a made-up
+    /// code. The token endpoint authenticates the client first (RFC 6749 §5.2): a wrong
+    /// client id or secret is 401 `invalid_client`; for the right app the made-up code is
+    /// refused as a grant (`invalid_grant`; LinkedIn's own answer is 400 `invalid_request`
+    /// "…does not match authorization code"). Returns the status and the OAuth `error`.
+    #[tracing::instrument(skip_all, fields(route = "linkedin.token", probe = true))]
+    pub async fn probe_client(&self, redirect_uri: &str) -> Result<(u16, String), Error> {
+        let request = self.token_request("doctor-probe-made-up-code", redirect_uri);
+        let response = metrics::send(Route::LinkedInToken, request)
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let body: OAuthError = response.json().await.unwrap_or_default();
+        Ok((status, body.error))
+    }
+
+    #[tracing::instrument(skip_all, fields(route = "linkedin.token"))]
+    async fn exchange(&self, code: &str, redirect_uri: &str) -> Result<Grant, Error> {
+        let request = self.token_request(code, redirect_uri);
         let response = metrics::send(Route::LinkedInToken, request)
             .await
             .map_err(transport)?;

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod gemini;
+pub mod gemini_models;
 mod http;
 pub mod images;
 pub mod linkedin;

@@ -111,6 +111,23 @@ impl PlacesClient {
         query: &PlaceQuery,
         page_token: Option<&str>,
     ) -> Result<Page, ProviderError> {
+        self.sized_page(query, page_token, 20).await
+    }
+
+    /// A one-result search with the pipeline's own field mask and key: what a deployment
+    /// check sends, so a refused key, a disabled API or a mask Google no longer accepts
+    /// shows the answer the first campaign would get, at the cost of one result.
+    #[tracing::instrument(skip_all, fields(route = "places.search", probe = true))]
+    pub async fn probe(&self, query: &PlaceQuery) -> Result<Page, ProviderError> {
+        self.sized_page(query, None, 1).await
+    }
+
+    async fn sized_page(
+        &self,
+        query: &PlaceQuery,
+        page_token: Option<&str>,
+        page_size: u32,
+    ) -> Result<Page, ProviderError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Body<'a> {
@@ -127,7 +144,7 @@ impl PlacesClient {
             .header("X-Goog-FieldMask", FIELD_MASK)
             .json(&Body {
                 query,
-                page_size: 20,
+                page_size,
                 page_token,
             });
         let response = http::send(
