@@ -116,6 +116,10 @@ pub struct Options {
     /// Gemini model ids to treat as shut down: missing from `models.list`, 404 NOT_FOUND
     /// on every method (the day the shutdown comes).
     pub retired_models: Vec<String>,
+    /// The `LinkedIn-Version` values served; any other answers 426 NONEXISTENT_VERSION, as
+    /// LinkedIn does for a version it retired or never released. Default: the version our
+    /// configuration sends and the two months either side of it.
+    pub linkedin_versions: Vec<u32>,
 }
 
 impl Default for Options {
@@ -133,9 +137,14 @@ impl Default for Options {
             duplicate_window_s: 24 * 3600,
             deprecated_models: Vec::new(),
             retired_models: Vec::new(),
+            linkedin_versions: DEFAULT_LINKEDIN_VERSIONS.to_vec(),
         }
     }
 }
+
+/// The `LinkedIn-Version` values served by default: 202610 (what the configuration sends)
+/// and the months around it.
+pub const DEFAULT_LINKEDIN_VERSIONS: [u32; 5] = [202_608, 202_609, 202_610, 202_611, 202_612];
 
 /// Where a sandbox listens by default.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8070";

@@ -50,6 +50,10 @@ struct Cli {
     /// A Gemini model id to treat as shut down: unlisted, 404 NOT_FOUND (repeatable).
     #[arg(long = "retired-model")]
     retired_models: Vec<String>,
+    /// `LinkedIn-Version` values served, comma-separated (others answer 426
+    /// NONEXISTENT_VERSION). Default: 202608 to 202612.
+    #[arg(long, value_delimiter = ',', default_values_t = sandbox::DEFAULT_LINKEDIN_VERSIONS)]
+    linkedin_versions: Vec<u32>,
 }
 
 fn main() -> Result<()> {
@@ -74,6 +78,7 @@ fn main() -> Result<()> {
         duplicate_window_s: cli.duplicate_window,
         deprecated_models: cli.deprecated_models,
         retired_models: cli.retired_models,
+        linkedin_versions: cli.linkedin_versions,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
