@@ -61,7 +61,11 @@ fn assert_names(checks: &[Check], name: &str, status: Status, words: &[&str]) {
     assert_eq!(c.status, status, "{name}:\n{}", report(checks));
     let line = format!("{} {}", c.detail, c.fix);
     for w in words {
-        assert!(line.contains(w), "{name} does not say {w:?}:\n{}", report(checks));
+        assert!(
+            line.contains(w),
+            "{name} does not say {w:?}:\n{}",
+            report(checks)
+        );
     }
     // Only this one is wrong: every other check of the same deployment still passes.
     for other in checks.iter().filter(|c| c.name != name) {
@@ -91,7 +95,11 @@ async fn against_the_sandbox_every_check_is_ok(db: PgPool) {
         "smtp",
         "storage (local)",
     ] {
-        assert!(names.contains(&name), "{name} missing:\n{}", report(&checks));
+        assert!(
+            names.contains(&name),
+            "{name} missing:\n{}",
+            report(&checks)
+        );
     }
     assert!(!doctor::any_failed(&checks));
     // What each check sent is what the pipeline sends: our field mask, one result.
@@ -106,18 +114,50 @@ async fn against_the_sandbox_every_check_is_ok(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_model_google_no_longer_lists_fails_naming_the_setting(db: PgPool) {
-    let mut d = deployment(sandbox::Options::default()).await;
-    d.config.providers.google.text_model = "gemini-2.0-flash".into();
+async fn a_retired_model_fails_naming_the_setting(db: PgPool) {
+    let text_model = Config::default().providers.google.text_model;
+    let d = deployment(sandbox::Options {
+        retired_models: vec![text_model.clone()],
+        ..sandbox::Options::default()
+    })
+    .await;
     let checks = doctor::run(&d.config, &db).await;
     println!("{}", report(&checks));
     assert_names(
         &checks,
         "gemini text model",
         Status::Fail,
-        &["gemini-2.0-flash", "AG_PROVIDERS__GOOGLE__TEXT_MODEL"],
+        &[
+            &text_model,
+            "not in models.list",
+            "AG_PROVIDERS__GOOGLE__TEXT_MODEL",
+        ],
     );
     assert!(doctor::any_failed(&checks));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_deprecated_model_warns_naming_the_setting(db: PgPool) {
+    let image_model = Config::default().providers.google.image_model;
+    let d = deployment(sandbox::Options {
+        deprecated_models: vec![image_model.clone()],
+        ..sandbox::Options::default()
+    })
+    .await;
+    let checks = doctor::run(&d.config, &db).await;
+    println!("{}", report(&checks));
+    assert_names(
+        &checks,
+        "gemini image model",
+        Status::Warn,
+        &[
+            &image_model,
+            "deprecated",
+            "AG_PROVIDERS__GOOGLE__IMAGE_MODEL",
+        ],
+    );
+    // A warning is not a failure: the deployment works today.
+    assert!(!doctor::any_failed(&checks));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -133,21 +173,38 @@ async fn an_app_linkedin_does_not_know_fails_naming_the_credentials(db: PgPool) 
         &checks,
         "linkedin app",
         Status::Fail,
-        &["invalid_client", "AG_LINKEDIN__CLIENT_ID", "AG_LINKEDIN__CLIENT_SECRET"],
+        &[
+            "invalid_client",
+            "AG_LINKEDIN__CLIENT_ID",
+            "AG_LINKEDIN__CLIENT_SECRET",
+        ],
     );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_linkedin_version_no_longer_served_fails_naming_the_setting(db: PgPool) {
-    let mut d = deployment(sandbox::Options::default()).await;
-    d.config.linkedin.version = "202401".into();
+    let version = Config::default().linkedin.version;
+    let d = deployment(sandbox::Options {
+        linkedin_versions: vec![202_611, 202_612],
+        ..sandbox::Options::default()
+    })
+    .await;
+    assert_eq!(
+        version, "202610",
+        "the sandbox below serves the versions after it"
+    );
     let checks = doctor::run(&d.config, &db).await;
     println!("{}", report(&checks));
     assert_names(
         &checks,
         "linkedin version",
         Status::Fail,
-        &["426", "NONEXISTENT_VERSION", "AG_LINKEDIN__VERSION", "202401"],
+        &[
+            "426",
+            "NONEXISTENT_VERSION",
+            "AG_LINKEDIN__VERSION",
+            &version,
+        ],
     );
 }
 
@@ -159,13 +216,25 @@ async fn an_unmigrated_database_and_a_wrong_smtp_port_fail(db: PgPool) {
     println!("{}", report(&checks));
     let smtp = check(&checks, "smtp");
     assert_eq!(smtp.status, Status::Fail, "{}", report(&checks));
-    assert!(smtp.fix.contains("AG_MAIL__SMTP_PORT"), "{}", report(&checks));
+    assert!(
+        smtp.fix.contains("AG_MAIL__SMTP_PORT"),
+        "{}",
+        report(&checks)
+    );
     let migrations = check(&checks, "migrations");
     assert_eq!(migrations.status, Status::Fail, "{}", report(&checks));
-    assert!(migrations.fix.contains("api migrate"), "{}", report(&checks));
+    assert!(
+        migrations.fix.contains("api migrate"),
+        "{}",
+        report(&checks)
+    );
     // Half migrated: the first missing one is named.
     shared::db::MIGRATOR.run(&db).await.unwrap();
-    let last = shared::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();
+    let last = shared::db::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap();
     sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
         .bind(last)
         .execute(&db)
@@ -175,7 +244,8 @@ async fn an_unmigrated_database_and_a_wrong_smtp_port_fail(db: PgPool) {
     let migrations = check(&checks, "migrations");
     assert_eq!(migrations.status, Status::Fail, "{}", report(&checks));
     assert!(
-        migrations.detail.contains(&format!("1 of ")) && migrations.detail.contains(&last.to_string()),
+        migrations.detail.contains(&format!("1 of "))
+            && migrations.detail.contains(&last.to_string()),
         "{}",
         report(&checks)
     );
@@ -222,7 +292,12 @@ async fn s3_is_checked_with_a_probe_object(db: PgPool) {
     // A bucket that does not exist fails, naming the settings.
     d.config.storage.s3.bucket = Some(format!("{bucket}-missing"));
     let checks = doctor::run(&d.config, &db).await;
-    assert_names(&checks, "storage (s3)", Status::Fail, &["AG_STORAGE__S3__BUCKET"]);
+    assert_names(
+        &checks,
+        "storage (s3)",
+        Status::Fail,
+        &["AG_STORAGE__S3__BUCKET"],
+    );
 }
 
 /// The binary as an operator runs it: its configuration from the environment, one line per
@@ -248,10 +323,22 @@ async fn the_command_prints_the_report_and_exits_non_zero_on_a_failure(db: PgPoo
             .env("DATABASE_URL", database_url.as_str())
             .env("REDIS_URL", &c.redis.url)
             .env("AG_API__PUBLIC_URL", &c.api.public_url)
-            .env("AG_PROVIDERS__GOOGLE__PLACES_BASE_URL", &c.providers.google.places_base_url)
-            .env("AG_PROVIDERS__GOOGLE__GEMINI_BASE_URL", &c.providers.google.gemini_base_url)
-            .env("AG_LINKEDIN__CLIENT_ID", c.linkedin.client_id.as_deref().unwrap())
-            .env("AG_LINKEDIN__CLIENT_SECRET", c.linkedin.client_secret.as_deref().unwrap())
+            .env(
+                "AG_PROVIDERS__GOOGLE__PLACES_BASE_URL",
+                &c.providers.google.places_base_url,
+            )
+            .env(
+                "AG_PROVIDERS__GOOGLE__GEMINI_BASE_URL",
+                &c.providers.google.gemini_base_url,
+            )
+            .env(
+                "AG_LINKEDIN__CLIENT_ID",
+                c.linkedin.client_id.as_deref().unwrap(),
+            )
+            .env(
+                "AG_LINKEDIN__CLIENT_SECRET",
+                c.linkedin.client_secret.as_deref().unwrap(),
+            )
             .env("AG_LINKEDIN__AUTHORIZE_URL", &c.linkedin.authorize_url)
             .env("AG_LINKEDIN__TOKEN_URL", &c.linkedin.token_url)
             .env("AG_LINKEDIN__USERINFO_URL", &c.linkedin.userinfo_url)
@@ -272,10 +359,13 @@ async fn the_command_prints_the_report_and_exits_non_zero_on_a_failure(db: PgPoo
         String::from_utf8_lossy(&all_ok.stderr)
     );
     assert!(stdout.contains(", 0 warn, 0 fail"), "{stdout}");
-    let broken = run(&[("AG_PROVIDERS__GOOGLE__IMAGE_MODEL", "imagen-3.0-generate-002")])
-        .output()
-        .await
-        .expect("the api binary runs");
+    let broken = run(&[(
+        "AG_PROVIDERS__GOOGLE__IMAGE_MODEL",
+        "imagen-3.0-generate-002",
+    )])
+    .output()
+    .await
+    .expect("the api binary runs");
     let stdout = String::from_utf8_lossy(&broken.stdout);
     println!("{stdout}");
     assert!(!broken.status.success(), "{stdout}");

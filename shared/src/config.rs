@@ -594,9 +594,9 @@ fn is_sandbox_url(url: &str) -> bool {
     let default = matches!(u.host_str(), Some("127.0.0.1" | "localhost"))
         && u.port_or_known_default() == Some(8070);
     default
-        || SANDBOX_PREFIXES.iter().any(|p| {
-            u.path() == *p || u.path().starts_with(&format!("{p}/"))
-        })
+        || SANDBOX_PREFIXES
+            .iter()
+            .any(|p| u.path() == *p || u.path().starts_with(&format!("{p}/")))
 }
 
 impl Default for Config {
@@ -1124,15 +1124,17 @@ mod tests {
         for (name, set) in [
             (
                 "providers.google.gemini_base_url",
-                (|c: &mut Config| c.providers.google.gemini_base_url = "http://sb.internal/gemini".into())
-                    as fn(&mut Config),
+                (|c: &mut Config| {
+                    c.providers.google.gemini_base_url = "http://sb.internal/gemini".into()
+                }) as fn(&mut Config),
             ),
             ("linkedin.authorize_url", |c| {
                 c.linkedin.authorize_url =
                     "http://sb.internal/linkedin-www/oauth/v2/authorization".into()
             }),
             ("linkedin.token_url", |c| {
-                c.linkedin.token_url = "http://127.0.0.1:8070/linkedin-www/oauth/v2/accessToken".into()
+                c.linkedin.token_url =
+                    "http://127.0.0.1:8070/linkedin-www/oauth/v2/accessToken".into()
             }),
             ("linkedin.userinfo_url", |c| {
                 c.linkedin.userinfo_url = "http://sb.internal/linkedin-api/v2/userinfo".into()

@@ -61,7 +61,9 @@ pub async fn gemini(config: &GoogleConfig) -> Vec<Check> {
 }
 
 fn model_check(setting: &str, id: &str, models: &[ModelInfo]) -> Check {
-    let name = setting.trim_start_matches("providers.google.").replace('_', " ");
+    let name = setting
+        .trim_start_matches("providers.google.")
+        .replace('_', " ");
     let name = format!("gemini {name}");
     let fix_to = format!(
         "set {} to a current model id (ai.google.dev/gemini-api/docs/models)",
@@ -70,19 +72,27 @@ fn model_check(setting: &str, id: &str, models: &[ModelInfo]) -> Check {
     match models.iter().find(|m| m.id == id) {
         None => Check::fail(
             name,
-            format!("{id} is not in models.list: Google shut it down or never had it, every call answers 404"),
+            format!(
+                "{id} is not in models.list: Google shut it down or never had it, every call answers 404"
+            ),
             fix_to,
         ),
         Some(m) if !m.methods.is_empty() && !m.methods.iter().any(|x| x == "generateContent") => {
             Check::fail(
                 name,
-                format!("{id} does not support generateContent (only {})", m.methods.join(", ")),
+                format!(
+                    "{id} does not support generateContent (only {})",
+                    m.methods.join(", ")
+                ),
                 fix_to,
             )
         }
         Some(m) if m.is_deprecated() => Check::warn(
             name,
-            format!("{id} is deprecated: {}", m.description),
+            format!(
+                "{id} is marked deprecated in models.list: {}",
+                m.description
+            ),
             format!("{fix_to} before its shutdown"),
         ),
         Some(_) => Check::ok(name, format!("{id} is served")),

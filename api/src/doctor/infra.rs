@@ -7,7 +7,8 @@ use sqlx::PgPool;
 
 use super::{Check, chain};
 
-const DATABASE_FIX: &str = "check AG_DATABASE__URL (or DATABASE_URL) and that PostgreSQL accepts this host";
+const DATABASE_FIX: &str =
+    "check AG_DATABASE__URL (or DATABASE_URL) and that PostgreSQL accepts this host";
 
 pub async fn postgres(db: &PgPool) -> Vec<Check> {
     if let Err(e) = sqlx::query("SELECT 1").execute(db).await {
@@ -26,18 +27,17 @@ async fn migrations(db: &PgPool) -> Check {
         .filter(|m| m.migration_type.is_up_migration())
         .map(|m| (m.version, m.description.to_string()))
         .collect();
-    let applied: BTreeSet<i64> = match sqlx::query_scalar::<_, i64>(
-        "SELECT version FROM _sqlx_migrations WHERE success",
-    )
-    .fetch_all(db)
-    .await
-    {
-        Ok(v) => v.into_iter().collect(),
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
-            return Check::fail(name, "the database has no migrations applied", fix);
-        }
-        Err(e) => return Check::fail(name, chain(&e), DATABASE_FIX),
-    };
+    let applied: BTreeSet<i64> =
+        match sqlx::query_scalar::<_, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(db)
+            .await
+        {
+            Ok(v) => v.into_iter().collect(),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
+                return Check::fail(name, "the database has no migrations applied", fix);
+            }
+            Err(e) => return Check::fail(name, chain(&e), DATABASE_FIX),
+        };
     let missing: Vec<&(i64, String)> = expected
         .iter()
         .filter(|(v, _)| !applied.contains(v))
@@ -56,7 +56,10 @@ async fn migrations(db: &PgPool) -> Check {
         ),
         None if unknown > 0 => Check::warn(
             name,
-            format!("all {} applied, and {unknown} this build does not know", expected.len()),
+            format!(
+                "all {} applied, and {unknown} this build does not know",
+                expected.len()
+            ),
             "a newer build migrated this database: deploy that build",
         ),
         None => Check::ok(name, format!("all {} applied", expected.len())),
@@ -76,9 +79,11 @@ pub async fn redis(url: &str) -> Vec<Check> {
             .await
             .map_err(|e| chain(&e))
     };
-    vec![match tokio::time::timeout(Duration::from_secs(20), ping).await {
-        Ok(Ok(_)) => Check::ok(name, format!("{shown} answers PING")),
-        Ok(Err(e)) => Check::fail(name, format!("{shown}: {e}"), fix),
-        Err(_) => Check::fail(name, format!("{shown}: no answer within 20 s"), fix),
-    }]
+    vec![
+        match tokio::time::timeout(Duration::from_secs(20), ping).await {
+            Ok(Ok(_)) => Check::ok(name, format!("{shown} answers PING")),
+            Ok(Err(e)) => Check::fail(name, format!("{shown}: {e}"), fix),
+            Err(_) => Check::fail(name, format!("{shown}: no answer within 20 s"), fix),
+        },
+    ]
 }

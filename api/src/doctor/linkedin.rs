@@ -10,7 +10,10 @@ const CREDENTIALS_FIX: &str = "set AG_LINKEDIN__CLIENT_ID and AG_LINKEDIN__CLIEN
 
 pub async fn checks(config: &Config) -> Vec<Check> {
     let redirect_uri = config.api.linkedin_redirect_uri();
-    let mut out = vec![client(config, &redirect_uri).await, redirect(config, &redirect_uri)];
+    let mut out = vec![
+        client(config, &redirect_uri).await,
+        redirect(config, &redirect_uri),
+    ];
     out.push(version(config).await);
     out
 }

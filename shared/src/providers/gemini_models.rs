@@ -36,7 +36,10 @@ impl ModelInfo {
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("deprecated")
-            || self.display_name.to_ascii_lowercase().contains("deprecated")
+            || self
+                .display_name
+                .to_ascii_lowercase()
+                .contains("deprecated")
     }
 }
 
