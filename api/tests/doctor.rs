@@ -244,8 +244,7 @@ async fn an_unmigrated_database_and_a_wrong_smtp_port_fail(db: PgPool) {
     let migrations = check(&checks, "migrations");
     assert_eq!(migrations.status, Status::Fail, "{}", report(&checks));
     assert!(
-        migrations.detail.contains(&format!("1 of "))
-            && migrations.detail.contains(&last.to_string()),
+        migrations.detail.contains("1 of ") && migrations.detail.contains(&last.to_string()),
         "{}",
         report(&checks)
     );
@@ -376,10 +375,13 @@ async fn the_command_prints_the_report_and_exits_non_zero_on_a_failure(db: PgPoo
     assert!(line.contains("gemini image model"), "{line}");
     assert!(line.contains("AG_PROVIDERS__GOOGLE__IMAGE_MODEL"), "{line}");
     // A configuration start-up refuses never reaches the checks: the setting is named.
-    let refused = run(&[(
-        "AG_PROVIDERS__GOOGLE__PLACES_BASE_URL",
-        "https://places.googleapis.com",
-    )])
+    let refused = run(&[
+        (
+            "AG_PROVIDERS__GOOGLE__PLACES_BASE_URL",
+            "https://places.googleapis.com",
+        ),
+        ("AG_PROVIDERS__GOOGLE__API_KEY", "sandbox-google-key"),
+    ])
     .output()
     .await
     .expect("the api binary runs");

@@ -2,10 +2,12 @@
 //! `AG_`-prefixed environment variables (`AG_REDIS__URL` sets `redis.url`), then the
 //! conventional `REDIS_URL` and `DATABASE_URL`. Secrets (`vault.key`, `api.cookie_key`,
 //! `linkedin.client_secret`, `providers.google.api_key`) belong in the environment; only the
-//! Google key has a default, the sandbox's, because every provider URL defaults to the
-//! sandbox (`http://127.0.0.1:8070`, docs/sandbox.md) so a local run never reaches Google or
-//! LinkedIn. Production sets the URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at startup, not at the first
-//! job that needs it.
+//! Google key has a default, the sandbox's, and only while the Google URLs are the
+//! sandbox's: every provider URL defaults to the sandbox (`http://127.0.0.1:8070`,
+//! docs/sandbox.md) so a local run never reaches Google or LinkedIn. Production sets the
+//! URLs too (`AG_PROVIDERS__GOOGLE__PLACES_BASE_URL`, ...). A bad value stops the process at
+//! startup, not at the first job that needs it; so do the sandbox's credentials beside a
+//! real provider's URL, and production pointed at the sandbox (docs/going-live.md).
 
 use std::path::Path;
 use std::time::Duration;
@@ -754,7 +756,13 @@ impl Config {
     }
 
     pub fn load_from(file: &Path) -> Result<Self, Error> {
-        let config: Self = Figment::from(Serialized::defaults(Self::default()))
+        // The sandbox's key is a default only for a deployment that talks to the sandbox:
+        // with Google's URLs and no key of its own, a process has no key (the api and the
+        // migration Job never call Google and are not given one), rather than a key that
+        // start-up must refuse.
+        let mut defaults = Self::default();
+        defaults.providers.google.api_key = None;
+        let mut config: Self = Figment::from(Serialized::defaults(defaults))
             .merge(Toml::file(file))
             .merge(Env::prefixed("AG_").split("__"))
             .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
@@ -765,6 +773,14 @@ impl Config {
             )
             .extract()
             .map_err(|e| Error::Config(e.to_string()))?;
+        let g = &mut config.providers.google;
+        if g.api_key.is_none()
+            && ![&g.places_base_url, &g.gemini_base_url]
+                .iter()
+                .any(|url| host_is(url, "googleapis.com"))
+        {
+            g.api_key = Some(SANDBOX_GOOGLE_KEY.to_owned());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -1083,6 +1099,37 @@ mod tests {
         let mut c = Config::default();
         c.providers.google.places_base_url = "http://sandbox:8070/places".into();
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn the_sandbox_key_is_a_default_only_beside_the_sandbox() {
+        let dir = std::env::temp_dir().join(format!("ag-config-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("default.toml");
+        std::fs::write(&file, "").unwrap();
+        let local = Config::load_from(&file).unwrap();
+        assert_eq!(
+            local.providers.google.api_key.as_deref(),
+            Some(SANDBOX_GOOGLE_KEY)
+        );
+        // Google's URLs without a key: a process that never calls Google (the api, the
+        // migration Job) starts, with no key rather than the sandbox's.
+        std::fs::write(
+            &file,
+            "[providers.google]\nplaces_base_url = \"https://places.googleapis.com\"\n",
+        )
+        .unwrap();
+        let live = Config::load_from(&file).unwrap();
+        assert_eq!(live.providers.google.api_key, None);
+        // The sandbox's key set by hand beside Google's URL is refused.
+        std::fs::write(
+            &file,
+            "[providers.google]\nplaces_base_url = \"https://places.googleapis.com\"\napi_key = \"sandbox-google-key\"\n",
+        )
+        .unwrap();
+        let e = Config::load_from(&file).unwrap_err().to_string();
+        assert!(e.contains("providers.google.api_key"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
