@@ -106,10 +106,12 @@ async fn an_expired_link_does_not_work_and_is_not_even_sent(db: PgPool) {
         .unwrap();
     // The second's reset is made by its mail job, 30 minutes from the request: asked
     // for 31 minutes ago.
-    sqlx::query("UPDATE mails SET created_at = now() - interval '31 minutes' WHERE sent_at IS NULL")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE mails SET created_at = now() - interval '31 minutes' WHERE sent_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     // A mail job that runs after the expiry sends no link.
     assert_eq!(
         deliver_all(&app.db, &sink).await,
@@ -145,7 +147,10 @@ async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(rows, 2, "a mail row for each address: the mail job looks it up");
+    assert_eq!(
+        rows, 2,
+        "a mail row for each address: the mail job looks it up"
+    );
     // Three per address and hour, whether or not it has an account.
     for email in ["ana@example.com", "nobody@example.com"] {
         for _ in 0..2 {
@@ -169,9 +174,7 @@ async fn unknown_addresses_get_the_same_answer_and_the_same_limit(db: PgPool) {
 /// out: the known address gets its link, the unknown one nothing, and neither address is
 /// kept.
 #[sqlx::test(migrations = "../migrations")]
-async fn forgot_password_does_the_same_work_for_any_address_and_the_mail_job_decides(
-    db: PgPool,
-) {
+async fn forgot_password_does_the_same_work_for_any_address_and_the_mail_job_decides(db: PgPool) {
     let sink = MailSink::start().await;
     let app = spawn_app(db).await;
     app.sign_up("ana@example.com").await;
@@ -193,7 +196,10 @@ async fn forgot_password_does_the_same_work_for_any_address_and_the_mail_job_dec
     };
     let known = written("ana@example.com").await;
     let unknown = written("nobody@example.com").await;
-    assert_eq!(known, unknown, "(mails, resets) written for a known and an unknown address");
+    assert_eq!(
+        known, unknown,
+        "(mails, resets) written for a known and an unknown address"
+    );
     assert_eq!(known, (1, 0), "one mail row, no reset yet");
     // And one job each.
     app.wait_for_jobs("send_mail", "mail", 2).await;

@@ -76,13 +76,12 @@ async fn refresh_in_flight(db: PgPool) -> (Stack, test_support::app::Visitor, i6
 
 /// The member behind a stored, sealed access token, as LinkedIn's userinfo names it.
 async fn member_of(stack: &Stack, user_id: i64) -> String {
-    let sealed: Vec<u8> = sqlx::query_scalar(
-        "SELECT linkedin_access_token FROM user_profiles WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(&stack.db)
-    .await
-    .unwrap();
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT linkedin_access_token FROM user_profiles WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&stack.db)
+            .await
+            .unwrap();
     let vault = shared::vault::Vault::new(VAULT_KEY, shared::Config::default().vault.key_id);
     let token = vault
         .open(user_id, shared::vault::Field::LinkedInAccessToken, &sealed)
@@ -125,7 +124,11 @@ async fn a_refresh_does_not_write_over_a_reconnect_to_another_member(db: PgPool)
         .collect();
     assert_eq!(authors, [json!("urn:li:person:bob")]);
     let user = owner_id(&stack.db).await;
-    assert_eq!(member_of(&stack, user).await, "bob", "the stored token's member");
+    assert_eq!(
+        member_of(&stack, user).await,
+        "bob",
+        "the stored token's member"
+    );
     let profile = owner.ok(Method::GET, "/api/profile", None).await;
     assert_eq!(profile["linkedin"]["member_urn"], "urn:li:person:bob");
 }

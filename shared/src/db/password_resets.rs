@@ -57,13 +57,11 @@ pub async fn look_up(db: &PgPool, mail_id: i64) -> Result<Lookup, Error> {
             .fetch_optional(&mut *tx)
             .await?;
     let Some(user_id) = user else {
-        sqlx::query(
-            "UPDATE mails SET address = NULL, sent_at = now(), outcome = $2 WHERE id = $1",
-        )
-        .bind(mail_id)
-        .bind(NO_ACCOUNT)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE mails SET address = NULL, sent_at = now(), outcome = $2 WHERE id = $1")
+            .bind(mail_id)
+            .bind(NO_ACCOUNT)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         return Ok(Lookup::NoAccount);
     };

@@ -96,13 +96,12 @@ pub async fn enqueue(
 /// mail's id.
 pub async fn request_reset(db: &sqlx::PgPool, address: &str) -> Result<i64, Error> {
     let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO mails (kind, address) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(MailKind::PasswordReset.as_str())
-    .bind(address)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO mails (kind, address) VALUES ($1, $2) RETURNING id")
+            .bind(MailKind::PasswordReset.as_str())
+            .bind(address)
+            .fetch_one(&mut *tx)
+            .await?;
     outbox::push(&mut tx, &jobs::kinds::SendMail { mail_id: id }, None).await?;
     tx.commit().await?;
     Ok(id)

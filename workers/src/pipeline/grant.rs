@@ -73,8 +73,7 @@ pub async fn refresh(
         return Ok(None);
     };
     let vault = p.vault()?;
-    let Ok(refresh_token) = vault.open(user_id, Field::LinkedInRefreshToken, sealed_refresh)
-    else {
+    let Ok(refresh_token) = vault.open(user_id, Field::LinkedInRefreshToken, sealed_refresh) else {
         return Ok(None);
     };
     let fresh = match p.linkedin.refresh(&refresh_token).await {
@@ -117,7 +116,10 @@ pub async fn refresh(
             user.id = user_id,
             "LinkedIn grant changed during its refresh; the refreshed tokens are dropped"
         );
-        return Err(JobError::defer_for(GRANT_CHANGED_WAIT, GRANT_CHANGED.to_owned()));
+        return Err(JobError::defer_for(
+            GRANT_CHANGED_WAIT,
+            GRANT_CHANGED.to_owned(),
+        ));
     }
     tx.commit().await.map_err(internal)?;
     tracing::info!(user.id = user_id, "LinkedIn grant refreshed");
