@@ -313,9 +313,13 @@ pub struct PipelineConfig {
     /// keep the campaign open forever. Our own limits (daily budgets) are not counted:
     /// they always reopen.
     pub give_up_waiting_secs: u64,
-    /// The wait after a 429 that names no delay: it is a wait (no attempt used), for
-    /// this long, with the provider's credential held back for everyone meanwhile.
+    /// The longest wait after a 429 that names no delay: it is a wait (no attempt used),
+    /// with the provider's credential held back for everyone meanwhile. The waits of a run
+    /// of such 429s start at `throttle_first_wait_ms` and double up to this.
     pub throttle_wait_secs: u64,
+    /// The wait after the first 429 in a row that names no delay (and the most jitter any
+    /// such wait gets): Google's guidance is exponential backoff from about a second.
+    pub throttle_first_wait_ms: u64,
     /// How long LinkedIn refuses an identical post by the same author (a day). A POST
     /// whose answer was lost may be sent once more only within it: then LinkedIn refuses
     /// the copy and names the first; past it, the copy would be a second post, so the
@@ -702,6 +706,7 @@ impl Default for Config {
                 analytics_window_days: 30,
                 give_up_waiting_secs: 3 * 24 * 3600,
                 throttle_wait_secs: 30,
+                throttle_first_wait_ms: 1_000,
                 duplicate_window_secs: 24 * 3600,
                 retry_base_ms: None,
                 max_running_campaigns: 5,
@@ -876,11 +881,17 @@ impl Config {
             || p.analytics_every_secs == 0
             || p.give_up_waiting_secs == 0
             || p.throttle_wait_secs == 0
+            || p.throttle_first_wait_ms == 0
         {
             return Err(Error::Config(
-                "pipeline.stall_after_secs, give_up_waiting_secs, throttle_wait_secs and the \
-                 pipeline's periods must be above 0"
+                "pipeline.stall_after_secs, give_up_waiting_secs, throttle_wait_secs, \
+                 throttle_first_wait_ms and the pipeline's periods must be above 0"
                     .into(),
+            ));
+        }
+        if p.throttle_first_wait_ms > p.throttle_wait_secs.saturating_mul(1000) {
+            return Err(Error::Config(
+                "pipeline.throttle_first_wait_ms must not exceed throttle_wait_secs".into(),
             ));
         }
         if let Some(bind) = &self.metrics.bind {

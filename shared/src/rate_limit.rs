@@ -464,3 +464,107 @@ impl RateLimiter {
         })
     }
 }
+
+/// `KEYS[1]`: a credential's run of 429s that named no delay; `KEYS[2]`: the block key
+/// of its gate. `ARGV[1]`: ms the run is remembered without a new 429.
+/// Counts one more 429 in the run, unless the gate is still blocked: a call let through
+/// before the block and refused with it is the same refusal, not a longer run (eight
+/// calls in flight must not jump the wait to its cap at once). Returns the run's length.
+static THROTTLED: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n == 0 or redis.call('PTTL', KEYS[2]) <= 0 then
+  n = redis.call('INCR', KEYS[1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return n
+",
+    )
+});
+
+impl RateLimiter {
+    /// Counts a 429 that named no delay against `gate` (a provider credential's): the
+    /// length of the run, which every worker on every host shares, sets how long the gate
+    /// is then blocked. `memory` is how long the run is kept without another 429.
+    #[tracing::instrument(level = "debug", name = "rate_limit.throttled", skip_all, fields(gate = gate.name))]
+    pub async fn throttled(&self, gate: &Gate, memory: Duration) -> Result<u32, Error> {
+        let key = self.key(gate.name, &gate.subject);
+        let mut conn = self.conn.clone();
+        let n: i64 = THROTTLED
+            .key(format!("{key}:throttled"))
+            .key(format!("{key}:block"))
+            .arg(u64::try_from(memory.as_millis()).unwrap_or(u64::MAX).max(1))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX).max(1))
+    }
+
+    /// The provider answered a call on `gate`'s credential: its run of 429s is over, and
+    /// the next one waits the shortest time again.
+    #[tracing::instrument(level = "debug", name = "rate_limit.answered", skip_all, fields(gate = gate.name))]
+    pub async fn answered(&self, gate: &Gate) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let () = redis::cmd("DEL")
+            .arg(format!("{}:throttled", self.key(gate.name, &gate.subject)))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The wait after the `run`-th 429 in a row that named no delay: `first`, doubled for each
+/// earlier one, plus `jitter` (a fraction in `[0, 1)`) of `first`, never above `cap`.
+/// Google's guidance for its APIs (developers.google.com/drive/api/guides/limits,
+/// "Resolve time-based quota errors": truncated exponential backoff, 1 s + random ms,
+/// then 2 s, 4 s, ... up to a maximum): the jitter keeps every worker from coming back
+/// in the same millisecond.
+pub fn throttle_backoff(run: u32, first: Duration, cap: Duration, jitter: f64) -> Duration {
+    let doubled = first.saturating_mul(1u32 << run.saturating_sub(1).min(30));
+    let jitter = first.mul_f64(jitter.clamp(0.0, 1.0));
+    doubled.saturating_add(jitter).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_waits_double_from_the_first_up_to_the_cap() {
+        let s = Duration::from_secs;
+        let waits: Vec<Duration> = (1..=7)
+            .map(|run| throttle_backoff(run, s(1), s(30), 0.0))
+            .collect();
+        assert_eq!(waits, [s(1), s(2), s(4), s(8), s(16), s(30), s(30)]);
+        // Up to one first wait of jitter, still under the cap.
+        assert_eq!(
+            throttle_backoff(1, s(1), s(30), 0.5),
+            Duration::from_millis(1500)
+        );
+        let wait = throttle_backoff(5, s(1), s(30), 0.999);
+        assert!(wait > s(16) && wait < s(17), "{wait:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn a_wait_is_never_above_the_cap_nor_below_the_first(
+            run in 0u32..u32::MAX, first_ms in 1u64..60_000, cap_s in 1u64..3600, jitter in 0.0f64..1.0,
+        ) {
+            let first = Duration::from_millis(first_ms);
+            let cap = Duration::from_secs(cap_s);
+            let wait = throttle_backoff(run, first, cap, jitter);
+            prop_assert!(wait <= cap);
+            prop_assert!(wait >= first.min(cap));
+        }
+
+        #[test]
+        fn a_longer_run_never_waits_less(run in 1u32..64, jitter in 0.0f64..1.0) {
+            let (first, cap) = (Duration::from_secs(1), Duration::from_secs(30));
+            prop_assert!(
+                throttle_backoff(run + 1, first, cap, 0.0) >= throttle_backoff(run, first, cap, 0.0)
+            );
+            prop_assert!(throttle_backoff(run, first, cap, jitter) >= throttle_backoff(run, first, cap, 0.0));
+        }
+    }
+}

@@ -296,3 +296,40 @@ async fn short_waits_are_reserved_in_turn_and_long_ones_refused() {
         Admission::Wait { .. }
     ));
 }
+
+/// A credential's run of 429s that named no delay: one count for every limiter on the
+/// server (every worker), one step per block however many calls in flight it refuses,
+/// ended by a call the provider answers, and kept apart from other credentials'.
+#[tokio::test]
+async fn a_throttle_run_is_shared_counted_once_per_block_and_ended_by_an_answer() {
+    let redis = TestRedis::start();
+    let (a, b) = (limiter(&redis).await, limiter(&redis).await);
+    let places = gate("places", "app", Rule::Rate(Limit::per_minute(600, 10)));
+    let gemini = gate("gemini_text", "app", Rule::Rate(Limit::per_minute(600, 10)));
+    let memory = Duration::from_secs(60);
+    assert_eq!(a.throttled(&places, memory).await.unwrap(), 1);
+    a.block(&places, Duration::from_secs(60)).await.unwrap();
+    // A call let through before the block, refused with it: the same step.
+    assert_eq!(b.throttled(&places, memory).await.unwrap(), 1);
+    // The block lapses (removed here, as its minute passing would remove it).
+    let lapse = || {
+        let () = redis::cmd("DEL")
+            .arg("ag:rl:places:app:block")
+            .query(&mut redis.conn())
+            .unwrap();
+    };
+    lapse();
+    assert_eq!(b.throttled(&places, memory).await.unwrap(), 2);
+    lapse();
+    assert_eq!(a.throttled(&places, memory).await.unwrap(), 3);
+    assert_eq!(
+        a.throttled(&gemini, memory).await.unwrap(),
+        1,
+        "its own run"
+    );
+    // An answered call ends the run for everyone.
+    b.answered(&places).await.unwrap();
+    lapse();
+    assert_eq!(a.throttled(&places, memory).await.unwrap(), 1);
+    assert_eq!(b.throttled(&gemini, memory).await.unwrap(), 2);
+}

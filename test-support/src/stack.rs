@@ -217,6 +217,10 @@ fn worker_env(c: &Config) -> Vec<(String, String)> {
         ("ANALYTICS_EVERY_SECS", p.analytics_every_secs.to_string()),
         ("GIVE_UP_WAITING_SECS", p.give_up_waiting_secs.to_string()),
         ("THROTTLE_WAIT_SECS", p.throttle_wait_secs.to_string()),
+        (
+            "THROTTLE_FIRST_WAIT_MS",
+            p.throttle_first_wait_ms.to_string(),
+        ),
         ("DUPLICATE_WINDOW_SECS", p.duplicate_window_secs.to_string()),
         ("LIMITS__LEADS_PER_DAY", p.limits.leads_per_day.to_string()),
         (

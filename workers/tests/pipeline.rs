@@ -713,3 +713,53 @@ async fn a_member_at_her_daily_limit_does_not_stop_the_others_analytics(db: PgPo
         "Ana's analytics were asked for while her member gate was closed: {asked:?}"
     );
 }
+
+/// Six 429s in a row that name no delay (Places): the credential's waits start at the
+/// first wait and double, so the search goes on after seconds, not after six full
+/// throttle waits (before, each 429 closed the gate for the flat 30 s: three minutes).
+/// No attempt is spent on them: the scrape job has fewer attempts than that.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_run_of_429s_without_a_delay_backs_off_exponentially(db: PgPool) {
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.max_leads = 3;
+        assert_eq!(c.pipeline.throttle_wait_secs, 30, "the default cap");
+        c.pipeline.throttle_first_wait_ms = 200;
+    })
+    .await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.signed_up_owner().await;
+    stack
+        .sandbox
+        .fault(json!({"route": "places.search", "count": 6, "status": 429}))
+        .await;
+    let started = tokio::time::Instant::now();
+    let id = owner.launch("Backoff", "bakery", "Lyon").await;
+    // 0.2 + 0.4 + ... + 6.4 s = 12.6 s of waits (plus jitter); six flat waits are 180 s.
+    stack
+        .wait_status(&owner, id, &["ready"], Duration::from_secs(45))
+        .await;
+    let took = started.elapsed();
+    let calls = stack.sandbox.log("places.search").await;
+    let refused: Vec<u64> = calls
+        .iter()
+        .take_while(|c| c["status"] == 429)
+        .map(|c| c["at_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(refused.len(), 6, "{calls:?}");
+    let answered = calls[6]["at_ms"].as_u64().unwrap();
+    let gaps: Vec<u64> = refused
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .chain([answered - refused[5]])
+        .collect();
+    // Each wait is at least its doubled base, and the waits grow (two steps apart, so the
+    // worker's pickup delay cannot blur it).
+    for (i, gap) in gaps.iter().enumerate() {
+        assert!(*gap >= 200 << i, "wait {i} of {gaps:?} ms is too short");
+    }
+    for w in gaps.windows(3) {
+        assert!(w[2] > w[0], "the waits do not grow: {gaps:?} ms");
+    }
+    assert!(took < Duration::from_secs(45), "{took:?}");
+    eprintln!("waits after each 429: {gaps:?} ms; the campaign was ready after {took:?}");
+}

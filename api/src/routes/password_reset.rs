@@ -1,8 +1,9 @@
 //! "Forgot password": a mailed link, single use, 30 minutes long (`db::password_resets`).
 //!
 //! The answer to a request is the same whether or not the address has an account, and
-//! it comes before any mail is made (the mail job sends it), so neither its words nor its
-//! time tell. Requests are limited per client address and per address asked about; both
+//! so is the work before it: the request writes one mail row addressed to the address and
+//! its job, and never looks the address up. The mail job does, then makes the reset and
+//! sends the link, or drops the mail; so neither the answer's words nor its time tell. Requests are limited per client address and per address asked about; both
 //! count whatever the address, so a limit reached tells nothing either. Using the link sets
 //! the password and ends every session of the account, as "sign out everywhere" does.
 
@@ -77,8 +78,8 @@ pub async fn forgot(
     }))
 }
 
-/// The request, shared by the JSON API and the page: limits, then a reset and its mail if
-/// the address has an account.
+/// The request, shared by the JSON API and the page: limits, then the mail job that makes
+/// a reset and sends its link if the address has an account.
 pub async fn request(state: &AppState, req: &HttpRequest, email: &str) -> ApiResult<()> {
     let per_ip = failure_limit(state.config.limits.sign_in_failures_per_ip);
     let account = email.to_lowercase();
@@ -94,10 +95,9 @@ pub async fn request(state: &AppState, req: &HttpRequest, email: &str) -> ApiRes
             .check("forgot:account", &account, PER_ACCOUNT)
             .await?,
     )?;
-    match password_resets::request(&state.db, &account).await? {
-        Some(user_id) => tracing::info!(user.id = user_id, "password reset asked"),
-        None => tracing::info!("password reset asked for an address without an account"),
-    }
+    // The same write for any address: the mail job finds out whether it has an account.
+    let mail_id = shared::mail::request_reset(&state.db, &account).await?;
+    tracing::info!(mail.id = mail_id, "password reset asked");
     Ok(())
 }
 

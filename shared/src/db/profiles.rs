@@ -225,26 +225,37 @@ pub struct RefreshedGrant {
     pub refresh_expires_at: Option<DateTime<Utc>>,
 }
 
-/// Stores a refreshed grant, which also clears "reconnect needed".
+/// Stores a refreshed grant in place of the one it was made from, which also clears
+/// "reconnect needed". `from` is the grant as the refresh read it: the write is a
+/// compare-and-set on its sealed tokens (sealing draws a fresh nonce, so every connect
+/// stores bytes no earlier grant had). `false`, and nothing written, when the owner
+/// disconnected or connected again (perhaps as another member) while LinkedIn answered:
+/// her choice stands, and a refresh of the grant she dropped must neither bring its tokens
+/// back nor overwrite the new member's.
 pub async fn store_refreshed(
     conn: &mut PgConnection,
     user_id: i64,
+    from: &StoredGrant,
     grant: &RefreshedGrant,
-) -> Result<(), Error> {
-    sqlx::query(
+) -> Result<bool, Error> {
+    let done = sqlx::query(
         r#"UPDATE user_profiles
            SET linkedin_access_token = $2, linkedin_token_expires_at = $3,
                linkedin_refresh_token = COALESCE($4, linkedin_refresh_token),
                linkedin_refresh_expires_at = COALESCE($5, linkedin_refresh_expires_at),
                linkedin_reconnect_needed = false, updated_at = now()
-           WHERE user_id = $1"#,
+           WHERE user_id = $1 AND linkedin_connected
+             AND linkedin_access_token IS NOT DISTINCT FROM $6
+             AND linkedin_refresh_token IS NOT DISTINCT FROM $7"#,
     )
     .bind(user_id)
     .bind(&grant.access_token)
     .bind(grant.expires_at)
     .bind(&grant.refresh_token)
     .bind(grant.refresh_expires_at)
+    .bind(&from.access_token)
+    .bind(&from.refresh_token)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

@@ -43,6 +43,10 @@ enum Lang {
 /// Reads the mail's row and what it is about, and words it. A reset is given its link's
 /// token here, so the token never exists before the mail that carries it.
 pub async fn prepare(db: &PgPool, mail_id: i64, public_url: &str) -> Result<Prepared, Error> {
+    // A reset asked for by address: whether an account has it is found out here.
+    if password_resets::look_up(db, mail_id).await? == password_resets::Lookup::NoAccount {
+        return Ok(Prepared::Skip(password_resets::NO_ACCOUNT));
+    }
     let row = sqlx::query(
         "SELECT m.kind, m.user_id, m.campaign_id, m.subject_id, m.sent_at IS NOT NULL AS sent,
                 u.email, u.name, u.language, u.notices_off,

@@ -89,6 +89,24 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// "Forgot password" for `address`: one `mails` row addressed to it and its SendMail job,
+/// in one transaction. The same two writes whatever the address, with no lookup of it:
+/// whether an account has it is found by the mail job
+/// (`db::password_resets::look_up`), so the request's time tells nothing. Returns the
+/// mail's id.
+pub async fn request_reset(db: &sqlx::PgPool, address: &str) -> Result<i64, Error> {
+    let mut tx = db.begin().await?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO mails (kind, address) VALUES ($1, $2) RETURNING id")
+            .bind(MailKind::PasswordReset.as_str())
+            .bind(address)
+            .fetch_one(&mut *tx)
+            .await?;
+    outbox::push(&mut tx, &jobs::kinds::SendMail { mail_id: id }, None).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Queues a notice in the caller's transaction, unless the owner turned this kind off or
 /// already got it for this campaign (account-wide notices: `campaign_id` is `None`).
 /// Returns whether one was queued.

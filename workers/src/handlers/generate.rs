@@ -219,6 +219,7 @@ async fn write(
         .await?;
     match p.gemini.write_post(SYSTEM, &prompt).await {
         Ok(draft) => {
+            p.answered(Resource::GeminiText).await;
             let text = draft.post.trim().to_owned();
             if text.is_empty() {
                 return Err(Stop::Lead("Gemini returned an empty post".to_owned()));
@@ -294,7 +295,10 @@ async fn image(
         )
         .await?;
     let image = match p.images.generate(&prompt).await {
-        Ok(image) => image,
+        Ok(image) => {
+            p.answered(Resource::Image).await;
+            image
+        }
         Err(ProviderError::Permanent { reason }) => {
             p.refund(spent).await;
             let reason = format!("image: {reason}");

@@ -78,7 +78,10 @@ async fn search(
             .admit(Resource::Places, campaign.user_id, campaign_id, job_id)
             .await?;
         let page = match p.places.page(query, token.as_deref()).await {
-            Ok(page) => page,
+            Ok(page) => {
+                p.answered(Resource::Places).await;
+                page
+            }
             Err(ProviderError::Permanent { reason }) if resumed => {
                 // An expired token: only the paging starts over, at a page's cost.
                 tracing::info!(campaign.id = campaign_id, %reason, "Places refused the stored page token");

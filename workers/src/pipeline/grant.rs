@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use jobs::JobError;
-use shared::db::profiles::{self, RefreshedGrant, StoredGrant};
+use shared::db::profiles::{self, RefreshedGrant};
 use shared::providers::ProviderError;
 use shared::vault::Field;
 
@@ -19,6 +19,13 @@ use super::{Pipeline, internal};
 
 /// A token expiring within this is refreshed first (LinkedIn's last for 60 days).
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(24 * 3600);
+
+/// How soon a job whose owner's grant changed during its refresh runs again, reading the
+/// grant as it is then: a deferral (no attempt used), and short, since nothing is
+/// waited for.
+const GRANT_CHANGED_WAIT: Duration = Duration::from_secs(1);
+const GRANT_CHANGED: &str =
+    "the owner disconnected or reconnected LinkedIn while its token was refreshed";
 
 /// The sealed access token and when it expires.
 pub struct Sealed {
@@ -47,29 +54,26 @@ pub async fn refresh(
     let row = profiles::stored_grant(&mut tx, user_id)
         .await
         .map_err(internal)?;
-    let Some(StoredGrant {
-        access_token: Some(access),
-        expires_at,
-        refresh_token,
-        refresh_expires_at,
-    }) = row
-    else {
+    // Kept whole: the new tokens are written only over this very grant.
+    let Some(from) = row else {
         return Ok(None);
     };
-    if !expires_soon(expires_at) {
+    let Some(access) = from.access_token.clone() else {
+        return Ok(None);
+    };
+    if !expires_soon(from.expires_at) {
         // Another job refreshed it while we waited for the lock.
         return Ok(Some(Sealed {
             access_token: access,
-            expires_at,
+            expires_at: from.expires_at,
         }));
     }
-    let usable = refresh_expires_at.is_none_or(|t| t > Utc::now());
-    let Some(sealed_refresh) = refresh_token.filter(|_| usable) else {
+    let usable = from.refresh_expires_at.is_none_or(|t| t > Utc::now());
+    let Some(sealed_refresh) = from.refresh_token.as_deref().filter(|_| usable) else {
         return Ok(None);
     };
     let vault = p.vault()?;
-    let Ok(refresh_token) = vault.open(user_id, Field::LinkedInRefreshToken, &sealed_refresh)
-    else {
+    let Ok(refresh_token) = vault.open(user_id, Field::LinkedInRefreshToken, sealed_refresh) else {
         return Ok(None);
     };
     let fresh = match p.linkedin.refresh(&refresh_token).await {
@@ -101,9 +105,22 @@ pub async fn refresh(
         refresh_token: new_refresh,
         refresh_expires_at: fresh.refresh_expires_in.map(|d| now + span(d)),
     };
-    profiles::store_refreshed(&mut tx, user_id, &refreshed)
+    // The advisory lock orders refreshes, not the owner's disconnect or reconnect, which
+    // may have happened while LinkedIn answered: then the grant we refreshed is gone, and
+    // the job starts again from what is stored now (no connection, or another member's).
+    let stored = profiles::store_refreshed(&mut tx, user_id, &from, &refreshed)
         .await
         .map_err(internal)?;
+    if !stored {
+        tracing::info!(
+            user.id = user_id,
+            "LinkedIn grant changed during its refresh; the refreshed tokens are dropped"
+        );
+        return Err(JobError::defer_for(
+            GRANT_CHANGED_WAIT,
+            GRANT_CHANGED.to_owned(),
+        ));
+    }
     tx.commit().await.map_err(internal)?;
     tracing::info!(user.id = user_id, "LinkedIn grant refreshed");
     Ok(Some(Sealed {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use jobs::JobError;
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
-use shared::rate_limit::{Admission, Gate, Rule, Ticket};
+use shared::rate_limit::{Admission, Gate, Rule, Ticket, throttle_backoff};
 
 use super::{Pipeline, internal};
 
@@ -60,6 +60,9 @@ impl Resource {
 const RESERVE: Duration = Duration::from_secs(2);
 /// The longest wait a slot is reserved for (the job deferred until its turn).
 const MAX_RESERVE: Duration = Duration::from_secs(600);
+/// How many of the longest throttle waits a credential's run of 429s is remembered for
+/// without a new one.
+const THROTTLE_MEMORY_WAITS: u32 = 10;
 
 impl Pipeline {
     pub(crate) fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
@@ -246,7 +249,7 @@ impl Pipeline {
             ProviderError::RetryLater {
                 after: Some(delay), ..
             } => *delay,
-            ProviderError::Throttled { .. } => Duration::from_secs(self.config.throttle_wait_secs),
+            ProviderError::Throttled { .. } => self.throttle_wait(resource).await,
             ProviderError::RateLimitedUntil { until, .. } => {
                 (*until - Utc::now()).to_std().unwrap_or(Duration::ZERO)
             }
@@ -266,12 +269,48 @@ impl Pipeline {
         }
     }
 
-    async fn block(&self, resource: Resource, delay: Duration) {
-        let credential = self
-            .gates(resource, 0)
+    /// The gate a provider's refusal blocks: the credential's, shared by every user.
+    fn credential_gate(&self, resource: Resource) -> Option<Gate> {
+        self.gates(resource, 0)
             .into_iter()
-            .find(|g| g.subject == "app" && g.name == resource.credential());
-        let Some(gate) = credential else {
+            .find(|g| g.subject == "app" && g.name == resource.credential())
+    }
+
+    /// How long a 429 that named no delay holds the credential back: exponential backoff
+    /// with jitter over the credential's run of such 429s, which every worker shares
+    /// (Redis), from `throttle_first_wait_ms` up to `throttle_wait_secs`. A call the
+    /// provider answers ends the run ([`Self::answered`]). Without Redis's count, the
+    /// longest wait: the safe side.
+    async fn throttle_wait(&self, resource: Resource) -> Duration {
+        let cap = Duration::from_secs(self.config.throttle_wait_secs);
+        let first = Duration::from_millis(self.config.throttle_first_wait_ms);
+        let Some(gate) = self.credential_gate(resource) else {
+            return cap;
+        };
+        // Remembered well past the longest wait, so the next 429 of a run still finds it.
+        let memory = cap.saturating_mul(THROTTLE_MEMORY_WAITS);
+        match self.limiter.throttled(&gate, memory).await {
+            Ok(run) => throttle_backoff(run, first, cap, rand::random::<f64>()),
+            Err(e) => {
+                tracing::warn!(error = %jobs::error::Chain(&e), "provider throttle run not counted");
+                cap
+            }
+        }
+    }
+
+    /// The provider answered a call on `resource`'s credential (whatever it said, it was
+    /// not a throttle): the credential's run of 429s is over.
+    pub async fn answered(&self, resource: Resource) {
+        let Some(gate) = self.credential_gate(resource) else {
+            return;
+        };
+        if let Err(e) = self.limiter.answered(&gate).await {
+            tracing::warn!(error = %jobs::error::Chain(&e), "provider throttle run not ended");
+        }
+    }
+
+    async fn block(&self, resource: Resource, delay: Duration) {
+        let Some(gate) = self.credential_gate(resource) else {
             return;
         };
         if let Err(e) = self.limiter.block(&gate, delay).await {
