@@ -18,6 +18,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # (workers/tests/partition.rs).
 { command -v ip && command -v bridge; } >/dev/null 2>&1 || missing+=(iproute2)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# openssl makes the test CA of the TLS cluster test (workers/tests/process.rs).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # libfaketime gives one worker process of a test a wall clock of its own (a host whose
 # clock is off, workers/tests/process.rs).
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || missing+=(libfaketime)

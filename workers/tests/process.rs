@@ -676,3 +676,48 @@ fn signal(pid: u32, sig: &str) {
         .expect("run kill");
     assert!(status.success(), "kill {sig} {pid}");
 }
+
+/// A worker given a `rediss+cluster://` URL speaks TLS to every node of the cluster: the
+/// URL names only the nodes' TLS ports, where a clear connection is refused, so the jobs
+/// run only if each connection (seeds, and the nodes the slot map names) is TLS. The
+/// nodes' certificates come from a CA made for the test, which the worker trusts through
+/// `SSL_CERT_FILE`. The test itself reads and writes through the nodes' clear ports.
+#[tokio::test]
+async fn a_worker_reaches_a_tls_cluster_over_tls() {
+    let cluster = tokio::task::spawn_blocking(test_support::TestCluster::start_tls)
+        .await
+        .unwrap();
+    let ca = cluster.certs().unwrap().ca.display().to_string();
+    let client = jobs::Client::connect(&cluster.url(), jobs::Settings::default())
+        .await
+        .unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut worker = WorkerProcess::spawn(
+        "tls",
+        &cluster.tls_url(),
+        logs.path(),
+        &["--queues", QUEUE, "--concurrency", "4"],
+        &[("SSL_CERT_FILE".to_owned(), ca)],
+    );
+    worker.wait_ready().await;
+    let tags: Vec<String> = (0..20).map(|i| format!("tls-{i}")).collect();
+    let jobs: Vec<Probe> = tags.iter().map(|t| probe(t.as_str())).collect();
+    client.enqueue_bulk(&jobs).await.unwrap();
+    let mut conn = client.connection();
+    wait_for(20 * SECOND, "every job ran on the TLS worker", async || {
+        let mut done = 0;
+        for tag in &tags {
+            let log: Vec<String> = redis::cmd("LRANGE")
+                .arg(harness::runs_key(tag))
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_default();
+            done += usize::from(log == ["start:1", "done:1"]);
+        }
+        done == tags.len()
+    })
+    .await;
+    assert!(worker.is_alive(), "the worker died:\n{}", worker.log());
+}
