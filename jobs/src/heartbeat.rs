@@ -6,8 +6,8 @@ use crate::connection::Conn;
 use serde::{Deserialize, Serialize};
 
 use crate::connection::now_ms;
-use crate::scripts::SCRIPTS;
 use crate::error::Error;
+use crate::scripts::SCRIPTS;
 use std::sync::Arc;
 
 use tokio::sync::watch;

@@ -73,7 +73,9 @@ impl Stack {
         config.api.bind = format!("127.0.0.1:{port}");
         config.api.public_url = format!("http://127.0.0.1:{port}");
         config.api.http_workers = 1;
-        config.redis.url = cluster.as_ref().map_or_else(|| redis.url(), TestCluster::url);
+        config.redis.url = cluster
+            .as_ref()
+            .map_or_else(|| redis.url(), TestCluster::url);
         config.vault.key = Some(STANDARD.encode(VAULT_KEY));
         sandbox.point(&mut config);
         config.linkedin.image_poll_interval_ms = 20;

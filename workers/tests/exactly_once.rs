@@ -157,7 +157,10 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
         if leased == Some(true) {
             break;
         }
-        assert!(Instant::now() < deadline, "the first run never took the lease");
+        assert!(
+            Instant::now() < deadline,
+            "the first run never took the lease"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Its entry, still in the stream while it runs, delivered a second time: the same job
@@ -186,7 +189,8 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
             .await
             .unwrap();
     assert_eq!(
-        detail["campaign"]["published_count"], 1,
+        detail["campaign"]["published_count"],
+        1,
         "publication {row:?}, {} POSTs",
         stack.sandbox.log("linkedin.posts").await.len()
     );
@@ -202,7 +206,10 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
         if s.ready == 0 && s.in_flight == 0 && s.scheduled == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the publish queue never emptied: {s:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the publish queue never emptied: {s:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sent = stack.sandbox.log("linkedin.posts").await.len();

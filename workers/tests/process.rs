@@ -640,15 +640,19 @@ async fn a_worker_with_a_fast_clock_takes_no_live_workers_jobs() {
     let mut f = harness::probe_worker_with_env("fast", &setup.redis, &config, &skewed_clock(30));
     f.wait_ready().await;
     let keys = jobs::keys::GlobalKeys::new(PREFIX);
-    wait_for(10 * SECOND, "the fast worker beats, 30 s ahead", async || {
-        let mut conn = setup.conn.clone();
-        let listed = jobs::heartbeat::live_workers(&mut conn, &keys, Duration::from_secs(3))
-            .await
-            .unwrap_or_default();
-        listed
-            .iter()
-            .any(|w| w.pid == f.pid() && w.last_beat > now_ms() + 20_000)
-    })
+    wait_for(
+        10 * SECOND,
+        "the fast worker beats, 30 s ahead",
+        async || {
+            let mut conn = setup.conn.clone();
+            let listed = jobs::heartbeat::live_workers(&mut conn, &keys, Duration::from_secs(3))
+                .await
+                .unwrap_or_default();
+            listed
+                .iter()
+                .any(|w| w.pid == f.pid() && w.last_beat > now_ms() + 20_000)
+        },
+    )
     .await;
 
     // A stall of worker a, as a VM pause or a long GC would make one.
