@@ -17,6 +17,9 @@ use tokio::time::Instant;
 
 const RUN: Duration = Duration::from_secs(60);
 
+/// A stream entry as XRANGE gives it: id, then field/value pairs.
+type StreamEntry = (String, Vec<(String, Vec<u8>)>);
+
 async fn forgetful_stack(db: PgPool) -> Stack {
     let options = sandbox::Options {
         duplicate_window_s: 0,
@@ -167,7 +170,7 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
     // (same id, same attempt) as another worker's takeover would run it.
     let mut conn = stack.redis.conn();
     let stream = "ag:{publish}:stream";
-    let entries: Vec<(String, Vec<(String, Vec<u8>)>)> = redis::cmd("XRANGE")
+    let entries: Vec<StreamEntry> = redis::cmd("XRANGE")
         .arg(stream)
         .arg("-")
         .arg("+")
