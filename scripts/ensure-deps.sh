@@ -3,7 +3,8 @@
 # redis-server and the PostgreSQL server (the tests start private instances of both, see
 # scripts/redis.sh and scripts/postgres.sh), and Chromium with its WebDriver for the
 # dashboard's browser tests (api/tests/browser.rs), and Prometheus with promtool for the
-# metrics test (workers/tests/metrics.rs starts a private server; it fails without them).
+# metrics test (workers/tests/metrics.rs starts a private server; it fails without them),
+# and libfaketime for the clock-skew test.
 # Idempotent and quiet when everything is already there. Debian's postgresql package also
 # creates and starts a "main" cluster on port 5432, and its prometheus package a service on
 # :9090 where systemd runs; nothing here uses either.
@@ -17,6 +18,11 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # (workers/tests/partition.rs).
 { command -v ip && command -v bridge; } >/dev/null 2>&1 || missing+=(iproute2)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# openssl makes the test CA of the TLS cluster test (workers/tests/process.rs).
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# libfaketime gives one worker process of a test a wall clock of its own (a host whose
+# clock is off, workers/tests/process.rs).
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || missing+=(libfaketime)
 # The S3 storage tests run moto's server from a venv (scripts/s3.sh).
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -14,6 +14,17 @@ use crate::error::Error;
 /// both deployments, so nothing that passes `redis.url` around needs a second option.
 pub const CLUSTER_SCHEME: &str = "redis+cluster://";
 
+/// The same over TLS, as `rediss://` is to `redis://`: every node is reached with
+/// `rediss://`, so the AUTH, the sessions and the job payloads never cross in clear. The
+/// nodes' certificates are checked against the system's roots (`SSL_CERT_FILE` names a
+/// PEM file to use instead, for a private CA).
+pub const TLS_CLUSTER_SCHEME: &str = "rediss+cluster://";
+
+/// Whether `url` names a Redis Cluster (in clear or over TLS).
+pub fn is_cluster_url(url: &str) -> bool {
+    url.starts_with(CLUSTER_SCHEME) || url.starts_with(TLS_CLUSTER_SCHEME)
+}
+
 /// Tunables shared by producers and workers. Defaults are production values.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -130,8 +141,8 @@ impl ConnectionLike for Conn {
     }
 }
 
-/// A self-reconnecting multiplexed connection to `url`: a `redis://` URL (one server) or a
-/// `redis+cluster://` URL (see [`CLUSTER_SCHEME`]). Commands issued while Redis is down
+/// A self-reconnecting multiplexed connection to `url`: a `redis://` or `rediss://` URL (one
+/// server) or a `redis+cluster://` or `rediss+cluster://` URL (see [`CLUSTER_SCHEME`]). Commands issued while Redis is down
 /// fail fast; callers that must not give up (the fetch loop, the acker) retry with a
 /// backoff. Each call opens connections of its own, which is what keeps a blocking read
 /// (XREADGROUP BLOCK on the fetch connection) from stalling the commands of others: on a
@@ -160,10 +171,15 @@ pub async fn connect(url: &str, response_timeout: Duration) -> Result<Conn, Erro
     ))
 }
 
-/// The `redis://` URL of each seed node of a `redis+cluster://` URL; `None` for any other
-/// URL. A bad cluster URL is a configuration error, said with the part that is wrong.
+/// The URL of each seed node of a cluster URL: `redis://` for `redis+cluster://`,
+/// `rediss://` for `rediss+cluster://`; `None` for any other URL. A bad cluster URL is a
+/// configuration error, said with the part that is wrong.
 pub fn cluster_nodes(url: &str) -> Result<Option<Vec<String>>, Error> {
-    let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) else {
+    let (node_scheme, rest) = if let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) {
+        ("redis://", rest)
+    } else if let Some(rest) = url.strip_prefix(TLS_CLUSTER_SCHEME) {
+        ("rediss://", rest)
+    } else {
         return Ok(None);
     };
     let bad = |why: &str| Error::Config(format!("redis cluster URL: {why}"));
@@ -187,8 +203,8 @@ pub fn cluster_nodes(url: &str) -> Result<Option<Vec<String>>, Error> {
             return Err(bad("each node must be host:port"));
         }
         nodes.push(match userinfo {
-            Some(u) => format!("redis://{u}@{host}"),
-            None => format!("redis://{host}"),
+            Some(u) => format!("{node_scheme}{u}@{host}"),
+            None => format!("{node_scheme}{host}"),
         });
     }
     Ok(Some(nodes))
@@ -233,6 +249,16 @@ mod tests {
         assert!(cluster_nodes("redis+cluster://a").is_err());
         assert!(cluster_nodes("redis+cluster://a:70000").is_err());
         assert!(cluster_nodes("redis+cluster://").is_err());
+        // Over TLS, every node over TLS: nothing is rewritten to a clear connection.
+        assert_eq!(
+            cluster_nodes("rediss+cluster://u:p@a:7000,b:7001").unwrap(),
+            Some(vec![
+                "rediss://u:p@a:7000".to_owned(),
+                "rediss://u:p@b:7001".to_owned()
+            ])
+        );
+        assert!(cluster_nodes("rediss+cluster://a:7000/2").is_err());
+        assert!(is_cluster_url("rediss+cluster://a:1") && !is_cluster_url("rediss://a:1"));
         assert_eq!(
             pubsub_urls("redis://h:1/0").unwrap(),
             vec!["redis://h:1/0".to_owned()]

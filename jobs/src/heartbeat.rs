@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connection::now_ms;
 use crate::error::Error;
+use crate::scripts::SCRIPTS;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -67,6 +68,12 @@ pub struct BusyJob {
 
 /// Writes this worker's record and refreshes its score in the registry zset. The record
 /// expires on its own if the worker dies, so a dead worker vanishes without cleanup.
+///
+/// The score is Redis's clock, not this host's (`beat.lua`): every worker judges the others
+/// by the beats' scores, so one host whose clock runs ahead must not make the others'
+/// fresh beats look old, nor its own look fresh after it died. Entries of workers gone for
+/// good are dropped by the same script, so the registry stays bounded even when nobody
+/// reads it.
 pub async fn beat(
     conn: &mut Conn,
     keys: &GlobalKeys,
@@ -78,33 +85,22 @@ pub async fn beat(
         source: e,
     })?;
     let ttl = (interval * MISSED_BEATS).as_secs().max(1);
-    let () = redis::pipe()
-        // Entries of workers gone for good are dropped by every beat, so the registry
-        // stays bounded even when nobody reads it.
-        .cmd("ZREMRANGEBYSCORE")
-        .arg(&keys.workers)
-        .arg("-inf")
-        .arg(format!("({}", lapse_cutoff(info.last_beat, interval)))
-        .ignore()
-        .cmd("ZADD")
-        .arg(&keys.workers)
-        .arg(info.last_beat)
+    let _: u64 = SCRIPTS
+        .beat
+        .key(&keys.workers)
+        .key(keys.worker(&info.id))
         .arg(&info.id)
-        .ignore()
-        .cmd("SET")
-        .arg(keys.worker(&info.id))
         .arg(json)
-        .arg("EX")
         .arg(ttl)
-        .ignore()
-        .query_async(conn)
+        .arg(lapse_ms(interval))
+        .invoke_async(conn)
         .await?;
     Ok(())
 }
 
-/// Beats older than this (ms) belong to workers that are gone.
-pub fn lapse_cutoff(now_ms: u64, interval: Duration) -> u64 {
-    now_ms.saturating_sub(u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(0))
+/// How old (ms) a beat is when its worker counts as gone.
+fn lapse_ms(interval: Duration) -> u64 {
+    u64::try_from((interval * MISSED_BEATS).as_millis()).unwrap_or(u64::MAX)
 }
 
 pub async fn deregister(conn: &mut Conn, keys: &GlobalKeys, id: &str) -> Result<(), Error> {
@@ -121,24 +117,19 @@ pub async fn deregister(conn: &mut Conn, keys: &GlobalKeys, id: &str) -> Result<
     Ok(())
 }
 
-/// Live workers, newest beat first; drops registry entries of workers long gone.
+/// Live workers, newest beat first; drops registry entries of workers long gone (by
+/// Redis's clock, as beats are scored).
 pub async fn live_workers(
     conn: &mut Conn,
     keys: &GlobalKeys,
     interval: Duration,
 ) -> Result<Vec<WorkerInfo>, Error> {
-    let cutoff = lapse_cutoff(now_ms(), interval);
-    let () = redis::cmd("ZREMRANGEBYSCORE")
-        .arg(&keys.workers)
-        .arg("-inf")
-        .arg(format!("({cutoff}"))
-        .query_async(conn)
-        .await?;
-    let ids: Vec<String> = redis::cmd("ZREVRANGE")
-        .arg(&keys.workers)
-        .arg(0)
-        .arg(999)
-        .query_async(conn)
+    let ids: Vec<String> = SCRIPTS
+        .live
+        .key(&keys.workers)
+        .arg(lapse_ms(interval))
+        .arg(1_000)
+        .invoke_async(conn)
         .await?;
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -101,6 +101,9 @@ pub struct QueueKeys {
     /// The turn of the owner admitted last: an owner that starts waiting gets this turn,
     /// so it goes before every owner already served past it.
     pub fair_clock: String,
+    /// This queue's loss marker, in the queue's hash slot: on a Redis Cluster, a master
+    /// that loses its data loses the markers of the queues it holds (see `epoch`).
+    pub epoch: String,
     stats: String,
     unique: String,
 }
@@ -126,6 +129,7 @@ impl QueueKeys {
             fair_held_prefix: format!("{base}:fair:held:"),
             fair_waiting: format!("{base}:fair:waiting"),
             fair_clock: format!("{base}:fair:clock"),
+            epoch: format!("{base}:epoch"),
             unique: format!("{base}:unique:"),
         }
     }

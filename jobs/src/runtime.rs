@@ -230,7 +230,8 @@ pub async fn start(
     let states: Vec<_> = runs.iter().map(|r| r.state.clone()).collect();
     // The first look writes the marker if this Redis has none yet, so a later loss of
     // everything shows as a changed marker.
-    let mut epoch = EpochWatch::new(&globals);
+    let mut epoch =
+        EpochWatch::for_queues(&globals, states.iter().map(|s| &*s.keys), ops.is_cluster());
     epoch.look(&mut ops.clone()).await?;
     let (losses_tx, losses) = Losses::channel();
     let heartbeat = tokio::spawn(heartbeat::beat_loop(heartbeat::Beat {

@@ -17,6 +17,9 @@ pub(crate) struct Scripts {
     pub release: Script,
     pub revive: Script,
     pub prune: Script,
+    pub beat: Script,
+    pub lapsed: Script,
+    pub live: Script,
     pub discard_scheduled: Script,
     pub discard_all_dead: Script,
 }
@@ -42,6 +45,9 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     release: Script::new(include_str!("lua/release.lua")),
     revive: Script::new(include_str!("lua/revive.lua")),
     prune: Script::new(include_str!("lua/prune.lua")),
+    beat: Script::new(include_str!("lua/beat.lua")),
+    lapsed: Script::new(include_str!("lua/lapsed.lua")),
+    live: Script::new(include_str!("lua/live.lua")),
     discard_scheduled: Script::new(include_str!("lua/discard_scheduled.lua")),
     discard_all_dead: Script::new(include_str!("lua/discard_all_dead.lua")),
 });

@@ -795,11 +795,11 @@ impl Config {
             || self.redis.url.starts_with("rediss://")
             || self.redis.url.starts_with("unix://")
             || self.redis.url.starts_with("redis+unix://")
-            || self.redis.url.starts_with(jobs::connection::CLUSTER_SCHEME))
+            || jobs::connection::is_cluster_url(&self.redis.url))
         {
             return Err(Error::Config(format!(
-                "redis.url must be a redis:// URL (redis+cluster://host:port,... for a Redis \
-                 Cluster), got {:?}",
+                "redis.url must be a redis:// or rediss:// URL (redis+cluster://host:port,... \
+                 for a Redis Cluster, rediss+cluster://host:port,... over TLS), got {:?}",
                 redact_url(&self.redis.url)
             )));
         }
@@ -1049,6 +1049,10 @@ mod tests {
         c.redis.url = "redis+cluster://10.0.0.1:7000,10.0.0.2:7000".into();
         assert!(c.validate().is_ok());
         c.redis.url = "redis+cluster://10.0.0.1".into();
+        assert!(c.validate().is_err());
+        c.redis.url = "rediss+cluster://10.0.0.1:7000,10.0.0.2:7000".into();
+        assert!(c.validate().is_ok());
+        c.redis.url = "rediss+cluster://10.0.0.1".into();
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.queue.block_ms = c.queue.visibility_timeout_ms;

@@ -43,7 +43,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 pub use log_buffer::LogBuffer;
-pub use redis_server::{TestCluster, TestRedis};
+pub use redis_server::{TestCerts, TestCluster, TestRedis};
 
 /// The password of every account the helpers make, through the api or the pages.
 pub const PASSWORD: &str = "correct horse battery";

@@ -192,6 +192,8 @@ fn same_dir(reported: &str, ours: &Path) -> bool {
 /// low `cluster-node-timeout`, so a killed master's replica takes over within a few seconds.
 pub struct TestCluster {
     nodes: Vec<ClusterNode>,
+    /// Set for a cluster that also serves TLS (see [`TestCluster::start_tls`]).
+    certs: Option<TestCerts>,
     dir: tempfile::TempDir,
     /// Kills every node if this test process dies without dropping the cluster (a shared
     /// cluster in a `static` is never dropped).
@@ -201,14 +203,32 @@ pub struct TestCluster {
 struct ClusterNode {
     port: u16,
     bus: u16,
+    /// The TLS port, on a cluster that serves TLS.
+    tls_port: Option<u16>,
     dir: PathBuf,
     child: Option<Child>,
 }
 
 /// A cluster node's command line: its own port, bus port and directory (its `nodes.conf`
-/// there, so a restarted node rejoins as what the cluster made of it).
-fn node_command(port: u16, bus: u16, dir: &Path) -> Command {
+/// there, so a restarted node rejoins as what the cluster made of it). With `tls`, the
+/// node also serves TLS on that port with those certificates, and the nodes speak TLS to
+/// each other (bus and replication); the clear port stays for the harness's own checks.
+fn node_command(port: u16, bus: u16, dir: &Path, tls: Option<(u16, &TestCerts)>) -> Command {
     let mut cmd = server_command(port, dir);
+    if let Some((tls_port, certs)) = tls {
+        cmd.arg("--tls-port")
+            .arg(tls_port.to_string())
+            .arg("--tls-cert-file")
+            .arg(&certs.cert)
+            .arg("--tls-key-file")
+            .arg(&certs.key)
+            .arg("--tls-ca-cert-file")
+            .arg(&certs.ca)
+            // Clients prove nothing with a certificate of their own (a password is how
+            // the engine would authenticate); the nodes do to each other.
+            .args(["--tls-auth-clients", "no"])
+            .args(["--tls-cluster", "yes", "--tls-replication", "yes"]);
+    }
     cmd.arg("--cluster-port")
         .arg(bus.to_string())
         .args(["--cluster-enabled", "yes"])
@@ -231,9 +251,21 @@ impl TestCluster {
     /// Six nodes, `redis-cli --cluster create --cluster-replicas 1`, and a wait until every
     /// node sees all slots served and every replica is in sync with its master.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// The same cluster serving TLS too, with certificates of a CA made for it
+    /// ([`TestCerts`]): [`Self::tls_url`] names its TLS ports. The nodes speak TLS to each
+    /// other as well.
+    pub fn start_tls() -> Self {
+        Self::start_with(Some(TestCerts::make()))
+    }
+
+    fn start_with(certs: Option<TestCerts>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir for the cluster");
         let mut cluster = Self {
             nodes: Vec::new(),
+            certs,
             dir,
             watchdog: None,
         };
@@ -277,6 +309,25 @@ impl TestCluster {
         format!("redis+cluster://{}", nodes.join(","))
     }
 
+    /// The engine's TLS URL for a cluster started with [`Self::start_tls`]: every node's
+    /// TLS port as a seed, `rediss+cluster://`.
+    pub fn tls_url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let port = n.tls_port.expect("a cluster started with start_tls");
+                format!("127.0.0.1:{port}")
+            })
+            .collect();
+        format!("rediss+cluster://{}", nodes.join(","))
+    }
+
+    /// The CA that signed the nodes' certificates (a cluster started with `start_tls`).
+    pub fn certs(&self) -> Option<&TestCerts> {
+        self.certs.as_ref()
+    }
+
     /// The ports of the nodes that are still running.
     pub fn live_ports(&self) -> Vec<u16> {
         self.nodes
@@ -292,15 +343,18 @@ impl TestCluster {
         for _ in 0..10 {
             let port = free_port();
             let bus = free_port();
-            if port == bus {
+            let tls_port = self.certs.as_ref().map(|_| free_port());
+            if port == bus || tls_port.is_some_and(|t| t == port || t == bus) {
                 continue;
             }
-            let child = node_command(port, bus, &dir)
+            let tls = tls_port.zip(self.certs.as_ref());
+            let child = node_command(port, bus, &dir, tls)
                 .spawn()
                 .expect("redis-server on PATH (apt-get install redis-server)");
             let mut node = ClusterNode {
                 port,
                 bus,
+                tls_port,
                 dir: dir.clone(),
                 child: Some(child),
             };
@@ -423,9 +477,11 @@ impl TestCluster {
     /// Starts a killed node again on its port and directory: it finds its cluster in its
     /// `nodes.conf` and, its slots taken over meanwhile, comes back as a replica.
     pub fn restart_node(&mut self, port: u16) {
+        let certs = self.certs.take();
         let node = self.node(port);
         node.kill();
-        let child = node_command(node.port, node.bus, &node.dir)
+        let tls = node.tls_port.zip(certs.as_ref());
+        let child = node_command(node.port, node.bus, &node.dir, tls)
             .spawn()
             .expect("redis-server on PATH");
         node.child = Some(child);
@@ -433,6 +489,7 @@ impl TestCluster {
             wait_own_server(&mut node.child, port, &node.dir),
             "cluster node could not get its port {port} back"
         );
+        self.certs = certs;
     }
 
     /// A synchronous connection to one node, for test assertions that need a node's view.
@@ -441,6 +498,104 @@ impl TestCluster {
             .expect("redis url")
             .get_connection()
             .expect("redis connection")
+    }
+}
+
+/// A certificate authority made at test time with the `openssl` command, and a server
+/// certificate it signed for `127.0.0.1` and `localhost` (also usable as a client
+/// certificate, as cluster nodes use theirs with each other). Gone with the value.
+pub struct TestCerts {
+    /// The CA's certificate (PEM): what a client trusts.
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCerts {
+    pub fn make() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir for the certificates");
+        let at = |name: &str| dir.path().join(name);
+        let ext = at("server.ext");
+        std::fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n\
+             basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth,clientAuth\n",
+        )
+        .expect("write the extensions file");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl on PATH (apt-get install openssl)");
+            assert!(
+                out.status.success(),
+                "openssl {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-sha256",
+            "-days",
+            "2",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=AstroGrowth test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-nodes",
+            "-newkey",
+            "rsa:2048",
+            "-sha256",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-sha256",
+            "-days",
+            "2",
+            "-out",
+            "server.crt",
+            "-extfile",
+            "server.ext",
+        ]);
+        Self {
+            ca: at("ca.crt"),
+            cert: at("server.crt"),
+            key: at("server.key"),
+            _dir: dir,
+        }
     }
 }
 

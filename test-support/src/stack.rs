@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::app::{VAULT_KEY, Visitor, database_url};
 use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, TestSandbox};
 use crate::worker_process::WorkerProcess;
-use crate::{TestRedis, free_port};
+use crate::{TestCluster, TestRedis, free_port};
 
 pub struct Stack {
     /// First, so the workers stop (and print their logs on a failure) before the Redis
@@ -24,6 +24,9 @@ pub struct Stack {
     /// The test database's URL, for the worker processes.
     pub db_url: String,
     pub redis: TestRedis,
+    /// A Redis Cluster of the test's own (three masters with a replica each) that the api
+    /// and the workers use instead of `redis` (which then only holds the workers' logs).
+    pub cluster: Option<TestCluster>,
     pub sandbox: TestSandbox,
     /// `http://127.0.0.1:<port>` of the api.
     pub api: String,
@@ -44,6 +47,24 @@ impl Stack {
         sandbox_options: sandbox::Options,
         configure: impl FnOnce(&mut Config),
     ) -> Self {
+        Self::start_on(db, sandbox_options, configure, None).await
+    }
+
+    /// The whole system on a Redis Cluster of its own, so the test may flush or kill its
+    /// nodes without touching another test's data.
+    pub async fn start_on_cluster(db: PgPool) -> Self {
+        let cluster = tokio::task::spawn_blocking(TestCluster::start)
+            .await
+            .expect("start the test cluster");
+        Self::start_on(db, sandbox::Options::default(), |_| {}, Some(cluster)).await
+    }
+
+    async fn start_on(
+        db: PgPool,
+        sandbox_options: sandbox::Options,
+        configure: impl FnOnce(&mut Config),
+        cluster: Option<TestCluster>,
+    ) -> Self {
         let sandbox = TestSandbox::fast_with(sandbox_options).await;
         let redis = TestRedis::start();
         let images = tempfile::tempdir().unwrap();
@@ -52,7 +73,9 @@ impl Stack {
         config.api.bind = format!("127.0.0.1:{port}");
         config.api.public_url = format!("http://127.0.0.1:{port}");
         config.api.http_workers = 1;
-        config.redis.url = redis.url();
+        config.redis.url = cluster
+            .as_ref()
+            .map_or_else(|| redis.url(), TestCluster::url);
         config.vault.key = Some(STANDARD.encode(VAULT_KEY));
         sandbox.point(&mut config);
         config.linkedin.image_poll_interval_ms = 20;
@@ -69,6 +92,7 @@ impl Stack {
             db_url: database_url(&db).await,
             db,
             redis,
+            cluster,
             sandbox,
             api: format!("http://127.0.0.1:{port}"),
             images,
@@ -95,13 +119,20 @@ impl Stack {
         args.extend_from_slice(extra);
         let mut worker = WorkerProcess::spawn_with_relay(
             name,
-            &self.redis.url(),
+            &self.redis_url(),
             &self.redis.dir(),
             &args,
             &env,
         );
         worker.wait_ready().await;
         self.workers.push(worker);
+    }
+
+    /// The URL the api and the workers use: the cluster's when there is one.
+    pub fn redis_url(&self) -> String {
+        self.cluster
+            .as_ref()
+            .map_or_else(|| self.redis.url(), TestCluster::url)
     }
 
     /// A visitor of the api, signed in as nobody yet.

@@ -17,6 +17,9 @@ use tokio::time::Instant;
 
 const RUN: Duration = Duration::from_secs(60);
 
+/// A stream entry as XRANGE gives it: id, then field/value pairs.
+type StreamEntry = (String, Vec<(String, Vec<u8>)>);
+
 async fn forgetful_stack(db: PgPool) -> Stack {
     let options = sandbox::Options {
         duplicate_window_s: 0,
@@ -129,4 +132,91 @@ async fn a_lost_answer_past_the_duplicate_window_is_unknown_not_retried(db: PgPo
         "one post, the first; no copy"
     );
     assert_eq!(stack.sandbox.log("linkedin.posts").await.len(), 1);
+}
+
+/// Two runs of one PublishPost job at once, as when a stalled worker's entry is taken over
+/// while its run still goes on: the second run carries the same job id, yet only one run
+/// may be past the decision to POST, so LinkedIn sees one POST.
+#[sqlx::test(migrations = "../migrations")]
+async fn two_runs_of_one_job_post_it_once(db: PgPool) {
+    let stack = forgetful_stack(db.clone()).await;
+    let owner = stack.connected_owner().await;
+    let id = owner.launch("Taken over", "bakery", "Smallville").await;
+    stack.wait_status(&owner, id, &["ready"], RUN).await;
+    // A slow POST: the first run is still waiting for LinkedIn when the second starts.
+    stack
+        .sandbox
+        .fault(json!({"route": "linkedin.posts", "count": 2, "delay_ms": 1_500}))
+        .await;
+    owner.approve_pending().await;
+    // The first run holds the send lease: it is about to POST, or posting.
+    let deadline = Instant::now() + RUN;
+    loop {
+        let leased: Option<bool> =
+            sqlx::query_scalar("SELECT send_lease_job IS NOT NULL FROM publications")
+                .fetch_optional(&db)
+                .await
+                .unwrap();
+        if leased == Some(true) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first run never took the lease"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Its entry, still in the stream while it runs, delivered a second time: the same job
+    // (same id, same attempt) as another worker's takeover would run it.
+    let mut conn = stack.redis.conn();
+    let stream = "ag:{publish}:stream";
+    let entries: Vec<StreamEntry> = redis::cmd("XRANGE")
+        .arg(stream)
+        .arg("-")
+        .arg("+")
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(entries.len(), 1, "one PublishPost entry: {entries:?}");
+    let (_, fields) = &entries[0];
+    let mut add = redis::cmd("XADD");
+    add.arg(stream).arg("*");
+    for (k, v) in fields {
+        add.arg(k).arg(v.as_slice());
+    }
+    let _: String = add.query(&mut conn).unwrap();
+
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT state, error FROM publications")
+            .fetch_optional(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        detail["campaign"]["published_count"],
+        1,
+        "publication {row:?}, {} POSTs",
+        stack.sandbox.log("linkedin.posts").await.len()
+    );
+    // Both runs have ended once the publish queue is empty.
+    let async_conn = jobs::connect(&stack.redis.url(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let admin = jobs::admin::Admin::new(async_conn, &jobs::Settings::default());
+    let queue = jobs::QueueName::new("publish").unwrap();
+    let deadline = Instant::now() + RUN;
+    loop {
+        let s = admin.sizes(&queue).await.unwrap();
+        if s.ready == 0 && s.in_flight == 0 && s.scheduled == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the publish queue never emptied: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = stack.sandbox.log("linkedin.posts").await.len();
+    assert_eq!(sent, 1, "LinkedIn got {sent} POSTs for one content");
+    assert_eq!(stack.sandbox.posts().await.len(), 1);
+    assert_eq!(publication_state(&db).await.as_deref(), Some("published"));
 }

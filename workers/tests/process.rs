@@ -6,7 +6,9 @@ mod harness;
 
 use std::time::{Duration, SystemTime};
 
-use harness::{PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, start_count};
+use harness::{
+    PREFIX, QUEUE, Setup, WorkerConfig, WorkerProcess, done_count, probe, skewed_clock, start_count,
+};
 use jobs::admin::JobState;
 use jobs::kinds::probe::Probe;
 use jobs::{EnqueueOptions, now_ms};
@@ -598,4 +600,128 @@ async fn a_job_waiting_for_a_free_slot_is_not_run_twice() {
     setup.wait_settled(20 * SECOND).await;
     assert_eq!(setup.runs("long").await, ["start:1", "done:1"]);
     assert_eq!(setup.runs("next").await, ["start:1", "done:1"]);
+}
+
+/// Hosts' clocks disagree; liveness must not. A worker whose wall clock runs 30 s fast
+/// beside two honest ones: an honest worker that stalls for a moment (a pause shorter
+/// than the heartbeat lapse, longer than the visibility timeout) keeps its jobs, as it
+/// does when every clock agrees, and no job runs twice.
+#[tokio::test]
+async fn a_worker_with_a_fast_clock_takes_no_live_workers_jobs() {
+    let setup = Setup::new().await;
+    // Lapse (3 beats, 9 s) above the stall (4 s) above the visibility timeout (2 s).
+    let config = WorkerConfig {
+        concurrency: 2,
+        heartbeat_ms: 3_000,
+        ..WorkerConfig::default()
+    };
+    let mut a = setup.ready_worker("a", &config).await;
+    let tags: Vec<String> = (0..4).map(|i| format!("held-{i}")).collect();
+    let jobs: Vec<Probe> = tags
+        .iter()
+        .map(|t| Probe {
+            sleep_ms: 8_000,
+            ..probe(t.as_str())
+        })
+        .collect();
+    setup.client.enqueue_bulk(&jobs).await.unwrap();
+    // Two running on a, two read ahead by a.
+    wait_for(10 * SECOND, "worker a holds all four jobs", async || {
+        let started = setup
+            .runs_of(&tags)
+            .await
+            .iter()
+            .filter(|l| !l.is_empty())
+            .count();
+        started == 2 && setup.sizes().await.in_flight == 4
+    })
+    .await;
+    let _b = setup.ready_worker("b", &config).await;
+    let mut f = harness::probe_worker_with_env("fast", &setup.redis, &config, &skewed_clock(30));
+    f.wait_ready().await;
+    let keys = jobs::keys::GlobalKeys::new(PREFIX);
+    wait_for(
+        10 * SECOND,
+        "the fast worker beats, 30 s ahead",
+        async || {
+            let mut conn = setup.conn.clone();
+            let listed = jobs::heartbeat::live_workers(&mut conn, &keys, Duration::from_secs(3))
+                .await
+                .unwrap_or_default();
+            listed
+                .iter()
+                .any(|w| w.pid == f.pid() && w.last_beat > now_ms() + 20_000)
+        },
+    )
+    .await;
+
+    // A stall of worker a, as a VM pause or a long GC would make one.
+    signal(a.pid(), "-STOP");
+    tokio::time::sleep(4 * SECOND).await;
+    signal(a.pid(), "-CONT");
+
+    wait_for(40 * SECOND, "every job completes", async || {
+        setup.runs_of(&tags).await.iter().all(|l| done_count(l) > 0)
+    })
+    .await;
+    setup.wait_settled(20 * SECOND).await;
+    for (tag, log) in tags.iter().zip(setup.runs_of(&tags).await) {
+        assert_eq!(log, ["start:1", "done:1"], "run log of {tag}");
+    }
+    assert!(a.is_alive(), "worker a died:\n{}", a.log());
+    assert!(f.is_alive(), "the fast worker died:\n{}", f.log());
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(sig)
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {pid}");
+}
+
+/// A worker given a `rediss+cluster://` URL speaks TLS to every node of the cluster: the
+/// URL names only the nodes' TLS ports, where a clear connection is refused, so the jobs
+/// run only if each connection (seeds, and the nodes the slot map names) is TLS. The
+/// nodes' certificates come from a CA made for the test, which the worker trusts through
+/// `SSL_CERT_FILE`. The test itself reads and writes through the nodes' clear ports.
+#[tokio::test]
+async fn a_worker_reaches_a_tls_cluster_over_tls() {
+    let cluster = tokio::task::spawn_blocking(test_support::TestCluster::start_tls)
+        .await
+        .unwrap();
+    let ca = cluster.certs().unwrap().ca.display().to_string();
+    let client = jobs::Client::connect(&cluster.url(), jobs::Settings::default())
+        .await
+        .unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut worker = WorkerProcess::spawn(
+        "tls",
+        &cluster.tls_url(),
+        logs.path(),
+        &["--queues", QUEUE, "--concurrency", "4"],
+        &[("SSL_CERT_FILE".to_owned(), ca)],
+    );
+    worker.wait_ready().await;
+    let tags: Vec<String> = (0..20).map(|i| format!("tls-{i}")).collect();
+    let jobs: Vec<Probe> = tags.iter().map(|t| probe(t.as_str())).collect();
+    client.enqueue_bulk(&jobs).await.unwrap();
+    let mut conn = client.connection();
+    wait_for(20 * SECOND, "every job ran on the TLS worker", async || {
+        let mut done = 0;
+        for tag in &tags {
+            let log: Vec<String> = redis::cmd("LRANGE")
+                .arg(harness::runs_key(tag))
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_default();
+            done += usize::from(log == ["start:1", "done:1"]);
+        }
+        done == tags.len()
+    })
+    .await;
+    assert!(worker.is_alive(), "the worker died:\n{}", worker.log());
 }

@@ -127,7 +127,10 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     let Some(publication) = start(&p, &ctx, &commentary).await? else {
         return Ok(());
     };
-    if !take_lease(&p, publication.id, &ctx.job_id).await? {
+    // The lease is this run's, not the job's: a job taken over while its first run still
+    // goes on (a stalled worker's entry, reclaimed) keeps its id, and both runs would pass.
+    let run = uuid::Uuid::now_v7().to_string();
+    if !take_lease(&p, publication.id, &run).await? {
         return Err(JobError::defer_for(
             BUSY_WAIT,
             format!(
@@ -150,7 +153,7 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
     // Given back whatever the end: with an outcome written the lease guards nothing any
     // more (the owner's "publish again" starts a new job), and without one another job
     // need not wait for it to run out.
-    release_lease(&p, publication_id, &ctx.job_id).await;
+    release_lease(&p, publication_id, &run).await;
     result
 }
 
@@ -296,16 +299,16 @@ fn commentary(text: &str, hashtags: &[String]) -> String {
     }
 }
 
-/// Takes the publication's send lease for this job; `false` when another job holds it.
-async fn take_lease(p: &Pipeline, publication_id: i64, job_id: &str) -> Result<bool, JobError> {
-    publication::take_lease(&p.db, publication_id, job_id, LEASE)
+/// Takes the publication's send lease for this run; `false` when another run holds it.
+async fn take_lease(p: &Pipeline, publication_id: i64, run: &str) -> Result<bool, JobError> {
+    publication::take_lease(&p.db, publication_id, run, LEASE)
         .await
         .map_err(internal)
 }
 
-/// Gives the lease back when the run ends (only if this job still holds it).
-async fn release_lease(p: &Pipeline, publication_id: i64, job_id: &str) {
-    if let Err(e) = publication::release_lease(&p.db, publication_id, job_id).await {
+/// Gives the lease back when the run ends (only if this run still holds it).
+async fn release_lease(p: &Pipeline, publication_id: i64, run: &str) {
+    if let Err(e) = publication::release_lease(&p.db, publication_id, run).await {
         tracing::warn!(error = %jobs::error::Chain(&e), "publication lease not given back; it runs out by itself");
     }
 }

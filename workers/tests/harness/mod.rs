@@ -74,14 +74,43 @@ impl WorkerConfig {
 
 /// `workers --queues probe --concurrency N` with the given settings.
 pub fn probe_worker(name: &str, redis: &TestRedis, config: &WorkerConfig) -> WorkerProcess {
+    probe_worker_with_env(name, redis, config, &[])
+}
+
+/// The same, with more environment variables (a clock of its own, through libfaketime).
+pub fn probe_worker_with_env(
+    name: &str,
+    redis: &TestRedis,
+    config: &WorkerConfig,
+    extra: &[(String, String)],
+) -> WorkerProcess {
     let concurrency = config.concurrency.to_string();
+    let mut env = config.env();
+    env.extend_from_slice(extra);
     WorkerProcess::spawn(
         name,
         &redis.url(),
         &redis.dir(),
         &["--queues", QUEUE, "--concurrency", &concurrency],
-        &config.env(),
+        &env,
     )
+}
+
+/// libfaketime's multithreaded preload library (Debian's `libfaketime`), which makes a
+/// process's wall clock run ahead or behind the host's while its monotonic clock stays true.
+pub const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
+/// The environment that sets a worker's wall clock `offset_s` seconds off the host's.
+pub fn skewed_clock(offset_s: i64) -> Vec<(String, String)> {
+    assert!(
+        std::path::Path::new(FAKETIME_LIB).exists(),
+        "{FAKETIME_LIB} is missing (apt-get install libfaketime; scripts/ensure-deps.sh does)"
+    );
+    vec![
+        ("LD_PRELOAD".into(), FAKETIME_LIB.into()),
+        ("FAKETIME".into(), format!("{offset_s:+}")),
+        ("DONT_FAKE_MONOTONIC".into(), "1".into()),
+    ]
 }
 
 /// A private Redis and the producer/admin handles a test drives it with.

@@ -150,13 +150,15 @@ pub async fn ensure(db: &PgPool, content_id: i64, user_id: i64) -> Result<i64, E
     .await?)
 }
 
-/// Takes the publication's send lease for this job (its retries carry the same id) for
+/// Takes the publication's send lease for one run (`run`: a token of that run alone) for
 /// `lease`: the only run allowed past the decision to POST, until the lease runs out.
-/// `false` when another job holds it.
+/// `false` when another run holds it. Keyed on the run, not on the job: a job taken over
+/// while its first run still goes on keeps its id, so a job's id would let both runs in.
+/// A run that crashed holding it blocks the next run until the lease runs out.
 pub async fn take_lease(
     db: &PgPool,
     publication_id: i64,
-    job_id: &str,
+    run: &str,
     lease: Duration,
 ) -> Result<bool, Error> {
     let taken = sqlx::query(
@@ -166,21 +168,21 @@ pub async fn take_lease(
              AND (send_lease_job IS NULL OR send_lease_job = $2 OR send_lease_until < now())"#,
     )
     .bind(publication_id)
-    .bind(job_id)
+    .bind(run)
     .bind(lease.as_secs_f64())
     .execute(db)
     .await?;
     Ok(taken.rows_affected() == 1)
 }
 
-/// Gives the lease back (only if this job still holds it).
-pub async fn release_lease(db: &PgPool, publication_id: i64, job_id: &str) -> Result<(), Error> {
+/// Gives the lease back (only if this run still holds it).
+pub async fn release_lease(db: &PgPool, publication_id: i64, run: &str) -> Result<(), Error> {
     sqlx::query(
         r#"UPDATE publications SET send_lease_job = NULL, send_lease_until = NULL
            WHERE id = $1 AND send_lease_job = $2"#,
     )
     .bind(publication_id)
-    .bind(job_id)
+    .bind(run)
     .execute(db)
     .await?;
     Ok(())
