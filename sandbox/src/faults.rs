@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 /// Route ids, as faults and the log name them.
-pub const ROUTES: [&str; 13] = [
+pub const ROUTES: [&str; 14] = [
     "places.search",
     "gemini.text",
     "gemini.image",
+    "gemini.models",
     "imagen.predict",
     "linkedin.authorize",
     "linkedin.token",

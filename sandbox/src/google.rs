@@ -1,5 +1,5 @@
-//! Google Places Text Search (New), Gemini `generateContent` (text and image) and Imagen
-//! `:predict`, with Google's shared error body.
+//! Google Places Text Search (New), Gemini `generateContent` (text and image), `models.list`
+//! and Imagen `:predict`, with Google's shared error body.
 
 #![allow(
     clippy::result_large_err,
@@ -13,19 +13,9 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::Fault;
 use crate::fixtures::{self, hash};
+use crate::models;
 use crate::png;
 use crate::server::{Call, code};
-
-/// Model ids this sandbox serves; every other id (`gemini-2.0-flash`, retired Imagen 3)
-/// is a 404 NOT_FOUND, as for a shut-down model.
-pub const MODELS: [&str; 6] = [
-    "gemini-3.5-flash",
-    "gemini-3.8-flash",
-    "gemini-2.5-flash",
-    "gemini-3.1-flash-image",
-    "imagen-4.0-generate-001",
-    "imagen-4.0-fast-generate-001",
-];
 
 /// Field paths the Places mask may name.
 const PLACE_FIELDS: [&str; 11] = [
@@ -266,11 +256,12 @@ pub(crate) fn wants_image(body: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
-/// The model id of `/gemini/v1beta/models/{model}:method`, if served.
+/// The model id of `/gemini/v1beta/models/{model}:method`, if served: a model that never
+/// existed and one shut down answer alike, 404 NOT_FOUND (ai.google.dev/gemini-api/docs/troubleshooting).
 fn model(call: &Call<'_>) -> Result<String, HttpResponse> {
     let rest = call.req.path().trim_start_matches("/gemini/v1beta/models/");
     let id = rest.split(':').next().unwrap_or_default();
-    if MODELS.contains(&id) {
+    if models::serves(&call.shared.options, id) {
         Ok(id.to_owned())
     } else {
         Err(error(
@@ -593,4 +584,41 @@ pub(crate) fn imagen(call: &Call<'_>) -> HttpResponse {
         })
         .collect();
     HttpResponse::Ok().json(json!({ "predictions": predictions }))
+}
+
+/// `GET /gemini/v1beta/models` (`models.list`) and `GET /gemini/v1beta/models/{model}`
+/// (`models.get`), as ai.google.dev/api/models documents them.
+pub(crate) fn gemini_models(call: &Call<'_>) -> HttpResponse {
+    if let Err(r) = check_key(call) {
+        return r;
+    }
+    let options = &call.shared.options;
+    let path = call.req.path().trim_end_matches('/');
+    if let Some(id) = path.strip_prefix("/gemini/v1beta/models/") {
+        return match models::get(options, id) {
+            Some(m) => HttpResponse::Ok().json(m),
+            None => error(
+                404,
+                &format!("models/{id} is not found for API version v1beta."),
+                vec![],
+            ),
+        };
+    }
+    let size = match query(call, "pageSize") {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return error(
+                    400,
+                    &format!("Invalid value at 'page_size' (TYPE_INT32), \"{s}\""),
+                    vec![],
+                );
+            }
+        },
+    };
+    match models::page(options, size, query(call, "pageToken").as_deref()) {
+        Ok(v) => HttpResponse::Ok().json(v),
+        Err(m) => error(400, &m, vec![]),
+    }
 }

@@ -12,6 +12,7 @@ mod faults;
 mod fixtures;
 mod google;
 mod linkedin;
+mod models;
 mod png;
 mod server;
 mod sites;
@@ -109,6 +110,12 @@ pub struct Options {
     /// a day, as LinkedIn does. Zero forgets at once, so tests can show that publishing
     /// stays exactly-once without LinkedIn's check.
     pub duplicate_window_s: u64,
+    /// Gemini model ids to treat as deprecated: still served, listed with a description
+    /// that starts "Deprecated:" (the day Google announces a shutdown).
+    pub deprecated_models: Vec<String>,
+    /// Gemini model ids to treat as shut down: missing from `models.list`, 404 NOT_FOUND
+    /// on every method (the day the shutdown comes).
+    pub retired_models: Vec<String>,
 }
 
 impl Default for Options {
@@ -124,6 +131,8 @@ impl Default for Options {
             token_expires_in_s: 5_184_000,
             refresh_tokens: false,
             duplicate_window_s: 24 * 3600,
+            deprecated_models: Vec::new(),
+            retired_models: Vec::new(),
         }
     }
 }

@@ -152,6 +152,7 @@ async fn run(route: &str, call: &Call<'_>) -> HttpResponse {
         "places.search" => google::places(call),
         "gemini.text" => google::gemini_text(call),
         "gemini.image" => google::gemini_image(call),
+        "gemini.models" => google::gemini_models(call),
         "imagen.predict" => google::imagen(call),
         "site" => sites::serve(call),
         _ => linkedin::serve(route, call),
@@ -185,7 +186,13 @@ fn identify(method: &Method, path: &str, body: &[u8]) -> Option<(&'static str, &
     if post && path == "/places/v1/places:searchText" {
         return Some(("places.search", "places"));
     }
+    if get && (path == "/gemini/v1beta/models" || path == "/gemini/v1beta/models/") {
+        return Some(("gemini.models", "gemini"));
+    }
     if let Some(rest) = path.strip_prefix("/gemini/v1beta/models/") {
+        if get && !rest.contains(':') {
+            return Some(("gemini.models", "gemini"));
+        }
         if !post {
             return None;
         }

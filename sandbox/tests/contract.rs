@@ -1023,6 +1023,138 @@ async fn imagen_predict_gives_sample_count_pngs_and_filters_on_demand() {
     assert_eq!(predict(9).await.unwrap().status(), StatusCode::BAD_REQUEST);
 }
 
+async fn list_models(http: &Client, sb: &Sandbox, query: &str) -> reqwest::Response {
+    http.get(format!("{}/gemini/v1beta/models{query}", sb.url()))
+        .header("x-goog-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn models_list_pages_current_and_deprecated_models_but_not_retired_ones() {
+    let (sb, http) = start().await;
+    let all = json_of(list_models(&http, &sb, "").await).await;
+    let listed = names(&all);
+    assert!(
+        listed.contains(&"models/gemini-3.8-flash".to_owned()),
+        "{all}"
+    );
+    assert!(listed.contains(&"models/gemini-3.1-flash-image".to_owned()));
+    assert!(!listed.contains(&"models/gemini-2.0-flash".to_owned()));
+    assert!(
+        all.get("nextPageToken").is_none(),
+        "one page holds them all"
+    );
+    let flash = &all["models"][0];
+    for field in [
+        "baseModelId",
+        "version",
+        "displayName",
+        "description",
+        "inputTokenLimit",
+        "outputTokenLimit",
+        "supportedGenerationMethods",
+    ] {
+        assert!(flash.get(field).is_some(), "{field} missing: {flash}");
+    }
+    // Paging: pages of two walk the same list.
+    let mut walked = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page =
+            json_of(list_models(&http, &sb, &format!("?pageSize=2&pageToken={token}")).await).await;
+        walked.extend(names(&page));
+        match page["nextPageToken"].as_str() {
+            Some(t) => token = t.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(walked, listed);
+    assert_eq!(
+        list_models(&http, &sb, "?pageToken=junk").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    // models.get
+    let one = http
+        .get(format!(
+            "{}/gemini/v1beta/models/gemini-3.5-flash",
+            sb.url()
+        ))
+        .header("x-goog-api-key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(one).await["name"], "models/gemini-3.5-flash");
+    let no_key = http
+        .get(format!("{}/gemini/v1beta/models", sb.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_key.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn options_deprecate_and_retire_the_configured_models() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        deprecated_models: vec!["gemini-3.5-flash".into()],
+        retired_models: vec!["gemini-3.1-flash-image".into()],
+        ..Options::default()
+    })
+    .await;
+    let all = json_of(list_models(&http, &sb, "").await).await;
+    let flash = all["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "models/gemini-3.5-flash")
+        .unwrap();
+    assert!(
+        flash["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Deprecated:"),
+        "{flash}"
+    );
+    assert!(!names(&all).contains(&"models/gemini-3.1-flash-image".to_owned()));
+    // A deprecated model still answers; a retired one is 404 NOT_FOUND in Google's shape.
+    assert_eq!(
+        gemini(&http, &sb, "gemini-3.5-flash", text_request())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let image = gemini(
+        &http,
+        &sb,
+        "gemini-3.1-flash-image",
+        json!({"contents": [{"parts": [{"text": "a bakery"}]}], "generationConfig": {"responseModalities": ["IMAGE"]}}),
+    )
+    .await;
+    assert_eq!(image.status(), StatusCode::NOT_FOUND);
+    let v = json_of(image).await;
+    assert_eq!(v["error"]["code"], 404);
+    assert_eq!(v["error"]["status"], "NOT_FOUND");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("models/gemini-3.1-flash-image is not found")
+    );
+    let unknown = gemini(&http, &sb, "gemini-9-nonexistent", text_request()).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn delay_ms_waits_and_linkedin_429_says_retry_after() {
     let (sb, http) = start().await;

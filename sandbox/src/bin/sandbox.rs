@@ -44,6 +44,12 @@ struct Cli {
     /// Seconds LinkedIn refuses an identical post by the same author (0: never refuses).
     #[arg(long, default_value_t = 24 * 3600)]
     duplicate_window: u64,
+    /// A Gemini model id to list as deprecated (repeatable).
+    #[arg(long = "deprecated-model")]
+    deprecated_models: Vec<String>,
+    /// A Gemini model id to treat as shut down: unlisted, 404 NOT_FOUND (repeatable).
+    #[arg(long = "retired-model")]
+    retired_models: Vec<String>,
 }
 
 fn main() -> Result<()> {
@@ -66,6 +72,8 @@ fn main() -> Result<()> {
         token_expires_in_s: cli.token_expires_in,
         refresh_tokens: cli.refresh_tokens,
         duplicate_window_s: cli.duplicate_window,
+        deprecated_models: cli.deprecated_models,
+        retired_models: cli.retired_models,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
