@@ -990,37 +990,26 @@ async fn the_image_flow_uploads_processes_and_guards_ownership() {
 }
 
 #[tokio::test]
-async fn imagen_predict_gives_sample_count_pngs_and_filters_on_demand() {
+async fn imagen_predict_is_shut_down() {
     let (sb, http) = start().await;
-    let predict = |n: u64| {
-        http.post(format!(
+    let resp = http
+        .post(format!(
             "{}/gemini/v1beta/models/imagen-4.0-generate-001:predict",
             sb.url()
         ))
         .header("x-goog-api-key", KEY)
-        .json(&json!({"instances": [{"prompt": "a bakery"}], "parameters": {"sampleCount": n}}))
+        .json(&json!({"instances": [{"prompt": "a bakery"}], "parameters": {"sampleCount": 1}}))
         .send()
-    };
-    let v = json_of(predict(2).await.unwrap()).await;
-    let preds = v["predictions"].as_array().unwrap();
-    assert_eq!(preds.len(), 2);
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(preds[0]["bytesBase64Encoded"].as_str().unwrap())
+        .await
         .unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(preds[0]["mimeType"], "image/png");
-    // Deterministic per prompt.
-    let again = json_of(predict(2).await.unwrap()).await;
-    assert_eq!(again["predictions"][0], preds[0]);
-    fault(
-        &http,
-        &sb,
-        json!({"route": "imagen.predict", "mode": "filtered"}),
-    )
-    .await;
-    assert_eq!(json_of(predict(1).await.unwrap()).await, json!({}));
-    assert_eq!(predict(9).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let v = json_of(resp).await;
+    assert_eq!(v["error"]["status"], "NOT_FOUND");
+    let all = json_of(list_models(&http, &sb, "").await).await;
+    assert!(
+        !names(&all).iter().any(|n| n.contains("imagen")),
+        "Imagen is shut down: {all}"
+    );
 }
 
 async fn list_models(http: &Client, sb: &Sandbox, query: &str) -> reqwest::Response {
