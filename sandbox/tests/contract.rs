@@ -1176,3 +1176,70 @@ async fn delay_ms_waits_and_linkedin_429_says_retry_after() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn thinking_counts_against_max_output_tokens() {
+    let (sb, http) = start().await;
+    let ask = |config: Value| {
+        let mut body = text_request();
+        for (k, v) in config.as_object().unwrap() {
+            body["generationConfig"][k] = v.clone();
+        }
+        gemini(&http, &sb, "gemini-3.8-flash", body)
+    };
+    // Default thinking (HIGH, 8,192 tokens) in a 4,096 limit: no room left, no text.
+    let v = json_of(ask(json!({"maxOutputTokens": 4096})).await).await;
+    assert_eq!(v["candidates"][0]["finishReason"], "MAX_TOKENS", "{v}");
+    assert!(v["candidates"][0]["content"].get("parts").is_none(), "{v}");
+    assert_eq!(v["usageMetadata"]["thoughtsTokenCount"], 4096);
+    // Low thinking leaves room for the answer.
+    let v = json_of(
+        ask(json!({"maxOutputTokens": 4096, "thinkingConfig": {"thinkingLevel": "LOW"}})).await,
+    )
+    .await;
+    assert_eq!(v["candidates"][0]["finishReason"], "STOP", "{v}");
+    assert_eq!(v["usageMetadata"]["thoughtsTokenCount"], 1024);
+    let text = v["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(serde_json::from_str::<Value>(text).is_ok(), "{text}");
+    // Room for thoughts but not the whole answer: cut text.
+    let v = json_of(
+        ask(json!({"maxOutputTokens": 1030, "thinkingConfig": {"thinkingBudget": 1024}})).await,
+    )
+    .await;
+    assert_eq!(v["candidates"][0]["finishReason"], "MAX_TOKENS", "{v}");
+    assert!(v["candidates"][0]["content"]["parts"][0]["text"].is_string());
+    // Level and budget together are refused, as on Gemini.
+    let r = ask(json!({"thinkingConfig": {"thinkingLevel": "LOW", "thinkingBudget": 10}})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_daily_quota_can_be_named_in_error_info() {
+    let (sb, http) = start().await;
+    fault(
+        &http,
+        &sb,
+        json!({"route": "places.search", "status": 429, "quota": "day", "quota_detail": "error_info"}),
+    )
+    .await;
+    let resp = search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v = json_of(resp).await;
+    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    let info = &v["error"]["details"][0];
+    assert_eq!(info["@type"], "type.googleapis.com/google.rpc.ErrorInfo");
+    assert_eq!(info["reason"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        info["metadata"]["quota_limit"],
+        "SearchTextRequestsPerDayPerProject"
+    );
+    let bad = http
+        .post(format!("{}/_sandbox/faults", sb.url()))
+        .json(&json!({"route": "places.search", "status": 429, "quota_detail": "elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
