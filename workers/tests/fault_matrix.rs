@@ -138,7 +138,7 @@ fn rows(route: &str) -> Vec<Row> {
 }
 
 /// One stack per route: short backoffs and bounds, a reconciler every second.
-async fn stack_for(db: PgPool, route: &str) -> Stack {
+async fn stack_for(db: PgPool) -> Stack {
     let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
         c.pipeline.max_leads = 7;
         c.pipeline.give_up_waiting_secs = 3;
@@ -379,7 +379,7 @@ fn escape(text: &str) -> String {
 }
 
 async fn run_route(db: PgPool, route: &'static str) -> String {
-    let stack = stack_for(db.clone(), route).await;
+    let stack = stack_for(db.clone()).await;
     let mut table = String::new();
     for (n, row) in rows(route).into_iter().enumerate() {
         stack.sandbox.clear_faults().await;
