@@ -467,8 +467,20 @@ pub(crate) fn gemini_text(call: &Call<'_>) -> HttpResponse {
             "usageMetadata": usage(room),
         }));
     }
+    // `includeThoughts` adds a thought summary before the answer, marked `"thought": true`
+    // (ai.google.dev/gemini-api/docs/thinking, "Thought summaries").
+    let mut parts = Vec::new();
+    if body
+        .pointer("/generationConfig/thinkingConfig/includeThoughts")
+        .and_then(Value::as_bool)
+        == Some(true)
+        && spent_thinking > 0
+    {
+        parts.push(json!({"text": format!("**Planning the post**\nA warm, concrete post about {}.", subject(&prompt)), "thought": true}));
+    }
+    parts.push(json!({ "text": text }));
     reply(json!({
-        "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
         "usageMetadata": usage(answer),
     }))
 }

@@ -1210,6 +1210,20 @@ async fn thinking_counts_against_max_output_tokens() {
     .await;
     assert_eq!(v["candidates"][0]["finishReason"], "MAX_TOKENS", "{v}");
     assert!(v["candidates"][0]["content"]["parts"][0]["text"].is_string());
+    // Thought summaries come first, marked as thoughts.
+    let v = json_of(
+        ask(json!({"thinkingConfig": {"thinkingLevel": "LOW", "includeThoughts": true}})).await,
+    )
+    .await;
+    assert_eq!(
+        v["candidates"][0]["content"]["parts"][0]["thought"], true,
+        "{v}"
+    );
+    assert!(
+        v["candidates"][0]["content"]["parts"][1]
+            .get("thought")
+            .is_none()
+    );
     // Level and budget together are refused, as on Gemini.
     let r = ask(json!({"thinkingConfig": {"thinkingLevel": "LOW", "thinkingBudget": 10}})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
