@@ -154,8 +154,8 @@ async fn a_daily_places_quota_in_error_info_waits_until_pacific_midnight(db: PgP
     );
     // Pacific midnight is 07:00 (PDT) or 08:00 (PST) UTC; the engine's own jitter moves it
     // by seconds.
-    let until = chrono::DateTime::from_timestamp_millis(i64::try_from(deferral.until).unwrap())
-        .unwrap();
+    let until =
+        chrono::DateTime::from_timestamp_millis(i64::try_from(deferral.until).unwrap()).unwrap();
     let minute = until.format("%H").to_string().parse::<i64>().unwrap() * 60
         + until.format("%M").to_string().parse::<i64>().unwrap();
     assert!(
