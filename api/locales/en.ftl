@@ -149,6 +149,9 @@ admin-nav-audit = Audit log
 admin-find-label = Find a job by its id
 admin-find = Find
 admin-find-missing = No job has the id { $id } (it may have completed).
+admin-misconfigured-heading = Operator action needed: { $provider } does not know a setting of ours
+admin-misconfigured-fix = Fix { $setting }, then restart the workers. Waiting contents resume by themselves within 10 minutes; nothing is published without its image meanwhile.
+admin-misconfigured-seen = Last met { $at }.
 admin-queues-heading = Queues
 admin-live-workers = { $count ->
     [0] No worker is running.

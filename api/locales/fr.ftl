@@ -149,6 +149,9 @@ admin-nav-audit = Journal des actions
 admin-find-label = Trouver une tâche par son identifiant
 admin-find = Trouver
 admin-find-missing = Aucune tâche n'a l'identifiant { $id } (elle est peut-être terminée).
+admin-misconfigured-heading = Intervention requise : { $provider } ne reconnaît pas l'un de nos réglages
+admin-misconfigured-fix = Corrigez { $setting }, puis redémarrez les workers. Les contenus en attente reprennent d'eux-mêmes dans les 10 minutes ; rien n'est publié sans son image entre-temps.
+admin-misconfigured-seen = Constaté pour la dernière fois { $at }.
 admin-queues-heading = Files
 admin-live-workers = { $count ->
     [0] Aucun worker ne tourne.

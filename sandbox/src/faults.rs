@@ -56,6 +56,11 @@ pub(crate) struct FaultSpec {
     /// Google 429s: also send a `Retry-After` header.
     #[serde(default)]
     pub retry_after_header: bool,
+    /// Google 429s: where the quota is named, `quota_failure` (default: a `QuotaFailure`
+    /// violation's `quotaId`, as Gemini answers) or `error_info` (an `ErrorInfo`'s
+    /// `metadata.quota_limit`, as Places answers).
+    #[serde(default)]
+    pub quota_detail: Option<String>,
 }
 
 fn one() -> u64 {
@@ -77,6 +82,7 @@ pub(crate) struct Fault {
     pub mode: Option<String>,
     pub quota: Option<String>,
     pub retry_after_header: bool,
+    pub quota_detail: Option<String>,
 }
 
 impl FaultSpec {
@@ -108,6 +114,14 @@ impl FaultSpec {
         {
             return Err(format!("quota must be \"minute\" or \"day\", not {q:?}"));
         }
+        if let Some(d) = &self.quota_detail
+            && d != "quota_failure"
+            && d != "error_info"
+        {
+            return Err(format!(
+                "quota_detail must be \"quota_failure\" or \"error_info\", not {d:?}"
+            ));
+        }
         if self.status.is_none() && self.mode.is_none() && self.delay_ms.is_none() {
             return Err("a fault needs a status, a mode or a delay_ms".to_owned());
         }
@@ -130,6 +144,7 @@ impl FaultSpec {
             mode: self.mode,
             quota: self.quota,
             retry_after_header: self.retry_after_header,
+            quota_detail: self.quota_detail,
         }
     }
 }

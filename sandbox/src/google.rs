@@ -1,5 +1,5 @@
 //! Google Places Text Search (New), Gemini `generateContent` (text and image), `models.list`
-//! and Imagen `:predict`, with Google's shared error body.
+//! and Imagen `:predict` (shut down), with Google's shared error body.
 
 #![allow(
     clippy::result_large_err,
@@ -51,22 +51,81 @@ pub(crate) fn error(status: u16, message: &str, details: Vec<Value>) -> HttpResp
     }))
 }
 
-/// A fault's status in Google's shape: a 429 carries QuotaFailure and RetryInfo.
-pub(crate) fn fault(status: u16, f: &Fault) -> HttpResponse {
+/// A fault's status in Google's shape (cloud.google.com/apis/design/errors): a 429 names
+/// its quota in a `QuotaFailure` violation's `quotaId` (as Gemini does,
+/// ai.google.dev/gemini-api/docs/rate-limits) or, with `quota_detail: "error_info"`, in an
+/// `ErrorInfo` of reason `RATE_LIMIT_EXCEEDED` whose `metadata.quota_limit` names it (as
+/// Places and the other Cloud APIs do); `retry_after_s` adds a `RetryInfo`.
+pub(crate) fn fault(route: &str, status: u16, f: &Fault) -> HttpResponse {
     if status == 429 {
         let per_day = f.quota.as_deref() == Some("day");
-        let quota_id = if per_day {
-            "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+        let places = route.starts_with("places.");
+        let mut details = Vec::new();
+        let mut message = if f.quota_detail.as_deref() == Some("error_info") {
+            let (service, metric, limit, limit_name) = if places {
+                (
+                    "places.googleapis.com",
+                    "places.googleapis.com/search_text_requests",
+                    if per_day {
+                        "SearchTextRequestsPerDayPerProject"
+                    } else {
+                        "SearchTextRequestsPerMinutePerProject"
+                    },
+                    if per_day {
+                        "SearchTextRequestsPerDayPerProject"
+                    } else {
+                        "SearchTextRequestsPerMinutePerProject"
+                    },
+                )
+            } else {
+                (
+                    "generativelanguage.googleapis.com",
+                    "generativelanguage.googleapis.com/generate_content_requests",
+                    if per_day {
+                        "GenerateRequestsPerDayPerProjectPerModel"
+                    } else {
+                        "GenerateRequestsPerMinutePerProjectPerModel"
+                    },
+                    if per_day {
+                        "GenerateRequestsPerDayPerProjectPerModel"
+                    } else {
+                        "GenerateRequestsPerMinutePerProjectPerModel"
+                    },
+                )
+            };
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "service": service,
+                    "consumer": "projects/123456789012",
+                    "quota_metric": metric,
+                    "quota_limit": limit,
+                    "quota_limit_value": "1000",
+                    "quota_location": "global"
+                }
+            }));
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Request a higher quota limit.", "url": "https://cloud.google.com/docs/quotas/help/request_increase"}]
+            }));
+            format!(
+                "Quota exceeded for quota metric '{metric}' and limit '{limit_name}' of service '{service}' for consumer 'project_number:123456789012'."
+            )
         } else {
-            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
-        };
-        let mut details = vec![json!({
-            "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-            "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": quota_id, "quotaValue": "15"}]
-        })];
-        let mut message =
+            let quota_id = if per_day {
+                "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+            } else {
+                "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+            };
+            details.push(json!({
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [{"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests", "quotaId": quota_id, "quotaValue": "15"}]
+            }));
             "You exceeded your current quota, please check your plan and billing details."
-                .to_owned();
+                .to_owned()
+        };
         if let Some(s) = f.retry_after_s {
             details.push(json!({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": format!("{s}s")}));
             message.push_str(&format!(" Please retry in {s}s."));
@@ -363,9 +422,72 @@ pub(crate) fn gemini_text(call: &Call<'_>) -> HttpResponse {
     } else {
         post_text(&prompt, seed)
     };
-    with(
-        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}]}),
-    )
+    // Thinking comes first and counts against maxOutputTokens: what is left is the room
+    // for the answer (ai.google.dev/gemini-api/docs/thinking).
+    let thoughts = match models::thoughts(&model, body.get("generationConfig")) {
+        Ok(t) => t,
+        Err(m) => return error(400, &m, vec![]),
+    };
+    let limit = body
+        .pointer("/generationConfig/maxOutputTokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(models::OUTPUT_LIMIT);
+    let answer = tokens(&text);
+    let spent_thinking = thoughts.min(limit);
+    let room = limit - spent_thinking;
+    let usage = |candidates: u64| {
+        json!({"promptTokenCount": tokens(&prompt), "candidatesTokenCount": candidates,
+               "thoughtsTokenCount": spent_thinking,
+               "totalTokenCount": tokens(&prompt) + candidates + spent_thinking})
+    };
+    let reply = |v: Value| {
+        let mut v = v;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("modelVersion".into(), json!(model));
+            o.insert(
+                "responseId".into(),
+                json!(format!("r{:x}", hash(0, &prompt))),
+            );
+        }
+        HttpResponse::Ok().json(v)
+    };
+    if room == 0 {
+        return reply(json!({
+            "candidates": [{"content": {"role": "model"}, "finishReason": "MAX_TOKENS", "index": 0}],
+            "usageMetadata": usage(0),
+        }));
+    }
+    if answer > room {
+        let cut: String = text
+            .chars()
+            .take(usize::try_from(room * 4).unwrap_or(usize::MAX))
+            .collect();
+        return reply(json!({
+            "candidates": [{"content": {"role": "model", "parts": [{"text": cut}]}, "finishReason": "MAX_TOKENS", "index": 0}],
+            "usageMetadata": usage(room),
+        }));
+    }
+    // `includeThoughts` adds a thought summary before the answer, marked `"thought": true`
+    // (ai.google.dev/gemini-api/docs/thinking, "Thought summaries").
+    let mut parts = Vec::new();
+    if body
+        .pointer("/generationConfig/thinkingConfig/includeThoughts")
+        .and_then(Value::as_bool)
+        == Some(true)
+        && spent_thinking > 0
+    {
+        parts.push(json!({"text": format!("**Planning the post**\nA warm, concrete post about {}.", subject(&prompt)), "thought": true}));
+    }
+    parts.push(json!({ "text": text }));
+    reply(json!({
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": usage(answer),
+    }))
+}
+
+/// Tokens of a text, by Google's rule of thumb of about four characters a token.
+fn tokens(text: &str) -> u64 {
+    u64::try_from(text.chars().count().div_ceil(4)).unwrap_or(u64::MAX)
 }
 
 /// A value matching an OpenAPI-subset or JSON schema, with text fitting each property's
@@ -558,32 +680,22 @@ pub(crate) fn gemini_image(call: &Call<'_>) -> HttpResponse {
     }))
 }
 
-/// Imagen `:predict`: one image per `sampleCount` (1–4, default 4).
+/// Imagen `:predict`: every Imagen model is shut down in the Gemini API
+/// (ai.google.dev/gemini-api/docs/deprecations), and no Gemini model serves `predict`, so
+/// every call after the key check is 404 NOT_FOUND.
 pub(crate) fn imagen(call: &Call<'_>) -> HttpResponse {
-    let (_, body) = match prelude(call) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let Some(prompt) = body.pointer("/instances/0/prompt").and_then(Value::as_str) else {
-        return error(400, "instances[0].prompt is required.", vec![]);
-    };
-    let count = body
-        .pointer("/parameters/sampleCount")
-        .and_then(Value::as_u64)
-        .unwrap_or(4);
-    if !(1..=4).contains(&count) {
-        return error(400, "sampleCount must be between 1 and 4.", vec![]);
+    if let Err(r) = check_key(call) {
+        return r;
     }
-    if call.mode == Some("filtered") {
-        return HttpResponse::Ok().json(json!({}));
-    }
-    let predictions: Vec<Value> = (0..count)
-        .map(|i| {
-            let (bytes, mime) = image_bytes(call, &format!("{prompt}#{i}"));
-            json!({"bytesBase64Encoded": STANDARD.encode(bytes), "mimeType": mime})
-        })
-        .collect();
-    HttpResponse::Ok().json(json!({ "predictions": predictions }))
+    let rest = call.req.path().trim_start_matches("/gemini/v1beta/models/");
+    let id = rest.split(':').next().unwrap_or_default();
+    error(
+        404,
+        &format!(
+            "models/{id} is not found for API version v1beta, or is not supported for predict. Call ListModels to see the list of available models and their supported methods."
+        ),
+        vec![],
+    )
 }
 
 /// `GET /gemini/v1beta/models` (`models.list`) and `GET /gemini/v1beta/models/{model}`

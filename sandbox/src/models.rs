@@ -47,8 +47,8 @@ enum Kind {
 
 /// The catalogue as ai.google.dev/gemini-api/docs/deprecations stood in late 2026: the
 /// Gemini 3 Flash and image models are current, `gemini-3.1-flash-lite` has a shutdown date
-/// (deprecated), the Gemini 2.5 models and `gemini-2.0-flash` are shut down, and Imagen 4
-/// is deprecated.
+/// (deprecated), the Gemini 2.5 models and `gemini-2.0-flash` are shut down, and so is
+/// every Imagen model in the Gemini API.
 const CATALOGUE: [Entry; 10] = [
     Entry {
         id: "gemini-3.8-flash",
@@ -111,14 +111,14 @@ const CATALOGUE: [Entry; 10] = [
         display: "Imagen 4",
         version: "001",
         kind: Kind::Imagen,
-        status: Status::Deprecated,
+        status: Status::Retired,
     },
     Entry {
         id: "imagen-4.0-fast-generate-001",
         display: "Imagen 4 Fast",
         version: "001",
         kind: Kind::Imagen,
-        status: Status::Deprecated,
+        status: Status::Retired,
     },
 ];
 
@@ -238,5 +238,49 @@ pub(crate) fn get(options: &Options, id: &str) -> Option<Value> {
     match status(options, id)? {
         Status::Retired => None,
         s => Some(resource(e, s)),
+    }
+}
+
+/// Whether `id` is a thinking model (its thoughts count against `maxOutputTokens`).
+pub(crate) fn thinks(id: &str) -> bool {
+    CATALOGUE
+        .iter()
+        .any(|e| e.id == id && matches!(e.kind, Kind::Text { thinking: true }))
+}
+
+/// The output limit when a request sets no `maxOutputTokens`.
+pub(crate) const OUTPUT_LIMIT: u64 = 65_536;
+
+/// The thought tokens a thinking model spends on one short request, fixed per setting so
+/// that tests are deterministic (ai.google.dev/gemini-api/docs/thinking: Gemini 3 takes a
+/// `thinkingLevel`, defaulting to HIGH; earlier models a `thinkingBudget`, where -1 is
+/// dynamic; the two together are a 400). `Err` is that 400's message.
+pub(crate) fn thoughts(id: &str, generation_config: Option<&Value>) -> Result<u64, String> {
+    if !thinks(id) {
+        return Ok(0);
+    }
+    let thinking = generation_config.and_then(|g| g.get("thinkingConfig"));
+    let level = thinking
+        .and_then(|t| t.get("thinkingLevel"))
+        .and_then(Value::as_str);
+    let budget = thinking
+        .and_then(|t| t.get("thinkingBudget"))
+        .and_then(Value::as_i64);
+    match (level, budget) {
+        (Some(_), Some(_)) => {
+            Err("thinking_budget and thinking_level are not supported together.".to_owned())
+        }
+        (Some(level), None) => match level.to_ascii_uppercase().as_str() {
+            "MINIMAL" => Ok(128),
+            "LOW" => Ok(1_024),
+            "MEDIUM" => Ok(4_096),
+            "HIGH" | "THINKING_LEVEL_UNSPECIFIED" => Ok(8_192),
+            other => Err(format!(
+                "Invalid value at 'generation_config.thinking_config.thinking_level', \"{other}\""
+            )),
+        },
+        (None, Some(-1)) | (None, None) => Ok(8_192),
+        (None, Some(n)) if n >= 0 => Ok(u64::try_from(n).unwrap_or(0).min(24_576)),
+        (None, Some(n)) => Err(format!("thinking_budget {n} is out of range.")),
     }
 }

@@ -170,7 +170,7 @@ fn fault_response(route: &str, f: &Fault) -> HttpResponse {
     if route.starts_with("linkedin.") {
         return linkedin::fault(route, status, f.retry_after_s);
     }
-    google::fault(status, f)
+    google::fault(route, status, f)
 }
 
 pub(crate) fn code(status: u16) -> actix_web::http::StatusCode {

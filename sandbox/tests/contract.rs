@@ -1056,37 +1056,26 @@ async fn the_image_flow_uploads_processes_and_guards_ownership() {
 }
 
 #[tokio::test]
-async fn imagen_predict_gives_sample_count_pngs_and_filters_on_demand() {
+async fn imagen_predict_is_shut_down() {
     let (sb, http) = start().await;
-    let predict = |n: u64| {
-        http.post(format!(
+    let resp = http
+        .post(format!(
             "{}/gemini/v1beta/models/imagen-4.0-generate-001:predict",
             sb.url()
         ))
         .header("x-goog-api-key", KEY)
-        .json(&json!({"instances": [{"prompt": "a bakery"}], "parameters": {"sampleCount": n}}))
+        .json(&json!({"instances": [{"prompt": "a bakery"}], "parameters": {"sampleCount": 1}}))
         .send()
-    };
-    let v = json_of(predict(2).await.unwrap()).await;
-    let preds = v["predictions"].as_array().unwrap();
-    assert_eq!(preds.len(), 2);
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(preds[0]["bytesBase64Encoded"].as_str().unwrap())
+        .await
         .unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(preds[0]["mimeType"], "image/png");
-    // Deterministic per prompt.
-    let again = json_of(predict(2).await.unwrap()).await;
-    assert_eq!(again["predictions"][0], preds[0]);
-    fault(
-        &http,
-        &sb,
-        json!({"route": "imagen.predict", "mode": "filtered"}),
-    )
-    .await;
-    assert_eq!(json_of(predict(1).await.unwrap()).await, json!({}));
-    assert_eq!(predict(9).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let v = json_of(resp).await;
+    assert_eq!(v["error"]["status"], "NOT_FOUND");
+    let all = json_of(list_models(&http, &sb, "").await).await;
+    assert!(
+        !names(&all).iter().any(|n| n.contains("imagen")),
+        "Imagen is shut down: {all}"
+    );
 }
 
 async fn list_models(http: &Client, sb: &Sandbox, query: &str) -> reqwest::Response {
@@ -1252,4 +1241,85 @@ async fn delay_ms_waits_and_linkedin_429_says_retry_after() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn thinking_counts_against_max_output_tokens() {
+    let (sb, http) = start().await;
+    let ask = |config: Value| {
+        let mut body = text_request();
+        for (k, v) in config.as_object().unwrap() {
+            body["generationConfig"][k] = v.clone();
+        }
+        gemini(&http, &sb, "gemini-3.8-flash", body)
+    };
+    // Default thinking (HIGH, 8,192 tokens) in a 4,096 limit: no room left, no text.
+    let v = json_of(ask(json!({"maxOutputTokens": 4096})).await).await;
+    assert_eq!(v["candidates"][0]["finishReason"], "MAX_TOKENS", "{v}");
+    assert!(v["candidates"][0]["content"].get("parts").is_none(), "{v}");
+    assert_eq!(v["usageMetadata"]["thoughtsTokenCount"], 4096);
+    // Low thinking leaves room for the answer.
+    let v = json_of(
+        ask(json!({"maxOutputTokens": 4096, "thinkingConfig": {"thinkingLevel": "LOW"}})).await,
+    )
+    .await;
+    assert_eq!(v["candidates"][0]["finishReason"], "STOP", "{v}");
+    assert_eq!(v["usageMetadata"]["thoughtsTokenCount"], 1024);
+    let text = v["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(serde_json::from_str::<Value>(text).is_ok(), "{text}");
+    // Room for thoughts but not the whole answer: cut text.
+    let v = json_of(
+        ask(json!({"maxOutputTokens": 1030, "thinkingConfig": {"thinkingBudget": 1024}})).await,
+    )
+    .await;
+    assert_eq!(v["candidates"][0]["finishReason"], "MAX_TOKENS", "{v}");
+    assert!(v["candidates"][0]["content"]["parts"][0]["text"].is_string());
+    // Thought summaries come first, marked as thoughts.
+    let v = json_of(
+        ask(json!({"thinkingConfig": {"thinkingLevel": "LOW", "includeThoughts": true}})).await,
+    )
+    .await;
+    assert_eq!(
+        v["candidates"][0]["content"]["parts"][0]["thought"], true,
+        "{v}"
+    );
+    assert!(
+        v["candidates"][0]["content"]["parts"][1]
+            .get("thought")
+            .is_none()
+    );
+    // Level and budget together are refused, as on Gemini.
+    let r = ask(json!({"thinkingConfig": {"thinkingLevel": "LOW", "thinkingBudget": 10}})).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_daily_quota_can_be_named_in_error_info() {
+    let (sb, http) = start().await;
+    fault(
+        &http,
+        &sb,
+        json!({"route": "places.search", "status": 429, "quota": "day", "quota_detail": "error_info"}),
+    )
+    .await;
+    let resp = search(&http, &sb, json!({"textQuery": "bakeries in Lyon"})).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v = json_of(resp).await;
+    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    let info = &v["error"]["details"][0];
+    assert_eq!(info["@type"], "type.googleapis.com/google.rpc.ErrorInfo");
+    assert_eq!(info["reason"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(
+        info["metadata"]["quota_limit"],
+        "SearchTextRequestsPerDayPerProject"
+    );
+    let bad = http
+        .post(format!("{}/_sandbox/faults", sb.url()))
+        .json(&json!({"route": "places.search", "status": 429, "quota_detail": "elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

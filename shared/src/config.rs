@@ -382,8 +382,9 @@ pub struct ProvidersConfig {
     pub google: GoogleConfig,
 }
 
-/// Which API makes images: Gemini `generateContent` with IMAGE output, or Imagen `:predict`
-/// (being shut down, kept for accounts that still have it).
+/// Which API makes images: Gemini `generateContent` with IMAGE output. `imagen` is still
+/// read from files so that a deployment that names it is refused at start-up with the
+/// reason (Imagen is shut down in the Gemini API), not with "unknown variant".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageBackend {
@@ -400,9 +401,10 @@ pub struct GoogleConfig {
     /// Only from the environment in production (`AG_PROVIDERS__GOOGLE__API_KEY`).
     #[serde(default)]
     pub api_key: Option<String>,
+    /// Model ids are retired by Google within months: a model Google no longer knows is an
+    /// operator alert (`ag_provider_misconfigured_total`), never a silent fallback.
     pub text_model: String,
     pub image_model: String,
-    pub imagen_model: String,
     pub image_backend: ImageBackend,
     pub places_timeout_ms: u64,
     pub text_timeout_ms: u64,
@@ -417,7 +419,6 @@ impl std::fmt::Debug for GoogleConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("text_model", &self.text_model)
             .field("image_model", &self.image_model)
-            .field("imagen_model", &self.imagen_model)
             .field("image_backend", &self.image_backend)
             .finish_non_exhaustive()
     }
@@ -674,9 +675,11 @@ impl Default for Config {
                     places_base_url: format!("{SANDBOX}/places"),
                     gemini_base_url: format!("{SANDBOX}/gemini"),
                     api_key: Some(SANDBOX_GOOGLE_KEY.to_owned()),
-                    text_model: "gemini-3.5-flash".to_owned(),
+                    // The newest GA Flash text model and the GA Flash image model, neither
+                    // with a shutdown date, on ai.google.dev/gemini-api/docs/deprecations
+                    // (as of late 2026).
+                    text_model: "gemini-3.8-flash".to_owned(),
                     image_model: "gemini-3.1-flash-image".to_owned(),
-                    imagen_model: "imagen-4.0-generate-001".to_owned(),
                     image_backend: ImageBackend::Gemini,
                     places_timeout_ms: 10_000,
                     text_timeout_ms: 60_000,
@@ -806,6 +809,11 @@ impl Config {
         // A malformed cluster URL is refused here, with what is wrong, not at first use.
         jobs::connection::cluster_nodes(&self.redis.url)
             .map_err(|e| Error::Config(format!("redis.url: {e}")))?;
+        if self.providers.google.image_backend == ImageBackend::Imagen {
+            return Err(Error::Config(
+                crate::providers::images::IMAGEN_SHUT_DOWN.to_owned(),
+            ));
+        }
         if self.queue.visibility_timeout_ms < 1_000 {
             return Err(Error::Config(
                 "queue.visibility_timeout_ms must be at least 1000".into(),
@@ -1252,7 +1260,7 @@ mod tests {
         ] {
             assert!(!shown.contains(secret), "{shown}");
         }
-        assert!(shown.contains("gemini-3.5-flash"), "the rest is shown");
+        assert!(shown.contains("gemini-3.8-flash"), "the rest is shown");
     }
 
     #[test]
@@ -1261,8 +1269,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("default.toml");
         std::fs::write(&file, "[providers.google]\nimage_backend = \"imagen\"\n").unwrap();
+        let refused = Config::load_from(&file).unwrap_err().to_string();
+        assert!(
+            refused.contains("Imagen is shut down") && refused.contains("image_backend"),
+            "{refused}"
+        );
+        std::fs::write(&file, "[providers.google]\nimage_backend = \"gemini\"\n").unwrap();
         let config = Config::load_from(&file).unwrap();
-        assert_eq!(config.providers.google.image_backend, ImageBackend::Imagen);
+        assert_eq!(config.providers.google.image_backend, ImageBackend::Gemini);
         std::fs::write(&file, "[providers.google]\nimage_backend = \"dalle\"\n").unwrap();
         assert!(Config::load_from(&file).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod mail;
 pub mod metrics;
+pub mod misconfigured;
 pub mod outbox;
 pub mod providers;
 pub mod rate_limit;

@@ -173,7 +173,15 @@ pub struct RouteErrorLabels {
     pub class: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProviderLabel {
+    pub provider: String,
+}
+
 struct Providers {
+    /// Jobs that met a setting the provider does not know (a retired model), by the
+    /// credential's gate name: the operator alert.
+    misconfigured: Family<ProviderLabel, Counter>,
     calls: Family<RouteLabel, Counter>,
     duration: HistogramFamily<RouteLabel>,
     errors: Family<RouteErrorLabels, Counter>,
@@ -212,6 +220,7 @@ static PROVIDERS: LazyLock<Providers> = LazyLock::new(|| {
         })
         .collect();
     Providers {
+        misconfigured: Family::default(),
         calls,
         duration,
         errors,
@@ -245,6 +254,22 @@ pub fn register_providers(registry: &mut Registry) {
         "Provider answers 429 Too Many Requests",
         p.throttled.clone(),
     );
+    registry.register(
+        "provider_misconfigured",
+        "Jobs that waited for an operator because the provider does not know a setting \
+         (a retired model id, an API version no longer served), by provider",
+        p.misconfigured.clone(),
+    );
+}
+
+/// Counts one job that met `provider`'s misconfiguration (the alert's signal).
+pub fn record_misconfigured(provider: &str) {
+    PROVIDERS
+        .misconfigured
+        .get_or_create(&ProviderLabel {
+            provider: provider.to_owned(),
+        })
+        .inc();
 }
 
 /// Counts one call of `route` that took `elapsed`: its answer's status, or its failure.

@@ -7,7 +7,6 @@
 use test_support::LogBuffer;
 
 use serde_json::json;
-use shared::config::ImageBackend;
 use shared::providers::gemini::GeminiClient;
 use shared::providers::images::ImageClient;
 use shared::providers::linkedin::{LinkedInClient, NewPost};
@@ -53,12 +52,7 @@ async fn no_secret_in_logs_errors_or_debug_output() {
     let places = PlacesClient::from_config(&google).unwrap();
     let gemini = GeminiClient::from_config(&google).unwrap();
     let image = ImageClient::from_config(&google).unwrap();
-    let mut imagen_config = google.clone();
-    imagen_config.image_backend = ImageBackend::Imagen;
-    let imagen = ImageClient::from_config(&imagen_config).unwrap();
-    out.push(format!(
-        "{places:?} {gemini:?} {image:?} {imagen:?} {google:?}"
-    ));
+    out.push(format!("{places:?} {gemini:?} {image:?} {google:?}"));
 
     // A wrong (but marked) key: the provider's own refusal.
     let wrong = env.google(&format!("{MARKER}-wrong"));
@@ -76,15 +70,12 @@ async fn no_secret_in_logs_errors_or_debug_output() {
             .write_post("s", "p")
             .await,
     );
-    for route in [
-        "places.search",
-        "gemini.text",
-        "gemini.image",
-        "imagen.predict",
-    ] {
+    for route in ["places.search", "gemini.text", "gemini.image"] {
         for f in [
             json!({"status": 429, "retry_after_s": 2, "retry_after_header": true}),
             json!({"status": 429, "quota": "day"}),
+            json!({"status": 429, "quota": "day", "quota_detail": "error_info"}),
+            json!({"status": 404}),
             json!({"status": 500}),
             json!({"status": 403}),
             json!({"delay_ms": 2_000}),
@@ -93,8 +84,7 @@ async fn no_secret_in_logs_errors_or_debug_output() {
             let r = match route {
                 "places.search" => places.search(&query, 20).await.map(drop),
                 "gemini.text" => gemini.write_post("s", "p").await.map(drop),
-                "gemini.image" => image.generate("x").await.map(drop),
-                _ => imagen.generate("x").await.map(drop),
+                _ => image.generate("x").await.map(drop),
             };
             seen(&mut out, r);
         }

@@ -71,15 +71,15 @@ async fn gemini_text_and_both_image_backends_succeed() {
         .await
         .unwrap();
     assert!(image.width > 0);
+    // Imagen is shut down in the Gemini API: the backend is refused before any call.
     let mut imagen = env.google(KEY);
     imagen.image_backend = ImageBackend::Imagen;
-    let image = ImageClient::from_config(&imagen)
-        .unwrap()
-        .generate("a clinic")
-        .await
-        .unwrap();
-    assert!(image.height > 0);
-    assert_eq!(env.log_len("imagen.predict").await, 1);
+    let e = ImageClient::from_config(&imagen).unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Misconfigured { reason } if reason.contains("Imagen is shut down")),
+        "{e:?}"
+    );
+    assert_eq!(env.log_len("imagen.predict").await, 0);
     env.sandbox.stop().await;
 }
 
@@ -94,27 +94,17 @@ async fn google_call(env: &TestSandbox, route: &str) -> Result<(), ProviderError
             .write_post("s", "p")
             .await
             .map(drop),
-        "gemini.image" => ImageClient::from_config(&config)?
+        _ => ImageClient::from_config(&config)?
             .generate("x")
             .await
             .map(drop),
-        _ => {
-            let mut c = config;
-            c.image_backend = ImageBackend::Imagen;
-            ImageClient::from_config(&c)?.generate("x").await.map(drop)
-        }
     }
 }
 
 #[tokio::test]
 async fn google_faults_map_to_what_the_caller_must_do() {
     let env = TestSandbox::fast().await;
-    for route in [
-        "places.search",
-        "gemini.text",
-        "gemini.image",
-        "imagen.predict",
-    ] {
+    for route in ["places.search", "gemini.text", "gemini.image"] {
         env.fault(fault(route, json!({"status": 429, "retry_after_s": 3})))
             .await;
         let e = google_call(&env, route).await.unwrap_err();
@@ -142,7 +132,7 @@ async fn google_faults_map_to_what_the_caller_must_do() {
                 "{route} {status}: {e:?}"
             );
         }
-        for status in [400, 403, 404] {
+        for status in [400, 403] {
             env.fault(fault(route, json!({"status": status}))).await;
             let e = google_call(&env, route).await.unwrap_err();
             assert!(
@@ -150,6 +140,13 @@ async fn google_faults_map_to_what_the_caller_must_do() {
                 "{route} {status}: {e:?}"
             );
         }
+        // NOT_FOUND: the model (or method) we name does not exist; only an operator can fix it.
+        env.fault(fault(route, json!({"status": 404}))).await;
+        let e = google_call(&env, route).await.unwrap_err();
+        assert!(
+            matches!(e, ProviderError::Misconfigured { .. }),
+            "{route} 404: {e:?}"
+        );
         env.fault(fault(route, json!({"delay_ms": 2_000}))).await;
         let e = google_call(&env, route).await.unwrap_err();
         assert!(
@@ -159,22 +156,24 @@ async fn google_faults_map_to_what_the_caller_must_do() {
         google_call(&env, route).await.unwrap();
     }
     for mode in ["blocked", "safety", "max_tokens", "malformed_json"] {
-        env.fault(fault("gemini.text", json!({"mode": mode}))).await;
+        // MAX_TOKENS is asked once more with a larger limit: it fails only when both do.
+        let count = if mode == "max_tokens" { 2 } else { 1 };
+        env.fault(fault("gemini.text", json!({"mode": mode, "count": count})))
+            .await;
         let e = google_call(&env, "gemini.text").await.unwrap_err();
         assert!(
             matches!(e, ProviderError::Permanent { .. }),
             "{mode}: {e:?}"
         );
     }
-    for route in ["gemini.image", "imagen.predict"] {
-        for mode in ["filtered", "not_image"] {
-            env.fault(fault(route, json!({"mode": mode}))).await;
-            let e = google_call(&env, route).await.unwrap_err();
-            assert!(
-                matches!(e, ProviderError::Permanent { .. }),
-                "{route} {mode}: {e:?}"
-            );
-        }
+    for mode in ["filtered", "not_image"] {
+        env.fault(fault("gemini.image", json!({"mode": mode})))
+            .await;
+        let e = google_call(&env, "gemini.image").await.unwrap_err();
+        assert!(
+            matches!(e, ProviderError::Permanent { .. }),
+            "gemini.image {mode}: {e:?}"
+        );
     }
     let mut bad_model = env.google(KEY);
     bad_model.text_model = "gemini-2.0-flash".into();
@@ -183,13 +182,121 @@ async fn google_faults_map_to_what_the_caller_must_do() {
         .write_post("s", "p")
         .await
         .unwrap_err();
-    assert!(matches!(e, ProviderError::Permanent { .. }), "{e:?}");
+    assert!(
+        matches!(&e, ProviderError::Misconfigured { reason } if reason.contains("providers.google.text_model")),
+        "{e:?}"
+    );
     let e = PlacesClient::from_config(&env.google("wrong-key"))
         .unwrap()
         .search(&query(), 1)
         .await
         .unwrap_err();
     assert!(matches!(e, ProviderError::Permanent { .. }), "{e:?}");
+    env.sandbox.stop().await;
+}
+
+/// A thinking model spends its thoughts out of `maxOutputTokens` (the sandbox counts them
+/// as Gemini does): the post still comes back, and a `MAX_TOKENS` with no text is asked
+/// once more with a larger limit before it counts as a failure.
+#[tokio::test]
+async fn a_max_tokens_after_thinking_is_asked_once_more_with_room() {
+    let env = TestSandbox::fast().await;
+    let gemini = GeminiClient::from_config(&env.google(KEY)).unwrap();
+    let draft = gemini
+        .write_post(
+            "You write LinkedIn posts.",
+            "A post about \"Golden Bakery\"",
+        )
+        .await
+        .unwrap();
+    assert!(!draft.post.is_empty());
+    assert_eq!(
+        env.log_len("gemini.text").await,
+        1,
+        "one call when thinking fits"
+    );
+    env.fault(fault("gemini.text", json!({"mode": "max_tokens"})))
+        .await;
+    let draft = gemini
+        .write_post(
+            "You write LinkedIn posts.",
+            "A post about \"Golden Bakery\"",
+        )
+        .await
+        .unwrap();
+    assert!(!draft.post.is_empty());
+    assert_eq!(
+        env.log_len("gemini.text").await,
+        3,
+        "the MAX_TOKENS was asked once more"
+    );
+    env.sandbox.stop().await;
+}
+
+/// Places names a used-up daily quota in `ErrorInfo.metadata.quota_limit`
+/// (cloud.google.com/apis/design/errors): the wait runs to the Pacific midnight reset.
+#[tokio::test]
+async fn places_daily_quota_in_error_info_waits_until_pacific_midnight() {
+    let env = TestSandbox::fast().await;
+    env.fault(fault(
+        "places.search",
+        json!({"status": 429, "quota": "day", "quota_detail": "error_info"}),
+    ))
+    .await;
+    let e = PlacesClient::from_config(&env.google(KEY))
+        .unwrap()
+        .search(&query(), 20)
+        .await
+        .unwrap_err();
+    let ProviderError::RateLimitedUntil { until, .. } = &e else {
+        panic!("a daily quota waits until its reset: {e:?}");
+    };
+    let wait = *until - chrono::Utc::now();
+    assert!(
+        wait > chrono::Duration::zero() && wait <= chrono::Duration::hours(24),
+        "{until}"
+    );
+    assert!(
+        matches!(
+            until.format("%H:%M").to_string().as_str(),
+            "07:00" | "08:00"
+        ),
+        "Pacific midnight is 07:00 or 08:00 UTC: {until}"
+    );
+    // The per-minute form of the same detail is a short wait, not a day.
+    env.fault(fault(
+        "places.search",
+        json!({"status": 429, "quota_detail": "error_info"}),
+    ))
+    .await;
+    let e = PlacesClient::from_config(&env.google(KEY))
+        .unwrap()
+        .search(&query(), 20)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ProviderError::Throttled { .. }), "{e:?}");
+    env.sandbox.stop().await;
+}
+
+/// The day Google shuts the configured image model down: the answer is an operator's
+/// problem naming the setting, not a content failure.
+#[tokio::test]
+async fn a_retired_model_is_misconfigured_and_names_the_setting() {
+    let env = TestSandbox::fast_with(sandbox::Options {
+        retired_models: vec!["gemini-3.1-flash-image".into()],
+        ..sandbox::Options::default()
+    })
+    .await;
+    let e = ImageClient::from_config(&env.google(KEY))
+        .unwrap()
+        .generate("a bakery")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, ProviderError::Misconfigured { reason }
+            if reason.contains("providers.google.image_model") && reason.contains("gemini-3.1-flash-image")),
+        "{e:?}"
+    );
     env.sandbox.stop().await;
 }
 

@@ -381,7 +381,7 @@ async fn prometheus_scrapes_the_api_and_two_workers_through_a_pipeline_run(db: P
             .iter()
             .flat_map(|g| g["rules"].as_array().unwrap())
             .collect();
-        assert_eq!(rules.len(), 9, "{body}");
+        assert_eq!(rules.len(), 10, "{body}");
         if rules.iter().all(|r| r["health"] == "ok") {
             break;
         }

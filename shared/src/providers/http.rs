@@ -98,26 +98,37 @@ struct GoogleError {
     details: Vec<serde_json::Value>,
 }
 
-/// A non-2xx answer of Places or Gemini as the error the caller acts on (docs/providers.md, "Google's error answers":
-/// `RetryInfo.retryDelay`, `QuotaFailure` quota ids with `PerDay`). Every Google call we
-/// make is free of side effects, so 5xx is always `RetryLater`.
+/// A non-2xx answer of Places or Gemini as the error the caller acts on (docs/providers.md,
+/// "Google's error answers"). The body is `google.rpc.Status` (cloud.google.com/apis/design/errors):
+/// `RetryInfo.retryDelay` is the wait; a per-day quota is named either in a `QuotaFailure`
+/// violation's `quotaId` (Gemini: `…PerDay…`) or in an `ErrorInfo`'s `metadata.quota_limit`
+/// (Places and other Cloud APIs: `…PerDay…`), and waits until the Pacific midnight reset;
+/// 404 NOT_FOUND means the model or method our configuration names does not exist (a
+/// retired model), which only an operator can fix. Every Google call we make is free of
+/// side effects, so 5xx is always `RetryLater`.
 pub(crate) async fn google_error(
     what: &str,
     response: reqwest::Response,
     secrets: &[&str],
 ) -> ProviderError {
-    let status = response.status();
+    let status = response.status().as_u16();
     let header_delay = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-    let body: GoogleErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let bytes = response.bytes().await.unwrap_or_default();
+    google_error_body(what, status, header_delay, &bytes, secrets)
+}
+
+/// [`google_error`] once the answer is read: what the contract fixtures test.
+pub(crate) fn google_error_body(
+    what: &str,
+    status: u16,
+    header_delay: Option<Duration>,
+    bytes: &[u8],
+    secrets: &[&str],
+) -> ProviderError {
+    let body: GoogleErrorBody = serde_json::from_slice(bytes).unwrap_or_default();
     let e = body.error;
     let reason = format!(
-        "{what} answered {} {}: {}",
-        status.as_u16(),
+        "{what} answered {status} {}: {}",
         e.status,
         scrub(&quote(&e.message), secrets)
     );
@@ -131,11 +142,15 @@ pub(crate) async fn google_error(
             per_day |= violations.iter().any(|v| {
                 v.get("quotaId")
                     .and_then(|q| q.as_str())
-                    .is_some_and(|q| q.contains("PerDay"))
+                    .is_some_and(names_a_day)
             });
         }
+        per_day |= d
+            .pointer("/metadata/quota_limit")
+            .and_then(|q| q.as_str())
+            .is_some_and(names_a_day);
     }
-    match status.as_u16() {
+    match status {
         429 if per_day => ProviderError::RateLimitedUntil {
             until: next_pacific_midnight(Utc::now()),
             reason,
@@ -145,8 +160,28 @@ pub(crate) async fn google_error(
             after: delay,
             reason,
         },
+        404 => ProviderError::Misconfigured { reason },
         _ => ProviderError::Permanent { reason },
     }
+}
+
+/// A `Misconfigured` error names the setting to fix and its value, so the alert, the
+/// banner and the waiting content all tell the operator what to change.
+pub(crate) fn name_setting(e: ProviderError, setting: &str, value: &str) -> ProviderError {
+    match e {
+        ProviderError::Misconfigured { reason } => ProviderError::Misconfigured {
+            reason: format!(
+                "{reason} (the provider does not know {setting} = {value:?}; set it to a model Google lists)"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// Whether a quota id or limit name is a daily one (`…PerDay…`, `…per day…`).
+fn names_a_day(quota: &str) -> bool {
+    let q = quota.to_ascii_lowercase();
+    q.contains("perday") || q.contains("per day") || q.contains("per_day")
 }
 
 #[derive(Deserialize, Default)]

@@ -1,13 +1,13 @@
-//! Image generation (docs/providers.md, "3. Image generation"): Gemini `generateContent` with IMAGE output by
-//! default, Imagen `:predict` when configured. Bytes leave this module only after their
-//! header proves them a PNG or JPEG with sane dimensions, so nothing else gets stored or
-//! uploaded to LinkedIn.
+//! Image generation (docs/providers.md, "3. Image generation"): Gemini `generateContent` with
+//! IMAGE output. Imagen `:predict` is shut down in the Gemini API
+//! (ai.google.dev/gemini-api/docs/deprecations), so an `imagen` backend is refused when the
+//! client is built. Bytes leave this module only after their header proves them a PNG or
+//! JPEG with sane dimensions, so nothing else gets stored or uploaded to LinkedIn.
 
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ProviderError;
@@ -56,7 +56,8 @@ impl std::fmt::Debug for Image {
 pub struct ImageClient {
     http: reqwest::Client,
     url: String,
-    backend: ImageBackend,
+    /// The configured model, named in a Misconfigured reason so the operator sees what to change.
+    model: String,
     api_key: String,
 }
 
@@ -64,7 +65,7 @@ impl std::fmt::Debug for ImageClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImageClient")
             .field("url", &self.url)
-            .field("backend", &self.backend)
+            .field("model", &self.model)
             .finish_non_exhaustive()
     }
 }
@@ -75,80 +76,55 @@ impl ImageClient {
             .api_key
             .clone()
             .ok_or_else(|| ProviderError::permanent("images: no Google API key configured"))?;
+        if config.image_backend == ImageBackend::Imagen {
+            return Err(ProviderError::Misconfigured {
+                reason: IMAGEN_SHUT_DOWN.to_owned(),
+            });
+        }
         let base = config.gemini_base_url.trim_end_matches('/');
-        let url = match config.image_backend {
-            ImageBackend::Gemini => {
-                format!(
-                    "{base}/v1beta/models/{}:generateContent",
-                    config.image_model
-                )
-            }
-            ImageBackend::Imagen => format!("{base}/v1beta/models/{}:predict", config.imagen_model),
-        };
         Ok(Self {
             http: http::client(Duration::from_millis(config.image_timeout_ms))?,
-            url,
-            backend: config.image_backend,
+            url: format!(
+                "{base}/v1beta/models/{}:generateContent",
+                config.image_model
+            ),
+            model: config.image_model.clone(),
             api_key,
         })
     }
 
-    /// The route this client's backend calls (its metrics label names the span too).
-    fn route(&self) -> http::Route {
-        match self.backend {
-            ImageBackend::Gemini => http::Route::GeminiImage,
-            ImageBackend::Imagen => http::Route::ImagenPredict,
-        }
-    }
-
     /// One square image for `prompt`.
-    #[tracing::instrument(skip_all, fields(route = self.route().label(), prompt_chars = prompt.len()))]
+    #[tracing::instrument(skip_all, fields(route = http::Route::GeminiImage.label(), prompt_chars = prompt.len()))]
     pub async fn generate(&self, prompt: &str) -> Result<Image, ProviderError> {
-        let (what, body) = match self.backend {
-            ImageBackend::Gemini => (
-                "gemini image",
-                json!({
-                    "contents": [{"role": "user", "parts": [{"text": prompt}]}],
-                    "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "1:1"}}
-                }),
-            ),
-            ImageBackend::Imagen => (
-                "imagen",
-                json!({
-                    "instances": [{"prompt": prompt}],
-                    "parameters": {"sampleCount": 1, "aspectRatio": "1:1", "personGeneration": "allow_adult"}
-                }),
-            ),
-        };
+        let what = "gemini image";
+        let body = json!({
+            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+            "generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "1:1"}}
+        });
         let request = self
             .http
             .post(&self.url)
             .header("x-goog-api-key", &self.api_key)
             .json(&body);
-        let response = http::send(self.route(), what, request, Effect::Idempotent).await?;
+        let response =
+            http::send(http::Route::GeminiImage, what, request, Effect::Idempotent).await?;
         if !response.status().is_success() {
-            return Err(http::google_error(what, response, &[&self.api_key]).await);
+            let e = http::google_error(what, response, &[&self.api_key]).await;
+            return Err(http::name_setting(
+                e,
+                "providers.google.image_model",
+                &self.model,
+            ));
         }
-        let encoded = match self.backend {
-            ImageBackend::Gemini => {
-                let raw: GenerateResponse = http::json(what, response, Effect::Idempotent).await?;
-                let candidate = raw.finished(what)?;
-                candidate
-                    .content
-                    .iter()
-                    .flat_map(|c| &c.parts)
-                    .filter_map(|p| p.inline_data.as_ref())
-                    .find(|d| !d.data.is_empty())
-                    .map(|d| d.data.clone())
-            }
-            ImageBackend::Imagen => {
-                let raw: PredictResponse = http::json(what, response, Effect::Idempotent).await?;
-                raw.predictions
-                    .into_iter()
-                    .find_map(|p| p.bytes_base64_encoded.filter(|b| !b.is_empty()))
-            }
-        };
-        let encoded = encoded
+        let raw: GenerateResponse = http::json(what, response, Effect::Idempotent).await?;
+        let candidate = raw.finished(what)?;
+        let encoded = candidate
+            .content
+            .iter()
+            .flat_map(|c| &c.parts)
+            .filter_map(|p| p.inline_data.as_ref())
+            .find(|d| !d.data.is_empty())
+            .map(|d| d.data.clone())
             .ok_or_else(|| ProviderError::permanent(format!("{what}: no image (filtered)")))?;
         let bytes = STANDARD
             .decode(encoded.trim())
@@ -157,17 +133,10 @@ impl ImageClient {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PredictResponse {
-    predictions: Vec<Prediction>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct Prediction {
-    bytes_base64_encoded: Option<String>,
-}
+/// Why an `imagen` backend is refused: at start-up (config validation) and by the client.
+pub const IMAGEN_SHUT_DOWN: &str = "providers.google.image_backend = \"imagen\": Imagen is shut down \
+in the Gemini API (ai.google.dev/gemini-api/docs/deprecations); set image_backend = \"gemini\" \
+and providers.google.image_model to a Gemini image model";
 
 /// `bytes` as an [`Image`] if its header is a PNG (signature + IHDR) or a JPEG (SOI + a
 /// SOFn frame header) with dimensions between 1 and 16384.

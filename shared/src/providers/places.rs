@@ -314,4 +314,93 @@ mod tests {
         let empty: RawResponse = serde_json::from_str("{}").unwrap();
         assert!(empty.places.is_empty() && empty.next_page_token.is_none());
     }
+
+    /// A searchText answer as developers.google.com/maps/documentation/places/web-service/text-search
+    /// ("Text Search (New)", response example) shows it: `places[]` with the masked fields
+    /// and `nextPageToken`.
+    #[test]
+    fn fixture_search_text_response_from_the_documentation() {
+        let raw: RawResponse = serde_json::from_str(
+            r#"{
+              "places": [
+                {
+                  "id": "ChIJs5ydyTiuEmsR0fRSlU0C7k0",
+                  "formattedAddress": "1 Macquarie St, Sydney NSW 2000, Australia",
+                  "addressComponents": [
+                    {"longText": "1", "shortText": "1", "types": ["street_number"], "languageCode": "en"},
+                    {"longText": "Sydney", "shortText": "Sydney", "types": ["locality", "political"], "languageCode": "en"},
+                    {"longText": "New South Wales", "shortText": "NSW", "types": ["administrative_area_level_1", "political"], "languageCode": "en"},
+                    {"longText": "Australia", "shortText": "AU", "types": ["country", "political"], "languageCode": "en"},
+                    {"longText": "2000", "shortText": "2000", "types": ["postal_code"], "languageCode": "en"}
+                  ],
+                  "location": {"latitude": -33.8599358, "longitude": 151.2133301},
+                  "rating": 4.2,
+                  "userRatingCount": 1200,
+                  "websiteUri": "https://example.com/",
+                  "nationalPhoneNumber": "(02) 9251 5600",
+                  "internationalPhoneNumber": "+61 2 9251 5600",
+                  "displayName": {"text": "Spicy Vegetarian Restaurant", "languageCode": "en"}
+                }
+              ],
+              "nextPageToken": "AeeoHcKv0ZmR1n7-G3iUNWS3NfJD3qLVeNjpZHYJH7"
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            raw.next_page_token.as_deref(),
+            Some("AeeoHcKv0ZmR1n7-G3iUNWS3NfJD3qLVeNjpZHYJH7")
+        );
+        let p = raw
+            .places
+            .into_iter()
+            .find_map(RawPlace::into_place)
+            .unwrap();
+        assert_eq!(p.business_name, "Spicy Vegetarian Restaurant");
+        assert_eq!(p.city.as_deref(), Some("Sydney"));
+        assert_eq!(p.province.as_deref(), Some("NSW"));
+        assert_eq!(p.country.as_deref(), Some("AU"));
+        assert_eq!(p.phone.as_deref(), Some("(02) 9251 5600"));
+        assert_eq!(p.rating, Some(4.2));
+        assert_eq!(p.review_count, Some(1200));
+    }
+
+    /// Places' errors are `google.rpc.Status` bodies (cloud.google.com/apis/design/errors;
+    /// developers.google.com/maps/documentation/places/web-service/usage-and-billing for
+    /// the quotas): a missing field mask (400), a bad key (400 `API_KEY_INVALID`), a
+    /// per-minute quota and a per-day quota, both named in `ErrorInfo.metadata.quota_limit`.
+    #[test]
+    fn fixture_search_text_errors_from_the_documentation() {
+        use crate::providers::http::google_error_body;
+        let error = |status: u16, body: &str| {
+            google_error_body("places search", status, None, body.as_bytes(), &[])
+        };
+        let e = error(
+            400,
+            r#"{"error": {"code": 400, "message": "FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.", "status": "INVALID_ARGUMENT"}}"#,
+        );
+        assert!(matches!(e, ProviderError::Permanent { .. }), "{e:?}");
+        let e = error(
+            400,
+            r#"{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
+            "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com", "metadata": {"service": "places.googleapis.com"}}]}}"#,
+        );
+        assert!(matches!(e, ProviderError::Permanent { .. }), "{e:?}");
+        let quota = |limit: &str| {
+            format!(
+                r#"{{"error": {{"code": 429, "message": "Quota exceeded for quota metric 'SearchTextRequest' and limit '{limit}' of service 'places.googleapis.com' for consumer 'project_number:123456789012'.", "status": "RESOURCE_EXHAUSTED",
+                "details": [{{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+                  "metadata": {{"quota_location": "global", "quota_metric": "places.googleapis.com/search_text_requests", "quota_limit": "{limit}", "quota_limit_value": "600", "consumer": "projects/123456789012", "service": "places.googleapis.com"}}}},
+                  {{"@type": "type.googleapis.com/google.rpc.Help", "links": [{{"description": "Request a higher quota limit.", "url": "https://cloud.google.com/docs/quotas/help/request_increase"}}]}}]}}}}"#
+            )
+        };
+        let e = error(429, &quota("SearchTextRequestsPerMinutePerProject"));
+        assert!(matches!(e, ProviderError::Throttled { .. }), "{e:?}");
+        let e = error(429, &quota("SearchTextRequestsPerDayPerProject"));
+        assert!(matches!(e, ProviderError::RateLimitedUntil { .. }), "{e:?}");
+        let e = error(
+            404,
+            r#"{"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}"#,
+        );
+        assert!(matches!(e, ProviderError::Misconfigured { .. }), "{e:?}");
+    }
 }

@@ -7,7 +7,9 @@
 //! asked for, and the image is stored under a key made from the user and the lead, so a
 //! retry after a crash finds both and pays for neither again. An image that cannot be made
 //! (filtered, not an image) does not fail the lead: the content goes on without one, with
-//! the reason noted.
+//! the reason noted. An image model Google does not know (retired) is not such a refusal:
+//! it is `Misconfigured`, and `Pipeline::provider_failed` makes the content wait for the
+//! operator instead of going out without its image.
 
 use jobs::kinds::GenerateContent;
 use jobs::{JobContext, JobError};

@@ -64,6 +64,11 @@ const MAX_RESERVE: Duration = Duration::from_secs(600);
 /// without a new one.
 const THROTTLE_MEMORY_WAITS: u32 = 10;
 
+/// How long a job waits before asking again after the provider did not know a setting of
+/// ours: long enough not to flood the logs, short enough that a fixed setting is picked up
+/// within minutes.
+pub const OPERATOR_WAIT: Duration = Duration::from_secs(600);
+
 impl Pipeline {
     pub(crate) fn gates(&self, resource: Resource, user_id: i64) -> Vec<Gate> {
         let l = &self.config.limits;
@@ -255,16 +260,56 @@ impl Pipeline {
             }
             ProviderError::RetryLater { after: None, .. }
             | ProviderError::OutcomeUnknown { .. } => return JobError::Retryable(message),
+            ProviderError::Misconfigured { .. } => {
+                return self
+                    .operator_wait(resource, user_id, campaign_id, message)
+                    .await;
+            }
             ProviderError::Permanent { .. }
             | ProviderError::Reconnect { .. }
             | ProviderError::Duplicate { .. }
-            | ProviderError::DuplicateUnnamed { .. }
-            | ProviderError::Misconfigured { .. } => return JobError::Permanent(message),
+            | ProviderError::DuplicateUnnamed { .. } => return JobError::Permanent(message),
         };
         self.block(resource, wait).await;
         self.deferred(user_id, campaign_id, &message, wait).await;
         JobError::RetryAfter {
             delay: wait,
+            message,
+        }
+    }
+
+    /// The provider does not know a setting of ours (a retired model, an API version no
+    /// longer served): no retry and no owner can fix that, only an operator. The job waits
+    /// [`OPERATOR_WAIT`] (no attempt used) and asks again, so its content resumes by itself
+    /// once the setting is fixed; meanwhile the owner sees the reason among her waits, the
+    /// metric feeds the operator alert and `/admin` shows the banner naming the setting.
+    /// It is a provider's wait (`RetryAfter`), so it is bounded like every other one: a
+    /// setting never fixed ends the job after `pipeline.give_up_waiting_secs` with this
+    /// reason. The credential is not blocked: a 404 costs nothing, and each job finds the
+    /// fix on its own next try.
+    async fn operator_wait(
+        &self,
+        resource: Resource,
+        user_id: i64,
+        campaign_id: i64,
+        message: String,
+    ) -> JobError {
+        let provider = resource.credential();
+        shared::metrics::record_misconfigured(provider);
+        let message = format!(
+            "{message}; waiting for the operator to fix {}",
+            shared::misconfigured::setting_of(provider)
+        );
+        tracing::error!(provider, reason = %message, "provider setting unknown to the provider: operator action needed");
+        if let Err(e) =
+            shared::misconfigured::raise(&self.redis, &self.key_prefix, provider, &message).await
+        {
+            tracing::warn!(error = %jobs::error::Chain(&e), "misconfiguration not recorded for /admin");
+        }
+        self.deferred(user_id, campaign_id, &message, OPERATOR_WAIT)
+            .await;
+        JobError::RetryAfter {
+            delay: OPERATOR_WAIT,
             message,
         }
     }

@@ -135,6 +135,7 @@ async fn overview_page(
         ),
     ];
     let mut context = Context::new();
+    context.insert("misconfigured", &misconfigured(state).await);
     context.insert("queues", &rows);
     context.insert("charts", &charts);
     context.insert("hours", &(service::CHART_MINUTES / 60));
@@ -143,6 +144,35 @@ async fn overview_page(
     context.insert("missing", &query.missing.as_deref().map(|m| m.trim()));
     context.insert("section", "overview");
     render(ctx, &user, "admin_overview.html", context)
+}
+
+/// A provider setting the provider does not know, as the banner shows it.
+#[derive(Debug, Serialize)]
+struct Banner {
+    provider: String,
+    setting: String,
+    reason: String,
+    seen: String,
+}
+
+/// What the workers raised (shared/src/misconfigured.rs). Redis away: no banner, and the
+/// rest of the page still answers (the alert does not depend on this page).
+async fn misconfigured(state: &AppState) -> Vec<Banner> {
+    match shared::misconfigured::current(&state.redis, &state.config.queue.prefix).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|m| Banner {
+                provider: m.provider,
+                setting: m.setting,
+                reason: m.reason,
+                seen: when(Some(m.seen_at_ms)),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %jobs::error::Chain(&e), "misconfigured providers not read");
+            Vec::new()
+        }
+    }
 }
 
 #[cfg(test)]
