@@ -494,3 +494,30 @@ async fn a_cancelled_campaigns_posts_leave_the_schedule(db: PgPool) {
     let upcoming = schedule::upcoming(&db, user, 100).await.unwrap();
     assert!(upcoming.iter().all(|u| !gone.contains(&u.content_id)));
 }
+
+/// With an immediate schedule a reconnect places the waiting posts "now", which may be the
+/// very second they were placed in: their job, which met the expired grant and waits for
+/// the reconnect, is written again, so the relay wakes it.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reconnect_wakes_the_posts_that_are_due(db: PgPool) {
+    let (user, _campaign, ids) = owner_with_pending(&db, 3).await;
+    let mut now = spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 100);
+    now.immediate = true;
+    schedule::save(&db, user, &now).await.unwrap();
+    for id in &ids {
+        lifecycle::content::approve(&db, user, *id).await.unwrap();
+    }
+    sqlx::query("DELETE FROM outbox")
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    contents::queue_waiting_approvals(&mut tx, user)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for id in &ids {
+        let at = slot(&db, *id).await.unwrap();
+        assert_eq!(queued(&db, *id).await, [(Some(at.timestamp()), Some(at))]);
+    }
+}

@@ -13,9 +13,9 @@
 //!
 //! A content's PublishPost goes to the outbox when it takes a slot it has no job for
 //! (`publish_queued_slot` remembers the slot of the last one written). A reflow leaves the
-//! contents whose slot did not change without a new job: their job already waits in the
-//! queue's scheduled set, and a second one would meet it there (same unique key), wake it
-//! before its time and keep its outbox row waiting until the slot.
+//! contents whose slot to come did not change without a new job: their job already waits
+//! in the queue's scheduled set, and a second one would meet it there (same unique key),
+//! wake it before its time and keep its outbox row waiting until the slot.
 //!
 //! A cancelled campaign's approved contents leave the schedule when it is cancelled: their
 //! jobs find the campaign cancelled and do nothing, so their slots would stay taken by
@@ -272,7 +272,10 @@ pub async fn reflow(
         let at = next_slot(schedule, &taken)?;
         taken.add(schedule, at);
         set_slot(&mut *conn, id, Some(at)).await?;
-        if ready && queued != Some(at) {
+        // A slot that has come (an immediate schedule's "now") is written again even when
+        // its job exists: that job may be waiting for the reconnect this reflow is part
+        // of, and the relay wakes a waiting job of the same slot.
+        if ready && (queued != Some(at) || at <= Utc::now()) {
             enqueue(&mut *conn, user_id, id, at).await?;
         }
         placed += 1;
