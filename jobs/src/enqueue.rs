@@ -453,6 +453,9 @@ fn new_envelope(
         user_id,
         enqueued_at: now,
         run_at: options.run_at.map(to_ms).filter(|t| *t > now),
+        // Due at its run-at time (a slot to come), else now: an owner's move or "publish
+        // now" enqueues a new job, so it is due from then.
+        due_at: Some(due_time(options.run_at, now).max(now)),
         unique_key,
         unique_for: None,
         trace: options.trace.clone(),

@@ -25,8 +25,15 @@ pub struct Envelope {
     pub user_id: Option<i64>,
     /// Wall-clock ms when first enqueued.
     pub enqueued_at: u64,
+    /// When the job is next due: a retry or a deferral moves it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_at: Option<u64>,
+    /// Wall-clock ms when the job became due: the instant it was enqueued for (a post's
+    /// slot, weeks after the approval that enqueued it), or when it was enqueued. Retries
+    /// and waits leave it, so the bound a pipeline puts on waiting counts from here, not
+    /// from the enqueue. Absent in envelopes of older producers: see [`Envelope::due_at`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique_key: Option<String>,
     /// The kind's `Job::UNIQUE_FOR` in ms, carried so that whoever reschedules the job
@@ -102,6 +109,21 @@ impl Envelope {
         self.attempt += 1;
     }
 
+    /// When the job became due. An envelope of an older producer has no `due_at`: its
+    /// `run_at` is still the instant it was enqueued for while nothing rescheduled it (no
+    /// attempt made, no wait); after that, `run_at` is the next retry's, and the enqueue is
+    /// the only instant left.
+    pub fn due_at(&self) -> u64 {
+        if let Some(due) = self.due_at {
+            return due;
+        }
+        let untouched = self.attempt == 0 && self.deferred.is_none() && self.returned == 0;
+        match self.run_at {
+            Some(run_at) if untouched => run_at.max(self.enqueued_at),
+            _ => self.enqueued_at,
+        }
+    }
+
     pub fn last_error(&self) -> Option<&str> {
         self.errors.last().map(|e| e.message.as_str())
     }
@@ -145,6 +167,7 @@ mod tests {
             user_id: Some(42),
             enqueued_at: 1,
             run_at: None,
+            due_at: None,
             unique_key: None,
             unique_for: None,
             trace: None,
@@ -171,6 +194,32 @@ mod tests {
         let s = "é".repeat(10);
         let t = truncate(&s, 5);
         assert!(t.starts_with("éé"));
+    }
+
+    #[test]
+    fn an_older_envelope_is_due_when_it_was_enqueued_for() {
+        // Written before envelopes carried `due_at`: a post's job for its slot.
+        let old = r#"{"id":"j","kind":"k","queue":"q","args":{},"max_attempts":5,
+                      "enqueued_at":1000,"run_at":9000}"#;
+        let mut env = Envelope::decode(old.as_bytes()).unwrap();
+        assert_eq!(env.due_at(), 9000);
+        // Once a wait moved `run_at`, it says when the wait ends, not when the job was due.
+        env.deferred = Some(Deferral {
+            until: 20_000,
+            reason: "429".into(),
+            count: 1,
+        });
+        env.run_at = Some(20_000);
+        assert_eq!(env.due_at(), 1000);
+        // A job enqueued to run now.
+        let now =
+            r#"{"id":"j","kind":"k","queue":"q","args":{},"max_attempts":5,"enqueued_at":1000}"#;
+        assert_eq!(Envelope::decode(now.as_bytes()).unwrap().due_at(), 1000);
+        // A new envelope says it.
+        let mut new = sample("{}");
+        new.due_at = Some(5000);
+        let decoded = Envelope::decode(new.encode().unwrap().as_bytes()).unwrap();
+        assert_eq!(decoded.due_at(), 5000);
     }
 
     proptest! {

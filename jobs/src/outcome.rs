@@ -413,6 +413,7 @@ mod tests {
             user_id: None,
             enqueued_at: 0,
             run_at: None,
+            due_at: None,
             unique_key: None,
             unique_for: None,
             trace: None,

@@ -23,6 +23,9 @@ pub struct JobContext {
     pub max_attempts: u32,
     pub user_id: Option<i64>,
     pub enqueued_at: u64,
+    /// When the job became due ([`crate::Envelope::due_at`]): its slot for a job enqueued
+    /// to run later. A bound on how long a job may wait counts from here.
+    pub due_at: u64,
 }
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
@@ -88,6 +91,7 @@ impl Registry {
                 max_attempts: env.max_attempts,
                 user_id: env.user_id,
                 enqueued_at: env.enqueued_at,
+                due_at: env.due_at(),
             };
             let run = handler(args, ctx);
             Box::pin(async move {

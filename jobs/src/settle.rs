@@ -191,6 +191,7 @@ impl Settler {
             user_id: None,
             enqueued_at: now,
             run_at: None,
+            due_at: None,
             unique_key: None,
             unique_for: None,
             trace: None,

@@ -126,12 +126,18 @@ impl Schedule {
         if !self.days.contains(&weekday) {
             return Vec::new();
         }
+        // A time skipped at the end of a day (a zone that changes at midnight) moves into
+        // the next day, which has its own slots: it is not one of this day's.
         let mut out: Vec<DateTime<Utc>> = self
             .times
             .iter()
             .filter_map(|m| self.instant(date, *m))
+            .filter(|t| self.local_date(*t) == date)
             .collect();
-        // A slot inside a spring-forward gap lands on the next one (2:30 → 3:30): keep one.
+        // A time inside a spring-forward gap moves an hour on (2:30 → 3:30), past the times
+        // after it in the gap's hour (3:00) and onto another slot's instant (3:30): sorted,
+        // then each instant once, the slots come strictly in order.
+        out.sort_unstable();
         out.dedup();
         out
     }
@@ -237,6 +243,7 @@ pub fn format_time(minutes: u16) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use chrono::Offset;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -298,6 +305,87 @@ mod tests {
             s.slots_after(utc("2026-10-25T00:00:00Z")).next(),
             Some(utc("2026-10-25T00:30:00Z"))
         );
+    }
+
+    #[test]
+    fn slots_in_a_spring_gap_come_once_and_in_order() {
+        // 29 March 2026 in Paris: 2:30 does not exist and becomes 3:30, the time of
+        // another slot; 3:00 (01:00 UTC) comes before it.
+        let s = schedule("Europe/Paris", &[7], &["02:30", "03:00", "03:30"], 3);
+        let date = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
+        assert_eq!(
+            s.slots_on(date),
+            [utc("2026-03-29T01:00:00Z"), utc("2026-03-29T01:30:00Z")]
+        );
+    }
+
+    /// Every quarter hour of the days around every change of 2026, in every zone the tz
+    /// database knows: the slots come strictly in order, each once, and each on its own
+    /// local day (what a move checks, `is_slot`). Away from a change, a day's slots are its
+    /// times at one offset, in order by construction. A quarter-hour grid holds every
+    /// change of 2026 (they fall on the hour, the half hour, or 2:45 in Chatham) and any
+    /// schedule's slots are a part of it, so a schedule with fewer times keeps the order.
+    #[test]
+    fn slots_are_strictly_increasing_in_every_zone_over_a_year() {
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut changes = 0;
+        for tz in chrono_tz::TZ_VARIANTS {
+            // More times than an owner may set (24): built, not checked.
+            let s = Schedule {
+                time_zone: tz,
+                days: vec![1, 2, 3, 4, 5, 6, 7],
+                times: (0..96).map(|q| q * 15).collect(),
+                per_day: 100,
+                immediate: false,
+            };
+            let offset = |d: NaiveDate| {
+                tz.offset_from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+                    .fix()
+            };
+            for date in first.iter_days().take(365) {
+                let next = date.succ_opt().unwrap();
+                if offset(date) == offset(next) {
+                    continue;
+                }
+                changes += 1;
+                // The local days the change can fall on, whatever the zone's offset.
+                let mut last: Option<DateTime<Utc>> = None;
+                for day in (date - Duration::days(2)).iter_days().take(5) {
+                    for t in s.slots_on(day) {
+                        if let Some(before) = last {
+                            assert!(before < t, "{}: {before} then {t}", tz.name());
+                        }
+                        assert_eq!(s.local_date(t), day, "{}: {t}", tz.name());
+                        last = Some(t);
+                    }
+                }
+            }
+        }
+        assert!(changes > 100, "{changes} changes: the walk found too few");
+    }
+
+    proptest::proptest! {
+        /// Any schedule (any minutes, any days) in any zone, from any instant of 2026.
+        #[test]
+        fn any_schedule_gives_distinct_slots_in_order(
+            zone in 0..chrono_tz::TZ_VARIANTS.len(),
+            times in proptest::collection::vec(0u16..1440, 1..24),
+            days in proptest::collection::vec(1u8..=7, 1..7),
+            from in 0i64..365 * 86_400,
+        ) {
+            let times: Vec<String> = times.into_iter().map(format_time).collect();
+            let times: Vec<&str> = times.iter().map(String::as_str).collect();
+            let tz = chrono_tz::TZ_VARIANTS[zone];
+            let s = schedule(tz.name(), &days, &times, 100);
+            let after = utc("2026-01-01T00:00:00Z") + Duration::seconds(from);
+            let slots: Vec<_> = s.slots_after(after).take(200).collect();
+            for pair in slots.windows(2) {
+                proptest::prop_assert!(pair[0] < pair[1], "{}: {:?}", tz.name(), pair);
+            }
+            for t in &slots {
+                proptest::prop_assert!(*t > after && s.is_slot(*t), "{}: {t}", tz.name());
+            }
+        }
     }
 
     #[test]

@@ -6,9 +6,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use shared::db::contents;
 use shared::db::lifecycle::{self, in_flight, publication, schedule};
+use shared::outbox;
 use shared::schedule::{Schedule, ScheduleSpec};
 use sqlx::PgPool;
+use test_support::TestRedis;
 
 /// An owner with LinkedIn connected and a `ready` campaign of `n` pending contents.
 async fn owner_with_pending(db: &PgPool, n: usize) -> (i64, i64, Vec<i64>) {
@@ -27,6 +30,12 @@ async fn owner_with_pending(db: &PgPool, n: usize) -> (i64, i64, Vec<i64>) {
     .execute(db)
     .await
     .unwrap();
+    let (campaign, ids) = campaign_with_pending(db, user, n).await;
+    (user, campaign, ids)
+}
+
+/// Another `ready` campaign of the owner, with `n` pending contents.
+async fn campaign_with_pending(db: &PgPool, user: i64, n: usize) -> (i64, Vec<i64>) {
     let campaign: i64 = sqlx::query_scalar(
         r#"INSERT INTO campaigns (user_id, name, industry, location, status, leads_count,
                                   enriched_count, contents_count)
@@ -61,7 +70,7 @@ async fn owner_with_pending(db: &PgPool, n: usize) -> (i64, i64, Vec<i64>) {
         .unwrap();
         ids.push(id);
     }
-    (user, campaign, ids)
+    (campaign, ids)
 }
 
 fn spec(days: &[u8], times: &[&str], per_day: u16) -> ScheduleSpec {
@@ -315,4 +324,200 @@ async fn a_move_racing_the_publish_job_never_both_wins(db: PgPool) {
         }
     }
     assert_eq!(moves + starts, ROUNDS);
+}
+
+async fn outbox_rows(db: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// Relays the outbox to Redis until a pass moves nothing; returns the rows left (set
+/// aside by the relay).
+async fn relay(db: &PgPool, client: &jobs::Client) -> i64 {
+    while outbox::relay_once(db, client).await.unwrap() > 0 {}
+    outbox_rows(db).await
+}
+
+/// PublishPost jobs waiting in the publish queue's scheduled set.
+fn scheduled_jobs(redis: &TestRedis) -> usize {
+    let mut conn = redis.conn();
+    redis::cmd("ZCARD")
+        .arg("ag:{publish}:scheduled")
+        .query(&mut conn)
+        .unwrap()
+}
+
+/// Saving the schedule again, or reconnecting LinkedIn, moves no post: nothing is written
+/// for them. A job written again for the same slot would meet the waiting one in the queue
+/// (same unique key), wake it before its time, and wait in the outbox until the slot.
+#[sqlx::test(migrations = "../migrations")]
+async fn saving_an_unchanged_schedule_leaves_no_outbox_row(db: PgPool) {
+    let redis = TestRedis::start();
+    let client = jobs::Client::connect(&redis.url(), jobs::Settings::default())
+        .await
+        .unwrap();
+    let (user, _campaign, ids) = owner_with_pending(&db, 20).await;
+    let week = spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00", "14:00"], 2);
+    schedule::save(&db, user, &week).await.unwrap();
+    for id in &ids {
+        lifecycle::content::approve(&db, user, *id).await.unwrap();
+    }
+    assert_eq!(relay(&db, &client).await, 0);
+    assert_eq!(
+        scheduled_jobs(&redis),
+        20,
+        "each post's job waits for its slot"
+    );
+    let before = futures_slots(&db, &ids).await;
+    // The same schedule, saved again: every post keeps its slot and its job.
+    let placed = schedule::save(&db, user, &week).await.unwrap();
+    assert_eq!(placed, 20);
+    assert_eq!(futures_slots(&db, &ids).await, before);
+    assert_eq!(relay(&db, &client).await, 0, "no outbox row is left");
+    // A reconnect: the same.
+    let mut tx = db.begin().await.unwrap();
+    contents::queue_waiting_approvals(&mut tx, user)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(futures_slots(&db, &ids).await, before);
+    assert_eq!(relay(&db, &client).await, 0, "no outbox row is left");
+    assert_eq!(
+        scheduled_jobs(&redis),
+        20,
+        "no job was woken before its slot"
+    );
+    // A schedule that moves them: each gets a job for its new slot.
+    let other = spec(&[1, 2, 3, 4, 5, 6, 7], &["10:00"], 2);
+    schedule::save(&db, user, &other).await.unwrap();
+    assert_eq!(relay(&db, &client).await, 0);
+    for id in &ids {
+        let at = slot(&db, *id).await.unwrap();
+        assert_eq!(queued(&db, *id).await, [], "relayed");
+        assert!(Schedule::from_spec(&other).unwrap().is_slot(at));
+    }
+    assert_eq!(
+        scheduled_jobs(&redis),
+        40,
+        "the new slots' jobs beside the old ones"
+    );
+}
+
+/// Posts placed while LinkedIn was not connected have no job: the reconnect writes them,
+/// slot unchanged or not.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reconnect_queues_the_posts_placed_without_linkedin(db: PgPool) {
+    let (user, _campaign, ids) = owner_with_pending(&db, 2).await;
+    sqlx::query("UPDATE user_profiles SET linkedin_reconnect_needed = true WHERE user_id = $1")
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
+    for id in &ids {
+        let approval = lifecycle::content::approve(&db, user, *id).await.unwrap();
+        assert!(!approval.queued_for_publishing);
+        assert_eq!(queued(&db, *id).await, []);
+    }
+    let before = futures_slots(&db, &ids).await;
+    sqlx::query("UPDATE user_profiles SET linkedin_reconnect_needed = false WHERE user_id = $1")
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    contents::queue_waiting_approvals(&mut tx, user)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(futures_slots(&db, &ids).await, before);
+    for (id, at) in ids.iter().zip(before) {
+        let at = at.unwrap();
+        assert_eq!(queued(&db, *id).await, [(Some(at.timestamp()), Some(at))]);
+    }
+}
+
+/// A cancelled campaign's approved posts leave the schedule: their slots are free for the
+/// owner's other posts, they no longer count against her posts a day, and a move to one of
+/// their slots is not refused.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_cancelled_campaigns_posts_leave_the_schedule(db: PgPool) {
+    let (user, cancelled, gone) = owner_with_pending(&db, 3).await;
+    let (_kept, ids) = campaign_with_pending(&db, user, 3).await;
+    // One post a day, at 09:00.
+    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 1))
+        .await
+        .unwrap();
+    let mut held = Vec::new();
+    for id in &gone {
+        held.push(
+            lifecycle::content::approve(&db, user, *id)
+                .await
+                .unwrap()
+                .scheduled_at
+                .unwrap(),
+        );
+    }
+    lifecycle::campaign::cancel(&db, user, cancelled)
+        .await
+        .unwrap();
+    for id in &gone {
+        assert_eq!(slot(&db, *id).await, None, "out of the schedule");
+    }
+    // The other campaign's first post takes the first day the cancelled ones held.
+    let first = lifecycle::content::approve(&db, user, ids[0])
+        .await
+        .unwrap();
+    assert_eq!(first.scheduled_at, Some(held[0]));
+    // Their other days are free for a move.
+    let free = schedule::free_slots(&db, user, 2).await.unwrap();
+    assert_eq!(free, held[1..]);
+    schedule::move_to(&db, user, ids[0], held[2]).await.unwrap();
+    // A campaign cancelled before its posts left the schedule on cancel (an older
+    // release): its posts hold no slot either, and a saved schedule leaves them out.
+    sqlx::query("UPDATE contents SET scheduled_at = $2 WHERE id = $1")
+        .bind(gone[0])
+        .bind(held[0])
+        .execute(&db)
+        .await
+        .unwrap();
+    let second = lifecycle::content::approve(&db, user, ids[1])
+        .await
+        .unwrap();
+    assert_eq!(second.scheduled_at, Some(held[0]));
+    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 1))
+        .await
+        .unwrap();
+    assert_eq!(slot(&db, gone[0]).await, None);
+    // The upcoming list never showed them.
+    let upcoming = schedule::upcoming(&db, user, 100).await.unwrap();
+    assert!(upcoming.iter().all(|u| !gone.contains(&u.content_id)));
+}
+
+/// With an immediate schedule a reconnect places the waiting posts "now", which may be the
+/// very second they were placed in: their job, which met the expired grant and waits for
+/// the reconnect, is written again, so the relay wakes it.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reconnect_wakes_the_posts_that_are_due(db: PgPool) {
+    let (user, _campaign, ids) = owner_with_pending(&db, 3).await;
+    let mut now = spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 100);
+    now.immediate = true;
+    schedule::save(&db, user, &now).await.unwrap();
+    for id in &ids {
+        lifecycle::content::approve(&db, user, *id).await.unwrap();
+    }
+    sqlx::query("DELETE FROM outbox")
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    contents::queue_waiting_approvals(&mut tx, user)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for id in &ids {
+        let at = slot(&db, *id).await.unwrap();
+        assert_eq!(queued(&db, *id).await, [(Some(at.timestamp()), Some(at))]);
+    }
 }

@@ -28,6 +28,8 @@ impl Admin {
                 env.died_at = None;
                 env.run_at = None;
                 env.deferred = None;
+                // Made due again by a person: a bound on waiting starts over.
+                env.due_at = Some(now_ms());
                 unique_key = env.unique_key.clone();
                 unique_for = env.unique_for.unwrap_or(DEFAULT_UNIQUE_FOR_MS);
                 env.encode()?

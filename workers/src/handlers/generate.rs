@@ -42,10 +42,10 @@ struct Lead {
     /// image that still cannot be made then leaves the content without one rather than
     /// failing the lead whose text is paid for.
     last_attempt: bool,
-    /// When the job was first enqueued (ms) and how long it may wait on providers: asked
-    /// when the image's provider says "later" again, not at the start of the run, so a
-    /// run that crosses the bound meanwhile goes on without the image.
-    enqueued_at: u64,
+    /// When the job became due (ms) and how long it may wait on providers: asked when
+    /// the image's provider says "later" again, not at the start of the run, so a run
+    /// that crosses the bound meanwhile goes on without the image.
+    due_at: u64,
     give_up: std::time::Duration,
     campaign_id: i64,
     user_id: i64,
@@ -72,7 +72,7 @@ pub async fn run(p: Pipeline, job: GenerateContent, ctx: JobContext) -> Result<(
     let lead = Lead {
         job_id: ctx.id.clone(),
         last_attempt: last_attempt(&ctx),
-        enqueued_at: ctx.enqueued_at,
+        due_at: ctx.due_at,
         give_up: std::time::Duration::from_secs(p.config.give_up_waiting_secs),
         campaign_id: row.campaign_id,
         user_id: row.user_id,
@@ -147,7 +147,7 @@ async fn generate(
                 (None, Some(reason))
             }
             Err(Stop::Job(JobError::RetryAfter { message, .. }))
-                if waited_enough(lead.enqueued_at, lead.give_up) =>
+                if waited_enough(lead.due_at, lead.give_up) =>
             {
                 let reason = format!("image: {message} (gave up waiting)");
                 note_image(p, lead.campaign_id, content.id, &reason).await?;

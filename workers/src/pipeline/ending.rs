@@ -9,8 +9,11 @@
 //!
 //! A wait uses no attempt, so a provider that keeps saying "later" (429s, a quota, a grant
 //! to reconnect) would keep a job alive forever: a provider's wait (`RetryAfter`) that
-//! comes after `pipeline.give_up_waiting_secs` since the job was first enqueued ends it
-//! too, with the provider's last word as the reason. Our own limits (`Defer`: the daily
+//! comes after `pipeline.give_up_waiting_secs` since the job became due ends it too, with
+//! the provider's last word as the reason. A job becomes due when it is enqueued, or at
+//! the instant it was enqueued for: a post's PublishPost is enqueued at approval for a
+//! slot that may be weeks away, and only its wait at the slot counts (an owner's move or
+//! "publish now" enqueues a new job, due from then). Our own limits (`Defer`: the daily
 //! budgets, our rate gates) always reopen and are never cut short.
 
 use std::future::Future;
@@ -30,13 +33,14 @@ pub fn ending(e: &JobError, ctx: &JobContext, give_up_waiting: Duration) -> Opti
             ctx.max_attempts
         )),
         JobError::Retryable(_) | JobError::Defer { .. } => None,
-        JobError::RetryAfter { message, .. } => waited_enough(ctx.enqueued_at, give_up_waiting)
-            .then(|| {
+        JobError::RetryAfter { message, .. } => {
+            waited_enough(ctx.due_at, give_up_waiting).then(|| {
                 format!(
                     "{message} (gave up after waiting {})",
                     human(give_up_waiting)
                 )
-            }),
+            })
+        }
     }
 }
 
@@ -83,7 +87,7 @@ fn within_bound(e: JobError, ctx: &JobContext, give_up: Duration) -> JobError {
         return e;
     };
     let bound_ms = ctx
-        .enqueued_at
+        .due_at
         .saturating_add(u64::try_from(give_up.as_millis()).unwrap_or(u64::MAX));
     let left = Duration::from_millis(bound_ms.saturating_sub(jobs::now_ms()));
     JobError::RetryAfter {
@@ -95,8 +99,8 @@ fn within_bound(e: JobError, ctx: &JobContext, give_up: Duration) -> JobError {
 /// Whether the job has waited on providers as long as it may: a step that can still
 /// give the owner something without the part that keeps waiting (a content without its
 /// image) does so then.
-pub fn waited_enough(enqueued_at: u64, give_up: Duration) -> bool {
-    Duration::from_millis(jobs::now_ms().saturating_sub(enqueued_at)) >= give_up
+pub fn waited_enough(due_at: u64, give_up: Duration) -> bool {
+    Duration::from_millis(jobs::now_ms().saturating_sub(due_at)) >= give_up
 }
 
 /// "3 days", "2 h", "40 min", "12 s".
@@ -117,7 +121,9 @@ fn human(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn ctx(attempt: u32, enqueued_ago: Duration) -> JobContext {
+    /// A job enqueued a month ago for a slot that came `due_ago` ago.
+    fn ctx(attempt: u32, due_ago: Duration) -> JobContext {
+        let now = jobs::now_ms();
         JobContext {
             id: "j".into(),
             kind: "k".into(),
@@ -125,7 +131,8 @@ mod tests {
             attempt,
             max_attempts: 5,
             user_id: None,
-            enqueued_at: jobs::now_ms() - u64::try_from(enqueued_ago.as_millis()).unwrap(),
+            enqueued_at: now - 30 * 86_400_000,
+            due_at: now - u64::try_from(due_ago.as_millis()).unwrap(),
         }
     }
 
@@ -134,7 +141,7 @@ mod tests {
         let bound = Duration::from_secs(3600);
         let fresh = Duration::from_secs(1);
         let old = Duration::from_secs(7200);
-        // (answer, attempt, age) → ends?
+        // (answer, attempt, time since due) → ends?
         let cases = [
             (JobError::Permanent("refused".into()), 1, fresh, true),
             (JobError::Retryable("500".into()), 4, fresh, false),
@@ -164,7 +171,7 @@ mod tests {
             assert_eq!(
                 got.is_some(),
                 ends,
-                "{e:?} at attempt {attempt}, {age:?} old"
+                "{e:?} at attempt {attempt}, due {age:?} ago"
             );
         }
         let why = ending(

@@ -70,8 +70,14 @@ pub async fn launch(
 }
 
 /// Any state but `completed` and `cancelled` → `cancelled`: the campaign's jobs find it so
-/// and do nothing.
+/// and do nothing, and its approved posts leave the owner's schedule in the same commit
+/// (they will never go out, so their slots are free for her other posts).
 pub async fn cancel(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Error> {
+    let mut tx = db.begin().await?;
+    // The owner's schedule lock first, then the contents, then the campaign: the order of
+    // every placement, and of a publication's end (content, then campaign).
+    super::schedule::lock_owner(&mut tx, user_id).await?;
+    super::schedule::release_cancelled(&mut tx, id).await?;
     let cancelled = sqlx::query_as!(
         Campaign,
         r#"UPDATE campaigns SET status = 'cancelled', completed_at = now()
@@ -83,11 +89,16 @@ pub async fn cancel(db: &PgPool, user_id: i64, id: i64) -> Result<Campaign, Erro
         id,
         user_id,
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
     match cancelled {
-        Some(c) => Ok(c),
+        Some(c) => {
+            tx.commit().await?;
+            Ok(c)
+        }
         None => {
+            // Nothing changed: the transaction rolls back, slots and all.
+            drop(tx);
             let current = get(db, user_id, id).await?;
             Err(Error::Conflict(format!(
                 "campaign is already {}",

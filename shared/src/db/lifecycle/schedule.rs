@@ -8,7 +8,18 @@
 //!                     scheduled(t) ──move──▶ scheduled(t')      ──publish now──▶ scheduled(now)
 //!                     scheduled(t) ──unschedule──▶ unscheduled ──move / place──▶ scheduled(t')
 //!                     (schedule changed) ──reflow──▶ every unstarted one in a new slot
+//!                     (campaign cancelled) ──▶ out of the schedule
 //! ```
+//!
+//! A content's PublishPost goes to the outbox when it takes a slot it has no job for
+//! (`publish_queued_slot` remembers the slot of the last one written). A reflow leaves the
+//! contents whose slot to come did not change without a new job: their job already waits
+//! in the queue's scheduled set, and a second one would meet it there (same unique key),
+//! wake it before its time and keep its outbox row waiting until the slot.
+//!
+//! A cancelled campaign's approved contents leave the schedule when it is cancelled: their
+//! jobs find the campaign cancelled and do nothing, so their slots would stay taken by
+//! posts that never go out, count against the owner's posts a day, and be invisible to her.
 //!
 //! Every change here runs under a lock on the owner's `users` row, so two placements never
 //! pick the same slot, and takes that lock before any content's row (the same order
@@ -216,44 +227,74 @@ pub struct Slot {
 }
 
 /// Every approved content whose publishing has not started takes a slot of `schedule`
-/// again, keeping their order; the unscheduled ones stay out. Contents whose slot passed
-/// while LinkedIn was not connected get new slots to come, instead of all going at once.
-/// Returns how many were placed.
+/// again, keeping their order; the unscheduled ones stay out, and so do the contents of a
+/// cancelled campaign. Contents whose slot passed while LinkedIn was not connected get new
+/// slots to come, instead of all going at once. Only a content without a job for its new
+/// slot gets one (see the module). Returns how many were placed.
 pub async fn reflow(
     conn: &mut PgConnection,
     user_id: i64,
     schedule: &Schedule,
 ) -> Result<u64, Error> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        r#"SELECT id FROM contents
-           WHERE user_id = $1 AND status = 'approved' AND scheduled_at IS NOT NULL
-           ORDER BY scheduled_at, id FOR UPDATE"#,
+    // (id, slot of its last job, campaign cancelled)
+    let rows: Vec<(i64, Option<DateTime<Utc>>, bool)> = sqlx::query_as(
+        r#"SELECT c.id, c.publish_queued_slot, cp.status = 'cancelled'
+           FROM contents c JOIN campaigns cp ON cp.id = c.campaign_id
+           WHERE c.user_id = $1 AND c.status = 'approved' AND c.scheduled_at IS NOT NULL
+           ORDER BY c.scheduled_at, c.id FOR UPDATE OF c"#,
     )
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     // Looked at after the locks: a publication made before them is seen (see the module).
     let started: Vec<i64> =
         sqlx::query_scalar("SELECT content_id FROM publications WHERE content_id = ANY($1)")
             .bind(&ids)
             .fetch_all(&mut *conn)
             .await?;
-    let movable: Vec<i64> = ids.into_iter().filter(|id| !started.contains(id)).collect();
+    let unstarted: Vec<_> = rows
+        .into_iter()
+        .filter(|(id, _, _)| !started.contains(id))
+        .collect();
+    let cleared: Vec<i64> = unstarted.iter().map(|r| r.0).collect();
     sqlx::query("UPDATE contents SET scheduled_at = NULL WHERE id = ANY($1)")
-        .bind(&movable)
+        .bind(&cleared)
         .execute(&mut *conn)
         .await?;
     let mut taken = taken(&mut *conn, user_id, schedule, None).await?;
     let ready = profiles::linkedin_ready(&mut *conn, user_id).await?;
-    for id in &movable {
+    let mut placed = 0;
+    for (id, queued, cancelled) in unstarted {
+        if cancelled {
+            continue;
+        }
         let at = next_slot(schedule, &taken)?;
         taken.add(schedule, at);
-        set_slot(&mut *conn, *id, Some(at)).await?;
-        if ready {
-            enqueue(&mut *conn, user_id, *id, at).await?;
+        set_slot(&mut *conn, id, Some(at)).await?;
+        // A slot that has come (an immediate schedule's "now") is written again even when
+        // its job exists: that job may be waiting for the reconnect this reflow is part
+        // of, and the relay wakes a waiting job of the same slot.
+        if ready && (queued != Some(at) || at <= Utc::now()) {
+            enqueue(&mut *conn, user_id, id, at).await?;
         }
+        placed += 1;
     }
-    Ok(movable.len() as u64)
+    Ok(placed)
+}
+
+/// Takes a cancelled campaign's approved contents whose publishing has not started out
+/// of the schedule, in the cancel's transaction (which took `lock_owner` first).
+pub async fn release_cancelled(conn: &mut PgConnection, campaign_id: i64) -> Result<u64, Error> {
+    let released = sqlx::query(
+        r#"UPDATE contents c SET scheduled_at = NULL, updated_at = now()
+           WHERE c.campaign_id = $1 AND c.status = 'approved' AND c.scheduled_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM publications pb WHERE pb.content_id = c.id)"#,
+    )
+    .bind(campaign_id)
+    .execute(conn)
+    .await?;
+    Ok(released.rows_affected())
 }
 
 /// The next free slot, or now with an immediate schedule.
@@ -275,7 +316,8 @@ fn now_second() -> DateTime<Utc> {
 }
 
 /// The owner's posts placed from the start of today (her time) on, published or waiting,
-/// but `except` (the content being placed).
+/// but `except` (the content being placed) and the waiting posts of a cancelled campaign,
+/// which will never go out (a published one did, and counts).
 async fn taken(
     conn: &mut PgConnection,
     user_id: i64,
@@ -284,9 +326,10 @@ async fn taken(
 ) -> Result<Taken, Error> {
     let since = Utc::now() - Duration::days(2);
     let rows: Vec<DateTime<Utc>> = sqlx::query_scalar(
-        r#"SELECT scheduled_at FROM contents
-           WHERE user_id = $1 AND status IN ('approved', 'published')
-             AND scheduled_at >= $2 AND id <> COALESCE($3, 0)"#,
+        r#"SELECT c.scheduled_at FROM contents c JOIN campaigns cp ON cp.id = c.campaign_id
+           WHERE c.user_id = $1 AND c.status IN ('approved', 'published')
+             AND (c.status = 'published' OR cp.status <> 'cancelled')
+             AND c.scheduled_at >= $2 AND c.id <> COALESCE($3, 0)"#,
     )
     .bind(user_id)
     .bind(since)
@@ -309,7 +352,8 @@ async fn set_slot(
     Ok(())
 }
 
-/// The content's PublishPost for its slot, in the outbox with that run-at time.
+/// The content's PublishPost for its slot, in the outbox with that run-at time; the
+/// content remembers the slot its job is for.
 async fn enqueue(
     conn: &mut PgConnection,
     user_id: i64,
@@ -317,12 +361,18 @@ async fn enqueue(
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
     outbox::push_at(
-        conn,
+        &mut *conn,
         &jobs::kinds::PublishPost::for_slot(content_id, at.timestamp()),
         Some(user_id),
         Some(at),
     )
-    .await
+    .await?;
+    sqlx::query("UPDATE contents SET publish_queued_slot = $2 WHERE id = $1")
+        .bind(content_id)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Locks the owner's approved content whose publishing has not started; returns its
