@@ -109,6 +109,10 @@ pub struct Options {
     /// a day, as LinkedIn does. Zero forgets at once, so tests can show that publishing
     /// stays exactly-once without LinkedIn's check.
     pub duplicate_window_s: u64,
+    /// The `LinkedIn-Version` values served; any other answers 426 NONEXISTENT_VERSION, as
+    /// LinkedIn does for a version it retired or never released. Default: the version our
+    /// configuration sends and the two months either side of it.
+    pub linkedin_versions: Vec<u32>,
 }
 
 impl Default for Options {
@@ -124,9 +128,14 @@ impl Default for Options {
             token_expires_in_s: 5_184_000,
             refresh_tokens: false,
             duplicate_window_s: 24 * 3600,
+            linkedin_versions: DEFAULT_LINKEDIN_VERSIONS.to_vec(),
         }
     }
 }
+
+/// The `LinkedIn-Version` values served by default: 202610 (what the configuration sends)
+/// and the months around it.
+pub const DEFAULT_LINKEDIN_VERSIONS: [u32; 5] = [202_608, 202_609, 202_610, 202_611, 202_612];
 
 /// Where a sandbox listens by default.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8070";

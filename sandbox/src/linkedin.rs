@@ -11,8 +11,6 @@ use crate::google::query;
 use crate::server::{Call, code};
 use crate::state::{Code, Data, Image, Post, Token, now_ms};
 
-/// `LinkedIn-Version` values this sandbox accepts (about a year of monthly versions).
-const VERSIONS: std::ops::RangeInclusive<u32> = 202_511..=202_611;
 const DAY_MS: u64 = 24 * 3600 * 1000;
 
 fn err(status: u16, service_code: u32, code_name: &str, message: &str) -> HttpResponse {
@@ -225,7 +223,12 @@ fn issue(data: &mut Data, opts: &crate::Options, member: &str, scope: &str) -> V
 }
 
 /// `POST /oauth/v2/accessToken`: authorization_code (single-use codes, the same
-/// redirect_uri) and refresh_token grants.
+/// redirect_uri) and refresh_token grants ("Authorization Code Flow (3-legged OAuth)",
+/// learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow). An unknown
+/// client (id or secret) is `invalid_client` (401) whatever the code; a known client with a
+/// code that was never issued, was used, or was issued for another redirect_uri is
+/// `invalid_grant` (400, RFC 6749 section 5.2), so a caller can tell "our app is known"
+/// from "our app is not" with a made-up code.
 fn token(call: &Call<'_>) -> HttpResponse {
     let p: Vec<(String, String)> = url::form_urlencoded::parse(call.body)
         .into_owned()
@@ -251,21 +254,21 @@ fn token(call: &Call<'_>) -> HttpResponse {
                 None => {
                     return oauth_err(
                         400,
-                        "invalid_request",
+                        "invalid_grant",
                         "Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired.",
                     );
                 }
                 Some(c) if c.used => {
                     return oauth_err(
                         400,
-                        "invalid_request",
+                        "invalid_grant",
                         "Unable to retrieve access token: authorization code has already been used",
                     );
                 }
                 Some(c) if c.redirect_uri != redirect => {
                     return oauth_err(
                         400,
-                        "invalid_request",
+                        "invalid_grant",
                         "Unable to retrieve access token: redirect_uri does not match the authorization code",
                     );
                 }
@@ -283,7 +286,7 @@ fn token(call: &Call<'_>) -> HttpResponse {
             else {
                 return oauth_err(
                     400,
-                    "invalid_request",
+                    "invalid_grant",
                     "The provided refresh token is invalid",
                 );
             };
@@ -316,7 +319,11 @@ fn with_member(
                     "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
                 );
             }
-            Some(v) if v.parse::<u32>().is_ok_and(|v| VERSIONS.contains(&v)) => {}
+            Some(v)
+                if v.parse::<u32>()
+                    .is_ok_and(|v| call.shared.options.linkedin_versions.contains(&v)) => {}
+            // LinkedIn's answer for a version it does not serve (retired, or never released):
+            // "Versioning", learn.microsoft.com/linkedin/marketing/versioning.
             Some(v) => {
                 return err(
                     426,

@@ -739,7 +739,73 @@ async fn codes_are_single_use_bound_to_the_redirect_uri_and_the_client() {
     let (status, body) =
         exchange(&http, &sb, &form(&fresh, redirect, "sandbox-client-secret")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+/// A made-up code tells a known client (`invalid_grant`) from an unknown one
+/// (`invalid_client`), as LinkedIn's token endpoint does: how a deployment checks its app
+/// without a member.
+#[tokio::test]
+async fn a_made_up_code_is_invalid_grant_for_the_app_and_invalid_client_for_others() {
+    let (sb, http) = start().await;
+    let redirect = "http://app.test/callback";
+    let (status, body) = exchange(
+        &http,
+        &sb,
+        &form("made-up-code", redirect, "sandbox-client-secret"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"].is_string());
+    let (status, body) = exchange(&http, &sb, &form("made-up-code", redirect, "wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "invalid_client");
+    let (status, body) = exchange(
+        &http,
+        &sb,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "made-up-code"),
+            ("redirect_uri", redirect),
+            ("client_id", "someone-else"),
+            ("client_secret", "sandbox-client-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "invalid_client");
+}
+
+/// Only the versions the option lists are served; the others answer LinkedIn's 426.
+#[tokio::test]
+async fn unserved_versions_answer_426_nonexistent_version() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_versions: vec![202_612],
+        ..Options::default()
+    })
+    .await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let get = |version: &'static str| {
+        http.get(format!(
+            "{}/linkedin-api/rest/images/urn%3Ali%3Aimage%3Anone",
+            sb.url()
+        ))
+        .bearer_auth(&m.token)
+        .header("LinkedIn-Version", version)
+        .header("X-Restli-Protocol-Version", "2.0.0")
+        .send()
+    };
+    let refused = get("202610").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UPGRADE_REQUIRED);
+    let body = json_of(refused).await;
+    assert_eq!(body["code"], "NONEXISTENT_VERSION");
+    assert_eq!(body["status"], 426);
+    // The served one goes on to the route (an unknown image: 404).
+    assert_eq!(get("202612").await.unwrap().status(), StatusCode::NOT_FOUND);
+    // The default serves what the configuration sends.
+    assert!(sandbox::DEFAULT_LINKEDIN_VERSIONS.contains(&202_610));
 }
 
 #[tokio::test]

@@ -44,6 +44,10 @@ struct Cli {
     /// Seconds LinkedIn refuses an identical post by the same author (0: never refuses).
     #[arg(long, default_value_t = 24 * 3600)]
     duplicate_window: u64,
+    /// `LinkedIn-Version` values served, comma-separated (others answer 426
+    /// NONEXISTENT_VERSION). Default: 202608 to 202612.
+    #[arg(long, value_delimiter = ',', default_values_t = sandbox::DEFAULT_LINKEDIN_VERSIONS)]
+    linkedin_versions: Vec<u32>,
 }
 
 fn main() -> Result<()> {
@@ -66,6 +70,7 @@ fn main() -> Result<()> {
         token_expires_in_s: cli.token_expires_in,
         refresh_tokens: cli.refresh_tokens,
         duplicate_window_s: cli.duplicate_window,
+        linkedin_versions: cli.linkedin_versions,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
