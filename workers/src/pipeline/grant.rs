@@ -100,6 +100,7 @@ pub async fn refresh(
         expires_at: now + span(fresh.expires_in),
         refresh_token: new_refresh,
         refresh_expires_at: fresh.refresh_expires_in.map(|d| now + span(d)),
+        scope: profiles::normalize_scope(fresh.scope.as_deref()),
     };
     profiles::store_refreshed(&mut tx, user_id, &refreshed)
         .await
