@@ -64,9 +64,15 @@ impl TestSandbox {
         std::mem::replace(&mut self.sandbox, again).stop().await;
     }
 
-    /// Without latency: what tests of behaviour want.
+    /// Without latency, and the LinkedIn app approved for every product the sandbox knows
+    /// (post analytics too): what tests of the provider clients want. The whole stack's
+    /// tests start from the strict default instead ([`TestSandbox::fast_with`]).
     pub async fn fast() -> Self {
-        Self::fast_with(sandbox::Options::default()).await
+        Self::fast_with(sandbox::Options {
+            linkedin_products: all_products(),
+            ..sandbox::Options::default()
+        })
+        .await
     }
 
     /// `options` without latency.
@@ -101,6 +107,8 @@ impl TestSandbox {
         c.token_url = format!("{www}/oauth/v2/accessToken");
         c.userinfo_url = format!("{api}/v2/userinfo");
         c.api_base_url = api;
+        // The clients' tests read post analytics too (see `fast`).
+        c.analytics = true;
         c.timeout_ms = 500;
         c.image_poll_interval_ms = 10;
         c.image_poll_max_ms = 5_000;
@@ -221,6 +229,14 @@ impl TestSandbox {
         assert_eq!(q["state"], state);
         oauth.exchange_code(&q["code"], redirect_uri).await.unwrap()
     }
+}
+
+/// Every LinkedIn product the sandbox knows: the two self-serve ones and the Community
+/// Management API (post analytics).
+pub fn all_products() -> Vec<String> {
+    sandbox::LINKEDIN_PRODUCTS
+        .map(|(name, _)| name.to_owned())
+        .to_vec()
 }
 
 fn array(v: Value) -> Vec<Value> {
