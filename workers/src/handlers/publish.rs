@@ -411,7 +411,8 @@ async fn published(
     // created: never `failed`.
     if let (Some(other), Created::Now) = (owner, created) {
         let reason = format!(
-            "LinkedIn answered that it created post {urn} for content {}, but our records              already hold that post as content {other}'s; check both on LinkedIn",
+            "LinkedIn answered that it created post {urn} for content {}, but our records \
+             already hold that post as content {other}'s; check both on LinkedIn",
             ctx.content_id
         );
         return unknown_because(p, ctx, publication_id, &reason).await;
