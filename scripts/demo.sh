@@ -41,8 +41,12 @@ AG_USER_PASSWORD="$demo_password" target/release/api create-user \
   --email "$demo_email" --name "Demo Owner" >/dev/null
 
 # The imitation of Google Places, Gemini, Imagen and LinkedIn that every client's default
-# configuration points at (port 8070), with the real services' latencies.
-target/release/sandbox --bind 127.0.0.1:8070 >"$run/sandbox.log" 2>&1 &
+# configuration points at (port 8070), with the real services' latencies. Its LinkedIn app
+# is approved for post analytics (the Community Management API) beside the two self-serve
+# products, and the demo asks for them, so the dashboard shows engagement.
+target/release/sandbox --bind 127.0.0.1:8070 \
+  --linkedin-products "Sign In with LinkedIn using OpenID Connect,Share on LinkedIn,Community Management API" \
+  >"$run/sandbox.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:8070/_sandbox/health >/dev/null 2>&1 && break
@@ -50,6 +54,7 @@ for _ in $(seq 1 100); do
 done
 export AG_LINKEDIN__CLIENT_ID="sandbox-client-id"
 export AG_LINKEDIN__CLIENT_SECRET="sandbox-client-secret"
+export AG_LINKEDIN__ANALYTICS=true
 # The sandbox's businesses have their websites on 127.0.0.1: let the workers fetch them
 # (off by default, so a lead's website can never make a worker fetch our own hosts).
 export AG_WEBSITE__ALLOW_PRIVATE=true

@@ -132,10 +132,8 @@ async fn start_connect(app: &TestApp, fixture: &LinkedInFixture) -> String {
         query["redirect_uri"],
         format!("{PUBLIC_URL}/api/profile/linkedin/callback")
     );
-    assert_eq!(
-        query["scope"],
-        "openid profile w_member_social r_member_postAnalytics"
-    );
+    // What the two self-serve products allow; post analytics only when configured.
+    assert_eq!(query["scope"], "openid profile w_member_social");
     assert_eq!(query["state"].len(), 43);
     query["state"].clone()
 }

@@ -4,7 +4,8 @@
 //! end. Its routes, fault plan, request log and JSON are a contract that outside tools drive
 //! (docs/sandbox.md): add fields freely, remove or rename none.
 //!
-//! Everything is deterministic for a seed, a request and the call order; the clock is the
+//! Everything is deterministic for a seed, a request and the call order (but LinkedIn post
+//! and image ids, drawn anew at each start unless `linkedin_id_epoch` fixes them); the clock is the
 //! machine's.
 
 mod control;
@@ -120,7 +121,47 @@ pub struct Options {
     /// LinkedIn does for a version it retired or never released. Default: the version our
     /// configuration sends and the two months either side of it.
     pub linkedin_versions: Vec<u32>,
+    /// The LinkedIn products the app is approved for; the consent refuses any scope none of
+    /// them gives, as LinkedIn does (`unauthorized_scope_error`). Default: the two
+    /// self-serve products every app can add, [`SELF_SERVE_PRODUCTS`].
+    pub linkedin_products: Vec<String>,
+    /// The image status GET (`GET /rest/images/{urn}`) answers 403 ACCESS_DENIED, as for an
+    /// app whose grant does not include reading images.
+    pub linkedin_image_status_forbidden: bool,
+    /// Makes post and image ids repeat from one start to the next (a test that needs the
+    /// ids of an earlier run again). `None`, the default: every start draws its own, so ids
+    /// never repeat across restarts, as LinkedIn's never do.
+    pub linkedin_id_epoch: Option<u64>,
 }
+
+/// "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn": the products any
+/// LinkedIn app can add without LinkedIn's review.
+pub const SELF_SERVE_PRODUCTS: [&str; 2] = [
+    "Sign In with LinkedIn using OpenID Connect",
+    "Share on LinkedIn",
+];
+
+/// Products the sandbox knows and the member scopes each gives ("Getting Access to LinkedIn
+/// APIs", learn.microsoft.com/linkedin/shared/authentication/getting-access; the product
+/// pages name their scopes).
+pub const LINKEDIN_PRODUCTS: [(&str, &[&str]); 3] = [
+    (
+        "Sign In with LinkedIn using OpenID Connect",
+        &["openid", "profile", "email"],
+    ),
+    ("Share on LinkedIn", &["w_member_social"]),
+    (
+        "Community Management API",
+        &[
+            "r_member_postAnalytics",
+            "r_member_social",
+            "w_member_social",
+            "r_organization_social",
+            "w_organization_social",
+            "rw_organization_admin",
+        ],
+    ),
+];
 
 impl Default for Options {
     fn default() -> Self {
@@ -138,6 +179,9 @@ impl Default for Options {
             deprecated_models: Vec::new(),
             retired_models: Vec::new(),
             linkedin_versions: DEFAULT_LINKEDIN_VERSIONS.to_vec(),
+            linkedin_products: SELF_SERVE_PRODUCTS.map(str::to_owned).to_vec(),
+            linkedin_image_status_forbidden: false,
+            linkedin_id_epoch: None,
         }
     }
 }

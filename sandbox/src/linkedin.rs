@@ -129,6 +129,25 @@ fn authorize(call: &Call<'_>) -> HttpResponse {
     let decision = param(&p, "decision").or_else(|| param(&p, "auto"));
     let sep = if redirect.contains('?') { '&' } else { '?' };
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    // A scope none of the app's products gives: LinkedIn sends the browser straight back,
+    // before any consent page, with `unauthorized_scope_error` ("Authorization Code Flow
+    // (3-legged OAuth)", learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow).
+    if let Some(refused) = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .find(|s| !product_allows(&opts.linkedin_products, s))
+    {
+        let to = format!(
+            "{redirect}{sep}error=unauthorized_scope_error&error_description={}&state={}",
+            enc(&format!(
+                "Scope \"{refused}\" is not authorized for your application"
+            )),
+            enc(state)
+        );
+        return HttpResponse::Found()
+            .insert_header((header::LOCATION, to))
+            .finish();
+    }
     match decision {
         Some("allow") => {
             let mut data = call.shared.lock();
@@ -183,6 +202,14 @@ fn authorize(call: &Call<'_>) -> HttpResponse {
                 .body(page)
         }
     }
+}
+
+/// Whether one of the app's approved products gives `scope`.
+fn product_allows(products: &[String], scope: &str) -> bool {
+    crate::LINKEDIN_PRODUCTS
+        .iter()
+        .filter(|(name, _)| products.iter().any(|p| p.eq_ignore_ascii_case(name)))
+        .any(|(_, scopes)| scopes.contains(&scope))
 }
 
 fn issue(data: &mut Data, opts: &crate::Options, member: &str, scope: &str) -> Value {
@@ -428,10 +455,14 @@ fn init_upload(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {
         );
     }
     let mut data = call.shared.lock();
-    let n = data.next();
+    data.images_made += 1;
     let id = format!(
-        "C4E10AQ{:x}{n}",
-        hash(call.shared.options.seed, &format!("image:{n}")) & 0xFFFF_FFFF
+        "C4E10AQ{:x}{}",
+        hash(
+            call.shared.options.seed,
+            &format!("image:{}", call.shared.run)
+        ) & 0xFFFF_FFFF_FFFF,
+        data.images_made
     );
     let urn = format!("urn:li:image:{id}");
     data.images.insert(
@@ -480,6 +511,14 @@ fn upload(call: &Call<'_>, member: &str, _: &str) -> HttpResponse {
 }
 
 fn image_status(call: &Call<'_>, _: &str, _: &str) -> HttpResponse {
+    if call.shared.options.linkedin_image_status_forbidden {
+        return err(
+            403,
+            100,
+            "ACCESS_DENIED",
+            "Not enough permissions to access: images.GET.NO_VERSION",
+        );
+    }
     let raw = call
         .req
         .path()
@@ -660,10 +699,13 @@ fn create_post(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {
         }
         return resp;
     }
-    let n = data.next();
+    // 19 digits like LinkedIn's: this start's own 11 digits, then the post's number, so
+    // ids never repeat within a run nor (but with a fixed `linkedin_id_epoch`) across runs.
+    data.posts_made += 1;
     let urn = format!(
-        "urn:li:share:71{:017}",
-        (hash(opts.seed, &format!("post:{n}")) % 100_000_000_000_000_000) + n
+        "urn:li:share:71{:011}{:06}",
+        hash(opts.seed, &format!("posts:{}", call.shared.run)) % 100_000_000_000,
+        data.posts_made
     );
     data.posts.push(Post {
         urn: urn.clone(),

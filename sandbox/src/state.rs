@@ -1,6 +1,7 @@
 //! Everything the sandbox remembers between calls, behind one lock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -74,17 +75,32 @@ pub(crate) struct Data {
     pub images: HashMap<String, Image>,
     /// Members whose tokens were revoked, and when their tokens were expired by hand.
     pub counter: u64,
+    /// Posts and images created since start: the per-run part of their ids.
+    pub posts_made: u64,
+    pub images_made: u64,
 }
 
 pub(crate) struct Shared {
     pub options: Options,
+    /// This start's own part of every post and image id: drawn at start (the clock and a
+    /// process-wide count), or `linkedin_id_epoch` when a test wants ids to repeat.
+    pub run: u64,
     data: Mutex<Data>,
 }
 
 impl Shared {
     pub fn new(options: Options) -> Self {
+        static STARTS: AtomicU64 = AtomicU64::new(0);
+        let run = options.linkedin_id_epoch.unwrap_or_else(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            nanos ^ (u64::from(std::process::id()) << 32) ^ STARTS.fetch_add(1, Ordering::Relaxed)
+        });
         Self {
             options,
+            run,
             data: Mutex::new(Data::default()),
         }
     }

@@ -27,6 +27,13 @@ async fn start_with(options: Options) -> (Sandbox, Client) {
     (sb, http)
 }
 
+/// The self-serve products and the Community Management API (post analytics).
+fn with_analytics() -> Vec<String> {
+    let mut products: Vec<String> = sandbox::SELF_SERVE_PRODUCTS.map(str::to_owned).to_vec();
+    products.push("Community Management API".to_owned());
+    products
+}
+
 async fn json_of(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
 }
@@ -540,6 +547,7 @@ async fn the_daily_429_names_the_limit_reached() {
         latency: Latency::None,
         linkedin_daily_member: 1,
         linkedin_daily_app: 2,
+        linkedin_products: with_analytics(),
         ..Options::default()
     })
     .await;
@@ -941,7 +949,12 @@ async fn analytics(
 
 #[tokio::test]
 async fn analytics_are_empty_on_the_first_call_then_count() {
-    let (sb, http) = start().await;
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_products: with_analytics(),
+        ..Options::default()
+    })
+    .await;
     let m = connect(&http, &sb, "w_member_social r_member_postAnalytics").await;
     let urn = posted(&http, &sb, &m, "Counting").await;
     let first = json_of(analytics(&http, &sb, &m, &urn, "REACTION").await).await;
@@ -1322,4 +1335,134 @@ async fn a_daily_quota_can_be_named_in_error_info() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A scope outside the app's products sends the browser back at once with LinkedIn's
+/// `unauthorized_scope_error` and a description naming the scope; the two self-serve
+/// products' scopes are allowed by default.
+#[tokio::test]
+async fn a_scope_outside_the_apps_products_is_refused_with_unauthorized_scope_error() {
+    let (sb, http) = start().await;
+    let authorize = |scope: &'static str| {
+        http.get(format!("{}/linkedin-www/oauth/v2/authorization", sb.url()))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "sandbox-client-id"),
+                ("redirect_uri", "http://app.test/callback?x=1"),
+                ("state", "st-1"),
+                ("scope", scope),
+                ("auto", "allow"),
+            ])
+            .send()
+    };
+    let refused = authorize("openid profile w_member_social r_member_postAnalytics")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    let location = url::Url::parse(refused.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.path(), "/callback");
+    let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(q["x"], "1");
+    assert_eq!(q["error"], "unauthorized_scope_error");
+    assert!(
+        q["error_description"].contains("r_member_postAnalytics"),
+        "{q:?}"
+    );
+    assert_eq!(q["state"], "st-1");
+    assert!(!q.contains_key("code"));
+    // Even without a decision (no consent page is shown for it).
+    let allowed = authorize("openid profile email w_member_social")
+        .await
+        .unwrap();
+    let location = url::Url::parse(allowed.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(
+        location.query_pairs().any(|(k, _)| k == "code"),
+        "{location}"
+    );
+    // With the Community Management API approved, post analytics are allowed.
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_products: with_analytics(),
+        ..Options::default()
+    })
+    .await;
+    let m = connect(&http, &sb, "w_member_social r_member_postAnalytics").await;
+    assert!(!m.token.is_empty());
+}
+
+/// With the option, the image status GET answers 403 ACCESS_DENIED; posting the image
+/// still works.
+#[tokio::test]
+async fn the_image_status_get_can_answer_403() {
+    let (sb, http) = start_with(Options {
+        latency: Latency::None,
+        linkedin_image_status_forbidden: true,
+        ..Options::default()
+    })
+    .await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let urn = format!("urn:li:image:{}", "nothing");
+    let encoded: String = url::form_urlencoded::byte_serialize(urn.as_bytes()).collect();
+    let resp = rest(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/linkedin-api/rest/images/{encoded}", sb.url()),
+        &m.token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let body = json_of(resp).await;
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    assert_eq!(body["status"], 403);
+}
+
+/// Two starts with the same seed hand out different post and image ids (LinkedIn's never
+/// repeat), unless a test fixes `linkedin_id_epoch`.
+#[tokio::test]
+async fn post_and_image_ids_never_repeat_across_restarts() {
+    async fn first_ids(options: Options) -> (String, String) {
+        let (sb, http) = start_with(options).await;
+        let m = connect(&http, &sb, "w_member_social").await;
+        let init = rest(
+            &http,
+            reqwest::Method::POST,
+            format!(
+                "{}/linkedin-api/rest/images?action=initializeUpload",
+                sb.url()
+            ),
+            &m.token,
+        )
+        .json(&json!({"initializeUploadRequest": {"owner": format!("urn:li:person:{}", m.sub)}}))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(init.status(), StatusCode::OK);
+        let image = json_of(init).await["value"]["image"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let post = posted(&http, &sb, &m, "The first post of this start").await;
+        sb.stop().await;
+        (post, image)
+    }
+    let fresh = || Options {
+        latency: Latency::None,
+        ..Options::default()
+    };
+    let (post_a, image_a) = first_ids(fresh()).await;
+    let (post_b, image_b) = first_ids(fresh()).await;
+    assert_ne!(post_a, post_b, "a restarted sandbox gave the same post id");
+    assert_ne!(
+        image_a, image_b,
+        "a restarted sandbox gave the same image id"
+    );
+    assert!(post_a.starts_with("urn:li:share:") && post_a.len() == "urn:li:share:".len() + 19);
+    let fixed = || Options {
+        latency: Latency::None,
+        linkedin_id_epoch: Some(7),
+        ..Options::default()
+    };
+    assert_eq!(first_ids(fixed()).await, first_ids(fixed()).await);
 }

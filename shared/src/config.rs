@@ -181,7 +181,15 @@ pub struct LinkedInConfig {
     pub authorize_url: String,
     pub token_url: String,
     pub userinfo_url: String,
+    /// The scopes every connect asks for: `openid profile w_member_social`, what the two
+    /// self-serve products ("Sign In with LinkedIn using OpenID Connect", "Share on
+    /// LinkedIn") allow. LinkedIn refuses the whole connect (`unauthorized_scope_error`)
+    /// when one scope is outside the app's products.
     pub scope: String,
+    /// Also ask for `r_member_postAnalytics`, so the dashboard shows LinkedIn's engagement.
+    /// Only for an app LinkedIn approved for the Community Management API; off by default.
+    #[serde(default)]
+    pub analytics: bool,
     /// `https://api.linkedin.com`: the `/rest` and `/v2` calls go below it.
     pub api_base_url: String,
     /// `LinkedIn-Version` (YYYYMM); versions retire about a year after release.
@@ -190,6 +198,31 @@ pub struct LinkedInConfig {
     /// How often and how long to ask whether an uploaded image is AVAILABLE.
     pub image_poll_interval_ms: u64,
     pub image_poll_max_ms: u64,
+    /// When LinkedIn refuses the image status GET (403: the grant lacks the permission to
+    /// read images, which `w_member_social` alone may not give), how long after the upload
+    /// to wait before posting instead of asking: LinkedIn processes an image in seconds.
+    #[serde(default = "default_image_unpolled_wait_ms")]
+    pub image_unpolled_wait_ms: u64,
+}
+
+fn default_image_unpolled_wait_ms() -> u64 {
+    8_000
+}
+
+impl LinkedInConfig {
+    /// The scope a connect asks for: `scope`, plus `r_member_postAnalytics` with `analytics`.
+    pub fn requested_scope(&self) -> String {
+        const ANALYTICS: &str = "r_member_postAnalytics";
+        let mut parts: Vec<&str> = self
+            .scope
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .collect();
+        if self.analytics && !parts.contains(&ANALYTICS) {
+            parts.push(ANALYTICS);
+        }
+        parts.join(" ")
+    }
 }
 
 impl std::fmt::Debug for LinkedInConfig {
@@ -663,12 +696,14 @@ impl Default for Config {
                 authorize_url: format!("{SANDBOX}/linkedin-www/oauth/v2/authorization"),
                 token_url: format!("{SANDBOX}/linkedin-www/oauth/v2/accessToken"),
                 userinfo_url: format!("{SANDBOX}/linkedin-api/v2/userinfo"),
-                scope: "openid profile w_member_social r_member_postAnalytics".to_owned(),
+                scope: "openid profile w_member_social".to_owned(),
+                analytics: false,
                 api_base_url: format!("{SANDBOX}/linkedin-api"),
                 version: "202610".to_owned(),
                 timeout_ms: 15_000,
                 image_poll_interval_ms: 500,
                 image_poll_max_ms: 30_000,
+                image_unpolled_wait_ms: default_image_unpolled_wait_ms(),
             },
             providers: ProvidersConfig {
                 google: GoogleConfig {

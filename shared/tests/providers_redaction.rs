@@ -40,6 +40,7 @@ async fn no_secret_in_logs_errors_or_debug_output() {
         google_api_key: key.clone(),
         linkedin_client_secret: secret.clone(),
         refresh_tokens: true,
+        linkedin_products: test_support::sandbox::all_products(),
         ..Default::default()
     })
     .await;

@@ -524,6 +524,7 @@ async fn refresh_when_the_app_gets_refresh_tokens() {
     let env = TestSandbox::start(sandbox::Options {
         latency: sandbox::Latency::None,
         refresh_tokens: true,
+        linkedin_products: test_support::sandbox::all_products(),
         ..Default::default()
     })
     .await;
@@ -541,15 +542,16 @@ async fn refresh_when_the_app_gets_refresh_tokens() {
 }
 
 #[tokio::test]
-async fn a_retired_linkedin_version_is_permanent_and_an_unreachable_host_retryable() {
+async fn a_retired_linkedin_version_is_misconfigured_and_an_unreachable_host_retryable() {
     let env = TestSandbox::fast().await;
     let (_, token, urn) = member(&env, "s-version").await;
     let mut config = env.linkedin("sandbox-client-id", "sandbox-client-secret");
     config.version = "202001".into();
     let old = LinkedInClient::from_config(&config).unwrap();
     let e = old.init_image_upload(&token, &urn).await.unwrap_err();
+    // LinkedIn's 426 NONEXISTENT_VERSION: only an operator can fix `linkedin.version`.
     assert!(
-        matches!(&e, ProviderError::Permanent { reason } if reason.contains("426")),
+        matches!(&e, ProviderError::Misconfigured { reason } if reason.contains("426 NONEXISTENT_VERSION")),
         "{e:?}"
     );
     let gone_config = env.linkedin("id", "secret");

@@ -490,12 +490,7 @@ async fn linkedin_errors_say_what_to_do() {
         panic!("{e:?}")
     };
     assert_eq!(until.time(), chrono::NaiveTime::MIN, "next 00:00 UTC");
-    for (status, code) in [
-        (400, ""),
-        (403, "ACCESS_DENIED"),
-        (404, ""),
-        (426, "NONEXISTENT_VERSION"),
-    ] {
+    for (status, code) in [(400, ""), (403, "ACCESS_DENIED"), (404, "")] {
         server.push(linkedin_error(status, code, "no"));
         let e = client.create_post(TOKEN, &post("a")).await.unwrap_err();
         assert!(
@@ -503,6 +498,10 @@ async fn linkedin_errors_say_what_to_do() {
             "{status}: {e:?}"
         );
     }
+    // A version LinkedIn does not serve: an operator's fix, not the post's.
+    server.push(linkedin_error(426, "NONEXISTENT_VERSION", "no"));
+    let e = client.create_post(TOKEN, &post("a")).await.unwrap_err();
+    assert!(matches!(e, ProviderError::Misconfigured { .. }), "{e:?}");
     for _ in 0..10 {
         server.push(Reply::json(200, json!({"status": "PROCESSING"})));
     }
@@ -513,6 +512,26 @@ async fn linkedin_errors_say_what_to_do() {
     assert!(
         matches!(e, ProviderError::RetryLater { .. }),
         "bounded wait: {e:?}"
+    );
+    // A refused status read (403) is not the image's failure: the client waits the bounded
+    // time from the poll's start (right after the upload), then lets the post go.
+    let mut unpolled = linkedin(&server.url);
+    unpolled.image_unpolled_wait_ms = 300;
+    let unpolled = LinkedInClient::from_config(&unpolled).unwrap();
+    server.push(linkedin_error(
+        403,
+        "ACCESS_DENIED",
+        "Not enough permissions to access: images.GET",
+    ));
+    let started = std::time::Instant::now();
+    unpolled
+        .wait_image_available(TOKEN, "urn:li:image:1")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
     );
     let too_long = "x".repeat(3001);
     let before = server.seen().len();

@@ -19,12 +19,14 @@ pub struct TestSandbox {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     control: reqwest::Client,
+    /// What it was started with, for [`TestSandbox::restart`].
+    options: sandbox::Options,
 }
 
 impl TestSandbox {
     /// With the sandbox's own latencies, as `options` says.
     pub async fn start(options: sandbox::Options) -> Self {
-        let sandbox = sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), options)
+        let sandbox = sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), options.clone())
             .await
             .expect("the sandbox starts");
         let url = sandbox.url();
@@ -32,12 +34,45 @@ impl TestSandbox {
             sandbox,
             url,
             control: reqwest::Client::new(),
+            options,
         }
     }
 
-    /// Without latency: what tests of behaviour want.
+    /// Stops it and starts a new one on the same address with the same options: the
+    /// restarted sandbox remembers nothing (tokens, posts), as after `just demo` again.
+    pub async fn restart(&mut self) {
+        let addr = self.sandbox.addr();
+        // A stand-in holds the field while the old one stops and frees the address.
+        let stand_in =
+            sandbox::Sandbox::start("127.0.0.1:0".parse().unwrap(), self.options.clone())
+                .await
+                .expect("a stand-in sandbox starts");
+        std::mem::replace(&mut self.sandbox, stand_in).stop().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            match sandbox::Sandbox::start(addr, self.options.clone()).await {
+                Ok(s) => break s,
+                Err(e) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "rebinding {addr}: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        std::mem::replace(&mut self.sandbox, again).stop().await;
+    }
+
+    /// Without latency, and the LinkedIn app approved for every product the sandbox knows
+    /// (post analytics too): what tests of the provider clients want. The whole stack's
+    /// tests start from the strict default instead ([`TestSandbox::fast_with`]).
     pub async fn fast() -> Self {
-        Self::fast_with(sandbox::Options::default()).await
+        Self::fast_with(sandbox::Options {
+            linkedin_products: all_products(),
+            ..sandbox::Options::default()
+        })
+        .await
     }
 
     /// `options` without latency.
@@ -72,10 +107,12 @@ impl TestSandbox {
         c.token_url = format!("{www}/oauth/v2/accessToken");
         c.userinfo_url = format!("{api}/v2/userinfo");
         c.api_base_url = api;
-        c.scope = "openid profile w_member_social r_member_postAnalytics".into();
+        // The clients' tests read post analytics too (see `fast`).
+        c.analytics = true;
         c.timeout_ms = 500;
         c.image_poll_interval_ms = 10;
         c.image_poll_max_ms = 5_000;
+        c.image_unpolled_wait_ms = 200;
         c
     }
 
@@ -93,6 +130,7 @@ impl TestSandbox {
         c.token_url = linkedin.token_url;
         c.userinfo_url = linkedin.userinfo_url;
         c.api_base_url = linkedin.api_base_url;
+        c.image_unpolled_wait_ms = linkedin.image_unpolled_wait_ms;
     }
 
     /// Adds a fault (docs/sandbox.md, "Faults"); see [`fault`] to build one.
@@ -191,6 +229,14 @@ impl TestSandbox {
         assert_eq!(q["state"], state);
         oauth.exchange_code(&q["code"], redirect_uri).await.unwrap()
     }
+}
+
+/// Every LinkedIn product the sandbox knows: the two self-serve ones and the Community
+/// Management API (post analytics).
+pub fn all_products() -> Vec<String> {
+    sandbox::LINKEDIN_PRODUCTS
+        .map(|(name, _)| name.to_owned())
+        .to_vec()
 }
 
 fn array(v: Value) -> Vec<Value> {

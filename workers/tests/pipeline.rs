@@ -50,6 +50,17 @@ fn listen(redis_url: &str, user_id: i64) -> std::thread::JoinHandle<Vec<Value>> 
     handle
 }
 
+/// A sandbox whose LinkedIn app is also approved for the Community Management API (post
+/// analytics), beside the two self-serve products.
+fn with_analytics() -> sandbox::Options {
+    let mut products: Vec<String> = sandbox::SELF_SERVE_PRODUCTS.map(str::to_owned).to_vec();
+    products.push("Community Management API".to_owned());
+    sandbox::Options {
+        linkedin_products: products,
+        ..sandbox::Options::default()
+    }
+}
+
 /// The contents of a campaign detail, by status.
 fn count(detail: &Value, status: &str) -> usize {
     detail["contents"]
@@ -482,9 +493,11 @@ async fn a_redis_that_loses_everything_mid_campaign_loses_no_work(db: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
-    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+    // An app LinkedIn approved for post analytics, which asks for them.
+    let mut stack = Stack::start_with(db, with_analytics(), |c| {
         c.pipeline.max_leads = 2;
         c.pipeline.analytics_every_secs = 1;
+        c.linkedin.analytics = true;
     })
     .await;
     stack.spawn_worker("w1").await;
@@ -635,11 +648,12 @@ async fn publications_of(owner: &test_support::app::Visitor) -> Vec<Value> {
 async fn a_member_at_her_daily_limit_does_not_stop_the_others_analytics(db: PgPool) {
     let options = sandbox::Options {
         linkedin_daily_member: 1,
-        ..sandbox::Options::default()
+        ..with_analytics()
     };
     let mut stack = Stack::start_with(db, options, |c| {
         c.pipeline.max_leads = 2;
         c.pipeline.analytics_every_secs = 1;
+        c.linkedin.analytics = true;
     })
     .await;
     stack.spawn_worker("w1").await;
@@ -762,4 +776,92 @@ async fn a_run_of_429s_without_a_delay_backs_off_exponentially(db: PgPool) {
     }
     assert!(took < Duration::from_secs(45), "{took:?}");
     eprintln!("waits after each 429: {gaps:?} ms; the campaign was ready after {took:?}");
+}
+
+/// LinkedIn may refuse the image status read (403) to a grant with `w_member_social` only:
+/// the post then goes out after a bounded wait from the upload, with its image, and the
+/// refusal never fails the publication (before: every post with an image failed).
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refused_image_status_read_waits_then_posts_with_the_image(db: PgPool) {
+    let options = sandbox::Options {
+        linkedin_image_status_forbidden: true,
+        ..sandbox::Options::default()
+    };
+    let mut stack = Stack::start_with(db, options, |c| c.pipeline.max_leads = 2).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.connected_owner().await;
+    let id = owner.launch("Unpolled", "bakery", "Smallville").await;
+    let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
+    let failed = owner
+        .ok(Method::GET, "/api/publications?state=failed", None)
+        .await;
+    assert_eq!(failed["total"], 0, "{failed}");
+    assert_eq!(detail["campaign"]["published_count"], 2, "{detail}");
+    let posts = stack.sandbox.posts().await;
+    assert_eq!(posts.len(), 2);
+    assert!(posts.iter().all(|p| p["image"].is_string()), "{posts:?}");
+    // The status was asked (and refused), so the wait, not the poll, let the post go.
+    let reads = stack.sandbox.log("linkedin.images.get").await;
+    assert!(
+        !reads.is_empty() && reads.iter().all(|r| r["status"] == 403),
+        "{reads:?}"
+    );
+    stack.sandbox.assert_no_double_post().await;
+}
+
+/// A restarted LinkedIn (the sandbox with ids that repeat) answers 201 with the URN of a
+/// post we already hold for another content. LinkedIn says it created the post, so it is
+/// not a failure; which content it belongs to is for a person to settle: `unknown`, with
+/// both contents named (before: `failed`, "LinkedIn already has this exact text...").
+#[sqlx::test(migrations = "../migrations")]
+async fn a_created_post_whose_urn_we_already_hold_is_unknown_naming_both_contents(db: PgPool) {
+    let options = sandbox::Options {
+        linkedin_id_epoch: Some(1),
+        ..sandbox::Options::default()
+    };
+    let mut stack = Stack::start_with(db, options, |c| c.pipeline.max_leads = 1).await;
+    stack.spawn_worker("w1").await;
+    let owner = stack.connected_owner().await;
+    let first = owner.launch("Before", "bakery", "Smallville").await;
+    stack.wait_status(&owner, first, &["completed"], RUN).await;
+    let before = owner
+        .ok(Method::GET, "/api/publications?state=published", None)
+        .await;
+    assert_eq!(before["total"], 1, "{before}");
+    let held = before["items"][0].clone();
+    // LinkedIn forgets everything, tokens too: the owner connects again.
+    stack.sandbox.restart().await;
+    owner.connect_linkedin("ana").await;
+    let second = owner.launch("After", "bakery", "Smallville").await;
+    stack.wait_status(&owner, second, &["completed"], RUN).await;
+    let posts = stack.sandbox.posts().await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(
+        posts[0]["urn"], held["post_urn"],
+        "the restarted sandbox repeats ids"
+    );
+    let failed = owner
+        .ok(Method::GET, "/api/publications?state=failed", None)
+        .await;
+    assert_eq!(failed["total"], 0, "{failed}");
+    let unknown = owner
+        .ok(Method::GET, "/api/publications?state=unknown", None)
+        .await;
+    assert_eq!(unknown["total"], 1, "{unknown}");
+    let reason = unknown["items"][0]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let this = unknown["items"][0]["content_id"].as_i64().unwrap();
+    let other = held["content_id"].as_i64().unwrap();
+    assert_ne!(this, other);
+    assert!(
+        reason.contains(&format!("content {this}")) && reason.contains(&format!("content {other}")),
+        "{reason}"
+    );
+    // The post we held stays ours.
+    let still = owner
+        .ok(Method::GET, "/api/publications?state=published", None)
+        .await;
+    assert_eq!(still["items"][0]["post_urn"], held["post_urn"], "{still}");
 }

@@ -192,6 +192,7 @@ pub async fn home(
     let linkedin = profile.map(|p| LinkedInView::new(&p.linkedin, Utc::now()));
     let reconnect = linkedin.as_ref().is_some_and(|l| l.state == "reconnect");
     let expiring = linkedin.as_ref().and_then(LinkedInView::expiring_in);
+    let no_analytics = linkedin.as_ref().is_some_and(|l| l.no_analytics);
     let rows: Vec<CampaignRow> = recent.items.iter().map(CampaignRow::from).collect();
     let mut context = Context::new();
     let kpis = [
@@ -218,6 +219,7 @@ pub async fn home(
     context.insert("pending", &pending.total);
     context.insert("reconnect", &reconnect);
     context.insert("expiring_days", &expiring);
+    context.insert("no_analytics", &no_analytics);
     context.insert(
         "unknown_more",
         &(unknown.total - unknown_rows.len() as i64).max(0),

@@ -33,9 +33,10 @@ pub const FIELDS: [(&str, &str, &str, usize); 5] = [
 ];
 
 /// What `?linkedin=` and `?done=` may announce (`profile-notice-<name>`).
-pub const NOTICES: [&str; 6] = [
+pub const NOTICES: [&str; 7] = [
     "connected",
     "cancelled",
+    "refused",
     "failed",
     "unavailable",
     "disconnected",
@@ -113,6 +114,9 @@ pub struct LinkedInView {
     /// Whole days left before the token expires, rounded up (a token expiring in 3 days
     /// minus a second says 3); set only while connected.
     pub days_left: Option<i64>,
+    /// Connected, but LinkedIn did not grant post analytics: the dashboard says why her
+    /// engagement stays empty and how to get it.
+    pub no_analytics: bool,
 }
 
 impl LinkedInView {
@@ -132,6 +136,7 @@ impl LinkedInView {
             days_left: seconds_left
                 .filter(|_| state == "connected")
                 .map(|s| (s + 86_399) / 86_400),
+            no_analytics: status.connected && !status.analytics,
         }
     }
 
@@ -178,14 +183,16 @@ pub async fn show(
     ctx: PageCtx,
     state: web::Data<AppState>,
     query: web::Query<ProfileQuery>,
+    session: actix_session::Session,
 ) -> HttpResponse {
-    ctx.respond(show_page(&ctx, &state, &query).await)
+    ctx.respond(show_page(&ctx, &state, &query, &session).await)
 }
 
 async fn show_page(
     ctx: &PageCtx,
     state: &AppState,
     query: &ProfileQuery,
+    session: &actix_session::Session,
 ) -> ApiResult<HttpResponse> {
     let user = ctx.user().await?;
     let profile = load(state, user.id).await?;
@@ -208,6 +215,16 @@ async fn show_page(
     drop(conn);
     let mut context = Context::new();
     context.insert("notice", &notice);
+    // LinkedIn's own words when it refused the connect, shown once.
+    if notice == Some(&"refused") {
+        let refusal: Option<crate::routes::profile::Refusal> = session
+            .remove_as(crate::routes::profile::OAUTH_REFUSAL)
+            .and_then(Result::ok);
+        if let Some(r) = refusal {
+            context.insert("refusal_scope", &(r.error == "unauthorized_scope_error"));
+            context.insert("refusal", &r);
+        }
+    }
     // Her publishing schedule in short; it is set on the schedule page, beside the posts
     // it places, so a change shows where it lands.
     context.insert("schedule", &schedule);
@@ -396,6 +413,8 @@ mod tests {
             member_urn: None,
             member_name: None,
             expires_at: expires_in.map(|s| Utc::now() + chrono::Duration::seconds(s)),
+            scope: None,
+            analytics: connected,
         }
     }
 

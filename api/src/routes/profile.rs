@@ -25,6 +25,23 @@ const OAUTH_STATE_AT: &str = "li_state_at";
 const OAUTH_FROM_PAGE: &str = "li_from_page";
 /// LinkedIn's authorization codes live minutes; a state older than this is refused.
 const OAUTH_STATE_TTL_SECS: u64 = 600;
+/// LinkedIn's `error` and `error_description` of a refused connect, kept in the session for
+/// the profile page to show once (not in its URL, where anyone could write a notice).
+pub const OAUTH_REFUSAL: &str = "li_refusal";
+
+/// The `error` values LinkedIn sends when the member herself stopped: she declined to sign
+/// in, or refused the permissions ("Authorization Code Flow (3-legged OAuth)",
+/// learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow). Any other
+/// `error` (`unauthorized_scope_error`, a redirect_uri LinkedIn does not know...) is LinkedIn
+/// refusing the app, which the owner must be told as such.
+pub const CANCELLATION_ERRORS: [&str; 2] = ["user_cancelled_login", "user_cancelled_authorize"];
+
+/// What LinkedIn said when it refused a connect, as shown to the owner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Refusal {
+    pub error: String,
+    pub description: String,
+}
 
 /// The whole profile: an absent or empty field clears it.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,8 +70,12 @@ pub struct CallbackQuery {
     /// most generated values get.
     #[param(pattern = "^[A-Za-z0-9_-]{43}$", min_length = 43, max_length = 43)]
     pub state: Option<String>,
-    /// Set by LinkedIn when the member refused (`user_cancelled_authorize`).
+    /// Set by LinkedIn when the member stopped (`user_cancelled_login`,
+    /// `user_cancelled_authorize`) or when LinkedIn refused the request (for instance
+    /// `unauthorized_scope_error`: a scope outside the app's products).
+    #[param(max_length = 200)]
     pub error: Option<String>,
+    #[param(max_length = 2000)]
     pub error_description: Option<String>,
 }
 
@@ -231,8 +252,35 @@ async fn complete_connect(
             "state does not match a connect started from this session; connect again".into(),
         ));
     }
-    if query.error.is_some() {
-        return Ok("cancelled");
+    if let Some(error) = query.error.as_deref() {
+        if CANCELLATION_ERRORS.contains(&error) {
+            tracing::info!(
+                user.id = user.id,
+                error,
+                "linkedin connect cancelled by the member"
+            );
+            return Ok("cancelled");
+        }
+        let refusal = Refusal {
+            error: error.chars().take(200).collect(),
+            description: query
+                .error_description
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(2000)
+                .collect(),
+        };
+        tracing::warn!(
+            user.id = user.id,
+            error = %refusal.error,
+            error_description = %refusal.description,
+            "linkedin refused the connect"
+        );
+        session
+            .insert(OAUTH_REFUSAL, &refusal)
+            .map_err(ApiError::internal)?;
+        return Ok("refused");
     }
     let code = query
         .code
@@ -257,6 +305,7 @@ async fn complete_connect(
         refresh_expires_at: grant.refresh_expires_in.map(|d| now + to_chrono(d)),
         member_urn: grant.member_urn,
         member_name: grant.member_name,
+        scope: profiles::normalize_scope(grant.scope.as_deref()),
     };
     let mut tx = state.db.begin().await.map_err(shared::Error::from)?;
     profiles::connect_linkedin(&mut tx, user.id, &sealed).await?;

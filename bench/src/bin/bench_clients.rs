@@ -28,6 +28,10 @@ async fn main() -> Result<(), Failure> {
             latency: sandbox::Latency::None,
             linkedin_daily_member: u32::MAX,
             linkedin_daily_app: u32::MAX,
+            // Post analytics are measured too: the app is approved for them.
+            linkedin_products: sandbox::LINKEDIN_PRODUCTS
+                .map(|(name, _)| name.to_owned())
+                .to_vec(),
             ..Default::default()
         },
     )
@@ -44,7 +48,7 @@ async fn main() -> Result<(), Failure> {
     li.token_url = format!("{url}/linkedin-www/oauth/v2/accessToken");
     li.userinfo_url = format!("{url}/linkedin-api/v2/userinfo");
     li.api_base_url = format!("{url}/linkedin-api");
-    li.scope = "openid profile w_member_social r_member_postAnalytics".into();
+    li.analytics = true;
 
     let places = PlacesClient::from_config(&config.providers.google)?;
     let gemini = GeminiClient::from_config(&config.providers.google)?;

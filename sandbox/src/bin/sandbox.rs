@@ -54,6 +54,18 @@ struct Cli {
     /// NONEXISTENT_VERSION). Default: 202608 to 202612.
     #[arg(long, value_delimiter = ',', default_values_t = sandbox::DEFAULT_LINKEDIN_VERSIONS)]
     linkedin_versions: Vec<u32>,
+    /// The LinkedIn products the app is approved for, comma-separated; a consent asking for
+    /// a scope none of them gives is refused with `unauthorized_scope_error`. Known:
+    /// "Sign In with LinkedIn using OpenID Connect", "Share on LinkedIn", "Community
+    /// Management API".
+    #[arg(long, value_delimiter = ',', default_values_t = sandbox::SELF_SERVE_PRODUCTS.map(str::to_owned))]
+    linkedin_products: Vec<String>,
+    /// `GET /rest/images/{urn}` answers 403 ACCESS_DENIED.
+    #[arg(long)]
+    linkedin_image_status_forbidden: bool,
+    /// Post and image ids repeat from one start to the next (default: never).
+    #[arg(long)]
+    linkedin_id_epoch: Option<u64>,
 }
 
 fn main() -> Result<()> {
@@ -79,6 +91,9 @@ fn main() -> Result<()> {
         deprecated_models: cli.deprecated_models,
         retired_models: cli.retired_models,
         linkedin_versions: cli.linkedin_versions,
+        linkedin_products: cli.linkedin_products,
+        linkedin_image_status_forbidden: cli.linkedin_image_status_forbidden,
+        linkedin_id_epoch: cli.linkedin_id_epoch,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -27,6 +27,32 @@ pub struct LinkedInStatus {
     /// The member's name as LinkedIn gave it, so the owner sees which account posts.
     pub member_name: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The scopes LinkedIn granted, space-separated; `None` when not connected or connected
+    /// before they were kept.
+    pub scope: Option<String>,
+    /// Whether the grant lets us read her posts' engagement (post analytics): false when
+    /// the scopes LinkedIn granted lack it, so the dashboard says why engagement is missing.
+    pub analytics: bool,
+}
+
+/// Whether a grant's scopes (space- or comma-separated, as LinkedIn answers them) let us read
+/// post analytics. An unknown scope (a grant stored before scopes were kept) asked for them.
+pub fn grants_analytics(scope: Option<&str>) -> bool {
+    scope.is_none_or(|s| {
+        s.split([' ', ','])
+            .any(|p| p == crate::db::publications::ANALYTICS_SCOPE)
+    })
+}
+
+/// LinkedIn's `scope` as stored: space-separated, whatever LinkedIn separated it with, at
+/// most the column's 1,000 characters; `None` when it said nothing.
+pub fn normalize_scope(scope: Option<&str>) -> Option<String> {
+    let joined = scope?
+        .split([' ', ','])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!joined.is_empty()).then(|| joined.chars().take(1000).collect())
 }
 
 /// The fields an owner edits; `None` clears a field.
@@ -47,16 +73,33 @@ pub struct SealedGrant {
     pub refresh_expires_at: Option<DateTime<Utc>>,
     pub member_urn: String,
     pub member_name: Option<String>,
+    /// The scopes granted (see [`normalize_scope`]).
+    pub scope: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    business_name: Option<String>,
+    business_type: Option<String>,
+    location: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    linkedin_connected: bool,
+    linkedin_reconnect_needed: bool,
+    linkedin_member_urn: Option<String>,
+    linkedin_member_name: Option<String>,
+    linkedin_token_expires_at: Option<DateTime<Utc>>,
+    linkedin_scope: Option<String>,
 }
 
 pub async fn get(db: &PgPool, user_id: i64) -> Result<Profile, Error> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as::<_, ProfileRow>(
         r#"SELECT business_name, business_type, location, phone, website,
                   linkedin_connected, linkedin_reconnect_needed, linkedin_member_urn,
-                  linkedin_member_name, linkedin_token_expires_at
+                  linkedin_member_name, linkedin_token_expires_at, linkedin_scope
            FROM user_profiles WHERE user_id = $1"#,
-        user_id
     )
+    .bind(user_id)
     .fetch_optional(db)
     .await?
     .ok_or(Error::NotFound("profile"))?;
@@ -72,6 +115,8 @@ pub async fn get(db: &PgPool, user_id: i64) -> Result<Profile, Error> {
             member_urn: row.linkedin_member_urn,
             member_name: row.linkedin_member_name,
             expires_at: row.linkedin_token_expires_at,
+            analytics: row.linkedin_connected && grants_analytics(row.linkedin_scope.as_deref()),
+            scope: row.linkedin_scope,
         },
     })
 }
@@ -104,21 +149,22 @@ pub async fn connect_linkedin(
     user_id: i64,
     grant: &SealedGrant,
 ) -> Result<(), Error> {
-    let done = sqlx::query!(
+    let done = sqlx::query(
         r#"UPDATE user_profiles
            SET linkedin_access_token = $2, linkedin_refresh_token = $3,
                linkedin_token_expires_at = $4, linkedin_refresh_expires_at = $5,
                linkedin_member_urn = $6, linkedin_member_name = $7, linkedin_connected = true,
-               linkedin_reconnect_needed = false, updated_at = now()
+               linkedin_reconnect_needed = false, linkedin_scope = $8, updated_at = now()
            WHERE user_id = $1"#,
-        user_id,
-        grant.access_token,
-        grant.refresh_token,
-        grant.expires_at,
-        grant.refresh_expires_at,
-        grant.member_urn,
-        grant.member_name,
     )
+    .bind(user_id)
+    .bind(&grant.access_token)
+    .bind(&grant.refresh_token)
+    .bind(grant.expires_at)
+    .bind(grant.refresh_expires_at)
+    .bind(&grant.member_urn)
+    .bind(&grant.member_name)
+    .bind(&grant.scope)
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -129,16 +175,16 @@ pub async fn connect_linkedin(
 
 /// Forgets the tokens, not just the flag: a disconnected account keeps nothing usable.
 pub async fn disconnect_linkedin(db: &PgPool, user_id: i64) -> Result<(), Error> {
-    sqlx::query!(
+    sqlx::query(
         r#"UPDATE user_profiles
            SET linkedin_access_token = NULL, linkedin_refresh_token = NULL,
                linkedin_token_expires_at = NULL, linkedin_refresh_expires_at = NULL,
                linkedin_member_urn = NULL, linkedin_member_name = NULL,
-               linkedin_connected = false,
+               linkedin_scope = NULL, linkedin_connected = false,
                linkedin_reconnect_needed = false, updated_at = now()
            WHERE user_id = $1"#,
-        user_id
     )
+    .bind(user_id)
     .execute(db)
     .await?;
     Ok(())
@@ -223,6 +269,8 @@ pub struct RefreshedGrant {
     pub expires_at: DateTime<Utc>,
     pub refresh_token: Option<Vec<u8>>,
     pub refresh_expires_at: Option<DateTime<Utc>>,
+    /// The scopes the refresh granted (see [`normalize_scope`]); `None` keeps the stored ones.
+    pub scope: Option<String>,
 }
 
 /// Stores a refreshed grant in place of the one it was made from, which also clears
@@ -243,16 +291,18 @@ pub async fn store_refreshed(
            SET linkedin_access_token = $2, linkedin_token_expires_at = $3,
                linkedin_refresh_token = COALESCE($4, linkedin_refresh_token),
                linkedin_refresh_expires_at = COALESCE($5, linkedin_refresh_expires_at),
+               linkedin_scope = COALESCE($6, linkedin_scope),
                linkedin_reconnect_needed = false, updated_at = now()
            WHERE user_id = $1 AND linkedin_connected
-             AND linkedin_access_token IS NOT DISTINCT FROM $6
-             AND linkedin_refresh_token IS NOT DISTINCT FROM $7"#,
+             AND linkedin_access_token IS NOT DISTINCT FROM $7
+             AND linkedin_refresh_token IS NOT DISTINCT FROM $8"#,
     )
     .bind(user_id)
     .bind(&grant.access_token)
     .bind(grant.expires_at)
     .bind(&grant.refresh_token)
     .bind(grant.refresh_expires_at)
+    .bind(&grant.scope)
     .bind(&from.access_token)
     .bind(&from.refresh_token)
     .execute(conn)

@@ -148,7 +148,7 @@ mod tests {
 }
 
 /// A published post whose engagement is due for a refresh, with its owner's sealed token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueForSync {
     pub id: i64,
     pub user_id: i64,
@@ -156,17 +156,20 @@ pub struct DueForSync {
     pub token: Vec<u8>,
 }
 
+/// The scope LinkedIn's member post analytics need (Community Management API).
+pub const ANALYTICS_SCOPE: &str = "r_member_postAnalytics";
+
 /// Posts published within `window_days`, not synced for `every`, of owners whose LinkedIn
-/// works; least recently synced first.
+/// works and whose grant holds [`ANALYTICS_SCOPE`] (a grant stored before scopes were kept,
+/// NULL, asked for it and is tried); least recently synced first.
 pub async fn due_for_sync(
     db: &PgPool,
     window_days: i32,
     every: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<DueForSync>, Error> {
-    Ok(sqlx::query_as!(
-        DueForSync,
-        r#"SELECT pb.id, pb.user_id, pb.post_urn AS "post_urn!", pr.linkedin_access_token AS "token!"
+    Ok(sqlx::query_as::<_, DueForSync>(
+        r#"SELECT pb.id, pb.user_id, pb.post_urn, pr.linkedin_access_token AS token
            FROM publications pb JOIN user_profiles pr ON pr.user_id = pb.user_id
            WHERE pb.state = 'published' AND pb.post_urn IS NOT NULL
              AND pb.published_at > now() - make_interval(days => $1)
@@ -174,11 +177,14 @@ pub async fn due_for_sync(
                   OR pb.last_synced_at < now() - make_interval(secs => $2))
              AND pr.linkedin_connected AND NOT pr.linkedin_reconnect_needed
              AND pr.linkedin_access_token IS NOT NULL
+             AND (pr.linkedin_scope IS NULL
+                  OR $4 = ANY(string_to_array(pr.linkedin_scope, ' ')))
            ORDER BY pb.last_synced_at NULLS FIRST, pb.id LIMIT $3"#,
-        window_days,
-        every.as_secs_f64(),
-        limit
     )
+    .bind(window_days)
+    .bind(every.as_secs_f64())
+    .bind(limit)
+    .bind(ANALYTICS_SCOPE)
     .fetch_all(db)
     .await?)
 }

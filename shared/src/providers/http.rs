@@ -206,14 +206,22 @@ pub(crate) async fn linkedin_error(
     effect: Effect,
     secrets: &[&str],
 ) -> ProviderError {
-    let status = response.status();
+    let status = response.status().as_u16();
     let header_delay = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-    let body: LinkedInErrorBody = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+    let body = response.bytes().await.unwrap_or_default();
+    classify_linkedin(what, status, header_delay, &body, effect, secrets)
+}
+
+/// [`linkedin_error`] on an answer already read: its status, `Retry-After` and body.
+pub(crate) fn classify_linkedin(
+    what: &str,
+    status: u16,
+    header_delay: Option<Duration>,
+    body: &[u8],
+    effect: Effect,
+    secrets: &[&str],
+) -> ProviderError {
+    let body: LinkedInErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let code = body
         .code
         .clone()
@@ -225,15 +233,18 @@ pub(crate) async fn linkedin_error(
         body.message.clone()
     };
     let reason = format!(
-        "{what} answered {} {code}: {}",
-        status.as_u16(),
+        "{what} answered {status} {code}: {}",
         scrub(&quote(&message), secrets)
     );
     let duplicate = code == "DUPLICATE_POST"
         || body.error_details.to_string().contains("DUPLICATE_POST")
         || message.contains("duplicate of urn:");
-    match status.as_u16() {
+    match status {
         401 => ProviderError::Reconnect { reason },
+        // The `LinkedIn-Version` we send is retired or was never released ("Versioning",
+        // learn.microsoft.com/linkedin/marketing/versioning): nothing was done, and only an
+        // operator (`linkedin.version`) can fix it.
+        426 => ProviderError::Misconfigured { reason },
         422 if duplicate => match duplicate_urn(&message) {
             Some(urn) => ProviderError::Duplicate { urn },
             None => ProviderError::DuplicateUnnamed { reason },

@@ -24,6 +24,9 @@ pub struct Grant {
     /// userinfo's `name` (with the `profile` scope), at most [`MEMBER_NAME_MAX`] characters:
     /// shown to the owner so they see which LinkedIn account posts.
     pub member_name: Option<String>,
+    /// The scopes LinkedIn granted (the token response's `scope`), which may be fewer than
+    /// asked; `None` when the answer had none.
+    pub scope: Option<String>,
 }
 
 /// The longest member name kept (the column's limit); LinkedIn's are far shorter.
@@ -83,7 +86,7 @@ impl LinkedInOAuth {
             authorize_url: config.authorize_url.clone(),
             token_url: config.token_url.clone(),
             userinfo_url: config.userinfo_url.clone(),
-            scope: config.scope.clone(),
+            scope: config.requested_scope(),
         }))
     }
 
@@ -159,6 +162,7 @@ impl LinkedInOAuth {
             expires_in: Duration::from_secs(token.expires_in),
             refresh_token: token.refresh_token,
             refresh_expires_in: token.refresh_token_expires_in.map(Duration::from_secs),
+            scope: token.scope,
             member_urn: format!("urn:li:person:{}", info.sub),
             member_name: info
                 .name
@@ -208,6 +212,8 @@ struct TokenResponse {
     refresh_token: Option<String>,
     #[serde(default)]
     refresh_token_expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -88,6 +88,14 @@ pub async fn run(p: Pipeline, _job: SyncAnalytics, _ctx: JobContext) -> Result<(
                 tracing::info!(user.id = post.user_id, error = %jobs::error::Chain(&e), "LinkedIn member limit: her analytics wait");
                 waiting.insert(post.user_id);
             }
+            Err(e @ ProviderError::Misconfigured { .. }) => {
+                // LinkedIn does not serve what we send (its version): no post of anyone's
+                // can be synced until an operator changes it; the pipeline reports it.
+                let _ = p
+                    .provider_failed(Resource::LinkedInCall, post.user_id, 0, e)
+                    .await;
+                break;
+            }
             Err(e) if e.is_retryable() => {
                 // Back off the whole credential and leave the rest for the next period.
                 let _ = p

@@ -241,8 +241,9 @@ async fn send(
         image_alt_text: Some(business_name),
     };
     match p.linkedin.create_post(token, &post).await {
-        Ok(urn) | Err(ProviderError::Duplicate { urn }) => {
-            published(p, ctx, publication.id, &urn).await
+        Ok(urn) => published(p, ctx, publication.id, &urn, Created::Now).await,
+        Err(ProviderError::Duplicate { urn }) => {
+            published(p, ctx, publication.id, &urn, Created::Earlier).await
         }
         Err(ProviderError::DuplicateUnnamed { reason }) => {
             unknown(p, ctx, publication.id, &reason).await
@@ -273,6 +274,9 @@ async fn send(
                     )
                     .await
                 }
+                // A version LinkedIn does not serve (426), a limit, an outage: the
+                // pipeline decides (an operator's wait for `Misconfigured`), never a
+                // failed publication from here.
                 other => Err(refused(p, ctx, Resource::LinkedInPost, other).await),
             }
         }
@@ -382,19 +386,42 @@ async fn uncount_send(p: &Pipeline, publication_id: i64) -> Result<(), JobError>
         .map_err(internal)
 }
 
+/// How LinkedIn gave the post's URN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Created {
+    /// A 201 to this POST: LinkedIn says it created this post now.
+    Now,
+    /// A DUPLICATE_POST naming the post an earlier POST created.
+    Earlier,
+}
+
 /// One commit: the publication, the content, the campaign's count and move.
 async fn published(
     p: &Pipeline,
     ctx: &Context,
     publication_id: i64,
     urn: &str,
+    created: Created,
 ) -> Result<(), JobError> {
     let url = format!("https://www.linkedin.com/feed/update/{urn}/");
-    // A DUPLICATE_POST naming a post another content already has: this content's text is
-    // the same as that one's (two businesses of the same name, say). That post is not ours.
     let owner = publication::held_by_another(&p.db, urn, publication_id)
         .await
         .map_err(internal)?;
+    // LinkedIn just answered 201 with a URN another content's publication already holds:
+    // it says this post is new, our records say it is an older one. Neither can be taken
+    // as true without looking (a LinkedIn that handed an id out twice, a row written for
+    // the wrong content), so a person settles it, with both contents named. The post was
+    // created: never `failed`.
+    if let (Some(other), Created::Now) = (owner, created) {
+        let reason = format!(
+            "LinkedIn answered that it created post {urn} for content {}, but our records \
+             already hold that post as content {other}'s; check both on LinkedIn",
+            ctx.content_id
+        );
+        return unknown_because(p, ctx, publication_id, &reason).await;
+    }
+    // A DUPLICATE_POST naming a post another content already has: this content's text is
+    // the same as that one's (two businesses of the same name, say). That post is not ours.
     if let Some(other) = owner {
         // LinkedIn names the first post with this text, and it is another content's: no
         // POST of this publication created one (LinkedIn would have named ours), so none
@@ -458,6 +485,17 @@ async fn unknown(
     reason: &str,
 ) -> Result<(), JobError> {
     let reason = format!("LinkedIn did not say whether the post was created: {reason}");
+    unknown_because(p, ctx, publication_id, &reason).await
+}
+
+/// The publication is `unknown` for the owner to settle, with `reason` as she reads it.
+async fn unknown_because(
+    p: &Pipeline,
+    ctx: &Context,
+    publication_id: i64,
+    reason: &str,
+) -> Result<(), JobError> {
+    let reason = reason.to_owned();
     let mut tx = p.db.begin().await.map_err(internal)?;
     let ended = publication::unknown(
         &mut tx,

@@ -104,6 +104,7 @@ pub async fn refresh(
         expires_at: now + span(fresh.expires_in),
         refresh_token: new_refresh,
         refresh_expires_at: fresh.refresh_expires_in.map(|d| now + span(d)),
+        scope: profiles::normalize_scope(fresh.scope.as_deref()),
     };
     // The advisory lock orders refreshes, not the owner's disconnect or reconnect, which
     // may have happened while LinkedIn answered: then the grant we refreshed is gone, and
