@@ -694,9 +694,13 @@ async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked(env: Env) {
     )
     .await
     .unwrap();
-    // A stop sent before the apalis worker loop first ran is refused by apalis (its
-    // context is still pending) and the shutdown then waits out its whole deadline (noted,
-    // not fixed here). 300 ms lets the spawned loop be polled once even on a busy machine.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    asked.shutdown(WAIT).await;
+    // Stopped the moment it started, it stops at once, not at the deadline.
+    let stopping = std::time::Instant::now();
+    let report = asked.shutdown(WAIT).await;
+    assert!(
+        stopping.elapsed() < WAIT / 2,
+        "the stop waited {:?} of its {WAIT:?} deadline",
+        stopping.elapsed()
+    );
+    assert_eq!(report.abandoned, 0);
 }
