@@ -14,7 +14,6 @@ use shared::events::{Event, EventKind};
 use sqlx::PgPool;
 use test_support::app::{PASSWORD, TestApp, spawn_app};
 use test_support::browser::{Browser, Language};
-use tokio::time::Instant;
 
 /// Signs up and in through the pages; answers the new user's id.
 async fn owner(app: &TestApp, b: &Browser, email: &str) -> i64 {
@@ -46,20 +45,20 @@ async fn campaign(app: &TestApp, user_id: i64, name: &str, status: &str) -> i64 
 
 /// The text of `css` once `ok` holds for it; fails with the last text after 15 s.
 async fn wait_for(b: &Browser, css: &str, ok: impl Fn(&str) -> bool) -> String {
-    let end = Instant::now() + Duration::from_secs(15);
     let mut last = String::from("(not found)");
-    loop {
+    let matched = test_support::poll_until(Duration::from_secs(15), async || {
         if let Ok(e) = b.client.find(Locator::Css(css)).await
             && let Ok(text) = e.text().await
         {
-            if ok(&text) {
-                return text;
-            }
+            let matched = ok(&text);
             last = text;
+            return matched;
         }
-        assert!(Instant::now() < end, "{css} never matched; last: {last:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        false
+    })
+    .await;
+    assert!(matched, "{css} never matched; last: {last:?}");
+    last
 }
 
 /// The scorers' breakdown of a lead (workers/src/pipeline/scoring.rs), for 72 points.
@@ -364,8 +363,7 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
             .unwrap_or_default()
             .is_empty()
     );
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
+    test_support::wait_for(Duration::from_secs(10), "the image loads", async || {
         let width = b
             .client
             .execute(
@@ -374,12 +372,9 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
             )
             .await
             .unwrap();
-        if width == json!(480) {
-            break;
-        }
-        assert!(Instant::now() < end, "the image did not load: {width}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        width == json!(480)
+    })
+    .await;
 
     // Its quality breakdown.
     b.client

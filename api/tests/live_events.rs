@@ -53,18 +53,12 @@ async fn subscribers(app: &TestApp, user_id: i64) -> i64 {
 
 /// Waits until the channel has `n` subscribers.
 async fn wait_for_subscribers(app: &TestApp, user_id: i64, n: i64, within: Duration) {
-    let end = Instant::now() + within;
-    loop {
-        let now = subscribers(app, user_id).await;
-        if now == n {
-            return;
-        }
-        assert!(
-            Instant::now() < end,
-            "{now} subscribers on user {user_id}'s channel, expected {n}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    test_support::wait_for(
+        within,
+        &format!("user {user_id}'s channel has {n} subscribers"),
+        async || subscribers(app, user_id).await == n,
+    )
+    .await;
 }
 
 #[sqlx::test(migrations = "../migrations")]

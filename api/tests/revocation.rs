@@ -85,12 +85,15 @@ async fn sign_out_everywhere_ends_every_session_of_the_account(db: PgPool) {
 async fn an_idle_session_expires(db: PgPool) {
     let app = spawn_app_with(db, |c| c.api.session_idle_secs = 2, None).await;
     app.sign_up("ana@example.com").await;
-    // Activity keeps it alive past the idle timeout...
+    // Idleness is judged on the api's wall clock in whole seconds (`auth::is_idle`), which
+    // no test can move, and each request that checks it is itself activity: real time
+    // passes. Activity keeps it alive past the idle timeout, 1.1 s apart...
     for _ in 0..3 {
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         assert_eq!(app.get("/api/auth/me").await.status(), StatusCode::OK);
     }
-    // ...idleness ends it.
+    // ...idleness ends it: 3.1 s of real time is at least 3 whole seconds on the api's
+    // clock, past the 2 s timeout wherever the second boundaries fall.
     tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     assert_eq!(
         app.get("/api/auth/me").await.status(),

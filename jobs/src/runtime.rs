@@ -286,11 +286,11 @@ impl Running {
     pub async fn shutdown(self, deadline: Duration) -> ShutdownReport {
         let mut report = ShutdownReport::default();
         self.stop.cancel();
+        let until = tokio::time::Instant::now() + deadline;
         // apalis's worker loop ends on its own context's stop, once its backend closed.
         for run in &self.queues {
-            let _ = run.ctx.stop();
+            stop_loop(&run.ctx, until).await;
         }
-        let until = tokio::time::Instant::now() + deadline;
         for run in self.queues {
             let mut worker = run.worker;
             let finished = tokio::time::timeout_at(until, &mut worker).await.is_ok();
@@ -321,6 +321,16 @@ impl Running {
             tracing::warn!(error = %crate::error::Chain(&e), "could not remove the worker from the registry");
         }
         report
+    }
+}
+
+/// Asks apalis's worker loop to stop. apalis refuses a stop sent before its loop first ran
+/// (the context is still pending), and that loop, once started, would run until a stop that
+/// never comes: a shutdown right after start would wait out its whole deadline. So the
+/// stop is sent again until the loop has taken it, or the deadline passed.
+async fn stop_loop(ctx: &WorkerContext, until: tokio::time::Instant) {
+    while ctx.stop().is_err() && ctx.is_pending() && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -358,5 +368,28 @@ mod tests {
         assert!(parse_queues("a=x", 4).is_err());
         assert!(parse_queues("a", 0).is_err());
         assert!(parse_queues("a=99999999", 4).is_err());
+    }
+
+    /// A shutdown right after start can reach a loop apalis has not polled yet: the stop
+    /// must still be taken once the loop starts, or the loop waits for one until the
+    /// shutdown deadline.
+    #[tokio::test]
+    async fn a_stop_sent_before_the_loop_started_is_taken_once_it_starts() {
+        let ctx = WorkerContext::new("stop-early");
+        let mut engine_side = ctx.clone();
+        let until = tokio::time::Instant::now() + Duration::from_secs(10);
+        let stopping = tokio::spawn(async move { stop_loop(&ctx, until).await });
+        // The stop is sent (and refused) before the loop starts.
+        tokio::task::yield_now().await;
+        assert!(engine_side.is_pending());
+        engine_side.start().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), stopping)
+            .await
+            .expect("the stop ends once the loop started")
+            .unwrap();
+        assert!(
+            engine_side.is_shutting_down(),
+            "the loop started after the stop and was never asked to stop"
+        );
     }
 }

@@ -68,6 +68,17 @@ async fn bury(w: &World, id: &str, kind: &str, user: Option<i64>, args: serde_js
         .unwrap();
 }
 
+/// Returns once the millisecond clock the dead set is ordered by has moved past `ms`, so
+/// the next job buried dies strictly later.
+async fn past_ms(ms: u64) {
+    test_support::wait_for(
+        Duration::from_secs(1),
+        "the clock moves past the last death",
+        async || jobs::now_ms() > ms,
+    )
+    .await;
+}
+
 async fn count(w: &World, kind: Option<&str>, user: Option<i64>, text: Option<&str>) -> u64 {
     w.admin
         .count_dead(&steps(), &JobFilter::new(kind, user, text))
@@ -157,7 +168,7 @@ async fn dead_indexes_follow_bury_retry_and_discard(env: Env) {
 
     // Discard by filter: only what matches, and only what died by the cutoff.
     let cutoff = jobs::now_ms();
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    past_ms(cutoff).await;
     bury(&w, "a5", "publish", Some(3), serde_json::json!({})).await;
     let by_kind = JobFilter::new(Some("publish"), None, None);
     assert_eq!(
@@ -207,7 +218,7 @@ async fn the_cap_drops_the_oldest_jobs_from_their_indexes_too(env: Env) {
             serde_json::json!({ "i": i }),
         )
         .await;
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        past_ms(jobs::now_ms()).await;
     }
     // j3, j4, j5 remain.
     assert_eq!(count(&w, None, None, None).await, 3);

@@ -150,14 +150,19 @@ async fn nothing_is_lost_or_run_twice_while_owners_take_turns(env: Env) {
     let plain = jobs_of("plain", 30, 2);
     env.client.enqueue_bulk(&plain).await.unwrap();
     total += plain.len();
-    wait_until(Duration::from_secs(30), || async {
-        env.runs.done_count() >= total / 3
-    })
-    .await;
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            env.runs.done_count() >= total / 3
+        })
+        .await,
+        "a third of the jobs ran before the first worker stops"
+    );
     a.shutdown(Duration::from_secs(5)).await;
     let c = env.worker(3).await;
     assert!(all_done(&env, total).await, "every job ran");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stopped, the workers can run nothing more: a second run of any job is in the record.
+    b.shutdown(Duration::from_secs(5)).await;
+    c.shutdown(Duration::from_secs(5)).await;
     let done = env.runs.done.lock().unwrap().clone();
     assert_eq!(done.len(), total);
     assert!(done.values().all(|runs| runs.len() == 1), "a job ran twice");
@@ -173,8 +178,6 @@ async fn nothing_is_lost_or_run_twice_while_owners_take_turns(env: Env) {
         .raw(redis::cmd("LLEN").arg(env.key("fair:waiting")))
         .await;
     assert_eq!((owners, waiting), (0, 0));
-    b.shutdown(Duration::from_secs(5)).await;
-    c.shutdown(Duration::from_secs(5)).await;
 }
 
 /// A unique job that waits for its owner's turn still holds its key: a second copy is a
@@ -230,6 +233,8 @@ async fn a_paused_queue_lets_no_owner_in(env: Env) {
         .enqueue_bulk_with(&jobs_of("small", 3, 0), owned(SMALL))
         .await
         .unwrap();
+    // Proof of absence against a running worker: 600 ms is three of its 200 ms fetch
+    // blocks, each a chance to take a job past the pause.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(env.runs.done_count(), 0, "a paused queue ran a job");
     let sizes = env.sizes().await;
@@ -286,16 +291,14 @@ async fn the_admin_sees_the_busiest_owners(env: Env) {
         .unwrap();
     let worker = env.worker(3).await;
     let admin = env.admin();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let (mut seen, mut found) = (Vec::new(), false);
-    while !found && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut seen = Vec::new();
+    let found = test_support::poll_until(Duration::from_secs(10), async || {
         let workers = admin.live_workers().await.unwrap();
         seen = admin.owners(&steps(), &workers, 10).await.unwrap();
-        found = seen
-            .first()
-            .is_some_and(|o| o.user_id == BIG && o.running > 0 && o.waiting_turn > 20);
-    }
+        seen.first()
+            .is_some_and(|o| o.user_id == BIG && o.running > 0 && o.waiting_turn > 20)
+    })
+    .await;
     assert!(found, "{seen:?}");
     assert!(seen.iter().map(|o| o.running).sum::<u64>() <= 3);
     worker.shutdown(Duration::from_secs(5)).await;

@@ -335,14 +335,14 @@ async fn long_job_keeps_its_claim_and_is_not_run_twice(env: Env) {
     job.sleep_ms = 3_200;
     env.client.enqueue(&job).await.unwrap();
     assert!(wait_until(WAIT, || async { env.runs.done("slow").len() == 1 }).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stopped, the workers can start nothing more: a second run is in the record now.
+    a.shutdown(WAIT).await;
+    b.shutdown(WAIT).await;
     assert_eq!(
         env.runs.started("slow"),
         vec![1],
         "never reclaimed while alive"
     );
-    a.shutdown(WAIT).await;
-    b.shutdown(WAIT).await;
 }
 
 async fn paused_queue_fetches_nothing_until_resumed(env: Env) {
@@ -350,6 +350,8 @@ async fn paused_queue_fetches_nothing_until_resumed(env: Env) {
     admin.pause(&steps()).await.unwrap();
     let worker = env.worker(2).await;
     env.client.enqueue(&step("held")).await.unwrap();
+    // Proof of absence against a running worker: 1.5 s is seven of its 200 ms fetch
+    // blocks and several maintenance rounds, each a chance to take the job past the pause.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert!(env.runs.started("held").is_empty());
     let sizes = env.sizes().await;
@@ -627,7 +629,30 @@ async fn a_dead_workers_started_job_uses_an_attempt(env: Env) {
         })
         .await
     );
-    tokio::time::sleep(fast_settings().visibility_timeout).await;
+    // The keepalive has seen it running: it claimed the entry afresh (`XCLAIM` resets
+    // its idle time), so it is now idle for less than the time since the job started.
+    let seen_started = std::time::Instant::now();
+    test_support::wait_for(
+        fast_settings().visibility_timeout * 2,
+        "the keepalive claims the running job",
+        async || {
+            let pending: Vec<(String, String, u64, u64)> = env
+                .raw(
+                    redis::cmd("XPENDING")
+                        .arg(env.key("stream"))
+                        .arg(jobs::keys::GROUP)
+                        .arg("-")
+                        .arg("+")
+                        .arg(10),
+                )
+                .await;
+            let since = u64::try_from(seen_started.elapsed().as_millis()).unwrap();
+            pending
+                .first()
+                .is_some_and(|(_, _, idle, _)| idle + 100 < since)
+        },
+    )
+    .await;
     // Dies without waiting: the job stays pending, the heartbeat is gone.
     first.shutdown(Duration::ZERO).await;
     let second = env.worker(1).await;
@@ -669,8 +694,13 @@ async fn a_worker_refuses_a_queue_it_has_no_handler_for_unless_asked(env: Env) {
     )
     .await
     .unwrap();
-    // A stop sent before the apalis worker first polls waits for the whole deadline
-    // (noted, not fixed here): let it start.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    asked.shutdown(WAIT).await;
+    // Stopped the moment it started, it stops at once, not at the deadline.
+    let stopping = std::time::Instant::now();
+    let report = asked.shutdown(WAIT).await;
+    assert!(
+        stopping.elapsed() < WAIT / 2,
+        "the stop waited {:?} of its {WAIT:?} deadline",
+        stopping.elapsed()
+    );
+    assert_eq!(report.abandoned, 0);
 }

@@ -37,9 +37,18 @@ async fn a_redis_stall_longer_than_the_visibility_timeout_runs_no_job_twice() {
             .await
         );
         env.redis.single().freeze();
+        // The fault itself: a real Redis frozen for twice the visibility timeout, the time
+        // the workers must not mistake for each other's death.
         tokio::time::sleep(stall).await;
         env.redis.single().thaw();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let before = env.runs.done_count();
+        assert!(
+            wait_until(Duration::from_secs(20), || async {
+                env.runs.done_count() > before
+            })
+            .await,
+            "no job finished after Redis came back"
+        );
     }
     assert!(
         wait_until(Duration::from_secs(60), || async {
@@ -118,12 +127,23 @@ async fn reclaim_leaves_a_live_workers_entries_and_takes_a_dead_ones() {
     );
     let settings = common::fast_settings();
     let worker = env.worker_with(2, settings.clone()).await;
-    // Four visibility timeouts, the live worker beating all along.
-    let until = std::time::Instant::now() + settings.visibility_timeout * 4;
-    while std::time::Instant::now() < until {
-        beat(&env, "alive-worker").await;
-        tokio::time::sleep(settings.heartbeat_interval).await;
-    }
+    // The live worker beats until the dead one's job ran again: the reclaim that took it
+    // judged the live one's entry, read earlier and so idle longer, in the same pass. Well
+    // short of the last resort (`LAST_RESORT_FACTOR` visibility timeouts), which would
+    // take a live worker's entry too.
+    let mut last_beat = None::<std::time::Instant>;
+    test_support::wait_for(
+        settings.visibility_timeout * 6,
+        "the dead worker's job runs again",
+        async || {
+            if last_beat.is_none_or(|at| at.elapsed() >= settings.heartbeat_interval) {
+                beat(&env, "alive-worker").await;
+                last_beat = Some(std::time::Instant::now());
+            }
+            !env.runs.done("dead").is_empty()
+        },
+    )
+    .await;
     worker.shutdown(Duration::from_secs(5)).await;
     // Read and not marked waiting by a keepalive: counts as started, an attempt used.
     assert_eq!(

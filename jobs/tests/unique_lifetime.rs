@@ -88,7 +88,8 @@ async fn a_unique_job_deferred_past_its_window_keeps_its_key_until_done() {
     assert!(matches!(original, Enqueued::New(_)));
     assert!(wait_until(WAIT, || async { runs.load(Ordering::SeqCst) == 1 }).await);
     // Past the kind's 400 ms window, the job still waits in the scheduled set: a second
-    // copy is refused.
+    // copy is refused. The window is a key's expiry on Redis's own clock, which a test
+    // cannot move: 700 ms is the window and 300 ms more for Redis to expire it.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(done.load(Ordering::SeqCst), 0, "the job still waits");
     assert_eq!(
@@ -170,6 +171,9 @@ async fn a_unique_job_scheduled_past_its_window_keeps_its_key_until_done() {
         .enqueue_in(&post, Duration::from_millis(1_500))
         .await
         .unwrap();
+    // The window is a key's expiry on Redis's own clock, which a test cannot move: 700 ms
+    // is the 400 ms window and 300 ms more for Redis to expire it, still well before the
+    // job's run at 1.5 s.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(
         client.enqueue(&post).await.unwrap(),

@@ -76,14 +76,42 @@ where
 }
 
 /// Polls `cond` every 25 ms; panics saying what it waited for if it still fails after
-/// `timeout`.
-pub async fn wait_for(timeout: Duration, what: &str, mut cond: impl AsyncFnMut() -> bool) {
+/// `timeout`. The one way a test waits for something to happen: a fixed sleep either
+/// wastes time or, on a busy machine, ends before the thing happened.
+pub async fn wait_for(timeout: Duration, what: &str, cond: impl AsyncFnMut() -> bool) {
+    assert!(
+        poll_until(timeout, cond).await,
+        "timed out after {timeout:?} waiting until {what}"
+    );
+}
+
+/// [`wait_until`] for a condition that keeps what it saw (the closure may borrow mutably),
+/// for a test whose failure message shows the last state: polls every 25 ms.
+pub async fn poll_until(timeout: Duration, mut cond: impl AsyncFnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
-    while !cond().await {
+    while Instant::now() < deadline {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    cond().await
+}
+
+/// [`wait_for`] for code that runs outside a runtime (starting and watching servers):
+/// polls `cond` every `every`, blocking the thread.
+pub fn wait_for_blocking(
+    timeout: Duration,
+    every: Duration,
+    what: &str,
+    mut cond: impl FnMut() -> bool,
+) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
         assert!(
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting until {what}"
         );
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        std::thread::sleep(every);
     }
 }

@@ -13,7 +13,6 @@ use base64::engine::general_purpose::STANDARD;
 use shared::config::MailConfig;
 use shared::mail::{self, Mailer};
 use sqlx::PgPool;
-use tokio::time::Instant;
 
 pub struct MailSink {
     pub port: u16,
@@ -44,14 +43,16 @@ impl MailSink {
             .stdout(Stdio::null())
             .spawn()
             .expect("the mail sink starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "the mail sink did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::wait_for(
+            Duration::from_secs(20),
+            "the mail sink listens",
+            async || {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+            },
+        )
+        .await;
         Self { port, dir, child }
     }
 
@@ -71,23 +72,23 @@ impl MailSink {
 
     /// The messages to `to`, waiting up to 20 s for at least `count` of them.
     pub async fn wait_for(&self, to: &str, count: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let found: Vec<String> = self
+        let mut found = Vec::new();
+        let arrived = crate::wait_until(Duration::from_secs(20), || {
+            found = self
                 .messages()
                 .into_iter()
                 .filter(|m| m.lines().next().is_some_and(|l| l.contains(to)))
                 .collect();
-            if found.len() >= count {
-                return found;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{count} mail(s) to {to} expected, {} arrived",
-                found.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            let enough = found.len() >= count;
+            async move { enough }
+        })
+        .await;
+        assert!(
+            arrived,
+            "{count} mail(s) to {to} expected, {} arrived",
+            found.len()
+        );
+        found
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::free_port;
 
@@ -158,27 +158,37 @@ fn server_command(port: u16, dir: &Path) -> Command {
 /// port was taken) or a server of another directory answers there, so a test never runs
 /// against someone else's Redis.
 fn wait_own_server(child: &mut Option<Child>, port: u16, dir: &Path) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let exited = match child.as_mut() {
-            Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
-            None => true,
-        };
-        if exited {
-            return false;
-        }
-        if let Ok(client) = redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
-            && let Ok(mut conn) = client.get_connection()
-            && let Ok((_, reported)) = redis::cmd("CONFIG")
-                .arg("GET")
-                .arg("dir")
-                .query::<(String, String)>(&mut conn)
-        {
-            return same_dir(&reported, dir);
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let mut own = None;
+    crate::wait_for_blocking(
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        &format!("redis-server on port {port} starts"),
+        || {
+            own = probe_own_server(child, port, dir);
+            own.is_some()
+        },
+    );
+    own.unwrap_or(false)
+}
+
+/// `None` while nothing answers on `port` and `child` runs; then whether the server
+/// answering is `child` (false once it exited).
+fn probe_own_server(child: &mut Option<Child>, port: u16, dir: &Path) -> Option<bool> {
+    let exited = match child.as_mut() {
+        Some(child) => child.try_wait().map(|s| s.is_some()).unwrap_or(true),
+        None => true,
+    };
+    if exited {
+        return Some(false);
     }
-    panic!("redis-server on port {port} did not start");
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).ok()?;
+    let mut conn = client.get_connection().ok()?;
+    let (_, reported) = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("dir")
+        .query::<(String, String)>(&mut conn)
+        .ok()?;
+    Some(same_dir(&reported, dir))
 }
 
 fn same_dir(reported: &str, ours: &Path) -> bool {
@@ -392,26 +402,22 @@ impl TestCluster {
     /// Waits until every running node says the cluster is ok, sees the others, and each
     /// replica's link to its master is up (so a failover has a synced replica to promote).
     pub fn wait_healthy(&self, within: Duration) {
-        let deadline = Instant::now() + within;
         let live = self.live_ports();
-        loop {
-            let healthy = live.iter().all(|port| {
-                let info = node_cmd(*port, &["CLUSTER", "INFO"]);
-                let repl = node_cmd(*port, &["INFO", "replication"]);
-                info.contains("cluster_state:ok")
-                    && info.contains("cluster_slots_ok:16384")
-                    && (repl.contains("role:master") || repl.contains("master_link_status:up"))
-            });
-            let masters = self.masters().len();
-            if healthy && masters == 3 {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the test cluster did not become healthy within {within:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::wait_for_blocking(
+            within,
+            Duration::from_millis(100),
+            "the test cluster is healthy",
+            || {
+                let healthy = live.iter().all(|port| {
+                    let info = node_cmd(*port, &["CLUSTER", "INFO"]);
+                    let repl = node_cmd(*port, &["INFO", "replication"]);
+                    info.contains("cluster_state:ok")
+                        && info.contains("cluster_slots_ok:16384")
+                        && (repl.contains("role:master") || repl.contains("master_link_status:up"))
+                });
+                healthy && self.masters().len() == 3
+            },
+        );
     }
 
     /// Ports of the masters serving slots, as a running node sees them.

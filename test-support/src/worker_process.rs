@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 /// The `workers` binary beside this test's own (`target/<profile>/workers`): cargo builds a
 /// package's binaries before its integration tests, so the workers' tests always find one
 /// as fresh as their code.
@@ -101,26 +99,24 @@ impl WorkerProcess {
 
     /// Waits for the worker's `ready` log line (its consumer groups exist, it fetches).
     pub async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if self.log().lines().any(|l| l.contains(" ready")) {
-                return;
-            }
-            if let Some(status) = self.try_exit() {
+        let ready = crate::wait_until(Duration::from_secs(20), || {
+            let ready = self.log().lines().any(|l| l.contains(" ready"));
+            if !ready && let Some(status) = self.try_exit() {
                 panic!(
                     "worker {} exited before it was ready ({status}):\n{}",
                     self.name,
                     self.log()
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "worker {} not ready after 20s:\n{}",
-                self.name,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            async move { ready }
+        })
+        .await;
+        assert!(
+            ready,
+            "worker {} not ready after 20s:\n{}",
+            self.name,
+            self.log()
+        );
     }
 
     /// `None` while the process runs.
@@ -153,16 +149,12 @@ impl WorkerProcess {
 
     /// The exit status, or `None` if the process still runs after `timeout`.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.try_exit() {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::wait_until(timeout, || {
+            let exited = self.try_exit().is_some();
+            async move { exited }
+        })
+        .await;
+        self.try_exit()
     }
 
     pub fn name(&self) -> &str {
