@@ -59,10 +59,7 @@ impl std::fmt::Debug for ModelList {
 
 impl ModelList {
     pub fn from_config(config: &GoogleConfig) -> Result<Self, ProviderError> {
-        let api_key = config
-            .api_key
-            .clone()
-            .ok_or_else(|| ProviderError::permanent("gemini: no Google API key configured"))?;
+        let api_key = http::google_key(config, "gemini")?;
         Ok(Self {
             http: http::client(Duration::from_millis(config.text_timeout_ms))?,
             url: format!(

@@ -288,6 +288,18 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// The Google API key every Google client sends; `who` names the client in the refusal. A
+/// deployment without one cannot call Google at all, which no retry changes.
+pub(crate) fn google_key(
+    config: &crate::config::GoogleConfig,
+    who: &str,
+) -> Result<String, ProviderError> {
+    config
+        .api_key
+        .clone()
+        .ok_or_else(|| ProviderError::permanent(format!("{who}: no Google API key configured")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,10 +72,7 @@ impl std::fmt::Debug for ImageClient {
 
 impl ImageClient {
     pub fn from_config(config: &GoogleConfig) -> Result<Self, ProviderError> {
-        let api_key = config
-            .api_key
-            .clone()
-            .ok_or_else(|| ProviderError::permanent("images: no Google API key configured"))?;
+        let api_key = http::google_key(config, "images")?;
         if config.image_backend == ImageBackend::Imagen {
             return Err(ProviderError::Misconfigured {
                 reason: IMAGEN_SHUT_DOWN.to_owned(),

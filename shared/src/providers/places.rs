@@ -67,10 +67,7 @@ impl std::fmt::Debug for PlacesClient {
 
 impl PlacesClient {
     pub fn from_config(config: &GoogleConfig) -> Result<Self, ProviderError> {
-        let api_key = config
-            .api_key
-            .clone()
-            .ok_or_else(|| ProviderError::permanent("places: no Google API key configured"))?;
+        let api_key = http::google_key(config, "places")?;
         Ok(Self {
             http: http::client(Duration::from_millis(config.places_timeout_ms))?,
             url: format!(
