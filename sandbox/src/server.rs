@@ -20,6 +20,9 @@ pub struct Sandbox {
     handle: ServerHandle,
 }
 
+/// How long an idle client connection stays open: past reqwest's 90 s pool idle timeout.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl Sandbox {
     /// Binds `bind` (port 0 picks a free one) and serves on the caller's tokio runtime.
     pub async fn start(bind: SocketAddr, options: Options) -> std::io::Result<Sandbox> {
@@ -35,6 +38,11 @@ impl Sandbox {
         })
         .listen(listener)?
         .workers(2)
+        // Idle connections stay open longer than our clients keep them pooled (reqwest: 90 s),
+        // as the providers' front ends do. With actix's 5 s default, a call made just as the
+        // server dropped its idle connection (a LinkedIn token exchange a few seconds after
+        // the last one) failed with an incomplete message: a fault no real provider plays.
+        .keep_alive(KEEP_ALIVE)
         .disable_signals()
         .shutdown_timeout(1)
         .run();
