@@ -1425,24 +1425,7 @@ async fn post_and_image_ids_never_repeat_across_restarts() {
     async fn first_ids(options: Options) -> (String, String) {
         let (sb, http) = start_with(options).await;
         let m = connect(&http, &sb, "w_member_social").await;
-        let init = rest(
-            &http,
-            reqwest::Method::POST,
-            format!(
-                "{}/linkedin-api/rest/images?action=initializeUpload",
-                sb.url()
-            ),
-            &m.token,
-        )
-        .json(&json!({"initializeUploadRequest": {"owner": format!("urn:li:person:{}", m.sub)}}))
-        .send()
-        .await
-        .unwrap();
-        assert_eq!(init.status(), StatusCode::OK);
-        let image = json_of(init).await["value"]["image"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (_, image) = init_image(&http, &sb, &m).await;
         let post = posted(&http, &sb, &m, "The first post of this start").await;
         sb.stop().await;
         (post, image)
