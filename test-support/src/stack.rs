@@ -186,6 +186,45 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    /// The jobs of `queue` waiting in its schedule (deferred or delayed), once `want` holds
+    /// for them; panics with how many there were after `within` otherwise.
+    pub async fn scheduled_jobs(
+        &self,
+        queue: &str,
+        within: Duration,
+        want: impl Fn(&[jobs::admin::JobView]) -> bool,
+    ) -> Vec<jobs::admin::JobView> {
+        let admin = jobs::admin::Admin::new(
+            jobs::connect(&self.redis_url(), Duration::from_secs(5))
+                .await
+                .expect("the stack's Redis answers"),
+            &jobs::Settings::default(),
+        );
+        let name = jobs::QueueName::new(queue).expect("a valid queue name");
+        let mut page = Vec::new();
+        let found = crate::poll_until(within, async || {
+            page = admin
+                .page(
+                    &name,
+                    jobs::admin::JobState::Scheduled,
+                    &jobs::admin::JobFilter::default(),
+                    None,
+                    100,
+                )
+                .await
+                .expect("the scheduled jobs are listed")
+                .jobs;
+            want(&page)
+        })
+        .await;
+        assert!(
+            found,
+            "{} scheduled in {queue} after {within:?}",
+            page.len()
+        );
+        page
+    }
 }
 
 /// The `AG_*` environment that gives a worker the api's configuration.

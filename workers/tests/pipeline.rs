@@ -381,36 +381,9 @@ async fn over_the_daily_post_limit_jobs_wait_with_the_reason_and_use_no_attempt(
     let owner = stack.connected_owner().await;
     let id = owner.launch("Busy", "bakery", "Smallville").await;
     stack.wait_status(&owner, id, &["ready"], RUN).await;
-    let admin = jobs::admin::Admin::new(
-        jobs::connect(&stack.redis.url(), Duration::from_secs(5))
-            .await
-            .unwrap(),
-        &jobs::Settings::default(),
-    );
-    let queue = jobs::QueueName::new("publish").unwrap();
-    let deadline = tokio::time::Instant::now() + RUN;
-    let deferred = loop {
-        let page = admin
-            .page(
-                &queue,
-                jobs::admin::JobState::Scheduled,
-                &jobs::admin::JobFilter::default(),
-                None,
-                100,
-            )
-            .await
-            .unwrap()
-            .jobs;
-        if page.len() == 5 {
-            break page;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} scheduled",
-            page.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let deferred = stack
+        .scheduled_jobs("publish", RUN, |page| page.len() == 5)
+        .await;
     for job in &deferred {
         let e = &job.envelope;
         let reason = e

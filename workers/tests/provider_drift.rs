@@ -12,44 +12,6 @@ use test_support::stack::Stack;
 
 const RUN: Duration = Duration::from_secs(90);
 
-/// The jobs of `queue` waiting in the schedule (deferred or delayed), once `want` says so.
-async fn scheduled(
-    stack: &Stack,
-    queue: &str,
-    want: impl Fn(&[jobs::admin::JobView]) -> bool,
-) -> Vec<jobs::admin::JobView> {
-    let admin = jobs::admin::Admin::new(
-        jobs::connect(&stack.redis.url(), Duration::from_secs(5))
-            .await
-            .unwrap(),
-        &jobs::Settings::default(),
-    );
-    let queue = jobs::QueueName::new(queue).unwrap();
-    let deadline = tokio::time::Instant::now() + RUN;
-    loop {
-        let page = admin
-            .page(
-                &queue,
-                jobs::admin::JobState::Scheduled,
-                &jobs::admin::JobFilter::default(),
-                None,
-                100,
-            )
-            .await
-            .unwrap()
-            .jobs;
-        if want(&page) {
-            return page;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} scheduled in {queue}",
-            page.len()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 fn reason(job: &jobs::admin::JobView) -> String {
     job.envelope
         .deferred
@@ -76,10 +38,11 @@ async fn a_retired_image_model_makes_contents_wait_for_the_operator(db: PgPool) 
     let owner = stack.connected_owner().await;
     let id = owner.launch("Retired", "bakery", "Smallville").await;
     // Every lead's generation waits (the sandbox invents 7 bakeries in Smallville).
-    let waiting = scheduled(&stack, "generate", |jobs| {
-        jobs.len() == 7 && jobs.iter().all(|j| reason(j).contains("image_model"))
-    })
-    .await;
+    let waiting = stack
+        .scheduled_jobs("generate", RUN, |jobs| {
+            jobs.len() == 7 && jobs.iter().all(|j| reason(j).contains("image_model"))
+        })
+        .await;
     for job in &waiting {
         let r = reason(job);
         assert!(
@@ -143,7 +106,9 @@ async fn a_daily_places_quota_in_error_info_waits_until_pacific_midnight(db: PgP
     stack.spawn_worker("w1").await;
     let owner = stack.connected_owner().await;
     owner.launch("Quota", "bakery", "Smallville").await;
-    let waiting = scheduled(&stack, "scrape", |jobs| jobs.len() == 1).await;
+    let waiting = stack
+        .scheduled_jobs("scrape", RUN, |jobs| jobs.len() == 1)
+        .await;
     let deferral = waiting[0].envelope.deferred.clone().unwrap();
     let now = jobs::now_ms();
     let wait = Duration::from_millis(deferral.until.saturating_sub(now));
