@@ -11,11 +11,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
+use crate::call::{Call, code, query};
 use crate::faults::Fault;
 use crate::fixtures::{self, hash};
 use crate::models;
 use crate::png;
-use crate::server::{Call, code};
 
 /// Field paths the Places mask may name.
 const PLACE_FIELDS: [&str; 11] = [
@@ -174,12 +174,6 @@ fn check_key(call: &Call<'_>) -> Result<(), HttpResponse> {
             ],
         )),
     }
-}
-
-pub(crate) fn query(call: &Call<'_>, name: &str) -> Option<String> {
-    url::form_urlencoded::parse(call.req.query_string().as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 fn body_json(call: &Call<'_>) -> Result<Value, HttpResponse> {

@@ -8,6 +8,7 @@
 //! and image ids, drawn anew at each start unless `linkedin_id_epoch` fixes them); the clock is the
 //! machine's.
 
+mod call;
 mod control;
 mod faults;
 mod fixtures;

@@ -6,9 +6,8 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde_json::{Value, json};
 
+use crate::call::{Call, code, query};
 use crate::fixtures::hash;
-use crate::google::query;
-use crate::server::{Call, code};
 use crate::state::{Code, Data, Image, Post, Token, now_ms};
 
 const DAY_MS: u64 = 24 * 3600 * 1000;

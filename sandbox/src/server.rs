@@ -10,6 +10,7 @@ use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::json;
 
+use crate::call::{Call, code};
 use crate::faults::{self, Fault};
 use crate::state::{LogEntry, Shared, now_ms};
 use crate::{Options, control, google, linkedin, sites};
@@ -68,16 +69,6 @@ impl Sandbox {
     pub async fn wait(self) {
         std::future::pending::<()>().await;
     }
-}
-
-/// What a route handler gets.
-pub(crate) struct Call<'a> {
-    pub req: &'a HttpRequest,
-    pub body: &'a [u8],
-    /// `scheme://host:port` as the client reached us, for URLs we hand out.
-    pub base: String,
-    pub shared: &'a Shared,
-    pub mode: Option<&'a str>,
 }
 
 async fn dispatch(
@@ -179,11 +170,6 @@ fn fault_response(route: &str, f: &Fault) -> HttpResponse {
         return linkedin::fault(route, status, f.retry_after_s);
     }
     google::fault(route, status, f)
-}
-
-pub(crate) fn code(status: u16) -> actix_web::http::StatusCode {
-    actix_web::http::StatusCode::from_u16(status)
-        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// The route id and latency provider of a request, from its method and path (and, for

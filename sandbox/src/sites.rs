@@ -7,8 +7,8 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
+use crate::call::Call;
 use crate::fixtures::{self, hash};
-use crate::server::Call;
 
 /// How a site shows its contact details, from its slug.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
