@@ -415,6 +415,11 @@ pub struct ProvidersConfig {
     pub google: GoogleConfig,
 }
 
+/// Why an `imagen` backend is refused: at start-up (config validation) and by the client.
+pub const IMAGEN_SHUT_DOWN: &str = "providers.google.image_backend = \"imagen\": Imagen is shut down \
+in the Gemini API (ai.google.dev/gemini-api/docs/deprecations); set image_backend = \"gemini\" \
+and providers.google.image_model to a Gemini image model";
+
 /// Which API makes images: Gemini `generateContent` with IMAGE output. `imagen` is still
 /// read from files so that a deployment that names it is refused at start-up with the
 /// reason (Imagen is shut down in the Gemini API), not with "unknown variant".
@@ -845,9 +850,7 @@ impl Config {
         jobs::connection::cluster_nodes(&self.redis.url)
             .map_err(|e| Error::Config(format!("redis.url: {e}")))?;
         if self.providers.google.image_backend == ImageBackend::Imagen {
-            return Err(Error::Config(
-                crate::providers::images::IMAGEN_SHUT_DOWN.to_owned(),
-            ));
+            return Err(Error::Config(IMAGEN_SHUT_DOWN.to_owned()));
         }
         if self.queue.visibility_timeout_ms < 1_000 {
             return Err(Error::Config(

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::error::ProviderError;
 use super::gemini::GenerateResponse;
 use super::http::{self, Effect};
-use crate::config::{GoogleConfig, ImageBackend};
+use crate::config::{GoogleConfig, IMAGEN_SHUT_DOWN, ImageBackend};
 
 /// Largest side we accept; anything bigger is not what we asked for.
 const MAX_SIDE: u32 = 16_384;
@@ -129,11 +129,6 @@ impl ImageClient {
         check_image(bytes).map_err(|e| ProviderError::permanent(format!("{what}: {e}")))
     }
 }
-
-/// Why an `imagen` backend is refused: at start-up (config validation) and by the client.
-pub const IMAGEN_SHUT_DOWN: &str = "providers.google.image_backend = \"imagen\": Imagen is shut down \
-in the Gemini API (ai.google.dev/gemini-api/docs/deprecations); set image_backend = \"gemini\" \
-and providers.google.image_model to a Gemini image model";
 
 /// `bytes` as an [`Image`] if its header is a PNG (signature + IHDR) or a JPEG (SOI + a
 /// SOFn frame header) with dimensions between 1 and 16384.
