@@ -461,7 +461,11 @@ async fn an_owner_filters_edits_and_approves_posts_in_the_gallery(db: PgPool) {
         "Approved. Connect LinkedIn so it can be published."
     );
     wait_for(&b, "#toast-announcer", |t| t.starts_with("Approved.")).await;
-    assert!(b.body().await.contains("No post here."));
+    assert!(
+        b.text("#gallery-empty")
+            .await
+            .starts_with("No post is waiting for your approval")
+    );
     b.screenshot("gallery-04-approved").await;
     // Closing the toast keeps the page (JavaScript), the notice is gone.
     b.client
