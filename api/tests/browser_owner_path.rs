@@ -42,6 +42,15 @@ async fn campaign_with_posts(app: &TestApp, user_id: i64) -> i64 {
         .unwrap();
     }
     app.insert_content(campaign, 90, "published").await;
+    // The campaign's counters, as the pipeline keeps them beside its rows.
+    sqlx::query(
+        "UPDATE campaigns SET leads_count = 7, enriched_count = 7, contents_count = 7,
+                published_count = 1 WHERE id = $1",
+    )
+    .bind(campaign)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let failed = app.insert_content(campaign, 80, "failed").await;
     sqlx::query("UPDATE contents SET error = 'LinkedIn refused the post' WHERE id = $1")
         .bind(failed)
@@ -83,7 +92,7 @@ async fn the_path_adds_up(db: PgPool, lang: Language) {
     assert!(b.is_shown("#attention-connect").await);
     assert_eq!(figure(&b, "count-to-approve").await, "0");
     b.assert_no_horizontal_scroll().await;
-    b.screenshot(&format!("owner-01-new-home-{tag}")).await;
+    b.screenshot(&format!("path-01-new-home-{tag}")).await;
 
     // LinkedIn connected, a campaign with posts in every state.
     app.connect_linkedin_in_db(user_id).await;
@@ -107,7 +116,7 @@ async fn the_path_adds_up(db: PgPool, lang: Language) {
         lang.says("3 sur 5 faits", "3 of 5 done")
     );
     b.assert_no_horizontal_scroll().await;
-    b.screenshot(&format!("owner-02-home-counts-{tag}")).await;
+    b.screenshot(&format!("path-02-home-counts-{tag}")).await;
 
     // The failed post's line leads to it.
     b.click("#attention-failed").await;
@@ -125,7 +134,7 @@ async fn the_path_adds_up(db: PgPool, lang: Language) {
     let cta = b.text("#campaign-cta").await;
     assert!(cta.contains('2'), "{cta}");
     b.assert_no_horizontal_scroll().await;
-    b.screenshot(&format!("owner-03-campaign-{tag}")).await;
+    b.screenshot(&format!("path-03-campaign-{tag}")).await;
     b.click("#campaign-cta").await;
     assert_eq!(
         b.path().await,
@@ -144,11 +153,11 @@ async fn the_path_adds_up(db: PgPool, lang: Language) {
         options.contains("(3)") && options.contains("(7)"),
         "{options}"
     );
-    b.screenshot(&format!("owner-04-posts-{tag}")).await;
+    b.screenshot(&format!("path-04-posts-{tag}")).await;
     // A list with nothing in it says why, and leads to all her posts.
     b.goto("/contents?status=rejected").await;
     assert!(b.is_shown("#gallery-empty").await);
-    b.screenshot(&format!("owner-05-posts-empty-{tag}")).await;
+    b.screenshot(&format!("path-05-posts-empty-{tag}")).await;
     b.click("#gallery-empty-all").await;
     assert_eq!(b.value("#filter-status").await, "all");
 
@@ -172,7 +181,7 @@ async fn the_path_adds_up(db: PgPool, lang: Language) {
         b.text("#phone-menu a[aria-current='page']").await,
         lang.says("Publications", "Posts")
     );
-    phone_screenshot(&b, &format!("owner-06-phone-menu-{tag}")).await;
+    phone_screenshot(&b, &format!("path-06-phone-menu-{tag}")).await;
     b.click("#phone-menu a[href='/profile']").await;
     assert_eq!(b.path().await, "/profile");
     // Wide again, the links are in the header and the menu is gone.
@@ -244,7 +253,7 @@ async fn the_admin_overview_on_a_phone_shows_failures_and_its_pause_buttons(db: 
         b.resize(WIDTHS[1]).await;
         assert!(b.is_shown("#queues-scroll-hint").await);
         assert!(fits_across(&b, "#pause-publish").await);
-        b.screenshot(&format!("owner-07-admin-{}", lang.code()))
+        b.screenshot(&format!("path-07-admin-{}", lang.code()))
             .await;
         b.close().await;
     }
