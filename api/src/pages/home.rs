@@ -164,11 +164,8 @@ impl FirstSteps {
             ),
         ];
         let done = steps.iter().filter(|s| s.1).count();
-        (done < steps.len()).then(|| Self {
-            all: steps.len(),
-            done,
-            steps,
-        })
+        let all = steps.len();
+        (done < all).then_some(Self { all, done, steps })
     }
 }
 
