@@ -102,8 +102,8 @@ status-failed = Failed
 campaign-status-help-draft = This campaign has not started yet.
 campaign-status-help-scraping = We are looking for businesses. Those found so far are listed below.
 campaign-status-help-enriching = We are learning about the businesses we found.
-campaign-status-help-generating = We are writing posts. You will approve them before they are published.
-campaign-status-help-ready = Posts are ready: approve the ones you like.
+campaign-status-help-generating = We are writing posts. Those that score well approve themselves once LinkedIn is connected; you decide on the others.
+campaign-status-help-ready = All posts are written. Below: which ones wait for you, which are scheduled.
 campaign-status-help-completed = This campaign is finished.
 campaign-status-help-error = Something stopped this campaign. We have been told.
 campaign-status-help-cancelled = This campaign was cancelled.
@@ -166,7 +166,6 @@ admin-queue = Queue
 admin-ready = Ready
 admin-in-flight = Running
 admin-scheduled = Scheduled
-admin-delayed = Delayed
 admin-retrying = Retrying
 admin-deferred = Deferred
 admin-dead = Failed
@@ -174,10 +173,9 @@ admin-lag = Lag
 admin-last-hour = Last hour
 admin-actions = Actions
 admin-paused = paused
-admin-hour-counts = { $processed } done · { $failed } failed
 admin-pause = Pause
 admin-resume = Resume
-admin-columns-help = Lag: how long the oldest ready job has waited. Delayed, retrying and deferred jobs wait in the scheduled set until their time. Ready includes the jobs waiting for their owner's turn.
+admin-columns-help = Lag: how long the oldest ready job has waited. Scheduled: every job waiting for its time, the retrying and deferred ones (the next two columns) included; its link lists them. Ready includes the jobs waiting for their owner's turn.
 admin-owners-heading = Owners
 admin-owners-intro = Owners take turns in each queue: while one owner's backlog drains, another owner's jobs go in at the next free slot instead of behind it. The busiest owners of each queue:
 admin-owner = Owner
@@ -653,3 +651,89 @@ notices-kind-publication_unknown = LinkedIn did not say whether a post went out
 notices-save = Save my notices
 notices-saved = Your notices are saved.
 profile-schedule-change = Change the schedule
+
+## The owner's path: where her posts stand, her first steps, the phone menu, times with their zone
+## (pages/post_counts.rs, pages/home.rs, pages/times.rs, base.html)
+nav-menu = Menu
+time-in-zone = { $time } ({ $city } time)
+time-in-zone-name = { $time } ({ $zone })
+time-zone-field-help = Start typing your city (Paris, Montreal…) and pick it from the list.
+counts-title = Your posts
+counts-campaign-title = This campaign's posts
+counts-to-approve = { $count ->
+    [one] waiting for your approval
+   *[other] waiting for your approval
+}
+counts-generating = { $count ->
+    [one] 1 more being written
+   *[other] { $count } more being written
+}
+counts-scheduled = { $count ->
+    [one] scheduled
+   *[other] scheduled
+}
+counts-next = Next one: { $when }
+counts-unscheduled = { $count ->
+    [one] 1 taken out of the schedule
+   *[other] { $count } taken out of the schedule
+}
+counts-published = { $count ->
+    [one] published
+   *[other] published
+}
+counts-needing = { $count ->
+    [one] failed or needing you
+   *[other] failed or needing you
+}
+campaign-cta-approve = { $count ->
+    [one] Review the post waiting for your approval
+   *[other] Review the { $count } posts waiting for your approval
+}
+campaign-cta-scheduled = { $count ->
+    [one] See the scheduled post
+   *[other] See the { $count } scheduled posts
+}
+attention-connect = LinkedIn is not connected: connect it so your posts can go out.
+attention-connect-waiting = { $count ->
+    [one] One approved post waits for LinkedIn: connect it so the post can go out.
+   *[other] { $count } approved posts wait for LinkedIn: connect it so they can go out.
+}
+attention-connect-action = Connect LinkedIn →
+attention-failed = { $count ->
+    [one] One post could not be published.
+   *[other] { $count } posts could not be published.
+}
+attention-failed-action = See why →
+attention-late = { $count ->
+    [one] One post is late: LinkedIn made us wait (a limit or an outage). It goes out as soon as allowed.
+   *[other] { $count } posts are late: LinkedIn made us wait (a limit or an outage). They go out as soon as allowed.
+}
+attention-late-action = See the schedule →
+onboarding-title = Your first steps
+onboarding-progress = { $done } of { $all } done
+onboarding-done = done
+onboarding-linkedin = Connect your LinkedIn account
+onboarding-business = Fill in your business details
+onboarding-schedule = Choose your time zone and posting times
+onboarding-campaign = Launch your first campaign
+onboarding-approved = Approve your first posts
+gallery-empty-none = You have no post yet. Launch a campaign: the posts it writes appear here.
+gallery-empty-pending = No post is waiting for your approval: those that score well approve themselves once LinkedIn is connected, and you have decided on the others.
+gallery-empty-approved = No approved post is waiting to go out.
+gallery-empty-published = No post has been published yet: approved posts go out in your schedule's slots.
+gallery-empty-rejected = You have rejected no post.
+gallery-empty-failed = No post has failed.
+gallery-empty-all = No post matches these filters.
+gallery-empty-score = No post here has a quality of { $min } or more.
+gallery-empty-see-all = { $count ->
+    [one] See your only post
+   *[other] See all { $count } posts
+}
+
+## Admin overview: failures stand out, a phone's table says it scrolls (admin_overview.html)
+admin-hour-done = { $count } done
+admin-hour-failed = { $count ->
+    [one] 1 failed
+   *[other] { $count } failed
+}
+admin-scroll-hint = Swipe the table sideways to see every column.

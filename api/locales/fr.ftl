@@ -102,8 +102,8 @@ status-failed = Échec
 campaign-status-help-draft = Cette campagne n'a pas encore démarré.
 campaign-status-help-scraping = Nous cherchons des commerces. Ceux déjà trouvés sont listés ci-dessous.
 campaign-status-help-enriching = Nous en apprenons plus sur les commerces trouvés.
-campaign-status-help-generating = Nous rédigeons les publications. Vous les validerez avant qu'elles partent.
-campaign-status-help-ready = Les publications sont prêtes : validez celles qui vous plaisent.
+campaign-status-help-generating = Nous rédigeons les publications. Celles qui obtiennent une bonne note se valident seules une fois LinkedIn connecté ; vous décidez des autres.
+campaign-status-help-ready = Toutes les publications sont rédigées. Ci-dessous : celles qui vous attendent, celles qui sont planifiées.
 campaign-status-help-completed = Cette campagne est terminée.
 campaign-status-help-error = Un problème a arrêté cette campagne. Nous avons été prévenus.
 campaign-status-help-cancelled = Cette campagne a été annulée.
@@ -166,7 +166,6 @@ admin-queue = File
 admin-ready = Prêtes
 admin-in-flight = En cours
 admin-scheduled = Planifiées
-admin-delayed = Différées
 admin-retrying = À réessayer
 admin-deferred = Reportées
 admin-dead = En échec
@@ -174,10 +173,9 @@ admin-lag = Retard
 admin-last-hour = Dernière heure
 admin-actions = Actions
 admin-paused = en pause
-admin-hour-counts = { $processed } faites · { $failed } échecs
 admin-pause = Mettre en pause
 admin-resume = Reprendre
-admin-columns-help = Retard : depuis combien de temps la plus ancienne tâche prête attend. Les tâches différées, à réessayer et reportées attendent leur heure dans l'ensemble planifié. Les tâches prêtes comprennent celles qui attendent le tour de leur propriétaire.
+admin-columns-help = Retard : depuis combien de temps la plus ancienne tâche prête attend. Planifiées : toutes les tâches qui attendent leur heure, celles à réessayer et reportées (les deux colonnes suivantes) comprises ; son lien les liste. Les tâches prêtes comprennent celles qui attendent le tour de leur propriétaire.
 admin-owners-heading = Propriétaires
 admin-owners-intro = Les propriétaires passent chacun leur tour dans chaque file : pendant qu'un gros arriéré s'écoule, les tâches d'un autre propriétaire prennent le prochain créneau libre au lieu d'attendre derrière. Les propriétaires les plus actifs de chaque file :
 admin-owner = Propriétaire
@@ -653,3 +651,89 @@ notices-kind-publication_unknown = LinkedIn n'a pas dit si une publication est p
 notices-save = Enregistrer mes avis
 notices-saved = Vos avis sont enregistrés.
 profile-schedule-change = Modifier le calendrier
+
+## Le parcours de la propriétaire : où en sont ses publications, ses premiers pas, le menu du
+## téléphone, les heures avec leur fuseau (pages/post_counts.rs, pages/home.rs, pages/times.rs, base.html)
+nav-menu = Menu
+time-in-zone = { $time } (heure de { $city })
+time-in-zone-name = { $time } ({ $zone })
+time-zone-field-help = Tapez le nom de votre ville (Paris, Montreal…) et choisissez-la dans la liste.
+counts-title = Vos publications
+counts-campaign-title = Les publications de cette campagne
+counts-to-approve = { $count ->
+    [one] attend votre validation
+   *[other] attendent votre validation
+}
+counts-generating = { $count ->
+    [one] 1 autre en cours de rédaction
+   *[other] { $count } autres en cours de rédaction
+}
+counts-scheduled = { $count ->
+    [one] planifiée
+   *[other] planifiées
+}
+counts-next = Prochaine : { $when }
+counts-unscheduled = { $count ->
+    [one] 1 retirée du calendrier
+   *[other] { $count } retirées du calendrier
+}
+counts-published = { $count ->
+    [one] publiée
+   *[other] publiées
+}
+counts-needing = { $count ->
+    [one] en échec ou à traiter
+   *[other] en échec ou à traiter
+}
+campaign-cta-approve = { $count ->
+    [one] Voir la publication qui attend votre validation
+   *[other] Voir les { $count } publications qui attendent votre validation
+}
+campaign-cta-scheduled = { $count ->
+    [one] Voir la publication planifiée
+   *[other] Voir les { $count } publications planifiées
+}
+attention-connect = LinkedIn n'est pas connecté : connectez-le pour que vos publications partent.
+attention-connect-waiting = { $count ->
+    [one] Une publication validée attend LinkedIn : connectez-le pour qu'elle parte.
+   *[other] { $count } publications validées attendent LinkedIn : connectez-le pour qu'elles partent.
+}
+attention-connect-action = Connecter LinkedIn →
+attention-failed = { $count ->
+    [one] Une publication n'a pas pu partir.
+   *[other] { $count } publications n'ont pas pu partir.
+}
+attention-failed-action = Voir pourquoi →
+attention-late = { $count ->
+    [one] Une publication est en retard : LinkedIn nous fait attendre (une limite ou une panne). Elle part dès que possible.
+   *[other] { $count } publications sont en retard : LinkedIn nous fait attendre (une limite ou une panne). Elles partent dès que possible.
+}
+attention-late-action = Voir le calendrier →
+onboarding-title = Vos premiers pas
+onboarding-progress = { $done } sur { $all } faits
+onboarding-done = fait
+onboarding-linkedin = Connecter votre compte LinkedIn
+onboarding-business = Renseigner votre commerce
+onboarding-schedule = Choisir votre fuseau horaire et vos heures de publication
+onboarding-campaign = Lancer votre première campagne
+onboarding-approved = Valider vos premières publications
+gallery-empty-none = Vous n'avez pas encore de publication. Lancez une campagne : les publications qu'elle rédige apparaissent ici.
+gallery-empty-pending = Aucune publication n'attend votre validation : celles qui obtiennent une bonne note se valident seules une fois LinkedIn connecté, et vous avez décidé des autres.
+gallery-empty-approved = Aucune publication validée n'attend de partir.
+gallery-empty-published = Aucune publication n'est encore partie : les publications validées partent aux heures de votre calendrier.
+gallery-empty-rejected = Vous n'avez refusé aucune publication.
+gallery-empty-failed = Aucune publication n'est en échec.
+gallery-empty-all = Aucune publication ne correspond à ces filtres.
+gallery-empty-score = Aucune publication ici n'a une qualité d'au moins { $min }.
+gallery-empty-see-all = { $count ->
+    [one] Voir votre seule publication
+   *[other] Voir les { $count } publications
+}
+
+## Vue d'ensemble de l'admin : les échecs ressortent, le tableau dit qu'il défile sur un téléphone (admin_overview.html)
+admin-hour-done = { $count } faites
+admin-hour-failed = { $count ->
+    [one] 1 échec
+   *[other] { $count } échecs
+}
+admin-scroll-hint = Faites glisser le tableau pour voir toutes les colonnes.

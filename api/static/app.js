@@ -4,13 +4,18 @@
   "use strict";
 
   // Times the server wrote in UTC (it does not know the reader's time zone), shown in the
-  // browser's own, the way the page's language writes them.
+  // browser's own, on a 24-hour clock in both languages as every other time of the pages
+  // (pages/times.rs): "17:48", never "05:48 PM".
   function localTimes(root) {
     var lang = document.documentElement.lang || undefined;
     root.querySelectorAll("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when.getTime())) return;
-      el.textContent = when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+      el.textContent = when.toLocaleTimeString(lang, {
+        hour: "numeric",
+        minute: "2-digit",
+        hourCycle: "h23",
+      });
       el.removeAttribute("data-local");
     });
   }
@@ -116,11 +121,28 @@
     }
   }
 
+  // The phone menu (base.html) is a disclosure that works without this; here Escape and a
+  // tap outside close it, as people expect of a menu.
+  function phoneMenu(menu) {
+    var button = menu.querySelector("summary");
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) {
+        menu.open = false;
+        if (button) button.focus();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) menu.open = false;
+    });
+  }
+
   function start() {
     localTimes(document);
     document.querySelectorAll("input[data-browser-time-zone]").forEach(browserTimeZone);
     document.querySelectorAll("[data-live-url]").forEach(live);
     document.querySelectorAll("[data-toast]").forEach(toast);
+    var menu = document.getElementById("phone-menu");
+    if (menu) phoneMenu(menu);
   }
 
   if (document.readyState === "loading") {

@@ -133,7 +133,11 @@ async fn an_owner_signs_up_launches_a_campaign_and_switches_language(db: PgPool)
         b.text("#notice").await,
         "Approved. Connect LinkedIn so it can be published."
     );
-    assert!(b.body().await.contains("No post here."));
+    assert!(
+        b.text("#gallery-empty")
+            .await
+            .starts_with("No post is waiting for your approval")
+    );
     b.screenshot("owner-12-gallery-approved").await;
     let (approved,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM contents WHERE status = 'approved'")

@@ -284,7 +284,10 @@ async fn the_gallery_keeps_its_filters_in_paging_links_and_reads_bad_ones(db: Pg
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Aucune publication ici."), "{page}");
+    assert!(
+        page.contains("Aucune publication ici n&#x27;a une qualité d&#x27;au moins 80."),
+        "{page}"
+    );
     // A score that is not one: the list without that filter, and the message by the field.
     let response = app.get("/contents?min_score=abc&page=zz&campaign=x").await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -94,7 +94,7 @@ async fn the_schedule_is_checked_and_approvals_take_its_slots(db: PgPool) {
     let profile = owner.get("/profile").await.text().await.unwrap();
     for shown in [
         r#"id="profile-time-zone">America&#x2F;Montreal<"#,
-        r#"id="profile-times">10:00<"#,
+        r#"id="profile-times">10:00 (Montreal time)<"#,
         "Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday",
         r#"href="/schedule#slots-heading""#,
     ] {

@@ -39,15 +39,6 @@ pub struct QueueSizes {
     pub failed_last_hour: u64,
 }
 
-impl QueueSizes {
-    /// Scheduled jobs that are neither retries nor deferrals: plain delayed jobs.
-    pub fn delayed(&self) -> u64 {
-        self.scheduled
-            .saturating_sub(self.retrying)
-            .saturating_sub(self.deferred)
-    }
-}
-
 /// One minute of all queues together.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct MinuteTotals {

@@ -14,6 +14,7 @@ use tera::Context;
 
 use super::home::{CampaignRow, Kpi};
 use super::i18n::Lang;
+use super::post_counts;
 use super::schedule;
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown};
@@ -125,7 +126,17 @@ async fn campaign(ctx: &PageCtx, state: &AppState, id: i64) -> ApiResult<HttpRes
         contents::list_for_campaign(&state.db, campaign.id, ROWS),
     )?;
     let slots = schedule::labels(state, user.id, &contents, *ctx.lang).await?;
+    let ui = ctx.ui();
+    let counts = post_counts::view(
+        state,
+        user.id,
+        Some(campaign.id),
+        *ctx.lang,
+        ui.catalog(*ctx.lang),
+    )
+    .await?;
     let mut context = Context::new();
+    context.insert("counts", &counts);
     context.insert("kpis", &kpis(&campaign, *ctx.lang));
     context.insert("campaign", &CampaignRow::from(&campaign));
     // Why the campaign could not get its leads (only an `error` campaign has one).

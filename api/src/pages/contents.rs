@@ -12,7 +12,12 @@ use shared::db::contents::{self, Content, ContentFilter, ContentStatus};
 use shared::db::{Page, lifecycle};
 use tera::Context;
 
+use std::collections::HashMap;
+
+use shared::db::post_counts::PostCounts;
+
 use super::account::FieldError;
+use super::post_counts;
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown, redirect};
 use crate::auth::CurrentUser;
@@ -213,8 +218,34 @@ fn status_filter(name: &str) -> Option<ContentStatus> {
 
 /// A filter name we offer, else `pending` (what an owner comes here for).
 fn filter_name(raw: Option<&str>) -> &'static str {
+    known_filter(raw).unwrap_or("pending")
+}
+
+fn known_filter(raw: Option<&str>) -> Option<&'static str> {
     raw.and_then(|r| FILTERS.iter().find(|f| **f == r).copied())
-        .unwrap_or("pending")
+}
+
+/// How many posts each filter shows (the minimum score aside), from the one count every
+/// page uses.
+fn per_filter(c: &PostCounts) -> HashMap<&'static str, i64> {
+    HashMap::from([
+        ("pending", c.to_approve),
+        ("approved", c.scheduled + c.unscheduled + c.late + c.unknown),
+        ("published", c.published),
+        ("rejected", c.rejected),
+        ("failed", c.failed),
+        ("all", c.total()),
+    ])
+}
+
+/// The list the gallery opens on when she did not pick one: the first, in the order she
+/// acts on them, that has posts. Opening on an empty "waiting for you" while fifty posts
+/// sat approved in the schedule told her there was nothing.
+fn opening_filter(counts: &HashMap<&'static str, i64>) -> &'static str {
+    ["pending", "approved", "published", "failed"]
+        .into_iter()
+        .find(|f| counts.get(f).copied().unwrap_or(0) > 0)
+        .unwrap_or("all")
 }
 
 pub async fn gallery(
@@ -238,7 +269,20 @@ async fn gallery_page(
     query: &GalleryQuery,
     editing: Option<Editing>,
 ) -> ApiResult<HttpResponse> {
-    let (filters, score_problem) = Filters::read(query);
+    let (mut filters, score_problem) = Filters::read(query);
+    let ui = ctx.ui();
+    let counts = post_counts::view(
+        state,
+        user.id,
+        filters.campaign,
+        *ctx.lang,
+        ui.catalog(*ctx.lang),
+    )
+    .await?;
+    let filter_counts = per_filter(&counts.counts);
+    if known_filter(query.status.as_deref()).is_none() {
+        filters.status = opening_filter(&filter_counts);
+    }
     let page = Page::new(Some(filters.page), Some(PER_PAGE))?;
     let wanted = ContentFilter {
         status: status_filter(filters.status),
@@ -272,6 +316,14 @@ async fn gallery_page(
     let mut context = Context::new();
     context.insert("filters", &FILTERS);
     context.insert("filter", &filters);
+    context.insert("counts", &counts);
+    // Per-filter figures count by status and campaign: with a minimum score they would
+    // not match the list, so they are left out then.
+    context.insert(
+        "filter_counts",
+        &filters.min_score.is_none().then_some(&filter_counts),
+    );
+    context.insert("min_score", &filters.min_score);
     context.insert("campaigns", &campaign_choices);
     context.insert("score_error", &score_problem);
     context.insert("contents", &cards);

@@ -1,18 +1,22 @@
-//! The owner's home: KPI cards, the last 30 days as charts, recent campaigns, and what
-//! needs them (posts to approve, publications whose outcome is unknown with the forms that
-//! settle them, LinkedIn to reconnect or about to expire).
+//! The owner's home: a new owner's first steps (until done), where her posts stand, KPI
+//! cards, the last 30 days as charts, recent campaigns, and what needs her (posts to
+//! approve, LinkedIn not connected, to reconnect or about to expire, failed posts, posts
+//! held past their slot, publications whose outcome is unknown with the forms that settle
+//! them), each with a link to what it names.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use shared::db::campaigns::{self, Campaign};
-use shared::db::contents::{self, ContentFilter, ContentStatus};
+use shared::db::contents;
+use shared::db::lifecycle::schedule;
 use shared::db::publications::{self, Publication, PublicationState};
 use shared::db::{Page, metrics, profiles};
 use tera::Context;
 
 use super::chart::{self, DAYS};
+use super::post_counts::{self, CountsView};
 use super::profile::{DateView, LinkedInView};
 use super::{PageCtx, Shown};
 use crate::auth::CurrentUser;
@@ -118,6 +122,53 @@ impl From<&Campaign> for CampaignRow {
     }
 }
 
+/// A new owner's way to her first post, in order; the list goes once every step is done.
+#[derive(Debug, Serialize)]
+struct FirstSteps {
+    /// `(name, done, link)`: `onboarding-<name>` says the step.
+    steps: Vec<(&'static str, bool, &'static str)>,
+    done: usize,
+    all: usize,
+}
+
+impl FirstSteps {
+    fn new(
+        profile: Option<&profiles::Profile>,
+        schedule_set: bool,
+        campaigns: i64,
+        counts: &CountsView,
+    ) -> Option<Self> {
+        let c = &counts.counts;
+        let filled = |f: fn(&profiles::Profile) -> &Option<String>| {
+            profile
+                .and_then(|p| f(p).as_deref())
+                .is_some_and(|v| !v.trim().is_empty())
+        };
+        let steps = vec![
+            (
+                "linkedin",
+                profile.is_some_and(|p| p.linkedin.connected),
+                "/profile#linkedin-heading",
+            ),
+            (
+                "business",
+                filled(|p| &p.business_name) && filled(|p| &p.business_type),
+                "/profile#details-heading",
+            ),
+            ("schedule", schedule_set, "/schedule"),
+            ("campaign", campaigns > 0, "/campaigns/new"),
+            (
+                "approved",
+                c.scheduled + c.unscheduled + c.late + c.unknown + c.published > 0,
+                "/contents?status=pending",
+            ),
+        ];
+        let done = steps.iter().filter(|s| s.1).count();
+        let all = steps.len();
+        (done < all).then_some(Self { all, done, steps })
+    }
+}
+
 pub async fn show(
     ctx: PageCtx,
     state: web::Data<AppState>,
@@ -145,20 +196,14 @@ pub async fn home(
     problem: Option<ResolveProblem>,
 ) -> ApiResult<HttpResponse> {
     let recent_page = Page::new(Some(1), Some(RECENT))?;
-    let pending_filter = ContentFilter {
-        status: Some(ContentStatus::Pending),
-        ..ContentFilter::default()
-    };
-    let (totals, recent, pending, profile, days, unknown) = tokio::try_join!(
+    let ui = ctx.ui();
+    let catalog = ui.catalog(*ctx.lang);
+    let (totals, recent, counts, schedule_set, profile, days, unknown) = tokio::try_join!(
         // The totals only: the per-campaign figures of one campaign are enough.
         metrics::for_user(&state.db, user.id, Page::new(Some(1), Some(1))?),
         campaigns::list(&state.db, user.id, recent_page),
-        contents::list(
-            &state.db,
-            user.id,
-            &pending_filter,
-            Page::new(Some(1), Some(1))?
-        ),
+        post_counts::view(state, user.id, None, *ctx.lang, catalog),
+        schedule::is_set(&state.db, user.id),
         async {
             match profiles::get(&state.db, user.id).await {
                 Ok(p) => Ok(Some(p)),
@@ -189,7 +234,14 @@ pub async fn home(
         .zip(&texts)
         .map(|(p, c)| UnknownRow::new(p, &c.text, problem.as_ref()))
         .collect();
+    let steps = FirstSteps::new(
+        profile.as_ref(),
+        schedule_set,
+        totals.campaign_count,
+        &counts,
+    );
     let linkedin = profile.map(|p| LinkedInView::new(&p.linkedin, Utc::now()));
+    let not_connected = linkedin.as_ref().is_none_or(|l| l.state == "disconnected");
     let reconnect = linkedin.as_ref().is_some_and(|l| l.state == "reconnect");
     let expiring = linkedin.as_ref().and_then(LinkedInView::expiring_in);
     let no_analytics = linkedin.as_ref().is_some_and(|l| l.no_analytics);
@@ -216,7 +268,16 @@ pub async fn home(
     context.insert("kpis", &kpis);
     context.insert("campaigns", &rows);
     context.insert("campaign_count", &totals.campaign_count);
-    context.insert("pending", &pending.total);
+    context.insert("pending", &counts.counts.to_approve);
+    context.insert("counts", &counts);
+    context.insert("steps", &steps);
+    context.insert("not_connected", &not_connected);
+    // Approved posts that cannot go out until she connects.
+    let c = &counts.counts;
+    context.insert(
+        "waiting_for_linkedin",
+        &(c.scheduled + c.late + c.unscheduled),
+    );
     context.insert("reconnect", &reconnect);
     context.insert("expiring_days", &expiring);
     context.insert("no_analytics", &no_analytics);

@@ -487,11 +487,11 @@ fn line(e: &LiveEvent, names: &HashMap<i64, &str>, catalog: &Catalog) -> Option<
     Some(Activity {
         tone,
         at: at.to_rfc3339(),
-        at_label: at.format("%H:%M").to_string(),
+        at_label: super::times::clock(&at),
         before,
         until: e.until.map(|u| u.to_rfc3339()),
         // The page shows it in the reader's time zone (static/app.js); UTC until then.
-        until_label: e.until.map(|u| u.format("%H:%M UTC").to_string()),
+        until_label: e.until.map(|u| format!("{} UTC", super::times::clock(&u))),
         after,
         link,
     })

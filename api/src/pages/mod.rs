@@ -15,12 +15,14 @@ pub mod i18n;
 pub mod live;
 pub mod notices;
 pub mod password_reset;
+pub mod post_counts;
 pub mod profile;
 pub mod publications;
 pub mod reasons;
 pub mod render;
 pub mod schedule;
 pub mod score;
+pub mod times;
 pub mod wizard;
 
 use std::cell::RefCell;
@@ -50,6 +52,23 @@ use render::Ui;
 /// still could not load or send anything elsewhere.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
     script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The owner's pages, as the header (and a phone's menu) lists them: path and label.
+pub const NAV_LINKS: [(&str, &str); 5] = [
+    ("/", "nav-home"),
+    ("/contents", "nav-contents"),
+    ("/campaigns/new", "nav-new-campaign"),
+    ("/schedule", "nav-schedule"),
+    ("/profile", "nav-profile"),
+];
+
+/// The menu entry of the page at `path` (marked `aria-current`), if it is one.
+fn nav_current(path: &str) -> Option<&'static str> {
+    NAV_LINKS.iter().map(|(p, _)| *p).find(|p| match *p {
+        "/" | "/campaigns/new" => path == *p,
+        _ => path == *p || path.starts_with(&format!("{p}/")),
+    })
+}
 
 /// The error pages there are: `error-<kind>-title` and `-body` in the catalogs.
 pub const ERROR_KINDS: [&str; 7] = [
@@ -283,6 +302,8 @@ impl PageCtx {
         context.insert("favicon_url", &assets.url(assets::FAVICON));
         context.insert("app_js_url", &assets.url(assets::APP_JS));
         context.insert("signed_in", &shown.user.is_some());
+        context.insert("nav_links", &NAV_LINKS);
+        context.insert("nav_current", &nav_current(self.req.path()));
         context.insert(
             "is_admin",
             &shown

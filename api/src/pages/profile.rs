@@ -209,10 +209,17 @@ async fn show_page(
         .flatten()
         .find_map(|n| NOTICES.iter().find(|known| **known == n));
     let mut conn = state.db.acquire().await.map_err(shared::Error::from)?;
-    let schedule = shared::db::lifecycle::schedule::load(&mut conn, user.id)
-        .await?
-        .spec();
+    let current = shared::db::lifecycle::schedule::load(&mut conn, user.id).await?;
     drop(conn);
+    // "9:00, 14:00 (Paris time)": her slots on the clock of the zone they are in.
+    let times = current
+        .times
+        .iter()
+        .map(|m| format!("{}:{:02}", m / 60, m % 60))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let times = super::times::labelled(times, current.time_zone, ctx.ui().catalog(*ctx.lang));
+    let schedule = current.spec();
     let mut context = Context::new();
     context.insert("notice", &notice);
     // LinkedIn's own words when it refused the connect, shown once.
@@ -228,7 +235,7 @@ async fn show_page(
     // Her publishing schedule in short; it is set on the schedule page, beside the posts
     // it places, so a change shows where it lands.
     context.insert("schedule", &schedule);
-    context.insert("schedule_times", &schedule.times.join(", "));
+    context.insert("schedule_times", &times);
     context.insert("mail_notices", &super::notices::rows(state, user.id).await?);
     context.insert(
         "notices_saved",

@@ -17,6 +17,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     (
+        "time_zone_field.html",
+        include_str!("../../templates/time_zone_field.html"),
+    ),
+    (
         "schedule.html",
         include_str!("../../templates/schedule.html"),
     ),
@@ -153,6 +157,17 @@ fn engine(catalog: Arc<Catalog>) -> Result<Tera, String> {
         },
     );
     tera.register_function("t", Translate { catalog });
+    // `time_zones()`: the IANA zones the time zone field suggests (`time_zone_field.html`),
+    // built once: the same for every page and language.
+    let zones = Value::Array(
+        super::times::zone_names()
+            .map(|z| Value::String(z.to_owned()))
+            .collect(),
+    );
+    tera.register_function(
+        "time_zones",
+        move |_: &HashMap<String, Value>| -> tera::Result<Value> { Ok(zones.clone()) },
+    );
     Ok(tera)
 }
 
@@ -307,6 +322,15 @@ mod tests {
         for lang in Lang::ALL {
             keys.push(format!("language-name-{}", lang.code()));
         }
+        for (_, key) in super::super::NAV_LINKS {
+            keys.push(key.to_owned());
+        }
+        for step in ["linkedin", "business", "schedule", "campaign", "approved"] {
+            keys.push(format!("onboarding-{step}"));
+        }
+        for filter in super::super::contents::FILTERS {
+            keys.push(format!("gallery-empty-{filter}"));
+        }
         for notice in super::super::home::NOTICES {
             keys.push(format!("home-done-{notice}"));
         }
@@ -343,6 +367,36 @@ mod tests {
             let missing: Vec<_> = keys.iter().filter(|k| !have.contains(k)).collect();
             assert!(missing.is_empty(), "{}.ftl lacks {missing:?}", lang.code());
         }
+    }
+
+    /// The time zone field suggests every zone saving accepts, and asks the script for the
+    /// browser's zone only when told to.
+    #[test]
+    fn the_time_zone_field_lists_the_iana_zones() {
+        let catalog = Catalog::load(Lang::Fr).unwrap();
+        let mut tera = engine(catalog).unwrap();
+        tera.add_raw_template(
+            "field.html",
+            r#"{% import "time_zone_field.html" as tz %}{{ tz::field(value="UTC", browser=true) }}|{{ tz::field(value="Europe/Paris", error_id="e") }}"#,
+        )
+        .unwrap();
+        let html = tera.render("field.html", &Context::new()).unwrap();
+        let (fresh, refused) = html.split_once('|').unwrap();
+        assert!(fresh.contains(r#"list="time-zone-choices""#), "{fresh}");
+        assert!(fresh.contains("data-browser-time-zone"));
+        assert!(
+            fresh.contains(r#"<option value="Europe&#x2F;Paris">"#),
+            "{fresh}"
+        );
+        assert!(fresh.contains(r#"<option value="America&#x2F;Argentina&#x2F;Buenos_Aires">"#));
+        assert_eq!(
+            fresh.matches("<option ").count(),
+            super::super::times::zone_names().count()
+        );
+        assert!(fresh.contains("Tapez le nom de votre ville"));
+        assert!(!refused.contains("data-browser-time-zone"));
+        assert!(refused.contains(r#"aria-invalid="true""#));
+        assert!(refused.contains(r#"aria-describedby="time-zone-help e""#));
     }
 
     #[test]

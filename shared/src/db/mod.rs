@@ -9,6 +9,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod metrics;
 pub mod password_resets;
+pub mod post_counts;
 pub mod profiles;
 pub mod publications;
 mod text_enum;

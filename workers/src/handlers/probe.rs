@@ -49,15 +49,18 @@ async fn run(mut conn: Conn, key: String, job: Probe, ctx: JobContext) -> Result
         panic!("probe {} panicked on purpose", job.tag);
     }
     if job.permanent {
+        // The cause, in the message the admin pages show: "failed permanently" alone
+        // read as a mystery next to "attempt 1 of 5".
         return Err(JobError::permanent(format!(
-            "probe {} failed permanently",
-            job.tag
+            "probe {} failed permanently because it was sent with `permanent: true`; a \
+             permanent error is not retried, so attempt {} was its last",
+            job.tag, ctx.attempt
         )));
     }
     if ctx.attempt <= job.fail_attempts {
         return Err(JobError::retryable(format!(
-            "probe {} failed attempt {}",
-            job.tag, ctx.attempt
+            "probe {} failed attempt {} because it was sent with `fail_attempts: {}`",
+            job.tag, ctx.attempt, job.fail_attempts
         )));
     }
     log(&mut conn, &key, &format!("done:{}", ctx.attempt)).await

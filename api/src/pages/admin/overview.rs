@@ -7,7 +7,6 @@ use crate::pages::chart::{self, Rect};
 struct QueueRow {
     #[serde(flatten)]
     sizes: QueueSizes,
-    delayed: u64,
     lag: String,
 }
 
@@ -113,7 +112,6 @@ async fn overview_page(
         .queues
         .into_iter()
         .map(|sizes| QueueRow {
-            delayed: sizes.delayed(),
             lag: sizes.lag_ms.map(duration).unwrap_or_default(),
             sizes,
         })
