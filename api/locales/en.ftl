@@ -737,3 +737,22 @@ admin-hour-failed = { $count ->
    *[other] { $count } failed
 }
 admin-scroll-hint = Swipe the table sideways to see every column.
+
+## Instagram: the connection on the profile page (Business Login for Instagram)
+profile-instagram-title = Instagram
+profile-instagram-why = Connect your Instagram professional account (business or creator) so the posts you approve for Instagram can be published there.
+profile-instagram-reconnect-why = Instagram no longer accepts this connection. Reconnect so your approved posts can be published on Instagram.
+profile-instagram-renew = We renew this connection ourselves before its 60 days are up; you only reconnect if Instagram refuses it.
+profile-instagram-connect = Connect Instagram
+profile-instagram-reconnect-action = Reconnect Instagram
+profile-instagram-not-available = Connecting Instagram is not available on this server.
+profile-instagram-notice-connected = Instagram is connected. Posts you approve for Instagram will now be published there.
+profile-instagram-notice-cancelled = Instagram was not connected: you cancelled the authorisation on Instagram.
+profile-instagram-notice-refused = Instagram refused the connection.
+profile-instagram-notice-failed = Instagram could not be connected. Try again in a few minutes.
+profile-instagram-notice-unavailable = Connecting Instagram is not available right now. Try again later.
+profile-instagram-notice-disconnected = Instagram is disconnected. Nothing will be published there until you connect it again.
+profile-instagram-refusal-said = Instagram's answer:
+instagram-disconnect-title = Disconnect Instagram?
+instagram-disconnect-account = Account: @{ $name }
+instagram-disconnect-body = We will forget the connection. Posts approved for Instagram wait until you connect it again; nothing is deleted from Instagram.

@@ -737,3 +737,22 @@ admin-hour-failed = { $count ->
    *[other] { $count } échecs
 }
 admin-scroll-hint = Faites glisser le tableau pour voir toutes les colonnes.
+
+## Instagram : la connexion sur la page du profil (Business Login for Instagram)
+profile-instagram-title = Instagram
+profile-instagram-why = Connectez votre compte Instagram professionnel (entreprise ou créateur) pour que les publications que vous validez pour Instagram y soient publiées.
+profile-instagram-reconnect-why = Instagram n'accepte plus cette connexion. Reconnectez-la pour que vos publications validées partent sur Instagram.
+profile-instagram-renew = Nous renouvelons nous-mêmes cette connexion avant la fin de ses 60 jours ; vous ne reconnectez que si Instagram la refuse.
+profile-instagram-connect = Connecter Instagram
+profile-instagram-reconnect-action = Reconnecter Instagram
+profile-instagram-not-available = La connexion à Instagram n'est pas disponible sur ce serveur.
+profile-instagram-notice-connected = Instagram est connecté. Les publications que vous validez pour Instagram y seront désormais publiées.
+profile-instagram-notice-cancelled = Instagram n'a pas été connecté : vous avez annulé l'autorisation sur Instagram.
+profile-instagram-notice-refused = Instagram a refusé la connexion.
+profile-instagram-notice-failed = Instagram n'a pas pu être connecté. Réessayez dans quelques minutes.
+profile-instagram-notice-unavailable = La connexion à Instagram n'est pas disponible pour le moment. Réessayez plus tard.
+profile-instagram-notice-disconnected = Instagram est déconnecté. Rien n'y sera publié tant que vous ne le reconnectez pas.
+profile-instagram-refusal-said = Réponse d'Instagram :
+instagram-disconnect-title = Déconnecter Instagram ?
+instagram-disconnect-account = Compte : @{ $name }
+instagram-disconnect-body = Nous oublierons la connexion. Les publications validées pour Instagram attendront que vous le reconnectiez ; rien n'est supprimé sur Instagram.

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{
-    accounts, admin, campaigns, contents, health, leads_csv, metrics, password_reset, profile,
-    publications, schedule,
+    accounts, admin, campaigns, contents, health, instagram, leads_csv, metrics, password_reset,
+    profile, publications, schedule,
 };
 use crate::validation::patterns;
 
@@ -33,6 +33,7 @@ use crate::validation::patterns;
         metrics::get, publications::list, publications::resolve,
         profile::get, profile::update, profile::linkedin_connect, profile::linkedin_callback,
         profile::linkedin_disconnect,
+        instagram::get, instagram::connect, instagram::callback, instagram::disconnect,
         schedule::get, schedule::set, schedule::list, schedule::publish_now, schedule::move_to,
         schedule::unschedule,
         admin::queues, admin::overview, admin::workers, admin::jobs, admin::job, admin::find,

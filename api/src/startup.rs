@@ -15,6 +15,7 @@ use actix_web::{App, HttpRequest, HttpServer, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use shared::Config;
+use shared::providers::instagram_oauth::{InstagramConnect, InstagramOAuth};
 use shared::providers::linkedin_oauth::{LinkedInConnect, LinkedInOAuth};
 use shared::rate_limit::RateLimiter;
 use shared::vault::Vault;
@@ -64,6 +65,9 @@ impl Application {
             None => LinkedInOAuth::from_config(&config.linkedin)?
                 .map(|c| Arc::new(c) as Arc<dyn LinkedInConnect>),
         };
+        let instagram = InstagramOAuth::from_config(&config.instagram)
+            .map_err(shared::Error::from)?
+            .map(|c| Arc::new(c) as Arc<dyn InstagramConnect>);
         let listener = TcpListener::bind(&config.api.bind).map_err(|e| {
             shared::Error::Config(format!("cannot listen on {}: {e}", config.api.bind))
         })?;
@@ -85,6 +89,7 @@ impl Application {
             redis: redis.clone(),
             vault,
             linkedin,
+            instagram,
             live_streams: Arc::default(),
             cookie_key: cookie_key.clone(),
             db: db.clone(),
@@ -121,6 +126,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| path_error(e).into()))
                 .wrap(from_fn(trace_request))
                 .configure(crate::routes::probes)
+                .configure(crate::routes::signed_media::routes)
                 .configure(|cfg| crate::routes::api(cfg, sessions.clone()))
                 .configure(|cfg| crate::pages::routes(cfg, sessions))
                 .default_service(web::to(not_found))

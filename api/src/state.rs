@@ -10,6 +10,7 @@ use shared::storage::Storage;
 use shared::vault::Vault;
 use sqlx::PgPool;
 
+use shared::providers::instagram_oauth::InstagramConnect;
 use shared::providers::linkedin_oauth::LinkedInConnect;
 
 pub struct AppState {
@@ -26,6 +27,8 @@ pub struct AppState {
     pub storage: Storage,
     /// `None` when no LinkedIn app is configured: connecting answers 503.
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
+    /// `None` when no Instagram app is configured: connecting answers 503.
+    pub instagram: Option<Arc<dyn InstagramConnect>>,
     /// The campaign pages' live streams open on this instance, bounded per user.
     pub live_streams: Arc<crate::pages::live::Streams>,
 }

@@ -20,6 +20,9 @@ struct Member {
 
 pub(crate) async fn handle(req: &HttpRequest, body: &[u8], shared: &Shared) -> HttpResponse {
     let method = req.method().clone();
+    if req.path().starts_with("/_sandbox/instagram/") {
+        return crate::instagram::control(&method, req.path(), body, shared);
+    }
     match (method, req.path()) {
         (Method::GET, "/_sandbox/health") => HttpResponse::Ok().json(json!({ "ok": true })),
         (Method::POST, "/_sandbox/reset") => {

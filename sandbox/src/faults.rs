@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Route ids, as faults and the log name them.
-pub const ROUTES: [&str; 14] = [
+pub const ROUTES: [&str; 25] = [
     "places.search",
     "gemini.text",
     "gemini.image",
@@ -19,6 +19,17 @@ pub const ROUTES: [&str; 14] = [
     "linkedin.posts",
     "linkedin.analytics",
     "site",
+    "instagram.authorize",
+    "instagram.token",
+    "instagram.exchange",
+    "instagram.refresh",
+    "instagram.me",
+    "instagram.media",
+    "instagram.container",
+    "instagram.publish",
+    "instagram.limit",
+    "instagram.permalink",
+    "instagram.insights",
 ];
 
 /// The modes each route knows.
@@ -28,6 +39,7 @@ fn modes(route: &str) -> &'static [&'static str] {
         "gemini.image" | "imagen.predict" => &["filtered", "not_image"],
         "site" => &["huge", "hang", "redirect_loop", "not_html"],
         "linkedin.posts" => &["duplicate"],
+        r if r.starts_with("instagram.") => crate::instagram::modes(r),
         _ => &[],
     }
 }

@@ -1,11 +1,13 @@
 //! A local server that imitates Google Places (Text Search), Gemini (text and image),
-//! Imagen and LinkedIn (OAuth, userinfo, images, posts, analytics), plus a small website for
+//! Imagen, LinkedIn (OAuth, userinfo, images, posts, analytics) and Instagram (Business
+//! Login, content publishing, insights), plus a small website for
 //! every business it invents, so the demo and the tests run our real reqwest clients end to
 //! end. Its routes, fault plan, request log and JSON are a contract that outside tools drive
 //! (docs/sandbox.md): add fields freely, remove or rename none.
 //!
 //! Everything is deterministic for a seed, a request and the call order (but LinkedIn post
-//! and image ids, drawn anew at each start unless `linkedin_id_epoch` fixes them); the clock is the
+//! and image ids and Instagram container and media ids, drawn anew at each start unless
+//! `linkedin_id_epoch` fixes them); the clock is the
 //! machine's.
 
 mod call;
@@ -13,6 +15,7 @@ mod control;
 mod faults;
 mod fixtures;
 mod google;
+mod instagram;
 mod linkedin;
 mod models;
 mod png;
@@ -24,6 +27,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use faults::ROUTES;
+pub use instagram::InstagramOptions;
 pub use server::Sandbox;
 pub use sites::published_contacts;
 
@@ -31,11 +35,12 @@ pub use sites::published_contacts;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Latency {
     /// The middle of what the real services answer in: Places 300 ms a page, Gemini text
-    /// 1,200 ms, images 2,000 ms, LinkedIn 250 ms a call, websites 150 ms.
+    /// 1,200 ms, images 2,000 ms, LinkedIn 250 ms a call, Instagram 300 ms a call, websites
+    /// 150 ms.
     Default,
     /// No added latency (fast tests).
     None,
-    /// Per provider: `places`, `gemini`, `image`, `linkedin`, `sites`, in ms.
+    /// Per provider: `places`, `gemini`, `image`, `linkedin`, `instagram`, `sites`, in ms.
     Custom(Vec<(String, u64)>),
 }
 
@@ -72,6 +77,7 @@ impl Latency {
             "gemini" => 1_200,
             "image" => 2_000,
             "linkedin" => 250,
+            "instagram" => 300,
             "sites" => 150,
             _ => 0,
         };
@@ -87,7 +93,14 @@ impl Latency {
 }
 
 /// The providers a latency can be set for.
-pub const PROVIDERS: [&str; 5] = ["places", "gemini", "image", "linkedin", "sites"];
+pub const PROVIDERS: [&str; 6] = [
+    "places",
+    "gemini",
+    "image",
+    "linkedin",
+    "instagram",
+    "sites",
+];
 
 /// The sandbox's settings; `Default` is the production-like setup of the contract.
 #[derive(Debug, Clone)]
@@ -133,6 +146,9 @@ pub struct Options {
     /// ids of an earlier run again). `None`, the default: every start draws its own, so ids
     /// never repeat across restarts, as LinkedIn's never do.
     pub linkedin_id_epoch: Option<u64>,
+    /// Instagram (Business Login, content publishing): the app, token lifetimes, the
+    /// publishing limit and the containers' expiry.
+    pub instagram: InstagramOptions,
 }
 
 /// "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn": the products any
@@ -183,6 +199,7 @@ impl Default for Options {
             linkedin_products: SELF_SERVE_PRODUCTS.map(str::to_owned).to_vec(),
             linkedin_image_status_forbidden: false,
             linkedin_id_epoch: None,
+            instagram: InstagramOptions::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::call::{Call, code};
 use crate::faults::{self, Fault};
 use crate::state::{LogEntry, Shared, now_ms};
-use crate::{Options, control, google, linkedin, sites};
+use crate::{Options, control, google, instagram, linkedin, sites};
 
 /// A running sandbox; `stop` (or dropping the runtime) ends it.
 pub struct Sandbox {
@@ -80,7 +80,10 @@ async fn dispatch(
     if path.starts_with("/_sandbox/") {
         return control::handle(&req, &body, &shared).await;
     }
-    let Some((route, provider)) = identify(req.method(), &path, &body) else {
+    let found = instagram::identify(req.method(), &path, req.query_string())
+        .map(|route| (route, "instagram"))
+        .or_else(|| identify(req.method(), &path, &body));
+    let Some((route, provider)) = found else {
         return HttpResponse::NotFound().json(json!({
             "error": format!("the sandbox serves no {} {path}", req.method())
         }));
@@ -154,6 +157,7 @@ async fn run(route: &str, call: &Call<'_>) -> HttpResponse {
         "gemini.models" => google::gemini_models(call),
         "imagen.predict" => google::imagen(call),
         "site" => sites::serve(call),
+        r if r.starts_with("instagram.") => instagram::serve(r, call).await,
         _ => linkedin::serve(route, call),
     }
 }
@@ -168,6 +172,9 @@ fn fault_response(route: &str, f: &Fault) -> HttpResponse {
     }
     if route.starts_with("linkedin.") {
         return linkedin::fault(route, status, f.retry_after_s);
+    }
+    if route.starts_with("instagram.") {
+        return instagram::fault(route, status);
     }
     google::fault(route, status, f)
 }

@@ -78,6 +78,7 @@ pub(crate) struct Data {
     /// Posts and images created since start: the per-run part of their ids.
     pub posts_made: u64,
     pub images_made: u64,
+    pub instagram: crate::instagram::State,
 }
 
 pub(crate) struct Shared {

@@ -28,6 +28,10 @@ pub struct Config {
     pub vault: VaultConfig,
     pub limits: LimitsConfig,
     pub linkedin: LinkedInConfig,
+    /// Instagram through the Instagram API with Instagram Login; a deployment that names no
+    /// app (no `client_id`) has no "Connect Instagram".
+    #[serde(default)]
+    pub instagram: InstagramConfig,
     pub providers: ProvidersConfig,
     pub pipeline: PipelineConfig,
     pub storage: StorageConfig,
@@ -169,6 +173,93 @@ pub struct LimitsConfig {
     pub sign_in_failures_per_account: u32,
     /// Failed sign-ins per client address per 15 minutes (an office shares one address).
     pub sign_in_failures_per_ip: u32,
+}
+
+/// The Meta app's Instagram product ("API setup with Instagram login", docs/providers.md,
+/// "Instagram"): Business Login for Instagram, then content publishing on
+/// `graph.instagram.com`. Unset `client_id`: "Connect Instagram" answers 503.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InstagramConfig {
+    /// The Instagram app id and secret (App Dashboard, Instagram, "Business login settings").
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// `https://www.instagram.com/oauth/authorize`: the consent window.
+    pub authorize_url: String,
+    /// `https://api.instagram.com/oauth/access_token`: the code exchange.
+    pub token_url: String,
+    /// `https://graph.instagram.com`: the long-lived token calls and the Graph API.
+    pub graph_base_url: String,
+    /// The Graph API version in the path (`v25.0`); empty calls the unversioned path.
+    pub version: String,
+    /// The permissions every connect asks for, comma-separated.
+    pub scope: String,
+    /// Also ask for `instagram_business_manage_insights`, so the dashboard shows Instagram's
+    /// likes, comments, reach and views.
+    pub insights: bool,
+    pub timeout_ms: u64,
+    /// How often and how long to ask whether a container is FINISHED.
+    pub container_poll_interval_ms: u64,
+    pub container_poll_max_ms: u64,
+    /// How often the periodic job looks for tokens to refresh.
+    pub refresh_every_secs: u64,
+    /// A token is refreshed once it expires within this many days (and is over 24 h old,
+    /// which Instagram requires): 60-day tokens are renewed about a month in, leaving a
+    /// month of retries before one expires.
+    pub refresh_before_days: u32,
+}
+
+impl Default for InstagramConfig {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            authorize_url: format!("{SANDBOX}/instagram-www/oauth/authorize"),
+            token_url: format!("{SANDBOX}/instagram-api/oauth/access_token"),
+            graph_base_url: format!("{SANDBOX}/instagram-graph"),
+            version: "v25.0".to_owned(),
+            scope: "instagram_business_basic,instagram_business_content_publish".to_owned(),
+            insights: false,
+            timeout_ms: 15_000,
+            container_poll_interval_ms: 1_000,
+            container_poll_max_ms: 60_000,
+            refresh_every_secs: 3600,
+            refresh_before_days: 30,
+        }
+    }
+}
+
+impl InstagramConfig {
+    /// The permissions a connect asks for: `scope`, plus
+    /// `instagram_business_manage_insights` with `insights`.
+    pub fn requested_scope(&self) -> String {
+        const INSIGHTS: &str = "instagram_business_manage_insights";
+        let mut parts: Vec<&str> = self
+            .scope
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .collect();
+        if self.insights && !parts.contains(&INSIGHTS) {
+            parts.push(INSIGHTS);
+        }
+        parts.join(",")
+    }
+}
+
+impl std::fmt::Debug for InstagramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstagramConfig")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("graph_base_url", &self.graph_base_url)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// LinkedIn's OAuth app. Unset `client_id`: "connect LinkedIn" answers 503.
@@ -621,7 +712,15 @@ pub const SANDBOX_LINKEDIN_CLIENT_SECRET: &str = "sandbox-client-secret";
 
 /// The path prefixes the sandbox serves each provider under (docs/sandbox.md, "Routes"),
 /// wherever it runs; the real providers serve none of them.
-const SANDBOX_PREFIXES: [&str; 4] = ["/places", "/gemini", "/linkedin-www", "/linkedin-api"];
+const SANDBOX_PREFIXES: [&str; 7] = [
+    "/places",
+    "/gemini",
+    "/linkedin-www",
+    "/linkedin-api",
+    "/instagram-www",
+    "/instagram-api",
+    "/instagram-graph",
+];
 
 /// Whether `url`'s host is `domain` or one of its subdomains.
 fn host_is(url: &str, domain: &str) -> bool {
@@ -710,6 +809,7 @@ impl Default for Config {
                 image_poll_max_ms: 30_000,
                 image_unpolled_wait_ms: default_image_unpolled_wait_ms(),
             },
+            instagram: InstagramConfig::default(),
             providers: ProvidersConfig {
                 google: GoogleConfig {
                     places_base_url: format!("{SANDBOX}/places"),

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod providers;
 pub mod rate_limit;
 pub mod schedule;
+pub mod signed_url;
 pub mod storage;
 pub mod vault;
 pub mod website;

@@ -58,12 +58,22 @@ pub enum Route {
     LinkedInImagesGet,
     LinkedInPosts,
     LinkedInAnalytics,
+    InstagramToken,
+    InstagramExchange,
+    InstagramRefresh,
+    InstagramMe,
+    InstagramMedia,
+    InstagramContainer,
+    InstagramPublish,
+    InstagramLimit,
+    InstagramPermalink,
+    InstagramInsights,
     /// A lead's website (the enrichment's page fetches).
     Site,
 }
 
 impl Route {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 22] = [
         Self::PlacesSearch,
         Self::GeminiText,
         Self::GeminiImage,
@@ -75,6 +85,16 @@ impl Route {
         Self::LinkedInImagesGet,
         Self::LinkedInPosts,
         Self::LinkedInAnalytics,
+        Self::InstagramToken,
+        Self::InstagramExchange,
+        Self::InstagramRefresh,
+        Self::InstagramMe,
+        Self::InstagramMedia,
+        Self::InstagramContainer,
+        Self::InstagramPublish,
+        Self::InstagramLimit,
+        Self::InstagramPermalink,
+        Self::InstagramInsights,
         Self::Site,
     ];
 
@@ -91,6 +111,16 @@ impl Route {
             Self::LinkedInImagesGet => "linkedin.images.get",
             Self::LinkedInPosts => "linkedin.posts",
             Self::LinkedInAnalytics => "linkedin.analytics",
+            Self::InstagramToken => "instagram.token",
+            Self::InstagramExchange => "instagram.exchange",
+            Self::InstagramRefresh => "instagram.refresh",
+            Self::InstagramMe => "instagram.me",
+            Self::InstagramMedia => "instagram.media",
+            Self::InstagramContainer => "instagram.container",
+            Self::InstagramPublish => "instagram.publish",
+            Self::InstagramLimit => "instagram.limit",
+            Self::InstagramPermalink => "instagram.permalink",
+            Self::InstagramInsights => "instagram.insights",
             Self::Site => "site",
         }
     }

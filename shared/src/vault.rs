@@ -25,6 +25,7 @@ const NONCE_LEN: usize = 24;
 pub enum Field {
     LinkedInAccessToken,
     LinkedInRefreshToken,
+    InstagramAccessToken,
 }
 
 impl Field {
@@ -32,6 +33,7 @@ impl Field {
         match self {
             Self::LinkedInAccessToken => "linkedin_access_token",
             Self::LinkedInRefreshToken => "linkedin_refresh_token",
+            Self::InstagramAccessToken => "instagram_access_token",
         }
     }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shared::Config;
-use shared::config::{GoogleConfig, LinkedInConfig};
+use shared::config::{GoogleConfig, InstagramConfig, LinkedInConfig};
+use shared::providers::instagram_oauth::{InstagramConnect, InstagramGrant, InstagramOAuth};
 use shared::providers::linkedin_oauth::{Grant, LinkedInConnect, LinkedInOAuth};
 
 /// The LinkedIn app the sandbox's OAuth accepts in the app and stack tests.
@@ -228,6 +229,53 @@ impl TestSandbox {
         let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
         assert_eq!(q["state"], state);
         oauth.exchange_code(&q["code"], redirect_uri).await.unwrap()
+    }
+}
+
+/// The Instagram app the sandbox accepts by default.
+pub const INSTAGRAM_APP_ID: &str = "sandbox-instagram-app-id";
+pub const INSTAGRAM_APP_SECRET: &str = "sandbox-instagram-app-secret";
+
+impl TestSandbox {
+    /// The Instagram settings with the sandbox's URLs, its default app, insights asked
+    /// for, 1 s timeouts and a fast container poll.
+    pub fn instagram(&self) -> InstagramConfig {
+        InstagramConfig {
+            client_id: Some(INSTAGRAM_APP_ID.into()),
+            client_secret: Some(INSTAGRAM_APP_SECRET.into()),
+            authorize_url: format!("{}/instagram-www/oauth/authorize", self.url),
+            token_url: format!("{}/instagram-api/oauth/access_token", self.url),
+            graph_base_url: format!("{}/instagram-graph", self.url),
+            insights: true,
+            timeout_ms: 1_000,
+            container_poll_interval_ms: 10,
+            container_poll_max_ms: 2_000,
+            ..InstagramConfig::default()
+        }
+    }
+
+    /// Connects an Instagram account through the real client: `?auto=allow`, the
+    /// redirect's code, the exchanges. Each `state` is its own account.
+    pub async fn connect_instagram(&self, config: &InstagramConfig, state: &str) -> InstagramGrant {
+        let oauth = InstagramOAuth::from_config(config).unwrap().unwrap();
+        let redirect_uri = "http://127.0.0.1:9/api/profile/instagram/callback";
+        let url = format!("{}&auto=allow", oauth.authorize_url(state, redirect_uri));
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let r = browser.get(url).send().await.unwrap();
+        assert!(r.status().is_redirection(), "{}", r.status());
+        let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+        let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+        assert_eq!(q["state"], state);
+        oauth.exchange_code(&q["code"], redirect_uri).await.unwrap()
+    }
+
+    /// Every post Instagram (the sandbox) published.
+    pub async fn instagram_media(&self) -> Vec<Value> {
+        array(self.get("/_sandbox/instagram/media").await)
     }
 }
 

@@ -265,6 +265,14 @@ fn schedule(
         ),
         jobs::periodic::spawn_with_losses(
             client.clone(),
+            Duration::from_secs(config.instagram.refresh_every_secs.max(1)),
+            |period| jobs::kinds::RefreshInstagramTokens { period },
+            losses.clone(),
+            |period| jobs::kinds::RefreshInstagramTokens { period },
+            stop.clone(),
+        ),
+        jobs::periodic::spawn_with_losses(
+            client.clone(),
             Duration::from_secs(config.mail.notices_every_secs),
             |period| jobs::kinds::SendNotices { period },
             losses.clone(),

@@ -12,6 +12,7 @@ pub mod chart;
 pub mod contents;
 pub mod home;
 pub mod i18n;
+pub mod instagram;
 pub mod live;
 pub mod notices;
 pub mod password_reset;
@@ -159,6 +160,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                     "/profile/linkedin/disconnect",
                     web::post().to(profile::disconnect),
                 )
+                .configure(instagram::routes)
                 .route(
                     "/publications/{id}/resolve",
                     web::post().to(publications::resolve),
@@ -231,9 +233,10 @@ impl FromRequest for PageCtx {
 pub struct Shown<'a> {
     pub user: Option<&'a CurrentUser>,
     pub status: Option<StatusCode>,
-    /// Another origin this page's forms may lead to, added to the CSP's `form-action`: the
-    /// profile's connect form posts to us and is redirected to LinkedIn's consent page, and
-    /// Chromium checks the redirect against `form-action` too.
+    /// Other origins this page's forms may lead to (space-separated), added to the CSP's
+    /// `form-action`: the profile's connect forms post to us and are redirected to
+    /// LinkedIn's or Instagram's consent page, and Chromium checks the redirect against
+    /// `form-action` too.
     pub form_target: Option<String>,
     /// Where the language switch leads back to, when this request's address would not
     /// show the page again: a form shown again after its POST, whose GET needs what the

@@ -50,6 +50,8 @@ pub const LINKEDIN_STATES: [&str; 3] = ["connected", "reconnect", "disconnected"
 pub struct ProfileQuery {
     linkedin: Option<String>,
     done: Option<String>,
+    /// The Instagram connect's outcome, shown in its own part of the page.
+    instagram: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +76,12 @@ pub struct ProfileForm {
 pub struct PostedForm {
     #[serde(default)]
     csrf: String,
+}
+
+impl PostedForm {
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -222,6 +230,7 @@ async fn show_page(
     let schedule = current.spec();
     let mut context = Context::new();
     context.insert("notice", &notice);
+    super::instagram::insert_notice(&mut context, query.instagram.as_deref(), session);
     // LinkedIn's own words when it refused the connect, shown once.
     if notice == Some(&"refused") {
         let refusal: Option<crate::routes::profile::Refusal> = session
@@ -250,9 +259,10 @@ async fn show_page(
         context,
         StatusCode::OK,
     )
+    .await
 }
 
-fn page(
+async fn page(
     ctx: &PageCtx,
     state: &AppState,
     user: &crate::auth::CurrentUser,
@@ -269,13 +279,14 @@ fn page(
         &LinkedInView::new(&profile.linkedin, Utc::now()),
     );
     context.insert("linkedin_available", &state.linkedin.is_some());
+    super::instagram::insert(&mut context, state, user.id).await?;
     ctx.render(
         "profile.html",
         context,
         Shown {
             user: Some(user),
             status: Some(status),
-            form_target: consent_origin(state),
+            form_target: super::instagram::form_targets(consent_origin(state), state),
             ..Shown::default()
         },
     )
@@ -327,7 +338,8 @@ async fn save_profile(
                 fields(values, &problems),
                 Context::new(),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            )
+            .await;
         }
     };
     tokio::try_join!(

@@ -63,6 +63,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/profile_disconnect.html"),
     ),
     (
+        "profile_instagram.html",
+        include_str!("../../templates/profile_instagram.html"),
+    ),
+    (
+        "profile_instagram_disconnect.html",
+        include_str!("../../templates/profile_instagram_disconnect.html"),
+    ),
+    (
         "admin_overview.html",
         include_str!("../../templates/admin_overview.html"),
     ),

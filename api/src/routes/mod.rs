@@ -5,12 +5,14 @@ pub mod admin;
 pub mod campaigns;
 pub mod contents;
 pub mod health;
+pub mod instagram;
 pub mod leads_csv;
 pub mod metrics;
 pub mod password_reset;
 pub mod profile;
 pub mod publications;
 pub mod schedule;
+pub mod signed_media;
 
 use actix_web::http::header::ALLOW;
 use actix_web::{HttpResponse, Resource, web};
@@ -119,9 +121,27 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                 resource("/profile/linkedin/disconnect", "POST")
                     .route(web::post().to(profile::linkedin_disconnect)),
             )
+            .configure(instagram_routes)
             .service(resource("/admin/queues", "GET").route(web::get().to(admin::queues)))
             .configure(admin_routes),
     );
+}
+
+/// `/api/profile/instagram/*`: the Instagram connection (routes/instagram.rs).
+fn instagram_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/profile/instagram", "GET").route(web::get().to(instagram::get)))
+        .service(
+            resource("/profile/instagram/connect", "POST")
+                .route(web::post().to(instagram::connect)),
+        )
+        .service(
+            resource("/profile/instagram/callback", "GET")
+                .route(web::get().to(instagram::callback)),
+        )
+        .service(
+            resource("/profile/instagram/disconnect", "POST")
+                .route(web::post().to(instagram::disconnect)),
+        );
 }
 
 /// `/api/admin/*`: the admin queue UI's operations as JSON (routes/admin.rs).

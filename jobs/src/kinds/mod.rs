@@ -11,7 +11,7 @@ mod send_mail;
 
 pub use enrich_lead::EnrichLead;
 pub use generate_content::GenerateContent;
-pub use periodic::{Reconcile, SyncAnalytics};
+pub use periodic::{Reconcile, RefreshInstagramTokens, SyncAnalytics};
 pub use publish_post::PublishPost;
 pub use scrape_campaign::ScrapeCampaign;
 pub use send_mail::{SendMail, SendNotices};

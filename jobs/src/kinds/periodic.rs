@@ -34,6 +34,24 @@ impl Job for Reconcile {
     }
 }
 
+/// Refreshes the Instagram tokens that are over 24 h old and expire within the configured
+/// margin (Instagram's long-lived tokens live 60 days and are refreshed, not re-consented).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshInstagramTokens {
+    pub period: u64,
+}
+
+impl Job for RefreshInstagramTokens {
+    const KIND: &'static str = "refresh_instagram_tokens";
+    const QUEUE: &'static str = "periodic";
+    const MAX_ATTEMPTS: u32 = 3;
+    const TIMEOUT: Duration = Duration::from_secs(600);
+
+    fn unique_key(&self) -> Option<String> {
+        Some("refresh_instagram_tokens".to_owned())
+    }
+}
+
 /// Refreshes likes, comments, shares and impressions of recent publications.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncAnalytics {

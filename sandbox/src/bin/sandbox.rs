@@ -18,7 +18,7 @@ use sandbox::{Latency, Options, Sandbox};
 struct Cli {
     #[arg(long, default_value = sandbox::DEFAULT_BIND)]
     bind: SocketAddr,
-    /// `default`, `none`, or per provider: `places=300,gemini=1200,image=2000,linkedin=250,sites=150`.
+    /// `default`, `none`, or per provider: `places=300,gemini=1200,image=2000,linkedin=250,instagram=300,sites=150`.
     #[arg(long, default_value = "default", value_parser = Latency::parse)]
     latency: Latency,
     #[arg(long, default_value_t = 42)]
@@ -66,6 +66,9 @@ struct Cli {
     /// Post and image ids repeat from one start to the next (default: never).
     #[arg(long)]
     linkedin_id_epoch: Option<u64>,
+    /// Posts an Instagram account may publish in any moving 24 h window.
+    #[arg(long, default_value_t = 50)]
+    instagram_publish_limit: u32,
 }
 
 fn main() -> Result<()> {
@@ -94,6 +97,10 @@ fn main() -> Result<()> {
         linkedin_products: cli.linkedin_products,
         linkedin_image_status_forbidden: cli.linkedin_image_status_forbidden,
         linkedin_id_epoch: cli.linkedin_id_epoch,
+        instagram: sandbox::InstagramOptions {
+            publish_limit: cli.instagram_publish_limit,
+            ..sandbox::InstagramOptions::default()
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

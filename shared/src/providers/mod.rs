@@ -8,6 +8,8 @@ pub mod gemini;
 pub mod gemini_models;
 mod http;
 pub mod images;
+pub mod instagram;
+pub mod instagram_oauth;
 pub mod linkedin;
 pub mod linkedin_oauth;
 pub mod places;

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod enrich;
 pub mod generate;
+pub mod instagram_tokens;
 pub mod mail;
 pub mod probe;
 pub mod publish;
@@ -34,6 +35,7 @@ pub fn production(redis: Conn, prefix: &str, pipeline: Pipeline) -> Registry {
         .step(publish::run, publish::end)
         .plain(reconcile::run)
         .plain(analytics::run)
+        .plain(instagram_tokens::run)
         .plain(mail::send)
         .plain(mail::scan)
         .registry

@@ -43,6 +43,10 @@ pub struct Inner {
     pub gemini: GeminiClient,
     pub images: ImageClient,
     pub linkedin: LinkedInClient,
+    /// Instagram's Graph API (refreshing tokens, publishing, insights).
+    pub instagram: shared::providers::instagram::InstagramClient,
+    /// Instagram's settings (the refresh margin, ...).
+    pub instagram_config: shared::config::InstagramConfig,
     /// Opens the owners' LinkedIn tokens; only workers that publish or sync analytics
     /// need a key (see [`Pipeline::from_config`]).
     pub vault: Option<Vault>,
@@ -91,6 +95,10 @@ impl Pipeline {
             gemini: GeminiClient::from_config(google)?,
             images: ImageClient::from_config(google)?,
             linkedin: LinkedInClient::from_config(&config.linkedin)?,
+            instagram: shared::providers::instagram::InstagramClient::from_config(
+                &config.instagram,
+            )?,
+            instagram_config: config.instagram.clone(),
             vault,
             storage: Storage::from_config(&config.storage)?,
             website: SiteFetcher::new(&config.website)?,

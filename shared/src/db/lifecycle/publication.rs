@@ -98,7 +98,7 @@ pub async fn start(
            WHERE c.id = $1 AND c.status = 'approved'
              AND c.scheduled_at <= now() + make_interval(secs => $4)
            FOR SHARE OF c
-           ON CONFLICT (content_id) DO NOTHING"#,
+           ON CONFLICT (content_id, platform) DO NOTHING"#,
     )
     .bind(content_id)
     .bind(user_id)
@@ -138,14 +138,15 @@ pub const DUE_EARLY: Duration = Duration::from_secs(5);
 /// The `publishing` row of a job that ends before it made one (the grant cannot be
 /// opened), so the end has a row to write its reason in. Returns its id.
 pub async fn ensure(db: &PgPool, content_id: i64, user_id: i64) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar!(
+    // The LinkedIn row (the platform's default): one row per content and platform.
+    Ok(sqlx::query_scalar(
         r#"INSERT INTO publications (content_id, user_id, state)
            VALUES ($1, $2, 'publishing')
-           ON CONFLICT (content_id) DO UPDATE SET content_id = EXCLUDED.content_id
+           ON CONFLICT (content_id, platform) DO UPDATE SET content_id = EXCLUDED.content_id
            RETURNING id"#,
-        content_id,
-        user_id
     )
+    .bind(content_id)
+    .bind(user_id)
     .fetch_one(db)
     .await?)
 }
