@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::fixtures::hash;
-use crate::server::{Call, code};
+use crate::call::{Call, code};
 use crate::state::now_ms;
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
