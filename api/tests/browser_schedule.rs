@@ -307,21 +307,28 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
     )
     .await;
 
-    // The third is published now: its slot is now, its job is queued for now, and it
-    // heads the list at the current time of day in Paris.
+    // The third is published now: its slot is a few seconds ahead (the time to undo),
+    // its job is queued for then, and it heads the list at that time of day in Paris.
     b.click(&format!("#publish-now-{third}")).await;
-    assert_eq!(b.path().await, "/schedule?done=published-now");
+    assert!(
+        b.path()
+            .await
+            .starts_with(&format!("/schedule?done=published-now&undo={third}&was=")),
+        "{}",
+        b.path().await
+    );
     assert_eq!(
         b.text("#notice").await,
         lang.says(
-            "Il est en cours de publication.",
-            "It is being published now."
+            "Il part dans quelques secondes. Vous changez d'avis ? Annulez maintenant.",
+            "It goes out in a few seconds. Changed your mind? Undo it now."
         )
     );
+    assert!(b.is_shown("#undo").await);
     let now_slot = slot(&app, third).await.unwrap();
-    let age = Utc::now() - now_slot;
+    let ahead = now_slot - Utc::now();
     assert!(
-        age >= chrono::Duration::seconds(-1) && age < chrono::Duration::seconds(60),
+        ahead > chrono::Duration::seconds(5) && ahead <= chrono::Duration::seconds(15),
         "{now_slot}"
     );
     app.wait_for_jobs("publish_post", "publish", 4).await;
@@ -345,11 +352,24 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
         assert!(!taken.contains(&at), "{value} is taken but offered");
     }
     let (value, label) = options.last().unwrap().clone();
-    // On a phone the list is below the slots' form: the page comes back showing the post
-    // just moved, not its top.
+    // On a phone "Coming up" comes before the slots' form, and the page comes back showing
+    // the post just moved, not its top.
     b.resize(WIDTHS[1]).await;
     b.goto("/schedule").await;
-    assert!(!b.is_in_view(&format!("#post-{first}")).await);
+    let above = b
+        .client
+        .execute(
+            "return document.getElementById('upcoming').getBoundingClientRect().top
+                 < document.getElementById('schedule-form').getBoundingClientRect().top;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        above,
+        json!(true),
+        "coming up is below the slots' form on a phone"
+    );
     b.client
         .find(Locator::Css(&format!("#move-at-{first}")))
         .await
@@ -382,7 +402,13 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
     // The second is taken out: no slot, still approved, listed apart with "schedule" to
     // put it back and no "take out" any more.
     b.click(&format!("#unschedule-{second}")).await;
-    assert_eq!(b.path().await, "/schedule?done=unscheduled");
+    assert!(
+        b.path()
+            .await
+            .starts_with(&format!("/schedule?done=unscheduled&undo={second}&was=")),
+        "{}",
+        b.path().await
+    );
     assert_eq!(
         b.text("#notice").await,
         lang.says(

@@ -215,6 +215,8 @@ async fn show_page(
     drop(conn);
     let mut context = Context::new();
     context.insert("notice", &notice);
+    // Who posts: her LinkedIn name and photo, as the previews show them.
+    context.insert("author", &super::preview::author(state, user.id).await?);
     // LinkedIn's own words when it refused the connect, shown once.
     if notice == Some(&"refused") {
         let refusal: Option<crate::routes::profile::Refusal> = session
