@@ -88,7 +88,7 @@ async fn bulk_review_decides_each_post_once(db: PgPool) {
     .await;
     assert!(again.ends_with("done=bulk-approved&count=0"), "{again}");
     let page = owner.get(&again).await.text().await.unwrap();
-    assert!(page.contains("No post was approved"), "{page}");
+    assert!(page.contains("Aucun post approuvé"), "{page}");
 
     // The ticked ones, rejected; a ticked post already decided is skipped.
     let back = form(
