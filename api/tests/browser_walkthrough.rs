@@ -51,7 +51,11 @@ async fn wait_path(b: &Browser, prefix: &str) -> String {
         last.starts_with(prefix)
     })
     .await;
-    assert!(reached, "never reached {prefix}; at {last}");
+    assert!(
+        reached,
+        "never reached {prefix}; at {last}: {}",
+        b.body().await
+    );
     last
 }
 
@@ -86,7 +90,18 @@ async fn counts_agree(app: &TestApp, b: &Browser, pending: usize, approved: usiz
 #[sqlx::test(migrations = "../migrations")]
 async fn a_new_owner_goes_from_launch_to_published_and_pauses(db: PgPool) {
     let sandbox = TestSandbox::fast().await;
-    let app = spawn_app_with(db, |c| sandbox.point(c), None).await;
+    // LinkedIn sends the browser back to the app's public URL: this app's own address.
+    let port = test_support::free_port();
+    let app = spawn_app_with(
+        db,
+        |c| {
+            sandbox.point(c);
+            c.api.bind = format!("127.0.0.1:{port}");
+            c.api.public_url = format!("http://127.0.0.1:{port}");
+        },
+        None,
+    )
+    .await;
     let b = Browser::start(&app.address, Language::English.accept()).await;
     let email = "claire@bakery.example";
     sign_up_and_in(&b, email).await;
