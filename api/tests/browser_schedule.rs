@@ -452,3 +452,86 @@ async fn an_owner_publishes_now_moves_and_takes_out_scheduled_posts_in_french(db
 async fn an_owner_publishes_now_moves_and_takes_out_scheduled_posts_in_english(db: PgPool) {
     scheduled_posts_are_published_moved_and_taken_out(db, Language::English).await;
 }
+
+/// The week and month calendars and the pause switch, in her language, at both widths:
+/// her posts in their slots, the free slots, the "Move to" menu named in her words, the
+/// paused state said on the page.
+async fn calendars_and_the_pause_switch(db: PgPool, lang: Language) {
+    let app = spawn_app(db).await;
+    let b = Browser::start(&app.address, lang.accept()).await;
+    let email = "ana@bakery.example";
+    sign_up_and_in(&b, email).await;
+    let user_id = app.user_id(email).await;
+    let tag = lang.code();
+    app.sign_in_as(email).await;
+    app.connect_linkedin_in_db(user_id).await;
+    let saved = app
+        .put_json(
+            "/api/profile/schedule",
+            &json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5],
+                    "times": ["09:00", "14:00"], "per_day": 1}),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let campaign = app.create_campaign("Boulangeries de Lyon").await;
+    let mut posts = Vec::new();
+    for _ in 0..2 {
+        let id = app.insert_content(campaign, 80, "pending").await;
+        app.post(&format!("/api/contents/{id}/approve")).await;
+        posts.push(id);
+    }
+    let first = slot(&app, posts[0]).await.unwrap();
+    let day = first
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string();
+
+    b.goto(&format!("/schedule?view=week&from={day}")).await;
+    assert_eq!(b.text("#view-week").await, lang.says("Semaine", "Week"));
+    assert!(b.is_shown(&format!("#cal-post-{}", posts[0])).await);
+    // One a day: the post's day has its other slot "day full", not a target.
+    let full = b.text(&format!("[data-day='{day}']")).await;
+    assert!(
+        full.contains(lang.says("jour complet", "day full")),
+        "{full}"
+    );
+    // Its "Move to" menu, opened: labelled, in her words.
+    b.press(&format!("#cal-post-{} summary", posts[0])).await;
+    let label = b
+        .text(&format!("label[for='cal-move-at-{}']", posts[0]))
+        .await;
+    assert_eq!(label, lang.says("Déplacer vers", "Move to"));
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot(&format!("calendar-01-week-{tag}")).await;
+    b.goto(&format!("/schedule?view=month&from={day}")).await;
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot(&format!("calendar-02-month-{tag}")).await;
+
+    b.click("#pause").await;
+    assert_eq!(
+        b.text("#pause-heading").await,
+        lang.says("Les publications sont en pause", "Publishing is paused")
+    );
+    assert!(
+        b.path()
+            .await
+            .starts_with("/schedule?done=paused&view=month")
+    );
+    b.screenshot(&format!("calendar-03-paused-{tag}")).await;
+    b.click("#resume").await;
+    assert_eq!(
+        b.text("#pause-heading").await,
+        lang.says("Les publications sont actives", "Publishing is on")
+    );
+    b.close().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_calendars_and_the_pause_switch_in_french(db: PgPool) {
+    calendars_and_the_pause_switch(db, Language::French).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_calendars_and_the_pause_switch_in_english(db: PgPool) {
+    calendars_and_the_pause_switch(db, Language::English).await;
+}
