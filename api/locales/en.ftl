@@ -606,7 +606,7 @@ schedule-move = Move
 schedule-put-back = Schedule
 schedule-unschedule = Take out
 schedule-done-saved = Slots saved: the posts waiting took their new slots.
-schedule-done-published-now = It is being published now.
+schedule-done-published-now = It goes out in a few seconds. Changed your mind? Undo it now.
 schedule-done-moved = Moved.
 schedule-done-unscheduled = Taken out of the schedule: it waits until you schedule it again.
 schedule-done-started = Its publishing had already started: it was not changed.
@@ -756,3 +756,59 @@ profile-instagram-refusal-said = Instagram's answer:
 instagram-disconnect-title = Disconnect Instagram?
 instagram-disconnect-account = Account: @{ $name }
 instagram-disconnect-body = We will forget the connection. Posts approved for Instagram wait until you connect it again; nothing is deleted from Instagram.
+
+## Previews, bulk review, undo, pause and the calendar (gallery and schedule pages)
+undo = Undo
+preview-linkedin-label = Preview: the post as LinkedIn will show it
+preview-you = You, on LinkedIn
+preview-linkedin-when = Now · Public
+preview-see-more = see more
+bulk-title = Review several posts at once
+bulk-at-least = Quality at least
+bulk-approve-at-least = Approve all at or above
+bulk-approve-ticked = Approve the ticked posts
+bulk-reject-ticked = Reject the ticked posts
+bulk-help = Tick posts with the box beside their status, then approve or reject them together.
+bulk-tick = Select this post
+gallery-done-bulk-approved = { $count ->
+    [0] No post was approved: none was waiting at that quality.
+    [one] One post approved: it takes the next free slot.
+   *[other] { $count } posts approved: they take the next free slots.
+}
+gallery-done-bulk-rejected = { $count ->
+    [0] No post was rejected.
+    [one] One post rejected.
+   *[other] { $count } posts rejected.
+}
+gallery-done-unrejected = Rejection undone: the post waits for you again.
+gallery-done-cannot-unreject = This rejection can no longer be undone.
+schedule-done-undone = Undone: the post is back where it was.
+schedule-done-paused = All your publishing is paused.
+schedule-done-resumed = Publishing resumed: the waiting posts took the next free slots.
+schedule-done-is-paused = Your publishing is paused: resume it to publish this post now.
+schedule-done-too-late = Too late: its publishing had already started.
+pause-is-on = Publishing is on
+pause-on-help = Approved posts go out in their slots. Pause to hold them all.
+pause-is-paused = Publishing is paused
+pause-paused-help = Paused since { $since }. No post goes out; when you resume, the waiting posts take the next free slots.
+pause-pause = Pause all publishing
+pause-resume = Resume publishing
+calendar-views = Views of the schedule
+calendar-view-list = List
+calendar-view-week = Week
+calendar-view-month = Month
+calendar-times-in = Times in your time zone: { $zone }.
+calendar-previous-week = ← Previous week
+calendar-next-week = Next week →
+calendar-previous-month = ← Previous month
+calendar-next-month = Next month →
+calendar-today = Today
+calendar-help = Drag a post to a free slot. With the keyboard: Enter on a post, then Enter on a free slot; Escape cancels. Or use its “Move to” menu.
+calendar-picked = Post picked up. Go to a free slot and press Enter; Escape cancels.
+calendar-moving = Moving the post…
+calendar-cancelled = Move cancelled.
+calendar-started = Being published
+calendar-move-menu = Move to…
+calendar-free = free
+calendar-full = day full
+profile-linkedin-photo = Your LinkedIn photo

@@ -606,7 +606,7 @@ schedule-move = Déplacer
 schedule-put-back = Planifier
 schedule-unschedule = Retirer
 schedule-done-saved = Créneaux enregistrés : les posts en attente ont pris leurs nouveaux créneaux.
-schedule-done-published-now = Il est en cours de publication.
+schedule-done-published-now = Il part dans quelques secondes. Vous changez d'avis ? Annulez maintenant.
 schedule-done-moved = Déplacé.
 schedule-done-unscheduled = Retiré du calendrier : il attend que vous le planifiiez à nouveau.
 schedule-done-started = Sa publication avait déjà commencé : il n'a pas été modifié.
@@ -756,3 +756,59 @@ profile-instagram-refusal-said = Réponse d'Instagram :
 instagram-disconnect-title = Déconnecter Instagram ?
 instagram-disconnect-account = Compte : @{ $name }
 instagram-disconnect-body = Nous oublierons la connexion. Les publications validées pour Instagram attendront que vous le reconnectiez ; rien n'est supprimé sur Instagram.
+
+## Previews, bulk review, undo, pause and the calendar (gallery and schedule pages)
+undo = Annuler
+preview-linkedin-label = Aperçu : le post tel que LinkedIn le montrera
+preview-you = Vous, sur LinkedIn
+preview-linkedin-when = Maintenant · Public
+preview-see-more = voir plus
+bulk-title = Revoir plusieurs posts d'un coup
+bulk-at-least = Qualité d'au moins
+bulk-approve-at-least = Tout approuver à partir de
+bulk-approve-ticked = Approuver les posts cochés
+bulk-reject-ticked = Refuser les posts cochés
+bulk-help = Cochez des posts avec la case à côté de leur statut, puis approuvez-les ou refusez-les ensemble.
+bulk-tick = Sélectionner ce post
+gallery-done-bulk-approved = { $count ->
+    [0] Aucun post approuvé : aucun n'attendait à cette qualité.
+    [one] Un post approuvé : il prend le prochain créneau libre.
+   *[other] { $count } posts approuvés : ils prennent les prochains créneaux libres.
+}
+gallery-done-bulk-rejected = { $count ->
+    [0] Aucun post refusé.
+    [one] Un post refusé.
+   *[other] { $count } posts refusés.
+}
+gallery-done-unrejected = Refus annulé : le post vous attend de nouveau.
+gallery-done-cannot-unreject = Ce refus ne peut plus être annulé.
+schedule-done-undone = Annulé : le post est revenu à sa place.
+schedule-done-paused = Toutes vos publications sont en pause.
+schedule-done-resumed = Publications reprises : les posts en attente ont pris les prochains créneaux libres.
+schedule-done-is-paused = Vos publications sont en pause : reprenez-les pour publier ce post maintenant.
+schedule-done-too-late = Trop tard : sa publication avait déjà commencé.
+pause-is-on = Les publications sont actives
+pause-on-help = Les posts approuvés partent dans leurs créneaux. Mettez en pause pour tous les retenir.
+pause-is-paused = Les publications sont en pause
+pause-paused-help = En pause depuis { $since }. Aucun post ne part ; à la reprise, les posts en attente prennent les prochains créneaux libres.
+pause-pause = Mettre toutes les publications en pause
+pause-resume = Reprendre les publications
+calendar-views = Vues du calendrier
+calendar-view-list = Liste
+calendar-view-week = Semaine
+calendar-view-month = Mois
+calendar-times-in = Heures dans votre fuseau : { $zone }.
+calendar-previous-week = ← Semaine précédente
+calendar-next-week = Semaine suivante →
+calendar-previous-month = ← Mois précédent
+calendar-next-month = Mois suivant →
+calendar-today = Aujourd'hui
+calendar-help = Glissez un post vers un créneau libre. Au clavier : Entrée sur un post, puis Entrée sur un créneau libre ; Échap annule. Ou utilisez son menu « Déplacer vers ».
+calendar-picked = Post saisi. Allez sur un créneau libre et appuyez sur Entrée ; Échap annule.
+calendar-moving = Déplacement du post…
+calendar-cancelled = Déplacement annulé.
+calendar-started = En cours de publication
+calendar-move-menu = Déplacer vers…
+calendar-free = libre
+calendar-full = jour complet
+profile-linkedin-photo = Votre photo LinkedIn

@@ -35,7 +35,7 @@ use crate::validation::patterns;
         profile::linkedin_disconnect,
         instagram::get, instagram::connect, instagram::callback, instagram::disconnect,
         schedule::get, schedule::set, schedule::list, schedule::publish_now, schedule::move_to,
-        schedule::unschedule,
+        schedule::unschedule, schedule::pause, schedule::resume,
         admin::queues, admin::overview, admin::workers, admin::jobs, admin::job, admin::find,
         admin::retry, admin::discard, admin::run_now, admin::dead_count, admin::retry_matching,
         admin::discard_matching, admin::pause, admin::resume, admin::audit_log,

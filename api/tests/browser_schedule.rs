@@ -307,21 +307,28 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
     )
     .await;
 
-    // The third is published now: its slot is now, its job is queued for now, and it
-    // heads the list at the current time of day in Paris.
+    // The third is published now: its slot is a few seconds ahead (the time to undo),
+    // its job is queued for then, and it heads the list at that time of day in Paris.
     b.click(&format!("#publish-now-{third}")).await;
-    assert_eq!(b.path().await, "/schedule?done=published-now");
+    assert!(
+        b.path()
+            .await
+            .starts_with(&format!("/schedule?done=published-now&undo={third}&was=")),
+        "{}",
+        b.path().await
+    );
     assert_eq!(
         b.text("#notice").await,
         lang.says(
-            "Il est en cours de publication.",
-            "It is being published now."
+            "Il part dans quelques secondes. Vous changez d'avis ? Annulez maintenant.",
+            "It goes out in a few seconds. Changed your mind? Undo it now."
         )
     );
+    assert!(b.is_shown("#undo").await);
     let now_slot = slot(&app, third).await.unwrap();
-    let age = Utc::now() - now_slot;
+    let ahead = now_slot - Utc::now();
     assert!(
-        age >= chrono::Duration::seconds(-1) && age < chrono::Duration::seconds(60),
+        ahead > chrono::Duration::seconds(5) && ahead <= chrono::Duration::seconds(15),
         "{now_slot}"
     );
     app.wait_for_jobs("publish_post", "publish", 4).await;
@@ -345,11 +352,24 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
         assert!(!taken.contains(&at), "{value} is taken but offered");
     }
     let (value, label) = options.last().unwrap().clone();
-    // On a phone the list is below the slots' form: the page comes back showing the post
-    // just moved, not its top.
+    // On a phone "Coming up" comes before the slots' form, and the page comes back showing
+    // the post just moved, not its top.
     b.resize(WIDTHS[1]).await;
     b.goto("/schedule").await;
-    assert!(!b.is_in_view(&format!("#post-{first}")).await);
+    let above = b
+        .client
+        .execute(
+            "return document.getElementById('upcoming').getBoundingClientRect().top
+                 < document.getElementById('schedule-form').getBoundingClientRect().top;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        above,
+        json!(true),
+        "coming up is below the slots' form on a phone"
+    );
     b.client
         .find(Locator::Css(&format!("#move-at-{first}")))
         .await
@@ -382,7 +402,13 @@ async fn scheduled_posts_are_published_moved_and_taken_out(db: PgPool, lang: Lan
     // The second is taken out: no slot, still approved, listed apart with "schedule" to
     // put it back and no "take out" any more.
     b.click(&format!("#unschedule-{second}")).await;
-    assert_eq!(b.path().await, "/schedule?done=unscheduled");
+    assert!(
+        b.path()
+            .await
+            .starts_with(&format!("/schedule?done=unscheduled&undo={second}&was=")),
+        "{}",
+        b.path().await
+    );
     assert_eq!(
         b.text("#notice").await,
         lang.says(
@@ -425,4 +451,87 @@ async fn an_owner_publishes_now_moves_and_takes_out_scheduled_posts_in_french(db
 #[sqlx::test(migrations = "../migrations")]
 async fn an_owner_publishes_now_moves_and_takes_out_scheduled_posts_in_english(db: PgPool) {
     scheduled_posts_are_published_moved_and_taken_out(db, Language::English).await;
+}
+
+/// The week and month calendars and the pause switch, in her language, at both widths:
+/// her posts in their slots, the free slots, the "Move to" menu named in her words, the
+/// paused state said on the page.
+async fn calendars_and_the_pause_switch(db: PgPool, lang: Language) {
+    let app = spawn_app(db).await;
+    let b = Browser::start(&app.address, lang.accept()).await;
+    let email = "ana@bakery.example";
+    sign_up_and_in(&b, email).await;
+    let user_id = app.user_id(email).await;
+    let tag = lang.code();
+    app.sign_in_as(email).await;
+    app.connect_linkedin_in_db(user_id).await;
+    let saved = app
+        .put_json(
+            "/api/profile/schedule",
+            &json!({"time_zone": "Europe/Paris", "days": [1, 2, 3, 4, 5],
+                    "times": ["09:00", "14:00"], "per_day": 1}),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let campaign = app.create_campaign("Boulangeries de Lyon").await;
+    let mut posts = Vec::new();
+    for _ in 0..2 {
+        let id = app.insert_content(campaign, 80, "pending").await;
+        app.post(&format!("/api/contents/{id}/approve")).await;
+        posts.push(id);
+    }
+    let first = slot(&app, posts[0]).await.unwrap();
+    let day = first
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string();
+
+    b.goto(&format!("/schedule?view=week&from={day}")).await;
+    assert_eq!(b.text("#view-week").await, lang.says("Semaine", "Week"));
+    assert!(b.is_shown(&format!("#cal-post-{}", posts[0])).await);
+    // One a day: the post's day has its other slot "day full", not a target.
+    let full = b.text(&format!("[data-day='{day}']")).await;
+    assert!(
+        full.contains(lang.says("jour complet", "day full")),
+        "{full}"
+    );
+    // Its "Move to" menu, opened: labelled, in her words.
+    b.press(&format!("#cal-post-{} summary", posts[0])).await;
+    let label = b
+        .text(&format!("label[for='cal-move-at-{}']", posts[0]))
+        .await;
+    assert_eq!(label, lang.says("Déplacer vers", "Move to"));
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot(&format!("calendar-01-week-{tag}")).await;
+    b.goto(&format!("/schedule?view=month&from={day}")).await;
+    b.assert_no_horizontal_scroll().await;
+    b.screenshot(&format!("calendar-02-month-{tag}")).await;
+
+    b.click("#pause").await;
+    assert_eq!(
+        b.text("#pause-heading").await,
+        lang.says("Les publications sont en pause", "Publishing is paused")
+    );
+    assert!(
+        b.path()
+            .await
+            .starts_with("/schedule?done=paused&view=month")
+    );
+    b.screenshot(&format!("calendar-03-paused-{tag}")).await;
+    b.click("#resume").await;
+    assert_eq!(
+        b.text("#pause-heading").await,
+        lang.says("Les publications sont actives", "Publishing is on")
+    );
+    b.close().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_calendars_and_the_pause_switch_in_french(db: PgPool) {
+    calendars_and_the_pause_switch(db, Language::French).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_calendars_and_the_pause_switch_in_english(db: PgPool) {
+    calendars_and_the_pause_switch(db, Language::English).await;
 }

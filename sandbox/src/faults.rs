@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Route ids, as faults and the log name them.
-pub const ROUTES: [&str; 25] = [
+pub const ROUTES: [&str; 26] = [
     "places.search",
     "gemini.text",
     "gemini.image",
@@ -18,6 +18,7 @@ pub const ROUTES: [&str; 25] = [
     "linkedin.images.get",
     "linkedin.posts",
     "linkedin.analytics",
+    "linkedin.media",
     "site",
     "instagram.authorize",
     "instagram.token",

@@ -66,6 +66,7 @@ pub(crate) fn serve(route: &str, call: &Call<'_>) -> HttpResponse {
         "linkedin.images.get" => with_member(call, true, image_status),
         "linkedin.posts" => with_member(call, true, create_post),
         "linkedin.analytics" => with_member(call, true, analytics),
+        "linkedin.media" => media(call),
         _ => HttpResponse::NotFound().finish(),
     }
 }
@@ -408,12 +409,61 @@ fn has_scope(scope: &str, want: &str) -> bool {
     scope.split([' ', ',']).any(|s| s == want)
 }
 
-fn userinfo(_: &Call<'_>, member: &str, _: &str) -> HttpResponse {
+/// Invented members' names: a person's, as LinkedIn's userinfo gives it, so a page that
+/// shows "publishing as" is seen with a real-looking name (and an accent, a long one).
+const GIVEN: [&str; 6] = [
+    "Claire",
+    "Julien",
+    "Amélie",
+    "Karim",
+    "Sofia",
+    "Jean-Baptiste",
+];
+const FAMILY: [&str; 6] = [
+    "Martin",
+    "Moreau",
+    "Dubois",
+    "Haddad",
+    "Rossi",
+    "de La Fontaine",
+];
+
+/// `GET /v2/userinfo` as LinkedIn answers it ("Sign In with LinkedIn using OpenID
+/// Connect"): `sub`, `name`, `given_name`, `family_name`, `picture` (a media URL that
+/// expires, `e=`), `locale`, `email`, `email_verified`. The picture is served here.
+fn userinfo(call: &Call<'_>, member: &str, _: &str) -> HttpResponse {
+    let h = hash(call.shared.options.seed, member);
+    let given = GIVEN[usize::try_from(h % 6).unwrap_or(0)];
+    let family = FAMILY[usize::try_from((h >> 8) % 6).unwrap_or(0)];
+    let expires = now_ms() / 1000 + 60 * 86_400;
     HttpResponse::Ok().json(json!({
-        "sub": member, "name": format!("Member {member}"), "given_name": "Member", "family_name": member,
-        "picture": "https://media.licdn.com/sandbox.png", "email": format!("{member}@members.example.com"),
+        "sub": member, "name": format!("{given} {family}"), "given_name": given, "family_name": family,
+        "picture": format!(
+            "{}/linkedin-media/dms/image/{member}/profile-displayphoto-shrink_100_100/0/?e={expires}&v=beta",
+            call.base
+        ),
+        "email": format!("{member}@members.example.com"),
         "email_verified": true, "locale": {"country": "CA", "language": "en"}
     }))
+}
+
+/// A member's profile photo (`/linkedin-media/dms/image/{member}/…`), a small PNG of the
+/// member's own colours; no token needed, as on LinkedIn's media host.
+fn media(call: &Call<'_>) -> HttpResponse {
+    let path = call.req.path();
+    let member = path
+        .strip_prefix("/linkedin-media/dms/image/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    if member.is_empty() {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("image/png")
+        .body(crate::png::image(
+            hash(call.shared.options.seed, member),
+            100,
+        ))
 }
 
 fn init_upload(call: &Call<'_>, member: &str, scope: &str) -> HttpResponse {

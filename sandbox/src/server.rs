@@ -228,6 +228,9 @@ fn identify(method: &Method, path: &str, body: &[u8]) -> Option<(&'static str, &
         };
         return Some((route, "linkedin"));
     }
+    if get && path.starts_with("/linkedin-media/") {
+        return Some(("linkedin.media", "linkedin"));
+    }
     if get && path.starts_with("/sites/") {
         return Some(("site", "sites"));
     }

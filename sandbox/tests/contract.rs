@@ -280,6 +280,57 @@ async fn connect(http: &Client, sb: &Sandbox, scope: &str) -> Member {
     }
 }
 
+/// userinfo as LinkedIn's OpenID Connect answers it: a person's name in its parts, and a
+/// photo URL (expiring, `e=`) that serves an image without a token.
+#[tokio::test]
+async fn userinfo_gives_a_name_and_a_photo_that_loads() {
+    let (sb, http) = start().await;
+    let m = connect(&http, &sb, "w_member_social").await;
+    let me = json_of(
+        http.get(format!("{}/linkedin-api/v2/userinfo", sb.url()))
+            .bearer_auth(&m.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for field in [
+        "sub",
+        "name",
+        "given_name",
+        "family_name",
+        "picture",
+        "email",
+    ] {
+        assert!(me[field].is_string(), "{field} in {me}");
+    }
+    assert_eq!(
+        me["name"],
+        format!(
+            "{} {}",
+            me["given_name"].as_str().unwrap(),
+            me["family_name"].as_str().unwrap()
+        )
+    );
+    assert!(!me["name"].as_str().unwrap().starts_with("Member"), "{me}");
+    let picture = me["picture"].as_str().unwrap();
+    assert!(picture.contains("e="), "{picture}");
+    let photo = http.get(picture).send().await.unwrap();
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "image/png");
+    assert!(photo.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    // The same member, the same name and photo.
+    let again = json_of(
+        http.get(format!("{}/linkedin-api/v2/userinfo", sb.url()))
+            .bearer_auth(&m.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again["name"], me["name"]);
+}
+
 fn rest(
     http: &Client,
     method: reqwest::Method,

@@ -233,10 +233,11 @@ async fn moves_are_checked_and_unscheduled_posts_wait(db: PgPool) {
             .unwrap(),
         None
     );
-    // Publish now: due at once, its job without a delay to speak of.
+    // Publish now: due once its few seconds to take it back have passed.
     let now = schedule::publish_now(&db, user, ids[0]).await.unwrap();
     let at = now.scheduled_at.unwrap();
-    assert!((Utc::now() - at).num_seconds().abs() <= 2);
+    let ahead = (at - Utc::now()).num_seconds();
+    assert!((10..=15).contains(&ahead), "{ahead}");
     // Another user's content, or a pending one: 404 / 409.
     let e = schedule::unschedule(&db, user + 1, ids[1])
         .await
@@ -520,4 +521,82 @@ async fn a_reconnect_wakes_the_posts_that_are_due(db: PgPool) {
         let at = slot(&db, *id).await.unwrap();
         assert_eq!(queued(&db, *id).await, [(Some(at.timestamp()), Some(at))]);
     }
+}
+
+/// A pause keeps the posts' slots; a resume places those whose slot passed meanwhile in
+/// slots to come, each with a job for its new slot, and leaves the others as they were.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_resume_gives_the_posts_whose_slot_passed_slots_to_come(db: PgPool) {
+    let (user, _, ids) = owner_with_pending(&db, 2).await;
+    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 1))
+        .await
+        .unwrap();
+    for id in &ids {
+        lifecycle::content::approve(&db, user, *id).await.unwrap();
+    }
+    let later = slot(&db, ids[1]).await.unwrap();
+    let paused = schedule::pause(&db, user).await.unwrap();
+    assert_eq!(
+        schedule::pause(&db, user).await.unwrap(),
+        paused,
+        "the first instant"
+    );
+    assert!(schedule::held_by_pause(&db, user, ids[0]).await.unwrap());
+    // The first one's slot passes while paused.
+    let passed = Utc::now() - chrono::Duration::hours(1);
+    sqlx::query("UPDATE contents SET scheduled_at = $2, publish_queued_slot = $2 WHERE id = $1")
+        .bind(ids[0])
+        .bind(passed)
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(schedule::resume(&db, user).await.unwrap(), 2);
+    assert!(!schedule::held_by_pause(&db, user, ids[0]).await.unwrap());
+    let first = slot(&db, ids[0]).await.unwrap();
+    assert!(first > Utc::now(), "{first}");
+    let second = slot(&db, ids[1]).await.unwrap();
+    assert!(first < second, "in their order");
+    assert!(second >= later);
+    let jobs = queued(&db, ids[0]).await;
+    assert!(
+        jobs.iter()
+            .any(|(slot, _)| *slot == Some(first.timestamp())),
+        "a job for its new slot: {jobs:?}"
+    );
+    // Nothing to resume: nothing moves.
+    assert_eq!(schedule::resume(&db, user).await.unwrap(), 0);
+    assert_eq!(slot(&db, ids[0]).await, Some(first));
+}
+
+/// "Publish now" puts the post a few seconds ahead, with its job for then; a move back in
+/// those seconds is the undo, refused once the publication started.
+#[sqlx::test(migrations = "../migrations")]
+async fn publish_now_leaves_seconds_to_take_it_back(db: PgPool) {
+    let (user, _, ids) = owner_with_pending(&db, 1).await;
+    schedule::save(&db, user, &spec(&[1, 2, 3, 4, 5, 6, 7], &["09:00"], 1))
+        .await
+        .unwrap();
+    lifecycle::content::approve(&db, user, ids[0])
+        .await
+        .unwrap();
+    let placed = slot(&db, ids[0]).await.unwrap();
+    let now = schedule::publish_now(&db, user, ids[0]).await.unwrap();
+    let at = now.scheduled_at.unwrap();
+    let ahead = at - Utc::now();
+    assert!(
+        ahead > chrono::Duration::seconds(10) && ahead <= schedule::PUBLISH_NOW_GRACE,
+        "{ahead}"
+    );
+    assert!(
+        queued(&db, ids[0])
+            .await
+            .iter()
+            .any(|(slot, _)| *slot == Some(at.timestamp()))
+    );
+    schedule::move_to(&db, user, ids[0], placed).await.unwrap();
+    assert_eq!(slot(&db, ids[0]).await, Some(placed));
+    // Paused: refused, with why.
+    schedule::pause(&db, user).await.unwrap();
+    let refused = schedule::publish_now(&db, user, ids[0]).await.unwrap_err();
+    assert!(refused.to_string().contains("paused"), "{refused}");
 }

@@ -10,6 +10,10 @@ use actix_web::{HttpResponse, web};
 /// Our own script: live progress, local times, the toast (`api/static/app.js`).
 pub const APP_JS: &str = "app.js";
 
+/// The schedule's calendar: drag a post to a free slot, or pick it and choose one with
+/// the keyboard (`api/static/calendar.js`); the "Move to" menus work without it.
+pub const CALENDAR_JS: &str = "calendar.js";
+
 /// The site's icon, linked from every page and served at `/favicon.ico` too (browsers ask
 /// for that path on their own, and log a 404 when it is missing).
 pub const FAVICON: &str = "favicon.svg";
@@ -29,6 +33,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
     (
         APP_JS,
         include_bytes!("../../static/app.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        CALENDAR_JS,
+        include_bytes!("../../static/calendar.js"),
         "text/javascript; charset=utf-8",
     ),
 ];

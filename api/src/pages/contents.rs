@@ -18,6 +18,7 @@ use shared::db::post_counts::PostCounts;
 
 use super::account::FieldError;
 use super::post_counts;
+use super::preview::{self, Preview};
 use super::score::{self, Breakdown};
 use super::{PageCtx, Shown, redirect};
 use crate::auth::CurrentUser;
@@ -42,13 +43,21 @@ pub const FILTERS: [&str; 6] = [
 ];
 
 /// What a change did, shown once on the list it returns to.
-pub const NOTICES: [&str; 5] = [
+pub const NOTICES: [&str; 9] = [
     "approved",
     "approved-waiting",
     "rejected",
     "edited",
     "already-decided",
+    "bulk-approved",
+    "bulk-rejected",
+    "unrejected",
+    "cannot-unreject",
 ];
+
+/// The most posts one bulk change decides: a page's worth for the ticked ones, and for
+/// "approve all at or above" more than a campaign makes (a second click takes the rest).
+const BULK_MAX: usize = 200;
 
 /// The gallery's query, all text: a hand-edited URL gets the page with a message, not a
 /// 400.
@@ -59,6 +68,10 @@ pub struct GalleryQuery {
     min_score: Option<String>,
     page: Option<String>,
     done: Option<String>,
+    /// The post a rejection just decided: its toast offers to undo it.
+    undo: Option<String>,
+    /// How many posts a bulk change decided.
+    count: Option<String>,
 }
 
 /// A change's form (approve, reject, edit): the token, the new text for an edit, and the
@@ -83,6 +96,8 @@ impl ChangeForm {
             min_score: self.min_score.clone(),
             page: self.page.clone(),
             done: None,
+            undo: None,
+            count: None,
         }
     }
 }
@@ -161,8 +176,9 @@ struct ContentCard {
     breakdown: Option<Breakdown>,
     status: &'static str,
     created: String,
-    image_url: Option<String>,
     error: Option<String>,
+    /// The post as LinkedIn will show it.
+    preview: Preview,
     /// The slot it waits for, in the owner's words and time zone.
     scheduled: Option<String>,
 }
@@ -184,10 +200,13 @@ impl ContentCard {
                 .map(|k| k.name.clone()),
             breakdown: score::read(Some(&c.score_breakdown), lang),
             // The API's route: same session cookie, owner only, privately cached.
-            image_url: c
-                .image_key
-                .as_ref()
-                .map(|_| format!("/api/contents/{}/image", c.id)),
+            preview: Preview::linkedin(
+                &c.text,
+                &c.hashtags,
+                c.image_key
+                    .as_ref()
+                    .map(|_| format!("/api/contents/{}/image", c.id)),
+            ),
             text: c.text,
             hashtags: c.hashtags,
             score: c.quality_score,
@@ -313,7 +332,22 @@ async fn gallery_page(
         .done
         .as_deref()
         .and_then(|d| NOTICES.iter().find(|n| **n == d));
+    let undo: Option<i64> = query
+        .undo
+        .as_deref()
+        .and_then(|u| u.parse().ok())
+        .filter(|_| notice == Some(&"rejected"));
+    let count: i64 = query
+        .count
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let author = preview::author(state, user.id).await?;
     let mut context = Context::new();
+    context.insert("author", &author);
+    context.insert("undo", &undo);
+    context.insert("count", &count);
+    context.insert("bulk_max", &BULK_MAX);
     context.insert("filters", &FILTERS);
     context.insert("filter", &filters);
     context.insert("counts", &counts);
@@ -412,7 +446,179 @@ async fn decide(
         Err(shared::Error::Conflict(_)) => "already-decided",
         Err(e) => return Err(ApiError::from(e)),
     };
+    if done == "rejected" {
+        // Its toast offers to take the rejection back.
+        let (filters, _) = Filters::read(&form.back());
+        return Ok(redirect(&format!(
+            "/contents?{}&done=rejected&undo={id}",
+            filters.query(filters.page)
+        )));
+    }
     Ok(back_to(&form.back(), done, None))
+}
+
+/// `POST /contents/{id}/unreject`: the toast's "Undo" after a rejection.
+pub async fn unreject(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<ChangeForm>,
+) -> HttpResponse {
+    let done = async {
+        let user = ctx.user_posting(&form.csrf).await?;
+        let done = match lifecycle::content::unreject(&state.db, user.id, *id).await {
+            Ok(()) => "unrejected",
+            Err(shared::Error::Conflict(_)) => "cannot-unreject",
+            Err(e) => return Err(ApiError::from(e)),
+        };
+        Ok::<_, crate::error::ApiError>(back_to(&form.back(), done, Some(*id)))
+    };
+    ctx.respond(done.await)
+}
+
+/// `POST /contents/approve-at-least`: approves every pending post scored at least
+/// `at_least` (of the campaign the list shows, if one). Posts decided meanwhile are
+/// skipped, so sending it twice approves nothing more.
+pub async fn approve_at_least(
+    ctx: PageCtx,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    ctx.respond(bulk_at_least(&ctx, &state, &body).await)
+}
+
+async fn bulk_at_least(ctx: &PageCtx, state: &AppState, body: &[u8]) -> ApiResult<HttpResponse> {
+    let form = BulkForm::read(body);
+    let user = ctx.user_posting(&form.csrf).await?;
+    let Some(min) = form
+        .at_least
+        .trim()
+        .parse::<i16>()
+        .ok()
+        .filter(|n| (0..=100).contains(n))
+    else {
+        return Err(ApiError::Invalid(
+            "at_least: a quality score from 0 to 100".into(),
+        ));
+    };
+    let campaign = form
+        .back
+        .campaign
+        .as_deref()
+        .and_then(|c| c.trim().parse().ok());
+    let ids =
+        lifecycle::content::pending_at_least(&state.db, user.id, min, campaign, BULK_MAX as i64)
+            .await?;
+    let n = decide_all(state, user.id, &ids, true).await?;
+    Ok(back_counted(&form.back, "bulk-approved", n))
+}
+
+/// `POST /contents/bulk`: approves or rejects the ticked posts (`id`, repeated;
+/// `action` = `approve` or `reject`). Those no longer pending are skipped.
+pub async fn bulk(ctx: PageCtx, state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    ctx.respond(bulk_ticked(&ctx, &state, &body).await)
+}
+
+async fn bulk_ticked(ctx: &PageCtx, state: &AppState, body: &[u8]) -> ApiResult<HttpResponse> {
+    let form = BulkForm::read(body);
+    let user = ctx.user_posting(&form.csrf).await?;
+    let approve = match form.action.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ApiError::Invalid(
+                "action: approve or reject the ticked posts".into(),
+            ));
+        }
+    };
+    if form.ids.len() > BULK_MAX {
+        return Err(ApiError::Invalid(format!(
+            "id: at most {BULK_MAX} posts at once"
+        )));
+    }
+    let n = decide_all(state, user.id, &form.ids, approve).await?;
+    let done = if approve {
+        "bulk-approved"
+    } else {
+        "bulk-rejected"
+    };
+    Ok(back_counted(&form.back, done, n))
+}
+
+/// Decides each post in turn with the single decision's function (each in its own
+/// transaction, so a slot is taken per approval in order); one decided meanwhile, or not
+/// hers, is skipped. Returns how many this call decided.
+async fn decide_all(
+    state: &AppState,
+    user_id: i64,
+    ids: &[i64],
+    approve: bool,
+) -> Result<usize, ApiError> {
+    let mut decided = 0;
+    for id in ids {
+        let outcome = if approve {
+            lifecycle::content::approve(&state.db, user_id, *id)
+                .await
+                .map(drop)
+        } else {
+            lifecycle::content::reject(&state.db, user_id, *id)
+                .await
+                .map(drop)
+        };
+        match outcome {
+            Ok(()) => decided += 1,
+            Err(shared::Error::Conflict(_) | shared::Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(decided)
+}
+
+fn back_counted(back: &GalleryQuery, done: &str, n: usize) -> HttpResponse {
+    let (filters, _) = Filters::read(back);
+    redirect(&format!(
+        "/contents?{}&done={done}&count={n}",
+        filters.query(filters.page)
+    ))
+}
+
+/// A bulk form, read by hand: the ticked boxes repeat one name (`id=1&id=2`).
+struct BulkForm {
+    csrf: String,
+    action: String,
+    at_least: String,
+    ids: Vec<i64>,
+    back: GalleryQuery,
+}
+
+impl BulkForm {
+    fn read(body: &[u8]) -> Self {
+        let field = |name: &str| {
+            url::form_urlencoded::parse(body)
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let mut ids: Vec<i64> = url::form_urlencoded::parse(body)
+            .filter(|(k, _)| k == "id")
+            .filter_map(|(_, v)| v.trim().parse().ok())
+            .collect();
+        ids.dedup();
+        Self {
+            csrf: field("csrf").unwrap_or_default(),
+            action: field("action").unwrap_or_default(),
+            at_least: field("at_least").unwrap_or_default(),
+            ids,
+            back: GalleryQuery {
+                status: field("status"),
+                campaign: field("campaign"),
+                min_score: field("min_score"),
+                page: field("page"),
+                done: None,
+                undo: None,
+                count: None,
+            },
+        }
+    }
 }
 
 /// `POST /contents/{id}/edit`: the owner's text replaces the generated one, with the rules
@@ -474,6 +680,8 @@ mod tests {
             min_score: Some(min_score.into()),
             page: Some(page.into()),
             done: None,
+            undo: None,
+            count: None,
         }
     }
 

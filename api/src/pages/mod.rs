@@ -17,6 +17,7 @@ pub mod live;
 pub mod notices;
 pub mod password_reset;
 pub mod post_counts;
+pub mod preview;
 pub mod profile;
 pub mod publications;
 pub mod reasons;
@@ -134,6 +135,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                 .route("/contents/{id}/approve", web::post().to(contents::approve))
                 .route("/contents/{id}/reject", web::post().to(contents::reject))
                 .route("/contents/{id}/edit", web::post().to(contents::edit))
+                .route(
+                    "/contents/{id}/unreject",
+                    web::post().to(contents::unreject),
+                )
+                .route(
+                    "/contents/approve-at-least",
+                    web::post().to(contents::approve_at_least),
+                )
+                .route("/contents/bulk", web::post().to(contents::bulk))
                 .route("/schedule", web::get().to(schedule::show))
                 .route("/schedule", web::post().to(schedule::save))
                 .route(
@@ -141,11 +151,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                     web::post().to(schedule::publish_now),
                 )
                 .route("/schedule/{id}/move", web::post().to(schedule::move_to))
+                .route("/schedule/{id}/undo", web::post().to(schedule::undo))
+                .route("/schedule/pause", web::post().to(schedule::pause))
+                .route("/schedule/resume", web::post().to(schedule::resume))
                 .route(
                     "/schedule/{id}/unschedule",
                     web::post().to(schedule::unschedule),
                 )
                 .route("/profile", web::get().to(profile::show))
+                .route("/profile/linkedin-picture", web::get().to(preview::picture))
                 .route("/profile", web::post().to(profile::save))
                 .route("/profile/notices", web::post().to(notices::save))
                 .route(

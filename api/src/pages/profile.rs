@@ -231,6 +231,8 @@ async fn show_page(
     let mut context = Context::new();
     context.insert("notice", &notice);
     super::instagram::insert_notice(&mut context, query.instagram.as_deref(), session);
+    // Who posts: her LinkedIn name and photo, as the previews show them.
+    context.insert("author", &super::preview::author(state, user.id).await?);
     // LinkedIn's own words when it refused the connect, shown once.
     if notice == Some(&"refused") {
         let refusal: Option<crate::routes::profile::Refusal> = session

@@ -16,6 +16,7 @@ use super::i18n::{Catalog, Lang};
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
+    ("preview.html", include_str!("../../templates/preview.html")),
     (
         "time_zone_field.html",
         include_str!("../../templates/time_zone_field.html"),

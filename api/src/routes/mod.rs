@@ -93,6 +93,8 @@ pub fn api(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSessio
                     .route(web::post().to(schedule::unschedule)),
             )
             .service(resource("/schedule", "GET").route(web::get().to(schedule::list)))
+            .service(resource("/schedule/pause", "POST").route(web::post().to(schedule::pause)))
+            .service(resource("/schedule/resume", "POST").route(web::post().to(schedule::resume)))
             .service(
                 resource("/profile/schedule", "GET, PUT")
                     .route(web::get().to(schedule::get))

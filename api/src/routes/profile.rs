@@ -305,6 +305,9 @@ async fn complete_connect(
         refresh_expires_at: grant.refresh_expires_in.map(|d| now + to_chrono(d)),
         member_urn: grant.member_urn,
         member_name: grant.member_name,
+        member_picture: grant
+            .member_picture
+            .map(|p| (p.bytes, p.content_type.to_owned())),
         scope: profiles::normalize_scope(grant.scope.as_deref()),
     };
     let mut tx = state.db.begin().await.map_err(shared::Error::from)?;

@@ -100,12 +100,16 @@ pub async fn upcomings(state: &AppState, user_id: i64) -> Result<Upcomings, shar
     })
 }
 
-/// Publish a scheduled (or unscheduled) approved post now instead of in its slot.
+/// Publish a scheduled (or unscheduled) approved post now instead of in its slot. Its
+/// slot becomes 15 seconds from now, and its job waits for it: a move or an unschedule in
+/// those seconds takes it back (refused, 409, once its publication started). Refused
+/// (409) while her publishing is paused.
 #[utoipa::path(post, path = "/api/contents/{id}/publish-now", tag = "schedule",
     operation_id = "publish_now",
     params(("id" = i64, Path, description = "content id")),
     responses((status = 200, body = Slot),
-        (status = 409, description = "not approved, or its publishing has started")))]
+        (status = 409, description = "not approved, its publishing has started, or her \
+                                      publishing is paused")))]
 #[tracing::instrument(name = "publish_now", skip_all, fields(content.id = %id))]
 pub async fn publish_now(
     state: web::Data<AppState>,
@@ -147,4 +151,41 @@ pub async fn unschedule(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(schedule::unschedule(&state.db, user.id, *id).await?))
+}
+
+/// Whether all the owner's publishing is paused.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pause {
+    /// When she paused it; `null` when her posts go out in their slots.
+    pub paused_since: Option<DateTime<Utc>>,
+    /// Posts that took a slot to come again when she resumed (0 for a pause).
+    pub reflowed: u64,
+}
+
+/// Pause all the owner's publishing: no post goes out (its job waits, spending no
+/// attempt) until she resumes; a publication already started goes on. Pausing twice keeps
+/// the first instant.
+#[utoipa::path(post, path = "/api/schedule/pause", tag = "schedule", operation_id = "pause_publishing",
+    responses((status = 200, body = Pause)))]
+#[tracing::instrument(name = "pause_publishing", skip_all)]
+pub async fn pause(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
+    let since = schedule::pause(&state.db, user.id).await?;
+    Ok(HttpResponse::Ok().json(Pause {
+        paused_since: Some(since),
+        reflowed: 0,
+    }))
+}
+
+/// Resume her publishing: the waiting posts take the slots to come, in their order, so
+/// those whose slot passed during the pause do not all go out at once. Resuming what is
+/// not paused changes nothing.
+#[utoipa::path(post, path = "/api/schedule/resume", tag = "schedule", operation_id = "resume_publishing",
+    responses((status = 200, body = Pause)))]
+#[tracing::instrument(name = "resume_publishing", skip_all)]
+pub async fn resume(state: web::Data<AppState>, user: CurrentUser) -> ApiResult<HttpResponse> {
+    let reflowed = schedule::resume(&state.db, user.id).await?;
+    Ok(HttpResponse::Ok().json(Pause {
+        paused_since: None,
+        reflowed,
+    }))
 }

@@ -73,6 +73,8 @@ pub struct SealedGrant {
     pub refresh_expires_at: Option<DateTime<Utc>>,
     pub member_urn: String,
     pub member_name: Option<String>,
+    /// The member's photo and its type, kept to show to the owner.
+    pub member_picture: Option<(Vec<u8>, String)>,
     /// The scopes granted (see [`normalize_scope`]).
     pub scope: Option<String>,
 }
@@ -154,7 +156,9 @@ pub async fn connect_linkedin(
            SET linkedin_access_token = $2, linkedin_refresh_token = $3,
                linkedin_token_expires_at = $4, linkedin_refresh_expires_at = $5,
                linkedin_member_urn = $6, linkedin_member_name = $7, linkedin_connected = true,
-               linkedin_reconnect_needed = false, linkedin_scope = $8, updated_at = now()
+               linkedin_reconnect_needed = false, linkedin_scope = $8,
+               linkedin_member_picture = $9, linkedin_member_picture_type = $10,
+               updated_at = now()
            WHERE user_id = $1"#,
     )
     .bind(user_id)
@@ -165,12 +169,51 @@ pub async fn connect_linkedin(
     .bind(&grant.member_urn)
     .bind(&grant.member_name)
     .bind(&grant.scope)
+    .bind(grant.member_picture.as_ref().map(|p| &p.0))
+    .bind(grant.member_picture.as_ref().map(|p| &p.1))
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound("profile"));
     }
     Ok(())
+}
+
+/// The connected member's photo and its content type, if LinkedIn gave one.
+pub async fn member_picture(db: &PgPool, user_id: i64) -> Result<Option<(Vec<u8>, String)>, Error> {
+    let row: Option<(Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
+        r#"SELECT linkedin_member_picture, linkedin_member_picture_type FROM user_profiles
+           WHERE user_id = $1 AND linkedin_connected"#,
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some((Some(bytes), Some(kind))) => Some((bytes, kind)),
+        _ => None,
+    })
+}
+
+/// Who posts for the owner, as her previews show it: the member's name and whether a
+/// photo is kept (served by `/profile/linkedin-picture`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Author {
+    pub name: Option<String>,
+    pub has_picture: bool,
+}
+
+pub async fn author(db: &PgPool, user_id: i64) -> Result<Author, Error> {
+    let row: Option<(Option<String>, bool)> = sqlx::query_as(
+        r#"SELECT CASE WHEN linkedin_connected THEN linkedin_member_name END,
+                  linkedin_connected AND linkedin_member_picture IS NOT NULL
+           FROM user_profiles WHERE user_id = $1"#,
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row
+        .map(|(name, has_picture)| Author { name, has_picture })
+        .unwrap_or_default())
 }
 
 /// Forgets the tokens, not just the flag: a disconnected account keeps nothing usable.
@@ -180,6 +223,7 @@ pub async fn disconnect_linkedin(db: &PgPool, user_id: i64) -> Result<(), Error>
            SET linkedin_access_token = NULL, linkedin_refresh_token = NULL,
                linkedin_token_expires_at = NULL, linkedin_refresh_expires_at = NULL,
                linkedin_member_urn = NULL, linkedin_member_name = NULL,
+               linkedin_member_picture = NULL, linkedin_member_picture_type = NULL,
                linkedin_scope = NULL, linkedin_connected = false,
                linkedin_reconnect_needed = false, updated_at = now()
            WHERE user_id = $1"#,

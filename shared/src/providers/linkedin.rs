@@ -512,6 +512,27 @@ fn encode(urn: &str) -> String {
     url::form_urlencoded::byte_serialize(urn.as_bytes()).collect()
 }
 
+/// The text as posted, and as the previews show it: the hashtags the text does not already
+/// carry go at the end.
+pub fn commentary(text: &str, hashtags: &[String]) -> String {
+    let missing: Vec<String> = hashtags
+        .iter()
+        .map(|t| {
+            if t.starts_with('#') {
+                t.clone()
+            } else {
+                format!("#{t}")
+            }
+        })
+        .filter(|t| !text.contains(t.as_str()))
+        .collect();
+    if missing.is_empty() {
+        text.to_owned()
+    } else {
+        format!("{text}\n\n{}", missing.join(" "))
+    }
+}
+
 /// Plain text in LinkedIn's little-text format: every reserved character backslash-escaped,
 /// so LinkedIn does not silently cut the post at it, except a `#` that starts a hashtag
 /// (a `#` not after a word character and followed by a letter or digit), which stays bare so
@@ -557,6 +578,19 @@ pub fn escape_little_text(text: &str) -> Result<String, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashtags_missing_from_the_text_are_appended_once() {
+        let tags = vec!["#Lyon".to_owned(), "Bakery".to_owned()];
+        assert_eq!(
+            commentary("Fresh bread in #Lyon", &tags),
+            "Fresh bread in #Lyon\n\n#Bakery"
+        );
+        assert_eq!(
+            commentary("All here #Lyon #Bakery", &tags),
+            "All here #Lyon #Bakery"
+        );
+    }
 
     #[test]
     fn every_reserved_character_is_escaped_but_hashtags() {

@@ -24,10 +24,26 @@ pub struct Grant {
     /// userinfo's `name` (with the `profile` scope), at most [`MEMBER_NAME_MAX`] characters:
     /// shown to the owner so they see which LinkedIn account posts.
     pub member_name: Option<String>,
+    /// userinfo's `picture`, fetched at connect (its URL expires, and the pages show it
+    /// from our copy); `None` when LinkedIn gave none or it could not be fetched.
+    pub member_picture: Option<Picture>,
     /// The scopes LinkedIn granted (the token response's `scope`), which may be fewer than
     /// asked; `None` when the answer had none.
     pub scope: Option<String>,
 }
+
+/// A member's profile photo, as fetched.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub bytes: Vec<u8>,
+    /// One of [`PICTURE_TYPES`].
+    pub content_type: &'static str,
+}
+
+/// The image types a photo is kept in (the column's check says the same).
+pub const PICTURE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+/// The largest photo kept: LinkedIn's 100×100 and 200×200 ones are a few KiB.
+pub const PICTURE_MAX_BYTES: usize = 256 * 1024;
 
 /// The longest member name kept (the column's limit); LinkedIn's are far shorter.
 pub const MEMBER_NAME_MAX: usize = 200;
@@ -157,7 +173,13 @@ impl LinkedInOAuth {
                 message: "linkedin userinfo has no member id".into(),
             });
         }
+        // The photo is a nicety: a connect never fails for it.
+        let member_picture = match info.picture.as_deref() {
+            Some(url) => self.picture(url).await,
+            None => None,
+        };
         Ok(Grant {
+            member_picture,
             access_token: token.access_token,
             expires_in: Duration::from_secs(token.expires_in),
             refresh_token: token.refresh_token,
@@ -169,6 +191,49 @@ impl LinkedInOAuth {
                 .map(|n| n.trim().chars().take(MEMBER_NAME_MAX).collect::<String>())
                 .filter(|n| !n.is_empty()),
         })
+    }
+}
+
+impl LinkedInOAuth {
+    /// The member's photo from LinkedIn's media host, if it is a small image; `None`
+    /// otherwise (logged, never an error: the pages fall back to her initials).
+    async fn picture(&self, url: &str) -> Option<Picture> {
+        let fetched = async {
+            let response = self.http.get(url).send().await.ok()?;
+            if !response.status().is_success() {
+                return None;
+            }
+            let declared = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    v.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })?;
+            let content_type = PICTURE_TYPES.iter().find(|t| **t == declared).copied()?;
+            if response
+                .content_length()
+                .is_some_and(|n| n > PICTURE_MAX_BYTES as u64)
+            {
+                return None;
+            }
+            let bytes = response.bytes().await.ok()?;
+            (bytes.len() <= PICTURE_MAX_BYTES && !bytes.is_empty()).then(|| Picture {
+                bytes: bytes.to_vec(),
+                content_type,
+            })
+        };
+        let picture = fetched.await;
+        if picture.is_none() {
+            tracing::warn!(
+                "linkedin member photo not kept (not fetched, too large or not an image)"
+            );
+        }
+        picture
     }
 }
 
@@ -230,4 +295,6 @@ struct UserInfo {
     sub: String,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    picture: Option<String>,
 }

@@ -36,7 +36,7 @@ use shared::db::profiles;
 use shared::db::publications::PublicationState;
 use shared::events::{Event, EventKind};
 use shared::providers::ProviderError;
-use shared::providers::linkedin::NewPost;
+use shared::providers::linkedin::{self, NewPost};
 use shared::vault::Field;
 
 use crate::pipeline::grant;
@@ -46,6 +46,9 @@ use crate::pipeline::{Pipeline, internal};
 /// How long a publication waits for the owner to reconnect LinkedIn before it looks again
 /// (the reconnect also re-queues it at once).
 const RECONNECT_WAIT: Duration = Duration::from_secs(600);
+/// How long a job held by the owner's pause waits before it looks again (her resume
+/// queues a new job, so this only bounds how long a stale one stays).
+const PAUSE_RECHECK: Duration = Duration::from_secs(900);
 /// How long a job waits while another job of the same content holds its send lease.
 const BUSY_WAIT: Duration = Duration::from_secs(5);
 /// How long a send lease lasts: far beyond one run's calls (upload, image processing,
@@ -93,6 +96,18 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
             ));
         }
     }
+    // The owner paused her publishing: a wait, not a failure (no attempt spent). Her
+    // resume gives the content a slot to come with a job of its own; this one then finds
+    // the content moved and does nothing.
+    if schedule::held_by_pause(&p.db, ctx.user_id, ctx.content_id)
+        .await
+        .map_err(internal)?
+    {
+        return Err(JobError::defer_for(
+            PAUSE_RECHECK,
+            format!("user {} paused publishing", ctx.user_id),
+        ));
+    }
     let (Some(true), Some(false), Some(sealed), Some(author)) = (
         row.connected,
         row.reconnect_needed,
@@ -123,7 +138,7 @@ pub async fn run(p: Pipeline, job: PublishPost, job_ctx: JobContext) -> Result<(
                  publish again"
             ))
         })?;
-    let commentary = commentary(&row.text, &row.hashtags);
+    let commentary = linkedin::commentary(&row.text, &row.hashtags);
     let Some(publication) = start(&p, &ctx, &commentary).await? else {
         return Ok(());
     };
@@ -280,26 +295,6 @@ async fn send(
                 other => Err(refused(p, ctx, Resource::LinkedInPost, other).await),
             }
         }
-    }
-}
-
-/// The text as posted: the hashtags the text does not already carry go at the end.
-fn commentary(text: &str, hashtags: &[String]) -> String {
-    let missing: Vec<String> = hashtags
-        .iter()
-        .map(|t| {
-            if t.starts_with('#') {
-                t.clone()
-            } else {
-                format!("#{t}")
-            }
-        })
-        .filter(|t| !text.contains(t.as_str()))
-        .collect();
-    if missing.is_empty() {
-        text.to_owned()
-    } else {
-        format!("{text}\n\n{}", missing.join(" "))
     }
 }
 
@@ -643,7 +638,7 @@ async fn reconnect_wait(p: &Pipeline, ctx: &Context, reason: &str) -> JobError {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::{When, commentary, when};
+    use super::{When, when};
     use chrono::{DateTime, Utc};
     use std::time::Duration;
 
@@ -664,18 +659,5 @@ mod tests {
         );
         // Taken out of the schedule.
         assert_eq!(when(None, Some(now.timestamp()), now), When::NotMine);
-    }
-
-    #[test]
-    fn hashtags_missing_from_the_text_are_appended_once() {
-        let tags = vec!["#Lyon".to_owned(), "Bakery".to_owned()];
-        assert_eq!(
-            commentary("Fresh bread in #Lyon", &tags),
-            "Fresh bread in #Lyon\n\n#Bakery"
-        );
-        assert_eq!(
-            commentary("All here #Lyon #Bakery", &tags),
-            "All here #Lyon #Bakery"
-        );
     }
 }

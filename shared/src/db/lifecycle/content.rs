@@ -186,6 +186,66 @@ pub async fn reject(db: &PgPool, user_id: i64, id: i64) -> Result<Content, Error
     Ok(content)
 }
 
+/// How long after a rejection the owner can take it back (the toast's "Undo").
+pub const UNREJECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `rejected → pending` again: the owner's undo of a rejection, within
+/// [`UNREJECT_WITHIN`], while its campaign still waits for her (`ready`). A rejection that
+/// completed its campaign cannot be undone: the completion was announced, and reopening
+/// it would announce it twice. Undoing twice changes nothing the second time.
+pub async fn unreject(db: &PgPool, user_id: i64, id: i64) -> Result<(), Error> {
+    let mut tx = db.begin().await?;
+    let within = UNREJECT_WITHIN.as_secs_f64();
+    let back = sqlx::query(
+        r#"UPDATE contents c SET status = 'pending', updated_at = now()
+           FROM campaigns cp
+           WHERE c.id = $1 AND c.user_id = $2 AND c.status = 'rejected'
+             AND cp.id = c.campaign_id AND cp.status = 'ready'
+             AND c.updated_at > now() - make_interval(secs => $3)"#,
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(within)
+    .execute(&mut *tx)
+    .await?;
+    if back.rows_affected() == 0 {
+        let c = get(db, user_id, id).await?;
+        if c.status == ContentStatus::Pending {
+            return Ok(());
+        }
+        return Err(Error::Conflict(format!(
+            "content is {}; only a post rejected a moment ago, in a campaign still waiting              for you, can be put back",
+            c.status
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The owner's pending contents scored at least `min_score` (of one campaign, or all),
+/// best first: what "approve all at or above" approves. At most `limit`.
+pub async fn pending_at_least(
+    db: &PgPool,
+    user_id: i64,
+    min_score: i16,
+    campaign_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<i64>, Error> {
+    Ok(sqlx::query_scalar(
+        r#"SELECT id FROM contents
+           WHERE user_id = $1 AND status = 'pending' AND quality_score >= $2
+             AND ($3::BIGINT IS NULL OR campaign_id = $3)
+           ORDER BY quality_score DESC, id
+           LIMIT $4"#,
+    )
+    .bind(user_id)
+    .bind(min_score)
+    .bind(campaign_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
 /// Why a pending-only change did not happen: the content is not the user's, or it is no
 /// longer pending.
 pub(crate) async fn not_pending(db: &PgPool, user_id: i64, id: i64, verb: &str) -> Error {

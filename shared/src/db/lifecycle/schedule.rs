@@ -130,12 +130,25 @@ pub async fn place(
     Ok(at)
 }
 
-/// Publishes the content now instead of in its slot (a scheduled or unscheduled one).
+/// How long after "publish now" the post's job is due: the owner can still take it back
+/// (an undo is a move or an unschedule, refused once the job started its publication).
+/// The job may start [`super::publication::DUE_EARLY`] before its slot, so the owner has
+/// about ten seconds.
+pub const PUBLISH_NOW_GRACE: Duration = Duration::seconds(15);
+
+/// Publishes the content now instead of in its slot (a scheduled or unscheduled one):
+/// its slot becomes [`PUBLISH_NOW_GRACE`] from now. Refused while her publishing is
+/// paused: the job would only wait, and the resume would give it a slot to come.
 pub async fn publish_now(db: &PgPool, user_id: i64, content_id: i64) -> Result<Slot, Error> {
     let mut tx = db.begin().await?;
     lock_owner(&mut tx, user_id).await?;
     lock_unstarted(&mut tx, user_id, content_id, "published now").await?;
-    let at = now_second();
+    if paused_since(&mut tx, user_id).await?.is_some() {
+        return Err(Error::Conflict(
+            "your publishing is paused: resume it to publish this post now".into(),
+        ));
+    }
+    let at = now_second() + PUBLISH_NOW_GRACE;
     set_slot(&mut tx, content_id, Some(at)).await?;
     let queued = profiles::linkedin_ready(&mut tx, user_id).await?;
     if queued {
@@ -147,6 +160,73 @@ pub async fn publish_now(db: &PgPool, user_id: i64, content_id: i64) -> Result<S
         scheduled_at: Some(at),
         queued,
     })
+}
+
+/// When the owner paused all her publishing, if she did.
+pub async fn paused_since(
+    conn: &mut PgConnection,
+    user_id: i64,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    Ok(sqlx::query_scalar::<_, Option<DateTime<Utc>>>(
+        "SELECT publishing_paused_at FROM user_profiles WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}
+
+/// Pauses all the owner's publishing: every PublishPost whose slot comes meanwhile waits
+/// (the job defers, spending no attempt) until she resumes. A publication already started
+/// goes on: past the decision to post, stopping it could leave a post half sent. A second
+/// pause keeps the first instant.
+pub async fn pause(db: &PgPool, user_id: i64) -> Result<DateTime<Utc>, Error> {
+    let mut tx = db.begin().await?;
+    lock_owner(&mut tx, user_id).await?;
+    let at: Option<DateTime<Utc>> = sqlx::query_scalar(
+        r#"UPDATE user_profiles SET publishing_paused_at = COALESCE(publishing_paused_at, now())
+           WHERE user_id = $1 RETURNING publishing_paused_at"#,
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    tx.commit().await?;
+    at.ok_or(Error::NotFound("profile"))
+}
+
+/// Resumes the owner's publishing: the posts waiting take the slots to come again, in
+/// their order (a reflow), so those whose slot passed during the pause do not all go out
+/// at once; the jobs that waited for a passed slot find their content moved and do
+/// nothing. Returns how many were placed; resuming what is not paused places none.
+pub async fn resume(db: &PgPool, user_id: i64) -> Result<u64, Error> {
+    let mut tx = db.begin().await?;
+    lock_owner(&mut tx, user_id).await?;
+    if paused_since(&mut tx, user_id).await?.is_none() {
+        return Ok(0);
+    }
+    sqlx::query("UPDATE user_profiles SET publishing_paused_at = NULL WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let schedule = load(&mut tx, user_id).await?;
+    let placed = reflow(&mut tx, user_id, &schedule).await?;
+    tx.commit().await?;
+    Ok(placed)
+}
+
+/// Whether the owner's paused publishing holds this content's job back: paused, and its
+/// publication not started (a started one goes on, see [`pause`]).
+pub async fn held_by_pause(db: &PgPool, user_id: i64, content_id: i64) -> Result<bool, Error> {
+    Ok(sqlx::query_scalar(
+        r#"SELECT EXISTS (SELECT 1 FROM user_profiles
+                          WHERE user_id = $1 AND publishing_paused_at IS NOT NULL)
+              AND NOT EXISTS (SELECT 1 FROM publications WHERE content_id = $2)"#,
+    )
+    .bind(user_id)
+    .bind(content_id)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Moves the content to another free slot of the schedule (also puts an unscheduled one
@@ -449,6 +529,9 @@ pub struct Upcoming {
     pub campaign_name: String,
     pub business_name: String,
     pub text: String,
+    pub hashtags: Vec<String>,
+    /// It has a picture (`GET /api/contents/{content_id}/image`).
+    pub has_image: bool,
     /// `null`: taken out of the schedule, waiting for the owner.
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Its publication has started (a job is sending it): it can no longer be moved.
@@ -460,7 +543,7 @@ pub struct Upcoming {
 pub async fn upcoming(db: &PgPool, user_id: i64, limit: i64) -> Result<Vec<Upcoming>, Error> {
     Ok(sqlx::query_as(
         r#"SELECT c.id AS content_id, c.campaign_id, cp.name AS campaign_name, l.business_name,
-                  c.text, c.scheduled_at,
+                  c.text, c.hashtags, c.image_key IS NOT NULL AS has_image, c.scheduled_at,
                   EXISTS (SELECT 1 FROM publications pb WHERE pb.content_id = c.id) AS started
            FROM contents c
            JOIN campaigns cp ON cp.id = c.campaign_id
@@ -473,6 +556,31 @@ pub async fn upcoming(db: &PgPool, user_id: i64, limit: i64) -> Result<Vec<Upcom
     .bind(limit)
     .fetch_all(db)
     .await?)
+}
+
+/// The owner's slots on the local days `from..=to` that are still to come, each with
+/// whether a post can move into it (free, and its day not full), for the calendar. None
+/// with an immediate schedule.
+pub async fn slots_between(
+    db: &PgPool,
+    user_id: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<(DateTime<Utc>, bool)>, Error> {
+    let mut conn = db.acquire().await?;
+    let schedule = load(&mut conn, user_id).await?;
+    if schedule.immediate {
+        return Ok(Vec::new());
+    }
+    let taken = taken(&mut conn, user_id, &schedule, None).await?;
+    let now = Utc::now();
+    Ok(from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .flat_map(|d| schedule.slots_on(d))
+        .filter(|t| *t > now)
+        .map(|t| (t, taken.is_free(&schedule, t)))
+        .collect())
 }
 
 /// The next `n` free slots of the owner's schedule, for a move.
