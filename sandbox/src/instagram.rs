@@ -22,8 +22,8 @@ use actix_web::http::header;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::fixtures::hash;
 use crate::call::{Call, code};
+use crate::fixtures::hash;
 use crate::state::now_ms;
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
