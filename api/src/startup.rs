@@ -85,6 +85,10 @@ impl Application {
             redis: redis.clone(),
             vault,
             linkedin,
+            oidc: Arc::new(crate::oidc::Providers::from_config(
+                &config.oidc,
+                &config.api,
+            )?),
             live_streams: Arc::default(),
             cookie_key: cookie_key.clone(),
             db: db.clone(),

@@ -26,6 +26,8 @@ pub struct AppState {
     pub storage: Storage,
     /// `None` when no LinkedIn app is configured: connecting answers 503.
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
+    /// The OpenID Connect providers people sign in with; none configured, no button.
+    pub oidc: Arc<crate::oidc::Providers>,
     /// The campaign pages' live streams open on this instance, bounded per user.
     pub live_streams: Arc<crate::pages::live::Streams>,
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Route ids, as faults and the log name them.
-pub const ROUTES: [&str; 14] = [
+pub const ROUTES: [&str; 18] = [
     "places.search",
     "gemini.text",
     "gemini.image",
@@ -19,6 +19,10 @@ pub const ROUTES: [&str; 14] = [
     "linkedin.posts",
     "linkedin.analytics",
     "site",
+    "oidc.discovery",
+    "oidc.jwks",
+    "oidc.authorize",
+    "oidc.token",
 ];
 
 /// The modes each route knows.
@@ -28,6 +32,7 @@ fn modes(route: &str) -> &'static [&'static str] {
         "gemini.image" | "imagen.predict" => &["filtered", "not_image"],
         "site" => &["huge", "hang", "redirect_loop", "not_html"],
         "linkedin.posts" => &["duplicate"],
+        "oidc.token" => &crate::oidc::TOKEN_MODES,
         _ => &[],
     }
 }

@@ -14,6 +14,7 @@ mod fixtures;
 mod google;
 mod linkedin;
 mod models;
+mod oidc;
 mod png;
 mod server;
 mod sites;
@@ -23,6 +24,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use faults::ROUTES;
+pub use oidc::{CLIENT_ID as OIDC_CLIENT_ID, CLIENT_SECRET as OIDC_CLIENT_SECRET};
 pub use server::Sandbox;
 pub use sites::published_contacts;
 

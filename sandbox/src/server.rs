@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::faults::{self, Fault};
 use crate::state::{LogEntry, Shared, now_ms};
-use crate::{Options, control, google, linkedin, sites};
+use crate::{Options, control, google, linkedin, oidc, sites};
 
 /// A running sandbox; `stop` (or dropping the runtime) ends it.
 pub struct Sandbox {
@@ -163,6 +163,7 @@ async fn run(route: &str, call: &Call<'_>) -> HttpResponse {
         "gemini.models" => google::gemini_models(call),
         "imagen.predict" => google::imagen(call),
         "site" => sites::serve(call),
+        r if r.starts_with("oidc.") => oidc::serve(r, call),
         _ => linkedin::serve(route, call),
     }
 }
@@ -234,6 +235,9 @@ fn identify(method: &Method, path: &str, body: &[u8]) -> Option<(&'static str, &
             _ => return None,
         };
         return Some((route, "linkedin"));
+    }
+    if let Some(route) = oidc::identify(method, path) {
+        return Some((route, "oidc"));
     }
     if get && path.starts_with("/sites/") {
         return Some(("site", "sites"));

@@ -78,6 +78,8 @@ pub(crate) struct Data {
     /// Posts and images created since start: the per-run part of their ids.
     pub posts_made: u64,
     pub images_made: u64,
+    /// The OpenID Connect provider's codes and keys.
+    pub oidc: crate::oidc::State,
 }
 
 pub(crate) struct Shared {

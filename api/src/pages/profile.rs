@@ -234,6 +234,7 @@ async fn show_page(
         "notices_saved",
         &(query.done.as_deref() == Some(super::notices::SAVED)),
     );
+    super::identities::add_to_profile(&mut context, state, ctx.request(), user.id).await?;
     page(
         ctx,
         state,
@@ -268,7 +269,7 @@ fn page(
         Shown {
             user: Some(user),
             status: Some(status),
-            form_target: consent_origin(state),
+            form_target: super::identities::form_targets(consent_origin(state), state),
             ..Shown::default()
         },
     )
