@@ -281,9 +281,8 @@ async fn the_flow_is_bound_to_the_browser_that_started_it(db: PgPool) {
     assert_eq!(signed_in_email(&other).await, None);
     // In its own browser it works once; the same callback again is refused.
     assert_eq!(started.get(&path).await.status(), StatusCode::SEE_OTHER);
-    let again = app.visitor();
     assert_eq!(
-        refusal(again.get(&path).await).await.1,
+        refusal(started.get(&path).await).await.1,
         "state",
         "a callback is single use"
     );
