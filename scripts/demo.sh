@@ -55,6 +55,12 @@ done
 export AG_LINKEDIN__CLIENT_ID="sandbox-client-id"
 export AG_LINKEDIN__CLIENT_SECRET="sandbox-client-secret"
 export AG_LINKEDIN__ANALYTICS=true
+# "Continue with Sandbox ID" on the sign-in and sign-up pages: the sandbox's OpenID Connect
+# provider (docs/operations.md, "Sign in with Google or another OpenID Connect provider").
+export AG_OIDC__PROVIDERS__SANDBOX__ISSUER="http://127.0.0.1:8070/oidc"
+export AG_OIDC__PROVIDERS__SANDBOX__CLIENT_ID="sandbox-oidc-client"
+export AG_OIDC__PROVIDERS__SANDBOX__CLIENT_SECRET="sandbox-oidc-secret"
+export AG_OIDC__PROVIDERS__SANDBOX__DISPLAY_NAME="Sandbox ID"
 # The sandbox's businesses have their websites on 127.0.0.1: let the workers fetch them
 # (off by default, so a lead's website can never make a worker fetch our own hosts).
 export AG_WEBSITE__ALLOW_PRIVATE=true

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod doctor;
 pub mod error;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod password;

@@ -90,6 +90,10 @@ impl Application {
             vault,
             linkedin,
             instagram,
+            oidc: Arc::new(crate::oidc::Providers::from_config(
+                &config.oidc,
+                &config.api,
+            )?),
             live_streams: Arc::default(),
             cookie_key: cookie_key.clone(),
             db: db.clone(),

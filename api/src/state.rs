@@ -29,6 +29,8 @@ pub struct AppState {
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
     /// `None` when no Instagram app is configured: connecting answers 503.
     pub instagram: Option<Arc<dyn InstagramConnect>>,
+    /// The OpenID Connect providers people sign in with; none configured, no button.
+    pub oidc: Arc<crate::oidc::Providers>,
     /// The campaign pages' live streams open on this instance, bounded per user.
     pub live_streams: Arc<crate::pages::live::Streams>,
 }

@@ -81,6 +81,7 @@ pub(crate) async fn handle(req: &HttpRequest, body: &[u8], shared: &Shared) -> H
             let key = if revoke { "revoked" } else { "expired" };
             HttpResponse::Ok().json(json!({ key: n }))
         }
+        (_, p) if p.starts_with("/_sandbox/oidc/") => crate::oidc::control(req, shared),
         (m, p) => HttpResponse::NotFound().json(json!({
             "error": format!("no control route {m} {p}")
         })),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Route ids, as faults and the log name them.
-pub const ROUTES: [&str; 26] = [
+pub const ROUTES: [&str; 30] = [
     "places.search",
     "gemini.text",
     "gemini.image",
@@ -31,6 +31,10 @@ pub const ROUTES: [&str; 26] = [
     "instagram.limit",
     "instagram.permalink",
     "instagram.insights",
+    "oidc.discovery",
+    "oidc.jwks",
+    "oidc.authorize",
+    "oidc.token",
 ];
 
 /// The modes each route knows.
@@ -41,6 +45,7 @@ fn modes(route: &str) -> &'static [&'static str] {
         "site" => &["huge", "hang", "redirect_loop", "not_html"],
         "linkedin.posts" => &["duplicate"],
         r if r.starts_with("instagram.") => crate::instagram::modes(r),
+        "oidc.token" => &crate::oidc::TOKEN_MODES,
         _ => &[],
     }
 }

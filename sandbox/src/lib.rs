@@ -18,6 +18,7 @@ mod google;
 mod instagram;
 mod linkedin;
 mod models;
+mod oidc;
 mod png;
 mod server;
 mod sites;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 pub use faults::ROUTES;
 pub use instagram::InstagramOptions;
+pub use oidc::{CLIENT_ID as OIDC_CLIENT_ID, CLIENT_SECRET as OIDC_CLIENT_SECRET};
 pub use server::Sandbox;
 pub use sites::published_contacts;
 

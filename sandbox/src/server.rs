@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::call::{Call, code};
 use crate::faults::{self, Fault};
 use crate::state::{LogEntry, Shared, now_ms};
-use crate::{Options, control, google, instagram, linkedin, sites};
+use crate::{Options, control, google, instagram, linkedin, oidc, sites};
 
 /// A running sandbox; `stop` (or dropping the runtime) ends it.
 pub struct Sandbox {
@@ -158,6 +158,7 @@ async fn run(route: &str, call: &Call<'_>) -> HttpResponse {
         "imagen.predict" => google::imagen(call),
         "site" => sites::serve(call),
         r if r.starts_with("instagram.") => instagram::serve(r, call).await,
+        r if r.starts_with("oidc.") => oidc::serve(r, call),
         _ => linkedin::serve(route, call),
     }
 }
@@ -230,6 +231,9 @@ fn identify(method: &Method, path: &str, body: &[u8]) -> Option<(&'static str, &
     }
     if get && path.starts_with("/linkedin-media/") {
         return Some(("linkedin.media", "linkedin"));
+    }
+    if let Some(route) = oidc::identify(method, path) {
+        return Some((route, "oidc"));
     }
     if get && path.starts_with("/sites/") {
         return Some(("site", "sites"));

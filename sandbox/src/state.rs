@@ -79,6 +79,8 @@ pub(crate) struct Data {
     pub posts_made: u64,
     pub images_made: u64,
     pub instagram: crate::instagram::State,
+    /// The OpenID Connect provider's codes and keys.
+    pub oidc: crate::oidc::State,
 }
 
 pub(crate) struct Shared {

@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+mod oidc;
+pub use oidc::{
+    OidcConfig, OidcProviderConfig, SANDBOX_OIDC_CLIENT_ID, SANDBOX_OIDC_CLIENT_SECRET,
+};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub redis: RedisConfig,
@@ -40,6 +45,9 @@ pub struct Config {
     pub mail: MailConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Sign-in through OpenID Connect providers; none by default.
+    #[serde(default)]
+    pub oidc: OidcConfig,
 }
 
 /// Prometheus's `/metrics` of the api (docs/operations.md, "Metrics and alerts"). Workers
@@ -123,6 +131,15 @@ impl ApiConfig {
     /// Production: the flag, or a public URL served over https.
     pub fn is_production(&self) -> bool {
         self.production || self.public_url.starts_with("https://")
+    }
+
+    /// Where an OpenID Connect provider sends the browser back after sign-in: the redirect
+    /// URI its client must list, character for character.
+    pub fn oidc_redirect_uri(&self, provider: &str) -> String {
+        format!(
+            "{}/sign-in/oidc/{provider}/callback",
+            self.public_url.trim_end_matches('/')
+        )
     }
 
     /// Where LinkedIn sends the member back after the consent: the URL the connect sends
@@ -840,6 +857,7 @@ impl Default for Config {
             },
             metrics: MetricsConfig::default(),
             mail: MailConfig::default(),
+            oidc: OidcConfig::default(),
             pipeline: PipelineConfig {
                 auto_approve_score: 70,
                 max_leads: 60,
@@ -1081,6 +1099,7 @@ impl Config {
                 "api.body_limit_bytes must be at least 1024".into(),
             ));
         }
+        self.oidc.validate(self.api.is_production())?;
         self.refuse_sandbox_mixups()
     }
 

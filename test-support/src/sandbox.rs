@@ -15,6 +15,9 @@ use shared::providers::linkedin_oauth::{Grant, LinkedInConnect, LinkedInOAuth};
 pub const CLIENT_ID: &str = "sandbox-client-id";
 pub const CLIENT_SECRET: &str = "sandbox-client-secret";
 
+/// The name the tests give the sandbox's OpenID Connect provider (`/sign-in/oidc/sandbox`).
+pub const OIDC_PROVIDER: &str = "sandbox";
+
 pub struct TestSandbox {
     pub sandbox: sandbox::Sandbox,
     /// `http://127.0.0.1:<port>`.
@@ -132,6 +135,20 @@ impl TestSandbox {
         c.userinfo_url = linkedin.userinfo_url;
         c.api_base_url = linkedin.api_base_url;
         c.image_unpolled_wait_ms = linkedin.image_unpolled_wait_ms;
+    }
+
+    /// Configures the sandbox's OpenID Connect provider as [`OIDC_PROVIDER`], its button
+    /// saying "Continue with Sandbox ID".
+    pub fn point_oidc(&self, config: &mut Config) {
+        config.oidc.providers.insert(
+            OIDC_PROVIDER.into(),
+            shared::config::OidcProviderConfig {
+                issuer: format!("{}/oidc", self.url),
+                client_id: sandbox::OIDC_CLIENT_ID.into(),
+                client_secret: Some(sandbox::OIDC_CLIENT_SECRET.into()),
+                display_name: Some("Sandbox ID".into()),
+            },
+        );
     }
 
     /// Adds a fault (docs/sandbox.md, "Faults"); see [`fault`] to build one.

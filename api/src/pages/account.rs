@@ -110,6 +110,14 @@ pub(super) fn with_cookie(
 fn sign_in_page(ctx: &PageCtx, mut context: Context, status: StatusCode) -> HttpResponse {
     let (token, cookie) = form_token(ctx.request());
     context.insert("form_token", &token);
+    let next = context
+        .get("next")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    context.insert(
+        "oidc_buttons",
+        &super::identities::buttons(ctx.request(), next.as_deref()),
+    );
     let shown = Shown {
         status: Some(status),
         ..Shown::default()
@@ -161,6 +169,10 @@ pub async fn sign_in(
 fn sign_up_page(ctx: &PageCtx, mut context: Context, status: StatusCode) -> HttpResponse {
     let (token, cookie) = form_token(ctx.request());
     context.insert("form_token", &token);
+    context.insert(
+        "oidc_buttons",
+        &super::identities::buttons(ctx.request(), None),
+    );
     let shown = Shown {
         status: Some(status),
         ..Shown::default()

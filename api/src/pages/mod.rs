@@ -12,6 +12,7 @@ pub mod chart;
 pub mod contents;
 pub mod home;
 pub mod i18n;
+pub mod identities;
 pub mod instagram;
 pub mod live;
 pub mod notices;
@@ -179,6 +180,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<RedisSes
                     "/publications/{id}/resolve",
                     web::post().to(publications::resolve),
                 )
+                .configure(identities::routes)
                 .configure(admin_routes)
                 .default_service(web::to(not_found)),
         );

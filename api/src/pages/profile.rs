@@ -252,6 +252,7 @@ async fn show_page(
         "notices_saved",
         &(query.done.as_deref() == Some(super::notices::SAVED)),
     );
+    super::identities::add_to_profile(&mut context, state, ctx.request(), user.id).await?;
     page(
         ctx,
         state,
@@ -288,7 +289,10 @@ async fn page(
         Shown {
             user: Some(user),
             status: Some(status),
-            form_target: super::instagram::form_targets(consent_origin(state), state),
+            form_target: super::identities::form_targets(
+                super::instagram::form_targets(consent_origin(state), state),
+                state,
+            ),
             ..Shown::default()
         },
     )

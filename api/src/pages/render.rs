@@ -32,6 +32,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../../templates/error.html")),
     ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ("sign_up.html", include_str!("../../templates/sign_up.html")),
+    (
+        "oidc_buttons.html",
+        include_str!("../../templates/oidc_buttons.html"),
+    ),
+    (
+        "oidc_refused.html",
+        include_str!("../../templates/oidc_refused.html"),
+    ),
+    (
+        "oidc_link.html",
+        include_str!("../../templates/oidc_link.html"),
+    ),
+    (
+        "profile_identities.html",
+        include_str!("../../templates/profile_identities.html"),
+    ),
     ("home.html", include_str!("../../templates/home.html")),
     ("wizard.html", include_str!("../../templates/wizard.html")),
     (

@@ -247,7 +247,7 @@ pub async fn verify_sign_in(
     }
     let credentials = users::credentials(&state.db, &account).await?;
     let (stored, found) = match credentials {
-        Some(c) => (Some(c.password_hash), Some((c.user_id, c.session_version))),
+        Some(c) => (c.password_hash, Some((c.user_id, c.session_version))),
         None => (None, None),
     };
     let valid = match password::verify(password.to_owned(), stored).await {
@@ -266,7 +266,11 @@ pub async fn verify_sign_in(
     state.limiter.reset("sign-in:account", &account).await?;
     state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
+    // An OpenID Connect identity whose e-mail is this account's waits in the session for
+    // this proof that the account is hers; the new session no longer has it.
+    let pending = crate::pages::identities::pending(session);
     let csrf_token = auth::begin_session(session, user_id, session_version)?;
+    crate::pages::identities::link_pending(state, pending, user_id).await?;
     Ok((user_id, csrf_token))
 }
 

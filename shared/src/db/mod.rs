@@ -5,6 +5,7 @@
 pub mod admin_audit;
 pub mod campaigns;
 pub mod contents;
+pub mod identities;
 pub mod instagram;
 pub mod leads;
 pub mod lifecycle;

@@ -44,10 +44,13 @@ text_enum! {
 }
 
 /// What sign-in needs to check a password. Not `Debug`: it holds the hash.
+#[derive(sqlx::FromRow)]
 pub struct Credentials {
     pub user_id: i64,
     pub role: Role,
-    pub password_hash: String,
+    /// `None` for an account made through an OpenID Connect provider whose owner has not
+    /// set a password (through "forgot password"): no password signs in to it.
+    pub password_hash: Option<String>,
     pub session_version: i64,
 }
 
@@ -115,12 +118,11 @@ pub async fn emails(db: &PgPool, ids: &[i64]) -> Result<Vec<(i64, String)>, Erro
 }
 
 pub async fn credentials(db: &PgPool, email: &str) -> Result<Option<Credentials>, Error> {
-    Ok(sqlx::query_as!(
-        Credentials,
-        r#"SELECT id AS user_id, role AS "role: Role", password_hash, session_version
-           FROM users WHERE lower(email) = lower($1)"#,
-        email
+    Ok(sqlx::query_as::<_, Credentials>(
+        "SELECT id AS user_id, role, password_hash, session_version
+         FROM users WHERE lower(email) = lower($1)",
     )
+    .bind(email)
     .fetch_optional(db)
     .await?)
 }
