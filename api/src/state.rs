@@ -28,4 +28,7 @@ pub struct AppState {
     pub linkedin: Option<Arc<dyn LinkedInConnect>>,
     /// The campaign pages' live streams open on this instance, bounded per user.
     pub live_streams: Arc<crate::pages::live::Streams>,
+    /// What a session's idleness is judged on: the system clock, which a test stops and
+    /// moves forward instead of waiting.
+    pub clock: crate::clock::Clock,
 }

@@ -266,7 +266,7 @@ pub async fn verify_sign_in(
     state.limiter.reset("sign-in:account", &account).await?;
     state.limiter.give_back("sign-in:ip", &ip, per_ip).await?;
     users::record_sign_in(&state.db, user_id).await?;
-    let csrf_token = auth::begin_session(session, user_id, session_version)?;
+    let csrf_token = auth::begin_session(session, &state.clock, user_id, session_version)?;
     Ok((user_id, csrf_token))
 }
 
