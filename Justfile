@@ -75,7 +75,7 @@ prepare: migrate
 pg-stop:
     scripts/postgres.sh stop {{pg_port}}
 
-# The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
+# The queue workloads W1–W5 (bench/src/bin/bench_run/main.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
     cargo build --release --bins
     cargo build --release -p workers --features bench
