@@ -35,10 +35,10 @@ css:
     cd api/ui && npm ci --no-audit --no-fund && npm run css
 
 # Formatting, lints, then every test (private redis-servers; private PostgreSQL, left running;
-# headless Chromium for api/tests/browser.rs, screenshots in target/screenshots/; network
-# namespaces for the partition test workers/tests/partition.rs, which needs root as CI runs
-# and is skipped loudly otherwise), then the OpenAPI document through openapi-spec-validator,
-# then the Kubernetes manifests.
+# headless Chromium for the page tests, the seven api/tests/browser*.rs, screenshots in
+# target/screenshots/; network namespaces for the partition test workers/tests/partition.rs,
+# which needs root as CI runs and is skipped loudly otherwise), then the OpenAPI document
+# through openapi-spec-validator, then the Kubernetes manifests.
 test: deps lint
     scripts/postgres.sh start {{pg_port}}
     scripts/s3.sh start {{s3_port}}
@@ -75,7 +75,7 @@ prepare: migrate
 pg-stop:
     scripts/postgres.sh stop {{pg_port}}
 
-# The queue workloads W1–W5 (bench/src/bin/bench_run.rs) against a private redis-server on port 6390; prints one table.
+# The queue workloads W1–W5 (bench/src/bin/bench_run/main.rs) against a private redis-server on port 6390; prints one table.
 bench *ARGS: deps
     cargo build --release --bins
     cargo build --release -p workers --features bench

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use shared::db::users::{self, Language, Role};
 use shared::rate_limit::{Decision, Limit};
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::session_store::RedisSessionStore;
 use crate::startup::SESSION_COOKIE;
@@ -76,6 +77,7 @@ impl CurrentUser {
 /// new CSRF token, so a token from an earlier session is worthless.
 pub fn begin_session(
     session: &Session,
+    clock: &Clock,
     user_id: i64,
     session_version: i64,
 ) -> Result<String, ApiError> {
@@ -86,16 +88,9 @@ pub fn begin_session(
         .insert(USER_ID, user_id)
         .and_then(|()| session.insert(VERSION, session_version))
         .and_then(|()| session.insert(CSRF, &csrf))
-        .and_then(|()| session.insert(SEEN, now_secs()))
+        .and_then(|()| session.insert(SEEN, clock.now_secs()))
         .map_err(ApiError::internal)?;
     Ok(csrf)
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 pub fn end_session(session: &Session) {
@@ -160,7 +155,7 @@ async fn check_account(
     claims: SessionClaims,
 ) -> Result<CurrentUser, ApiError> {
     let idle = state.config.api.session_idle_secs;
-    let now = now_secs();
+    let now = state.clock.now_secs();
     let since = now.saturating_sub(claims.seen);
     if is_idle(state, &claims) {
         session.purge();
@@ -184,7 +179,7 @@ async fn check_account(
 }
 
 fn is_idle(state: &AppState, claims: &SessionClaims) -> bool {
-    now_secs().saturating_sub(claims.seen) > state.config.api.session_idle_secs
+    state.clock.now_secs().saturating_sub(claims.seen) > state.config.api.session_idle_secs
 }
 
 /// A session as a response that outlives its request (a live page's event stream) checks it

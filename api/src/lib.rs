@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod clock;
 pub mod doctor;
 pub mod error;
 pub mod metrics;

@@ -40,6 +40,7 @@ pub struct Application {
     /// Stops the relay and the metrics listener.
     stop_relay: CancellationToken,
     metrics: Option<JoinHandle<()>>,
+    clock: crate::clock::Clock,
 }
 
 impl Application {
@@ -82,7 +83,9 @@ impl Application {
             Some(bind) => Some(shared::metrics::bind(bind).await?),
             None => None,
         };
+        let clock = crate::clock::Clock::default();
         let state = web::Data::new(AppState {
+            clock: clock.clone(),
             storage,
             limiter: RateLimiter::new(redis.clone(), &settings.prefix),
             queue_admin: jobs::admin::Admin::new(redis.clone(), &settings),
@@ -160,11 +163,18 @@ impl Application {
             relay,
             stop_relay,
             metrics,
+            clock,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The clock the app judges sessions' idleness on (the system clock): a test stops it
+    /// and moves it forward instead of sleeping.
+    pub fn clock(&self) -> crate::clock::Clock {
+        self.clock.clone()
     }
 
     /// The port of the metrics listener (`metrics.bind`), if there is one.

@@ -33,4 +33,7 @@ pub struct AppState {
     pub oidc: Arc<crate::oidc::Providers>,
     /// The campaign pages' live streams open on this instance, bounded per user.
     pub live_streams: Arc<crate::pages::live::Streams>,
+    /// What a session's idleness is judged on: the system clock, which a test stops and
+    /// moves forward instead of waiting.
+    pub clock: crate::clock::Clock,
 }

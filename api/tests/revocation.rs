@@ -2,6 +2,8 @@
 //! Sessions end when the account changes under them. The role and the
 //! session version are read from PostgreSQL on every request, not trusted from the session.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use shared::db::users::{self, Role};
 use sqlx::PgPool;
@@ -84,17 +86,20 @@ async fn sign_out_everywhere_ends_every_session_of_the_account(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_idle_session_expires(db: PgPool) {
     let app = spawn_app_with(db, |c| c.api.session_idle_secs = 2, None).await;
+    // Idleness is judged in whole seconds on the app's clock: stopped here, it moves only
+    // when the test moves it, so no real time passes and second boundaries do not matter.
+    app.clock.stop();
     app.sign_up("ana@example.com").await;
-    // Idleness is judged on the api's wall clock in whole seconds (`auth::is_idle`), which
-    // no test can move, and each request that checks it is itself activity: real time
-    // passes. Activity keeps it alive past the idle timeout, 1.1 s apart...
+    // Activity keeps it alive past the idle timeout: a request a second apart...
     for _ in 0..3 {
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        app.clock.advance(Duration::from_secs(1));
         assert_eq!(app.get("/api/auth/me").await.status(), StatusCode::OK);
     }
-    // ...idleness ends it: 3.1 s of real time is at least 3 whole seconds on the api's
-    // clock, past the 2 s timeout wherever the second boundaries fall.
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    // ...at the timeout itself it still stands...
+    app.clock.advance(Duration::from_secs(2));
+    assert_eq!(app.get("/api/auth/me").await.status(), StatusCode::OK);
+    // ...and a second past it without a request, idleness ends it.
+    app.clock.advance(Duration::from_secs(3));
     assert_eq!(
         app.get("/api/auth/me").await.status(),
         StatusCode::UNAUTHORIZED

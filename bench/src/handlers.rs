@@ -1,5 +1,5 @@
 //! The benchmark's handlers: `noop` counts, `sleep` waits 20 ms then counts, `lat` records its
-//! pickup latency (the workloads are in `bin/bench_run.rs`).
+//! pickup latency (the workloads are in `bin/bench_run/`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

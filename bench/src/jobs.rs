@@ -1,4 +1,4 @@
-//! The benchmark's jobs (W1–W5, `bin/bench_run.rs`): registered only by `workers bench`.
+//! The benchmark's jobs (W1–W5, `bin/bench_run/`): registered only by `workers bench`.
 
 use serde::{Deserialize, Serialize};
 

@@ -25,7 +25,6 @@ use shared::Config;
 use shared::db::users::{self, NewUser, Role};
 use shared::providers::linkedin_oauth::LinkedInConnect;
 use sqlx::PgPool;
-use tokio::time::Instant;
 
 /// The vault key of every test app: 32 bytes, so sealed tokens can be opened in assertions.
 pub const VAULT_KEY: [u8; 32] = [7; 32];
@@ -45,6 +44,9 @@ pub struct TestApp {
     pub redis: AppRedis,
     /// The first user's visitor; `visitor()` makes more.
     pub user: Visitor,
+    /// The clock the app judges sessions' idleness on: stop it and move it forward to
+    /// make a session idle without waiting.
+    pub clock: api::clock::Clock,
 }
 
 /// The app's Redis: a private redis-server, or the test binary's shared Redis Cluster.
@@ -116,9 +118,11 @@ async fn spawn_app_on(
         .await
         .expect("test app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let clock = app.clock();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         user: Visitor::new(&address),
+        clock,
         address,
         db,
         redis,
@@ -257,20 +261,18 @@ impl TestApp {
     /// Waits until the relay has moved every `kind` row out of the outbox and `queue` holds
     /// `expected` jobs; fails with both counts if that does not happen in time.
     pub async fn wait_for_jobs(&self, kind: &str, queue: &str, expected: u64) {
-        let deadline = Instant::now() + RELAY_DEADLINE;
-        loop {
-            let rows = self.outbox_rows(kind).await;
-            let jobs = self.jobs_in_queue(queue).await;
-            if rows == 0 && jobs == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected 0 {kind} outbox rows and {expected} jobs in {queue}; \
-                 have {rows} rows and {jobs} jobs"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let (mut rows, mut jobs) = (0, 0);
+        let moved = crate::poll_until(RELAY_DEADLINE, async || {
+            rows = self.outbox_rows(kind).await;
+            jobs = self.jobs_in_queue(queue).await;
+            rows == 0 && jobs == expected
+        })
+        .await;
+        assert!(
+            moved,
+            "expected 0 {kind} outbox rows and {expected} jobs in {queue}; \
+             have {rows} rows and {jobs} jobs"
+        );
     }
 
     /// A lead of a campaign, as the scrape job would store it.

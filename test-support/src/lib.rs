@@ -87,15 +87,45 @@ pub async fn wait_for(timeout: Duration, what: &str, cond: impl AsyncFnMut() -> 
 
 /// [`wait_until`] for a condition that keeps what it saw (the closure may borrow mutably),
 /// for a test whose failure message shows the last state: polls every 25 ms.
-pub async fn poll_until(timeout: Duration, mut cond: impl AsyncFnMut() -> bool) -> bool {
+pub async fn poll_until(timeout: Duration, cond: impl AsyncFnMut() -> bool) -> bool {
+    poll_every(timeout, Duration::from_millis(25), cond).await
+}
+
+/// [`poll_until`] every `every`: for a condition read through the api, whose per-user
+/// rate limit (1,200 calls a minute by default) a 25 ms poll would exceed.
+pub async fn poll_every(
+    timeout: Duration,
+    every: Duration,
+    mut cond: impl AsyncFnMut() -> bool,
+) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if cond().await {
             return true;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(every).await;
     }
     cond().await
+}
+
+/// Runs `op` until it succeeds or `timeout` passes, then panics with `what` and the last
+/// error: for a read that may meet a server being restarted or not yet up.
+pub async fn retry<T, E: std::fmt::Display>(
+    timeout: Duration,
+    what: &str,
+    mut op: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match op().await {
+            Ok(v) => return v,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("{what}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{what}: {e} (still failing after {timeout:?})"),
+        }
+    }
 }
 
 /// [`wait_for`] for code that runs outside a runtime (starting and watching servers):

@@ -52,19 +52,12 @@ impl TestSandbox {
                 .await
                 .expect("a stand-in sandbox starts");
         std::mem::replace(&mut self.sandbox, stand_in).stop().await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let again = loop {
-            match sandbox::Sandbox::start(addr, self.options.clone()).await {
-                Ok(s) => break s,
-                Err(e) => {
-                    assert!(
-                        std::time::Instant::now() < deadline,
-                        "rebinding {addr}: {e}"
-                    );
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        };
+        let again = crate::retry(
+            Duration::from_secs(10),
+            &format!("rebinding {addr}"),
+            async || sandbox::Sandbox::start(addr, self.options.clone()).await,
+        )
+        .await;
         std::mem::replace(&mut self.sandbox, again).stop().await;
     }
 

@@ -9,12 +9,15 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use shared::Config;
 use sqlx::PgPool;
-use tokio::time::Instant;
 
 use crate::app::{VAULT_KEY, Visitor, database_url};
 use crate::sandbox::{CLIENT_ID, CLIENT_SECRET, TestSandbox};
 use crate::worker_process::WorkerProcess;
 use crate::{TestCluster, TestRedis, free_port};
+
+/// How often a test reads the api while it waits: 10 reads a second, half an owner's rate
+/// limit (1,200 calls a minute), so a wait never makes its own 429.
+pub const API_POLL: Duration = Duration::from_millis(100);
 
 pub struct Stack {
     /// First, so the workers stop (and print their logs on a failure) before the Redis
@@ -169,22 +172,54 @@ impl Stack {
         want: &[&str],
         within: Duration,
     ) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let c = owner.campaign(campaign).await;
-            let status = c["campaign"]["status"].as_str().unwrap_or("").to_owned();
-            if want.contains(&status.as_str()) {
-                return c;
-            }
+        let mut c = Value::Null;
+        let mut status = String::new();
+        let found = crate::poll_every(within, API_POLL, async || {
+            c = owner.campaign(campaign).await;
+            status = c["campaign"]["status"].as_str().unwrap_or("").to_owned();
             let settled = matches!(status.as_str(), "completed" | "error" | "cancelled");
-            if settled || Instant::now() > deadline {
-                panic!(
-                    "campaign {campaign} is {status}, not {want:?}, after {within:?}: {}",
-                    serde_json::to_string_pretty(&c["campaign"]).unwrap()
-                );
+            want.contains(&status.as_str()) || settled
+        })
+        .await;
+        assert!(
+            found && want.contains(&status.as_str()),
+            "campaign {campaign} is {status}, not {want:?}, after {within:?}: {}",
+            serde_json::to_string_pretty(&c["campaign"]).unwrap()
+        );
+        c
+    }
+
+    /// Waits until no job of `queues` is ready, in flight or scheduled, and no outbox row
+    /// waits to become one: the work is over, so nothing more can happen without a new
+    /// cause. What a test waits for before it asserts that something did not happen.
+    pub async fn wait_idle(&self, queues: &[&str], within: Duration) {
+        let admin = jobs::admin::Admin::new(
+            jobs::connect(&self.redis_url(), Duration::from_secs(5))
+                .await
+                .expect("the stack's Redis answers"),
+            &jobs::Settings::default(),
+        );
+        let mut busy = Vec::new();
+        let idle = crate::poll_until(within, async || {
+            busy.clear();
+            for queue in queues {
+                let name = jobs::QueueName::new(queue).expect("a valid queue name");
+                let s = admin.sizes(&name).await.expect("the queue sizes are read");
+                if s.ready + s.in_flight + s.scheduled > 0 {
+                    busy.push(format!("{queue}: {s:?}"));
+                }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+                .fetch_one(&self.db)
+                .await
+                .expect("the outbox is counted");
+            if outbox > 0 {
+                busy.push(format!("{outbox} outbox rows"));
+            }
+            busy.is_empty()
+        })
+        .await;
+        assert!(idle, "still busy after {within:?}: {busy:?}");
     }
 
     /// The jobs of `queue` waiting in its schedule (deferred or delayed), once `want` holds

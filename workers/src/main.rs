@@ -52,7 +52,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The benchmark worker (W1–W5, bench/src/bin/bench_run.rs): the bench jobs on queue `bench`, production runtime.
+    /// The benchmark worker (W1–W5, bench/src/bin/bench_run/main.rs): the bench jobs on queue `bench`, production runtime.
     Bench {
         #[arg(long, default_value_t = 10)]
         concurrency: usize,

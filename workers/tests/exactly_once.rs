@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::json;
 use sqlx::PgPool;
 use test_support::stack::Stack;
-use tokio::time::Instant;
+use test_support::wait_for;
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -69,19 +69,16 @@ async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
         .await;
     // The approval's job holds the unique key; forget it, and enqueue a second job.
     let mut conn = stack.redis.conn();
-    let deadline = Instant::now() + RUN;
-    loop {
-        let keys: Vec<String> = redis::cmd("KEYS")
+    let mut keys: Vec<String> = Vec::new();
+    wait_for(RUN, "the approval's job holds its unique key", async || {
+        keys = redis::cmd("KEYS")
             .arg("ag:{publish}:unique:*")
             .query(&mut conn)
             .unwrap();
-        if !keys.is_empty() {
-            let () = redis::cmd("DEL").arg(&keys).query(&mut conn).unwrap();
-            break;
-        }
-        assert!(Instant::now() < deadline, "the approval's job never came");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        !keys.is_empty()
+    })
+    .await;
+    let () = redis::cmd("DEL").arg(&keys).query(&mut conn).unwrap();
     let client = jobs::Client::connect(&stack.redis.url(), jobs::Settings::default())
         .await
         .unwrap();
@@ -100,9 +97,9 @@ async fn two_jobs_for_one_content_post_it_once(db: PgPool) {
     assert!(matches!(second, Enqueued::New(_)), "{second:?}");
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 1);
-    // Both jobs have run by now (the second waited for the first's lock, then found the
-    // post made); a few more seconds for any late POST to show.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Both jobs have run once the publish queue is idle (the second waited for the
+    // first's lock, then found the post made): a late POST would have been sent by then.
+    stack.wait_idle(&["publish"], RUN).await;
     let posts = stack.sandbox.posts().await;
     assert_eq!(posts.len(), 1, "posted {} times: {posts:?}", posts.len());
     assert_eq!(publication_state(&db).await.as_deref(), Some("published"));
@@ -125,7 +122,9 @@ async fn a_lost_answer_past_the_duplicate_window_is_unknown_not_retried(db: PgPo
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 0);
     assert_eq!(publication_state(&db).await.as_deref(), Some("unknown"));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The job that lost the answer has ended, and no retry of it waits: a second POST
+    // would have gone out by then.
+    stack.wait_idle(&["publish"], RUN).await;
     assert_eq!(
         stack.sandbox.posts().await.len(),
         1,
@@ -150,22 +149,15 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
         .await;
     owner.approve_pending().await;
     // The first run holds the send lease: it is about to POST, or posting.
-    let deadline = Instant::now() + RUN;
-    loop {
+    wait_for(RUN, "the first run takes the send lease", async || {
         let leased: Option<bool> =
             sqlx::query_scalar("SELECT send_lease_job IS NOT NULL FROM publications")
                 .fetch_optional(&db)
                 .await
                 .unwrap();
-        if leased == Some(true) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the first run never took the lease"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        leased == Some(true)
+    })
+    .await;
     // Its entry, still in the stream while it runs, delivered a second time: the same job
     // (same id, same attempt) as another worker's takeover would run it.
     let mut conn = stack.redis.conn();
@@ -198,23 +190,7 @@ async fn two_runs_of_one_job_post_it_once(db: PgPool) {
         stack.sandbox.log("linkedin.posts").await.len()
     );
     // Both runs have ended once the publish queue is empty.
-    let async_conn = jobs::connect(&stack.redis.url(), Duration::from_secs(10))
-        .await
-        .unwrap();
-    let admin = jobs::admin::Admin::new(async_conn, &jobs::Settings::default());
-    let queue = jobs::QueueName::new("publish").unwrap();
-    let deadline = Instant::now() + RUN;
-    loop {
-        let s = admin.sizes(&queue).await.unwrap();
-        if s.ready == 0 && s.in_flight == 0 && s.scheduled == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the publish queue never emptied: {s:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    stack.wait_idle(&["publish"], RUN).await;
     let sent = stack.sandbox.log("linkedin.posts").await.len();
     assert_eq!(sent, 1, "LinkedIn got {sent} POSTs for one content");
     assert_eq!(stack.sandbox.posts().await.len(), 1);

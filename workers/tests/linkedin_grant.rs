@@ -28,8 +28,11 @@ async fn a_grant_that_can_be_refreshed_is_refreshed_instead_of_asking_the_owner(
     let mut stack = Stack::start_with(db, options, |c| c.pipeline.max_leads = 3).await;
     stack.spawn_worker("w1").await;
     let owner = stack.connected_owner().await;
-    // The access token lasts 2 s: it has run out before the first post goes out.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The access token has run out before the first post goes out.
+    stack
+        .sandbox
+        .control_post("/_sandbox/tokens/expire", json!({"member": "ana"}))
+        .await;
     let id = owner.launch("Fresh", "bakery", "Smallville").await;
     let detail = stack.wait_status(&owner, id, &["completed"], RUN).await;
     assert_eq!(detail["campaign"]["published_count"], 3, "{detail}");
@@ -214,7 +217,11 @@ async fn without_post_analytics_nothing_is_synced_and_the_dashboard_says_why(db:
         c.pipeline.analytics_every_secs = 1;
     })
     .await;
-    stack.spawn_worker("w1").await;
+    let metrics = format!("127.0.0.1:{}", test_support::free_port());
+    stack
+        .spawn_worker_with("w1", &["--metrics-bind", &metrics])
+        .await;
+    let metrics = format!("http://{metrics}/metrics");
     let owner = stack.connected_owner().await;
     let profile = owner.ok(Method::GET, "/api/profile", None).await;
     assert_eq!(
@@ -224,8 +231,9 @@ async fn without_post_analytics_nothing_is_synced_and_the_dashboard_says_why(db:
     assert_eq!(profile["linkedin"]["analytics"], false, "{profile}");
     let id = owner.launch("Quiet", "bakery", "Smallville").await;
     stack.wait_status(&owner, id, &["completed"], RUN).await;
-    // Several sync periods go by: LinkedIn is never asked (it would answer 403).
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // A whole sync runs after the post is out: LinkedIn is never asked (it would answer
+    // 403).
+    harness::a_whole_run_later(&metrics, "sync_analytics", RUN).await;
     assert!(stack.sandbox.log("linkedin.analytics").await.is_empty());
     let fr = owner.page_in("fr", "/").await;
     assert!(fr.contains("id=\"engagement-missing\""), "{fr}");

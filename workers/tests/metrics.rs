@@ -17,9 +17,12 @@ use std::time::Duration;
 use serde_json::Value;
 use sqlx::PgPool;
 use test_support::stack::Stack;
-use tokio::time::Instant;
 
-use test_support::free_port;
+use test_support::{free_port, poll_every};
+
+/// How often a wait asks Prometheus again: it evaluates every second at best, and the
+/// machine is shared.
+const PROMETHEUS_POLL: Duration = Duration::from_millis(100);
 
 const RUN: Duration = Duration::from_secs(90);
 
@@ -134,23 +137,18 @@ impl Prometheus {
     }
 
     async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = self.http.get(format!("{}/-/ready", self.url)).send().await
-                && r.status().is_success()
-            {
-                return;
-            }
+        let ready = poll_every(Duration::from_secs(30), PROMETHEUS_POLL, async || {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("prometheus exited ({status}):\n{}", self.log());
             }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus not ready after 30 s:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            self.http
+                .get(format!("{}/-/ready", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        assert!(ready, "prometheus not ready after 30 s:\n{}", self.log());
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Value {
@@ -178,20 +176,20 @@ impl Prometheus {
 
     /// Polls `expr` until its result satisfies `ok` (30 s at most).
     async fn wait_for(&self, expr: &str, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let result = self.query(expr).await;
-            match &result {
-                Ok(v) if ok(v) => return v.clone(),
-                Err(e) => panic!("{expr}: {e}"),
-                Ok(_) => {}
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{expr} did not come true within 30 s; last result {result:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        let mut result = Vec::new();
+        let held = poll_every(Duration::from_secs(30), PROMETHEUS_POLL, async || {
+            result = self
+                .query(expr)
+                .await
+                .unwrap_or_else(|e| panic!("{expr}: {e}"));
+            ok(&result)
+        })
+        .await;
+        assert!(
+            held,
+            "{expr} did not come true within 30 s; last result {result:?}"
+        );
+        result
     }
 }
 
@@ -372,9 +370,9 @@ async fn prometheus_scrapes_the_api_and_two_workers_through_a_pipeline_run(db: P
     }
 
     // Prometheus loaded the alert rules and evaluates every one of them without error.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let body = prometheus.get("/api/v1/rules", &[]).await;
+    let mut body = Value::Null;
+    let evaluated = poll_every(Duration::from_secs(30), PROMETHEUS_POLL, async || {
+        body = prometheus.get("/api/v1/rules", &[]).await;
         let rules: Vec<&Value> = body["data"]["groups"]
             .as_array()
             .unwrap()
@@ -382,14 +380,12 @@ async fn prometheus_scrapes_the_api_and_two_workers_through_a_pipeline_run(db: P
             .flat_map(|g| g["rules"].as_array().unwrap())
             .collect();
         assert_eq!(rules.len(), 10, "{body}");
-        if rules.iter().all(|r| r["health"] == "ok") {
-            break;
-        }
         assert!(
             rules.iter().all(|r| r["health"] != "err"),
             "a rule fails: {body}"
         );
-        assert!(Instant::now() < deadline, "rules not evaluated: {body}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        rules.iter().all(|r| r["health"] == "ok")
+    })
+    .await;
+    assert!(evaluated, "rules not evaluated: {body}");
 }

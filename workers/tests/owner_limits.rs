@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use test_support::stack::Stack;
-use tokio::time::Instant;
+use test_support::wait_for;
 
 const RUN: Duration = Duration::from_secs(60);
 
@@ -41,16 +41,24 @@ async fn one_owners_campaigns_cannot_use_the_whole_days_budget(db: PgPool) {
     let bob = stack.owner("bob@example.com").await;
     bob.connect_linkedin("bob").await;
     let second = bob.launch("Bob's", "bakery", "Smallville").await;
-    let deadline = Instant::now() + RUN;
-    while enriched(&db, first).await < 5 || enriched(&db, second).await < 5 {
-        assert!(
-            Instant::now() < deadline,
-            "the owners' budgets were not used"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for(RUN, "the owners' budgets are used", async || {
+        enriched(&db, first).await >= 5 && enriched(&db, second).await >= 5
+    })
+    .await;
+    // The leads past each owner's budget wait in the schedule, deferred: once all four
+    // are there, none of them can be enriched today.
+    let waiting = stack
+        .scheduled_jobs("enrich", RUN, |page| {
+            page.iter()
+                .filter(|j| j.envelope.deferred.is_some())
+                .count()
+                == 4
+        })
+        .await;
+    for job in waiting.iter().filter(|j| j.envelope.deferred.is_some()) {
+        let reason = &job.envelope.deferred.as_ref().unwrap().reason;
+        assert!(reason.contains("lead"), "{reason}");
     }
-    // Time for any lead past the budget to be enriched, if the budget did not hold.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(enriched(&db, first).await, 5);
     assert_eq!(enriched(&db, second).await, 5);
     let detail = ana.campaign(first).await;

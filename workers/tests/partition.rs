@@ -30,7 +30,6 @@ use jobs::Conn;
 use jobs::admin::Admin;
 use jobs::keys::{GROUP, GlobalKeys, QueueKeys};
 use jobs::{Client, QueueName, Settings, now_ms};
-use tokio::time::Instant;
 
 const NAME_PREFIX: &str = "agnp-";
 const WORKERS: usize = 3;
@@ -45,10 +44,15 @@ const REDIS_PORT: u16 = 6400;
 /// (3 × 4 slots × ~9.5 jobs/s), so every worker stays busy and reads ahead.
 const FEED_BATCH: usize = 15;
 const FEED_EVERY: Duration = Duration::from_millis(100);
-const BEFORE: Duration = Duration::from_secs(8);
+/// How long the load may take to be steady before the cut (it takes about a second).
+const BEFORE: Duration = Duration::from_secs(30);
 /// Far longer than the heartbeat lapse (1.5 s) plus the visibility timeout (2 s).
 const CUT_FOR: Duration = Duration::from_secs(10);
-const AFTER: Duration = Duration::from_secs(8);
+/// How long the cut worker may take to run jobs again after the heal.
+const AFTER: Duration = Duration::from_secs(30);
+/// Jobs each worker completes before the cut, and the cut one after the heal: the load
+/// is steady (a few tenths of a second of a worker's pace).
+const STEADY_JOBS: usize = 20;
 
 /// Runs `cmd args…`; panics with its stderr if it fails.
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -382,19 +386,21 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
         log: dir.path().join("redis.log"),
     };
     let settings = Settings::default();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut conn = loop {
-        if let Ok(mut c) = jobs::connect(&url, Duration::from_secs(5)).await
-            && redis::cmd("PING")
+    let mut conn = test_support::retry(
+        Duration::from_secs(10),
+        &format!("reach redis on {url}"),
+        async || {
+            let mut c = jobs::connect(&url, Duration::from_secs(5))
+                .await
+                .map_err(|e| e.to_string())?;
+            redis::cmd("PING")
                 .query_async::<String>(&mut c)
                 .await
-                .is_ok()
-        {
-            break c;
-        }
-        assert!(Instant::now() < deadline, "redis on {url} did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(c)
+        },
+    )
+    .await;
     let client = Client::with_connection(conn.clone(), settings.clone());
     let admin = Admin::new(conn.clone(), &settings);
     let queue = QueueName::new("bench").unwrap();
@@ -431,12 +437,12 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
         .collect();
     let pids: Vec<u32> = workers.iter().map(|w| w.child.id()).collect();
     for w in &mut workers {
-        let ready = Instant::now() + Duration::from_secs(30);
-        while !w.log().contains(" ready") {
+        let ready = test_support::poll_until(Duration::from_secs(30), async || {
             assert!(w.is_alive(), "{} exited:\n{}", w.name, w.log());
-            assert!(Instant::now() < ready, "{} not ready:\n{}", w.name, w.log());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            w.log().contains(" ready")
+        })
+        .await;
+        assert!(ready, "{} not ready:\n{}", w.name, w.log());
     }
     // The consumer name of each worker, from its heartbeat.
     let globals = GlobalKeys::new(&settings.prefix);
@@ -483,7 +489,21 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     };
 
     let started_ms = now_ms();
-    tokio::time::sleep(BEFORE).await;
+    // The load is steady before the cut: every worker has completed jobs, and the one to
+    // be cut holds entries beyond its slots (its read-ahead, which the fence must let go).
+    test_support::wait_for(
+        BEFORE,
+        "every worker is busy and the one to be cut reads ahead",
+        async || {
+            let recs = records(&mut conn.clone()).await;
+            let busy = pids
+                .iter()
+                .all(|p| recs.iter().filter(|r| r.done && r.pid == *p).count() >= STEADY_JOBS);
+            let held = pending_by_consumer(&mut conn.clone(), &stream).await;
+            busy && held.get(&cut_id).copied().unwrap_or(0) > CONCURRENCY as u64
+        },
+    )
+    .await;
     let cut_ms = now_ms();
     net.set_link(1 + CUT, false);
     eprintln!(
@@ -514,6 +534,8 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
         !live(&mut conn.clone()).await.contains_key(&cut_pid),
         "the cut worker is still listed as live"
     );
+    // The rest of the cut: the cut worker, fenced, must start nothing while it lasts. It
+    // cannot tell anyone what it does while cut off, so this is a window of time.
     let left = CUT_FOR.saturating_sub(Duration::from_millis(now_ms() - cut_ms));
     tokio::time::sleep(left).await;
     let heal_ms = now_ms();
@@ -532,7 +554,14 @@ async fn a_cut_host_fences_itself_and_rejoins_and_nothing_is_lost() {
     )
     .await;
     eprintln!("the cut worker beat again {rejoined_ms} ms after the heal");
-    tokio::time::sleep(AFTER).await;
+    test_support::wait_for(AFTER, "the cut worker completes jobs again", async || {
+        let recs = records(&mut conn.clone()).await;
+        recs.iter()
+            .filter(|r| r.done && r.pid == cut_pid && r.redis_ms >= heal_ms)
+            .count()
+            >= STEADY_JOBS
+    })
+    .await;
     let end_ms = now_ms();
     stop_feed.send(true).unwrap();
     let enqueued = feeder.await.unwrap();

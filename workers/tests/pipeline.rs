@@ -9,7 +9,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use test_support::stack::Stack;
+use test_support::stack::{API_POLL, Stack};
+use test_support::{poll_every, wait_for, wait_until};
 
 /// Generous: a run takes a few seconds; a slow CI machine gets room.
 const RUN: Duration = Duration::from_secs(90);
@@ -255,7 +256,9 @@ async fn faults_on_every_provider_and_a_killed_worker_change_nothing_in_the_end(
     }
     let id = owner.launch("Storm", "cafe", "Smallville").await;
     // Kill one worker while the campaign runs.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    stack
+        .wait_status(&owner, id, &["enriching", "generating"], RUN)
+        .await;
     stack.workers[0].sigkill();
     let detail = stack
         .wait_status(&owner, id, &["ready", "completed"], RUN)
@@ -284,15 +287,13 @@ async fn an_expired_token_waits_for_the_reconnect_and_is_never_a_failed_post(db:
     stack.spawn_worker("w1").await;
     let id = owner.launch("Expired", "bakery", "Smallville").await;
     // The contents approve themselves, publishing meets the expired token.
-    let deadline = tokio::time::Instant::now() + RUN;
-    loop {
-        let profile = owner.ok(Method::GET, "/api/profile", None).await;
-        if profile["linkedin"]["reconnect_needed"] == true {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{profile}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut profile = Value::Null;
+    let asked = poll_every(RUN, API_POLL, async || {
+        profile = owner.ok(Method::GET, "/api/profile", None).await;
+        profile["linkedin"]["reconnect_needed"] == true
+    })
+    .await;
+    assert!(asked, "{profile}");
     let publications = owner
         .ok(Method::GET, "/api/publications?state=failed", None)
         .await;
@@ -323,17 +324,16 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
         .fault(json!({"route": "linkedin.posts", "count": 2, "status": 500}))
         .await;
     let id = owner.launch("Unsure", "bakery", "Smallville").await;
-    let deadline = tokio::time::Instant::now() + RUN;
-    let unknown = loop {
-        let list = owner
+    let mut list = Value::Null;
+    let found = poll_every(RUN, API_POLL, async || {
+        list = owner
             .ok(Method::GET, "/api/publications?state=unknown", None)
             .await;
-        if list["total"] == 1 {
-            break list["items"][0].clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{list}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        list["total"] == 1
+    })
+    .await;
+    assert!(found, "{list}");
+    let unknown = list["items"][0].clone();
     assert!(
         stack.sandbox.posts().await.is_empty(),
         "no third, blind POST"
@@ -357,17 +357,14 @@ async fn two_uncertain_posts_make_the_publication_unknown_for_the_owner(db: PgPo
         .await;
     // The campaign did not wait for the owner's decision; the post goes out once now.
     stack.wait_status(&owner, id, &["completed"], RUN).await;
-    let deadline = tokio::time::Instant::now() + RUN;
-    loop {
-        let list = owner
+    let published = poll_every(RUN, API_POLL, async || {
+        list = owner
             .ok(Method::GET, "/api/publications?state=published", None)
             .await;
-        if list["total"] == 1 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{list}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        list["total"] == 1
+    })
+    .await;
+    assert!(published, "{list}");
     assert_eq!(stack.sandbox.posts().await.len(), 1);
 }
 
@@ -419,7 +416,25 @@ async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
         .await;
     let a = owner.launch("A", "bakery", "Lyon").await;
     let b = owner.launch("B", "florist", "Lyon").await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The storm lasts until Gemini has refused calls two lapses of its block apart: the
+    // contents met it for two rounds of "come back in 2 s", whatever the machine's pace.
+    let storm = wait_until(RUN, async || {
+        let refused: Vec<u64> = stack
+            .sandbox
+            .log("gemini.text")
+            .await
+            .iter()
+            .filter(|c| c["status"] == 429)
+            .filter_map(|c| c["at_ms"].as_u64())
+            .collect();
+        let (first, last) = (refused.iter().min(), refused.iter().max());
+        first.zip(last).is_some_and(|(f, l)| l - f >= 4_000)
+    })
+    .await;
+    assert!(
+        storm,
+        "Gemini's refusals never spanned two lapses of its block"
+    );
     stack.sandbox.clear_faults().await;
     stack.wait_status(&owner, a, &["ready"], RUN).await;
     stack.wait_status(&owner, b, &["ready"], RUN).await;
@@ -430,7 +445,7 @@ async fn a_429_storm_backs_off_the_whole_provider(db: PgPool) {
         .iter()
         .filter(|c| c["status"] == 429)
         .count();
-    // 40 contents over a 5 s storm that says "2 s": without the shared back-off each one
+    // 40 contents over a 4 s storm that says "2 s": without the shared back-off each one
     // would be refused on each of its tries (3 or more each, 120 in all). With it: the
     // first wave that was in flight before the first 429 came back (at most the worker's
     // 8 slots), then a probe or two per lapse of the block: well under one per content.
@@ -479,15 +494,13 @@ async fn engagement_is_synced_from_linkedin_after_publishing(db: PgPool) {
     stack.wait_status(&owner, id, &["completed"], RUN).await;
     // LinkedIn has nothing about a post at first, then counts that grow with its age: the
     // periodic sync brings them into the owner's metrics.
-    let deadline = tokio::time::Instant::now() + RUN;
-    let metrics = loop {
-        let m = owner.ok(Method::GET, "/api/metrics", None).await;
-        if m["engagement"]["impressions"].as_i64().unwrap_or(0) > 0 {
-            break m;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{m}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let mut metrics = Value::Null;
+    let synced = poll_every(RUN, API_POLL, async || {
+        metrics = owner.ok(Method::GET, "/api/metrics", None).await;
+        metrics["engagement"]["impressions"].as_i64().unwrap_or(0) > 0
+    })
+    .await;
+    assert!(synced, "{metrics}");
     assert!(metrics["engagement"]["total"].as_i64().unwrap() >= 0);
     let publications = owner.ok(Method::GET, "/api/publications", None).await;
     for p in publications["items"].as_array().unwrap() {
@@ -539,7 +552,10 @@ async fn a_cancelled_campaign_stops_at_the_next_job_boundary(db: PgPool) {
     owner
         .ok(Method::POST, &format!("/api/campaigns/{id}/cancel"), None)
         .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Once every job has ended and none waits to be enqueued, nothing more can happen.
+    stack
+        .wait_idle(&["scrape", "enrich", "generate", "publish"], RUN)
+        .await;
     let detail = owner.campaign(id).await;
     assert_eq!(detail["campaign"]["status"], "cancelled");
     // Texts that were already being written may land; nothing is approved or posted.
@@ -639,20 +655,15 @@ async fn a_member_at_her_daily_limit_does_not_stop_the_others_analytics(db: PgPo
         ana.ok(Method::POST, &format!("/api/contents/{id}/approve"), None)
             .await;
     }
-    let deadline = tokio::time::Instant::now() + RUN;
-    while !stack
-        .sandbox
-        .log("linkedin.posts")
-        .await
-        .iter()
-        .any(|call| call["status"] == 429)
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Ana's second post never met her daily limit"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for(RUN, "Ana's second post meets her daily limit", async || {
+        stack
+            .sandbox
+            .log("linkedin.posts")
+            .await
+            .iter()
+            .any(|call| call["status"] == 429)
+    })
+    .await;
 
     let bob = stack.owner("bob@example.com").await;
     let second = bob.launch("Bob's", "bakery", "Smallville").await;
@@ -661,21 +672,23 @@ async fn a_member_at_her_daily_limit_does_not_stop_the_others_analytics(db: PgPo
     let bobs = pending_contents(&bob).await[0];
     bob.ok(Method::POST, &format!("/api/contents/{bobs}/approve"), None)
         .await;
-    let deadline = tokio::time::Instant::now() + RUN;
-    let synced = loop {
-        let publications = publications_of(&bob).await;
-        if let Some(p) = publications
+    let mut publications = Vec::new();
+    let found = poll_every(RUN, API_POLL, async || {
+        publications = publications_of(&bob).await;
+        publications
             .iter()
-            .find(|p| p["state"] == "published" && !p["last_synced_at"].is_null())
-        {
-            break p.clone();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Bob's post was never synced while Ana waited for her limit: {publications:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+            .any(|p| p["state"] == "published" && !p["last_synced_at"].is_null())
+    })
+    .await;
+    assert!(
+        found,
+        "Bob's post was never synced while Ana waited for her limit: {publications:?}"
+    );
+    let synced = publications
+        .iter()
+        .find(|p| p["state"] == "published" && !p["last_synced_at"].is_null())
+        .unwrap()
+        .clone();
     assert_eq!(synced["content_id"], bobs, "{synced}");
     // Ana's published post waits for her limit: LinkedIn was not asked about it.
     let ana_published: Vec<Value> = publications_of(&ana)

@@ -77,8 +77,26 @@ async fn sigkill_returns_unstarted_read_ahead_without_an_attempt() {
         setup.sizes().await.in_flight == 2
     })
     .await;
-    // Two keepalives (every third of the visibility timeout) see it waiting.
-    tokio::time::sleep(Duration::from_millis(config.visibility_ms)).await;
+    // A keepalive (every third of the visibility timeout) sees it waiting, and says so
+    // in Redis: its pending entry's delivery count goes back to 0.
+    let stream = jobs::keys::QueueKeys::new(PREFIX, &setup.queue).stream;
+    wait_for(
+        10 * SECOND,
+        "a keepalive marks the read-ahead waiting",
+        async || {
+            let pending: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
+                .arg(&stream)
+                .arg(jobs::keys::GROUP)
+                .arg("-")
+                .arg("+")
+                .arg(10)
+                .query_async(&mut setup.conn.clone())
+                .await
+                .unwrap();
+            pending.iter().any(|(.., deliveries)| *deliveries == 0)
+        },
+    )
+    .await;
     a.sigkill();
     let mut b = setup.ready_worker("b", &config).await;
     wait_for(30 * SECOND, "worker b runs both", async || {
@@ -237,6 +255,8 @@ async fn redis_restart_with_aof_loses_nothing() {
         })
         .await;
         setup.redis.kill();
+        // The outage's length is what is tested (longer than the visibility timeout and
+        // the clients' retries): nothing to wait for but the time, in other processes.
         tokio::time::sleep(outage).await;
         setup.redis.restart();
     }
@@ -311,7 +331,8 @@ async fn one_hundred_thousand_due_jobs_all_run() {
             .unwrap();
     }
     assert_eq!(setup.sizes().await.scheduled as usize, JOBS);
-    // Start the worker only once every job is due: 100,000 due at once.
+    // Start the worker only once every job is due: 100,000 due at once. Due by the wall
+    // clock the worker process reads, so this waits for that clock, not for an event.
     if let Ok(wait) = last_due.duration_since(SystemTime::now()) {
         tokio::time::sleep(wait + Duration::from_millis(50)).await;
     }
@@ -655,7 +676,9 @@ async fn a_worker_with_a_fast_clock_takes_no_live_workers_jobs() {
     )
     .await;
 
-    // A stall of worker a, as a VM pause or a long GC would make one.
+    // A stall of worker a, as a VM pause or a long GC would make one. Its length is what
+    // is tested (past the visibility timeout, short of the lapse): while it lasts the
+    // others may take a's jobs and must not, and nothing marks that they did not.
     signal(a.pid(), "-STOP");
     tokio::time::sleep(4 * SECOND).await;
     signal(a.pid(), "-CONT");

@@ -4,6 +4,8 @@
 //! the reason, never a post without its image nor a retry every half minute.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod harness;
+
 use std::time::Duration;
 
 use serde_json::json;
@@ -97,13 +99,21 @@ async fn a_retired_image_model_makes_contents_wait_for_the_operator(db: PgPool) 
 /// not 30 s, and asks no more meanwhile.
 #[sqlx::test(migrations = "../migrations")]
 async fn a_daily_places_quota_in_error_info_waits_until_pacific_midnight(db: PgPool) {
-    let mut stack = Stack::start(db).await;
+    // The reconciler every second, so the test sees whole runs of it go by.
+    let mut stack = Stack::start_with(db, sandbox::Options::default(), |c| {
+        c.pipeline.reconcile_every_secs = 1;
+    })
+    .await;
     stack
         .sandbox
         .fault(json!({"route": "places.search", "count": 0, "status": 429,
             "quota": "day", "quota_detail": "error_info"}))
         .await;
-    stack.spawn_worker("w1").await;
+    let metrics = format!("127.0.0.1:{}", test_support::free_port());
+    stack
+        .spawn_worker_with("w1", &["--metrics-bind", &metrics])
+        .await;
+    let metrics = format!("http://{metrics}/metrics");
     let owner = stack.connected_owner().await;
     owner.launch("Quota", "bakery", "Smallville").await;
     let waiting = stack
@@ -128,8 +138,22 @@ async fn a_daily_places_quota_in_error_info_waits_until_pacific_midnight(db: PgP
         "the wait ends at Pacific midnight (07:00 or 08:00 UTC), not {until}"
     );
     assert_eq!(waiting[0].envelope.attempt, 0);
-    // No more asking meanwhile.
+    // No more asking meanwhile: nothing of the scrape queue may run, and a whole run of
+    // the reconciler (which wakes stalled campaigns) goes by without asking Places.
     let asked = stack.sandbox.log_len("places.search").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    harness::a_whole_run_later(&metrics, "reconcile", RUN).await;
+    let scrape = jobs::QueueName::new("scrape").unwrap();
+    let admin = jobs::admin::Admin::new(
+        jobs::connect(&stack.redis_url(), Duration::from_secs(5))
+            .await
+            .unwrap(),
+        &jobs::Settings::default(),
+    );
+    let sizes = admin.sizes(&scrape).await.unwrap();
+    assert_eq!(
+        (sizes.ready, sizes.in_flight, sizes.scheduled),
+        (0, 0, 1),
+        "{sizes:?}"
+    );
     assert_eq!(stack.sandbox.log_len("places.search").await, asked);
 }

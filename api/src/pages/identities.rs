@@ -291,7 +291,12 @@ async fn signed_in(
     next: &str,
 ) -> ApiResult<HttpResponse> {
     users::record_sign_in(&state.db, holder.user_id).await?;
-    auth::begin_session(session, holder.user_id, holder.session_version)?;
+    auth::begin_session(
+        session,
+        &state.clock,
+        holder.user_id,
+        holder.session_version,
+    )?;
     tracing::info!(user.id = holder.user_id, provider, "signed in through oidc");
     Ok(redirect(next))
 }

@@ -269,7 +269,7 @@ pub async fn verify_sign_in(
     // An OpenID Connect identity whose e-mail is this account's waits in the session for
     // this proof that the account is hers; the new session no longer has it.
     let pending = crate::pages::identities::pending(session);
-    let csrf_token = auth::begin_session(session, user_id, session_version)?;
+    let csrf_token = auth::begin_session(session, &state.clock, user_id, session_version)?;
     crate::pages::identities::link_pending(state, pending, user_id).await?;
     Ok((user_id, csrf_token))
 }

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -89,11 +89,12 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::wait_for(
+            Duration::from_secs(20),
+            "chromedriver listens",
+            async || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )
+        .await;
         let profile = tempfile::tempdir().unwrap();
         let downloads = profile.path().join("downloads");
         std::fs::create_dir_all(&downloads).unwrap();
@@ -155,22 +156,24 @@ impl Browser {
     /// The element's text. A live page replaces its parts as events arrive: an element
     /// replaced between finding it and reading it is found again.
     pub async fn text(&self, css: &str) -> String {
-        let mut tries = 0;
-        loop {
+        let mut text = None;
+        let mut error = String::new();
+        let read = crate::poll_until(Duration::from_secs(5), async || {
             let element = self
                 .client
                 .find(Locator::Css(css))
                 .await
                 .unwrap_or_else(|e| panic!("{css} on {}: {e}", self.base));
             match element.text().await {
-                Ok(text) => return text,
-                Err(e) if tries < 5 && e.to_string().contains("stale element") => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
+                Ok(t) => text = Some(t),
+                Err(e) if e.to_string().contains("stale element") => error = e.to_string(),
                 Err(e) => panic!("{css} on {}: {e}", self.base),
             }
-        }
+            text.is_some()
+        })
+        .await;
+        assert!(read, "{css} on {}: {error}", self.base);
+        text.unwrap_or_default()
     }
 
     /// The visible text of the whole page.
@@ -198,11 +201,12 @@ impl Browser {
     pub async fn click(&self, css: &str) {
         let old_root = self.client.find(Locator::Css("html")).await.unwrap();
         self.element(css).await.click().await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while old_root.tag_name().await.is_ok() {
-            assert!(Instant::now() < deadline, "clicking {css} loaded no page");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        crate::wait_for(
+            Duration::from_secs(15),
+            &format!("clicking {css} loads a page"),
+            async || old_root.tag_name().await.is_err(),
+        )
+        .await;
         self.client
             .wait()
             .for_element(Locator::Css("body"))
@@ -271,23 +275,25 @@ impl Browser {
     /// (rather than becoming `name (1)`).
     pub async fn downloaded(&self, name: &str) -> Vec<u8> {
         let path = self.downloads.join(name);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
+        let mut bytes = None;
+        let saved = crate::poll_until(Duration::from_secs(15), async || {
             let partial = self.downloads.join(format!("{name}.crdownload")).exists();
-            if !partial && let Ok(bytes) = std::fs::read(&path) {
-                std::fs::remove_file(&path).unwrap();
-                return bytes;
+            if !partial {
+                bytes = std::fs::read(&path).ok();
             }
-            let seen: Vec<_> = std::fs::read_dir(&self.downloads)
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.file_name()))
-                .collect();
-            assert!(
-                Instant::now() < deadline,
-                "{name} was not downloaded; the folder holds {seen:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            bytes.is_some()
+        })
+        .await;
+        let seen: Vec<_> = std::fs::read_dir(&self.downloads)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        assert!(
+            saved,
+            "{name} was not downloaded; the folder holds {seen:?}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        bytes.unwrap_or_default()
     }
 
     /// The page's window at one of [`WIDTHS`] (the screenshots put it back to the first).

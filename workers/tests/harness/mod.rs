@@ -14,7 +14,6 @@ use jobs::kinds::probe::Probe;
 use jobs::{Client, QueueName, Settings};
 use test_support::TestRedis;
 pub use test_support::worker_process::WorkerProcess;
-use tokio::time::Instant;
 
 /// The queue the production registry serves the `probe` job on in these tests.
 pub const QUEUE: &str = "probe";
@@ -250,17 +249,36 @@ pub fn start_count(runs: &[String]) -> usize {
 /// Runs `op` until it succeeds, for up to ten seconds (a Redis restart takes less).
 pub async fn retry<T, E: std::fmt::Display>(
     what: &str,
-    mut op: impl AsyncFnMut() -> Result<T, E>,
+    op: impl AsyncFnMut() -> Result<T, E>,
 ) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match op().await {
-            Ok(v) => return v,
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("{what}: {e}; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{what}: {e}"),
-        }
-    }
+    test_support::retry(Duration::from_secs(10), what, op).await
+}
+
+/// How many jobs of `kind` the worker whose metrics are at `metrics` (`http://…/metrics`)
+/// has completed so far (`astrogrowth_jobs_completed_total`): the signal that a periodic
+/// job ran, for a test that must see a whole run go by before it asserts that the run
+/// did nothing.
+pub async fn jobs_completed(metrics: &str, kind: &str) -> u64 {
+    let text = reqwest::get(metrics)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .expect("the worker's metrics answer")
+        .text()
+        .await
+        .expect("the worker's metrics are text");
+    let label = format!("kind=\"{kind}\"");
+    text.lines()
+        .filter(|l| l.starts_with("astrogrowth_jobs_completed_total{") && l.contains(&label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Waits until a whole run of the periodic job `kind` started and ended after this call:
+/// two more completed runs, as the first may have been under way already.
+pub async fn a_whole_run_later(metrics: &str, kind: &str, within: Duration) {
+    let from = jobs_completed(metrics, kind).await;
+    test_support::wait_for(within, &format!("{kind} runs twice more"), async || {
+        jobs_completed(metrics, kind).await >= from + 2
+    })
+    .await;
 }

@@ -1,300 +1,81 @@
-//! `bench-run`: the benchmark driver behind `just bench`.
-//!
-//! It runs the workloads W1–W5 listed below (the benchmark contract) against the
-//! private redis-server that the `just bench` recipe starts (`REDIS_URL`, default
-//! `redis://127.0.0.1:6390/0`), and prints one plain-text table of medians on stdout.
-//! Per-repetition raw numbers and progress go to stderr.
-//!
-//! It drives two release binaries that live next to this executable (override the directory
-//! with `BENCH_BIN_DIR`):
-//!
-//! * `bench-enqueue noop N`, `bench-enqueue sleep N`, `bench-enqueue lat N INTERVAL_MS` and
-//!   `bench-enqueue noop-scheduled N DELAY_MS`, each printing `enqueue_seconds=S` on stdout;
-//! * `workers bench --concurrency C`, a worker on queue `bench` that runs until SIGTERM
-//!   (started with `RUST_LOG=warn`; its stdout and stderr are sent to our stderr).
-//!
-//! Workloads (N, C and timings exactly as in the contract):
-//!
-//! * W1: FLUSHALL, enqueue 20,000 `noop`, start one worker at C = 10, poll `GET bench:done`
-//!   every 5 ms: enqueue/s, drain/s (spawn to done = N) and steady/s (from the first poll that
-//!   saw done > 0).
-//! * W2: the same with 5,000 `sleep` (20 ms) jobs at C = 50: efficiency against the ideal 2.0 s.
-//! * W3: pickup latency of 500 `lat` jobs sent 10 ms apart to an idle worker: p50 / p99
-//!   (inclusive quantiles, linear interpolation).
-//! * W4: backlog of 1,000,000 `noop` plus 100,000 scheduled 1 s ahead, drained by 2 workers at
-//!   C = 50: lost jobs, worker RSS (peak, at 25 % and at 100 % progress) and Redis
-//!   `used_memory` against the post-FLUSHALL baseline. Run once (it is long).
-//! * W5: W1 with 1, 2 and 4 worker processes at C = 10 each: steady/s and the 2w/1w ratio.
-//!
-//! W1, W2, W3 and W5 run `--reps` times (default 3) and report medians. Every wait has a
-//! timeout, worker liveness is checked while waiting, and workers are stopped (SIGTERM, then
-//! SIGKILL after 10 s) on every exit path, including errors and SIGINT/SIGTERM of the driver.
-//! Because every repetition starts with FLUSHALL, the driver refuses to run against a server
-//! listening on port 6379 unless `BENCH_ALLOW_PORT_6379=1` is set.
-//!
-//! Usage: `bench-run [W1 W2 W3 W4 W5 ...] [--reps N]` (no workload given: all of them).
-//! The exit status is non-zero if a workload failed (a target missed is not a failure).
+//! The driver and its five workloads (W1–W5, described at the top of `main.rs`): each
+//! repetition flushes Redis, starts the producer and the workers, polls for progress and
+//! turns what it saw into the report's rows.
 
-use std::collections::BTreeSet;
-use std::fmt;
 use std::os::fd::AsFd;
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
-use bench::report::{quantile, table};
-use tokio::process::{Child, Command};
-use tokio::signal::unix::{SignalKind, signal};
+use anyhow::Context;
+use anyhow::Result;
+use anyhow::anyhow;
+use anyhow::bail;
+use bench::report::quantile;
+use tokio::process::Command;
 use tokio::time::MissedTickBehavior;
 
-const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6390/0";
-const DONE_KEY: &str = "bench:done";
-const LAT_KEY: &str = "bench:lat";
-const ENQUEUE_BIN: &str = "bench-enqueue";
-const WORKER_BIN: &str = "workers";
+use crate::cli::Config;
+use crate::cli::Workload;
+use crate::process::WorkerProc;
+use crate::process::Workers;
+use crate::report::Report;
+use crate::report::Verdict;
+use crate::report::fmt_count;
+use crate::report::fmt_mib;
+use crate::report::fmt_ms;
+use crate::report::fmt_opt;
+use crate::report::fmt_pct;
+use crate::report::fmt_ratio;
+use crate::report::median;
+use crate::report::rate;
+use crate::rss::RssTracker;
+use crate::{
+    DONE_KEY, DRAIN_TIMEOUT, ENQUEUE_BIN, ENQUEUE_TIMEOUT, LAT_KEY, MEM_TOLERANCE_KIB, POLL_EVERY,
+    REDIS_RESPONSE_TIMEOUT, RSS_FLAT_FACTOR, TARGET_W1_ENQUEUE, TARGET_W1_STEADY,
+    TARGET_W2_STEADY_EFF, TARGET_W3_P50_MS, TARGET_W3_P99_MS, TARGET_W5_RATIO, W1_C, W1_N, W2_C,
+    W2_IDEAL_SECONDS, W2_N, W3_C, W3_IDLE, W3_INTERVAL_MS, W3_N, W3_WAIT_TIMEOUT, W4_C,
+    W4_DELAY_MS, W4_DRAIN_TIMEOUT, W4_ENQUEUE_TIMEOUT, W4_MEM_SETTLE, W4_N, W4_SCHEDULED,
+    W4_WORKERS, W5_C, W5_WORKERS, WORKER_BIN,
+};
 
-const W1_N: u64 = 20_000;
-const W1_C: u32 = 10;
-const W2_N: u64 = 5_000;
-const W2_C: u32 = 50;
-const W2_IDEAL_SECONDS: f64 = 2.0;
-const W3_C: u32 = 10;
-const W3_N: u64 = 500;
-const W3_INTERVAL_MS: u64 = 10;
-const W4_N: u64 = 1_000_000;
-const W4_SCHEDULED: u64 = 100_000;
-const W4_DELAY_MS: u64 = 1_000;
-const W4_WORKERS: usize = 2;
-const W4_C: u32 = 50;
-const W5_C: u32 = 10;
-const W5_WORKERS: [usize; 3] = [1, 2, 4];
-
-const TARGET_W1_ENQUEUE: f64 = 150_000.0;
-const TARGET_W1_STEADY: f64 = 45_000.0;
-const TARGET_W2_STEADY_EFF: f64 = 0.97;
-const TARGET_W3_P50_MS: f64 = 0.5;
-const TARGET_W3_P99_MS: f64 = 1.0;
-const TARGET_W5_RATIO: f64 = 1.6;
-/// RSS counts as flat when RSS at 100 % ≤ this factor × RSS at 25 % (+ `RSS_SLACK_KIB`).
-const RSS_FLAT_FACTOR: f64 = 1.2;
-const RSS_SLACK_KIB: u64 = 4 * 1024;
-/// Redis memory counts as back to baseline within this many KiB.
-const MEM_TOLERANCE_KIB: u64 = 512;
-
-const POLL_EVERY: Duration = Duration::from_millis(5);
-const RSS_EVERY: Duration = Duration::from_millis(100);
-const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(120);
-const W4_ENQUEUE_TIMEOUT: Duration = Duration::from_secs(300);
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
-const W3_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
-const W3_IDLE: Duration = Duration::from_secs(1);
-const W4_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
-const W4_MEM_SETTLE: Duration = Duration::from_secs(5);
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
-const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
-
-const USAGE: &str = "usage: bench-run [W1 W2 W3 W4 W5 ...] [--reps N]
-
-Runs the AstroGrowth queue workloads W1–W5 (default: all) and prints a table
-of medians on stdout (per-rep numbers on stderr).
-
-environment:
-  REDIS_URL       Redis to benchmark against (default redis://127.0.0.1:6390/0); it is FLUSHed
-  BENCH_BIN_DIR   directory holding bench-enqueue and workers (default: next to bench-run)
-  BENCH_ALLOW_PORT_6379=1  allow running against a server on port 6379
-  BENCH_W1_N      jobs per W1/W5 repetition (default 20000; fewer only to check a setup runs,
-                  the targets are for 20000)
-  On a Redis Cluster (REDIS_URL=redis+cluster://...) only W1 and W5 run, spread over one
-  queue per master.";
-
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
-    let cfg = match parse_args(std::env::args().skip(1))? {
-        Some(cfg) => cfg,
-        None => {
-            println!("{USAGE}");
-            return Ok(());
-        }
-    };
-    check_binaries(&cfg)?;
-    let mut sigterm = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-
-    let mut bench = Bench::connect(cfg).await?;
-    let mut report = Report::default();
-    let interrupted = tokio::select! {
-        () = bench.run_all(&mut report) => None,
-        _ = sigterm.recv() => Some("SIGTERM"),
-        _ = sigint.recv() => Some("SIGINT"),
-    };
-    // Leaving the select dropped any running workload, and with it its workers
-    // (spawned with kill_on_drop).
-    if let Some(sig) = interrupted {
-        eprintln!("bench-run: interrupted by {sig}; workers killed, partial results below");
-    }
-    report.print(&bench.header());
-    if let Some(sig) = interrupted {
-        bail!("interrupted by {sig}");
-    }
-    if report.failures > 0 {
-        bail!(
-            "{} workload(s) failed (see the table and stderr)",
-            report.failures
-        );
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Configuration
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Workload {
-    W1,
-    W2,
-    W3,
-    W4,
-    W5,
-}
-
-impl Workload {
-    const ALL: [Workload; 5] = [
-        Workload::W1,
-        Workload::W2,
-        Workload::W3,
-        Workload::W4,
-        Workload::W5,
-    ];
-
-    fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|w| w.name().eq_ignore_ascii_case(s))
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Workload::W1 => "W1",
-            Workload::W2 => "W2",
-            Workload::W3 => "W3",
-            Workload::W4 => "W4",
-            Workload::W5 => "W5",
-        }
-    }
-}
-
-struct Config {
-    redis_url: String,
-    bin_dir: PathBuf,
-    reps: usize,
-    workloads: BTreeSet<Workload>,
-}
-
-/// Parses the command line; `None` means help was asked for.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>> {
-    let mut workloads = BTreeSet::new();
-    let mut reps = 3usize;
-    while let Some(arg) = args.next() {
-        let reps_value = if arg == "--reps" {
-            Some(
-                args.next()
-                    .ok_or_else(|| anyhow!("--reps needs a value\n{USAGE}"))?,
-            )
-        } else {
-            arg.strip_prefix("--reps=").map(str::to_owned)
-        };
-        if let Some(v) = reps_value {
-            reps = v
-                .parse()
-                .with_context(|| format!("--reps expects a positive integer, got {v:?}"))?;
-            if reps == 0 {
-                bail!("--reps must be at least 1");
-            }
-        } else if arg == "-h" || arg == "--help" {
-            return Ok(None);
-        } else if let Some(w) = Workload::parse(&arg) {
-            workloads.insert(w);
-        } else {
-            bail!("unknown argument {arg:?}\n{USAGE}");
-        }
-    }
-    if workloads.is_empty() {
-        workloads.extend(Workload::ALL);
-    }
-    let redis_url = std::env::var("REDIS_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned());
-    let bin_dir = match std::env::var_os("BENCH_BIN_DIR").filter(|s| !s.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::current_exe()
-            .context("locating the bench-run executable")?
-            .parent()
-            .ok_or_else(|| anyhow!("the bench-run executable has no parent directory"))?
-            .to_path_buf(),
-    };
-    Ok(Some(Config {
-        redis_url,
-        bin_dir,
-        reps,
-        workloads,
-    }))
-}
-
-fn check_binaries(cfg: &Config) -> Result<()> {
-    for bin in [ENQUEUE_BIN, WORKER_BIN] {
-        let path = cfg.bin_dir.join(bin);
-        if !path.is_file() {
-            bail!(
-                "{} not found (build with `cargo build --release`, or set BENCH_BIN_DIR)",
-                path.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The driver
-
-struct Bench {
-    cfg: Config,
-    con: jobs::Conn,
-    redis_version: String,
+pub(crate) struct Bench {
+    pub(crate) cfg: Config,
+    pub(crate) con: jobs::Conn,
+    pub(crate) redis_version: String,
     /// `BENCH_QUEUES` for the producer and the workers: on a Redis Cluster one queue per
     /// master, so the load spreads over all of them; empty (queue `bench`) on one server.
-    queues: String,
+    pub(crate) queues: String,
 }
 
 /// What a poll loop waits on.
 #[derive(Clone, Copy)]
-enum Probe {
+pub(crate) enum Probe {
     /// `GET bench:done`
     Done,
     /// `LLEN bench:lat`
     LatLen,
 }
 
-enum Outcome {
+pub(crate) enum Outcome {
     Reached,
     TimedOut,
     WorkerExited(String),
 }
 
-struct PollResult {
-    outcome: Outcome,
+pub(crate) struct PollResult {
+    pub(crate) outcome: Outcome,
     /// Last value seen.
-    count: u64,
+    pub(crate) count: u64,
     /// Seconds since t0 of the last poll.
-    last_t: f64,
+    pub(crate) last_t: f64,
     /// First poll that saw a count > 0: (seconds since t0, count).
-    first_nonzero: Option<(f64, u64)>,
+    pub(crate) first_nonzero: Option<(f64, u64)>,
 }
 
 impl PollResult {
     /// Turns anything but `Reached` into an error.
-    fn reached(self, what: &str, target: u64) -> Result<Self> {
+    pub(crate) fn reached(self, what: &str, target: u64) -> Result<Self> {
         match &self.outcome {
             Outcome::Reached => Ok(self),
             Outcome::TimedOut => bail!(
@@ -312,27 +93,27 @@ impl PollResult {
 }
 
 /// One repetition of a throughput workload (W1, W2, W5).
-struct ThroughputRep {
-    n: u64,
-    enqueue_seconds: f64,
-    drain_seconds: f64,
+pub(crate) struct ThroughputRep {
+    pub(crate) n: u64,
+    pub(crate) enqueue_seconds: f64,
+    pub(crate) drain_seconds: f64,
     /// Jobs/s from the first poll that saw done > 0 until done = N; `None` if that first poll
     /// already saw N.
-    steady_rate: Option<f64>,
+    pub(crate) steady_rate: Option<f64>,
 }
 
 impl ThroughputRep {
-    fn enqueue_rate(&self) -> Option<f64> {
+    pub(crate) fn enqueue_rate(&self) -> Option<f64> {
         rate(self.n as f64, self.enqueue_seconds)
     }
 
-    fn drain_rate(&self) -> Option<f64> {
+    pub(crate) fn drain_rate(&self) -> Option<f64> {
         rate(self.n as f64, self.drain_seconds)
     }
 }
 
 impl Bench {
-    async fn connect(cfg: Config) -> Result<Self> {
+    pub(crate) async fn connect(cfg: Config) -> Result<Self> {
         let cluster = jobs::connection::cluster_nodes(&cfg.redis_url)
             .with_context(|| format!("bad REDIS_URL {:?}", cfg.redis_url))?
             .is_some();
@@ -392,7 +173,7 @@ impl Bench {
         })
     }
 
-    fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
         format!(
             "AstroGrowth bench: redis {} at {}, {cpus} CPUs, medians of {} rep(s) (W4 runs once)",
@@ -400,7 +181,7 @@ impl Bench {
         )
     }
 
-    async fn run_all(&mut self, report: &mut Report) {
+    pub(crate) async fn run_all(&mut self, report: &mut Report) {
         let workloads: Vec<Workload> = self.cfg.workloads.iter().copied().collect();
         for w in workloads {
             eprintln!("== {} ==", w.name());
@@ -428,7 +209,7 @@ impl Bench {
 
     // --- W1 ----------------------------------------------------------------------------------
 
-    async fn w1(&mut self, report: &mut Report) -> Result<()> {
+    pub(crate) async fn w1(&mut self, report: &mut Report) -> Result<()> {
         let mut results = Vec::new();
         for rep in 1..=self.cfg.reps {
             let r = self
@@ -466,7 +247,7 @@ impl Bench {
 
     // --- W2 ----------------------------------------------------------------------------------
 
-    async fn w2(&mut self, report: &mut Report) -> Result<()> {
+    pub(crate) async fn w2(&mut self, report: &mut Report) -> Result<()> {
         let mut results = Vec::new();
         for rep in 1..=self.cfg.reps {
             let r = self.throughput_rep("W2", rep, "sleep", W2_N, 1, W2_C).await;
@@ -504,7 +285,7 @@ impl Bench {
 
     // --- W3 ----------------------------------------------------------------------------------
 
-    async fn w3(&mut self, report: &mut Report) -> Result<()> {
+    pub(crate) async fn w3(&mut self, report: &mut Report) -> Result<()> {
         let mut results = Vec::new();
         for rep in 1..=self.cfg.reps {
             let r = self.w3_rep(rep).await;
@@ -531,7 +312,7 @@ impl Bench {
     }
 
     /// One W3 repetition: returns (p50 ms, p99 ms).
-    async fn w3_rep(&mut self, rep: usize) -> Result<(f64, f64)> {
+    pub(crate) async fn w3_rep(&mut self, rep: usize) -> Result<(f64, f64)> {
         self.flushall().await?;
         let t0 = Instant::now();
         let mut workers = self.spawn_workers(1, W3_C)?;
@@ -554,7 +335,11 @@ impl Bench {
         Ok((p50, p99))
     }
 
-    async fn w3_measure(&mut self, t0: Instant, workers: &mut Workers) -> Result<Vec<f64>> {
+    pub(crate) async fn w3_measure(
+        &mut self,
+        t0: Instant,
+        workers: &mut Workers,
+    ) -> Result<Vec<f64>> {
         self.enqueue(&["noop", "1"], ENQUEUE_TIMEOUT).await?;
         self.poll_until(Probe::Done, 1, t0, W3_WAIT_TIMEOUT, workers, &mut |_, _| {})
             .await?
@@ -600,7 +385,7 @@ impl Bench {
 
     // --- W4 ----------------------------------------------------------------------------------
 
-    async fn w4(&mut self, report: &mut Report) -> Result<()> {
+    pub(crate) async fn w4(&mut self, report: &mut Report) -> Result<()> {
         let expected = W4_N + W4_SCHEDULED;
         self.flushall().await?;
         let mem_base = self.used_memory().await?;
@@ -786,7 +571,7 @@ impl Bench {
         Ok(())
     }
 
-    async fn log_leftover_keys(&mut self) -> Result<()> {
+    pub(crate) async fn log_leftover_keys(&mut self) -> Result<()> {
         let dbsize: u64 = redis::cmd("DBSIZE")
             .query_async(&mut self.con)
             .await
@@ -808,7 +593,7 @@ impl Bench {
 
     // --- W5 ----------------------------------------------------------------------------------
 
-    async fn w5(&mut self, report: &mut Report) -> Result<()> {
+    pub(crate) async fn w5(&mut self, report: &mut Report) -> Result<()> {
         let mut per_count: Vec<Vec<Result<ThroughputRep>>> =
             W5_WORKERS.iter().map(|_| Vec::new()).collect();
         // Interleave worker counts within each repetition so drift hits them all alike.
@@ -865,7 +650,7 @@ impl Bench {
 
     /// FLUSHALL, enqueue `n` jobs of `kind`, start `workers` workers at concurrency `c` and
     /// time the drain by polling `GET bench:done` every 5 ms.
-    async fn throughput_rep(
+    pub(crate) async fn throughput_rep(
         &mut self,
         label: &str,
         rep: usize,
@@ -924,7 +709,7 @@ impl Bench {
 
     /// Polls `probe` every 5 ms until it reaches `target`, the timeout passes or a worker dies.
     /// `on_poll` sees (seconds since `t0`, count) after every poll.
-    async fn poll_until(
+    pub(crate) async fn poll_until(
         &mut self,
         probe: Probe,
         target: u64,
@@ -968,7 +753,7 @@ impl Bench {
         }
     }
 
-    async fn enqueue(&self, args: &[&str], timeout: Duration) -> Result<f64> {
+    pub(crate) async fn enqueue(&self, args: &[&str], timeout: Duration) -> Result<f64> {
         let exe = self.cfg.bin_dir.join(ENQUEUE_BIN);
         let shown = format!("{ENQUEUE_BIN} {}", args.join(" "));
         let child = Command::new(&exe)
@@ -996,7 +781,7 @@ impl Bench {
         parse_enqueue_seconds(&stdout).with_context(|| format!("output of `{shown}`"))
     }
 
-    fn spawn_workers(&self, count: usize, concurrency: u32) -> Result<Workers> {
+    pub(crate) fn spawn_workers(&self, count: usize, concurrency: u32) -> Result<Workers> {
         let exe = self.cfg.bin_dir.join(WORKER_BIN);
         let mut workers = Workers { procs: Vec::new() };
         for _ in 0..count {
@@ -1026,14 +811,14 @@ impl Bench {
         Ok(workers)
     }
 
-    async fn flushall(&mut self) -> Result<()> {
+    pub(crate) async fn flushall(&mut self) -> Result<()> {
         redis::cmd("FLUSHALL")
             .query_async::<()>(&mut self.con)
             .await
             .context("FLUSHALL")
     }
 
-    async fn get_done(&mut self) -> Result<u64> {
+    pub(crate) async fn get_done(&mut self) -> Result<u64> {
         let v: Option<i64> = redis::cmd("GET")
             .arg(DONE_KEY)
             .query_async(&mut self.con)
@@ -1042,7 +827,7 @@ impl Bench {
         Ok(v.unwrap_or(0).max(0) as u64)
     }
 
-    async fn llen(&mut self, key: &str) -> Result<u64> {
+    pub(crate) async fn llen(&mut self, key: &str) -> Result<u64> {
         redis::cmd("LLEN")
             .arg(key)
             .query_async(&mut self.con)
@@ -1051,7 +836,7 @@ impl Bench {
     }
 
     /// `used_memory` from `INFO memory`, in bytes.
-    async fn used_memory(&mut self) -> Result<u64> {
+    pub(crate) async fn used_memory(&mut self) -> Result<u64> {
         let info: String = redis::cmd("INFO")
             .arg("memory")
             .query_async(&mut self.con)
@@ -1066,7 +851,7 @@ impl Bench {
 
 /// Queue names `bench-N`, the first whose keys (`ag:{bench-N}:...`) land on each master of
 /// the cluster, comma-separated: the cluster's own slot map decides, not a guess.
-async fn one_queue_per_master(con: &mut jobs::Conn) -> Result<String> {
+pub(crate) async fn one_queue_per_master(con: &mut jobs::Conn) -> Result<String> {
     let slots: Vec<Vec<redis::Value>> = redis::cmd("CLUSTER")
         .arg("SLOTS")
         .query_async(con)
@@ -1115,7 +900,7 @@ async fn one_queue_per_master(con: &mut jobs::Conn) -> Result<String> {
 }
 
 /// Jobs per W1/W5 repetition: `BENCH_W1_N` or the contract's 20,000.
-fn w1_n() -> u64 {
+pub(crate) fn w1_n() -> u64 {
     std::env::var("BENCH_W1_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -1123,12 +908,12 @@ fn w1_n() -> u64 {
         .unwrap_or(W1_N)
 }
 
-fn w2_steady_eff(steady_rate: f64, n: u64) -> f64 {
+pub(crate) fn w2_steady_eff(steady_rate: f64, n: u64) -> f64 {
     // 2.0 / (N / steady_rate)
     steady_rate * W2_IDEAL_SECONDS / n as f64
 }
 
-fn parse_enqueue_seconds(stdout: &str) -> Result<f64> {
+pub(crate) fn parse_enqueue_seconds(stdout: &str) -> Result<f64> {
     let values: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.trim().strip_prefix("enqueue_seconds="))
@@ -1148,7 +933,7 @@ fn parse_enqueue_seconds(stdout: &str) -> Result<f64> {
     Ok(secs)
 }
 
-fn info_field<'a>(info: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn info_field<'a>(info: &'a str, key: &str) -> Option<&'a str> {
     info.lines().find_map(|line| {
         line.strip_prefix(key)
             .and_then(|rest| rest.strip_prefix(':'))
@@ -1157,7 +942,11 @@ fn info_field<'a>(info: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Logs the failed repetitions and returns the good ones; fails if none succeeded.
-fn collect_reps<T>(report: &mut Report, workload: &str, results: Vec<Result<T>>) -> Result<Vec<T>> {
+pub(crate) fn collect_reps<T>(
+    report: &mut Report,
+    workload: &str,
+    results: Vec<Result<T>>,
+) -> Result<Vec<T>> {
     let total = results.len();
     let mut ok = Vec::new();
     let mut first_err = None;
@@ -1188,393 +977,9 @@ fn collect_reps<T>(report: &mut Report, workload: &str, results: Vec<Result<T>>)
     Ok(ok)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Worker processes
-
-struct WorkerProc {
-    pid: u32,
-    child: Child,
-}
-
-/// Running worker processes. Dropping this kills them (SIGKILL, via `kill_on_drop`);
-/// `stop` shuts them down gracefully.
-struct Workers {
-    procs: Vec<WorkerProc>,
-}
-
-impl Workers {
-    fn pids(&self) -> Vec<u32> {
-        self.procs.iter().map(|p| p.pid).collect()
-    }
-
-    /// Errors if any worker has exited.
-    fn check_alive(&mut self) -> Result<()> {
-        for (i, p) in self.procs.iter_mut().enumerate() {
-            if let Some(status) = p
-                .child
-                .try_wait()
-                .with_context(|| format!("checking worker pid {}", p.pid))?
-            {
-                bail!("worker {} (pid {}) exited early: {status}", i + 1, p.pid);
-            }
-        }
-        Ok(())
-    }
-
-    /// SIGTERM every worker, wait up to 10 s for all of them, SIGKILL the rest.
-    async fn stop(mut self) {
-        let started = Instant::now();
-        for p in &mut self.procs {
-            if matches!(p.child.try_wait(), Ok(Some(_))) {
-                continue;
-            }
-            if let Err(e) = send_sigterm(p.pid).await {
-                eprintln!(
-                    "  WARN: SIGTERM to worker pid {} failed ({e:#}); killing it",
-                    p.pid
-                );
-                if let Err(e) = p.child.start_kill() {
-                    eprintln!("  WARN: SIGKILL to worker pid {} failed: {e}", p.pid);
-                }
-            }
-        }
-        let deadline = started + STOP_TIMEOUT;
-        let mut statuses = Vec::new();
-        for p in &mut self.procs {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, p.child.wait()).await {
-                Ok(Ok(status)) => statuses.push(status.to_string()),
-                Ok(Err(e)) => statuses.push(format!("wait failed: {e}")),
-                Err(_) => {
-                    eprintln!(
-                        "  WARN: worker pid {} still running {} s after SIGTERM; sending SIGKILL",
-                        p.pid,
-                        STOP_TIMEOUT.as_secs()
-                    );
-                    match p.child.kill().await {
-                        Ok(()) => statuses.push("SIGKILLed".to_owned()),
-                        Err(e) => statuses.push(format!("SIGKILL failed: {e}")),
-                    }
-                }
-            }
-        }
-        eprintln!(
-            "  stopped {} worker(s) in {:.2} s ({})",
-            self.procs.len(),
-            started.elapsed().as_secs_f64(),
-            statuses.join(", ")
-        );
-    }
-}
-
-async fn send_sigterm(pid: u32) -> Result<()> {
-    let status = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .stdin(Stdio::null())
-        .status()
-        .await
-        .context("running kill")?;
-    if !status.success() {
-        bail!("kill -TERM {pid} exited with {status}");
-    }
-    Ok(())
-}
-
-/// Samples the workers' VmRSS every 100 ms during the W4 drain.
-struct RssTracker {
-    pids: Vec<u32>,
-    /// Peak RSS per worker, KiB.
-    peak: Vec<u64>,
-    quarter: u64,
-    expected: u64,
-    at_25: Option<Vec<Option<u64>>>,
-    last_sample_t: Option<f64>,
-    next_decile: u64,
-}
-
-impl RssTracker {
-    fn new(pids: Vec<u32>, expected: u64) -> Self {
-        let peak = vec![0; pids.len()];
-        Self {
-            pids,
-            peak,
-            quarter: expected.div_ceil(4),
-            expected,
-            at_25: None,
-            last_sample_t: None,
-            next_decile: 1,
-        }
-    }
-
-    fn sample(&mut self) -> Vec<Option<u64>> {
-        let now: Vec<Option<u64>> = self.pids.iter().map(|&pid| read_rss_kib(pid)).collect();
-        for (peak, v) in self.peak.iter_mut().zip(&now) {
-            if let Some(v) = v {
-                *peak = (*peak).max(*v);
-            }
-        }
-        now
-    }
-
-    fn on_poll(&mut self, t: f64, count: u64) {
-        let due = self
-            .last_sample_t
-            .is_none_or(|last| t - last >= RSS_EVERY.as_secs_f64());
-        if !due {
-            return;
-        }
-        self.last_sample_t = Some(t);
-        let now = self.sample();
-        if self.at_25.is_none() && count >= self.quarter {
-            self.at_25 = Some(now.clone());
-        }
-        if self.next_decile < 10 && count * 10 >= self.expected * self.next_decile {
-            while self.next_decile < 10 && count * 10 >= self.expected * self.next_decile {
-                self.next_decile += 1;
-            }
-            eprintln!(
-                "  W4 {:>3}% done ({count}) at {t:.1} s, RSS MiB {}",
-                count * 100 / self.expected.max(1),
-                fmt_rss_list(&now)
-            );
-        }
-    }
-
-    fn is_flat(&self, at_end: &[Option<u64>]) -> Option<bool> {
-        let at_25 = self.at_25.as_ref()?;
-        let mut flat = true;
-        for (a, b) in at_25.iter().zip(at_end) {
-            let (a, b) = ((*a)?, (*b)?);
-            flat &= b as f64 <= a as f64 * RSS_FLAT_FACTOR + RSS_SLACK_KIB as f64;
-        }
-        Some(flat)
-    }
-
-    fn describe_25_100(&self, at_end: &[Option<u64>]) -> String {
-        let none = vec![None; self.pids.len()];
-        let at_25 = self.at_25.as_deref().unwrap_or(&none);
-        at_25
-            .iter()
-            .zip(at_end)
-            .map(|(a, b)| format!("{}->{}", fmt_rss(*a), fmt_rss(*b)))
-            .collect::<Vec<_>>()
-            .join(" / ")
-    }
-}
-
-/// VmRSS of a process in KiB, `None` if it is gone.
-fn read_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Statistics and formatting
-
-fn rate(amount: f64, seconds: f64) -> Option<f64> {
-    (seconds > 0.0 && seconds.is_finite()).then(|| amount / seconds)
-}
-
-/// Median of the finite values; `None` if there are none.
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return None;
-    }
-    let hi = v.get(n / 2).copied()?;
-    if n % 2 == 1 {
-        Some(hi)
-    } else {
-        let lo = v.get(n / 2 - 1).copied()?;
-        Some((lo + hi) / 2.0)
-    }
-}
-
-fn fmt_opt(v: Option<f64>, f: fn(f64) -> String) -> String {
-    v.map_or_else(|| "n/a".to_owned(), f)
-}
-
-/// 163201.4 -> "163,201"
-fn fmt_count(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".to_owned();
-    }
-    let r = v.round();
-    let digits = format!("{:.0}", r.abs());
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if r < 0.0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-fn fmt_pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
-}
-
-fn fmt_ms(v: f64) -> String {
-    format!("{v:.2}")
-}
-
-fn fmt_ratio(v: f64) -> String {
-    format!("{v:.2}x")
-}
-
-fn fmt_mib(kib: u64) -> String {
-    format!("{:.1}", kib as f64 / 1024.0)
-}
-
-fn fmt_rss(kib: Option<u64>) -> String {
-    kib.map_or_else(|| "n/a".to_owned(), fmt_mib)
-}
-
-fn fmt_rss_list(v: &[Option<u64>]) -> String {
-    v.iter()
-        .map(|k| fmt_rss(*k))
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
-// ---------------------------------------------------------------------------------------------
-// The table
-
-#[derive(Clone, Copy)]
-enum Verdict {
-    Pass,
-    Miss,
-    Fail,
-    Info,
-}
-
-impl Verdict {
-    fn at_least(v: Option<f64>, min: f64) -> Self {
-        match v {
-            Some(v) if v >= min => Verdict::Pass,
-            Some(_) => Verdict::Miss,
-            None => Verdict::Info,
-        }
-    }
-
-    fn at_most(v: Option<f64>, max: f64) -> Self {
-        match v {
-            Some(v) if v <= max => Verdict::Pass,
-            Some(_) => Verdict::Miss,
-            None => Verdict::Info,
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pass => "ok",
-            Verdict::Miss => "MISS",
-            Verdict::Fail => "FAIL",
-            Verdict::Info => "",
-        })
-    }
-}
-
-struct Row {
-    workload: String,
-    metric: String,
-    value: String,
-    target: String,
-    verdict: Verdict,
-}
-
-#[derive(Default)]
-struct Report {
-    rows: Vec<Row>,
-    failures: usize,
-}
-
-impl Report {
-    fn row(
-        &mut self,
-        workload: &str,
-        metric: &str,
-        value: String,
-        target: String,
-        verdict: Verdict,
-    ) {
-        self.rows.push(Row {
-            workload: workload.to_owned(),
-            metric: metric.to_owned(),
-            value,
-            target,
-            verdict,
-        });
-    }
-
-    fn error(&mut self, workload: &str, err: &anyhow::Error) {
-        self.failures += 1;
-        let msg = format!("{err:#}");
-        let mut short: String = msg.chars().take(70).collect();
-        if short.len() < msg.len() {
-            short.push_str("...");
-        }
-        self.row(workload, "error", short, "-".into(), Verdict::Fail);
-    }
-
-    fn print(&self, header: &str) {
-        let cells: Vec<Vec<String>> = self
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.workload.clone(),
-                    r.metric.clone(),
-                    r.value.clone(),
-                    r.target.clone(),
-                    r.verdict.to_string(),
-                ]
-            })
-            .collect();
-        println!();
-        println!("{header}");
-        println!(
-            "{}",
-            table(
-                &["workload", "metric", "value", "target", "result"],
-                &[],
-                &cells
-            )
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn medians() {
-        assert_eq!(median([3.0, 1.0, 2.0].into_iter()), Some(2.0));
-        assert_eq!(median([4.0, 1.0].into_iter()), Some(2.5));
-        assert_eq!(median(std::iter::empty()), None);
-    }
-
-    #[test]
-    fn formatting() {
-        assert_eq!(fmt_count(163_201.4), "163,201");
-        assert_eq!(fmt_count(999.0), "999");
-        assert_eq!(fmt_count(1_000.0), "1,000");
-        assert_eq!(fmt_pct(0.981), "98.1%");
-    }
 
     #[test]
     fn enqueue_output() {
