@@ -31,8 +31,8 @@ use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
+use crate::call::Call;
 use crate::fixtures::hash;
-use crate::server::Call;
 use crate::state::{Shared, now_ms};
 
 pub const CLIENT_ID: &str = "sandbox-oidc-client";
@@ -139,7 +139,7 @@ fn key(rotation: u64) -> Option<&'static RsaPrivateKey> {
 }
 
 fn oauth_err(status: u16, error: &str, description: &str) -> HttpResponse {
-    HttpResponse::build(crate::server::code(status))
+    HttpResponse::build(crate::call::code(status))
         .json(json!({ "error": error, "error_description": description }))
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use shared::db::lifecycle;
 use sqlx::PgPool;
+use test_support::wait_for;
 
 /// A `ready` campaign with two contents, one `pending` and one `approved`; returns the
 /// campaign and the two contents' ids.
@@ -95,8 +96,24 @@ async fn two_last_contents_ending_at_once_complete_the_campaign(db: PgPool) {
             moved
         })
     };
-    // The second transaction reaches its decision while the first is still open.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The second transaction reaches its decision while the first is still open: it
+    // either waits for the first's lock (PostgreSQL shows it waiting) or, without one,
+    // decides at once.
+    wait_for(
+        Duration::from_secs(10),
+        "the second transaction waits for a lock or has decided",
+        async || {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            waiting > 0 || failing.is_finished()
+        },
+    )
+    .await;
     rejecting.commit().await.unwrap();
     failing.await.unwrap();
     assert_eq!(status(&db, campaign).await, "completed");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shared::outbox;
 use sqlx::PgPool;
-use test_support::TestRedis;
+use test_support::{TestRedis, poll_until, wait_for, wait_until};
 
 async fn client(redis: &TestRedis) -> jobs::Client {
     jobs::Client::connect(&redis.url(), jobs::Settings::default())
@@ -80,15 +80,13 @@ async fn rows_wait_out_a_redis_outage(db: PgPool) {
     redis.restart();
     // Back up: the next passes move them (the connection manager reconnects).
     let mut moved = 0;
-    for _ in 0..50 {
-        match outbox::relay_once(&db, &client).await {
-            Ok(n) => moved += n,
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+    poll_until(Duration::from_secs(5), async || {
+        if let Ok(n) = outbox::relay_once(&db, &client).await {
+            moved += n;
         }
-        if moved == 3 {
-            break;
-        }
-    }
+        moved >= 3
+    })
+    .await;
     assert_eq!(moved, 3);
     assert_eq!(outbox_len(&db).await, 0);
 }
@@ -126,19 +124,23 @@ async fn an_unknown_kind_is_set_aside_and_does_not_block_others(db: PgPool) {
 async fn the_spawned_relay_is_woken_by_a_commit(db: PgPool) {
     let redis = TestRedis::start();
     let stop = tokio_util::sync::CancellationToken::new();
+    // A row there from the start: once it is relayed, the relay has listened (it does
+    // so before its first pass) and finished that pass, and waits.
+    fill(&db, 1).await;
     let relay = outbox::spawn_relay(db.clone(), client(&redis).await, stop.clone());
-    // Let it finish its first pass and start listening.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for(
+        Duration::from_secs(10),
+        "the first pass relays its row",
+        async || stream_len(&redis, "enrich") == 1,
+    )
+    .await;
     fill(&db, 1).await;
     // The NOTIFY wakes it well before its 2 s poll.
-    let started = std::time::Instant::now();
-    while stream_len(&redis, "enrich") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_millis(1_500),
-            "relay was not woken"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let woken = wait_until(Duration::from_millis(1_500), async || {
+        stream_len(&redis, "enrich") == 2
+    })
+    .await;
+    assert!(woken, "relay was not woken");
     stop.cancel();
     relay.await.unwrap();
 }
