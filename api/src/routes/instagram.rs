@@ -3,10 +3,7 @@
 //! disconnect. Its own session keys, so a LinkedIn connect and an Instagram connect started
 //! in one session never take each other's `state`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_session::Session;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -14,16 +11,19 @@ use shared::db::instagram::{self, InstagramStatus, SealedInstagramGrant};
 use shared::vault::Field;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::CurrentUser;
+
 use crate::error::{ApiError, ApiResult};
+use crate::routes::oauth_round::Round;
 use crate::state::AppState;
 
-const OAUTH_STATE: &str = "ig_state";
-const OAUTH_STATE_AT: &str = "ig_state_at";
-const OAUTH_FROM_PAGE: &str = "ig_from_page";
-/// Instagram's authorization codes are valid an hour and single-use; the state we accept
-/// is younger than this.
-const OAUTH_STATE_TTL_SECS: u64 = 600;
+/// The OAuth round's session keys, apart from LinkedIn's.
+const ROUND: Round = Round {
+    platform: "instagram",
+    state: "ig_state",
+    made_at: "ig_state_at",
+    from_page: "ig_from_page",
+};
 /// Instagram's words when it refused a connect, kept for the profile page to show once.
 pub const OAUTH_REFUSAL: &str = "ig_refusal";
 
@@ -65,13 +65,6 @@ pub struct CallbackQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InstagramConnectStart {
     pub authorize_url: String,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Where Instagram sends the owner back: the URL the connect sends and the one the Meta
@@ -116,12 +109,7 @@ pub fn start_connect(
         .instagram
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable(NOT_CONFIGURED.into()))?;
-    let oauth_state = auth::random_token();
-    session
-        .insert(OAUTH_STATE, &oauth_state)
-        .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
-        .and_then(|()| session.insert(OAUTH_FROM_PAGE, from_page))
-        .map_err(ApiError::internal)?;
+    let oauth_state = ROUND.begin(session, from_page)?;
     tracing::info!(user.id = user.id, from_page, "instagram connect started");
     Ok(ig.authorize_url(&oauth_state, &redirect_uri(state)))
 }
@@ -141,29 +129,8 @@ pub async fn callback(
     session: Session,
     query: web::Query<CallbackQuery>,
 ) -> ApiResult<HttpResponse> {
-    let from_page = session
-        .remove_as::<bool>(OAUTH_FROM_PAGE)
-        .and_then(Result::ok)
-        .unwrap_or(false);
-    let back = |outcome: &str| {
-        HttpResponse::SeeOther()
-            .insert_header((
-                LOCATION,
-                format!(
-                    "{}/profile?instagram={outcome}",
-                    state.config.api.public_url.trim_end_matches('/')
-                ),
-            ))
-            .finish()
-    };
-    match complete_connect(&state, &user, &session, &query).await {
-        Ok(outcome) => Ok(back(outcome)),
-        Err(e) if from_page => {
-            tracing::warn!(error = %jobs::error::Chain(&e), "instagram connect failed");
-            Ok(back("failed"))
-        }
-        Err(e) => Err(e),
-    }
+    let outcome = complete_connect(&state, &user, &session, &query).await;
+    ROUND.finish(&state, &session, outcome)
 }
 
 async fn complete_connect(
@@ -176,16 +143,7 @@ async fn complete_connect(
         .instagram
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable(NOT_CONFIGURED.into()))?;
-    // Single use: whatever happens next, this state cannot be presented again.
-    let expected: Option<String> = session.remove_as(OAUTH_STATE).and_then(Result::ok);
-    let made_at: Option<u64> = session.remove_as(OAUTH_STATE_AT).and_then(Result::ok);
-    let sent = query.state.as_deref().unwrap_or("");
-    let fresh = made_at.is_some_and(|t| now_secs().saturating_sub(t) <= OAUTH_STATE_TTL_SECS);
-    if !expected.is_some_and(|e| auth::same_token(sent, &e)) || !fresh {
-        return Err(ApiError::BadRequest(
-            "state does not match a connect started from this session; connect again".into(),
-        ));
-    }
+    ROUND.check_state(session, query.state.as_deref())?;
     if let Some(error) = query.error.as_deref() {
         if query.error_reason.as_deref() == Some(CANCELLATION_REASON) {
             tracing::info!(

@@ -8,6 +8,7 @@ pub mod health;
 pub mod instagram;
 pub mod leads_csv;
 pub mod metrics;
+pub mod oauth_round;
 pub mod password_reset;
 pub mod profile;
 pub mod publications;

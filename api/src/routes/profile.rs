@@ -1,9 +1,6 @@
 //! The business profile and the LinkedIn connection (OAuth start and callback, disconnect).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_session::Session;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -12,19 +9,21 @@ use shared::db::profiles::{self, Profile, ProfileUpdate, SealedGrant};
 use shared::vault::Field;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{self, CurrentUser};
+use crate::auth::CurrentUser;
+
 use crate::error::{ApiError, ApiResult};
+use crate::routes::oauth_round::Round;
 use crate::state::AppState;
 use crate::validation;
 
-/// The OAuth `state` and when it was made, kept in the session between start and callback.
-const OAUTH_STATE: &str = "li_state";
-const OAUTH_STATE_AT: &str = "li_state_at";
-/// Set when the profile page started the connect: the callback then brings every outcome
-/// back to that page with a notice, where the JSON API's client gets its error answer.
-const OAUTH_FROM_PAGE: &str = "li_from_page";
-/// LinkedIn's authorization codes live minutes; a state older than this is refused.
-const OAUTH_STATE_TTL_SECS: u64 = 600;
+/// The OAuth round's session keys. Set from the profile page, the callback brings every
+/// outcome back to that page with a notice, where the JSON API's client gets its error.
+const ROUND: Round = Round {
+    platform: "linkedin",
+    state: "li_state",
+    made_at: "li_state_at",
+    from_page: "li_from_page",
+};
 /// LinkedIn's `error` and `error_description` of a refused connect, kept in the session for
 /// the profile page to show once (not in its URL, where anyone could write a notice).
 pub const OAUTH_REFUSAL: &str = "li_refusal";
@@ -140,13 +139,6 @@ fn redirect_uri(state: &AppState) -> String {
     state.config.api.linkedin_redirect_uri()
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Where the browser goes to consent on LinkedIn.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConnectStart {
@@ -180,12 +172,7 @@ pub fn start_connect(
         .linkedin
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("LinkedIn is not configured on this server".into()))?;
-    let oauth_state = auth::random_token();
-    session
-        .insert(OAUTH_STATE, &oauth_state)
-        .and_then(|()| session.insert(OAUTH_STATE_AT, now_secs()))
-        .and_then(|()| session.insert(OAUTH_FROM_PAGE, from_page))
-        .map_err(ApiError::internal)?;
+    let oauth_state = ROUND.begin(session, from_page)?;
     tracing::info!(user.id = user.id, from_page, "linkedin connect started");
     Ok(linkedin.authorize_url(&oauth_state, &redirect_uri(state)))
 }
@@ -206,29 +193,8 @@ pub async fn linkedin_callback(
     session: Session,
     query: web::Query<CallbackQuery>,
 ) -> ApiResult<HttpResponse> {
-    let from_page = session
-        .remove_as::<bool>(OAUTH_FROM_PAGE)
-        .and_then(Result::ok)
-        .unwrap_or(false);
-    let back = |outcome: &str| {
-        HttpResponse::SeeOther()
-            .insert_header((
-                LOCATION,
-                format!(
-                    "{}/profile?linkedin={outcome}",
-                    state.config.api.public_url.trim_end_matches('/')
-                ),
-            ))
-            .finish()
-    };
-    match complete_connect(&state, &user, &session, &query).await {
-        Ok(outcome) => Ok(back(outcome)),
-        Err(e) if from_page => {
-            tracing::warn!(error = %jobs::error::Chain(&e), "linkedin connect failed");
-            Ok(back("failed"))
-        }
-        Err(e) => Err(e),
-    }
+    let outcome = complete_connect(&state, &user, &session, &query).await;
+    ROUND.finish(&state, &session, outcome)
 }
 
 /// The callback's work; answers the outcome the profile page's notice names.
@@ -242,16 +208,7 @@ async fn complete_connect(
         .linkedin
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("LinkedIn is not configured on this server".into()))?;
-    // Single use: whatever happens next, this state cannot be presented again.
-    let expected: Option<String> = session.remove_as(OAUTH_STATE).and_then(Result::ok);
-    let made_at: Option<u64> = session.remove_as(OAUTH_STATE_AT).and_then(Result::ok);
-    let sent = query.state.as_deref().unwrap_or("");
-    let fresh = made_at.is_some_and(|t| now_secs().saturating_sub(t) <= OAUTH_STATE_TTL_SECS);
-    if !expected.is_some_and(|e| auth::same_token(sent, &e)) || !fresh {
-        return Err(ApiError::BadRequest(
-            "state does not match a connect started from this session; connect again".into(),
-        ));
-    }
+    ROUND.check_state(session, query.state.as_deref())?;
     if let Some(error) = query.error.as_deref() {
         if CANCELLATION_ERRORS.contains(&error) {
             tracing::info!(
